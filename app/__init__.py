@@ -1,0 +1,201 @@
+"""Bazarche, the online market of the national home-business programme."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, request, session
+from flask_babel import get_locale
+from flask_login import current_user
+
+from config import Config, load_secret_key
+
+
+def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    """Build an app; ``overrides`` replaces settings (tests pass their database here)."""
+    app = Flask(
+        __name__,
+        template_folder="../templates",
+        static_folder="../static",
+        instance_path=Config.INSTANCE_DIR,
+        instance_relative_config=False,
+    )
+    app.config.from_object(Config)
+    app.config.update(overrides or {})
+    if not app.config.get("SECRET_KEY"):
+        from pathlib import Path
+
+        app.config["SECRET_KEY"] = load_secret_key(Path(app.config["INSTANCE_DIR"]))
+    if app.debug or app.testing:
+        app.config.setdefault("SESSION_COOKIE_SECURE", False)
+    logging.basicConfig(level=logging.INFO)
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_template_helpers(app)
+    register_error_pages(app)
+    register_security_headers(app)
+    register_cli(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from app import models  # noqa: F401  (every table on the metadata)
+    from app.db import configure_engine_options, install_sqlite_hooks
+    from app.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+    configure_engine_options(app)
+    db.init_app(app)
+    with app.app_context():
+        install_sqlite_hooks(db.engine)
+    migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: "Asia/Tehran")
+    limiter.init_app(app)
+
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+
+    from flask_babel import lazy_gettext
+
+    login_manager.login_message = lazy_gettext("Please log in to see this page.")
+
+    from app.accounts.services import load_user
+
+    login_manager.user_loader(load_user)
+
+    from sqlalchemy.orm import Session
+
+    from app.catalog import changes
+
+    changes.install(Session)
+
+
+def select_locale() -> str:
+    """The visitor's language: explicit choice (cookie/session), then the account, then ``fa``."""
+    from flask import current_app
+
+    languages = current_app.config["LANGUAGES"]
+    chosen = session.get("locale") or request.cookies.get("locale")
+    if chosen in languages:
+        return chosen
+    if current_user and current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def register_blueprints(app: Flask) -> None:
+    from app.admin import bp as admin_bp
+    from app.api import bp as api_bp
+    from app.auth import bp as auth_bp
+    from app.sellers import bp as sellers_bp
+    from app.shop import bp as shop_bp
+
+    app.register_blueprint(shop_bp)
+    app.register_blueprint(auth_bp, url_prefix="/auth")
+    app.register_blueprint(sellers_bp, url_prefix="/seller")
+    app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(api_bp, url_prefix="/api/v1")
+
+
+def register_template_helpers(app: Flask) -> None:
+    from app import formatting
+
+    def locale_code() -> str:
+        return str(get_locale() or "fa")
+
+    @app.template_filter("money")
+    def money_filter(amount: int | None, currency: str | None = None) -> str:
+        if amount is None:
+            return ""
+        return formatting.format_money(
+            amount, currency or app.config["MARKET_CURRENCY"], locale_code()
+        )
+
+    @app.template_filter("num")
+    def number_filter(value: int | None) -> str:
+        return "" if value is None else formatting.format_number(int(value), locale_code())
+
+    @app.template_filter("digits")
+    def digits_filter(value: object) -> str:
+        return formatting.persian_digits(value) if locale_code() == "fa" else str(value)
+
+    @app.template_filter("date")
+    def date_filter(value, with_time: bool = False) -> str:  # type: ignore[no-untyped-def]
+        return formatting.format_date(value, locale_code(), with_time=with_time)
+
+    @app.template_filter("localname")
+    def localname_filter(obj: Any) -> str:
+        return obj.name(locale_code()) if obj is not None else ""
+
+    @app.context_processor
+    def inject_locale() -> dict[str, Any]:
+        code = locale_code()
+        return {
+            "locale": code,
+            "text_dir": "rtl" if code == "fa" else "ltr",
+            "other_locale": "en" if code == "fa" else "fa",
+        }
+
+
+def register_error_pages(app: Flask) -> None:
+    from flask import render_template
+    from flask_babel import gettext as _
+    from flask_wtf.csrf import CSRFError
+
+    from app.extensions import db
+
+    messages = {
+        400: lambda: _("The request could not be understood."),
+        403: lambda: _("You do not have permission to see this page."),
+        404: lambda: _("We could not find that page."),
+        405: lambda: _("That action is not possible here."),
+        413: lambda: _("The file is too large. Please choose a smaller one."),
+        429: lambda: _("Too many attempts. Please wait a minute and try again."),
+        500: lambda: _("Something went wrong on our side. Please try again."),
+    }
+
+    def render_error(code: int, message: str | None = None):  # type: ignore[no-untyped-def]
+        if request.path.startswith("/api/"):
+            return {"error": {"status": code, "message": message or messages[code]()}}, code
+        return (
+            render_template("error.html", code=code, message=message or messages[code]()),
+            code,
+        )
+
+    for code in (400, 403, 404, 405, 413, 429):
+        app.register_error_handler(code, lambda e, code=code: render_error(code))
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(e: CSRFError):  # type: ignore[no-untyped-def]
+        return render_error(
+            400, _("Your form expired or was sent from elsewhere. Please try again.")
+        )
+
+    @app.errorhandler(500)
+    def server_error(e: Exception):  # type: ignore[no-untyped-def]
+        db.session.rollback()
+        return render_error(500)
+
+
+def register_security_headers(app: Flask) -> None:
+    @app.after_request
+    def headers(response):  # type: ignore[no-untyped-def]
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            "frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
+        )
+        return response
+
+
+def register_cli(app: Flask) -> None:
+    from app.cli import register
+
+    register(app)

@@ -1,0 +1,66 @@
+"""Access rules as one-line, deny-by-default checks for views.
+
+Every view in the seller and staff areas is protected by the blueprint itself (``before_request``),
+so a new route is closed until someone opens it on purpose.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from flask import abort
+from flask_login import current_user
+
+from app.accounts.models import Role
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def require_login() -> None:
+    from app.extensions import login_manager
+
+    if not current_user.is_authenticated:
+        abort(login_manager.unauthorized())
+
+
+def require_staff() -> None:
+    """401/redirect for visitors, 403 for anyone who is not staff."""
+    require_login()
+    if current_user.role != Role.STAFF:
+        abort(403)
+
+
+def require_seller() -> None:
+    """Only users with a seller account (any status) pass."""
+    require_login()
+    if current_user.role != Role.SELLER:
+        abort(403)
+
+
+def staff_required(view: F) -> F:
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        require_staff()
+        return view(*args, **kwargs)
+
+    return wrapped  # type: ignore[return-value]
+
+
+def owned_or_404(model: type, object_id: int, *, seller_id: int, options: tuple = ()) -> Any:
+    """The row ``object_id`` of ``model`` if it belongs to ``seller_id``, else 404.
+
+    The one lookup the seller area uses for anything a seller owns: another seller's row is
+    indistinguishable from a missing one.
+    """
+    from app.extensions import db
+
+    owner_column = model.seller_id
+    row = db.session.scalar(
+        sa.select(model).where(model.id == object_id, owner_column == seller_id).options(*options)
+    )
+    if row is None:
+        abort(404)
+    return row

@@ -1,0 +1,10 @@
+"""The staff area, ``/admin/…``: closed to everyone but staff, for every route, by default."""
+
+from flask import Blueprint
+
+from app.access import require_staff
+
+bp = Blueprint("admin", __name__)
+bp.before_request(require_staff)
+
+from app.admin import routes  # noqa: E402,F401

@@ -1,0 +1,107 @@
+from __future__ import annotations
+
+from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from app.accounts import services as accounts
+from app.auth import bp
+from app.auth.forms import ChangePasswordForm, LoginForm, RegisterForm
+from app.errors import ValidationFailed
+from app.extensions import limiter
+from app.web import safe_next
+
+
+def _login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register():
+    if current_user.is_authenticated:
+        return redirect(url_for("shop.home"))
+    form = RegisterForm(next=request.args.get("next", ""))
+    if form.validate_on_submit():
+        try:
+            user = accounts.register_user(
+                form.email.data, form.password.data, form.name.data, locale=_current_locale()
+            )
+        except ValidationFailed as exc:
+            _apply_errors(form, exc)
+        else:
+            login_user(user)
+            session.pop("_flashes", None)
+            flash(_("Welcome to Bazarche, %(name)s!", name=user.name), "success")
+            return redirect(safe_next(form.next.data, url_for("shop.home")))
+    status = 400 if form.is_submitted() else 200
+    return render_template("auth/register.html", form=form), status
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(safe_next(request.args.get("next"), url_for("shop.home")))
+    form = LoginForm(next=request.args.get("next", ""))
+    if form.validate_on_submit():
+        try:
+            user = accounts.authenticate(form.email.data, form.password.data)
+        except accounts.AuthenticationFailed:
+            form.password.errors.append(_("Wrong e-mail or password."))
+        else:
+            login_user(user, remember=form.remember.data)
+            return redirect(safe_next(form.next.data, url_for("shop.home")))
+    status = 400 if form.is_submitted() else 200
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.post("/logout")
+def logout():
+    logout_user()
+    flash(_("You have logged out."), "info")
+    return redirect(url_for("shop.home"))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+def password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            accounts.change_password(current_user, form.current_password.data, form.new_password.data)
+        except ValidationFailed as exc:
+            _apply_errors(form, exc)
+        else:
+            login_user(current_user)  # the session carries the new version
+            flash(_("Your password has been changed."), "success")
+            return redirect(url_for("shop.home"))
+    status = 400 if form.is_submitted() else 200
+    return render_template("auth/password.html", form=form), status
+
+
+def _current_locale() -> str:
+    from flask_babel import get_locale
+
+    return str(get_locale() or "fa")
+
+
+ERROR_TEXT = {
+    "invalid": lambda: _("Please enter a valid e-mail address."),
+    "taken": lambda: _("An account with this e-mail already exists. Try logging in."),
+    "too_short": lambda: _("Use at least 12 characters."),
+    "too_long": lambda: _("That password is too long."),
+    "required": lambda: _("This field is required."),
+    "wrong": lambda: _("The current password is not correct."),
+}
+
+
+def _apply_errors(form, exc: ValidationFailed) -> None:  # type: ignore[no-untyped-def]
+    for field_name, codes in exc.errors.items():
+        field = getattr(form, field_name, None)
+        target = field.errors if field is not None else form.form_errors
+        if isinstance(target, tuple):
+            target = list(target)
+            if field is not None:
+                field.errors = target
+        for code in codes:
+            target.append(ERROR_TEXT.get(code, lambda c=code: c)())

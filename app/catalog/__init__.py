@@ -1,0 +1,1 @@
+"""Catalogue: sellers, categories, products and their images."""

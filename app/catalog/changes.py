@@ -1,0 +1,78 @@
+"""Catalogue change tracking, in the same transaction as the change.
+
+Any flush that adds, changes or deletes a product, image, seller or category bumps the one
+``catalog_version`` row (cached storefront pages are keyed by it) and marks the affected products
+``search_dirty`` (the search index's durable to-do list). Bulk SQL that bypasses the ORM unit of
+work (the stock reservation's conditional UPDATE) calls ``mark_catalog_changed`` itself.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from app.catalog.models import CatalogVersion, Category, Product, ProductImage, Seller
+
+TRACKED = (Product, ProductImage, Seller, Category)
+
+
+def mark_catalog_changed(session: Session) -> None:
+    """Bump the catalogue version inside the session's current transaction."""
+    result = session.execute(
+        sa.update(CatalogVersion)
+        .where(CatalogVersion.id == 1)
+        .values(version=CatalogVersion.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount == 0:
+        session.execute(sa.insert(CatalogVersion).values(id=1, version=2))
+
+
+def current_version(session: Session) -> int:
+    return session.scalar(sa.select(CatalogVersion.version).where(CatalogVersion.id == 1)) or 1
+
+
+def _before_flush(session: Session, _context, _instances) -> None:  # type: ignore[no-untyped-def]
+    touched = [
+        obj
+        for obj in (*session.new, *session.dirty, *session.deleted)
+        if isinstance(obj, TRACKED) and (obj in session.new or obj in session.deleted or session.is_modified(obj))
+    ]
+    if not touched:
+        return
+    dirty_sellers: set[int] = set()
+    dirty_categories: set[int] = set()
+    for obj in touched:
+        if isinstance(obj, Product):
+            if obj not in session.deleted:
+                obj.search_dirty = True
+        elif isinstance(obj, ProductImage):
+            product = obj.product
+            if product is not None and product not in session.deleted:
+                product.search_dirty = True
+        elif isinstance(obj, Seller) and obj.id is not None:
+            dirty_sellers.add(obj.id)
+        elif isinstance(obj, Category) and obj.id is not None:
+            dirty_categories.add(obj.id)
+    with session.no_autoflush:
+        if dirty_sellers:
+            session.execute(
+                sa.update(Product)
+                .where(Product.seller_id.in_(dirty_sellers))
+                .values(search_dirty=True)
+                .execution_options(synchronize_session=False)
+            )
+        if dirty_categories:
+            session.execute(
+                sa.update(Product)
+                .where(Product.category_id.in_(dirty_categories))
+                .values(search_dirty=True)
+                .execution_options(synchronize_session=False)
+            )
+        mark_catalog_changed(session)
+
+
+def install(session_factory: object) -> None:
+    """Listen on the Flask-SQLAlchemy session class (idempotent)."""
+    if not sa.event.contains(session_factory, "before_flush", _before_flush):
+        sa.event.listen(session_factory, "before_flush", _before_flush)

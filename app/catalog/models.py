@@ -1,0 +1,179 @@
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.accounts.models import User
+from app.dbtypes import UTCDateTime, enum_column
+from app.extensions import db
+from app.program.models import County, Sector
+from app.timeutil import utcnow
+
+
+class SellerStatus(enum.StrEnum):
+    APPLIED = "applied"  # waiting in the staff queue
+    APPROVED = "approved"  # trading; products can be public
+    REJECTED = "rejected"  # application refused, with a reason
+    SUSPENDED = "suspended"  # stopped by staff; products hidden at once
+
+
+class ProductStatus(enum.StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    HIDDEN_BY_STAFF = "hidden_by_staff"
+
+
+class Seller(db.Model):
+    __tablename__ = "seller"
+    __table_args__ = (sa.Index("ix_seller_county_status", "county_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"), unique=True)
+    slug: Mapped[str] = mapped_column(sa.String(80), unique=True)
+    display_name: Mapped[str] = mapped_column(sa.String(120))
+    bio: Mapped[str] = mapped_column(sa.Text, default="")
+    logo_key: Mapped[str | None] = mapped_column(sa.String(200))
+    phone: Mapped[str | None] = mapped_column(sa.String(20))
+    county_id: Mapped[int] = mapped_column(sa.ForeignKey("county.id"))
+    sector_id: Mapped[int] = mapped_column(sa.ForeignKey("sector.id"), index=True)
+    # Programme fields: the ministry's home-business system keys sellers by this code.
+    registration_code: Mapped[str | None] = mapped_column(sa.String(40), unique=True)
+    training_completed_on: Mapped[date | None] = mapped_column(sa.Date)
+    training_provider: Mapped[str | None] = mapped_column(sa.String(160))
+    permit_number: Mapped[str | None] = mapped_column(sa.String(60))
+    status: Mapped[SellerStatus] = mapped_column(
+        enum_column(SellerStatus), default=SellerStatus.APPLIED, index=True
+    )
+    status_reason: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    user: Mapped[User] = relationship()
+    county: Mapped[County] = relationship()
+    sector: Mapped[Sector] = relationship()
+    status_changes: Mapped[list[SellerStatusChange]] = relationship(
+        back_populates="seller", order_by="SellerStatusChange.created_at.desc()"
+    )
+
+    @property
+    def is_approved(self) -> bool:
+        return self.status == SellerStatus.APPROVED
+
+
+class SellerStatusChange(db.Model):
+    """Audit row for every change of a seller's status: who, when, why."""
+
+    __tablename__ = "seller_status_change"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seller_id: Mapped[int] = mapped_column(sa.ForeignKey("seller.id"), index=True)
+    from_status: Mapped[SellerStatus | None] = mapped_column(enum_column(SellerStatus))
+    to_status: Mapped[SellerStatus] = mapped_column(enum_column(SellerStatus))
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    reason: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    seller: Mapped[Seller] = relationship(back_populates="status_changes")
+    actor: Mapped[User | None] = relationship()
+
+
+class Category(db.Model):
+    __tablename__ = "category"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    parent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("category.id"), index=True)
+    slug: Mapped[str] = mapped_column(sa.String(80), unique=True)
+    name_fa: Mapped[str] = mapped_column(sa.String(100))
+    name_en: Mapped[str] = mapped_column(sa.String(100))
+    position: Mapped[int] = mapped_column(default=0)
+
+    parent: Mapped[Category | None] = relationship(remote_side=[id], back_populates="children")
+    children: Mapped[list[Category]] = relationship(
+        back_populates="parent", order_by="Category.position"
+    )
+
+    def name(self, locale: str) -> str:
+        return self.name_en if locale == "en" else self.name_fa
+
+
+class Product(db.Model):
+    __tablename__ = "product"
+    __table_args__ = (
+        sa.CheckConstraint("price_amount >= 0", name="price_non_negative"),
+        sa.CheckConstraint("stock >= 0", name="stock_non_negative"),
+        # Storefront listings: published products newest first, per category / seller.
+        sa.Index("ix_product_status_created", "status", "created_at"),
+        sa.Index("ix_product_category_status", "category_id", "status", "created_at"),
+        sa.Index("ix_product_seller_status", "seller_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seller_id: Mapped[int] = mapped_column(sa.ForeignKey("seller.id"))
+    category_id: Mapped[int | None] = mapped_column(sa.ForeignKey("category.id"))
+    title: Mapped[str] = mapped_column(sa.String(200))
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+    price_amount: Mapped[int] = mapped_column(sa.BigInteger)
+    stock: Mapped[int] = mapped_column(default=0)
+    status: Mapped[ProductStatus] = mapped_column(
+        enum_column(ProductStatus), default=ProductStatus.DRAFT
+    )
+    featured: Mapped[bool] = mapped_column(default=False)
+    hidden_reason: Mapped[str | None] = mapped_column(sa.Text)
+    # What the search index still owes: set in the same transaction as any change search shows.
+    search_dirty: Mapped[bool] = mapped_column(default=True, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    seller: Mapped[Seller] = relationship()
+    category: Mapped[Category | None] = relationship()
+    images: Mapped[list[ProductImage]] = relationship(
+        back_populates="product",
+        order_by="ProductImage.position",
+        cascade="all, delete-orphan",
+    )
+
+    @property
+    def cover(self) -> ProductImage | None:
+        return self.images[0] if self.images else None
+
+    @property
+    def in_stock(self) -> bool:
+        return self.stock > 0
+
+
+class ProductImage(db.Model):
+    __tablename__ = "product_image"
+    __table_args__ = (sa.CheckConstraint("position >= 0", name="position_non_negative"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("product.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(default=0)
+    # Key prefix of the stored variants; ``variants`` lists "width:height:key" per size.
+    storage_key: Mapped[str] = mapped_column(sa.String(200))
+    variants: Mapped[list[list]] = mapped_column(sa.JSON, default=list)
+    width: Mapped[int]
+    height: Mapped[int]
+    alt_text: Mapped[str] = mapped_column(sa.String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    product: Mapped[Product] = relationship(back_populates="images")
+
+
+class CatalogVersion(db.Model):
+    """One row whose number grows with every change a storefront page shows.
+
+    Cached anonymous pages are keyed by it, so a change in price, stock, status, seller or
+    category makes every cached page stale in the same transaction that made the change.
+    """
+
+    __tablename__ = "catalog_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(sa.BigInteger, default=1)

@@ -1,0 +1,178 @@
+"""Read-side queries of the storefront. Only published products of approved sellers are public."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import joinedload, selectinload
+
+from app.catalog.models import Category, Product, ProductStatus, Seller, SellerStatus
+from app.extensions import db
+from app.program.models import County
+
+SORTS: dict[str, tuple[Any, ...]] = {
+    "newest": (Product.created_at.desc(), Product.id.desc()),
+    "price_asc": (Product.price_amount.asc(), Product.id.asc()),
+    "price_desc": (Product.price_amount.desc(), Product.id.desc()),
+}
+DEFAULT_SORT = "newest"
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Any]
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+def public_products() -> sa.Select[tuple[Product]]:
+    """Published products of approved sellers, with what a product card shows loaded up front."""
+    return (
+        sa.select(Product)
+        .join(Seller, Seller.id == Product.seller_id)
+        .where(Product.status == ProductStatus.PUBLISHED, Seller.status == SellerStatus.APPROVED)
+        .options(
+            selectinload(Product.images),
+            joinedload(Product.seller).joinedload(Seller.county),
+        )
+    )
+
+
+def paginate(stmt: sa.Select, page: int, per_page: int, sort: str) -> Page:
+    total = db.session.scalar(
+        sa.select(sa.func.count()).select_from(
+            stmt.with_only_columns(Product.id).order_by(None).subquery()
+        )
+    ) or 0
+    pages = max(1, -(-total // per_page))
+    page = min(max(page, 1), pages)
+    rows = db.session.scalars(
+        stmt.order_by(*SORTS.get(sort, SORTS[DEFAULT_SORT])).limit(per_page).offset((page - 1) * per_page)
+    ).all()
+    return Page(items=list(rows), page=page, per_page=per_page, total=total)
+
+
+def category_tree() -> list[Category]:
+    """Root categories with children loaded (two levels)."""
+    return list(
+        db.session.scalars(
+            sa.select(Category)
+            .where(Category.parent_id.is_(None))
+            .order_by(Category.position, Category.id)
+            .options(selectinload(Category.children))
+        )
+    )
+
+
+def category_and_descendant_ids(category: Category) -> list[int]:
+    ids = [category.id]
+    frontier = [category.id]
+    while frontier:
+        children = db.session.scalars(
+            sa.select(Category.id).where(Category.parent_id.in_(frontier))
+        ).all()
+        ids.extend(children)
+        frontier = list(children)
+    return ids
+
+
+def breadcrumbs(category: Category | None) -> list[Category]:
+    trail: list[Category] = []
+    seen: set[int] = set()
+    while category is not None and category.id not in seen:
+        trail.append(category)
+        seen.add(category.id)
+        category = category.parent
+    return list(reversed(trail))
+
+
+def products_in_category(category: Category, page: int, per_page: int, sort: str) -> Page:
+    ids = category_and_descendant_ids(category)
+    return paginate(public_products().where(Product.category_id.in_(ids)), page, per_page, sort)
+
+
+def products_in_county(county: County, page: int, per_page: int, sort: str) -> Page:
+    return paginate(public_products().where(Seller.county_id == county.id), page, per_page, sort)
+
+
+def products_of_seller(seller: Seller, page: int, per_page: int, sort: str) -> Page:
+    return paginate(public_products().where(Product.seller_id == seller.id), page, per_page, sort)
+
+
+def newest_products(limit: int) -> list[Product]:
+    return list(db.session.scalars(public_products().order_by(*SORTS["newest"]).limit(limit)))
+
+
+def featured_products(limit: int) -> list[Product]:
+    return list(
+        db.session.scalars(
+            public_products().where(Product.featured.is_(True)).order_by(*SORTS["newest"]).limit(limit)
+        )
+    )
+
+
+def counties_with_sellers() -> list[tuple[County, int]]:
+    """Counties and how many approved sellers each has, for the home page."""
+    rows = db.session.execute(
+        sa.select(County, sa.func.count(Seller.id))
+        .join(Seller, sa.and_(Seller.county_id == County.id, Seller.status == SellerStatus.APPROVED))
+        .group_by(County.id)
+        .order_by(sa.func.count(Seller.id).desc(), County.name_fa)
+    ).all()
+    return [(county, count) for county, count in rows]
+
+
+def public_product(product_id: int) -> Product | None:
+    return db.session.scalar(
+        public_products()
+        .where(Product.id == product_id)
+        .options(joinedload(Product.category), joinedload(Product.seller).joinedload(Seller.sector))
+    )
+
+
+def public_seller(slug: str) -> Seller | None:
+    return db.session.scalar(
+        sa.select(Seller)
+        .where(Seller.slug == slug, Seller.status == SellerStatus.APPROVED)
+        .options(joinedload(Seller.county), joinedload(Seller.sector))
+    )
+
+
+def category_by_slug(slug: str) -> Category | None:
+    return db.session.scalar(
+        sa.select(Category).where(Category.slug == slug).options(selectinload(Category.children))
+    )
+
+
+def county_by_slug(slug: str) -> County | None:
+    return db.session.scalar(sa.select(County).where(County.slug == slug))
+
+
+def search_products(text: str, page: int, per_page: int, sort: str) -> Page:
+    """Plain database search over titles and descriptions (the fallback when no index answers)."""
+    stmt = public_products()
+    words = [w for w in text.split() if w][:8]
+    for word in words:
+        pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        stmt = stmt.where(
+            sa.or_(
+                Product.title.ilike(pattern, escape="\\"),
+                Product.description.ilike(pattern, escape="\\"),
+            )
+        )
+    return paginate(stmt, page, per_page, sort)

@@ -1,0 +1,78 @@
+"""Flask commands. Each is a thin shell over a service."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(seed_demo_command)
+    app.cli.add_command(create_staff_command)
+
+
+@click.command("seed-demo")
+@click.option("--sellers", default=28, show_default=True, help="How many demo sellers.")
+@click.option("--products-per-seller", default=8, show_default=True)
+@click.option("--no-images", is_flag=True, help="Skip drawing photos (faster).")
+def seed_demo_command(sellers: int, products_per_seller: int, no_images: bool) -> None:
+    """Load the Persian demo market (idempotent: only missing rows are added)."""
+    from app.program.demo import DEMO_PASSWORD, seed_demo
+
+    make_image = None if no_images else demo_image_maker()
+    created = seed_demo(
+        make_image,
+        sellers=sellers,
+        products_per_seller=products_per_seller,
+        progress=lambda msg: click.echo(f"  {msg}"),
+    )
+    click.echo(f"Demo data: {created['sellers']} sellers and {created['products']} products added.")
+    click.echo(f"Demo accounts use the password {DEMO_PASSWORD!r}:")
+    click.echo("  staff@bazarche.local, customer@bazarche.local, seller1@bazarche.local …")
+
+
+def demo_image_maker():  # type: ignore[no-untyped-def]
+    """Draw a picture, run it through the upload pipeline, return what ProductImage stores."""
+    from app.media.art import draw_logo, draw_product_art
+    from app.media.images import process_image
+    from app.media_store import storage
+
+    store = storage()
+    max_bytes = current_app.config["MAX_IMAGE_BYTES"]
+    max_pixels = current_app.config["MAX_IMAGE_PIXELS"]
+
+    def make(title: str, kind: str, seed: int) -> tuple[str, list, int, int]:
+        if kind == "logo":
+            raw = draw_logo(seed)
+            stored = process_image(raw, store, max_bytes=max_bytes, max_pixels=max_pixels, widths=(256,))
+            return stored.variants[-1].key, [], stored.width, stored.height
+        raw = draw_product_art(title, seed=seed, kind=kind, size=(960, 720))
+        stored = process_image(raw, store, max_bytes=max_bytes, max_pixels=max_pixels)
+        variants = [[v.width, v.height, v.key] for v in stored.variants]
+        return variants[-1][2], variants, stored.width, stored.height
+
+    return make
+
+
+@click.command("create-staff")
+@click.argument("email")
+@click.option("--name", default="", help="Display name.")
+@click.option("--generate", is_flag=True, help="Generate a password instead of asking for one.")
+def create_staff_command(email: str, name: str, generate: bool) -> None:
+    """Create a staff account (or make an existing account staff)."""
+    from app.accounts.services import MIN_PASSWORD_LENGTH, create_staff
+    from app.errors import ValidationFailed
+
+    password = None
+    if not generate:
+        password = click.prompt(
+            f"Password (at least {MIN_PASSWORD_LENGTH} characters; empty to generate one)",
+            hide_input=True, confirmation_prompt=True, default="", show_default=False,
+        ) or None
+    try:
+        user, used = create_staff(email, password, name)
+    except ValidationFailed as exc:
+        raise click.ClickException(f"Not created: {exc}") from exc
+    click.echo(f"Staff account ready: {user.email}")
+    if password is None:
+        click.echo(f"Generated password: {used}")

@@ -1,0 +1,85 @@
+"""How numbers, money and dates read in each locale. Formatting happens only at the edge.
+
+Persian readers see Persian digits, the Persian thousands separator (U+066C) and Jalali dates;
+money stored in rials is shown in toman (1 toman = 10 rials).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import jdatetime
+
+PERSIAN_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
+PERSIAN_SEPARATOR = "\u066c"  # ٬ ARABIC THOUSANDS SEPARATOR, as Persian typography uses
+TEHRAN = ZoneInfo("Asia/Tehran")
+
+JALALI_MONTHS_FA = (
+    "فروردین", "اردیبهشت", "خرداد", "تیر", "مرداد", "شهریور",
+    "مهر", "آبان", "آذر", "دی", "بهمن", "اسفند",
+)  # fmt: skip
+JALALI_MONTHS_EN = (
+    "Farvardin", "Ordibehesht", "Khordad", "Tir", "Mordad", "Shahrivar",
+    "Mehr", "Aban", "Azar", "Dey", "Bahman", "Esfand",
+)  # fmt: skip
+
+
+def persian_digits(text: object) -> str:
+    return str(text).translate(PERSIAN_DIGITS)
+
+
+def format_number(value: int, locale: str) -> str:
+    """Grouped integer: ``1,250,000`` in English, ``۱٬۲۵۰٬۰۰۰`` in Persian."""
+    grouped = f"{value:,}"
+    if locale == "fa":
+        return persian_digits(grouped.replace(",", PERSIAN_SEPARATOR))
+    return grouped
+
+
+def format_money(amount: int, currency: str, locale: str) -> str:
+    """An integer amount in the currency's smallest unit, as a reader of ``locale`` expects.
+
+    IRR is shown in toman in both languages (prices in Iran are spoken in toman); a part of a
+    toman is never shown, rounding towards zero is wrong for prices, so amounts are rounded half up.
+    """
+    if isinstance(amount, float):
+        raise TypeError("money is never a float")
+    if currency == "IRR":
+        toman = (abs(amount) + 5) // 10 * (1 if amount >= 0 else -1)
+        number = format_number(toman, locale)
+        return f"{number} تومان" if locale == "fa" else f"{number} toman"
+    # Other currencies: two minor digits.
+    major, minor = divmod(abs(amount), 100)
+    sign = "-" if amount < 0 else ""
+    text = f"{sign}{format_number(major, locale)}.{minor:02d}"
+    if locale == "fa":
+        text = persian_digits(text).replace(".", "\u066b")
+    return f"{text} {currency}"
+
+
+def to_local(value: datetime) -> datetime:
+    return value.astimezone(TEHRAN)
+
+
+def format_date(value: date | datetime | None, locale: str, *, with_time: bool = False) -> str:
+    """Jalali for Persian (``۵ آذر ۱۴۰۵``), Gregorian ISO-like for English (``2026-11-26``)."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = to_local(value)
+    if locale == "fa":
+        if isinstance(value, datetime):
+            j = jdatetime.datetime.fromgregorian(datetime=value)
+        else:
+            j = jdatetime.date.fromgregorian(date=value)
+        text = f"{j.day} {JALALI_MONTHS_FA[j.month - 1]} {j.year}"
+        if with_time and isinstance(value, datetime):
+            text += f"، {value.hour:02d}:{value.minute:02d}"
+        return persian_digits(text)
+    if isinstance(value, datetime):
+        text = value.strftime("%d %b %Y")
+        if with_time:
+            text += value.strftime(", %H:%M")
+        return text
+    return value.strftime("%d %b %Y")

@@ -1,0 +1,1 @@
+"""Orders: carts, one order per seller per checkout, line snapshots, stock and status moves."""

@@ -1,0 +1,143 @@
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.accounts.models import User
+from app.catalog.models import Product, Seller
+from app.dbtypes import UTCDateTime, enum_column
+from app.extensions import db
+from app.timeutil import utcnow
+
+
+class OrderStatus(enum.StrEnum):
+    AWAITING_PAYMENT = "awaiting_payment"  # card checkout waiting for the provider
+    PLACED = "placed"  # cash on delivery, waiting for the seller to confirm
+    CONFIRMED = "confirmed"  # cash on delivery accepted by the seller
+    PAID = "paid"  # card payment confirmed by the provider
+    SHIPPED = "shipped"
+    DELIVERED = "delivered"
+    CANCELLED = "cancelled"
+    REFUNDED = "refunded"
+
+
+# The one transition table: every status move is checked against it.
+ALLOWED_MOVES: dict[OrderStatus, frozenset[OrderStatus]] = {
+    OrderStatus.AWAITING_PAYMENT: frozenset({OrderStatus.PAID, OrderStatus.CANCELLED}),
+    OrderStatus.PLACED: frozenset({OrderStatus.CONFIRMED, OrderStatus.CANCELLED}),
+    OrderStatus.CONFIRMED: frozenset({OrderStatus.SHIPPED, OrderStatus.CANCELLED}),
+    OrderStatus.PAID: frozenset({OrderStatus.SHIPPED, OrderStatus.CANCELLED, OrderStatus.REFUNDED}),
+    OrderStatus.SHIPPED: frozenset({OrderStatus.DELIVERED, OrderStatus.REFUNDED}),
+    OrderStatus.DELIVERED: frozenset({OrderStatus.REFUNDED}),
+    OrderStatus.CANCELLED: frozenset({OrderStatus.REFUNDED}),
+    OrderStatus.REFUNDED: frozenset(),
+}
+
+
+class CartLine(db.Model):
+    """A logged-in customer's cart line. Guests keep theirs in the session."""
+
+    __tablename__ = "cart_line"
+    __table_args__ = (
+        sa.UniqueConstraint("user_id", "product_id", name="user_product"),
+        sa.CheckConstraint("quantity > 0", name="quantity_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"))
+    product_id: Mapped[int] = mapped_column(sa.ForeignKey("product.id", ondelete="CASCADE"))
+    quantity: Mapped[int]
+    # The price the customer saw when adding: a later change is flagged before checkout.
+    seen_price_amount: Mapped[int] = mapped_column(sa.BigInteger)
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    product: Mapped[Product] = relationship()
+
+
+class Order(db.Model):
+    """One seller's share of a checkout."""
+
+    __tablename__ = "shop_order"
+    __table_args__ = (
+        sa.CheckConstraint("subtotal_amount >= 0", name="subtotal_non_negative"),
+        sa.CheckConstraint("shipping_amount >= 0", name="shipping_non_negative"),
+        sa.CheckConstraint("total_amount >= 0", name="total_non_negative"),
+        sa.Index("ix_order_seller_status", "seller_id", "status"),
+        sa.Index("ix_order_customer_created", "customer_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    payment_id: Mapped[int] = mapped_column(sa.ForeignKey("payment.id"), index=True)
+    customer_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"))
+    seller_id: Mapped[int] = mapped_column(sa.ForeignKey("seller.id"))
+    status: Mapped[OrderStatus] = mapped_column(enum_column(OrderStatus))
+    currency: Mapped[str] = mapped_column(sa.String(3))
+    subtotal_amount: Mapped[int] = mapped_column(sa.BigInteger)
+    shipping_amount: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    total_amount: Mapped[int] = mapped_column(sa.BigInteger)
+    # Shipping address (Iranian fields)
+    recipient_name: Mapped[str] = mapped_column(sa.String(120))
+    mobile: Mapped[str] = mapped_column(sa.String(11))
+    province: Mapped[str] = mapped_column(sa.String(100))
+    city: Mapped[str] = mapped_column(sa.String(100))
+    address: Mapped[str] = mapped_column(sa.Text)
+    postal_code: Mapped[str] = mapped_column(sa.String(10))
+    carrier: Mapped[str | None] = mapped_column(sa.String(80))
+    tracking_code: Mapped[str | None] = mapped_column(sa.String(80))
+    cancel_reason: Mapped[str | None] = mapped_column(sa.Text)
+    # Stock of its lines is held until paid, cancelled or expired; released exactly once.
+    stock_released: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    # Sales volume counts an order from this moment (card: provider confirmed; cash: delivered).
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+
+    customer: Mapped[User] = relationship()
+    seller: Mapped[Seller] = relationship()
+    lines: Mapped[list[OrderLine]] = relationship(
+        back_populates="order", cascade="all, delete-orphan", order_by="OrderLine.id"
+    )
+    status_changes: Mapped[list[OrderStatusChange]] = relationship(
+        back_populates="order", order_by="OrderStatusChange.id"
+    )
+
+
+class OrderLine(db.Model):
+    """A snapshot of what was bought: the product may change or disappear, reports must not."""
+
+    __tablename__ = "order_line"
+    __table_args__ = (
+        sa.CheckConstraint("quantity > 0", name="quantity_positive"),
+        sa.CheckConstraint("unit_price_amount >= 0", name="unit_price_non_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(sa.ForeignKey("shop_order.id", ondelete="CASCADE"), index=True)
+    product_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("product.id", ondelete="SET NULL"), index=True
+    )
+    product_title: Mapped[str] = mapped_column(sa.String(200))
+    seller_name: Mapped[str] = mapped_column(sa.String(120))
+    category_id: Mapped[int | None] = mapped_column(sa.ForeignKey("category.id"))
+    unit_price_amount: Mapped[int] = mapped_column(sa.BigInteger)
+    quantity: Mapped[int]
+    line_total_amount: Mapped[int] = mapped_column(sa.BigInteger)
+
+    order: Mapped[Order] = relationship(back_populates="lines")
+
+
+class OrderStatusChange(db.Model):
+    __tablename__ = "order_status_change"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(sa.ForeignKey("shop_order.id", ondelete="CASCADE"), index=True)
+    from_status: Mapped[OrderStatus | None] = mapped_column(enum_column(OrderStatus))
+    to_status: Mapped[OrderStatus] = mapped_column(enum_column(OrderStatus))
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    reason: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    order: Mapped[Order] = relationship(back_populates="status_changes")

@@ -1,0 +1,1 @@
+"""Payments: one per checkout, covering its orders; providers Stripe and cash on delivery."""

@@ -1,0 +1,1 @@
+"""The programme: provinces, counties, sectors, quotas, audit trail and market-linkage figures."""

@@ -1,0 +1,133 @@
+"""Storefront browsing: home, categories, counties, products, seller pages, language."""
+
+from __future__ import annotations
+
+import os
+
+from flask import abort, current_app, make_response, redirect, request, session, url_for
+from flask import render_template, send_file
+from flask_login import current_user
+
+from app.accounts.services import set_locale
+from app.catalog import queries
+from app.shop import bp
+from app.shop.cache import cached_page
+from app.web import page_arg, safe_next
+
+
+def _sort_arg() -> str:
+    sort = request.args.get("sort", queries.DEFAULT_SORT)
+    return sort if sort in queries.SORTS else queries.DEFAULT_SORT
+
+
+@bp.get("/")
+@cached_page
+def home():
+    return render_template(
+        "shop/home.html",
+        featured=queries.featured_products(8),
+        newest=queries.newest_products(12),
+        categories=queries.category_tree(),
+        counties=queries.counties_with_sellers(),
+    )
+
+
+@bp.get("/c/<slug>")
+@cached_page
+def category(slug: str):
+    cat = queries.category_by_slug(slug)
+    if cat is None:
+        abort(404)
+    sort = _sort_arg()
+    page = queries.products_in_category(cat, page_arg(), current_app.config["PAGE_SIZE"], sort)
+    return render_template(
+        "shop/category.html",
+        category=cat,
+        trail=queries.breadcrumbs(cat),
+        page=page,
+        sort=sort,
+    )
+
+
+@bp.get("/county/<slug>")
+@cached_page
+def county(slug: str):
+    place = queries.county_by_slug(slug)
+    if place is None:
+        abort(404)
+    sort = _sort_arg()
+    page = queries.products_in_county(place, page_arg(), current_app.config["PAGE_SIZE"], sort)
+    return render_template("shop/county.html", county=place, page=page, sort=sort)
+
+
+@bp.get("/p/<int:product_id>")
+@cached_page
+def product(product_id: int):
+    item = queries.public_product(product_id)
+    if item is None:
+        abort(404)
+    return render_template(
+        "shop/product.html", product=item, trail=queries.breadcrumbs(item.category)
+    )
+
+
+@bp.get("/s/<slug>")
+@cached_page
+def seller(slug: str):
+    shop = queries.public_seller(slug)
+    if shop is None:
+        abort(404)
+    sort = _sort_arg()
+    page = queries.products_of_seller(shop, page_arg(), current_app.config["PAGE_SIZE"], sort)
+    return render_template("shop/seller.html", seller=shop, page=page, sort=sort)
+
+
+@bp.get("/lang/<code>")
+def set_language(code: str):
+    """Switch the interface language and go back where the visitor was."""
+    if code not in current_app.config["LANGUAGES"]:
+        abort(404)
+    session["locale"] = code
+    if current_user.is_authenticated:
+        set_locale(current_user, code)
+    response = make_response(redirect(safe_next(request.args.get("next"), url_for("shop.home"))))
+    response.set_cookie(
+        "locale", code, max_age=365 * 24 * 3600, samesite="Lax", httponly=True,
+        secure=current_app.config["SESSION_COOKIE_SECURE"],
+    )
+    return response
+
+
+@bp.get("/search")
+def search():
+    """Product search. Until the index exists this is the plain database search."""
+    text = request.args.get("q", "")[:200].strip()
+    sort = _sort_arg()
+    page = queries.search_products(text, page_arg(), current_app.config["PAGE_SIZE"], sort)
+    return render_template("shop/search.html", q=text, page=page, sort=sort)
+
+
+@bp.get("/media/<path:key>")
+def media(key: str):
+    """Stored image variants, content-addressed, so they may be cached for a year."""
+    from app.media_store import storage
+
+    store = storage()
+    try:
+        path = store.path_for(key)
+    except (KeyError, ValueError):
+        abort(404)
+    if path is None or not os.path.isfile(path):
+        abort(404)
+    response = send_file(path, mimetype=_media_type(key), max_age=31536000, conditional=True)
+    response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _media_type(key: str) -> str:
+    if key.endswith(".webp"):
+        return "image/webp"
+    if key.endswith(".png"):
+        return "image/png"
+    return "image/jpeg"

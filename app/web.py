@@ -1,0 +1,30 @@
+"""Small helpers shared by the blueprints (HTTP side only)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import request
+
+
+def safe_next(target: str | None, default: str) -> str:
+    """``target`` if it is a path on this site, else ``default`` (no open redirects)."""
+    if not target:
+        return default
+    target = target.strip()
+    if "\\" in target or any(ord(c) < 32 for c in target):
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return default
+    return target
+
+
+def page_arg(name: str = "page", maximum: int = 10_000) -> int:
+    """A page number from the query string: bad or out-of-range values become 1 or the max."""
+    raw = request.args.get(name, "1")
+    try:
+        page = int(raw)
+    except ValueError:
+        return 1
+    return min(max(page, 1), maximum)

@@ -1,0 +1,118 @@
+"""Settings, read from environment variables. This module is the only place settings are read.
+
+Every setting has a safe default for development on one machine (SQLite, Whoosh and media files
+under ``instance/``). The secret key is never a constant: when ``SECRET_KEY`` is not set, one is
+generated into ``instance/secret_key`` on first run and reused afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+DEFAULT_INSTANCE_DIR = Path(os.environ.get("BAZARCHE_INSTANCE", BASE_DIR / "instance")).resolve()
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value not in (None, "") else default
+
+
+def load_secret_key(instance_dir: Path = DEFAULT_INSTANCE_DIR) -> str:
+    """The secret key from ``SECRET_KEY``, else from ``instance/secret_key`` (created once)."""
+    if key := os.environ.get("SECRET_KEY"):
+        return key
+    path = instance_dir / "secret_key"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    instance_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    # O_EXCL: two workers starting together agree on one key.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key
+
+
+def _database_url() -> str:
+    url = os.environ.get("DATABASE_URL", "")
+    if not url:
+        return f"sqlite:///{DEFAULT_INSTANCE_DIR / 'bazarche.sqlite3'}"
+    # psycopg 3 is the PostgreSQL driver.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+class Config:
+    """Settings of one app instance; ``create_app(overrides)`` can replace any of them."""
+
+    DEBUG = _bool("FLASK_DEBUG", False)
+    SECRET_KEY: str | None = None  # filled by create_app via load_secret_key()
+    SQLALCHEMY_DATABASE_URI = _database_url()
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    INSTANCE_DIR = str(DEFAULT_INSTANCE_DIR)
+
+    # Market
+    MARKET_CURRENCY = os.environ.get("MARKET_CURRENCY", "IRR")
+    PAGE_SIZE = _int("PAGE_SIZE", 24)
+
+    # Locale
+    BABEL_DEFAULT_LOCALE = os.environ.get("DEFAULT_LOCALE", "fa")
+    BABEL_DEFAULT_TIMEZONE = os.environ.get("DEFAULT_TIMEZONE", "Asia/Tehran")
+    LANGUAGES = ("fa", "en")
+
+    # Sessions and cookies
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", not DEBUG)
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+
+    # Rate limits (Flask-Limiter): memory:// on one process, redis://127.0.0.1:6379 for several
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
+    LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour")
+    RATELIMIT_HEADERS_ENABLED = True
+
+    # Anonymous page cache: pages anonymous visitors see, invalidated by catalogue changes
+    PAGE_CACHE_ENABLED = _bool("PAGE_CACHE_ENABLED", True)
+    PAGE_CACHE_SECONDS = _int("PAGE_CACHE_SECONDS", 300)
+
+    # Media
+    MEDIA_DIR = os.environ.get("MEDIA_DIR", str(DEFAULT_INSTANCE_DIR / "media"))
+    MAX_CONTENT_LENGTH = _int("MAX_UPLOAD_BYTES", 12 * 1024 * 1024)
+    MAX_IMAGE_BYTES = _int("MAX_IMAGE_BYTES", 10 * 1024 * 1024)
+    MAX_IMAGE_PIXELS = _int("MAX_IMAGE_PIXELS", 40_000_000)
+
+    # Search
+    SEARCH_BACKEND = os.environ.get("SEARCH_BACKEND", "whoosh")
+    SEARCH_INDEX_DIR = os.environ.get("SEARCH_INDEX_DIR", str(DEFAULT_INSTANCE_DIR / "search"))
+
+    # Payments
+    STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
+    STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
+    STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "")
+    CHECKOUT_EXPIRY_MINUTES = _int("CHECKOUT_EXPIRY_MINUTES", 60)
+    MAX_OPEN_CASH_ORDERS = _int("MAX_OPEN_CASH_ORDERS", 3)
+
+    # Mail
+    MAIL_DIR = os.environ.get("MAIL_DIR", str(DEFAULT_INSTANCE_DIR / "mail"))
+    MAIL_FROM = os.environ.get("MAIL_FROM", "Bazarche <no-reply@bazarche.local>")
