@@ -49,7 +49,9 @@ def register_extensions(app: Flask) -> None:
     db.init_app(app)
     with app.app_context():
         install_sqlite_hooks(db.engine)
-    migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
+    migrate.init_app(
+        app, db, directory=str(app.root_path + "/../migrations"), render_as_batch=True, compare_type=True
+    )
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: "Asia/Tehran")
     limiter.init_app(app)

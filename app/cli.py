@@ -15,9 +15,20 @@ def register(app: Flask) -> None:
 @click.option("--sellers", default=28, show_default=True, help="How many demo sellers.")
 @click.option("--products-per-seller", default=8, show_default=True)
 @click.option("--no-images", is_flag=True, help="Skip drawing photos (faster).")
-def seed_demo_command(sellers: int, products_per_seller: int, no_images: bool) -> None:
+@click.option("--if-empty", is_flag=True, help="Do nothing when the market already has products.")
+def seed_demo_command(
+    sellers: int, products_per_seller: int, no_images: bool, if_empty: bool
+) -> None:
     """Load the Persian demo market (idempotent: only missing rows are added)."""
+    import sqlalchemy as sa
+
+    from app.catalog.models import Product
+    from app.extensions import db
     from app.program.demo import DEMO_PASSWORD, seed_demo
+
+    if if_empty and db.session.scalar(sa.select(Product.id).limit(1)) is not None:
+        click.echo("The market already has products; demo data not loaded.")
+        return
 
     make_image = None if no_images else demo_image_maker()
     created = seed_demo(

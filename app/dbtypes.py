@@ -28,8 +28,11 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def enum_column(enum_cls: type, length: int = 20) -> sa.Enum:
-    """Enums stored as their values in a VARCHAR with a CHECK, same on SQLite and PostgreSQL."""
+def enum_column(enum_cls: type, length: int = 20, name: str | None = None) -> sa.Enum:
+    """Enums stored as their values in a VARCHAR with a CHECK, same on SQLite and PostgreSQL.
+
+    ``name`` names the CHECK; two enum columns of one table need different names.
+    """
     return sa.Enum(
         enum_cls,
         native_enum=False,
@@ -37,5 +40,5 @@ def enum_column(enum_cls: type, length: int = 20) -> sa.Enum:
         values_callable=lambda e: [m.value for m in e],
         validate_strings=True,
         create_constraint=True,
-        name=enum_cls.__name__.lower(),
+        name=name or enum_cls.__name__.lower(),
     )

@@ -71,8 +71,10 @@ class SellerStatusChange(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     seller_id: Mapped[int] = mapped_column(sa.ForeignKey("seller.id"), index=True)
-    from_status: Mapped[SellerStatus | None] = mapped_column(enum_column(SellerStatus))
-    to_status: Mapped[SellerStatus] = mapped_column(enum_column(SellerStatus))
+    from_status: Mapped[SellerStatus | None] = mapped_column(
+        enum_column(SellerStatus, name="from_status")
+    )
+    to_status: Mapped[SellerStatus] = mapped_column(enum_column(SellerStatus, name="to_status"))
     actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
     reason: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -134,8 +134,10 @@ class OrderStatusChange(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(sa.ForeignKey("shop_order.id", ondelete="CASCADE"), index=True)
-    from_status: Mapped[OrderStatus | None] = mapped_column(enum_column(OrderStatus))
-    to_status: Mapped[OrderStatus] = mapped_column(enum_column(OrderStatus))
+    from_status: Mapped[OrderStatus | None] = mapped_column(
+        enum_column(OrderStatus, name="from_status")
+    )
+    to_status: Mapped[OrderStatus] = mapped_column(enum_column(OrderStatus, name="to_status"))
     actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
     reason: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -1,0 +1,53 @@
+# Bazarche: `make run` serves the demo market on http://127.0.0.1:5000, `make test` runs the suite.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export FLASK_APP := wsgi
+
+.PHONY: run test test-sqlite test-postgres install lint format translations translations-update bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP) translations
+
+translations: $(STAMP)
+	$(BIN)/pybabel compile --use-fuzzy -d translations --statistics 2>&1 | tail -n 2
+
+run: install
+	$(BIN)/flask db upgrade
+	$(BIN)/flask seed-demo --if-empty
+	SESSION_COOKIE_SECURE=0 $(BIN)/flask run --host 127.0.0.1 --port 5000
+
+# The suite on SQLite, then on PostgreSQL when TEST_DATABASE_URL is set.
+test: install
+	@echo "== on SQLite"
+	TEST_DATABASE_URL= $(BIN)/python -m pytest
+	@if [ -n "$$TEST_DATABASE_URL" ]; then \
+		echo "== again on PostgreSQL: $$TEST_DATABASE_URL"; \
+		$(BIN)/python -m pytest; \
+	else echo "(TEST_DATABASE_URL not set: PostgreSQL run skipped; .ci/run sets it)"; fi
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+translations-update: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o translations/messages.pot --no-location --sort-output .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching
+
+bench: $(STAMP)
+	$(BIN)/python bench/pages.py
+	$(BIN)/python bench/images.py
+	$(BIN)/python bench/search.py
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

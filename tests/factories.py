@@ -1,0 +1,134 @@
+"""Builders for test data: real rows in the real database, with sensible defaults."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import date
+
+import sqlalchemy as sa
+
+from app.accounts.models import Role, User
+from app.accounts.services import hash_password
+from app.catalog.models import Category, Product, ProductImage, ProductStatus, Seller, SellerStatus
+from app.extensions import db
+from app.program.models import County, Province, Sector
+
+PASSWORD = "correct horse battery"
+_seq = itertools.count(1)
+_HASH: str | None = None
+
+
+def _password_hash() -> str:
+    global _HASH
+    if _HASH is None:
+        _HASH = hash_password(PASSWORD)
+    return _HASH
+
+
+def user(role: Role = Role.CUSTOMER, email: str | None = None, name: str = "کاربر") -> User:
+    n = next(_seq)
+    row = User(
+        email=email or f"user{n}@example.com", name=name, role=role, password_hash=_password_hash()
+    )
+    db.session.add(row)
+    db.session.commit()
+    return row
+
+
+def county(slug: str | None = None) -> County:
+    province = db.session.scalar(sa.select(Province).where(Province.slug == "sb"))
+    if province is None:
+        province = Province(slug="sb", name_fa="سیستان و بلوچستان", name_en="Sistan and Baluchestan")
+        db.session.add(province)
+        db.session.flush()
+    n = next(_seq)
+    row = County(
+        province_id=province.id, slug=slug or f"county-{n}", name_fa=f"شهرستان {n}", name_en=f"County {n}"
+    )
+    db.session.add(row)
+    db.session.commit()
+    return row
+
+
+def sector(slug: str | None = None) -> Sector:
+    n = next(_seq)
+    row = Sector(slug=slug or f"sector-{n}", name_fa=f"بخش {n}", name_en=f"Sector {n}")
+    db.session.add(row)
+    db.session.commit()
+    return row
+
+
+def category(slug: str | None = None, parent: Category | None = None) -> Category:
+    n = next(_seq)
+    row = Category(
+        slug=slug or f"cat-{n}",
+        name_fa=f"دسته {n}",
+        name_en=f"Category {n}",
+        parent_id=parent.id if parent else None,
+    )
+    db.session.add(row)
+    db.session.commit()
+    return row
+
+
+def seller(
+    status: SellerStatus = SellerStatus.APPROVED,
+    owner: User | None = None,
+    county_row: County | None = None,
+    sector_row: Sector | None = None,
+    name: str = "کارگاه سوزن‌دوزی",
+) -> Seller:
+    n = next(_seq)
+    owner = owner or user(Role.SELLER)
+    row = Seller(
+        user_id=owner.id,
+        slug=f"seller-{n}",
+        display_name=name,
+        county_id=(county_row or county()).id,
+        sector_id=(sector_row or sector()).id,
+        registration_code=f"SB-{n}",
+        training_completed_on=date(2025, 5, 1),
+        status=status,
+    )
+    db.session.add(row)
+    db.session.commit()
+    return row
+
+
+def product(
+    seller_row: Seller | None = None,
+    *,
+    title: str = "رومیزی سوزن‌دوزی",
+    price_amount: int = 1_250_000,
+    stock: int = 5,
+    status: ProductStatus = ProductStatus.PUBLISHED,
+    category_row: Category | None = None,
+    with_image: bool = True,
+) -> Product:
+    row = Product(
+        seller_id=(seller_row or seller()).id,
+        category_id=(category_row or category()).id,
+        title=title,
+        description="توضیح محصول",
+        price_amount=price_amount,
+        stock=stock,
+        status=status,
+    )
+    if with_image:
+        row.images.append(
+            ProductImage(
+                position=0,
+                storage_key="aa/bb/test-640.webp",
+                variants=[[320, 240, "aa/bb/test-320.webp"], [640, 480, "aa/bb/test-640.webp"]],
+                width=640,
+                height=480,
+                alt_text=title,
+            )
+        )
+    db.session.add(row)
+    db.session.commit()
+    return row
+
+
+def login(client, email: str, password: str = PASSWORD):  # type: ignore[no-untyped-def]
+    return client.post("/auth/login", data={"email": email, "password": password})
