@@ -115,4 +115,4 @@ class Config:
 
     # Mail
     MAIL_DIR = os.environ.get("MAIL_DIR", str(DEFAULT_INSTANCE_DIR / "mail"))
-    MAIL_FROM = os.environ.get("MAIL_FROM", "Bazarche <no-reply@bazarche.local>")
+    MAIL_FROM = os.environ.get("MAIL_FROM", "Bazarche <no-reply@bazarche.example>")

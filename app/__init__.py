@@ -50,7 +50,11 @@ def register_extensions(app: Flask) -> None:
     with app.app_context():
         install_sqlite_hooks(db.engine)
     migrate.init_app(
-        app, db, directory=str(app.root_path + "/../migrations"), render_as_batch=True, compare_type=True
+        app,
+        db,
+        directory=str(app.root_path + "/../migrations"),
+        render_as_batch=True,
+        compare_type=True,
     )
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: "Asia/Tehran")
@@ -132,6 +136,10 @@ def register_template_helpers(app: Flask) -> None:
     @app.template_filter("localname")
     def localname_filter(obj: Any) -> str:
         return obj.name(locale_code()) if obj is not None else ""
+
+    from app.messages import status_label
+
+    app.jinja_env.globals["status_label"] = status_label
 
     @app.context_processor
     def inject_locale() -> dict[str, Any]:

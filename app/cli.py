@@ -9,6 +9,9 @@ from flask import Flask, current_app
 def register(app: Flask) -> None:
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(create_staff_command)
+    from app.cli_import import import_products_command
+
+    app.cli.add_command(import_products_command)
 
 
 @click.command("seed-demo")
@@ -39,7 +42,7 @@ def seed_demo_command(
     )
     click.echo(f"Demo data: {created['sellers']} sellers and {created['products']} products added.")
     click.echo(f"Demo accounts use the password {DEMO_PASSWORD!r}:")
-    click.echo("  staff@bazarche.local, customer@bazarche.local, seller1@bazarche.local …")
+    click.echo("  staff@bazarche.example, customer@bazarche.example, seller1@bazarche.example …")
 
 
 def demo_image_maker():  # type: ignore[no-untyped-def]
@@ -55,7 +58,9 @@ def demo_image_maker():  # type: ignore[no-untyped-def]
     def make(title: str, kind: str, seed: int) -> tuple[str, list, int, int]:
         if kind == "logo":
             raw = draw_logo(seed)
-            stored = process_image(raw, store, max_bytes=max_bytes, max_pixels=max_pixels, widths=(256,))
+            stored = process_image(
+                raw, store, max_bytes=max_bytes, max_pixels=max_pixels, widths=(256,)
+            )
             return stored.variants[-1].key, [], stored.width, stored.height
         raw = draw_product_art(title, seed=seed, kind=kind, size=(960, 720))
         stored = process_image(raw, store, max_bytes=max_bytes, max_pixels=max_pixels)
@@ -76,10 +81,16 @@ def create_staff_command(email: str, name: str, generate: bool) -> None:
 
     password = None
     if not generate:
-        password = click.prompt(
-            f"Password (at least {MIN_PASSWORD_LENGTH} characters; empty to generate one)",
-            hide_input=True, confirmation_prompt=True, default="", show_default=False,
-        ) or None
+        password = (
+            click.prompt(
+                f"Password (at least {MIN_PASSWORD_LENGTH} characters; empty to generate one)",
+                hide_input=True,
+                confirmation_prompt=True,
+                default="",
+                show_default=False,
+            )
+            or None
+        )
     try:
         user, used = create_staff(email, password, name)
     except ValidationFailed as exc:

@@ -63,6 +63,15 @@ def _empty_all_tables() -> None:
 def make_app(tmp_path: Path, **extra: object):  # type: ignore[no-untyped-def]
     global _schema_ready
     app = create_app(settings(tmp_path, **extra))
+
+    # Tests hold an app context open around requests, and Flask then reuses it (and its ``g``)
+    # for every request; production gets a fresh ``g`` per request, so give the tests one too.
+    @app.before_request
+    def _fresh_request_globals() -> None:
+        from flask import g
+
+        g.__dict__.clear()
+
     with app.app_context():
         if not _schema_ready:
             db.drop_all()

@@ -38,12 +38,17 @@ def user(role: Role = Role.CUSTOMER, email: str | None = None, name: str = "کا
 def county(slug: str | None = None) -> County:
     province = db.session.scalar(sa.select(Province).where(Province.slug == "sb"))
     if province is None:
-        province = Province(slug="sb", name_fa="سیستان و بلوچستان", name_en="Sistan and Baluchestan")
+        province = Province(
+            slug="sb", name_fa="سیستان و بلوچستان", name_en="Sistan and Baluchestan"
+        )
         db.session.add(province)
         db.session.flush()
     n = next(_seq)
     row = County(
-        province_id=province.id, slug=slug or f"county-{n}", name_fa=f"شهرستان {n}", name_en=f"County {n}"
+        province_id=province.id,
+        slug=slug or f"county-{n}",
+        name_fa=f"شهرستان {n}",
+        name_en=f"County {n}",
     )
     db.session.add(row)
     db.session.commit()

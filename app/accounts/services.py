@@ -15,7 +15,7 @@ from app.timeutil import utcnow
 
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 256
-PASSWORD_METHOD = "scrypt"
+PASSWORD_METHOD = "scrypt"  # noqa: S105  (a hash method name, not a password)
 # Checked against when the e-mail is unknown, so both failures take the same time.
 _DUMMY_HASH = generate_password_hash("not-a-real-password-0000", method=PASSWORD_METHOD)
 
@@ -29,7 +29,7 @@ def normalise_email(email: str) -> str:
     try:
         info = validate_email(email.strip(), check_deliverability=False)
     except EmailNotValidError as exc:
-        raise ValidationFailed({"email": ["invalid"]}) from exc
+        raise ValidationFailed({"email": ["email_invalid"]}) from exc
     return info.normalized.lower()
 
 
@@ -73,9 +73,7 @@ def authenticate(email: str, password: str) -> User:
         address = normalise_email(email)
     except ValidationFailed:
         address = None
-    user = (
-        db.session.scalar(sa.select(User).where(User.email == address)) if address else None
-    )
+    user = db.session.scalar(sa.select(User).where(User.email == address)) if address else None
     if user is None or len(password) > MAX_PASSWORD_LENGTH:
         check_password_hash(_DUMMY_HASH, password[:MAX_PASSWORD_LENGTH])
         raise AuthenticationFailed()

@@ -1,11 +1,36 @@
+"""Staff area: dashboard and the seller review queue."""
+
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import render_template
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy.orm import joinedload, selectinload
 
 from app.admin import bp
+from app.admin.forms import ReviewForm
+from app.catalog import services as catalog
+from app.catalog.queries import Page
+from app.errors import InvalidTransition, ValidationFailed
 from app.extensions import db
-from app.models import Order, Product, ProductStatus, Seller, SellerStatus
+from app.messages import error_text
+from app.models import (
+    Order,
+    Product,
+    ProductStatus,
+    Seller,
+    SellerStatus,
+    SellerStatusChange,
+)
+from app.web import page_arg
+
+ACTIONS = {
+    "approve": SellerStatus.APPROVED,
+    "reject": SellerStatus.REJECTED,
+    "suspend": SellerStatus.SUSPENDED,
+    "reinstate": SellerStatus.APPROVED,
+}
 
 
 @bp.get("/")
@@ -23,3 +48,100 @@ def dashboard():
         "orders": db.session.scalar(sa.select(sa.func.count(Order.id))),
     }
     return render_template("admin/dashboard.html", counts=counts)
+
+
+@bp.get("/sellers")
+def sellers():
+    """The review queue: applications first, then any status by filter, with search."""
+    status = request.args.get("status", SellerStatus.APPLIED.value)
+    text = request.args.get("q", "").strip()[:100]
+    stmt = sa.select(Seller).options(joinedload(Seller.county), joinedload(Seller.sector))
+    if status in {s.value for s in SellerStatus}:
+        stmt = stmt.where(Seller.status == status)
+    else:
+        status = ""
+    if text:
+        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        stmt = stmt.where(
+            sa.or_(
+                Seller.display_name.ilike(pattern, escape="\\"),
+                Seller.registration_code.ilike(pattern, escape="\\"),
+                Seller.slug.ilike(pattern, escape="\\"),
+            )
+        )
+    per_page = current_app.config["PAGE_SIZE"]
+    total = db.session.scalar(stmt.with_only_columns(sa.func.count(Seller.id)).order_by(None)) or 0
+    pages = max(1, -(-total // per_page))
+    page = min(page_arg(), pages)
+    rows = db.session.scalars(
+        stmt.order_by(Seller.created_at.asc(), Seller.id)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    counts = dict(
+        db.session.execute(
+            sa.select(Seller.status, sa.func.count(Seller.id)).group_by(Seller.status)
+        ).all()
+    )
+    return render_template(
+        "admin/sellers.html",
+        page=Page(items=list(rows), page=page, per_page=per_page, total=total),
+        status=status,
+        q=text,
+        counts={SellerStatus(k).value: v for k, v in counts.items()},
+    )
+
+
+@bp.route("/sellers/<int:seller_id>", methods=["GET", "POST"])
+def seller_detail(seller_id: int):
+    seller = db.session.scalar(
+        sa.select(Seller)
+        .where(Seller.id == seller_id)
+        .options(
+            joinedload(Seller.user),
+            joinedload(Seller.county),
+            joinedload(Seller.sector),
+            selectinload(Seller.status_changes).joinedload(SellerStatusChange.actor),
+        )
+    )
+    if seller is None:
+        abort(404)
+    form = ReviewForm()
+    if form.validate_on_submit():
+        new = ACTIONS.get(form.action.data or "")
+        if new is None:
+            abort(400)
+        try:
+            catalog.review_seller(seller, new, current_user, form.reason.data)
+        except ValidationFailed as exc:
+            for codes in exc.errors.values():
+                form.reason.errors = [*form.reason.errors, *(error_text(c) for c in codes)]
+        except InvalidTransition:
+            flash(_("That change is not possible from the seller's current status."), "error")
+            return redirect(url_for("admin.seller_detail", seller_id=seller.id))
+        else:
+            flash(
+                _("%(name)s: %(status)s.", name=seller.display_name, status=_status_text(new)),
+                "success",
+            )
+            return redirect(url_for("admin.seller_detail", seller_id=seller.id))
+    products = db.session.scalar(
+        sa.select(sa.func.count(Product.id)).where(Product.seller_id == seller.id)
+    )
+    status = 400 if form.is_submitted() and form.errors else 200
+    return (
+        render_template(
+            "admin/seller_detail.html",
+            seller=seller,
+            form=form,
+            moves=catalog.SELLER_MOVES.get(seller.status, {}),
+            products=products,
+        ),
+        status,
+    )
+
+
+def _status_text(status: SellerStatus) -> str:
+    from app.messages import status_label
+
+    return status_label(status)

@@ -8,6 +8,7 @@ from app.accounts import services as accounts
 from app.auth import bp
 from app.auth.forms import ChangePasswordForm, LoginForm, RegisterForm
 from app.errors import ValidationFailed
+from app.messages import apply_errors
 from app.extensions import limiter
 from app.web import safe_next
 
@@ -27,7 +28,7 @@ def register():
                 form.email.data, form.password.data, form.name.data, locale=_current_locale()
             )
         except ValidationFailed as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             login_user(user)
             session.pop("_flashes", None)
@@ -70,9 +71,11 @@ def password():
         try:
             accounts.change_password(current_user, form.current_password.data, form.new_password.data)
         except ValidationFailed as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
-            login_user(current_user)  # the session carries the new version
+            # The session carries the new version. The real user, not the proxy: a proxy in
+            # g._login_user would resolve to itself on the next use of current_user.
+            login_user(current_user._get_current_object())
             flash(_("Your password has been changed."), "success")
             return redirect(url_for("shop.home"))
     status = 400 if form.is_submitted() else 200
@@ -83,25 +86,3 @@ def _current_locale() -> str:
     from flask_babel import get_locale
 
     return str(get_locale() or "fa")
-
-
-ERROR_TEXT = {
-    "invalid": lambda: _("Please enter a valid e-mail address."),
-    "taken": lambda: _("An account with this e-mail already exists. Try logging in."),
-    "too_short": lambda: _("Use at least 12 characters."),
-    "too_long": lambda: _("That password is too long."),
-    "required": lambda: _("This field is required."),
-    "wrong": lambda: _("The current password is not correct."),
-}
-
-
-def _apply_errors(form, exc: ValidationFailed) -> None:  # type: ignore[no-untyped-def]
-    for field_name, codes in exc.errors.items():
-        field = getattr(form, field_name, None)
-        target = field.errors if field is not None else form.form_errors
-        if isinstance(target, tuple):
-            target = list(target)
-            if field is not None:
-                field.errors = target
-        for code in codes:
-            target.append(ERROR_TEXT.get(code, lambda c=code: c)())

@@ -36,7 +36,8 @@ def _before_flush(session: Session, _context, _instances) -> None:  # type: igno
     touched = [
         obj
         for obj in (*session.new, *session.dirty, *session.deleted)
-        if isinstance(obj, TRACKED) and (obj in session.new or obj in session.deleted or session.is_modified(obj))
+        if isinstance(obj, TRACKED)
+        and (obj in session.new or obj in session.deleted or session.is_modified(obj))
     ]
     if not touched:
         return

@@ -115,7 +115,9 @@ class OrderLine(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    order_id: Mapped[int] = mapped_column(sa.ForeignKey("shop_order.id", ondelete="CASCADE"), index=True)
+    order_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("shop_order.id", ondelete="CASCADE"), index=True
+    )
     product_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("product.id", ondelete="SET NULL"), index=True
     )
@@ -133,7 +135,9 @@ class OrderStatusChange(db.Model):
     __tablename__ = "order_status_change"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    order_id: Mapped[int] = mapped_column(sa.ForeignKey("shop_order.id", ondelete="CASCADE"), index=True)
+    order_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("shop_order.id", ondelete="CASCADE"), index=True
+    )
     from_status: Mapped[OrderStatus | None] = mapped_column(
         enum_column(OrderStatus, name="from_status")
     )

@@ -25,7 +25,7 @@ from app.extensions import db
 from app.program import demo_data as data
 from app.program.models import County, Province, Quota, Sector
 
-DEMO_PASSWORD = "bazarche-demo-1234"  # demo accounts only; documented in the README
+DEMO_PASSWORD = "bazarche-demo-1234"  # noqa: S105  (demo accounts only; in the README)
 SELLER_COUNT = 28
 PRODUCTS_PER_SELLER = 8
 
@@ -71,23 +71,33 @@ def seed_demo(
     categories: dict[str, Category] = {}
     for position, (slug, parent, fa, en) in enumerate(data.CATEGORIES):
         cat = _upsert_named(
-            Category, slug, fa, en, position=position,
+            Category,
+            slug,
+            fa,
+            en,
+            position=position,
             parent_id=categories[parent].id if parent else None,
         )
         categories[slug] = cat
     for county in counties:
         for year in (1404, 1405):
             exists = db.session.scalar(
-                sa.select(Quota.id).where(Quota.county_id == county.id, Quota.programme_year == year)
+                sa.select(Quota.id).where(
+                    Quota.county_id == county.id, Quota.programme_year == year
+                )
             )
             if exists is None:
                 db.session.add(
-                    Quota(county_id=county.id, programme_year=year, target_sellers=rng.randint(40, 250))
+                    Quota(
+                        county_id=county.id,
+                        programme_year=year,
+                        target_sellers=rng.randint(40, 250),
+                    )
                 )
 
     demo_hash = hash_password(DEMO_PASSWORD)
-    staff = _user("staff@bazarche.local", "کارشناس طرح", Role.STAFF, demo_hash)
-    _user("customer@bazarche.local", "مشتری نمونه", Role.CUSTOMER, demo_hash)
+    staff = _user("staff@bazarche.example", "کارشناس طرح", Role.STAFF, demo_hash)
+    _user("customer@bazarche.example", "مشتری نمونه", Role.CUSTOMER, demo_hash)
     db.session.commit()
 
     lines = list(data.PRODUCT_LINES.items())
@@ -99,8 +109,10 @@ def seed_demo(
         slug = f"{line_key}-{county.slug}-{index + 1}"
         seller = db.session.scalar(sa.select(Seller).where(Seller.slug == slug))
         if seller is None:
-            user = _user(f"seller{index + 1}@bazarche.local", person, Role.SELLER, demo_hash)
-            pattern = data.BUSINESS_PATTERNS[line_key][index % len(data.BUSINESS_PATTERNS[line_key])]
+            user = _user(f"seller{index + 1}@bazarche.example", person, Role.SELLER, demo_hash)
+            pattern = data.BUSINESS_PATTERNS[line_key][
+                index % len(data.BUSINESS_PATTERNS[line_key])
+            ]
             # The last three applications wait for staff; one seller is suspended.
             if index >= sellers - 3:
                 status = SellerStatus.APPLIED
@@ -121,7 +133,9 @@ def seed_demo(
                 permit_number=f"{98000 + index * 13}",
                 phone=f"0915{rng.randint(1000000, 9999999)}",
                 status=status,
-                approved_at=now - timedelta(days=300 - index) if status != SellerStatus.APPLIED else None,
+                approved_at=now - timedelta(days=300 - index)
+                if status != SellerStatus.APPLIED
+                else None,
                 created_at=now - timedelta(days=320 - index),
             )
             if make_image is not None:
@@ -132,16 +146,20 @@ def seed_demo(
             if status != SellerStatus.APPLIED:
                 db.session.add(
                     SellerStatusChange(
-                        seller_id=seller.id, from_status=SellerStatus.APPLIED,
-                        to_status=SellerStatus.APPROVED, actor_id=staff.id,
+                        seller_id=seller.id,
+                        from_status=SellerStatus.APPLIED,
+                        to_status=SellerStatus.APPROVED,
+                        actor_id=staff.id,
                     )
                 )
             if status == SellerStatus.SUSPENDED:
                 seller.status_reason = "عدم پاسخ‌گویی به سفارش‌ها"
                 db.session.add(
                     SellerStatusChange(
-                        seller_id=seller.id, from_status=SellerStatus.APPROVED,
-                        to_status=SellerStatus.SUSPENDED, actor_id=staff.id,
+                        seller_id=seller.id,
+                        from_status=SellerStatus.APPROVED,
+                        to_status=SellerStatus.SUSPENDED,
+                        actor_id=staff.id,
                         reason=seller.status_reason,
                     )
                 )
@@ -165,7 +183,9 @@ def seed_demo(
                 description=description,
                 price_amount=toman * 10,  # stored in rials
                 stock=0 if rng.random() < 0.08 else rng.randint(1, 40),
-                status=ProductStatus.DRAFT if n == products_per_seller - 1 else ProductStatus.PUBLISHED,
+                status=ProductStatus.DRAFT
+                if n == products_per_seller - 1
+                else ProductStatus.PUBLISHED,
                 featured=rng.random() < 0.06,
                 created_at=now - timedelta(days=rng.randint(0, 280), minutes=rng.randint(0, 1440)),
             )
@@ -175,8 +195,12 @@ def seed_demo(
                 key, variants, width, height = make_image(title, kind, index * 100 + n)
                 product.images.append(
                     ProductImage(
-                        position=0, storage_key=key, variants=variants,
-                        width=width, height=height, alt_text=title,
+                        position=0,
+                        storage_key=key,
+                        variants=variants,
+                        width=width,
+                        height=height,
+                        alt_text=title,
                     )
                 )
             db.session.add(product)

@@ -19,7 +19,9 @@ class Province(db.Model):
     name_fa: Mapped[str] = mapped_column(sa.String(100))
     name_en: Mapped[str] = mapped_column(sa.String(100))
 
-    counties: Mapped[list[County]] = relationship(back_populates="province", order_by="County.name_fa")
+    counties: Mapped[list[County]] = relationship(
+        back_populates="province", order_by="County.name_fa"
+    )
 
     def name(self, locale: str) -> str:
         return self.name_en if locale == "en" else self.name_fa

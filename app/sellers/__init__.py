@@ -1,10 +1,23 @@
-"""The seller area, ``/seller/…``: every view here is for a logged-in seller and their own data."""
+"""The seller area, ``/seller/…``: every view here is for a logged-in seller and their own data.
 
-from flask import Blueprint
+The gate runs before every view of the blueprint, so a new route is closed by default; only the
+application form is open to any logged-in user.
+"""
 
-from app.access import require_seller
+from flask import Blueprint, request
+
+from app.access import require_login, require_seller
 
 bp = Blueprint("sellers", __name__)
-bp.before_request(require_seller)
+OPEN_TO_APPLICANTS = frozenset({"sellers.apply"})
 
-from app.sellers import routes  # noqa: E402,F401
+
+@bp.before_request
+def gate() -> None:
+    if request.endpoint in OPEN_TO_APPLICANTS:
+        require_login()
+    else:
+        require_seller()
+
+
+from app.sellers import import_routes, routes  # noqa: E402,F401

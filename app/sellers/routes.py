@@ -1,11 +1,439 @@
+"""Seller area: application, dashboard, profile, listings, photos, CSV import."""
+
 from __future__ import annotations
 
-from flask import render_template
+import sqlalchemy as sa
+from flask import (
+    abort,
+    current_app,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.orm import selectinload
 
+from app.access import owned_or_404
+from app.catalog import services as catalog
+from app.catalog.models import Category, Product, ProductStatus, Seller, SellerStatus
+from app.errors import NotAllowed, ValidationFailed
+from app.extensions import db
+from app.media.images import ImageRejected, process_image, read_limited
+from app.media_store import storage
+from app.messages import apply_errors, error_text
+from app.program.models import County, Sector
 from app.sellers import bp
+from app.sellers.forms import AltTextForm, ListingForm, QuickEditForm, SellerProfileForm
+from app.web import page_arg
+
+LISTINGS_PER_PAGE = 25
+
+
+def current_seller() -> Seller:
+    """The seller row of the logged-in user (the gate has checked the role)."""
+    seller = g.get("seller")
+    if seller is None:
+        seller = catalog.seller_of(current_user)
+        if seller is None:
+            abort(redirect(url_for("sellers.apply")))
+        g.seller = seller
+    return seller
+
+
+def owned_product(product_id: int) -> Product:
+    return owned_or_404(
+        Product, product_id, seller_id=current_seller().id, options=(selectinload(Product.images),)
+    )
+
+
+def _locale() -> str:
+    from flask_babel import get_locale
+
+    return str(get_locale() or "fa")
+
+
+def _fill_profile_choices(form: SellerProfileForm) -> None:
+    loc = _locale()
+    counties = db.session.scalars(sa.select(County).order_by(County.name_fa)).all()
+    sectors = db.session.scalars(sa.select(Sector).order_by(Sector.id)).all()
+    form.county_id.choices = [(0, _("Choose…"))] + [(c.id, c.name(loc)) for c in counties]
+    form.sector_id.choices = [(0, _("Choose…"))] + [(s.id, s.name(loc)) for s in sectors]
+
+
+def category_choices() -> list[tuple[int, str]]:
+    loc = _locale()
+    rows = db.session.scalars(sa.select(Category).order_by(Category.position, Category.id)).all()
+    by_parent: dict[int | None, list[Category]] = {}
+    for cat in rows:
+        by_parent.setdefault(cat.parent_id, []).append(cat)
+    out: list[tuple[int, str]] = []
+
+    def walk(parent: int | None, depth: int) -> None:
+        for cat in by_parent.get(parent, []):
+            out.append((cat.id, "— " * depth + cat.name(loc)))
+            if depth < 5:
+                walk(cat.id, depth + 1)
+
+    walk(None, 0)
+    return out
+
+
+def _profile_data(form: SellerProfileForm) -> catalog.SellerProfile:
+    slug = (form.slug.data or "").strip().lower() or catalog.suggest_slug(form.display_name.data)
+    return catalog.SellerProfile(
+        display_name=form.display_name.data,
+        slug=slug,
+        bio=form.bio.data or "",
+        county_id=form.county_id.data,
+        sector_id=form.sector_id.data,
+        phone=form.phone.data or "",
+        registration_code=form.registration_code.data or None,
+        training_completed_on=form.training_completed_on.data,
+        training_provider=form.training_provider.data,
+        permit_number=form.permit_number.data,
+    )
+
+
+def _store_logo(form: SellerProfileForm) -> str | None:
+    """Run an uploaded logo through the image pipeline; None when no file was sent."""
+    upload = form.logo.data
+    if not upload or not getattr(upload, "filename", ""):
+        return None
+    try:
+        data = read_limited(upload.stream, current_app.config["MAX_IMAGE_BYTES"])
+        stored = process_image(
+            data,
+            storage(),
+            max_bytes=current_app.config["MAX_IMAGE_BYTES"],
+            max_pixels=current_app.config["MAX_IMAGE_PIXELS"],
+            widths=(256,),
+        )
+    except ImageRejected as exc:
+        raise ValidationFailed({"logo": [exc.code]}) from exc
+    return stored.variants[-1].key
+
+
+@bp.route("/apply", methods=["GET", "POST"])
+def apply():
+    """Apply to sell (or apply again after a rejection)."""
+    existing = catalog.seller_of(current_user)
+    if existing is not None and existing.status != SellerStatus.REJECTED:
+        return redirect(url_for("sellers.dashboard"))
+    form = SellerProfileForm(obj=existing)
+    _fill_profile_choices(form)
+    if form.validate_on_submit():
+        try:
+            logo_key = _store_logo(form)
+            catalog.apply_to_sell(current_user, _profile_data(form), logo_key)
+        except ValidationFailed as exc:
+            apply_errors(form, exc)
+        except NotAllowed:
+            abort(403)
+        else:
+            flash(_("Your application was sent. Programme staff will review it soon."), "success")
+            return redirect(url_for("sellers.dashboard"))
+    status = 400 if form.is_submitted() else 200
+    return render_template("sellers/apply.html", form=form, previous=existing), status
 
 
 @bp.get("/")
 def dashboard():
-    return render_template("sellers/dashboard.html", user=current_user)
+    seller = current_seller()
+    return render_template(
+        "sellers/dashboard.html",
+        seller=seller,
+        counts=catalog.seller_counts(seller),
+        low_stock=catalog.low_stock(seller),
+        history=seller.status_changes[:5],
+    )
+
+
+@bp.route("/profile", methods=["GET", "POST"])
+def profile():
+    seller = current_seller()
+    form = SellerProfileForm(obj=seller)
+    _fill_profile_choices(form)
+    if form.validate_on_submit():
+        try:
+            logo_key = _store_logo(form)
+            catalog.update_profile(seller, _profile_data(form), logo_key)
+        except ValidationFailed as exc:
+            apply_errors(form, exc)
+        else:
+            flash(_("Your shop profile was saved."), "success")
+            return redirect(url_for("sellers.profile"))
+    status = 400 if form.is_submitted() else 200
+    return render_template("sellers/profile.html", form=form, seller=seller), status
+
+
+@bp.get("/listings")
+def listings():
+    seller = current_seller()
+    status = request.args.get("status", "")
+    text = request.args.get("q", "").strip()[:100]
+    stmt = sa.select(Product).where(Product.seller_id == seller.id)
+    if status in {s.value for s in ProductStatus}:
+        stmt = stmt.where(Product.status == status)
+    else:
+        status = ""
+    if text:
+        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        stmt = stmt.where(Product.title.ilike(pattern, escape="\\"))
+    total = db.session.scalar(stmt.with_only_columns(sa.func.count(Product.id)).order_by(None)) or 0
+    pages = max(1, -(-total // LISTINGS_PER_PAGE))
+    page = min(page_arg(), pages)
+    rows = db.session.scalars(
+        stmt.options(selectinload(Product.images))
+        .order_by(Product.updated_at.desc(), Product.id.desc())
+        .limit(LISTINGS_PER_PAGE)
+        .offset((page - 1) * LISTINGS_PER_PAGE)
+    ).all()
+    from app.catalog.queries import Page
+
+    return render_template(
+        "sellers/listings.html",
+        seller=seller,
+        page=Page(items=list(rows), page=page, per_page=LISTINGS_PER_PAGE, total=total),
+        status=status,
+        q=text,
+        quick_form=QuickEditForm(),
+    )
+
+
+def _listing_data(form: ListingForm) -> catalog.ListingData:
+    price = form.price_toman.data
+    return catalog.ListingData(
+        title=form.title.data or "",
+        description=form.description.data or "",
+        category_id=form.category_id.data or None,
+        price_amount=None if price is None else price * 10,
+        stock=form.stock.data or 0,
+        status=ProductStatus(form.status.data),
+    )
+
+
+@bp.route("/listings/new", methods=["GET", "POST"])
+def new_listing():
+    seller = current_seller()
+    form = ListingForm()
+    form.category_id.choices = [(0, _("Choose…")), *category_choices()]
+    if form.validate_on_submit():
+        try:
+            product = catalog.create_product(seller, _listing_data(form))
+        except ValidationFailed as exc:
+            apply_errors(form, exc)
+        else:
+            flash(_("Listing saved as a draft. Add photos, then publish it."), "success")
+            return redirect(url_for("sellers.edit_listing", product_id=product.id))
+    status = 400 if form.is_submitted() else 200
+    return render_template("sellers/listing_form.html", form=form, product=None), status
+
+
+@bp.route("/listings/<int:product_id>/edit", methods=["GET", "POST"])
+def edit_listing(product_id: int):
+    product = owned_product(product_id)
+    form = ListingForm(obj=product)
+    form.category_id.choices = [(0, _("Choose…")), *category_choices()]
+    if request.method == "GET":
+        form.price_toman.data = product.price_amount // 10 if product.price_amount else None
+        form.status.data = "published" if product.status == ProductStatus.PUBLISHED else "draft"
+        form.category_id.data = product.category_id or 0
+    if form.validate_on_submit():
+        try:
+            catalog.update_product(product, _listing_data(form))
+        except ValidationFailed as exc:
+            product = owned_product(product_id)
+            apply_errors(form, exc)
+        else:
+            flash(_("Listing saved."), "success")
+            return redirect(url_for("sellers.edit_listing", product_id=product.id))
+    status = 400 if form.is_submitted() else 200
+    return (
+        render_template(
+            "sellers/listing_form.html",
+            form=form,
+            product=product,
+            problems=[error_text(p) for p in catalog.publish_problems(product)],
+            alt_form=AltTextForm(),
+            max_images=catalog.MAX_IMAGES,
+        ),
+        status,
+    )
+
+
+@bp.post("/listings/<int:product_id>/duplicate")
+def duplicate_listing(product_id: int):
+    copy = catalog.duplicate_product(owned_product(product_id))
+    flash(_("A draft copy was made. Add photos to it before publishing."), "success")
+    return redirect(url_for("sellers.edit_listing", product_id=copy.id))
+
+
+@bp.post("/listings/<int:product_id>/delete")
+def delete_listing(product_id: int):
+    product = owned_product(product_id)
+    title = product.title
+    _delete_files(catalog.delete_product(product))
+    flash(_("“%(title)s” was deleted.", title=title), "success")
+    return redirect(url_for("sellers.listings"))
+
+
+@bp.post("/listings/<int:product_id>/quick")
+def quick_edit(product_id: int):
+    product = owned_product(product_id)
+    form = QuickEditForm()
+    if not form.validate_on_submit():
+        flash(_("Enter a price above 0 and a stock of 0 or more."), "error")
+    else:
+        price = form.price_toman.data
+        try:
+            catalog.quick_update(
+                product,
+                price_amount=None if price is None else price * 10,
+                stock=form.stock.data,
+            )
+        except ValidationFailed:
+            flash(_("Enter a price above 0 and a stock of 0 or more."), "error")
+        else:
+            flash(_("“%(title)s” updated.", title=product.title), "success")
+    return redirect(
+        request.referrer if _same_site(request.referrer) else url_for("sellers.listings")
+    )
+
+
+@bp.post("/listings/<int:product_id>/status")
+def set_status(product_id: int):
+    product = owned_product(product_id)
+    wanted = request.form.get("status", "")
+    if wanted not in (ProductStatus.DRAFT.value, ProductStatus.PUBLISHED.value):
+        abort(400)
+    try:
+        catalog.set_product_status(product, ProductStatus(wanted))
+    except ValidationFailed as exc:
+        for codes in exc.errors.values():
+            for code in codes:
+                flash(error_text(code), "error")
+    else:
+        if wanted == "published":
+            flash(_("“%(title)s” is published.", title=product.title), "success")
+        else:
+            flash(_("“%(title)s” is now a draft.", title=product.title), "success")
+    return redirect(
+        request.referrer if _same_site(request.referrer) else url_for("sellers.listings")
+    )
+
+
+def _same_site(url: str | None) -> bool:
+    from app.web import safe_next
+
+    if not url:
+        return False
+    host = request.host_url.rstrip("/")
+    return url.startswith(host + "/") and safe_next(url[len(host) :], "") != ""
+
+
+# ---- photos ---------------------------------------------------------------------------------
+
+
+def _wants_json() -> bool:
+    return (
+        request.headers.get("X-Requested-With") == "fetch"
+        or request.accept_mimetypes.best == "application/json"
+    )
+
+
+@bp.post("/listings/<int:product_id>/photos")
+def upload_photos(product_id: int):
+    """Upload one or more photos; each is validated by decoding it, then stored as variants."""
+    product = owned_product(product_id)
+    files = [f for f in request.files.getlist("photos") if f and f.filename]
+    errors: list[str] = []
+    added = 0
+    if not files:
+        errors.append(_("Choose at least one photo."))
+    for upload in files:
+        if len(product.images) >= catalog.MAX_IMAGES:
+            errors.append(error_text("too_many_photos"))
+            break
+        try:
+            data = read_limited(upload.stream, current_app.config["MAX_IMAGE_BYTES"])
+            stored = process_image(
+                data,
+                storage(),
+                max_bytes=current_app.config["MAX_IMAGE_BYTES"],
+                max_pixels=current_app.config["MAX_IMAGE_PIXELS"],
+            )
+        except ImageRejected as exc:
+            errors.append(f"{upload.filename}: {error_text(exc.code)}")
+            continue
+        variants = [[v.width, v.height, v.key] for v in stored.variants]
+        try:
+            catalog.add_image(product, variants, stored.width, stored.height)
+        except ValidationFailed as exc:
+            errors.extend(error_text(c) for codes in exc.errors.values() for c in codes)
+            break
+        added += 1
+    if added:
+        flash(_("%(n)s photo(s) added.", n=added), "success")
+    for message in errors:
+        flash(message, "error")
+    target = url_for("sellers.edit_listing", product_id=product.id, _anchor="photos")
+    if _wants_json():
+        return jsonify(added=added, errors=errors, redirect=target), (200 if added else 400)
+    return redirect(target)
+
+
+def _photo_action(product_id: int, action) -> object:  # type: ignore[no-untyped-def]
+    product = owned_product(product_id)
+    try:
+        keys = action(product)
+    except ValidationFailed as exc:
+        for codes in exc.errors.values():
+            for code in codes:
+                flash(error_text(code), "error")
+    else:
+        if isinstance(keys, list):
+            _delete_files(keys)
+        flash(_("Photos updated."), "success")
+    return redirect(url_for("sellers.edit_listing", product_id=product_id, _anchor="photos"))
+
+
+@bp.post("/listings/<int:product_id>/photos/<int:image_id>/move")
+def move_photo(product_id: int, image_id: int):
+    offset = -1 if request.form.get("direction") == "earlier" else 1
+    return _photo_action(product_id, lambda p: catalog.move_image(p, image_id, offset))
+
+
+@bp.post("/listings/<int:product_id>/photos/<int:image_id>/cover")
+def cover_photo(product_id: int, image_id: int):
+    return _photo_action(product_id, lambda p: catalog.make_cover(p, image_id))
+
+
+@bp.post("/listings/<int:product_id>/photos/<int:image_id>/alt")
+def photo_alt(product_id: int, image_id: int):
+    form = AltTextForm()
+    if not form.validate_on_submit():
+        flash(_("The description can be at most 200 characters."), "error")
+        return redirect(url_for("sellers.edit_listing", product_id=product_id, _anchor="photos"))
+    return _photo_action(
+        product_id, lambda p: catalog.set_alt_text(p, image_id, form.alt_text.data or "")
+    )
+
+
+@bp.post("/listings/<int:product_id>/photos/<int:image_id>/delete")
+def delete_photo(product_id: int, image_id: int):
+    return _photo_action(product_id, lambda p: catalog.delete_image(p, image_id))
+
+
+def _delete_files(keys: list[str]) -> None:
+    """After commit: remove files no image refers to any more (a failure only leaves a file)."""
+    store = storage()
+    for key in keys:
+        try:
+            store.delete(key)
+        except (OSError, KeyError, ValueError):
+            current_app.logger.warning("could not delete media file %s", key)

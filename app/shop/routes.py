@@ -4,8 +4,17 @@ from __future__ import annotations
 
 import os
 
-from flask import abort, current_app, make_response, redirect, request, session, url_for
-from flask import render_template, send_file
+from flask import (
+    abort,
+    current_app,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    session,
+    url_for,
+)
 from flask_login import current_user
 
 from app.accounts.services import set_locale

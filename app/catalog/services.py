@@ -1,0 +1,483 @@
+"""Catalogue operations: seller applications and their review, profiles, listings, photos.
+
+Each public function is one unit of work: it validates, changes the session and commits, or rolls
+back and raises a domain error. Callers (routes, commands) never commit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import sqlalchemy as sa
+
+from app.accounts.models import Role, User
+from app.catalog.models import (
+    Category,
+    Product,
+    ProductImage,
+    ProductStatus,
+    Seller,
+    SellerStatus,
+    SellerStatusChange,
+)
+from app.catalog.slugs import is_valid_slug, slugify
+from app.errors import InvalidTransition, NotAllowed, ValidationFailed
+from app.extensions import db
+from app.program import audit
+from app.program.models import County, Sector
+from app.timeutil import utcnow
+
+MAX_IMAGES = 8
+MAX_PRICE_AMOUNT = 10**13  # a trillion toman: anything above is a typo
+MAX_STOCK = 1_000_000
+LOW_STOCK = 3
+
+# Which review moves staff may make, and whether they need a reason.
+SELLER_MOVES: dict[SellerStatus, dict[SellerStatus, bool]] = {
+    SellerStatus.APPLIED: {SellerStatus.APPROVED: False, SellerStatus.REJECTED: True},
+    SellerStatus.REJECTED: {SellerStatus.APPROVED: False},
+    SellerStatus.APPROVED: {SellerStatus.SUSPENDED: True},
+    SellerStatus.SUSPENDED: {SellerStatus.APPROVED: False},
+}
+
+
+@dataclass
+class SellerProfile:
+    display_name: str
+    slug: str
+    bio: str
+    county_id: int
+    sector_id: int
+    phone: str
+    registration_code: str | None = None
+    training_completed_on: date | None = None
+    training_provider: str | None = None
+    permit_number: str | None = None
+
+
+@dataclass
+class ListingData:
+    title: str
+    description: str
+    category_id: int | None
+    price_amount: int | None
+    stock: int
+    status: ProductStatus = ProductStatus.DRAFT
+
+
+def _fail(field: str, code: str) -> ValidationFailed:
+    return ValidationFailed({field: [code]})
+
+
+def suggest_slug(name: str) -> str:
+    """A free storefront slug made from the business name."""
+    base = slugify(name) or "shop"
+    if len(base) < 3:
+        base = f"shop-{base}"
+    candidate, n = base, 2
+    while not is_valid_slug(candidate) or db.session.scalar(
+        sa.select(Seller.id).where(Seller.slug == candidate)
+    ):
+        candidate = f"{base[:55]}-{n}"
+        n += 1
+    return candidate
+
+
+def _check_profile(data: SellerProfile, seller_id: int | None) -> SellerProfile:
+    errors: dict[str, list[str]] = {}
+    data.display_name = data.display_name.strip()
+    data.slug = data.slug.strip().lower()
+    if not data.display_name:
+        errors.setdefault("display_name", []).append("required")
+    if not is_valid_slug(data.slug):
+        errors.setdefault("slug", []).append("slug_invalid")
+    else:
+        owner = db.session.scalar(sa.select(Seller.id).where(Seller.slug == data.slug))
+        if owner is not None and owner != seller_id:
+            errors.setdefault("slug", []).append("slug_taken")
+    if db.session.get(County, data.county_id) is None:
+        errors.setdefault("county_id", []).append("required")
+    if db.session.get(Sector, data.sector_id) is None:
+        errors.setdefault("sector_id", []).append("required")
+    if data.registration_code:
+        data.registration_code = data.registration_code.strip()
+        owner = db.session.scalar(
+            sa.select(Seller.id).where(Seller.registration_code == data.registration_code)
+        )
+        if owner is not None and owner != seller_id:
+            errors.setdefault("registration_code", []).append("code_taken")
+    if data.training_completed_on and data.training_completed_on > date.today():
+        errors.setdefault("training_completed_on", []).append("future_date")
+    if errors:
+        raise ValidationFailed(errors)
+    return data
+
+
+def _apply_profile(seller: Seller, data: SellerProfile) -> None:
+    seller.display_name = data.display_name[:120]
+    seller.slug = data.slug
+    seller.bio = data.bio.strip()
+    seller.county_id = data.county_id
+    seller.sector_id = data.sector_id
+    seller.phone = data.phone.strip() or None
+    seller.registration_code = data.registration_code or None
+    seller.training_completed_on = data.training_completed_on
+    seller.training_provider = (data.training_provider or "").strip() or None
+    seller.permit_number = (data.permit_number or "").strip() or None
+
+
+def seller_of(user: User) -> Seller | None:
+    return db.session.scalar(sa.select(Seller).where(Seller.user_id == user.id))
+
+
+def apply_to_sell(user: User, data: SellerProfile, logo_key: str | None = None) -> Seller:
+    """File an application; it waits in the staff queue. A rejected applicant may apply again."""
+    if user.role == Role.STAFF:
+        raise NotAllowed("staff accounts do not sell")
+    seller = seller_of(user)
+    if seller is not None and seller.status != SellerStatus.REJECTED:
+        raise NotAllowed("already a seller")
+    _check_profile(data, seller.id if seller else None)
+    if seller is None:
+        seller = Seller(user_id=user.id, status=SellerStatus.APPLIED)
+        db.session.add(seller)
+        previous = None
+    else:
+        previous = seller.status
+        seller.status = SellerStatus.APPLIED
+        seller.status_reason = None
+    _apply_profile(seller, data)
+    if logo_key:
+        seller.logo_key = logo_key
+    user.role = Role.SELLER
+    db.session.flush()
+    db.session.add(
+        SellerStatusChange(
+            seller_id=seller.id,
+            from_status=previous,
+            to_status=SellerStatus.APPLIED,
+            actor_id=user.id,
+        )
+    )
+    try:
+        db.session.commit()
+    except sa.exc.IntegrityError as exc:  # a concurrent application took the slug or the code
+        db.session.rollback()
+        raise _fail("slug", "slug_taken") from exc
+    return seller
+
+
+def update_profile(seller: Seller, data: SellerProfile, logo_key: str | None = None) -> Seller:
+    _check_profile(data, seller.id)
+    _apply_profile(seller, data)
+    if logo_key:
+        seller.logo_key = logo_key
+    try:
+        db.session.commit()
+    except sa.exc.IntegrityError as exc:
+        db.session.rollback()
+        raise _fail("slug", "slug_taken") from exc
+    return seller
+
+
+def review_seller(
+    seller: Seller, new: SellerStatus, staff: User, reason: str | None = None
+) -> None:
+    """Approve, reject, suspend or reinstate; recorded with who, when and why.
+
+    Suspension hides the seller's products at once: public queries require an approved seller
+    and the catalogue version bump makes every cached page stale in the same transaction.
+    """
+    if staff.role != Role.STAFF:
+        raise NotAllowed("only staff review sellers")
+    allowed = SELLER_MOVES.get(seller.status, {})
+    if new not in allowed:
+        raise InvalidTransition(seller.status, new)
+    reason = (reason or "").strip() or None
+    if allowed[new] and not reason:
+        raise _fail("reason", "reason_required")
+    previous = seller.status
+    seller.status = new
+    seller.status_reason = (
+        reason if new in (SellerStatus.REJECTED, SellerStatus.SUSPENDED) else None
+    )
+    if new == SellerStatus.APPROVED and seller.approved_at is None:
+        seller.approved_at = utcnow()
+    db.session.add(
+        SellerStatusChange(
+            seller_id=seller.id,
+            from_status=previous,
+            to_status=new,
+            actor_id=staff.id,
+            reason=reason,
+        )
+    )
+    audit.record(
+        staff.id,
+        f"seller.{new.value}",
+        "seller",
+        seller.id,
+        reason=reason,
+        data={"from": previous.value, "to": new.value},
+    )
+    db.session.commit()
+
+
+# ---- listings -------------------------------------------------------------------------------
+
+
+def publish_problems(product: Product) -> list[str]:
+    """What stops a listing from being published: codes the form turns into messages."""
+    problems = []
+    if not product.images:
+        problems.append("needs_photo")
+    if product.price_amount is None or product.price_amount <= 0:
+        problems.append("needs_price")
+    if product.category_id is None:
+        problems.append("needs_category")
+    return problems
+
+
+def _check_listing(data: ListingData) -> ListingData:
+    errors: dict[str, list[str]] = {}
+    data.title = " ".join(data.title.split())
+    data.description = data.description.strip()
+    if not data.title:
+        errors.setdefault("title", []).append("required")
+    elif len(data.title) > 200:
+        errors.setdefault("title", []).append("too_long")
+    if data.price_amount is not None and not (0 <= data.price_amount <= MAX_PRICE_AMOUNT):
+        errors.setdefault("price_amount", []).append("out_of_range")
+    if not (0 <= data.stock <= MAX_STOCK):
+        errors.setdefault("stock", []).append("out_of_range")
+    if data.category_id is not None and db.session.get(Category, data.category_id) is None:
+        errors.setdefault("category_id", []).append("required")
+    if data.status not in (ProductStatus.DRAFT, ProductStatus.PUBLISHED):
+        errors.setdefault("status", []).append("invalid")
+    if errors:
+        raise ValidationFailed(errors)
+    return data
+
+
+def _set_status(product: Product, status: ProductStatus) -> None:
+    if status == ProductStatus.PUBLISHED and product.status != ProductStatus.PUBLISHED:
+        if product.status == ProductStatus.HIDDEN_BY_STAFF:
+            # A hidden listing goes back through moderation; the seller resubmits it as draft.
+            raise _fail("status", "hidden_by_staff")
+        problems = publish_problems(product)
+        if problems:
+            raise ValidationFailed({"status": problems})
+        product.published_at = product.published_at or utcnow()
+    if product.status == ProductStatus.HIDDEN_BY_STAFF and status == ProductStatus.DRAFT:
+        product.hidden_reason = None
+    product.status = status
+
+
+def create_product(seller: Seller, data: ListingData) -> Product:
+    """A new listing; publishing at creation needs a photo, so new listings start as drafts."""
+    _check_listing(data)
+    product = Product(
+        seller_id=seller.id,
+        title=data.title,
+        description=data.description,
+        category_id=data.category_id,
+        price_amount=data.price_amount or 0,
+        stock=data.stock,
+        status=ProductStatus.DRAFT,
+    )
+    db.session.add(product)
+    try:
+        _set_status(product, data.status)
+    except ValidationFailed:
+        db.session.rollback()
+        raise
+    db.session.commit()
+    return product
+
+
+def update_product(product: Product, data: ListingData) -> Product:
+    _check_listing(data)
+    product.title = data.title
+    product.description = data.description
+    product.category_id = data.category_id
+    product.price_amount = data.price_amount or 0
+    product.stock = data.stock
+    try:
+        _set_status(product, data.status)
+    except ValidationFailed:
+        db.session.rollback()
+        raise
+    db.session.commit()
+    return product
+
+
+def set_product_status(product: Product, status: ProductStatus) -> None:
+    try:
+        _set_status(product, status)
+    except ValidationFailed:
+        db.session.rollback()
+        raise
+    db.session.commit()
+
+
+def quick_update(product: Product, *, price_amount: int | None, stock: int | None) -> None:
+    """Change price and/or stock from the listings table."""
+    errors: dict[str, list[str]] = {}
+    if price_amount is not None and not (0 < price_amount <= MAX_PRICE_AMOUNT):
+        errors["price_amount"] = ["out_of_range"]
+    if stock is not None and not (0 <= stock <= MAX_STOCK):
+        errors["stock"] = ["out_of_range"]
+    if errors:
+        raise ValidationFailed(errors)
+    if price_amount is not None:
+        product.price_amount = price_amount
+    if stock is not None:
+        product.stock = stock
+    db.session.commit()
+
+
+def duplicate_product(product: Product) -> Product:
+    """A draft copy without photos (photos belong to the original listing)."""
+    copy = Product(
+        seller_id=product.seller_id,
+        category_id=product.category_id,
+        title=(product.title + " (2)")[:200],
+        description=product.description,
+        price_amount=product.price_amount,
+        stock=product.stock,
+        status=ProductStatus.DRAFT,
+    )
+    db.session.add(copy)
+    db.session.commit()
+    return copy
+
+
+def delete_product(product: Product) -> list[str]:
+    """Delete a listing. Order lines keep their snapshots. Returns storage keys now unused."""
+    keys = [key for image in product.images for key in image_keys(image)]
+    db.session.delete(product)
+    db.session.commit()
+    return _unused(keys)
+
+
+# ---- photos ---------------------------------------------------------------------------------
+
+
+def image_keys(image: ProductImage) -> list[str]:
+    return [v[2] for v in image.variants] or [image.storage_key]
+
+
+def _unused(keys: list[str]) -> list[str]:
+    """Keys no remaining image refers to (content-addressed files may be shared)."""
+    if not keys:
+        return []
+    still = set()
+    for variants, storage_key in db.session.execute(
+        sa.select(ProductImage.variants, ProductImage.storage_key)
+    ):
+        still.add(storage_key)
+        still.update(v[2] for v in variants or [])
+    return [k for k in keys if k not in still]
+
+
+def add_image(
+    product: Product, variants: list[list], width: int, height: int, alt: str = ""
+) -> ProductImage:
+    if len(product.images) >= MAX_IMAGES:
+        raise _fail("photo", "too_many_photos")
+    image = ProductImage(
+        position=len(product.images),
+        storage_key=variants[-1][2],
+        variants=variants,
+        width=width,
+        height=height,
+        alt_text=(alt or product.title)[:200],
+    )
+    product.images.append(image)
+    db.session.commit()
+    return image
+
+
+def _renumber(product: Product) -> None:
+    for position, image in enumerate(product.images):
+        image.position = position
+
+
+def move_image(product: Product, image_id: int, offset: int) -> None:
+    """Move a photo earlier (-1) or later (+1); the first photo is the cover."""
+    images = list(product.images)
+    index = next((i for i, img in enumerate(images) if img.id == image_id), None)
+    if index is None:
+        raise _fail("photo", "not_found")
+    target = min(max(index + offset, 0), len(images) - 1)
+    images.insert(target, images.pop(index))
+    product.images[:] = images
+    _renumber(product)
+    db.session.commit()
+
+
+def make_cover(product: Product, image_id: int) -> None:
+    move_image(product, image_id, -MAX_IMAGES)
+
+
+def set_alt_text(product: Product, image_id: int, alt: str) -> None:
+    image = next((img for img in product.images if img.id == image_id), None)
+    if image is None:
+        raise _fail("photo", "not_found")
+    image.alt_text = " ".join(alt.split())[:200]
+    db.session.commit()
+
+
+def delete_image(product: Product, image_id: int) -> list[str]:
+    """Remove a photo; a published listing keeps at least one. Returns storage keys now unused."""
+    image = next((img for img in product.images if img.id == image_id), None)
+    if image is None:
+        raise _fail("photo", "not_found")
+    if product.status == ProductStatus.PUBLISHED and len(product.images) == 1:
+        raise _fail("photo", "last_photo_of_published")
+    keys = image_keys(image)
+    product.images.remove(image)
+    _renumber(product)
+    db.session.commit()
+    return _unused(keys)
+
+
+# ---- dashboard ------------------------------------------------------------------------------
+
+
+def seller_counts(seller: Seller) -> dict[str, int]:
+    rows = db.session.execute(
+        sa.select(Product.status, sa.func.count(Product.id))
+        .where(Product.seller_id == seller.id)
+        .group_by(Product.status)
+    ).all()
+    counts = {status.value: 0 for status in ProductStatus}
+    for status, n in rows:
+        counts[ProductStatus(status).value] = n
+    counts["low_stock"] = (
+        db.session.scalar(
+            sa.select(sa.func.count(Product.id)).where(
+                Product.seller_id == seller.id,
+                Product.status == ProductStatus.PUBLISHED,
+                Product.stock <= LOW_STOCK,
+            )
+        )
+        or 0
+    )
+    return counts
+
+
+def low_stock(seller: Seller, limit: int = 10) -> list[Product]:
+    return list(
+        db.session.scalars(
+            sa.select(Product)
+            .where(
+                Product.seller_id == seller.id,
+                Product.status == ProductStatus.PUBLISHED,
+                Product.stock <= LOW_STOCK,
+            )
+            .order_by(Product.stock, Product.id)
+            .limit(limit)
+        )
+    )

@@ -1,0 +1,172 @@
+"""Where media files live.
+
+:class:`Storage` is the interface the rest of the project codes against; :class:`LocalStorage`
+keeps files under a directory (the embedded default, ``instance/media``), :class:`MemoryStorage`
+keeps them in a dict (tests, previews). An object-storage backend implements the same five
+methods and returns ``None`` from :meth:`Storage.path_for`.
+
+Keys are relative, slash-separated names such as ``ab/cd/<sha256>.webp``. Only ASCII letters,
+digits, ``_`` and ``-`` are allowed in each segment, plus one ``.ext`` on the last segment, so a
+key can never climb out of the storage root or name a hidden file (see :func:`validate_key`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import tempfile
+import threading
+from pathlib import Path
+from typing import Final, Protocol, runtime_checkable
+
+__all__ = ["InvalidKey", "LocalStorage", "MemoryStorage", "Storage", "validate_key"]
+
+_SEGMENT = r"[A-Za-z0-9][A-Za-z0-9_-]{0,127}"
+_KEY_RE: Final = re.compile(rf"(?:{_SEGMENT}/){{0,15}}{_SEGMENT}(?:\.[A-Za-z0-9]{{1,10}})?")
+_MAX_KEY_LENGTH: Final = 512
+
+
+class InvalidKey(ValueError):
+    """A storage key that is not a plain relative name (traversal, absolute path, odd bytes)."""
+
+
+def validate_key(key: str) -> str:
+    """Return ``key`` unchanged if it is a well-formed storage key, else raise :class:`InvalidKey`.
+
+    Accepted: ``seg/seg/name.ext`` where each segment starts with an ASCII letter or digit and
+    continues with letters, digits, ``_`` or ``-``. Refused among others: ``..``, ``.``, empty
+    segments, leading ``/``, backslashes, NUL, non-ASCII letters and names over 512 characters.
+    """
+    if not isinstance(key, str) or len(key) > _MAX_KEY_LENGTH or _KEY_RE.fullmatch(key) is None:
+        raise InvalidKey(f"invalid storage key: {key!r}")
+    return key
+
+
+@runtime_checkable
+class Storage(Protocol):
+    """A flat namespace of immutable blobs addressed by key."""
+
+    def put(self, key: str, data: bytes, content_type: str) -> None:
+        """Store ``data`` under ``key``, replacing any previous content atomically."""
+        ...
+
+    def get(self, key: str) -> bytes:
+        """The bytes under ``key``; ``KeyError`` if there are none."""
+        ...
+
+    def exists(self, key: str) -> bool:
+        """Whether ``key`` holds data."""
+        ...
+
+    def delete(self, key: str) -> None:
+        """Remove ``key``; removing a missing key is not an error."""
+        ...
+
+    def path_for(self, key: str) -> str | None:
+        """A local file path to serve ``key`` from (``send_file``), or ``None`` if remote."""
+        ...
+
+
+class LocalStorage:
+    """Files under ``root``; the key is the relative path.
+
+    Writes go to a temporary file in the target directory which is flushed, fsynced (unless
+    ``fsync=False``) and renamed over the final name with :func:`os.replace`, so readers see the
+    old file or the new one, never a partial one. Temporary names start with a dot and so can
+    never collide with a valid key. ``content_type`` is not recorded: the extension in the key
+    tells the web server what it serves.
+    """
+
+    def __init__(self, root: str | os.PathLike[str], *, fsync: bool = True, file_mode: int = 0o644):
+        self.root = Path(root)
+        self.fsync = fsync
+        self.file_mode = file_mode
+
+    def __repr__(self) -> str:
+        return f"LocalStorage({str(self.root)!r})"
+
+    def _path(self, key: str) -> Path:
+        validate_key(key)
+        path = self.root.joinpath(*key.split("/"))
+        # Belt and braces: a symlinked directory inside the root must not lead outside it.
+        root = self.root.resolve()
+        if not path.resolve().is_relative_to(root):
+            raise InvalidKey(f"storage key leaves the storage root: {key!r}")
+        return path
+
+    def put(self, key: str, data: bytes, content_type: str) -> None:
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                if self.fsync:
+                    os.fsync(fh.fileno())
+            os.chmod(tmp, self.file_mode)
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
+
+    def get(self, key: str) -> bytes:
+        try:
+            return self._path(key).read_bytes()
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            raise KeyError(key) from None
+
+    def exists(self, key: str) -> bool:
+        return self._path(key).is_file()
+
+    def delete(self, key: str) -> None:
+        with contextlib.suppress(FileNotFoundError, NotADirectoryError):
+            self._path(key).unlink()
+
+    def path_for(self, key: str) -> str | None:
+        return str(self._path(key))
+
+
+class MemoryStorage:
+    """Blobs in a dict, for tests and throw-away previews. Thread-safe; never a local path."""
+
+    def __init__(self) -> None:
+        self._blobs: dict[str, tuple[bytes, str]] = {}
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._blobs)
+
+    def keys(self) -> list[str]:
+        with self._lock:
+            return sorted(self._blobs)
+
+    def content_type(self, key: str) -> str:
+        with self._lock:
+            return self._blobs[validate_key(key)][1]
+
+    def put(self, key: str, data: bytes, content_type: str) -> None:
+        validate_key(key)
+        with self._lock:
+            self._blobs[key] = (bytes(data), content_type)
+
+    def get(self, key: str) -> bytes:
+        validate_key(key)
+        with self._lock:
+            return self._blobs[key][0]
+
+    def exists(self, key: str) -> bool:
+        validate_key(key)
+        with self._lock:
+            return key in self._blobs
+
+    def delete(self, key: str) -> None:
+        validate_key(key)
+        with self._lock:
+            self._blobs.pop(key, None)
+
+    def path_for(self, key: str) -> str | None:
+        validate_key(key)
+        return None

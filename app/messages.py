@@ -1,0 +1,79 @@
+"""User-facing texts for the error codes the services raise (translated at the edge)."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from wtforms import Form
+
+from app.errors import ValidationFailed
+
+ERROR_TEXT = {
+    "invalid": _l("Please enter a valid value."),
+    "email_invalid": _l("Please enter a valid e-mail address."),
+    "taken": _l("An account with this e-mail already exists. Try logging in."),
+    "too_short": _l("Use at least 12 characters."),
+    "too_long": _l("That is too long."),
+    "required": _l("This field is required."),
+    "wrong": _l("The current password is not correct."),
+    "slug_invalid": _l("Use 3–60 Latin letters, digits and dashes (not at the start or end)."),
+    "slug_taken": _l("This shop address is taken. Choose another."),
+    "code_taken": _l("This registration code belongs to another seller."),
+    "future_date": _l("The date cannot be in the future."),
+    "reason_required": _l("Please give a reason; the seller will see it."),
+    "out_of_range": _l("The number is out of range."),
+    "needs_photo": _l("Add at least one photo before publishing."),
+    "needs_price": _l("Set a price before publishing."),
+    "needs_category": _l("Choose a category before publishing."),
+    "hidden_by_staff": _l("Staff hid this listing. Fix it and save it as a draft to resubmit."),
+    "too_many_photos": _l("A listing can have at most 8 photos."),
+    "not_found": _l("That photo no longer exists."),
+    "last_photo_of_published": _l(
+        "A published listing needs a photo. Add another before deleting this one."
+    ),
+    "too_large_bytes": _l("The file is too large. Please choose a smaller one."),
+    "too_many_pixels": _l("The image has too many pixels. Please use a smaller image."),
+    "unsupported_format": _l("Only JPEG, PNG and WebP images are accepted."),
+    "corrupt": _l("The image is damaged or incomplete. Please try another file."),
+    "empty": _l("The file is empty."),
+}
+
+
+def error_text(code: str) -> str:
+    return str(ERROR_TEXT.get(code, code))
+
+
+def apply_errors(form: Form, exc: ValidationFailed) -> None:
+    """Show a service's validation errors on the form's fields (or as form-level errors)."""
+    for field_name, codes in exc.errors.items():
+        field = getattr(form, field_name, None)
+        if field is None:
+            form.form_errors.extend(error_text(code) for code in codes)
+            continue
+        field.errors = [*field.errors, *(error_text(code) for code in codes)]
+
+
+STATUS_LABELS = {
+    # seller
+    "applied": _l("Waiting for review"),
+    "approved": _l("Approved"),
+    "rejected": _l("Not approved"),
+    "suspended": _l("Suspended"),
+    # product
+    "draft": _l("Draft"),
+    "published": _l("Published"),
+    "hidden_by_staff": _l("Hidden by staff"),
+    # order
+    "awaiting_payment": _l("Awaiting payment"),
+    "placed": _l("Placed"),
+    "confirmed": _l("Confirmed"),
+    "paid": _l("Paid"),
+    "shipped": _l("Shipped"),
+    "delivered": _l("Delivered"),
+    "cancelled": _l("Cancelled"),
+    "refunded": _l("Refunded"),
+}
+
+
+def status_label(status: object) -> str:
+    value = getattr(status, "value", status)
+    return str(STATUS_LABELS.get(str(value), value))

@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import DateField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
+
+from app.forms_common import LocalIntegerField
+
+PHONE_PATTERN = r"^(?:0|\+98|0098)?9\d{9}$"
+
+
+class SellerProfileForm(FlaskForm):
+    display_name = StringField(_l("Business name"), validators=[DataRequired(), Length(max=120)])
+    slug = StringField(
+        _l("Shop address"),
+        validators=[Optional(), Length(min=3, max=60)],
+        description=_l("Latin letters, digits and dashes; leave empty to make one from the name."),
+    )
+    bio = TextAreaField(_l("About your business"), validators=[Optional(), Length(max=4000)])
+    county_id = SelectField(_l("County"), coerce=int, validators=[DataRequired()])
+    sector_id = SelectField(_l("Sector"), coerce=int, validators=[DataRequired()])
+    phone = StringField(
+        _l("Mobile number"),
+        validators=[
+            DataRequired(),
+            Regexp(PHONE_PATTERN, message=_l("Enter a mobile number like 09121234567.")),
+        ],
+    )
+    registration_code = StringField(
+        _l("Programme registration code"), validators=[Optional(), Length(max=40)]
+    )
+    training_completed_on = DateField(
+        _l("Training completed on"),
+        validators=[Optional()],
+        description=_l("The date in the Gregorian calendar, as on your certificate's stamp."),
+    )
+    training_provider = StringField(
+        _l("Training provider"), validators=[Optional(), Length(max=160)]
+    )
+    permit_number = StringField(_l("Permit number"), validators=[Optional(), Length(max=60)])
+    logo = FileField(_l("Logo (JPEG, PNG or WebP)"))
+
+
+class ListingForm(FlaskForm):
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=10000)])
+    category_id = SelectField(_l("Category"), coerce=int, validators=[Optional()])
+    price_toman = LocalIntegerField(
+        _l("Price (toman)"),
+        validators=[
+            Optional(),
+            NumberRange(min=0, max=10**12, message=_l("Enter a price from 0.")),
+        ],
+    )
+    stock = LocalIntegerField(
+        _l("Stock"),
+        default=1,
+        validators=[
+            Optional(),
+            NumberRange(min=0, max=1_000_000, message=_l("Stock must be between 0 and 1,000,000.")),
+        ],
+    )
+    status = SelectField(
+        _l("Status"),
+        choices=[("draft", _l("Draft (not visible)")), ("published", _l("Published"))],
+        default="draft",
+    )
+
+
+class QuickEditForm(FlaskForm):
+    price_toman = LocalIntegerField(
+        _l("Price (toman)"), validators=[Optional(), NumberRange(min=1, max=10**12)]
+    )
+    stock = LocalIntegerField(
+        _l("Stock"), validators=[Optional(), NumberRange(min=0, max=1_000_000)]
+    )
+
+
+class AltTextForm(FlaskForm):
+    alt_text = StringField(_l("Photo description"), validators=[Length(max=200)])
+
+
+class ImportForm(FlaskForm):
+    file = FileField(_l("CSV file"))
+
+
+class ConfirmImportForm(FlaskForm):
+    token = HiddenField()
