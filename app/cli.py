@@ -12,6 +12,9 @@ def register(app: Flask) -> None:
     from app.cli_import import import_products_command
 
     app.cli.add_command(import_products_command)
+    from app.cli_payments import register as register_payment_commands
+
+    register_payment_commands(app)
 
 
 @click.command("seed-demo")

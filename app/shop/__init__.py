@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("shop", __name__)
 
-from app.shop import routes  # noqa: E402,F401
+from app.shop import cart_routes, orders_routes, payments_routes, routes  # noqa: E402,F401

@@ -1,0 +1,250 @@
+"""Carts. A logged-in customer's cart lives in ``cart_line`` rows; a guest's in the session as
+``{product_id: [quantity, seen_price_amount]}`` (plain values, passed in and out by the caller).
+A guest cart merges into the account at login.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from sqlalchemy.orm import joinedload, selectinload
+
+from app.accounts.models import User
+from app.catalog.models import Product, ProductStatus, Seller, SellerStatus
+from app.errors import ValidationFailed
+from app.extensions import db
+from app.orders.models import CartLine
+
+MAX_QUANTITY = 99
+MAX_LINES = 50
+
+GuestCart = dict[str, list[int]]
+
+
+@dataclass
+class CartItem:
+    product_id: int
+    quantity: int
+    seen_price_amount: int
+    product: Product | None
+    problems: list[str] = field(default_factory=list)  # unavailable | out_of_stock | price_changed
+
+    @property
+    def line_total_amount(self) -> int:
+        return (self.product.price_amount if self.product else 0) * self.quantity
+
+
+@dataclass
+class SellerGroup:
+    seller: Seller
+    items: list[CartItem]
+
+    @property
+    def subtotal_amount(self) -> int:
+        return sum(i.line_total_amount for i in self.items if not i.problems or i.problems == ["price_changed"])
+
+
+@dataclass
+class CartView:
+    groups: list[SellerGroup]
+    missing: list[CartItem]  # products that no longer exist or are not public
+
+    @property
+    def total_amount(self) -> int:
+        return sum(g.subtotal_amount for g in self.groups)
+
+    @property
+    def count(self) -> int:
+        return sum(i.quantity for g in self.groups for i in g.items) + sum(
+            i.quantity for i in self.missing
+        )
+
+    @property
+    def has_problems(self) -> bool:
+        return bool(self.missing) or any(i.problems for g in self.groups for i in g.items)
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.groups and not self.missing
+
+
+def check_quantity(quantity: int) -> int:
+    if not isinstance(quantity, int) or not (1 <= quantity <= MAX_QUANTITY):
+        raise ValidationFailed({"quantity": ["quantity_range"]})
+    return quantity
+
+
+def purchasable(product_id: int) -> Product | None:
+    """The product if the public can buy it now (published, approved seller)."""
+    return db.session.scalar(
+        sa.select(Product)
+        .join(Seller, Seller.id == Product.seller_id)
+        .where(
+            Product.id == product_id,
+            Product.status == ProductStatus.PUBLISHED,
+            Seller.status == SellerStatus.APPROVED,
+        )
+    )
+
+
+def _lines_of(user: User) -> dict[int, CartLine]:
+    return {
+        line.product_id: line
+        for line in db.session.scalars(sa.select(CartLine).where(CartLine.user_id == user.id))
+    }
+
+
+def add(user: User | None, guest: GuestCart | None, product_id: int, quantity: int) -> GuestCart | None:
+    """Add ``quantity`` of a product (summing with what is there). Returns the new guest cart."""
+    check_quantity(quantity)
+    product = purchasable(product_id)
+    if product is None:
+        raise ValidationFailed({"product": ["unavailable"]})
+    if user is not None:
+        lines = _lines_of(user)
+        line = lines.get(product_id)
+        if line is None:
+            if len(lines) >= MAX_LINES:
+                raise ValidationFailed({"product": ["cart_full"]})
+            db.session.add(
+                CartLine(
+                    user_id=user.id, product_id=product_id, quantity=quantity,
+                    seen_price_amount=product.price_amount,
+                )
+            )
+        else:
+            line.quantity = min(line.quantity + quantity, MAX_QUANTITY)
+            line.seen_price_amount = product.price_amount
+        try:
+            db.session.commit()
+        except sa.exc.IntegrityError:  # a concurrent add of the same product: add to it instead
+            db.session.rollback()
+            return add(user, guest, product_id, quantity)
+        return None
+    cart = dict(guest or {})
+    key = str(product_id)
+    if key not in cart and len(cart) >= MAX_LINES:
+        raise ValidationFailed({"product": ["cart_full"]})
+    current = cart.get(key, [0, product.price_amount])[0]
+    cart[key] = [min(current + quantity, MAX_QUANTITY), product.price_amount]
+    return cart
+
+
+def set_quantity(user: User | None, guest: GuestCart | None, product_id: int, quantity: int) -> GuestCart | None:
+    """Set a line's quantity; 0 removes the line."""
+    if quantity != 0:
+        check_quantity(quantity)
+    if user is not None:
+        line = _lines_of(user).get(product_id)
+        if line is not None:
+            if quantity == 0:
+                db.session.delete(line)
+            else:
+                line.quantity = quantity
+            db.session.commit()
+        return None
+    cart = dict(guest or {})
+    key = str(product_id)
+    if key in cart:
+        if quantity == 0:
+            del cart[key]
+        else:
+            cart[key] = [quantity, cart[key][1]]
+    return cart
+
+
+def accept_prices(user: User | None, guest: GuestCart | None) -> GuestCart | None:
+    """The customer has seen the new prices: remember them so the flags go away."""
+    if user is not None:
+        for line in _lines_of(user).values():
+            product = db.session.get(Product, line.product_id)
+            if product is not None:
+                line.seen_price_amount = product.price_amount
+        db.session.commit()
+        return None
+    cart = {}
+    for key, (qty, seen) in (guest or {}).items():
+        product = db.session.get(Product, int(key))
+        cart[key] = [qty, product.price_amount if product else seen]
+    return cart
+
+
+def merge_guest_cart(user: User, guest: GuestCart | None) -> None:
+    """At login: the guest cart's lines join the account's cart (quantities add up, capped)."""
+    if not guest:
+        return
+    lines = _lines_of(user)
+    for key, (qty, seen) in guest.items():
+        try:
+            product_id = int(key)
+            qty = check_quantity(int(qty))
+        except (TypeError, ValueError, ValidationFailed):
+            continue
+        if db.session.get(Product, product_id) is None:
+            continue
+        line = lines.get(product_id)
+        if line is None:
+            if len(lines) >= MAX_LINES:
+                break
+            line = CartLine(user_id=user.id, product_id=product_id, quantity=qty, seen_price_amount=int(seen))
+            db.session.add(line)
+            lines[product_id] = line
+        else:
+            line.quantity = min(line.quantity + qty, MAX_QUANTITY)
+    db.session.commit()
+
+
+def raw_lines(user: User | None, guest: GuestCart | None) -> list[tuple[int, int, int]]:
+    """(product_id, quantity, seen_price_amount) of the cart, with malformed guest entries dropped."""
+    if user is not None:
+        return [(l.product_id, l.quantity, l.seen_price_amount) for l in _lines_of(user).values()]
+    out = []
+    for key, value in (guest or {}).items():
+        try:
+            qty, seen = int(value[0]), int(value[1])
+            out.append((int(key), qty, seen))
+        except (TypeError, ValueError, IndexError):
+            continue
+    return out
+
+
+def view(user: User | None, guest: GuestCart | None) -> CartView:
+    """The cart with current products, grouped by seller, each line flagged with its problems."""
+    lines = raw_lines(user, guest)
+    ids = [pid for pid, _, _ in lines]
+    products = {
+        p.id: p
+        for p in db.session.scalars(
+            sa.select(Product)
+            .where(Product.id.in_(ids))
+            .options(joinedload(Product.seller), selectinload(Product.images))
+        )
+    } if ids else {}
+    groups: dict[int, SellerGroup] = {}
+    missing: list[CartItem] = []
+    for pid, qty, seen in sorted(lines):
+        product = products.get(pid)
+        item = CartItem(product_id=pid, quantity=qty, seen_price_amount=seen, product=product)
+        if (
+            product is None
+            or product.status != ProductStatus.PUBLISHED
+            or product.seller.status != SellerStatus.APPROVED
+        ):
+            item.problems.append("unavailable")
+            if product is None:
+                missing.append(item)
+                continue
+        else:
+            if product.stock < qty:
+                item.problems.append("out_of_stock")
+            if product.price_amount != seen:
+                item.problems.append("price_changed")
+        group = groups.setdefault(product.seller_id, SellerGroup(seller=product.seller, items=[]))
+        group.items.append(item)
+    return CartView(groups=list(groups.values()), missing=missing)
+
+
+def clear(user: User) -> None:
+    """Empty the account's cart (inside the caller's transaction)."""
+    db.session.execute(sa.delete(CartLine).where(CartLine.user_id == user.id))

@@ -1,0 +1,3 @@
+"""(being written)"""
+
+from app.sellers import bp  # noqa: F401

@@ -1,0 +1,3 @@
+"""(being written)"""
+
+from app.shop import bp  # noqa: F401
