@@ -76,6 +76,7 @@ class Config:
     BABEL_DEFAULT_LOCALE = os.environ.get("DEFAULT_LOCALE", "fa")
     BABEL_DEFAULT_TIMEZONE = os.environ.get("DEFAULT_TIMEZONE", "Asia/Tehran")
     LANGUAGES = ("fa", "en")
+    BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "translations")
 
     # Sessions and cookies
     SESSION_COOKIE_HTTPONLY = True
@@ -113,6 +114,17 @@ class Config:
     CHECKOUT_EXPIRY_MINUTES = _int("CHECKOUT_EXPIRY_MINUTES", 60)
     MAX_OPEN_CASH_ORDERS = _int("MAX_OPEN_CASH_ORDERS", 3)
 
-    # Mail
+    # Mail (Flask-Mailman). "file" writes each message under MAIL_DIR (development, tests; see
+    # /dev/mail in debug mode); "smtp" sends through MAIL_SERVER. MAIL_FILE_PATH follows MAIL_DIR.
     MAIL_DIR = os.environ.get("MAIL_DIR", str(DEFAULT_INSTANCE_DIR / "mail"))
     MAIL_FROM = os.environ.get("MAIL_FROM", "Bazarche <no-reply@bazarche.example>")
+    MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "file")
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "localhost")
+    MAIL_PORT = _int("MAIL_PORT", 25)
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
+    MAIL_USE_TLS = _bool("MAIL_USE_TLS", False)
+    MAIL_USE_SSL = _bool("MAIL_USE_SSL", False)
+    MAIL_TIMEOUT = _int("MAIL_TIMEOUT", 10)
+    # Links in mail sent outside a web request (e.g. by `flask orders expire`)
+    MAIL_SITE_URL = os.environ.get("MAIL_SITE_URL", "http://127.0.0.1:5000")

@@ -63,7 +63,7 @@ def to_local(value: datetime) -> datetime:
 
 
 def format_date(value: date | datetime | None, locale: str, *, with_time: bool = False) -> str:
-    """Jalali for Persian (``۵ آذر ۱۴۰۵``), Gregorian ISO-like for English (``2026-11-26``)."""
+    """Jalali for Persian (``۵ آذر ۱۴۰۵``), Gregorian for English (``26 Nov 2026``); Tehran time."""
     if value is None:
         return ""
     if isinstance(value, datetime):

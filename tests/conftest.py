@@ -39,6 +39,8 @@ def settings(tmp_path: Path, **extra: object) -> dict[str, object]:
         "SESSION_COOKIE_SECURE": False,
         "REMEMBER_COOKIE_SECURE": False,
         "SERVER_NAME": None,
+        # A cheaper scrypt keeps the suite fast; production uses werkzeug's default cost.
+        "PASSWORD_HASH_METHOD": "scrypt:4096:8:1",
     }
     base.update(extra)
     return base

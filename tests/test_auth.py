@@ -14,6 +14,7 @@ from flask import g, request_started
 from app.accounts.models import Role, User
 from app.extensions import db
 from tests import factories
+from app import create_app
 from tests.conftest import make_app, settings
 
 STRONG = "a long enough passphrase"
@@ -232,6 +233,7 @@ def test_the_eleventh_login_attempt_in_a_minute_is_refused(tmp_path):
         # Reading the form is not limited.
         assert client.get("/auth/login").status_code == 200
         db.session.remove()
+        db.engine.dispose()
 
 
 # --- cookies ------------------------------------------------------------------------------------
@@ -258,9 +260,9 @@ def test_session_cookie_is_secure_in_production(tmp_path):
     overrides = settings(tmp_path)
     for name in ("TESTING", "SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE"):
         overrides.pop(name)  # as production has them: the defaults of config.py
-    app = make_app(tmp_path)  # the schema and an empty database
-    from app import create_app
-
+    schema = make_app(tmp_path)  # the schema and an empty database
+    with schema.app_context():
+        db.engine.dispose()
     app = create_app(overrides)
     assert not app.debug and not app.testing
     assert app.config["SESSION_COOKIE_SECURE"] is True

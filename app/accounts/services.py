@@ -34,7 +34,13 @@ def normalise_email(email: str) -> str:
 
 
 def hash_password(password: str) -> str:
-    return generate_password_hash(password, method=PASSWORD_METHOD)
+    """scrypt with werkzeug's default cost; ``PASSWORD_HASH_METHOD`` may change it (tests lower it)."""
+    from flask import current_app, has_app_context
+
+    method = PASSWORD_METHOD
+    if has_app_context():
+        method = current_app.config.get("PASSWORD_HASH_METHOD") or PASSWORD_METHOD
+    return generate_password_hash(password, method=method)
 
 
 def check_password_rules(password: str) -> None:

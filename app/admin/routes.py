@@ -31,6 +31,11 @@ ACTIONS = {
     "suspend": SellerStatus.SUSPENDED,
     "reinstate": SellerStatus.APPROVED,
 }
+# Both approve and reinstate lead to "approved"; each only from the statuses its button is for.
+ACTION_FROM = {
+    "approve": {SellerStatus.APPLIED, SellerStatus.REJECTED},
+    "reinstate": {SellerStatus.SUSPENDED},
+}
 
 
 @bp.get("/")
@@ -112,6 +117,8 @@ def seller_detail(seller_id: int):
         if new is None:
             abort(400)
         try:
+            if seller.status not in ACTION_FROM.get(form.action.data, {seller.status}):
+                raise InvalidTransition(seller.status, new)
             catalog.review_seller(seller, new, current_user, form.reason.data)
         except ValidationFailed as exc:
             for codes in exc.errors.values():

@@ -368,8 +368,13 @@ def image_keys(image: ProductImage) -> list[str]:
     return [v[2] for v in image.variants] or [image.storage_key]
 
 
+def unused_keys(keys: list[str]) -> list[str]:
+    """Of ``keys``, those no image or logo refers to: files the caller may delete after commit."""
+    return _unused(keys)
+
+
 def _unused(keys: list[str]) -> list[str]:
-    """Keys no remaining image refers to (content-addressed files may be shared)."""
+    """Keys no remaining image or shop logo refers to (content-addressed files may be shared)."""
     if not keys:
         return []
     still = set()
@@ -378,6 +383,7 @@ def _unused(keys: list[str]) -> list[str]:
     ):
         still.add(storage_key)
         still.update(v[2] for v in variants or [])
+    still.update(db.session.scalars(sa.select(Seller.logo_key).where(Seller.logo_key.in_(keys))))
     return [k for k in keys if k not in still]
 
 

@@ -64,7 +64,8 @@ class ListingForm(FlaskForm):
     )
     status = SelectField(
         _l("Status"),
-        choices=[("draft", _l("Draft (not visible)")), ("published", _l("Published"))],
+        # A callable: WTForms 3.3 deprecates tuple choices given to the field's constructor.
+        choices=lambda: [("draft", _l("Draft (not visible)")), ("published", _l("Published"))],
         default="draft",
     )
 

@@ -1,0 +1,135 @@
+"""Money, numbers and dates as each locale reads them; the template filters in real pages."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta, timezone
+
+import pytest
+from flask import g, request_started
+
+from app.formatting import format_date, format_money, format_number, persian_digits
+from tests import factories
+
+
+def _clear_g(sender, **extra):  # type: ignore[no-untyped-def]
+    g.__dict__.clear()
+
+
+@pytest.fixture(autouse=True)
+def fresh_g_per_request():  # type: ignore[no-untyped-def]
+    """Start every request with an empty ``g``, as production does (see test_auth.py)."""
+    request_started.connect(_clear_g)
+    yield
+    request_started.disconnect(_clear_g)
+
+
+# --- money --------------------------------------------------------------------------------------
+
+
+def test_rials_are_shown_in_toman_with_persian_digits_and_separator():
+    assert format_money(1_250_000, "IRR", "fa") == "۱۲۵٬۰۰۰ تومان"
+
+
+def test_rials_are_shown_in_toman_in_english():
+    assert format_money(1_250_000, "IRR", "en") == "125,000 toman"
+
+
+def test_zero():
+    assert format_money(0, "IRR", "fa") == "۰ تومان"
+    assert format_money(0, "IRR", "en") == "0 toman"
+
+
+def test_large_amounts_are_grouped():
+    # 12.5 billion toman: more than a 32-bit integer holds, as BigInteger columns allow.
+    assert format_money(125_000_000_000, "IRR", "en") == "12,500,000,000 toman"
+    assert format_money(125_000_000_000, "IRR", "fa") == "۱۲٬۵۰۰٬۰۰۰٬۰۰۰ تومان"
+
+
+@pytest.mark.parametrize(
+    ("rials", "toman"),
+    [(4, "0"), (5, "1"), (14, "1"), (15, "2"), (1_250_004, "125,000"), (1_250_005, "125,001")],
+)
+def test_rials_round_half_up_to_toman(rials, toman):
+    assert format_money(rials, "IRR", "en") == f"{toman} toman"
+
+
+def test_negative_amounts_round_symmetrically():
+    assert format_money(-15, "IRR", "en") == "-2 toman"
+    assert format_money(-14, "IRR", "en") == "-1 toman"
+
+
+def test_money_is_never_a_float():
+    with pytest.raises(TypeError):
+        format_money(1250.0, "IRR", "fa")  # type: ignore[arg-type]
+
+
+def test_other_currencies_show_two_minor_digits():
+    assert format_money(12345, "USD", "en") == "123.45 USD"
+    assert format_money(12345, "USD", "fa") == "۱۲۳٫۴۵ USD"
+
+
+def test_numbers_and_digits():
+    assert format_number(1_250_000, "fa") == "۱٬۲۵۰٬۰۰۰"
+    assert format_number(1_250_000, "en") == "1,250,000"
+    assert persian_digits("0123456789") == "۰۱۲۳۴۵۶۷۸۹"
+    assert persian_digits(2026) == "۲۰۲۶"
+    assert persian_digits("Page 3 of 12") == "Page ۳ of ۱۲"
+
+
+# --- dates --------------------------------------------------------------------------------------
+
+
+def test_nowruz_1405():
+    assert format_date(date(2026, 3, 21), "fa") == "۱ فروردین ۱۴۰۵"
+    assert format_date(date(2026, 3, 20), "fa") == "۲۹ اسفند ۱۴۰۴"
+
+
+def test_a_utc_time_before_midnight_is_already_the_next_day_in_tehran():
+    # 20:45 UTC is 00:15 in Tehran (UTC+03:30): New Year's Day there.
+    moment = datetime(2026, 3, 20, 20, 45, tzinfo=UTC)
+    assert format_date(moment, "fa") == "۱ فروردین ۱۴۰۵"
+    assert format_date(moment, "fa", with_time=True) == "۱ فروردین ۱۴۰۵، ۰۰:۱۵"
+    # Fifteen minutes before Tehran's midnight it is still the last day of 1404.
+    assert format_date(moment - timedelta(minutes=30), "fa") == "۲۹ اسفند ۱۴۰۴"
+
+
+def test_times_in_other_zones_are_converted_too():
+    plus_one = timezone(timedelta(hours=1))
+    assert format_date(datetime(2026, 3, 20, 21, 45, tzinfo=plus_one), "fa") == "۱ فروردین ۱۴۰۵"
+
+
+def test_english_dates_are_gregorian():
+    assert format_date(date(2026, 3, 21), "en") == "21 Mar 2026"
+    moment = datetime(2026, 3, 20, 20, 45, tzinfo=UTC)
+    assert format_date(moment, "en") == "21 Mar 2026"
+    assert format_date(moment, "en", with_time=True) == "21 Mar 2026, 00:15"
+
+
+def test_no_date():
+    assert format_date(None, "fa") == ""
+
+
+# --- the filters in real pages ------------------------------------------------------------------
+
+
+def test_money_and_date_filters_render_in_both_locales(client):
+    item = factories.product(price_amount=1_250_000)
+    seller_slug = item.seller.slug  # trained on 2025-05-01 = 11 Ordibehesht 1404
+    product_url = f"/p/{item.id}"
+
+    html = client.get(product_url).get_data(as_text=True)
+    assert "۱۲۵٬۰۰۰ تومان" in html
+    html = client.get(f"/s/{seller_slug}").get_data(as_text=True)
+    assert "۱۱ اردیبهشت ۱۴۰۴" in html
+    assert "۱۲۵٬۰۰۰ تومان" in html
+
+    response = client.get(f"/lang/en?next={product_url}")
+    assert response.headers["Location"] == product_url
+    html = client.get(product_url).get_data(as_text=True)
+    assert 'lang="en"' in html
+    assert "125,000 toman" in html and "تومان" not in html
+    html = client.get(f"/s/{seller_slug}").get_data(as_text=True)
+    assert "01 May 2025" in html and "اردیبهشت" not in html
+
+    client.get("/lang/fa")
+    assert "۱۲۵٬۰۰۰ تومان" in client.get(product_url).get_data(as_text=True)

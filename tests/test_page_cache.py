@@ -1,0 +1,207 @@
+"""The anonymous page cache is never stale, never personal; catalogue changes mark search work."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+from flask import g, request_started
+
+from app.catalog import changes
+from app.catalog.models import Product, SellerStatus
+from app.extensions import db
+from tests import factories
+
+
+def _clear_g(sender, **extra):  # type: ignore[no-untyped-def]
+    g.__dict__.clear()
+
+
+@pytest.fixture(autouse=True)
+def fresh_g_per_request():  # type: ignore[no-untyped-def]
+    """Start every request with an empty ``g``, as production does (see test_auth.py)."""
+    request_started.connect(_clear_g)
+    yield
+    request_started.disconnect(_clear_g)
+
+
+@pytest.fixture
+def item(app):  # type: ignore[no-untyped-def]
+    app.config["PAGE_CACHE_ENABLED"] = True
+    return factories.product(title="سفال کلپورگان", price_amount=1_250_000, stock=5)
+
+
+def get(client, url: str):  # type: ignore[no-untyped-def]
+    response = client.get(url)
+    return response, response.get_data(as_text=True)
+
+
+def test_second_anonymous_visit_is_served_from_the_cache(client, item):
+    first, html1 = get(client, f"/p/{item.id}")
+    second, html2 = get(client, f"/p/{item.id}")
+    assert first.headers["X-Page-Cache"] == "miss"
+    assert second.headers["X-Page-Cache"] == "hit"
+    assert html1 == html2
+    assert second.status_code == 200
+    # Another visitor gets the same cached page.
+    other = client.application.test_client()
+    assert other.get(f"/p/{item.id}").headers["X-Page-Cache"] == "hit"
+
+
+def test_an_orm_change_shows_at_once(client, item):
+    url = f"/p/{item.id}"
+    get(client, url)
+    assert get(client, url)[0].headers["X-Page-Cache"] == "hit"
+
+    item.price_amount = 990_000
+    db.session.commit()  # the flush hook bumps the catalogue version in this transaction
+
+    response, html = get(client, url)
+    assert response.headers["X-Page-Cache"] == "miss"
+    assert "۹۹٬۰۰۰ تومان" in html and "۱۲۵٬۰۰۰ تومان" not in html
+    # Lists too: the home page rendered before the change is not reused either.
+    assert "۹۹٬۰۰۰ تومان" in get(client, "/")[1]
+
+
+def test_a_bulk_stock_change_shows_at_once(client, item):
+    url = f"/p/{item.id}"
+    get(client, url)
+    assert 'class="stock in"' in get(client, url)[1]
+
+    db.session.execute(sa.update(Product).where(Product.id == item.id).values(stock=0))
+    changes.mark_catalog_changed(db.session)
+    db.session.commit()
+
+    response, html = get(client, url)
+    assert response.headers["X-Page-Cache"] == "miss"
+    assert 'class="stock out"' in html
+
+
+def test_a_suspended_sellers_products_disappear_at_once(client, item):
+    url = f"/p/{item.id}"
+    get(client, url)
+    get(client, "/")
+    assert get(client, url)[0].status_code == 200
+
+    item.seller.status = SellerStatus.SUSPENDED
+    db.session.commit()
+
+    response, _ = get(client, url)
+    assert response.status_code == 404
+    assert "سفال کلپورگان" not in get(client, "/")[1]
+    assert get(client, f"/s/{item.seller.slug}")[0].status_code == 404
+
+
+def test_logged_in_users_never_get_cached_pages(app, client, item):
+    anonymous = app.test_client()
+    get(anonymous, "/")
+    assert get(anonymous, "/")[0].headers["X-Page-Cache"] == "hit"
+
+    factories.user(email="sara@example.com", name="سارا رئیسی")
+    factories.login(client, "sara@example.com")
+    for _ in range(2):
+        response, html = get(client, "/")
+        assert response.headers.get("X-Page-Cache") != "hit"
+        assert "سارا رئیسی" in html  # their own header, not the anonymous page
+        assert 'action="/auth/logout"' in html
+
+    # Nor does an anonymous visitor ever see a logged-in user's page.
+    other = app.test_client()
+    for url in ("/", f"/p/{item.id}"):
+        for _ in range(2):
+            html = get(other, url)[1]
+            assert "سارا رئیسی" not in html and "/auth/logout" not in html
+
+
+def test_the_locale_is_part_of_the_key(client, item):
+    get(client, "/")
+    fa_response, fa_html = get(client, "/")
+    assert fa_response.headers["X-Page-Cache"] == "hit"
+    assert 'lang="fa"' in fa_html
+
+    client.get("/lang/en")
+    en_response, en_html = get(client, "/")
+    assert en_response.headers["X-Page-Cache"] == "miss"
+    assert 'lang="en"' in en_html and "125,000 toman" in en_html
+    assert get(client, "/")[0].headers["X-Page-Cache"] == "hit"
+
+    # Someone who never chose English still gets the Persian page.
+    persian = client.application.test_client()
+    assert 'lang="fa"' in get(persian, "/")[1]
+
+
+def test_a_page_with_flashed_messages_is_not_cached(app, client, item):
+    client.set_cookie("locale", "en")
+    client.post("/auth/logout")  # flashes "You have logged out." for the next page
+    response, html = get(client, "/")
+    assert "You have logged out." in html
+    assert response.headers.get("X-Page-Cache") is None
+
+    for visitor in (client, app.test_client()):
+        visitor.set_cookie("locale", "en")
+        for _ in range(2):
+            assert "You have logged out." not in get(visitor, "/")[1]
+
+
+def test_query_strings_are_part_of_the_key(client, item):
+    factories.product(item.seller, title="گلیم", price_amount=10, category_row=item.category)
+    slug = item.category.slug
+    cheap = get(client, f"/c/{slug}?sort=price_asc")[1]
+    dear = get(client, f"/c/{slug}?sort=price_desc")[1]
+    assert cheap.index("گلیم") < cheap.index("سفال کلپورگان")
+    assert dear.index("سفال کلپورگان") < dear.index("گلیم")
+
+
+def test_the_cache_can_be_switched_off(app, client, item):
+    app.config["PAGE_CACHE_ENABLED"] = False
+    get(client, "/")
+    assert get(client, "/")[0].headers.get("X-Page-Cache") is None
+
+
+# --- search_dirty -------------------------------------------------------------------------------
+
+
+def _all_clean() -> None:
+    db.session.execute(sa.update(Product).values(search_dirty=False))
+    db.session.commit()
+
+
+def _dirty_titles() -> set[str]:
+    return set(db.session.scalars(sa.select(Product.title).where(Product.search_dirty)))
+
+
+def test_a_new_or_changed_product_is_dirty(item):
+    other = factories.product(title="گلیم")
+    assert _dirty_titles() == {"سفال کلپورگان", "گلیم"}
+    _all_clean()
+    other.price_amount = 5_000_000
+    db.session.commit()
+    assert _dirty_titles() == {"گلیم"}
+
+
+def test_renaming_a_seller_marks_their_products(item):
+    other = factories.product(title="گلیم")
+    factories.product(item.seller, title="کوزه")
+    _all_clean()
+
+    item.seller.display_name = "کارگاه سفال"
+    db.session.commit()
+    assert _dirty_titles() == {"سفال کلپورگان", "کوزه"}
+    assert other.title not in _dirty_titles()
+
+
+def test_renaming_a_category_marks_its_products(item):
+    factories.product(title="گلیم")
+    _all_clean()
+
+    item.category.name_fa = "سفالینه"
+    db.session.commit()
+    assert _dirty_titles() == {"سفال کلپورگان"}
+
+
+def test_a_change_in_photos_marks_the_product(item):
+    factories.product(title="گلیم")
+    _all_clean()
+
+    item.images[0].alt_text = "کاسه سفالی آبی"
+    db.session.commit()
+    assert _dirty_titles() == {"سفال کلپورگان"}

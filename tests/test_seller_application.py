@@ -1,0 +1,527 @@
+"""Selling on Bazarche: the application, its review by staff, and the audit trail of each change."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from html import unescape
+
+import pytest
+import sqlalchemy as sa
+from flask_babel import force_locale
+
+from app.accounts.models import Role, User
+from app.catalog.models import Product, Seller, SellerStatus, SellerStatusChange
+from app.catalog.slugs import slugify
+from app.extensions import db
+from app.messages import ERROR_TEXT
+from app.program.models import AuditEvent
+from tests import factories
+
+SHOP_NAME = "سوزن‌دوزی گل‌بی‌بی"
+
+
+# --- helpers -------------------------------------------------------------------------------------
+
+
+def english(client):  # type: ignore[no-untyped-def]
+    """Messages are compared in English, whatever the Persian catalogue says."""
+    client.set_cookie("locale", "en")
+    return client
+
+
+def message(code: str) -> str:
+    """The English text the user sees for a service error code."""
+    with force_locale("en"):
+        return str(ERROR_TEXT[code])
+
+
+def html_of(response) -> str:  # type: ignore[no-untyped-def]
+    return unescape(response.get_data(as_text=True))
+
+
+def field_errors(response, field: str) -> str:  # type: ignore[no-untyped-def]
+    """The error text shown under one form field ('' when there is none)."""
+    found = re.search(
+        rf'<p class="error" id="{field}-error">(.*?)</p>', response.get_data(as_text=True), re.S
+    )
+    return unescape(found.group(1)) if found else ""
+
+
+def flashes(response, category: str = "error") -> list[str]:  # type: ignore[no-untyped-def]
+    html = response.get_data(as_text=True)
+    return [unescape(m) for m in re.findall(rf'<p class="flash flash-{category}">(.*?)</p>', html)]
+
+
+def counts() -> tuple[int, int, int]:
+    return (
+        db.session.scalar(sa.select(sa.func.count(Seller.id))),
+        db.session.scalar(sa.select(sa.func.count(SellerStatusChange.id))),
+        db.session.scalar(sa.select(sa.func.count(AuditEvent.id))),
+    )
+
+
+def fresh(row):  # type: ignore[no-untyped-def]
+    """Re-read a row from the database (requests commit in their own session scope)."""
+    db.session.expire_all()
+    return db.session.get(type(row), row.id)
+
+
+@pytest.fixture
+def place():  # type: ignore[no-untyped-def]
+    return factories.county(), factories.sector()
+
+
+def application(place, **fields: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    county, sector = place
+    data = {
+        "display_name": SHOP_NAME,
+        "slug": "",
+        "bio": "رومیزی و کیف سوزن‌دوزی بلوچ، دوخت دست.",
+        "county_id": str(county.id),
+        "sector_id": str(sector.id),
+        "phone": "09121234567",
+        "registration_code": "SB-1402-0042",
+        "training_completed_on": "2024-03-10",
+        "training_provider": "مرکز آموزش فنی و حرفه‌ای زاهدان",
+        "permit_number": "P-7781",
+    }
+    data.update(fields)
+    return data
+
+
+@pytest.fixture
+def applicant(client):  # type: ignore[no-untyped-def]
+    user = factories.user(Role.CUSTOMER, name="بی‌بی گل")
+    english(client)
+    factories.login(client, user.email)
+    return user
+
+
+@pytest.fixture
+def staff(app):  # type: ignore[no-untyped-def]
+    user = factories.user(Role.STAFF, name="Programme Reviewer")
+    staff_client = english(app.test_client())
+    factories.login(staff_client, user.email)
+    return user, staff_client
+
+
+def review(staff_client, seller: Seller, action: str, reason: str = ""):  # type: ignore[no-untyped-def]
+    return staff_client.post(
+        f"/admin/sellers/{seller.id}", data={"action": action, "reason": reason}
+    )
+
+
+# --- the application -----------------------------------------------------------------------------
+
+
+def test_a_customer_applies_and_becomes_a_seller_waiting_for_review(client, applicant, place):
+    assert client.get("/seller/apply").status_code == 200
+
+    response = client.post("/seller/apply", data=application(place, slug="golbibi"))
+
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/seller/")
+    seller = db.session.scalar(sa.select(Seller).where(Seller.user_id == applicant.id))
+    assert seller is not None
+    assert seller.status == SellerStatus.APPLIED
+    assert seller.slug == "golbibi"
+    assert seller.display_name == SHOP_NAME
+    assert seller.phone == "09121234567"
+    assert seller.registration_code == "SB-1402-0042"
+    assert seller.training_completed_on == date(2024, 3, 10)
+    assert seller.training_provider == "مرکز آموزش فنی و حرفه‌ای زاهدان"
+    assert seller.permit_number == "P-7781"
+    assert seller.county_id == place[0].id and seller.sector_id == place[1].id
+    assert seller.approved_at is None
+    assert fresh(applicant).role == Role.SELLER
+
+    changes = db.session.scalars(
+        sa.select(SellerStatusChange).where(SellerStatusChange.seller_id == seller.id)
+    ).all()
+    assert [(c.from_status, c.to_status, c.actor_id) for c in changes] == [
+        (None, SellerStatus.APPLIED, applicant.id)
+    ]
+
+    dashboard = client.get("/seller/")
+    assert dashboard.status_code == 200
+    assert "waiting for review" in html_of(dashboard)
+
+
+def test_an_empty_slug_is_made_from_the_persian_name(client, applicant, place):
+    response = client.post("/seller/apply", data=application(place, slug=""))
+
+    assert response.status_code == 302
+    seller = db.session.scalar(sa.select(Seller).where(Seller.user_id == applicant.id))
+    assert seller.slug == slugify(SHOP_NAME)
+    assert re.fullmatch(r"[a-z0-9][a-z0-9-]+[a-z0-9]", seller.slug)
+    assert seller.slug.endswith("-gl-bi-bi")  # transliterated letter by letter, not dropped
+
+
+def test_a_generated_slug_avoids_one_already_taken(client, applicant, place):
+    taken = factories.seller()
+    taken.slug = slugify(SHOP_NAME)
+    db.session.commit()
+
+    response = client.post("/seller/apply", data=application(place, slug="", registration_code=""))
+
+    assert response.status_code == 302
+    seller = db.session.scalar(sa.select(Seller).where(Seller.user_id == applicant.id))
+    assert seller.slug != taken.slug
+    assert seller.slug.startswith(taken.slug)
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "expected"),
+    [
+        ({"display_name": ""}, "display_name", "This field is required."),
+        ({"display_name": "   "}, "display_name", "This field is required."),
+        ({"phone": "12345"}, "phone", "Enter a mobile number like 09121234567."),
+        ({"phone": "0912123456"}, "phone", "Enter a mobile number like 09121234567."),
+        ({"phone": ""}, "phone", "This field is required."),
+        ({"slug": "ab"}, "slug", "between 3 and 60 characters"),
+        ({"slug": "-x-"}, "slug", "slug_invalid"),
+        ({"slug": "admin"}, "slug", "slug_invalid"),
+        ({"slug": "فروشگاه"}, "slug", "slug_invalid"),
+        ({"slug": "my shop"}, "slug", "slug_invalid"),
+        ({"county_id": "0"}, "county_id", "This field is required."),
+        (
+            {"training_completed_on": (date.today() + timedelta(days=2)).isoformat()},
+            "training_completed_on",
+            "future_date",
+        ),
+        ({"training_completed_on": "1403/01/01"}, "training_completed_on", "Not a valid date"),
+    ],
+)
+def test_a_bad_application_is_refused_with_a_clear_message(
+    client, applicant, place, fields, field, expected
+):
+    before = counts()
+
+    response = client.post("/seller/apply", data=application(place, **fields))
+
+    assert response.status_code == 400
+    text = message(expected) if expected in ERROR_TEXT else expected
+    assert text in field_errors(response, field)
+    assert counts() == before
+    assert fresh(applicant).role == Role.CUSTOMER
+
+
+def test_a_taken_slug_or_registration_code_is_refused(client, applicant, place):
+    other = factories.seller()
+    before = counts()
+
+    taken_slug = client.post("/seller/apply", data=application(place, slug=other.slug.upper()))
+    taken_code = client.post(
+        "/seller/apply", data=application(place, registration_code=other.registration_code)
+    )
+
+    assert taken_slug.status_code == 400
+    assert message("slug_taken") in field_errors(taken_slug, "slug")
+    assert taken_code.status_code == 400
+    assert message("code_taken") in field_errors(taken_code, "registration_code")
+    assert counts() == before
+    assert fresh(applicant).role == Role.CUSTOMER
+
+
+def test_a_refused_application_keeps_what_was_typed(client, applicant, place):
+    response = client.post("/seller/apply", data=application(place, phone="123"))
+
+    assert response.status_code == 400
+    assert "SB-1402-0042" in html_of(response)
+    assert SHOP_NAME in html_of(response)
+
+
+def test_an_applicant_cannot_apply_twice(client, applicant, place):
+    client.post("/seller/apply", data=application(place, slug="golbibi"))
+    before = counts()
+
+    again = client.post("/seller/apply", data=application(place, slug="golbibi-2"))
+
+    assert again.status_code == 302
+    assert counts() == before
+    assert db.session.scalar(sa.select(Seller.slug).where(Seller.user_id == applicant.id)) == (
+        "golbibi"
+    )
+
+
+def test_staff_cannot_apply_to_sell(app, staff, place):
+    _, staff_client = staff
+    before = counts()
+
+    response = staff_client.post("/seller/apply", data=application(place, slug="staff-shop"))
+
+    assert response.status_code == 403
+    assert counts() == before
+
+
+# --- the staff review ----------------------------------------------------------------------------
+
+
+def _applied_seller(client, place) -> Seller:  # type: ignore[no-untyped-def]
+    response = client.post("/seller/apply", data=application(place, slug="golbibi"))
+    assert response.status_code == 302
+    return db.session.scalar(sa.select(Seller).where(Seller.slug == "golbibi"))
+
+
+def test_the_staff_queue_lists_the_application_and_shows_its_details(
+    client, applicant, place, staff
+):
+    _, staff_client = staff
+    seller = _applied_seller(client, place)
+    factories.seller(status=SellerStatus.APPROVED, name="Already trading")
+
+    queue = staff_client.get("/admin/sellers")
+    assert queue.status_code == 200
+    assert SHOP_NAME in html_of(queue)
+    assert f"/admin/sellers/{seller.id}" in queue.get_data(as_text=True)
+    assert "Already trading" not in html_of(queue)  # the queue shows applications first
+
+    detail = staff_client.get(f"/admin/sellers/{seller.id}")
+    assert detail.status_code == 200
+    page = html_of(detail)
+    for shown in ("golbibi", "مرکز آموزش فنی و حرفه‌ای زاهدان", applicant.email, "Approve"):
+        assert shown in page
+    assert "Reject" in page
+    assert "Suspend" not in page
+
+
+def test_approval_records_who_and_when(client, applicant, place, staff):
+    reviewer, staff_client = staff
+    seller = _applied_seller(client, place)
+
+    response = review(staff_client, seller, "approve")
+
+    assert response.status_code == 302
+    seller = fresh(seller)
+    assert seller.status == SellerStatus.APPROVED
+    assert seller.approved_at is not None
+    change = db.session.scalar(
+        sa.select(SellerStatusChange).where(
+            SellerStatusChange.seller_id == seller.id,
+            SellerStatusChange.to_status == SellerStatus.APPROVED,
+        )
+    )
+    assert change.from_status == SellerStatus.APPLIED
+    assert change.actor_id == reviewer.id
+    event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.target_type == "seller"))
+    assert event.action == "seller.approved"
+    assert event.actor_id == reviewer.id
+    assert event.target_id == seller.id
+    assert event.data == {"from": "applied", "to": "approved"}
+
+    followed = staff_client.get(response.headers["Location"])
+    assert "Approved" in html_of(followed)
+
+
+def test_a_rejection_needs_a_reason(client, applicant, place, staff):
+    _, staff_client = staff
+    seller = _applied_seller(client, place)
+    before = counts()
+
+    for reason in ("", "   "):
+        response = review(staff_client, seller, "reject", reason)
+        assert response.status_code == 400
+        assert message("reason_required") in field_errors(response, "reason")
+
+    assert fresh(seller).status == SellerStatus.APPLIED
+    assert counts() == before
+
+
+def test_a_rejected_seller_sees_the_reason_and_can_apply_again(client, applicant, place, staff):
+    reviewer, staff_client = staff
+    seller = _applied_seller(client, place)
+    reason = "Training certificate is missing the stamp."
+
+    response = review(staff_client, seller, "reject", reason)
+
+    assert response.status_code == 302
+    seller = fresh(seller)
+    assert seller.status == SellerStatus.REJECTED
+    assert seller.status_reason == reason
+    assert seller.approved_at is None
+    event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "seller.rejected"))
+    assert event.reason == reason and event.actor_id == reviewer.id
+
+    dashboard = client.get("/seller/")
+    assert dashboard.status_code == 200
+    assert "not approved" in html_of(dashboard)
+    assert reason in html_of(dashboard)
+    form = client.get("/seller/apply")
+    assert form.status_code == 200
+    assert reason in html_of(form)
+
+    again = client.post(
+        "/seller/apply", data=application(place, slug="golbibi", training_provider="Corrected")
+    )
+
+    assert again.status_code == 302
+    seller = fresh(seller)
+    assert seller.status == SellerStatus.APPLIED
+    assert seller.status_reason is None
+    assert seller.training_provider == "Corrected"
+    history = [
+        (c.from_status, c.to_status)
+        for c in db.session.scalars(
+            sa.select(SellerStatusChange)
+            .where(SellerStatusChange.seller_id == seller.id)
+            .order_by(SellerStatusChange.id)
+        )
+    ]
+    assert history == [
+        (None, SellerStatus.APPLIED),
+        (SellerStatus.APPLIED, SellerStatus.REJECTED),
+        (SellerStatus.REJECTED, SellerStatus.APPLIED),
+    ]
+    # and staff see it in the queue again
+    assert SHOP_NAME in html_of(staff_client.get("/admin/sellers"))
+
+
+# --- suspension hides the shop at once -----------------------------------------------------------
+
+
+def _visible(shopper, seller: Seller, product: Product) -> dict[str, bool]:  # type: ignore[no-untyped-def]
+    """Where the product shows up for an anonymous shopper."""
+    category = product.category.slug
+    return {
+        "product": shopper.get(f"/p/{product.id}").status_code == 200,
+        "home": product.title in html_of(shopper.get("/")),
+        "category": product.title in html_of(shopper.get(f"/c/{category}")),
+        "search": product.title in html_of(shopper.get("/search", query_string={"q": "پته"})),
+        "seller": product.title in html_of(shopper.get(f"/s/{seller.slug}")),
+    }
+
+
+def test_suspension_needs_a_reason_and_hides_the_products_at_once(app, staff):
+    reviewer, staff_client = staff
+    seller = factories.seller(status=SellerStatus.APPROVED)
+    product = factories.product(seller, title="رومیزی پته کرمان")
+    shopper = app.test_client()
+    assert all(_visible(shopper, seller, product).values())
+
+    refused = review(staff_client, seller, "suspend", "")
+    assert refused.status_code == 400
+    assert message("reason_required") in field_errors(refused, "reason")
+    assert fresh(seller).status == SellerStatus.APPROVED
+    assert all(_visible(shopper, seller, product).values())
+
+    suspended = review(staff_client, seller, "suspend", "Complaints about late deliveries.")
+
+    assert suspended.status_code == 302
+    seller = fresh(seller)
+    assert seller.status == SellerStatus.SUSPENDED
+    assert seller.status_reason == "Complaints about late deliveries."
+    assert not any(_visible(shopper, seller, product).values())
+    assert shopper.get(f"/s/{seller.slug}").status_code == 404
+    # the listing itself is untouched: it comes back with the seller
+    assert {p.id for p in db.session.scalars(sa.select(Product))} == {product.id}
+
+    reinstated = review(staff_client, seller, "reinstate")
+
+    assert reinstated.status_code == 302
+    seller = fresh(seller)
+    assert seller.status == SellerStatus.APPROVED
+    assert seller.status_reason is None
+    assert all(_visible(shopper, seller, product).values())
+    actions = db.session.scalars(sa.select(AuditEvent.action).order_by(AuditEvent.id)).all()
+    assert actions == ["seller.suspended", "seller.approved"]
+
+
+def test_a_suspended_seller_sees_why(app, staff):
+    _, staff_client = staff
+    owner = factories.user(Role.SELLER)
+    seller = factories.seller(status=SellerStatus.APPROVED, owner=owner)
+    review(staff_client, seller, "suspend", "Photos copied from another shop.")
+
+    seller_client = english(app.test_client())
+    factories.login(seller_client, owner.email)
+    page = html_of(seller_client.get("/seller/"))
+
+    assert "suspended" in page
+    assert "Photos copied from another shop." in page
+
+
+@pytest.mark.parametrize(
+    ("status", "action"),
+    [
+        (SellerStatus.APPLIED, "suspend"),
+        (SellerStatus.APPLIED, "reinstate"),
+        (SellerStatus.APPROVED, "approve"),
+        (SellerStatus.APPROVED, "reject"),
+        (SellerStatus.APPROVED, "reinstate"),
+        (SellerStatus.SUSPENDED, "suspend"),
+        (SellerStatus.SUSPENDED, "approve"),
+        (SellerStatus.SUSPENDED, "reject"),
+        (SellerStatus.REJECTED, "reject"),
+        (SellerStatus.REJECTED, "suspend"),
+        (SellerStatus.REJECTED, "reinstate"),
+    ],
+)
+def test_an_impossible_change_is_refused_without_changing_anything(app, staff, status, action):
+    _, staff_client = staff
+    seller = factories.seller(status=status)
+    before = counts()
+
+    response = review(staff_client, seller, action, "Because.")
+
+    assert response.status_code in (302, 400)
+    assert fresh(seller).status == status
+    assert counts() == before
+    if response.status_code == 302:
+        followed = staff_client.get(response.headers["Location"])
+        assert "not possible" in " ".join(flashes(followed))
+
+
+@pytest.mark.parametrize("action", ["", "delete", "APPROVE", "approved"])
+def test_an_unknown_action_is_a_bad_request(app, staff, action):
+    _, staff_client = staff
+    seller = factories.seller(status=SellerStatus.APPLIED)
+    before = counts()
+
+    response = review(staff_client, seller, action, "x")
+
+    assert response.status_code == 400
+    assert fresh(seller).status == SellerStatus.APPLIED
+    assert counts() == before
+
+
+def test_reviewing_a_missing_seller_is_not_found(app, staff):
+    _, staff_client = staff
+    assert staff_client.get("/admin/sellers/999999").status_code == 404
+    assert review(staff_client, Seller(id=999999), "approve").status_code == 404
+
+
+def test_the_history_table_shows_who_when_and_why(client, applicant, place, staff):
+    reviewer, staff_client = staff
+    seller = _applied_seller(client, place)
+    review(staff_client, seller, "reject", "Permit number does not match.")
+    client.post("/seller/apply", data=application(place, slug="golbibi"))
+    review(staff_client, seller, "approve")
+    review(staff_client, seller, "suspend", "Sold items not made at home.")
+
+    page = staff_client.get(f"/admin/sellers/{seller.id}").get_data(as_text=True)
+
+    history = page.split('id="hist-h"', 1)[1]
+    rows = re.findall(r"<tr><td>(.*?)</td><td>(.*?)</td><td>(.*?)</td><td>(.*?)</td></tr>", history)
+    assert len(rows) == 5
+    whens, moves, actors, reasons = (list(map(unescape, col)) for col in zip(*rows, strict=True))
+    assert all(re.search(r"\d", when) for when in whens)
+    assert reasons.count("Permit number does not match.") == 1
+    assert reasons.count("Sold items not made at home.") == 1
+    assert actors.count(reviewer.name) == 3
+    assert actors.count(applicant.name) == 2
+    assert any("Suspended" in m for m in moves)
+    assert any("Not approved" in m for m in moves)
+
+
+def test_the_staff_pages_are_closed_to_sellers_and_customers(client, app):
+    seller = factories.seller(status=SellerStatus.APPLIED)
+    for role in (Role.CUSTOMER, Role.SELLER):
+        user = factories.user(role)
+        visitor = app.test_client()
+        factories.login(visitor, user.email)
+        assert visitor.get("/admin/sellers").status_code == 403
+        assert visitor.get(f"/admin/sellers/{seller.id}").status_code == 403
+        assert review(visitor, seller, "approve").status_code == 403
+    assert fresh(seller).status == SellerStatus.APPLIED
+    assert db.session.scalar(sa.select(sa.func.count(User.id))) == 3

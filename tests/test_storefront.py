@@ -1,0 +1,353 @@
+"""The storefront: what is public, pagination, sorting, breadcrumbs, accessibility, query counts."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+import pytest
+from flask import g, request_started
+
+from app.catalog.models import ProductStatus, SellerStatus
+from app.extensions import db
+from tests import factories
+from tests.conftest import count_queries, make_app
+
+
+def _clear_g(sender, **extra):  # type: ignore[no-untyped-def]
+    g.__dict__.clear()
+
+
+@pytest.fixture(autouse=True)
+def fresh_g_per_request():  # type: ignore[no-untyped-def]
+    """Start every request with an empty ``g``, as production does (see test_auth.py)."""
+    request_started.connect(_clear_g)
+    yield
+    request_started.disconnect(_clear_g)
+
+
+def page(client, url: str, status: int = 200) -> str:  # type: ignore[no-untyped-def]
+    response = client.get(url)
+    assert response.status_code == status, f"{url}: {response.status_code}"
+    return response.get_data(as_text=True)
+
+
+def cards(html: str) -> int:
+    return html.count('<li class="card">')
+
+
+def card_titles(html: str) -> list[str]:
+    return re.findall(r'<span class="card-title">(.*?)</span>', html)
+
+
+# --- what is public -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("status", [ProductStatus.DRAFT, ProductStatus.HIDDEN_BY_STAFF])
+def test_unpublished_products_are_not_found(client, status):
+    item = factories.product(status=status)
+    page(client, f"/p/{item.id}", 404)
+    assert client.get(f"/api/v1/products/{item.id}").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "status", [SellerStatus.APPLIED, SellerStatus.REJECTED, SellerStatus.SUSPENDED]
+)
+def test_products_of_sellers_who_may_not_trade_are_not_found(client, status):
+    item = factories.product(seller_row=factories.seller(status=status))
+    page(client, f"/p/{item.id}", 404)
+    page(client, f"/s/{item.seller.slug}", 404)
+    assert client.get(f"/api/v1/products/{item.id}").status_code == 404
+
+
+def test_only_public_products_are_listed_anywhere(client):
+    county = factories.county()
+    category = factories.category()
+    approved = factories.seller(county_row=county)
+    factories.product(approved, title="گلیم پیدا", category_row=category)
+    factories.product(
+        approved, title="گلیم پیش‌نویس", status=ProductStatus.DRAFT, category_row=category
+    )
+    factories.product(
+        approved, title="گلیم پنهان", status=ProductStatus.HIDDEN_BY_STAFF, category_row=category
+    )
+    for status in (SellerStatus.APPLIED, SellerStatus.REJECTED, SellerStatus.SUSPENDED):
+        shop = factories.seller(status=status, county_row=county)
+        factories.product(shop, title=f"گلیم فروشنده {status.value}", category_row=category)
+
+    for url in (
+        "/",
+        f"/c/{category.slug}",
+        f"/county/{county.slug}",
+        f"/s/{approved.slug}",
+        "/search?q=گلیم",
+        "/search",
+    ):
+        assert card_titles(page(client, url)) == ["گلیم پیدا"], url
+
+
+def test_counties_count_only_approved_sellers(client):
+    county = factories.county()
+    factories.product(factories.seller(county_row=county))
+    factories.product(factories.seller(status=SellerStatus.SUSPENDED, county_row=county))
+    html = page(client, "/")
+    assert f'href="/county/{county.slug}">{county.name_fa} <span class="count">(۱)</span>' in html
+
+
+def test_unknown_slugs_are_not_found(client):
+    page(client, "/c/no-such-category", 404)
+    page(client, "/county/no-such-county", 404)
+    page(client, "/s/no-such-seller", 404)
+    page(client, "/p/999999", 404)
+
+
+def test_not_found_page_is_friendly(client):
+    client.set_cookie("locale", "en")
+    html = page(client, "/c/no-such-category", 404)
+    assert "We could not find that page." in html
+    assert 'href="/"' in html and "<main" in html
+
+
+# --- pagination and sorting ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def thirty(app):  # type: ignore[no-untyped-def]
+    app.config["PAGE_SIZE"] = 24
+    shop = factories.seller()
+    category = factories.category(slug="dates")
+    for n in range(30):
+        factories.product(shop, title=f"خرما {n}", category_row=category, price_amount=10_000 + n)
+    return category, shop
+
+
+def test_pages_hold_page_size_products(client, thirty):
+    category, shop = thirty
+    for base in (f"/c/{category.slug}", f"/s/{shop.slug}", "/search?q=خرما&"):
+        sep = "&" if "?" in base else "?"
+        first = page(client, base)
+        second = page(client, f"{base}{sep}page=2")
+        assert cards(first) == 24, base
+        assert cards(second) == 6, base
+        assert not set(card_titles(first)) & set(card_titles(second))
+        assert 'rel="next"' in first and 'rel="prev"' in second
+
+
+@pytest.mark.parametrize(
+    ("arg", "expected"),
+    [("abc", 24), ("-5", 24), ("0", 24), ("99999", 6), ("1e9", 24), ("9" * 30, 6), ("", 24)],
+)
+def test_bad_page_numbers_do_not_break_the_page(client, thirty, arg, expected):
+    category, _ = thirty
+    assert cards(page(client, f"/c/{category.slug}?page={arg}")) == expected
+
+
+@pytest.fixture
+def three(app):  # type: ignore[no-untyped-def]
+    shop = factories.seller()
+    category = factories.category()
+    # Created in this order, so "newest" is C, B, A.
+    factories.product(shop, title="AAA", price_amount=30_000, category_row=category)
+    factories.product(shop, title="BBB", price_amount=10_000, category_row=category)
+    factories.product(shop, title="CCC", price_amount=20_000, category_row=category)
+    return category
+
+
+@pytest.mark.parametrize(
+    ("sort", "order"),
+    [
+        ("price_asc", ["BBB", "CCC", "AAA"]),
+        ("price_desc", ["AAA", "CCC", "BBB"]),
+        ("newest", ["CCC", "BBB", "AAA"]),
+        ("", ["CCC", "BBB", "AAA"]),
+        ("cheapest'; drop table product; --", ["CCC", "BBB", "AAA"]),
+    ],
+)
+def test_sort_orders(client, three, sort, order):
+    html = page(client, f"/c/{three.slug}?sort={sort}")
+    assert card_titles(html) == order
+
+
+def test_pagination_links_keep_the_sort(client, thirty):
+    category, _ = thirty
+    html = page(client, f"/c/{category.slug}?sort=price_desc")
+    assert card_titles(html)[0] == "خرما 29"
+    next_link = re.search(r'<a rel="next" href="([^"]+)"', html).group(1).replace("&amp;", "&")
+    assert "sort=price_desc" in next_link and "page=2" in next_link
+    assert card_titles(page(client, next_link))[-1] == "خرما 0"
+
+
+# --- categories and breadcrumbs -----------------------------------------------------------------
+
+
+def test_category_page_includes_products_of_sub_categories(client):
+    root = factories.category(slug="handicrafts")
+    child = factories.category(slug="needlework", parent=root)
+    grandchild = factories.category(slug="tablecloths", parent=child)
+    other = factories.category(slug="food")
+    shop = factories.seller()
+    factories.product(shop, title="در ریشه", category_row=root)
+    factories.product(shop, title="در زیرشاخه", category_row=child)
+    factories.product(shop, title="در نوه", category_row=grandchild)
+    factories.product(shop, title="جای دیگر", category_row=other)
+
+    assert sorted(card_titles(page(client, "/c/handicrafts"))) == sorted(
+        ["در ریشه", "در زیرشاخه", "در نوه"]
+    )
+    assert sorted(card_titles(page(client, "/c/needlework"))) == sorted(["در زیرشاخه", "در نوه"])
+    assert card_titles(page(client, "/c/tablecloths")) == ["در نوه"]
+
+
+def breadcrumb_items(html: str) -> list[str]:
+    nav = re.search(r'<nav class="breadcrumbs".*?</nav>', html, re.S)
+    assert nav, "the page has breadcrumbs"
+    return [re.sub(r"<[^>]+>", "", li).strip() for li in re.findall(r"<li.*?</li>", nav.group(0))]
+
+
+def test_breadcrumbs(client):
+    client.set_cookie("locale", "en")
+    root = factories.category(slug="handicrafts")
+    child = factories.category(slug="needlework", parent=root)
+    item = factories.product(title="Tablecloth", category_row=child)
+
+    assert breadcrumb_items(page(client, f"/p/{item.id}")) == [
+        "Home", root.name_en, child.name_en, "Tablecloth",
+    ]  # fmt: skip
+    html = page(client, "/c/needlework")
+    assert breadcrumb_items(html) == ["Home", root.name_en, child.name_en]
+    assert f'<li aria-current="page">{child.name_en}</li>' in html
+
+
+# --- the product page ---------------------------------------------------------------------------
+
+
+def test_product_page_shows_price_in_toman_and_stock(client):
+    item = factories.product(title="رومیزی", price_amount=1_250_000, stock=5)
+    html = page(client, f"/p/{item.id}")
+    assert '<p class="price big">۱۲۵٬۰۰۰ تومان</p>' in html
+    assert re.search(r'<p class="stock in">[^<]*۵[^<]*</p>', html)
+    assert item.seller.display_name in html
+
+
+def test_sold_out_product(client):
+    item = factories.product(stock=0)
+    html = page(client, f"/p/{item.id}")
+    assert 'class="stock out"' in html and 'class="stock in"' not in html
+    client.set_cookie("locale", "en")
+    assert "Sold out" in page(client, f"/p/{item.id}")
+    assert "Sold out" in page(client, "/")  # the badge on the card
+
+
+# --- accessibility basics -----------------------------------------------------------------------
+
+
+class Outline(HTMLParser):
+    """The parts of a page the accessibility checks look at."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+    def all(self, tag: str) -> list[dict[str, str | None]]:
+        return [attrs for name, attrs in self.tags if name == tag]
+
+
+def test_home_page_accessibility_basics(client):
+    factories.product(title="خرمای مضافتی")
+    outline = Outline()
+    outline.feed(page(client, "/"))
+
+    html_tag = outline.all("html")[0]
+    assert html_tag.get("lang") == "fa" and html_tag.get("dir") == "rtl"
+    first_link = outline.all("a")[0]
+    assert first_link.get("href") == "#main" and "skip-link" in (first_link.get("class") or "")
+    assert any(attrs.get("id") == "main" for attrs in outline.all("main"))
+    navs = outline.all("nav")
+    assert navs and all(attrs.get("aria-label") for attrs in navs)
+    images = outline.all("img")
+    assert images and all("alt" in attrs for attrs in images)
+    assert any(attrs.get("alt") == "خرمای مضافتی" for attrs in images)
+    search = [a for a in outline.all("input") if a.get("type") == "search"]
+    assert search, "the page has a search box"
+    labels = {a.get("for") for a in outline.all("label")}
+    assert all(a.get("id") in labels or a.get("aria-label") for a in search)
+    assert outline.all("meta") and any(a.get("name") == "viewport" for a in outline.all("meta"))
+
+
+def test_english_pages_are_ltr(client):
+    client.get("/lang/en")
+    outline = Outline()
+    outline.feed(page(client, "/"))
+    html_tag = outline.all("html")[0]
+    assert html_tag.get("lang") == "en" and html_tag.get("dir") == "ltr"
+
+
+# --- no N+1 queries -----------------------------------------------------------------------------
+
+MAX_QUERIES = 12
+
+
+def test_listing_pages_run_a_constant_number_of_queries(tmp_path):
+    """Queries per page do not grow with the products shown (each with photos, seller, county)."""
+    app = make_app(tmp_path, PAGE_CACHE_ENABLED=False, PAGE_SIZE=24)
+    with app.app_context():
+        engine = db.engine
+        root = factories.category(slug="handicrafts")
+        child = factories.category(slug="needlework", parent=root)
+        counties = [factories.county() for _ in range(3)]
+        sellers = [factories.seller(county_row=c) for c in counties]
+        main_seller_slug = sellers[0].slug
+        urls = [
+            "/",
+            "/c/handicrafts",
+            "/c/needlework",
+            f"/s/{main_seller_slug}",
+            f"/county/{counties[0].slug}",
+            "/search?q=محصول",
+        ]
+
+        seller_ids = [s.id for s in sellers]
+        category_ids = (root.id, child.id)
+
+        def add_products(count: int) -> None:
+            from app.catalog.models import Category, Seller
+
+            shops = [db.session.get(Seller, i) for i in seller_ids]
+            parent, sub = (db.session.get(Category, i) for i in category_ids)
+            for n in range(count):
+                shop = shops[0] if n % 2 == 0 else shops[n % 3]
+                item = factories.product(shop, title=f"محصول {n}", category_row=sub if n % 3 else parent)
+                item.featured = n % 4 == 0
+                db.session.commit()
+
+        add_products(6)
+        db.session.remove()
+
+    def measure() -> dict[str, int]:
+        # Each request in its own app context and session, as in production (nothing preloaded).
+        client = app.test_client()
+        counts = {}
+        for url in urls:
+            assert client.get(url).status_code == 200  # warm: connections, first-use queries
+            with count_queries(engine) as statements:
+                html = client.get(url).get_data(as_text=True)
+            counts[url] = len(statements)
+            assert cards(html) > 0, url
+        return counts
+
+    small = measure()
+    with app.app_context():
+        add_products(42)  # main seller: 24 on the seller page; 24 on category pages
+        db.session.remove()
+    large = measure()
+    with app.app_context():
+        client = app.test_client()
+        assert cards(client.get(f"/s/{main_seller_slug}").get_data(as_text=True)) == 24
+        assert cards(client.get("/c/handicrafts").get_data(as_text=True)) == 24
+        engine.dispose()
+
+    assert large == small, f"query counts grow with the products shown: {small} -> {large}"
+    assert max(large.values()) <= MAX_QUERIES, large
