@@ -106,6 +106,7 @@ class Config:
     # Search
     SEARCH_BACKEND = os.environ.get("SEARCH_BACKEND", "whoosh")
     SEARCH_INDEX_DIR = os.environ.get("SEARCH_INDEX_DIR", str(DEFAULT_INSTANCE_DIR / "search"))
+    SEARCH_SYNC_ON_REQUEST = _bool("SEARCH_SYNC_ON_REQUEST", True)
 
     # Payments
     STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")

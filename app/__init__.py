@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from flask import Flask, request, session
@@ -29,21 +28,22 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         app.config["SECRET_KEY"] = load_secret_key(Path(app.config["INSTANCE_DIR"]))
     if app.debug or app.testing:
         app.config.setdefault("SESSION_COOKIE_SECURE", False)
-    logging.basicConfig(level=logging.INFO)
 
     register_extensions(app)
     register_blueprints(app)
     register_template_helpers(app)
     register_error_pages(app)
     register_security_headers(app)
+    register_search_sync(app)
     register_cli(app)
+    register_dev_mail(app)
     return app
 
 
 def register_extensions(app: Flask) -> None:
     from app import models  # noqa: F401  (every table on the metadata)
     from app.db import configure_engine_options, install_sqlite_hooks
-    from app.extensions import babel, csrf, db, limiter, login_manager, migrate
+    from app.extensions import babel, csrf, db, limiter, login_manager, mail, migrate
 
     configure_engine_options(app)
     db.init_app(app)
@@ -59,6 +59,8 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: "Asia/Tehran")
     limiter.init_app(app)
+    app.config.setdefault("MAIL_FILE_PATH", app.config["MAIL_DIR"])
+    mail.init_app(app)
 
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
@@ -191,17 +193,51 @@ def register_error_pages(app: Flask) -> None:
         return render_error(500)
 
 
+SECURITY_HEADERS = (
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    ("Referrer-Policy", "same-origin"),
+    (
+        "Content-Security-Policy",
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
+    ),
+)
+
+
 def register_security_headers(app: Flask) -> None:
     @app.after_request
     def headers(response):  # type: ignore[no-untyped-def]
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-            "frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
-        )
+        # Like headers.setdefault() for each, in one pass over the headers (runs on every hit).
+        present = {name.lower() for name, _value in response.headers.items()}
+        for name, value in SECURITY_HEADERS:
+            if name.lower() not in present:
+                response.headers.add(name, value)
+        return response
+
+
+def register_dev_mail(app: Flask) -> None:
+    """``/dev/mail``: the messages the file mail backend wrote, in debug mode only."""
+    if not app.debug:
+        return
+    from app.notify import dev_outbox, dev_outbox_message
+
+    app.add_url_rule("/dev/mail", "dev_mail", dev_outbox)
+    app.add_url_rule("/dev/mail/<name>", "dev_mail_message", dev_outbox_message)
+    app.add_url_rule("/dev/mail/<name>/<part>", "dev_mail_message", dev_outbox_message)
+
+
+def register_search_sync(app: Flask) -> None:
+    """After a request that changed the catalogue, index its dirty products (if the writer is
+    free; otherwise they stay dirty for the next request or ``flask search sync``)."""
+    from app.extensions import db
+
+    @app.after_request
+    def sync_search(response):  # type: ignore[no-untyped-def]
+        if db.session.info.pop("catalog_changed", False) and app.config["SEARCH_SYNC_ON_REQUEST"]:
+            from app.catalog.indexing import sync_quietly
+
+            sync_quietly()
         return response
 
 

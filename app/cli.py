@@ -9,6 +9,7 @@ from flask import Flask, current_app
 def register(app: Flask) -> None:
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(create_staff_command)
+    app.cli.add_command(search_cli)
     from app.cli_import import import_products_command
 
     app.cli.add_command(import_products_command)
@@ -44,6 +45,9 @@ def seed_demo_command(
         progress=lambda msg: click.echo(f"  {msg}"),
     )
     click.echo(f"Demo data: {created['sellers']} sellers and {created['products']} products added.")
+    from app.catalog import indexing
+
+    click.echo(f"Search index: {indexing.reindex()} products indexed.")
     click.echo(f"Demo accounts use the password {DEMO_PASSWORD!r}:")
     click.echo("  staff@bazarche.example, customer@bazarche.example, seller1@bazarche.example …")
 
@@ -101,3 +105,49 @@ def create_staff_command(email: str, name: str, generate: bool) -> None:
     click.echo(f"Staff account ready: {user.email}")
     if password is None:
         click.echo(f"Generated password: {used}")
+
+
+@click.group("search")
+def search_cli() -> None:
+    """The product search index."""
+
+
+@search_cli.command("sync")
+def search_sync_command() -> None:
+    """Index every product marked dirty (waits for the writer)."""
+    from app.catalog import indexing
+    from app.search import IndexBusy
+
+    try:
+        indexed, removed = indexing.sync_dirty()
+    except IndexBusy as exc:
+        raise click.ClickException("The index is busy; try again in a moment.") from exc
+    click.echo(f"Indexed {indexed} products, removed {removed}.")
+
+
+@search_cli.command("reindex")
+def search_reindex_command() -> None:
+    """Rebuild the index from the database into a new directory and swap it in."""
+    from app.catalog import indexing
+
+    click.echo(f"Indexed {indexing.reindex()} products.")
+
+
+@search_cli.command("verify")
+def search_verify_command() -> None:
+    """Report products missing from the index, extra in it, or stale. Exit 1 when not clean."""
+    from app.catalog import indexing
+    from app.search import IndexUnavailable
+
+    try:
+        report = indexing.verify()
+    except IndexUnavailable as exc:
+        raise click.ClickException(
+            f"The index is unavailable: {exc}. Run: flask search reindex"
+        ) from exc
+    for kind in ("missing", "extra", "stale"):
+        ids = report[kind]
+        click.echo(f"{kind}: {len(ids)}" + (f" ({', '.join(map(str, ids[:20]))}…)" if ids else ""))
+    if any(report.values()):
+        raise SystemExit(1)
+    click.echo("The index matches the database.")

@@ -41,6 +41,8 @@ def settings(tmp_path: Path, **extra: object) -> dict[str, object]:
         "SERVER_NAME": None,
         # A cheaper scrypt keeps the suite fast; production uses werkzeug's default cost.
         "PASSWORD_HASH_METHOD": "scrypt:4096:8:1",
+        # Indexing after each request is switched on by the tests of search consistency.
+        "SEARCH_SYNC_ON_REQUEST": False,
     }
     base.update(extra)
     return base

@@ -18,6 +18,7 @@ TRACKED = (Product, ProductImage, Seller, Category)
 
 def mark_catalog_changed(session: Session) -> None:
     """Bump the catalogue version inside the session's current transaction."""
+    session.info["catalog_changed"] = True
     result = session.execute(
         sa.update(CatalogVersion)
         .where(CatalogVersion.id == 1)

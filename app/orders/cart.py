@@ -42,7 +42,11 @@ class SellerGroup:
 
     @property
     def subtotal_amount(self) -> int:
-        return sum(i.line_total_amount for i in self.items if not i.problems or i.problems == ["price_changed"])
+        return sum(
+            i.line_total_amount
+            for i in self.items
+            if not i.problems or i.problems == ["price_changed"]
+        )
 
 
 @dataclass
@@ -95,7 +99,9 @@ def _lines_of(user: User) -> dict[int, CartLine]:
     }
 
 
-def add(user: User | None, guest: GuestCart | None, product_id: int, quantity: int) -> GuestCart | None:
+def add(
+    user: User | None, guest: GuestCart | None, product_id: int, quantity: int
+) -> GuestCart | None:
     """Add ``quantity`` of a product (summing with what is there). Returns the new guest cart."""
     check_quantity(quantity)
     product = purchasable(product_id)
@@ -109,7 +115,9 @@ def add(user: User | None, guest: GuestCart | None, product_id: int, quantity: i
                 raise ValidationFailed({"product": ["cart_full"]})
             db.session.add(
                 CartLine(
-                    user_id=user.id, product_id=product_id, quantity=quantity,
+                    user_id=user.id,
+                    product_id=product_id,
+                    quantity=quantity,
                     seen_price_amount=product.price_amount,
                 )
             )
@@ -131,7 +139,9 @@ def add(user: User | None, guest: GuestCart | None, product_id: int, quantity: i
     return cart
 
 
-def set_quantity(user: User | None, guest: GuestCart | None, product_id: int, quantity: int) -> GuestCart | None:
+def set_quantity(
+    user: User | None, guest: GuestCart | None, product_id: int, quantity: int
+) -> GuestCart | None:
     """Set a line's quantity; 0 removes the line."""
     if quantity != 0:
         check_quantity(quantity)
@@ -187,7 +197,9 @@ def merge_guest_cart(user: User, guest: GuestCart | None) -> None:
         if line is None:
             if len(lines) >= MAX_LINES:
                 break
-            line = CartLine(user_id=user.id, product_id=product_id, quantity=qty, seen_price_amount=int(seen))
+            line = CartLine(
+                user_id=user.id, product_id=product_id, quantity=qty, seen_price_amount=int(seen)
+            )
             db.session.add(line)
             lines[product_id] = line
         else:
@@ -198,7 +210,10 @@ def merge_guest_cart(user: User, guest: GuestCart | None) -> None:
 def raw_lines(user: User | None, guest: GuestCart | None) -> list[tuple[int, int, int]]:
     """(product_id, quantity, seen_price_amount) of the cart, with malformed guest entries dropped."""
     if user is not None:
-        return [(l.product_id, l.quantity, l.seen_price_amount) for l in _lines_of(user).values()]
+        return [
+            (line.product_id, line.quantity, line.seen_price_amount)
+            for line in _lines_of(user).values()
+        ]
     out = []
     for key, value in (guest or {}).items():
         try:
@@ -213,14 +228,18 @@ def view(user: User | None, guest: GuestCart | None) -> CartView:
     """The cart with current products, grouped by seller, each line flagged with its problems."""
     lines = raw_lines(user, guest)
     ids = [pid for pid, _, _ in lines]
-    products = {
-        p.id: p
-        for p in db.session.scalars(
-            sa.select(Product)
-            .where(Product.id.in_(ids))
-            .options(joinedload(Product.seller), selectinload(Product.images))
-        )
-    } if ids else {}
+    products = (
+        {
+            p.id: p
+            for p in db.session.scalars(
+                sa.select(Product)
+                .where(Product.id.in_(ids))
+                .options(joinedload(Product.seller), selectinload(Product.images))
+            )
+        }
+        if ids
+        else {}
+    )
     groups: dict[int, SellerGroup] = {}
     missing: list[CartItem] = []
     for pid, qty, seen in sorted(lines):

@@ -80,7 +80,7 @@ def _reserve(lines: list[tuple[int, int]]) -> None:
                 Product.stock >= quantity,
                 Product.status == ProductStatus.PUBLISHED,
             )
-            .values(stock=Product.stock - quantity)
+            .values(stock=Product.stock - quantity, search_dirty=True)
             .execution_options(synchronize_session=False)
         )
         if taken.rowcount != 1:
@@ -103,7 +103,7 @@ def _release(order: Order) -> bool:
             db.session.execute(
                 sa.update(Product)
                 .where(Product.id == line.product_id)
-                .values(stock=Product.stock + line.quantity)
+                .values(stock=Product.stock + line.quantity, search_dirty=True)
                 .execution_options(synchronize_session=False)
             )
     mark_catalog_changed(db.session)
@@ -166,15 +166,18 @@ def place_checkout(
             if product.price_amount != seen:
                 raise CartProblem("price_changed")
         if provider == Provider.CASH:
-            open_cash = db.session.scalar(
-                sa.select(sa.func.count(Order.id))
-                .join(Payment, Payment.id == Order.payment_id)
-                .where(
-                    Order.customer_id == customer.id,
-                    Payment.provider == Provider.CASH,
-                    Order.status.in_(OPEN_CASH),
+            open_cash = (
+                db.session.scalar(
+                    sa.select(sa.func.count(Order.id))
+                    .join(Payment, Payment.id == Order.payment_id)
+                    .where(
+                        Order.customer_id == customer.id,
+                        Payment.provider == Provider.CASH,
+                        Order.status.in_(OPEN_CASH),
+                    )
                 )
-            ) or 0
+                or 0
+            )
             sellers = {products[pid].seller_id for pid, _, _ in lines}
             if open_cash + len(sellers) > max_open_cash_orders:
                 raise TooManyCashOrders()
@@ -188,7 +191,9 @@ def place_checkout(
             amount=0,
             currency=currency,
             checkout_token=token,
-            expires_at=now + timedelta(minutes=expiry_minutes) if provider == Provider.STRIPE else None,
+            expires_at=now + timedelta(minutes=expiry_minutes)
+            if provider == Provider.STRIPE
+            else None,
         )
         db.session.add(payment)
         db.session.flush()
@@ -288,7 +293,11 @@ def cancel_by_customer(order: Order, customer: User, reason: str | None = None) 
     """A customer cancels before shipping; stock goes back once."""
     if order.customer_id != customer.id:
         raise NotAllowed("not your order")
-    if order.status not in (OrderStatus.AWAITING_PAYMENT, OrderStatus.PLACED, OrderStatus.CONFIRMED):
+    if order.status not in (
+        OrderStatus.AWAITING_PAYMENT,
+        OrderStatus.PLACED,
+        OrderStatus.CONFIRMED,
+    ):
         raise InvalidTransition(order.status, OrderStatus.CANCELLED)
     begin_write()
     db.session.refresh(order)
@@ -297,12 +306,25 @@ def cancel_by_customer(order: Order, customer: User, reason: str | None = None) 
     db.session.commit()
 
 
-def seller_move(order: Order, seller: Seller, actor: User, new: OrderStatus, *, reason: str | None = None,
-                carrier: str | None = None, tracking_code: str | None = None) -> None:
+def seller_move(
+    order: Order,
+    seller: Seller,
+    actor: User,
+    new: OrderStatus,
+    *,
+    reason: str | None = None,
+    carrier: str | None = None,
+    tracking_code: str | None = None,
+) -> None:
     """The seller confirms, ships (with carrier and tracking), delivers or cancels (with a reason)."""
     if order.seller_id != seller.id:
         raise NotAllowed("not your order")
-    if new not in (OrderStatus.CONFIRMED, OrderStatus.SHIPPED, OrderStatus.DELIVERED, OrderStatus.CANCELLED):
+    if new not in (
+        OrderStatus.CONFIRMED,
+        OrderStatus.SHIPPED,
+        OrderStatus.DELIVERED,
+        OrderStatus.CANCELLED,
+    ):
         raise InvalidTransition(order.status, new)
     if new == OrderStatus.CANCELLED and not (reason or "").strip():
         raise ValidationFailed({"reason": ["reason_required"]})
@@ -335,7 +357,9 @@ def _sync_payment(payment_id: int) -> None:
     payment = db.session.get(Payment, payment_id)
     if payment is None or payment.provider != Provider.CASH:
         return
-    statuses = set(db.session.scalars(sa.select(Order.status).where(Order.payment_id == payment_id)))
+    statuses = set(
+        db.session.scalars(sa.select(Order.status).where(Order.payment_id == payment_id))
+    )
     if statuses <= {OrderStatus.CANCELLED}:
         payment.status = PaymentStatus.FAILED
     elif statuses <= {OrderStatus.DELIVERED, OrderStatus.CANCELLED}:
@@ -348,41 +372,54 @@ def _sync_payment(payment_id: int) -> None:
 def mark_payment_paid(payment: Payment) -> str:
     """The provider confirmed the money. Returns "paid", "already" or "needs_refund".
 
-    Orders still awaiting payment become paid. If the checkout had already expired and its stock
-    was released, the stock is taken again if it is still there; otherwise the payment must be
-    refunded. Runs inside the caller's transaction (the caller commits).
+    Orders still awaiting payment become paid. Orders that were cancelled meanwhile (the checkout
+    expired and released its stock) take their stock again if it is still there, all or nothing;
+    otherwise the payment must be refunded and nothing changes here. A refunded payment is never
+    paid again. Runs inside the caller's transaction (the caller commits).
     """
-    orders = list(db.session.scalars(
-        sa.select(Order).where(Order.payment_id == payment.id).options(selectinload(Order.lines))
-    ))
-    if payment.status in (PaymentStatus.SUCCEEDED,):
+    if payment.status in (PaymentStatus.SUCCEEDED, PaymentStatus.REFUNDED):
         return "already"
-    if payment.status == PaymentStatus.REFUNDED:
-        return "already"
-    if any(o.status == OrderStatus.CANCELLED for o in orders):
-        # Expired or cancelled meanwhile: take the stock again, all or nothing.
+    orders = list(
+        db.session.scalars(
+            sa.select(Order)
+            .where(Order.payment_id == payment.id)
+            .options(selectinload(Order.lines))
+        )
+    )
+    released = [o for o in orders if o.status == OrderStatus.CANCELLED and o.stock_released]
+    if released:
+        # Only the released orders take stock again: the others still hold theirs.
+        wanted = [(line.product_id, line.quantity) for o in released for line in o.lines]
+        if any(product_id is None for product_id, _ in wanted):
+            return "needs_refund"
         try:
             with db.session.begin_nested():
-                _reserve([(l.product_id, l.quantity) for o in orders for l in o.lines if l.product_id])
+                _reserve(
+                    [(product_id, qty) for product_id, qty in wanted if product_id is not None]
+                )
         except OutOfStock:
             return "needs_refund"
-        if any(l.product_id is None for o in orders for l in o.lines):
-            return "needs_refund"
-        for order in orders:
+        now = utcnow()
+        for order in released:
             db.session.execute(
-                sa.update(Order).where(Order.id == order.id)
-                .values(status=OrderStatus.PAID, stock_released=False, paid_at=utcnow())
+                sa.update(Order)
+                .where(Order.id == order.id, Order.status == OrderStatus.CANCELLED)
+                .values(status=OrderStatus.PAID, stock_released=False, paid_at=now, updated_at=now)
                 .execution_options(synchronize_session=False)
             )
-            db.session.add(OrderStatusChange(
-                order_id=order.id, from_status=order.status, to_status=OrderStatus.PAID,
-                reason="late payment: stock taken again",
-            ))
+            db.session.add(
+                OrderStatusChange(
+                    order_id=order.id,
+                    from_status=OrderStatus.CANCELLED,
+                    to_status=OrderStatus.PAID,
+                    reason="late payment: stock taken again",
+                )
+            )
+            order.status, order.stock_released, order.paid_at = OrderStatus.PAID, False, now
         mark_catalog_changed(db.session)
-    else:
-        for order in orders:
-            if order.status == OrderStatus.AWAITING_PAYMENT:
-                _move(order, OrderStatus.PAID, None)
+    for order in orders:
+        if order.status == OrderStatus.AWAITING_PAYMENT:
+            _move(order, OrderStatus.PAID, None)
     payment.status = PaymentStatus.SUCCEEDED
     return "paid"
 
@@ -391,9 +428,13 @@ def expire_payment(payment: Payment, reason: str = "expired") -> bool:
     """An unpaid card checkout ran out of time or failed: cancel its orders, release stock once."""
     if payment.status != PaymentStatus.PENDING:
         return False
-    orders = list(db.session.scalars(
-        sa.select(Order).where(Order.payment_id == payment.id).options(selectinload(Order.lines))
-    ))
+    orders = list(
+        db.session.scalars(
+            sa.select(Order)
+            .where(Order.payment_id == payment.id)
+            .options(selectinload(Order.lines))
+        )
+    )
     for order in orders:
         if order.status == OrderStatus.AWAITING_PAYMENT:
             _move(order, OrderStatus.CANCELLED, None, reason)
@@ -401,38 +442,65 @@ def expire_payment(payment: Payment, reason: str = "expired") -> bool:
     return True
 
 
-def mark_payment_refunded(payment: Payment) -> None:
-    """The provider refunded the money: every order of the payment is refunded (never paid again)."""
-    orders = list(db.session.scalars(
-        sa.select(Order).where(Order.payment_id == payment.id).options(selectinload(Order.lines))
-    ))
+def mark_payment_refunded(payment: Payment) -> bool:
+    """The provider refunded the money: every order of the payment is refunded (never paid again).
+
+    Paid orders give their stock back; orders still awaiting payment (the refund was reported
+    before the payment) are cancelled first, which releases their stock once. Returns False when
+    the payment was already refunded. Runs inside the caller's transaction (the caller commits).
+    """
+    if payment.status == PaymentStatus.REFUNDED:
+        return False
+    orders = list(
+        db.session.scalars(
+            sa.select(Order)
+            .where(Order.payment_id == payment.id)
+            .options(selectinload(Order.lines))
+        )
+    )
     for order in orders:
-        if order.status != OrderStatus.REFUNDED and OrderStatus.REFUNDED in ALLOWED_MOVES[order.status]:
-            was_holding = order.status in (OrderStatus.PAID,)
+        if order.status == OrderStatus.AWAITING_PAYMENT:
+            _move(order, OrderStatus.CANCELLED, None, "refunded by the payment provider")
+        if (
+            order.status != OrderStatus.REFUNDED
+            and OrderStatus.REFUNDED in ALLOWED_MOVES[order.status]
+        ):
+            was_holding = order.status == OrderStatus.PAID
             _move(order, OrderStatus.REFUNDED, None, "refunded by the payment provider")
             if was_holding:
                 _release(order)
     payment.status = PaymentStatus.REFUNDED
+    return True
 
 
 def expire_unpaid(now: datetime | None = None, limit: int = 500) -> int:
     """``flask orders expire``: cancel card checkouts unpaid past their time; returns how many."""
     now = now or utcnow()
-    ids = list(db.session.scalars(
-        sa.select(Payment.id)
-        .where(
-            Payment.provider == Provider.STRIPE,
-            Payment.status == PaymentStatus.PENDING,
-            Payment.expires_at < now,
+    ids = list(
+        db.session.scalars(
+            sa.select(Payment.id)
+            .where(
+                Payment.provider == Provider.STRIPE,
+                Payment.status == PaymentStatus.PENDING,
+                Payment.expires_at < now,
+            )
+            .order_by(Payment.id)
+            .limit(limit)
         )
-        .order_by(Payment.id)
-        .limit(limit)
-    ))
+    )
+    # End the reading transaction: each expiry below must start as a write transaction.
+    db.session.commit()
     done = 0
     for payment_id in ids:
         begin_write()
-        payment = db.session.get(Payment, payment_id, populate_existing=True)
-        if payment is not None and expire_payment(payment):
-            done += 1
-        db.session.commit()
+        try:
+            payment = db.session.get(
+                Payment, payment_id, populate_existing=True, with_for_update=True
+            )
+            if payment is not None and expire_payment(payment):
+                done += 1
+            db.session.commit()
+        except InvalidTransition:
+            # An order moved meanwhile (the payment landed): leave this one to its event.
+            db.session.rollback()
     return done

@@ -118,6 +118,12 @@ def _store_logo(form: SellerProfileForm) -> str | None:
     return stored.variants[-1].key
 
 
+def _drop_logo(key: str | None, kept: str | None) -> None:
+    """Delete the logo file ``key`` unless it is ``kept`` or still in use (files are shared)."""
+    if key and key != kept:
+        _delete_files(catalog.unused_keys([key]))
+
+
 @bp.route("/apply", methods=["GET", "POST"])
 def apply():
     """Apply to sell (or apply again after a rejection)."""
@@ -127,14 +133,18 @@ def apply():
     form = SellerProfileForm(obj=existing)
     _fill_profile_choices(form)
     if form.validate_on_submit():
+        logo_key = old_logo = existing.logo_key if existing else None
         try:
-            logo_key = _store_logo(form)
+            logo_key = _store_logo(form) or old_logo
             catalog.apply_to_sell(current_user, _profile_data(form), logo_key)
         except ValidationFailed as exc:
+            _drop_logo(logo_key, old_logo)
             apply_errors(form, exc)
         except NotAllowed:
+            _drop_logo(logo_key, old_logo)
             abort(403)
         else:
+            _drop_logo(old_logo, logo_key)
             flash(_("Your application was sent. Programme staff will review it soon."), "success")
             return redirect(url_for("sellers.dashboard"))
     status = 400 if form.is_submitted() else 200
@@ -159,12 +169,15 @@ def profile():
     form = SellerProfileForm(obj=seller)
     _fill_profile_choices(form)
     if form.validate_on_submit():
+        logo_key = old_logo = seller.logo_key
         try:
-            logo_key = _store_logo(form)
+            logo_key = _store_logo(form) or old_logo
             catalog.update_profile(seller, _profile_data(form), logo_key)
         except ValidationFailed as exc:
+            _drop_logo(logo_key, old_logo)
             apply_errors(form, exc)
         else:
+            _drop_logo(old_logo, logo_key)
             flash(_("Your shop profile was saved."), "success")
             return redirect(url_for("sellers.profile"))
     status = 400 if form.is_submitted() else 200
@@ -278,6 +291,9 @@ def delete_listing(product_id: int):
     product = owned_product(product_id)
     title = product.title
     _delete_files(catalog.delete_product(product))
+    from app.catalog.indexing import remove_deleted
+
+    remove_deleted([product_id])
     flash(_("“%(title)s” was deleted.", title=title), "success")
     return redirect(url_for("sellers.listings"))
 
@@ -387,8 +403,19 @@ def upload_photos(product_id: int):
     return redirect(target)
 
 
-def _photo_action(product_id: int, action) -> object:  # type: ignore[no-untyped-def]
+def owned_photo(product_id: int, image_id: int) -> Product:
+    """The seller's product if ``image_id`` is one of its photos, else 404.
+
+    Another seller's photo, even named through one's own product, looks like a missing one.
+    """
     product = owned_product(product_id)
+    if not any(image.id == image_id for image in product.images):
+        abort(404)
+    return product
+
+
+def _photo_action(product: Product, action) -> object:  # type: ignore[no-untyped-def]
+    product_id = product.id
     try:
         keys = action(product)
     except ValidationFailed as exc:
@@ -404,29 +431,33 @@ def _photo_action(product_id: int, action) -> object:  # type: ignore[no-untyped
 
 @bp.post("/listings/<int:product_id>/photos/<int:image_id>/move")
 def move_photo(product_id: int, image_id: int):
+    product = owned_photo(product_id, image_id)
     offset = -1 if request.form.get("direction") == "earlier" else 1
-    return _photo_action(product_id, lambda p: catalog.move_image(p, image_id, offset))
+    return _photo_action(product, lambda p: catalog.move_image(p, image_id, offset))
 
 
 @bp.post("/listings/<int:product_id>/photos/<int:image_id>/cover")
 def cover_photo(product_id: int, image_id: int):
-    return _photo_action(product_id, lambda p: catalog.make_cover(p, image_id))
+    product = owned_photo(product_id, image_id)
+    return _photo_action(product, lambda p: catalog.make_cover(p, image_id))
 
 
 @bp.post("/listings/<int:product_id>/photos/<int:image_id>/alt")
 def photo_alt(product_id: int, image_id: int):
+    product = owned_photo(product_id, image_id)
     form = AltTextForm()
     if not form.validate_on_submit():
         flash(_("The description can be at most 200 characters."), "error")
         return redirect(url_for("sellers.edit_listing", product_id=product_id, _anchor="photos"))
     return _photo_action(
-        product_id, lambda p: catalog.set_alt_text(p, image_id, form.alt_text.data or "")
+        product, lambda p: catalog.set_alt_text(p, image_id, form.alt_text.data or "")
     )
 
 
 @bp.post("/listings/<int:product_id>/photos/<int:image_id>/delete")
 def delete_photo(product_id: int, image_id: int):
-    return _photo_action(product_id, lambda p: catalog.delete_image(p, image_id))
+    product = owned_photo(product_id, image_id)
+    return _photo_action(product, lambda p: catalog.delete_image(p, image_id))
 
 
 def _delete_files(keys: list[str]) -> None:

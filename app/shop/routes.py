@@ -109,11 +109,20 @@ def set_language(code: str):
 
 @bp.get("/search")
 def search():
-    """Product search. Until the index exists this is the plain database search."""
-    text = request.args.get("q", "")[:200].strip()
-    sort = _sort_arg()
-    page = queries.search_products(text, page_arg(), current_app.config["PAGE_SIZE"], sort)
-    return render_template("shop/search.html", q=text, page=page, sort=sort)
+    """Product search with facets; answers from the database (with a notice) if the index fails."""
+    from app.catalog import searching
+
+    params = searching.parse_args(request.args, current_app.config["PAGE_SIZE"])
+    outcome = searching.run(params)
+    return render_template("shop/search.html", **outcome)
+
+
+@bp.get("/search/suggest")
+def suggest():
+    """Completions for the header search box (titles, categories, sellers)."""
+    from app.catalog import searching
+
+    return {"suggestions": searching.suggest(request.args.get("q", ""))}
 
 
 @bp.get("/media/<path:key>")

@@ -55,3 +55,63 @@ document.querySelectorAll("form[data-upload]").forEach((form) => {
     xhr.send(new FormData(form));
   });
 });
+
+// The packing slip's print button (inline handlers are not allowed by the page's policy).
+document.querySelectorAll("[data-print]").forEach((button) => {
+  button.addEventListener("click", () => window.print());
+});
+
+// Suggestions as you type in the header search box.
+(() => {
+  const input = document.getElementById("q");
+  if (!input || !window.fetch) return;
+  const form = input.form;
+  const list = document.createElement("ul");
+  list.className = "suggestions";
+  list.id = "q-suggestions";
+  list.hidden = true;
+  list.setAttribute("role", "listbox");
+  form.appendChild(list);
+  input.setAttribute("aria-controls", list.id);
+  input.setAttribute("aria-autocomplete", "list");
+  let timer = null;
+  let last = "";
+  const close = () => { list.hidden = true; list.replaceChildren(); };
+  input.addEventListener("input", () => {
+    clearTimeout(timer);
+    const text = input.value.trim();
+    if (text.length < 2) { close(); return; }
+    timer = setTimeout(async () => {
+      if (text === last) return;
+      last = text;
+      try {
+        const response = await fetch("/search/suggest?q=" + encodeURIComponent(text), { headers: { Accept: "application/json" } });
+        if (!response.ok) return;
+        const body = await response.json();
+        if (input.value.trim() !== text) return;
+        list.replaceChildren();
+        for (const suggestion of body.suggestions || []) {
+          const item = document.createElement("li");
+          item.setAttribute("role", "option");
+          const link = document.createElement("a");
+          link.href = "/search?q=" + encodeURIComponent(suggestion);
+          link.textContent = suggestion;
+          item.appendChild(link);
+          list.appendChild(item);
+        }
+        list.hidden = !list.children.length;
+      } catch (_) { close(); }
+    }, 150);
+  });
+  input.addEventListener("keydown", (event) => {
+    if (event.key === "ArrowDown" && !list.hidden) { event.preventDefault(); list.querySelector("a")?.focus(); }
+    if (event.key === "Escape") close();
+  });
+  list.addEventListener("keydown", (event) => {
+    const current = document.activeElement.closest("li");
+    if (event.key === "ArrowDown" && current?.nextElementSibling) { event.preventDefault(); current.nextElementSibling.querySelector("a").focus(); }
+    if (event.key === "ArrowUp") { event.preventDefault(); (current?.previousElementSibling?.querySelector("a") || input).focus(); }
+    if (event.key === "Escape") { close(); input.focus(); }
+  });
+  document.addEventListener("click", (event) => { if (!form.contains(event.target)) close(); });
+})();

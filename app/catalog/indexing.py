@@ -1,0 +1,217 @@
+"""Keeping the search index true to the database.
+
+The database is the source of truth. Every change that search shows marks the product
+``search_dirty`` in the same transaction (app/catalog/changes.py). After the commit, whoever can
+take the index writer indexes the dirty rows; a worker that cannot take it leaves them dirty
+(never an error to the user, never a lost update), and ``flask search sync`` drains the rest.
+A row's flag is cleared only if the row has not changed since it was read (``updated_at``), so a
+change that lands while the index is being written stays dirty for the next sync.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.orm import joinedload
+
+from app.catalog.models import Category, Product, ProductStatus, Seller, SellerStatus
+from app.extensions import db
+from app.search import IndexBusy, IndexUnavailable, SearchBackend, SearchDoc, SearchError, doc_stamp
+
+log = logging.getLogger(__name__)
+BATCH = 500
+
+
+def backend() -> SearchBackend:
+    """The configured backend, one per app (it keeps its readers open between queries)."""
+    ext = current_app.extensions
+    found = ext.get("bazarche_search")
+    if found is None:
+        kind = current_app.config["SEARCH_BACKEND"]
+        if kind == "postgres":
+            from app.search.postgres_backend import PostgresBackend
+
+            found = PostgresBackend(db.engine)
+        else:
+            from app.search import WhooshBackend
+
+            found = WhooshBackend(current_app.config["SEARCH_INDEX_DIR"])
+        ext["bazarche_search"] = found
+    return found
+
+
+def _category_paths() -> dict[int, tuple[list[int], str, str]]:
+    """category id → (ids from the category up to the root, Persian path, English path)."""
+    cats = {c.id: c for c in db.session.scalars(sa.select(Category))}
+    out: dict[int, tuple[list[int], str, str]] = {}
+    for cat_id in cats:
+        chain: list[Category] = []
+        seen: set[int] = set()
+        node = cats.get(cat_id)
+        while node is not None and node.id not in seen:
+            chain.append(node)
+            seen.add(node.id)
+            node = cats.get(node.parent_id) if node.parent_id else None
+        names = list(reversed(chain))
+        out[cat_id] = (
+            [c.id for c in chain],
+            " > ".join(c.name_fa for c in names),
+            " > ".join(c.name_en for c in names),
+        )
+    return out
+
+
+def doc_for(product: Product, paths: dict[int, tuple[list[int], str, str]]) -> SearchDoc:
+    ids, path_fa, _path_en = paths.get(product.category_id or -1, ([], "", ""))
+    seller = product.seller
+    return SearchDoc(
+        id=product.id,
+        title=product.title,
+        description=product.description,
+        category_path=path_fa,
+        category_ids=list(ids),
+        seller_name=seller.display_name,
+        seller_slug=seller.slug,
+        county=seller.county.slug,
+        sector=seller.sector.slug,
+        price_amount=product.price_amount,
+        created_at=product.created_at,
+        in_stock=product.stock > 0,
+    )
+
+
+def _is_public(product: Product) -> bool:
+    return (
+        product.status == ProductStatus.PUBLISHED and product.seller.status == SellerStatus.APPROVED
+    )
+
+
+def _load(ids: list[int]) -> list[Product]:
+    return list(
+        db.session.scalars(
+            sa.select(Product)
+            .where(Product.id.in_(ids))
+            .options(
+                joinedload(Product.seller).joinedload(Seller.county),
+                joinedload(Product.seller).joinedload(Seller.sector),
+            )
+        ).unique()
+    )
+
+
+def sync_dirty(limit: int | None = None) -> tuple[int, int]:
+    """Index or remove dirty products; returns (indexed, removed). Raises IndexBusy."""
+    engine = backend()
+    indexed = removed = 0
+    paths: dict[int, tuple[list[int], str, str]] | None = None
+    while True:
+        batch = BATCH if limit is None else min(BATCH, limit - indexed - removed)
+        if batch <= 0:
+            break
+        rows = db.session.execute(
+            sa.select(Product.id, Product.updated_at)
+            .where(Product.search_dirty.is_(True))
+            .order_by(Product.id)
+            .limit(batch)
+        ).all()
+        if not rows:
+            break
+        seen = {pid: stamp for pid, stamp in rows}
+        products = {p.id: p for p in _load(list(seen))}
+        paths = paths or _category_paths()
+        docs = [doc_for(p, paths) for p in products.values() if _is_public(p)]
+        gone = [pid for pid in seen if pid not in products or not _is_public(products[pid])]
+        db.session.rollback()  # end the read before the (slow) index write
+        if docs:
+            engine.index(docs)
+        if gone:
+            engine.remove(gone)
+        for pid, stamp in seen.items():
+            db.session.execute(
+                sa.update(Product)
+                .where(Product.id == pid, Product.updated_at == stamp)
+                .values(search_dirty=False, updated_at=stamp)
+                .execution_options(synchronize_session=False)
+            )
+        db.session.commit()
+        indexed += len(docs)
+        removed += len(gone)
+        if len(rows) < batch:
+            break
+    # Deleted products leave no row to be dirty: the caller passes their ids to remove_deleted.
+    return indexed, removed
+
+
+def remove_deleted(ids: list[int]) -> None:
+    """After a product row is deleted; if the writer is busy, ``verify``/``reindex`` repair it."""
+    try:
+        backend().remove(ids)
+    except SearchError as exc:
+        log.warning("search: could not remove deleted products %s now: %s", ids, exc)
+
+
+def sync_quietly() -> None:
+    """The after-commit hook of web requests: index what is dirty if the writer is free."""
+    try:
+        sync_dirty(limit=BATCH)
+    except IndexBusy:
+        db.session.rollback()
+        log.info("search: index busy; dirty products stay for the next sync")
+    except (IndexUnavailable, SearchError, OSError) as exc:
+        db.session.rollback()
+        log.warning("search: sync failed, products stay dirty: %s", exc)
+
+
+def public_docs():  # type: ignore[no-untyped-def]
+    """Every public product as a SearchDoc (for reindex and verify), streamed in batches."""
+    paths = _category_paths()
+    last = 0
+    while True:
+        ids = list(
+            db.session.scalars(
+                sa.select(Product.id)
+                .join(Seller, Seller.id == Product.seller_id)
+                .where(
+                    Product.id > last,
+                    Product.status == ProductStatus.PUBLISHED,
+                    Seller.status == SellerStatus.APPROVED,
+                )
+                .order_by(Product.id)
+                .limit(BATCH)
+            )
+        )
+        if not ids:
+            return
+        for product in sorted(_load(ids), key=lambda p: p.id):
+            yield doc_for(product, paths)
+        last = ids[-1]
+
+
+def reindex() -> int:
+    """Rebuild the whole index from the database and swap it in; clears every dirty flag that
+    has not changed since the rebuild started."""
+    started = db.session.scalar(sa.select(sa.func.max(Product.updated_at)))
+    count = backend().rebuild(public_docs())
+    stmt = sa.update(Product).where(Product.search_dirty.is_(True))
+    if started is not None:
+        stmt = stmt.where(Product.updated_at <= started)
+    db.session.execute(
+        stmt.values(search_dirty=False, updated_at=Product.updated_at).execution_options(
+            synchronize_session=False
+        )
+    )
+    db.session.commit()
+    return count
+
+
+def verify() -> dict[str, list[int]]:
+    """Compare the index with the database: ids missing from the index, extra in it, or stale."""
+    indexed = backend().all_ids_with_stamp()
+    expected = {doc.id: doc_stamp(doc) for doc in public_docs()}
+    return {
+        "missing": sorted(set(expected) - set(indexed)),
+        "extra": sorted(set(indexed) - set(expected)),
+        "stale": sorted(i for i in set(expected) & set(indexed) if expected[i] != indexed[i]),
+    }

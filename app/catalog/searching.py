@@ -1,0 +1,139 @@
+"""The storefront's search: request parameters → SearchQuery → products from the database.
+
+If the index is missing or broken, the page still answers from a plain database search, with a
+notice, and the problem is logged.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import sqlalchemy as sa
+from markupsafe import Markup
+
+from app.catalog import indexing, queries
+from app.catalog.models import Category, Product
+from app.extensions import db
+from app.program.models import County, Sector
+from app.search import SORTS, SearchError, SearchQuery
+
+log = logging.getLogger(__name__)
+MAX_QUERY_CHARS = 200
+
+
+def _int(value: str | None, low: int = 0, high: int = 10**15) -> int | None:
+    if value is None or value.strip() == "":
+        return None
+    from app.forms_common import parse_local_int
+
+    try:
+        number = parse_local_int(value)
+    except ValueError:
+        return None
+    return min(max(number, low), high)
+
+
+def parse_args(args: Mapping[str, str], per_page: int) -> SearchQuery:
+    """Read the search page's parameters; anything malformed is ignored, never an error."""
+    text = (args.get("q") or "")[:MAX_QUERY_CHARS]
+    min_toman = _int(args.get("min_price"))
+    max_toman = _int(args.get("max_price"))
+    sort = args.get("sort") or "relevance"
+    return SearchQuery(
+        text=text,
+        category=_int(args.get("category"), 1, 2**31),
+        county=(args.get("county") or "")[:60] or None,
+        sector=(args.get("sector") or "")[:60] or None,
+        min_price=None if min_toman is None else min_toman * 10,
+        max_price=None if max_toman is None else max_toman * 10,
+        in_stock=args.get("in_stock") in ("1", "on", "true"),
+        sort=sort if sort in SORTS else "relevance",
+        page=_int(args.get("page"), 1, 10_000) or 1,
+        per_page=per_page,
+    ).clamped()
+
+
+def _facet_rows(facets: dict[str, dict[str, int]]) -> dict[str, list[tuple[Any, int]]]:
+    out: dict[str, list[tuple[Any, int]]] = {}
+    cat_ids = [int(k) for k in facets.get("category", {}) if k.isdigit()]
+    cats = (
+        {c.id: c for c in db.session.scalars(sa.select(Category).where(Category.id.in_(cat_ids)))}
+        if cat_ids
+        else {}
+    )
+    out["category"] = sorted(
+        (
+            (cats[int(k)], n)
+            for k, n in facets.get("category", {}).items()
+            if k.isdigit() and int(k) in cats
+        ),
+        key=lambda row: -row[1],
+    )
+    slugs = list(facets.get("county", {}))
+    counties = (
+        {c.slug: c for c in db.session.scalars(sa.select(County).where(County.slug.in_(slugs)))}
+        if slugs
+        else {}
+    )
+    out["county"] = sorted(
+        ((counties[k], n) for k, n in facets.get("county", {}).items() if k in counties),
+        key=lambda r: -r[1],
+    )
+    slugs = list(facets.get("sector", {}))
+    sectors = (
+        {s.slug: s for s in db.session.scalars(sa.select(Sector).where(Sector.slug.in_(slugs)))}
+        if slugs
+        else {}
+    )
+    out["sector"] = sorted(
+        ((sectors[k], n) for k, n in facets.get("sector", {}).items() if k in sectors),
+        key=lambda r: -r[1],
+    )
+    return out
+
+
+def run(params: SearchQuery) -> dict[str, Any]:
+    """Everything the search page shows."""
+    try:
+        result = indexing.backend().search(params)
+    except (SearchError, OSError, ValueError) as exc:
+        log.error("search: index unavailable, answering from the database: %s", exc)
+        sort = {"price_asc": "price_asc", "price_desc": "price_desc"}.get(params.sort, "newest")
+        page = queries.search_products(params.text, params.page, params.per_page, sort)
+        return {
+            "params": params,
+            "page": page,
+            "facets": {},
+            "highlights": {},
+            "suggestion": None,
+            "degraded": True,
+        }
+    products = (
+        {
+            p.id: p
+            for p in db.session.scalars(queries.public_products().where(Product.id.in_(result.ids)))
+        }
+        if result.ids
+        else {}
+    )
+    items = [products[i] for i in result.ids if i in products]
+    page = queries.Page(items=items, page=params.page, per_page=params.per_page, total=result.total)
+    return {
+        "params": params,
+        "page": page,
+        "facets": _facet_rows(result.facets),
+        "highlights": {pid: Markup(html) for pid, html in result.highlights.items()},  # noqa: S704  (escaped by the backend)
+        "suggestion": result.suggestion,
+        "degraded": False,
+    }
+
+
+def suggest(prefix: str) -> list[str]:
+    prefix = prefix[:MAX_QUERY_CHARS]
+    try:
+        return indexing.backend().suggest(prefix, limit=8)
+    except (SearchError, OSError, ValueError) as exc:
+        log.warning("search: suggestions unavailable: %s", exc)
+        return []

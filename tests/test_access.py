@@ -1,0 +1,321 @@
+"""Who may reach what: every route of the app, every role; CSRF; no open redirects."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import quote, urlsplit
+
+import pytest
+import sqlalchemy as sa
+from flask import g, request_started
+
+from app.accounts.models import Role, User
+from app.extensions import db
+from tests import factories
+
+PUBLIC = "public"  # anyone, logged in or not
+LOGIN = "login"  # any logged-in user
+SELLER = "seller"  # users with the seller role
+STAFF = "staff"  # programme staff
+
+# Every endpoint of the app and who may use it. A new route fails test_every_route_obeys_its_
+# access_class until it has a line here: decide who may use it, then add the line.
+ACCESS: dict[str, str] = {
+    "static": PUBLIC,
+    # storefront
+    "shop.home": PUBLIC,
+    "shop.category": PUBLIC,
+    "shop.county": PUBLIC,
+    "shop.product": PUBLIC,
+    "shop.seller": PUBLIC,
+    "shop.search": PUBLIC,
+    "shop.suggest": PUBLIC,
+    "shop.media": PUBLIC,
+    "shop.set_language": PUBLIC,
+    # cart (a guest has one too), checkout and the customer's orders
+    "shop.cart": PUBLIC,
+    "shop.cart_add": PUBLIC,
+    "shop.cart_update": PUBLIC,
+    "shop.cart_accept_prices": PUBLIC,
+    "shop.checkout": LOGIN,
+    "shop.checkout_return": LOGIN,
+    "shop.orders": LOGIN,
+    "shop.order_detail": LOGIN,
+    "shop.cancel_order": LOGIN,
+    "shop.payment_state": LOGIN,
+    "shop.stripe_webhook": PUBLIC,  # Stripe's signature is the check
+    # accounts
+    "auth.login": PUBLIC,
+    "auth.register": PUBLIC,
+    "auth.logout": PUBLIC,
+    "auth.password": LOGIN,
+    # seller area
+    "sellers.apply": LOGIN,
+    "sellers.dashboard": SELLER,
+    "sellers.profile": SELLER,
+    "sellers.listings": SELLER,
+    "sellers.new_listing": SELLER,
+    "sellers.edit_listing": SELLER,
+    "sellers.duplicate_listing": SELLER,
+    "sellers.delete_listing": SELLER,
+    "sellers.quick_edit": SELLER,
+    "sellers.set_status": SELLER,
+    "sellers.upload_photos": SELLER,
+    "sellers.delete_photo": SELLER,
+    "sellers.move_photo": SELLER,
+    "sellers.cover_photo": SELLER,
+    "sellers.photo_alt": SELLER,
+    "sellers.import_listings": SELLER,
+    "sellers.import_confirm": SELLER,
+    "sellers.import_sample": SELLER,
+    "sellers.orders_list": SELLER,
+    "sellers.order_detail": SELLER,
+    "sellers.move_order": SELLER,
+    "sellers.packing_slip": SELLER,
+    # staff area
+    "admin.dashboard": STAFF,
+    "admin.sellers": STAFF,
+    "admin.seller_detail": STAFF,
+    # JSON API
+    "api.product": PUBLIC,
+}
+
+ROLES = ("anonymous", "customer", "seller", "staff")
+ALLOWED = {
+    PUBLIC: set(ROLES),
+    LOGIN: {"customer", "seller", "staff"},
+    SELLER: {"seller"},
+    STAFF: {"staff"},
+}
+SAMPLE_VALUES = {"IntegerConverter": 1, "FloatConverter": 1.0}
+
+
+def _clear_g(sender, **extra):  # type: ignore[no-untyped-def]
+    g.__dict__.clear()
+
+
+@pytest.fixture(autouse=True)
+def fresh_g_per_request():  # type: ignore[no-untyped-def]
+    """Start every request with an empty ``g``, as production does (see test_auth.py)."""
+    request_started.connect(_clear_g)
+    yield
+    request_started.disconnect(_clear_g)
+
+
+def sample_url(rule) -> str:  # type: ignore[no-untyped-def]
+    values = {}
+    for name, converter in rule._converters.items():
+        kind = type(converter).__name__
+        if kind == "AnyConverter":
+            values[name] = sorted(converter.items)[0]
+        else:
+            values[name] = SAMPLE_VALUES.get(kind, "x")
+    built = rule.build(values, append_unknown=False)
+    assert built is not None, f"cannot build a URL for {rule.rule}"
+    return built[1]
+
+
+def client_as(app, user: User | None):  # type: ignore[no-untyped-def]
+    client = app.test_client()
+    if user is not None:
+        with client.session_transaction() as sess:
+            sess["_user_id"] = user.get_id()
+            sess["_fresh"] = True
+    return client
+
+
+def goes_to_login(response) -> bool:  # type: ignore[no-untyped-def]
+    return response.status_code == 401 or (
+        response.status_code == 302 and "/auth/login" in response.headers.get("Location", "")
+    )
+
+
+def test_every_route_obeys_its_access_class(app):
+    users = {
+        "anonymous": None,
+        "customer": factories.user(Role.CUSTOMER),
+        "seller": factories.seller().user,
+        "staff": factories.user(Role.STAFF),
+    }
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    missing = sorted(endpoints - ACCESS.keys())
+    assert not missing, f"add these endpoints to ACCESS in {__file__}: {missing}"
+    stale = sorted(ACCESS.keys() - endpoints)
+    assert not stale, f"these endpoints no longer exist; remove them from ACCESS: {stale}"
+
+    problems: list[str] = []
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: (r.endpoint, r.rule)):
+        access = ACCESS[rule.endpoint]
+        url = sample_url(rule)
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            for role in ROLES:
+                # A fresh client per request: a logout or a failed check cannot leak into the next.
+                response = client_as(app, users[role]).open(url, method=method)
+                status = response.status_code
+                where = f"{method} {url} ({rule.endpoint}, {access}) as {role}: {status}"
+                if status >= 500:
+                    problems.append(f"{where} - server error")
+                elif role in ALLOWED[access]:
+                    if status in (401, 403) or goes_to_login(response):
+                        problems.append(f"{where} - should be allowed")
+                elif role == "anonymous":
+                    if not goes_to_login(response):
+                        problems.append(f"{where} - should send the visitor to the login page")
+                elif status != 403:
+                    problems.append(f"{where} - should be 403 for the wrong role")
+    assert not problems, "\n".join(problems)
+
+
+def test_the_login_redirect_comes_back_to_the_page(client):
+    response = client.get("/seller/listings?page=2")
+    assert response.status_code == 302
+    location = response.headers["Location"]
+    assert location.startswith("/auth/login?next=")
+    assert "listings" in location
+
+
+# --- CSRF ---------------------------------------------------------------------------------------
+
+
+def csrf_token(response) -> str:  # type: ignore[no-untyped-def]
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', response.get_data(True))
+    if match is None:
+        match = re.search(r'name="csrf_token" value="([^"]+)"', response.get_data(True))
+    assert match, "the form carries a CSRF token"
+    return match.group(1)
+
+
+FORM_EXPIRED = "Your form expired or was sent from elsewhere. Please try again."
+
+
+def test_login_needs_a_csrf_token(csrf_app):
+    factories.user(email="sara@example.com")
+    client = csrf_app.test_client()
+    client.set_cookie("locale", "en")
+    data = {"email": "sara@example.com", "password": factories.PASSWORD}
+    response = client.post("/auth/login", data=data)
+    assert response.status_code == 400
+    assert FORM_EXPIRED in response.get_data(as_text=True)
+    assert client.get("/auth/password").status_code == 302  # not logged in
+
+    data["csrf_token"] = csrf_token(client.get("/auth/login"))
+    assert client.post("/auth/login", data=data).status_code == 302
+    assert client.get("/auth/password").status_code == 200
+
+
+def test_register_needs_a_csrf_token(csrf_app):
+    client = csrf_app.test_client()
+    client.set_cookie("locale", "en")
+    pw = "a long enough passphrase"
+    data = {"name": "Sara", "email": "sara@example.com", "password": pw, "confirm": pw}
+    response = client.post("/auth/register", data=data)
+    assert response.status_code == 400
+    assert FORM_EXPIRED in response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count(User.id))) == 0
+
+    data["csrf_token"] = csrf_token(client.get("/auth/register"))
+    assert client.post("/auth/register", data=data).status_code == 302
+    assert db.session.scalar(sa.select(sa.func.count(User.id))) == 1
+
+
+def test_logout_needs_a_csrf_token(csrf_app):
+    factories.user(email="sara@example.com")
+    client = csrf_app.test_client()
+    client.set_cookie("locale", "en")
+    token = csrf_token(client.get("/auth/login"))
+    client.post(
+        "/auth/login",
+        data={"email": "sara@example.com", "password": factories.PASSWORD, "csrf_token": token},
+    )
+    response = client.post("/auth/logout")
+    assert response.status_code == 400
+    assert FORM_EXPIRED in response.get_data(as_text=True)
+    assert client.get("/auth/password").status_code == 200  # still logged in
+
+    token = csrf_token(client.get("/"))  # the logout button in the header
+    assert client.post("/auth/logout", data={"csrf_token": token}).status_code == 302
+    assert client.get("/auth/password").status_code == 302
+
+
+def test_a_token_of_another_session_is_refused(csrf_app):
+    stranger = csrf_app.test_client()
+    token = csrf_token(stranger.get("/auth/register"))
+    client = csrf_app.test_client()
+    client.get("/auth/register")
+    pw = "a long enough passphrase"
+    response = client.post(
+        "/auth/register",
+        data={"name": "S", "email": "s@example.com", "password": pw, "confirm": pw,
+              "csrf_token": token},
+    )  # fmt: skip
+    assert response.status_code == 400
+    assert db.session.scalar(sa.select(sa.func.count(User.id))) == 0
+
+
+# --- open redirects -----------------------------------------------------------------------------
+
+UNSAFE_NEXT = [
+    "https://evil.example/",
+    "//evil.example",
+    "///evil.example",
+    "/\\evil.example",
+    "\\\\evil",
+    "javascript:alert(1)",
+    " //evil.example",
+    "/\t/evil.example",
+    "https:evil.example",
+]
+SAFE_NEXT = "/c/dates?page=2"
+
+
+def assert_stays_on_site(response, path: str = "/", target: str = "") -> None:  # type: ignore[no-untyped-def]
+    where = f"next={target!r}"
+    assert response.status_code == 302, where
+    parts = urlsplit(response.headers["Location"])
+    assert parts.scheme in ("", "http") and parts.netloc in ("", "localhost"), (where, parts)
+    assert parts.path + (f"?{parts.query}" if parts.query else "") == path, where
+
+
+def test_login_never_redirects_off_site(app):
+    factories.user(email="sara@example.com")
+    for target in UNSAFE_NEXT:
+        client = app.test_client()
+        response = client.post(
+            f"/auth/login?next={quote(target)}",
+            data={"email": "sara@example.com", "password": factories.PASSWORD, "next": target},
+        )
+        assert_stays_on_site(response, target=target)
+        # Already logged in, the login page sends the visitor on; not off the site either.
+        assert_stays_on_site(client.get(f"/auth/login?next={quote(target)}"), target=target)
+
+
+def test_language_switch_never_redirects_off_site(client):
+    for target in UNSAFE_NEXT:
+        assert_stays_on_site(client.get(f"/lang/en?next={quote(target)}"), target=target)
+
+
+def test_registration_never_redirects_off_site(app):
+    pw = "a long enough passphrase"
+    for n, target in enumerate(UNSAFE_NEXT):
+        response = app.test_client().post(
+            f"/auth/register?next={quote(target)}",
+            data={"name": "S", "email": f"s{n}@example.com", "password": pw, "confirm": pw,
+                  "next": target},
+        )  # fmt: skip
+        assert_stays_on_site(response, target=target)
+
+
+def test_a_path_on_the_site_is_honoured(client):
+    factories.user(email="sara@example.com")
+    response = client.post(
+        f"/auth/login?next={quote(SAFE_NEXT)}",
+        data={"email": "sara@example.com", "password": factories.PASSWORD, "next": SAFE_NEXT},
+    )
+    assert_stays_on_site(response, SAFE_NEXT)
+    assert_stays_on_site(client.get(f"/lang/en?next={quote(SAFE_NEXT)}"), SAFE_NEXT)
+
+
+def test_the_next_of_the_login_link_survives_the_form(client):
+    """GET /auth/login?next=… puts it in the form, so the POST can return there."""
+    html = client.get(f"/auth/login?next={quote(SAFE_NEXT)}").get_data(as_text=True)
+    assert 'name="next"' in html and "/c/dates?page=2" in html.replace("&amp;", "&")
