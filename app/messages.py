@@ -25,6 +25,7 @@ ERROR_TEXT = {
     "needs_price": _l("Set a price before publishing."),
     "needs_category": _l("Choose a category before publishing."),
     "hidden_by_staff": _l("Staff hid this listing. Fix it and save it as a draft to resubmit."),
+    "awaiting_review": _l("Staff are reviewing this listing again after it was hidden. You can publish it once they release it."),
     "too_many_photos": _l("A listing can have at most 8 photos."),
     "not_found": _l("That photo no longer exists."),
     "last_photo_of_published": _l(
@@ -35,6 +36,12 @@ ERROR_TEXT = {
     "unsupported_format": _l("Only JPEG, PNG and WebP images are accepted."),
     "corrupt": _l("The image is damaged or incomplete. Please try another file."),
     "empty": _l("The file is empty."),
+    # buying
+    "quantity_range": _l("Choose a quantity from 1 to 99."),
+    "mobile_invalid": _l("Enter an 11-digit mobile number starting with 09, like 09121234567."),
+    "postal_code_invalid": _l("Enter the 10-digit postal code."),
+    "unavailable": _l("This product is not for sale at the moment."),
+    "cart_full": _l("Your cart is full: it can hold 50 different products."),
 }
 
 
@@ -77,3 +84,19 @@ STATUS_LABELS = {
 def status_label(status: object) -> str:
     value = getattr(status, "value", status)
     return str(STATUS_LABELS.get(str(value), value))
+
+
+# Reasons the system records on status changes (people's own reasons are shown as written).
+REASON_TEXT = {
+    "expired": _l("The payment did not arrive in time."),
+    "failed": _l("The card payment failed."),
+    "payment_failed": _l("The card payment failed."),
+    "late payment: stock taken again": _l("The payment arrived late; the items were still there."),
+    "refunded by the payment provider": _l("The payment was refunded."),
+}
+
+
+def reason_text(reason: str | None) -> str:
+    if not reason:
+        return ""
+    return str(REASON_TEXT.get(reason, reason))

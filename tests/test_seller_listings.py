@@ -322,11 +322,18 @@ def test_a_listing_hidden_by_staff_cannot_be_published_by_the_seller(shop, categ
     page = client.get(f"/seller/listings/{product.id}/edit")
     assert "Photo shows a different item." in html_of(page)
 
-    # saving it as a draft resubmits it; the staff note goes away
+    # saving it as a draft resubmits it for staff review; the note stays until staff release it
     client.post(f"/seller/listings/{product.id}/edit", data=listing(category, status="draft"))
     after = fresh(product.id)
     assert after.status == ProductStatus.DRAFT
-    assert after.hidden_reason is None
+    assert after.hidden_reason == "Photo shows a different item."
+
+    # and the seller cannot publish it around the review
+    again = client.post(
+        f"/seller/listings/{product.id}/status", data={"status": "published"}, follow_redirects=True
+    )
+    assert message("awaiting_review") in flashes(again)
+    assert fresh(product.id).status == ProductStatus.DRAFT
 
 
 # --- the listings table --------------------------------------------------------------------------

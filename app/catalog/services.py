@@ -265,12 +265,15 @@ def _set_status(product: Product, status: ProductStatus) -> None:
         if product.status == ProductStatus.HIDDEN_BY_STAFF:
             # A hidden listing goes back through moderation; the seller resubmits it as draft.
             raise _fail("status", "hidden_by_staff")
+        if product.hidden_reason:
+            # Resubmitted after staff hid it: only staff can clear it for publishing again.
+            raise _fail("status", "awaiting_review")
         problems = publish_problems(product)
         if problems:
             raise ValidationFailed({"status": problems})
         product.published_at = product.published_at or utcnow()
-    if product.status == ProductStatus.HIDDEN_BY_STAFF and status == ProductStatus.DRAFT:
-        product.hidden_reason = None
+    # A hidden listing saved as draft keeps its ``hidden_reason``: that is the resubmission
+    # staff review; the reason is cleared by staff when they release it.
     product.status = status
 
 

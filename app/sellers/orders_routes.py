@@ -1,3 +1,173 @@
-"""(being written)"""
+"""The seller's orders: list, detail with the next steps, packing slip.
 
-from app.sellers import bp  # noqa: F401
+Every lookup goes through ``owned_or_404``: another seller's order looks like a missing one.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy.orm import selectinload
+
+from app import notify
+from app.access import owned_or_404
+from app.catalog.models import Seller
+from app.catalog.queries import Page
+from app.errors import InvalidTransition, NotAllowed, ValidationFailed
+from app.extensions import db
+from app.messages import error_text, status_label
+from app.orders import services as orders
+from app.orders.models import ALLOWED_MOVES, Order, OrderStatus
+from app.payments.models import Payment
+from app.sellers import bp
+from app.sellers.routes import current_seller
+from app.web import page_arg
+
+ORDERS_PER_PAGE = 25
+
+# action -> (new status, the e-mail it sends)
+ACTIONS: dict[str, tuple[OrderStatus, str]] = {
+    "confirm": (OrderStatus.CONFIRMED, "confirmed"),
+    "ship": (OrderStatus.SHIPPED, "shipped"),
+    "deliver": (OrderStatus.DELIVERED, "delivered"),
+    "cancel": (OrderStatus.CANCELLED, "cancelled"),
+}
+
+
+def next_actions(order: Order) -> list[str]:
+    """What the seller may do with the order now. A card order waiting for its payment is
+    the customer's and the provider's to settle first."""
+    if order.status == OrderStatus.AWAITING_PAYMENT:
+        return []
+    return [name for name, (new, _kind) in ACTIONS.items() if new in ALLOWED_MOVES[order.status]]
+
+
+def recent_orders(seller: Seller, limit: int = 5) -> list[Order]:
+    return list(
+        db.session.scalars(
+            sa.select(Order)
+            .where(Order.seller_id == seller.id)
+            .order_by(Order.created_at.desc(), Order.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+@bp.context_processor
+def _order_helpers() -> dict[str, object]:
+    return {"recent_orders": recent_orders}
+
+
+def _owned_order(order_id: int) -> Order:
+    return owned_or_404(
+        Order,
+        order_id,
+        seller_id=current_seller().id,
+        options=(selectinload(Order.lines), selectinload(Order.status_changes)),
+    )
+
+
+@bp.get("/orders")
+def orders_list():
+    seller = current_seller()
+    status = request.args.get("status", "")
+    stmt = sa.select(Order).where(Order.seller_id == seller.id)
+    if status in {s.value for s in OrderStatus}:
+        stmt = stmt.where(Order.status == status)
+    else:
+        status = ""
+    total = db.session.scalar(stmt.with_only_columns(sa.func.count(Order.id))) or 0
+    pages = max(1, -(-total // ORDERS_PER_PAGE))
+    page = min(page_arg(), pages)
+    rows = db.session.scalars(
+        stmt.options(selectinload(Order.lines))
+        .order_by(Order.created_at.desc(), Order.id.desc())
+        .limit(ORDERS_PER_PAGE)
+        .offset((page - 1) * ORDERS_PER_PAGE)
+    ).all()
+    return render_template(
+        "sellers/orders.html",
+        seller=seller,
+        page=Page(items=list(rows), page=page, per_page=ORDERS_PER_PAGE, total=total),
+        status=status,
+        statuses=list(OrderStatus),
+    )
+
+
+@bp.get("/orders/<int:order_id>")
+def order_detail(order_id: int):
+    order = _owned_order(order_id)
+    return render_template(
+        "sellers/order_detail.html",
+        seller=current_seller(),
+        order=order,
+        payment=db.session.get(Payment, order.payment_id),
+        actions=next_actions(order),
+    )
+
+
+@bp.post("/orders/<int:order_id>/move")
+def move_order(order_id: int):
+    """Confirm, ship (carrier and tracking code), deliver or cancel (with a reason)."""
+    order = _owned_order(order_id)
+    target = url_for("sellers.order_detail", order_id=order_id)
+    action = request.form.get("action", "")
+    if action not in ACTIONS:
+        flash(_("That action is not possible here."), "error")
+        return redirect(target)
+    new, kind = ACTIONS[action]
+    try:
+        orders.seller_move(
+            order,
+            current_seller(),
+            current_user._get_current_object(),
+            new,
+            reason=request.form.get("reason", "")[:1000],
+            carrier=request.form.get("carrier", ""),
+            tracking_code=request.form.get("tracking_code", ""),
+        )
+    except ValidationFailed as exc:
+        for field, codes in exc.errors.items():
+            for code in codes:
+                flash(_field_message(field, code), "error")
+        return redirect(target)
+    except InvalidTransition as exc:
+        db.session.rollback()  # ends a write transaction the refused move may have begun
+        flash(
+            _(
+                "The order is %(status)s, so it cannot be moved to “%(new)s”. The page shows it as it is now.",
+                status=status_label(exc.current),
+                new=status_label(exc.new),
+            ),
+            "error",
+        )
+        return redirect(target)
+    except NotAllowed:
+        flash(_("That action is not possible here."), "error")
+        return redirect(target)
+    notify.send_order_event(kind, [order_id])
+    flash(_("Order %(number)s: %(status)s.", number=order_id, status=status_label(new)), "success")
+    return redirect(target)
+
+
+def _field_message(field: str, code: str) -> str:
+    if code == "required" and field == "carrier":
+        return _("Enter the carrier (e.g. the national post).")
+    if code == "required" and field == "tracking_code":
+        return _("Enter the tracking code so the customer can follow the parcel.")
+    if field == "reason":
+        return _("Please give a reason; the customer will see it.")
+    return error_text(code)
+
+
+@bp.get("/orders/<int:order_id>/slip")
+def packing_slip(order_id: int):
+    order = _owned_order(order_id)
+    return render_template(
+        "sellers/packing_slip.html",
+        seller=current_seller(),
+        order=order,
+        payment=db.session.get(Payment, order.payment_id),
+    )
