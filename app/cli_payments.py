@@ -1,7 +1,48 @@
-"""``flask orders …`` and ``flask payments …`` commands (being written)."""
+"""``flask orders …`` and ``flask payments …`` commands; each is a thin shell over a service."""
 
+from __future__ import annotations
+
+import click
 from flask import Flask
+from flask.cli import AppGroup
+
+orders_cli = AppGroup("orders", help="Orders: housekeeping run from cron.")
+payments_cli = AppGroup("payments", help="Card payments: catching up with Stripe.")
 
 
 def register(app: Flask) -> None:
-    pass
+    from app.payments.services import init_app
+
+    app.cli.add_command(orders_cli)
+    app.cli.add_command(payments_cli)
+    init_app(app)  # the start-up word on card payments (idempotent)
+
+
+@orders_cli.command("expire")
+@click.option("--limit", default=500, show_default=True, help="At most this many per run.")
+def expire_command(limit: int) -> None:
+    """Cancel unpaid card checkouts past their time; their stock goes back once."""
+    from app.payments.services import expire_overdue
+
+    click.echo(f"Expired {expire_overdue(limit=limit)} unpaid card checkouts.")
+
+
+@payments_cli.command("reconcile")
+@click.option(
+    "--older-than",
+    "older_than",
+    default=15,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="Ask Stripe about card payments still waiting after this many minutes.",
+)
+def reconcile_command(older_than: int) -> None:
+    """Ask Stripe about payments whose webhook never came, and finish refunds still owed."""
+    from app.payments.services import PaymentUnavailable, reconcile
+
+    try:
+        counts = reconcile(older_than)
+    except PaymentUnavailable as exc:
+        raise click.ClickException("Card payments are off (see the start-up log).") from exc
+    summary = ", ".join(f"{name}: {n}" for name, n in sorted(counts.items())) or "nothing to do"
+    click.echo(f"Reconciled: {summary}.")

@@ -8,6 +8,7 @@ conditional UPDATE of the order's ``stock_released`` flag.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -473,8 +474,16 @@ def mark_payment_refunded(payment: Payment) -> bool:
     return True
 
 
-def expire_unpaid(now: datetime | None = None, limit: int = 500) -> int:
-    """``flask orders expire``: cancel card checkouts unpaid past their time; returns how many."""
+def expire_unpaid(
+    now: datetime | None = None,
+    limit: int = 500,
+    on_expired: Callable[[list[int]], None] | None = None,
+) -> int:
+    """``flask orders expire``: cancel card checkouts unpaid past their time; returns how many.
+
+    ``on_expired`` gets the order ids of each expired checkout after its commit (to tell the
+    customer).
+    """
     now = now or utcnow()
     ids = list(
         db.session.scalars(
@@ -497,10 +506,23 @@ def expire_unpaid(now: datetime | None = None, limit: int = 500) -> int:
             payment = db.session.get(
                 Payment, payment_id, populate_existing=True, with_for_update=True
             )
-            if payment is not None and expire_payment(payment):
-                done += 1
+            expired = payment is not None and expire_payment(payment)
+            order_ids = (
+                list(
+                    db.session.scalars(
+                        sa.select(Order.id).where(Order.payment_id == payment_id).order_by(Order.id)
+                    )
+                )
+                if expired
+                else []
+            )
             db.session.commit()
         except InvalidTransition:
             # An order moved meanwhile (the payment landed): leave this one to its event.
             db.session.rollback()
+            continue
+        if expired:
+            done += 1
+            if on_expired is not None:
+                on_expired(order_ids)
     return done

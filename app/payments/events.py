@@ -1,0 +1,420 @@
+"""Stripe events applied to our payments, each exactly once, in whatever order they arrive.
+
+The event id is inserted (unique per provider) first, in the same transaction as the state change
+it causes: a duplicate or a concurrent re-delivery fails on the constraint and changes nothing.
+The payment row is locked before it is read, so two different events of one payment take turns.
+Notices and refunds happen after the commit, only for the delivery that acted.
+
+A refund owed by a late payment whose stock was sold meanwhile is recorded in the same log
+(``refund-due:<payment id>``) before it is attempted, so ``flask payments reconcile`` can finish
+it if the call to Stripe fails; ``refund-issued:<payment id>`` records that it was made.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+
+from app.db import begin_write
+from app.extensions import db
+from app.orders import services as orders
+from app.orders.models import Order
+from app.payments import stripe_provider as provider
+from app.payments.models import Payment, PaymentEvent, PaymentStatus, Provider
+
+log = logging.getLogger(__name__)
+
+SESSION_COMPLETED = "checkout.session.completed"
+ASYNC_SUCCEEDED = "checkout.session.async_payment_succeeded"
+ASYNC_FAILED = "checkout.session.async_payment_failed"
+SESSION_EXPIRED = "checkout.session.expired"
+CHARGE_REFUNDED = "charge.refunded"
+HANDLED = frozenset(
+    {SESSION_COMPLETED, ASYNC_SUCCEEDED, ASYNC_FAILED, SESSION_EXPIRED, CHARGE_REFUNDED}
+)
+
+REFUND_DUE = "refund_due"
+REFUND_ISSUED = "refund_issued"
+
+# What customers and sellers are told: kinds of ``app.notify.send_order_event(kind, order_ids)``.
+NOTICE_PAID = "paid"
+NOTICE_FAILED = "cancelled"  # the order's reason says the card payment failed
+NOTICE_EXPIRED = "expired"
+NOTICE_SOLD_OUT_REFUND = "late_payment_refunded"  # paid after the stock was sold: refunding
+NOTICE_REFUNDED = "refunded"
+
+# Only these fields of a provider object are kept in the event log (no customer details).
+_SUMMARY_KEYS = (
+    "id",
+    "object",
+    "status",
+    "payment_status",
+    "amount_total",
+    "amount",
+    "amount_refunded",
+    "refunded",
+    "currency",
+    "payment_intent",
+    "client_reference_id",
+)
+
+
+@dataclass
+class Outcome:
+    result: str
+    notices: list[tuple[str, list[int]]] = field(default_factory=list)
+    refund_payment_id: int | None = None
+
+
+def handle_event(event: dict[str, Any]) -> str:
+    """Apply one verified Stripe event; returns what happened (for the log and the reply).
+
+    "duplicate" means the event was seen before and nothing was done again.
+    """
+    event_id = str(event.get("id") or "")
+    kind = str(event.get("type") or "")
+    obj = (event.get("data") or {}).get("object") or {}
+    if not event_id or kind not in HANDLED or not isinstance(obj, dict):
+        return "ignored"
+    payment_id = _payment_for_charge(obj) if kind == CHARGE_REFUNDED else _payment_for_session(obj)
+    outcome = _apply(event_id, kind, obj, payment_id)
+    log.info("stripe event %s %s payment=%s: %s", event_id, kind, payment_id, outcome.result)
+    _after_commit(outcome)
+    return outcome.result
+
+
+def apply_session_state(session: dict[str, Any]) -> str:
+    """Act on a session fetched from Stripe as its webhook would have (lost deliveries).
+
+    The synthetic event id names the session and its state, so running this twice acts once.
+    """
+    status, paid = session.get("status"), session.get("payment_status")
+    if status == "complete" and paid in ("paid", "no_payment_required"):
+        kind, tag = SESSION_COMPLETED, "paid"
+    elif status == "expired":
+        kind, tag = SESSION_EXPIRED, "expired"
+    else:
+        return "waiting"
+    return handle_event(
+        {"id": f"reconcile:{session.get('id')}:{tag}", "type": kind, "data": {"object": session}}
+    )
+
+
+# ---- finding the payment ---------------------------------------------------------------------
+
+
+def _intent_id(value: Any) -> str | None:
+    if isinstance(value, dict):  # an expanded PaymentIntent
+        value = value.get("id")
+    return value if isinstance(value, str) and value else None
+
+
+def _reference(value: Any) -> int | None:
+    text = str(value or "")
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 19 else None
+
+
+def _payment_for_session(session: dict[str, Any]) -> int | None:
+    """Our payment of a Checkout Session: by the stored session id, else by the reference.
+
+    The reference alone is trusted only while the payment has no session id of its own (the
+    session was created but storing its id failed), so another shop's ids cannot match ours.
+    """
+    session_id = session.get("id")
+    if isinstance(session_id, str) and session_id:
+        found = db.session.scalar(
+            sa.select(Payment.id).where(Payment.provider_reference == session_id)
+        )
+        if found is not None:
+            return found
+    ref = _reference(session.get("client_reference_id")) or _reference(
+        (session.get("metadata") or {}).get("payment_id")
+    )
+    if ref is None:
+        return None
+    row = db.session.execute(
+        sa.select(Payment.id, Payment.provider, Payment.provider_reference).where(Payment.id == ref)
+    ).first()
+    if row is None or row.provider != Provider.STRIPE:
+        return None
+    if row.provider_reference not in (None, session_id):
+        return None
+    return row.id
+
+
+def _payment_for_charge(charge: dict[str, Any]) -> int | None:
+    """Our payment of a charge: through its PaymentIntent, as seen in an earlier session event,
+    else by asking Stripe which session the PaymentIntent belongs to (events come in any order).
+    """
+    intent = _intent_id(charge.get("payment_intent"))
+    if intent is None:
+        return None
+    found = db.session.scalar(
+        sa.select(PaymentEvent.payment_id)
+        .where(
+            PaymentEvent.provider == Provider.STRIPE,
+            PaymentEvent.payment_id.is_not(None),
+            PaymentEvent.payload["payment_intent"].as_string() == intent,
+        )
+        .limit(1)
+    )
+    if found is not None:
+        return found
+    db.session.rollback()  # no transaction is held open across the network
+    session = provider.find_session_for_intent(intent)
+    return _payment_for_session(session) if session else None
+
+
+# ---- applying --------------------------------------------------------------------------------
+
+
+def _summary(obj: dict[str, Any]) -> dict[str, Any]:
+    out = {key: obj[key] for key in _SUMMARY_KEYS if key in obj}
+    if "payment_intent" in out:
+        out["payment_intent"] = _intent_id(out["payment_intent"])
+    return out
+
+
+def _record(event_id: str, kind: str, payment_id: int | None, payload: dict[str, Any]) -> bool:
+    """Insert the event inside the open write transaction. False (and rolled back) if known."""
+    db.session.add(
+        PaymentEvent(
+            provider=Provider.STRIPE,
+            event_id=event_id[:255],
+            type=kind[:80],
+            payment_id=payment_id,
+            payload=payload,
+        )
+    )
+    try:
+        db.session.flush()
+    except sa.exc.IntegrityError:
+        db.session.rollback()
+        return False
+    return True
+
+
+def _lock(payment_id: int) -> Payment | None:
+    """The payment, read fresh and locked for this transaction (SQLite: BEGIN IMMEDIATE does it)."""
+    return db.session.scalar(
+        sa.select(Payment)
+        .where(Payment.id == payment_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
+def _order_ids(payment: Payment) -> list[int]:
+    return list(
+        db.session.scalars(
+            sa.select(Order.id).where(Order.payment_id == payment.id).order_by(Order.id)
+        )
+    )
+
+
+def _apply(event_id: str, kind: str, obj: dict[str, Any], payment_id: int | None) -> Outcome:
+    db.session.rollback()  # end the lookups' read transaction: this one must start as a write
+    begin_write()
+    try:
+        if not _record(event_id, kind, payment_id, _summary(obj)):
+            return Outcome("duplicate")
+        payment = _lock(payment_id) if payment_id is not None else None
+        if payment is not None and kind != CHARGE_REFUNDED and payment.provider_reference is None:
+            payment.provider_reference = str(obj.get("id") or "") or None  # its store had failed
+        if payment is None:
+            outcome = Outcome("unknown_payment")
+        elif kind in (SESSION_COMPLETED, ASYNC_SUCCEEDED):
+            if kind == SESSION_COMPLETED and obj.get("payment_status") not in (
+                "paid",
+                "no_payment_required",
+            ):
+                outcome = Outcome("waiting")  # a delayed method: its own event follows
+            else:
+                outcome = _confirm(payment, obj)
+        elif kind in (ASYNC_FAILED, SESSION_EXPIRED):
+            reason = "failed" if kind == ASYNC_FAILED else "expired"
+            if orders.expire_payment(payment, reason):
+                notice = NOTICE_FAILED if kind == ASYNC_FAILED else NOTICE_EXPIRED
+                outcome = Outcome(reason, [(notice, _order_ids(payment))])
+            else:
+                outcome = Outcome("unchanged")
+        else:
+            outcome = _refunded(payment, obj)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return outcome
+
+
+def _confirm(payment: Payment, session: dict[str, Any]) -> Outcome:
+    """The money arrived: pay the orders, unless the amount is not ours or the stock is gone."""
+    if payment.status == PaymentStatus.REFUNDED:
+        return Outcome("already_refunded")  # a refund reported first wins: never paid again
+    if payment.status in (PaymentStatus.SUCCEEDED, PaymentStatus.IN_REVIEW):
+        return Outcome("unchanged")
+    amount, currency = session.get("amount_total"), str(session.get("currency") or "")
+    if amount != payment.amount or currency.upper() != payment.currency.upper():
+        log.warning(
+            "payment %s: Stripe reports %s %s, we expected %s %s; held for review",
+            payment.id,
+            amount,
+            currency,
+            payment.amount,
+            payment.currency,
+        )
+        payment.status = PaymentStatus.IN_REVIEW  # the return page tells the customer
+        return Outcome("in_review")
+    result = orders.mark_payment_paid(payment)
+    if result == "paid":
+        return Outcome("paid", [(NOTICE_PAID, _order_ids(payment))])
+    if result == "needs_refund":
+        intent = _intent_id(session.get("payment_intent"))
+        key = f"refund-due:{payment.id}"
+        known = db.session.scalar(
+            sa.select(PaymentEvent.id).where(
+                PaymentEvent.provider == Provider.STRIPE, PaymentEvent.event_id == key
+            )
+        )
+        if known is not None:
+            return Outcome("refund_due")
+        db.session.add(
+            PaymentEvent(
+                provider=Provider.STRIPE,
+                event_id=key,
+                type=REFUND_DUE,
+                payment_id=payment.id,
+                payload={"payment_intent": intent, "reason": "sold_out"},
+            )
+        )
+        return Outcome(
+            "refund_due",
+            [(NOTICE_SOLD_OUT_REFUND, _order_ids(payment))],
+            refund_payment_id=payment.id,
+        )
+    return Outcome("unchanged")
+
+
+def _refunded(payment: Payment, charge: dict[str, Any]) -> Outcome:
+    if not charge.get("refunded"):
+        log.warning(
+            "payment %s: partial refund of %s reported; left for staff",
+            payment.id,
+            charge.get("amount_refunded"),
+        )
+        return Outcome("partial_refund")
+    if orders.mark_payment_refunded(payment):
+        return Outcome("refunded", [(NOTICE_REFUNDED, _order_ids(payment))])
+    return Outcome("unchanged")
+
+
+# ---- after the commit ------------------------------------------------------------------------
+
+
+def _after_commit(outcome: Outcome) -> None:
+    for kind, order_ids in outcome.notices:
+        notify(kind, order_ids)
+    if outcome.refund_payment_id is not None:
+        try:
+            issue_refund(outcome.refund_payment_id)
+        except provider.ProviderError:
+            log.exception(
+                "refund of payment %s failed; `flask payments reconcile` retries it",
+                outcome.refund_payment_id,
+            )
+
+
+def notify(kind: str, order_ids: list[int]) -> None:
+    """Tell the customer and the sellers, through ``app.notify`` when the market has it."""
+    try:
+        notifier = importlib.import_module("app.notify")
+    except ModuleNotFoundError as exc:
+        if exc.name != "app.notify":
+            raise
+        log.info("notice %s for orders %s (no notifier installed)", kind, order_ids)
+        return
+    try:
+        notifier.send_order_event(kind, order_ids)
+    except Exception:  # a failed e-mail must not undo or repeat a payment
+        log.exception("notice %s for orders %s could not be sent", kind, order_ids)
+
+
+def issue_refund(payment_id: int) -> bool:
+    """Make the refund owed to ``payment_id`` and record it; True when this call recorded it.
+
+    Safe to repeat and to run concurrently: Stripe returns the same refund for the same key,
+    and only one caller records it (and sends the notice).
+    """
+    due = db.session.scalar(
+        sa.select(PaymentEvent).where(
+            PaymentEvent.provider == Provider.STRIPE,
+            PaymentEvent.event_id == f"refund-due:{payment_id}",
+        )
+    )
+    payment = db.session.get(Payment, payment_id, populate_existing=True)
+    if due is None or payment is None or payment.status == PaymentStatus.REFUNDED:
+        db.session.rollback()
+        return False
+    intent = _intent_id((due.payload or {}).get("payment_intent"))
+    reference = payment.provider_reference
+    db.session.rollback()  # no transaction is held open across the network
+    if intent is None and reference:
+        intent = _intent_id(provider.retrieve_session(reference).get("payment_intent"))
+    if intent is None:
+        log.error("payment %s owes a refund but has no PaymentIntent", payment_id)
+        return False
+    try:
+        refund = provider.refund(intent, payment_id=payment_id)
+    except provider.ProviderError as exc:
+        if exc.code != "charge_already_refunded":
+            raise
+        refund = {"id": None, "status": "succeeded", "note": "already refunded"}
+    if refund.get("status") in ("failed", "canceled"):
+        log.error("refund of payment %s was %s", payment_id, refund.get("status"))
+        return False
+    begin_write()
+    try:
+        if not _record(
+            f"refund-issued:{payment_id}",
+            REFUND_ISSUED,
+            payment_id,
+            {"refund": refund.get("id"), "status": refund.get("status")},
+        ):
+            return False
+        payment = _lock(payment_id)
+        acted = payment is not None and orders.mark_payment_refunded(payment)
+        order_ids = _order_ids(payment) if acted and payment is not None else []
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    if acted:
+        notify(NOTICE_REFUNDED, order_ids)
+    return True
+
+
+def refunds_owed() -> list[int]:
+    """Payments with a refund recorded as due but not yet made (for reconcile)."""
+    due = sa.select(PaymentEvent.payment_id).where(
+        PaymentEvent.provider == Provider.STRIPE, PaymentEvent.type == REFUND_DUE
+    )
+    issued = sa.select(PaymentEvent.payment_id).where(
+        PaymentEvent.provider == Provider.STRIPE,
+        PaymentEvent.type == REFUND_ISSUED,
+        PaymentEvent.payment_id.is_not(None),
+    )
+    return list(
+        db.session.scalars(
+            sa.select(Payment.id)
+            .where(
+                Payment.id.in_(due),
+                Payment.id.not_in(issued),
+                Payment.status != PaymentStatus.REFUNDED,
+            )
+            .order_by(Payment.id)
+        )
+    )
