@@ -190,7 +190,7 @@ def test_a_generated_slug_avoids_one_already_taken(client, applicant, place):
             "training_completed_on",
             "future_date",
         ),
-        ({"training_completed_on": "1403/01/01"}, "training_completed_on", "Not a valid date"),
+        ({"training_completed_on": "1403/13/01"}, "training_completed_on", "Enter a date like 1403/05/12"),
     ],
 )
 def test_a_bad_application_is_refused_with_a_clear_message(
@@ -525,3 +525,27 @@ def test_the_staff_pages_are_closed_to_sellers_and_customers(client, app):
         assert review(visitor, seller, "approve").status_code == 403
     assert fresh(seller).status == SellerStatus.APPLIED
     assert db.session.scalar(sa.select(sa.func.count(User.id))) == 3
+
+
+def test_the_training_date_may_be_typed_in_the_jalali_calendar(client, app):
+    from datetime import date
+
+    from app.catalog.models import Seller
+
+    customer = factories.user()
+    factories.login(client, customer.email)
+    county, sector = factories.county(), factories.sector()
+    response = client.post(
+        "/seller/apply",
+        data={
+            "display_name": "کارگاه سفال",
+            "slug": "",
+            "county_id": county.id,
+            "sector_id": sector.id,
+            "phone": "09151234567",
+            "training_completed_on": "۱۴۰۳/۰۵/۱۲",
+        },
+    )
+    assert response.status_code == 302
+    seller = db.session.scalar(sa.select(Seller).where(Seller.user_id == customer.id))
+    assert seller.training_completed_on == date(2024, 8, 2)

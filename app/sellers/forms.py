@@ -3,10 +3,10 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import DateField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
-from app.forms_common import LocalIntegerField
+from app.forms_common import LocalDateField, LocalIntegerField
 
 PHONE_PATTERN = r"^(?:0|\+98|0098)?9\d{9}$"
 
@@ -31,10 +31,10 @@ class SellerProfileForm(FlaskForm):
     registration_code = StringField(
         _l("Programme registration code"), validators=[Optional(), Length(max=40)]
     )
-    training_completed_on = DateField(
+    training_completed_on = LocalDateField(
         _l("Training completed on"),
         validators=[Optional()],
-        description=_l("The date in the Gregorian calendar, as on your certificate's stamp."),
+        description=_l("As on your certificate, e.g. 1403/05/12."),
     )
     training_provider = StringField(
         _l("Training provider"), validators=[Optional(), Length(max=160)]
