@@ -29,6 +29,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     if app.debug or app.testing:
         app.config.setdefault("SESSION_COOKIE_SECURE", False)
 
+    register_url_converters(app)
     register_extensions(app)
     register_blueprints(app)
     register_template_helpers(app)
@@ -38,6 +39,19 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     register_cli(app)
     register_dev_mail(app)
     return app
+
+
+def register_url_converters(app: Flask) -> None:
+    """``<int:…>`` in every route stops at the largest database id, so an absurd id in a URL is a
+    404, never an overflow error from the database."""
+    from werkzeug.routing import IntegerConverter
+
+    class DatabaseId(IntegerConverter):
+        def __init__(self, map, *args, **kwargs):  # type: ignore[no-untyped-def]
+            kwargs.setdefault("max", 2**31 - 1)
+            super().__init__(map, *args, **kwargs)
+
+    app.url_map.converters["int"] = DatabaseId
 
 
 def register_extensions(app: Flask) -> None:
@@ -80,6 +94,9 @@ def register_extensions(app: Flask) -> None:
     from app.catalog import changes
 
     changes.install(Session)
+    from app.program import sales
+
+    sales.install(Session)
 
 
 def select_locale() -> str:

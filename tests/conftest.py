@@ -94,8 +94,16 @@ def app(tmp_path: Path) -> Iterator:
     with app.app_context():
         yield app
         db.session.remove()
+    close_search(app)
     with app.app_context():
         db.engine.dispose()
+
+
+def close_search(app) -> None:  # type: ignore[no-untyped-def]
+    """Close the app's search backend (its open index files) when a test ends."""
+    backend = app.extensions.pop("bazarche_search", None)
+    if backend is not None and hasattr(backend, "close"):
+        backend.close()
 
 
 @pytest.fixture
@@ -115,6 +123,7 @@ def csrf_app(tmp_path: Path) -> Iterator:
     with app.app_context():
         yield app
         db.session.remove()
+    close_search(app)
     with app.app_context():
         db.engine.dispose()
 

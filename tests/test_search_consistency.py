@@ -17,7 +17,7 @@ from app.catalog.models import Product, SellerStatus
 from app.extensions import db
 from app.search import SearchQuery
 from tests import factories
-from tests.conftest import DATABASE_URL, make_app
+from tests.conftest import DATABASE_URL, close_search, make_app
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -29,6 +29,7 @@ def synced_app(tmp_path: Path):  # type: ignore[no-untyped-def]
     with app.app_context():
         yield app
         db.session.remove()
+    close_search(app)
     with app.app_context():
         db.engine.dispose()
 

@@ -54,15 +54,20 @@ def public_products() -> sa.Select[tuple[Product]]:
 
 
 def paginate(stmt: sa.Select, page: int, per_page: int, sort: str) -> Page:
-    total = db.session.scalar(
-        sa.select(sa.func.count()).select_from(
-            stmt.with_only_columns(Product.id).order_by(None).subquery()
+    total = (
+        db.session.scalar(
+            sa.select(sa.func.count()).select_from(
+                stmt.with_only_columns(Product.id).order_by(None).subquery()
+            )
         )
-    ) or 0
+        or 0
+    )
     pages = max(1, -(-total // per_page))
     page = min(max(page, 1), pages)
     rows = db.session.scalars(
-        stmt.order_by(*SORTS.get(sort, SORTS[DEFAULT_SORT])).limit(per_page).offset((page - 1) * per_page)
+        stmt.order_by(*SORTS.get(sort, SORTS[DEFAULT_SORT]))
+        .limit(per_page)
+        .offset((page - 1) * per_page)
     ).all()
     return Page(items=list(rows), page=page, per_page=per_page, total=total)
 
@@ -86,8 +91,9 @@ def category_and_descendant_ids(category: Category) -> list[int]:
         children = db.session.scalars(
             sa.select(Category.id).where(Category.parent_id.in_(frontier))
         ).all()
-        ids.extend(children)
-        frontier = list(children)
+        # A parent loop in the data must not loop here forever (breadcrumbs guard it too).
+        frontier = [child for child in children if child not in ids]
+        ids.extend(frontier)
     return ids
 
 
@@ -121,7 +127,10 @@ def newest_products(limit: int) -> list[Product]:
 def featured_products(limit: int) -> list[Product]:
     return list(
         db.session.scalars(
-            public_products().where(Product.featured.is_(True)).order_by(*SORTS["newest"]).limit(limit)
+            public_products()
+            .where(Product.featured.is_(True))
+            .order_by(*SORTS["newest"])
+            .limit(limit)
         )
     )
 
@@ -130,7 +139,9 @@ def counties_with_sellers() -> list[tuple[County, int]]:
     """Counties and how many approved sellers each has, for the home page."""
     rows = db.session.execute(
         sa.select(County, sa.func.count(Seller.id))
-        .join(Seller, sa.and_(Seller.county_id == County.id, Seller.status == SellerStatus.APPROVED))
+        .join(
+            Seller, sa.and_(Seller.county_id == County.id, Seller.status == SellerStatus.APPROVED)
+        )
         .group_by(County.id)
         .order_by(sa.func.count(Seller.id).desc(), County.name_fa)
     ).all()
@@ -163,8 +174,11 @@ def county_by_slug(slug: str) -> County | None:
     return db.session.scalar(sa.select(County).where(County.slug == slug))
 
 
-def search_products(text: str, page: int, per_page: int, sort: str) -> Page:
-    """Plain database search over titles and descriptions (the fallback when no index answers)."""
+def search_products(text: str, page: int, per_page: int, sort: str, filters: Any = None) -> Page:
+    """Plain database search over titles and descriptions (the fallback when no index answers).
+
+    ``filters`` is a SearchQuery-like object (category, county, sector, min/max price, in stock).
+    """
     stmt = public_products()
     words = [w for w in text.split() if w][:8]
     for word in words:
@@ -175,4 +189,25 @@ def search_products(text: str, page: int, per_page: int, sort: str) -> Page:
                 Product.description.ilike(pattern, escape="\\"),
             )
         )
+    if filters is not None:
+        if getattr(filters, "category", None):
+            category = db.session.get(Category, filters.category)
+            ids = category_and_descendant_ids(category) if category else [-1]
+            stmt = stmt.where(Product.category_id.in_(ids))
+        if getattr(filters, "county", None):
+            stmt = stmt.join(County, County.id == Seller.county_id).where(
+                County.slug == filters.county
+            )
+        if getattr(filters, "sector", None):
+            from app.program.models import Sector
+
+            stmt = stmt.join(Sector, Sector.id == Seller.sector_id).where(
+                Sector.slug == filters.sector
+            )
+        if getattr(filters, "min_price", None) is not None:
+            stmt = stmt.where(Product.price_amount >= filters.min_price)
+        if getattr(filters, "max_price", None) is not None:
+            stmt = stmt.where(Product.price_amount <= filters.max_price)
+        if getattr(filters, "in_stock", False):
+            stmt = stmt.where(Product.stock > 0)
     return paginate(stmt, page, per_page, sort)

@@ -32,7 +32,9 @@ def _int(value: str | None, low: int = 0, high: int = 10**15) -> int | None:
         number = parse_local_int(value)
     except ValueError:
         return None
-    return min(max(number, low), high)
+    if number < low:
+        return None
+    return min(number, high)
 
 
 def parse_args(args: Mapping[str, str], per_page: int) -> SearchQuery:
@@ -101,7 +103,7 @@ def run(params: SearchQuery) -> dict[str, Any]:
     except (SearchError, OSError, ValueError) as exc:
         log.error("search: index unavailable, answering from the database: %s", exc)
         sort = {"price_asc": "price_asc", "price_desc": "price_desc"}.get(params.sort, "newest")
-        page = queries.search_products(params.text, params.page, params.per_page, sort)
+        page = queries.search_products(params.text, params.page, params.per_page, sort, params)
         return {
             "params": params,
             "page": page,

@@ -1,0 +1,144 @@
+"""Catalogue rows → the plain JSON values of ``/api/v1`` (shapes documented in openapi.py).
+
+Both the Persian and the English names are given, so an answer never depends on the visitor's
+language and may be cached by anyone.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app, g, url_for
+from sqlalchemy.orm.attributes import set_committed_value
+
+from app.catalog import queries
+from app.catalog.models import Category, Product, ProductImage, ProductStatus, Seller
+from app.extensions import db
+from app.program.models import County, Sector
+
+_URL_SAFE_KEY = re.compile(r"[A-Za-z0-9_./-]+")
+
+
+def media_url(key: str) -> str:
+    """The absolute address of a stored image; one ``url_for`` per request serves every
+    URL-safe key (a page of 100 products has several hundred of them)."""
+    if not _URL_SAFE_KEY.fullmatch(key):
+        return url_for("shop.media", key=key, _external=True)
+    prefix = g.get("api_media_prefix")
+    if prefix is None:
+        prefix = g.api_media_prefix = url_for("shop.media", key="k", _external=True)[:-1]
+    return prefix + key
+
+
+def category_ref(category: Category | None) -> dict[str, Any] | None:
+    if category is None:
+        return None
+    return {"id": category.id, "name_fa": category.name_fa, "name_en": category.name_en}
+
+
+def place_ref(place: County | Sector) -> dict[str, Any]:
+    return {"slug": place.slug, "name_fa": place.name_fa, "name_en": place.name_en}
+
+
+def variants(image: ProductImage | None) -> list[dict[str, Any]]:
+    """The stored sizes of one picture, narrowest first."""
+    if image is None:
+        return []
+    out = []
+    for entry in image.variants or []:
+        width, height, key = entry[0], entry[1], entry[2]
+        out.append({"width": int(width), "height": int(height), "url": media_url(str(key))})
+    return out
+
+
+def preload_categories(products: list[Product]) -> None:
+    """Load the products' categories in one query instead of one lazy load per product."""
+    ids = {p.category_id for p in products if p.category_id is not None}
+    if not ids:
+        return
+    found = {c.id: c for c in db.session.scalars(sa.select(Category).where(Category.id.in_(ids)))}
+    for product in products:
+        if product.category_id is not None and "category" not in sa.inspect(product).dict:
+            set_committed_value(product, "category", found.get(product.category_id))
+
+
+def product_summary(product: Product) -> dict[str, Any]:
+    seller = product.seller
+    return {
+        "id": product.id,
+        "title": product.title,
+        "price": product.price_amount,
+        "currency": current_app.config["MARKET_CURRENCY"],
+        "in_stock": product.in_stock,
+        "seller": {"slug": seller.slug, "name": seller.display_name},
+        "county": place_ref(seller.county),
+        "category": category_ref(product.category),
+        "url": url_for("shop.product", product_id=product.id, _external=True),
+        "images": variants(product.cover),
+    }
+
+
+def product_detail(product: Product) -> dict[str, Any]:
+    seller = product.seller
+    return {
+        "id": product.id,
+        "title": product.title,
+        "description": product.description or "",
+        "price": product.price_amount,
+        "currency": current_app.config["MARKET_CURRENCY"],
+        "stock": product.stock,
+        "in_stock": product.in_stock,
+        "category": category_ref(product.category),
+        "category_path": [category_ref(c) for c in queries.breadcrumbs(product.category)],
+        "seller": {
+            "slug": seller.slug,
+            "name": seller.display_name,
+            "url": url_for("shop.seller", slug=seller.slug, _external=True),
+            "county": place_ref(seller.county),
+            "sector": place_ref(seller.sector),
+        },
+        "url": url_for("shop.product", product_id=product.id, _external=True),
+        "images": [
+            {
+                "alt": image.alt_text or "",
+                "width": image.width,
+                "height": image.height,
+                "variants": variants(image),
+            }
+            for image in product.images
+        ],
+    }
+
+
+def seller_detail(seller: Seller) -> dict[str, Any]:
+    count = db.session.scalar(
+        sa.select(sa.func.count(Product.id)).where(
+            Product.seller_id == seller.id, Product.status == ProductStatus.PUBLISHED
+        )
+    )
+    trained_on = seller.training_completed_on
+    return {
+        "slug": seller.slug,
+        "name": seller.display_name,
+        "bio": seller.bio or "",
+        "county": place_ref(seller.county),
+        "sector": place_ref(seller.sector),
+        "trained": trained_on is not None,
+        "training_completed_on": trained_on.isoformat() if trained_on else None,
+        "url": url_for("shop.seller", slug=seller.slug, _external=True),
+        "logo_url": media_url(seller.logo_key) if seller.logo_key else None,
+        "product_count": count or 0,
+    }
+
+
+def facets(rows: dict[str, list[tuple[Any, int]]]) -> dict[str, list[dict[str, Any]]]:
+    """The search's facet rows (model, count) as JSON; every key present, even when empty."""
+    return {
+        "category": [
+            {**(category_ref(cat) or {}), "count": n} for cat, n in rows.get("category", [])
+        ],
+        "county": [{**place_ref(c), "count": n} for c, n in rows.get("county", [])],
+        "sector": [{**place_ref(s), "count": n} for s, n in rows.get("sector", [])],
+    }
