@@ -95,7 +95,10 @@ class Config:
 
     # Anonymous page cache: pages anonymous visitors see, invalidated by catalogue changes
     PAGE_CACHE_ENABLED = _bool("PAGE_CACHE_ENABLED", True)
-    PAGE_CACHE_SECONDS = _int("PAGE_CACHE_SECONDS", 300)
+
+    # Behind a reverse proxy: how many proxies set X-Forwarded-For/-Proto/-Host (0: none).
+    # Rate limits key on the client address, so this must be right in production.
+    PROXY_FIX = _int("PROXY_FIX", 0)
 
     # Media
     MEDIA_DIR = os.environ.get("MEDIA_DIR", str(DEFAULT_INSTANCE_DIR / "media"))

@@ -29,6 +29,11 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     if app.debug or app.testing:
         app.config.setdefault("SESSION_COOKIE_SECURE", False)
 
+    if app.config.get("PROXY_FIX"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = int(app.config["PROXY_FIX"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     register_url_converters(app)
     register_extensions(app)
     register_blueprints(app)
@@ -251,6 +256,10 @@ def register_search_sync(app: Flask) -> None:
 
     @app.after_request
     def sync_search(response):  # type: ignore[no-untyped-def]
+        # A request that never opened the ORM session changed nothing (a cached page, say): do
+        # not create a session just to look.
+        if not db.session.registry.has():
+            return response
         if db.session.info.pop("catalog_changed", False) and app.config["SEARCH_SYNC_ON_REQUEST"]:
             from app.catalog.indexing import sync_quietly
 

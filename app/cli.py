@@ -16,6 +16,9 @@ def register(app: Flask) -> None:
     from app.cli_payments import register as register_payment_commands
 
     register_payment_commands(app)
+    from app.cli_reports import reports_cli
+
+    app.cli.add_command(reports_cli)
 
 
 @click.command("seed-demo")
@@ -101,7 +104,13 @@ def create_staff_command(email: str, name: str, generate: bool) -> None:
     try:
         user, used = create_staff(email, password, name)
     except ValidationFailed as exc:
-        raise click.ClickException(f"Not created: {exc}") from exc
+        reasons = {
+            "too_short": f"the password needs at least {MIN_PASSWORD_LENGTH} characters",
+            "too_long": "the password is too long",
+            "email_invalid": "that is not a valid e-mail address",
+        }
+        text = "; ".join(reasons.get(c, c) for codes in exc.errors.values() for c in codes)
+        raise click.ClickException(f"Not created: {text}.") from exc
     click.echo(f"Staff account ready: {user.email}")
     if password is None:
         click.echo(f"Generated password: {used}")

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from flask import request_started
 
 from app import create_app
 from app.extensions import db
@@ -69,12 +70,14 @@ def make_app(tmp_path: Path, **extra: object):  # type: ignore[no-untyped-def]
     app = create_app(settings(tmp_path, **extra))
 
     # Tests hold an app context open around requests, and Flask then reuses it (and its ``g``)
-    # for every request; production gets a fresh ``g`` per request, so give the tests one too.
-    @app.before_request
-    def _fresh_request_globals() -> None:
+    # for every request; production gets a fresh ``g`` per request, so give the tests one too,
+    # before anything of the request runs (the page cache answers from a before_request hook).
+    def _fresh_request_globals(sender, **extra) -> None:  # type: ignore[no-untyped-def]
         from flask import g
 
         g.__dict__.clear()
+
+    request_started.connect(_fresh_request_globals, app, weak=False)
 
     with app.app_context():
         if not _schema_ready:

@@ -5,23 +5,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
-from flask import g, request_started
 
 from app.formatting import format_date, format_money, format_number, persian_digits
 from tests import factories
-
-
-def _clear_g(sender, **extra):  # type: ignore[no-untyped-def]
-    g.__dict__.clear()
-
-
-@pytest.fixture(autouse=True)
-def fresh_g_per_request():  # type: ignore[no-untyped-def]
-    """Start every request with an empty ``g``, as production does (see test_auth.py)."""
-    request_started.connect(_clear_g)
-    yield
-    request_started.disconnect(_clear_g)
-
 
 # --- money --------------------------------------------------------------------------------------
 

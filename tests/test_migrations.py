@@ -18,10 +18,6 @@ from app import create_app
 from app.extensions import db
 from tests.conftest import DATABASE_URL, settings
 
-# migrations/env.py, as Flask-Migrate generated it, asks Flask-SQLAlchemy for get_engine() first
-# (deprecated since 3.0, falls back to .engine once it is gone); only that warning is let through.
-pytestmark = pytest.mark.filterwarnings("ignore:'get_engine' is deprecated:DeprecationWarning")
-
 
 @pytest.fixture
 def keep_logging() -> Iterator[None]:
@@ -51,7 +47,10 @@ def keep_logging() -> Iterator[None]:
 def fresh_databases(tmp_path: Path) -> Iterator[tuple[str, str]]:
     """Two new, empty databases of the kind the suite runs on; dropped afterwards."""
     if DATABASE_URL.startswith("sqlite"):
-        yield f"sqlite:///{tmp_path / 'migrated.sqlite3'}", f"sqlite:///{tmp_path / 'created.sqlite3'}"
+        yield (
+            f"sqlite:///{tmp_path / 'migrated.sqlite3'}",
+            f"sqlite:///{tmp_path / 'created.sqlite3'}",
+        )
         return
     server = sa.engine.make_url(DATABASE_URL)
     names = [f"bazarche_mig_{uuid.uuid4().hex[:10]}" for _ in range(2)]
@@ -132,6 +131,8 @@ def test_the_migrated_schema_keeps_its_constraints(tmp_path, fresh_databases, ke
             product_checks = {c["name"] for c in inspector.get_check_constraints("product")}
             assert "ck_product_stock_non_negative" in product_checks
             assert "ck_product_price_non_negative" in product_checks
-            user_uniques = {tuple(u["column_names"]) for u in inspector.get_unique_constraints("user")}
+            user_uniques = {
+                tuple(u["column_names"]) for u in inspector.get_unique_constraints("user")
+            }
             assert ("email",) in user_uniques
         db.engine.dispose()

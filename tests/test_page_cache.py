@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import sqlalchemy as sa
 from flask import g, request_started
@@ -17,8 +19,9 @@ def _clear_g(sender, **extra):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(autouse=True)
-def fresh_g_per_request():  # type: ignore[no-untyped-def]
-    """Start every request with an empty ``g``, as production does (see test_auth.py)."""
+def fresh_g():  # type: ignore[no-untyped-def]
+    """Requests share the test's app context, and a cache hit is served before make_app's own
+    before_request hook empties ``g``: empty it when each request starts, as in production."""
     request_started.connect(_clear_g)
     yield
     request_started.disconnect(_clear_g)
@@ -112,6 +115,22 @@ def test_logged_in_users_never_get_cached_pages(app, client, item):
             assert "سارا رئیسی" not in html and "/auth/logout" not in html
 
 
+def test_a_visitor_logged_in_by_the_remember_cookie_gets_their_own_page(app, client, item):
+    anonymous = app.test_client()
+    get(anonymous, "/")
+    assert get(anonymous, "/")[0].headers["X-Page-Cache"] == "hit"
+
+    factories.user(email="sara@example.com", name="سارا رئیسی")
+    client.post(
+        "/auth/login",
+        data={"email": "sara@example.com", "password": factories.PASSWORD, "remember": "y"},
+    )
+    client.delete_cookie("session")  # the browser was closed; only the remember cookie is left
+    response, html = get(client, "/")
+    assert response.headers.get("X-Page-Cache") != "hit"
+    assert "سارا رئیسی" in html
+
+
 def test_the_locale_is_part_of_the_key(client, item):
     get(client, "/")
     fa_response, fa_html = get(client, "/")
@@ -155,6 +174,32 @@ def test_the_cache_can_be_switched_off(app, client, item):
     app.config["PAGE_CACHE_ENABLED"] = False
     get(client, "/")
     assert get(client, "/")[0].headers.get("X-Page-Cache") is None
+
+
+def test_each_visitor_of_a_cached_page_gets_their_own_csrf_token(csrf_app):
+    from app.shop import cache
+
+    cache.clear()
+    item = factories.product(stock=5)
+    url = f"/p/{item.id}"
+
+    def token(response) -> str:  # type: ignore[no-untyped-def]
+        match = re.search(r'name="csrf_token" value="([^"]+)"', response.get_data(as_text=True))
+        assert match, "the add-to-cart form carries a token"
+        return match.group(1)
+
+    first, second = csrf_app.test_client(), csrf_app.test_client()
+    first_page, second_page = first.get(url), second.get(url)
+    assert second_page.headers["X-Page-Cache"] == "hit"
+    assert token(first_page) != token(second_page)
+    assert cache.CSRF_MARKER not in second_page.get_data(as_text=True)
+
+    data = {"product_id": item.id, "quantity": 1}
+    stolen = second.post("/cart/add", data=dict(data, csrf_token=token(first_page)))
+    assert stolen.status_code == 400  # another visitor's token is refused
+    own = second.post("/cart/add", data=dict(data, csrf_token=token(second_page)))
+    assert own.status_code in (302, 303)
+    cache.clear()
 
 
 # --- search_dirty -------------------------------------------------------------------------------

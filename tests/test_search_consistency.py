@@ -148,10 +148,12 @@ WRITER = textwrap.dedent(
     from app.extensions import db
     from app.catalog import indexing
     from app.catalog.models import Product
+    from app.db import begin_write
     url, index_dir, first, last = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
     app = create_app(settings(Path(tempfile.mkdtemp()), SQLALCHEMY_DATABASE_URI=url, SEARCH_INDEX_DIR=index_dir))
     with app.app_context():
         for pid in range(first, last + 1):
+            begin_write()  # read-then-write, as the app's services do
             product = db.session.get(Product, pid)
             product.title = f"نسخهٔ تازه {pid}"
             db.session.commit()

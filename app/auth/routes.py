@@ -8,8 +8,9 @@ from app.accounts import services as accounts
 from app.auth import bp
 from app.auth.forms import ChangePasswordForm, LoginForm, RegisterForm
 from app.errors import ValidationFailed
-from app.messages import apply_errors
 from app.extensions import limiter
+from app.messages import apply_errors
+from app.orders.cart import merge_guest_cart
 from app.web import safe_next
 
 
@@ -31,6 +32,7 @@ def register():
             apply_errors(form, exc)
         else:
             login_user(user)
+            merge_guest_cart(user, session.pop("cart", None))
             session.pop("_flashes", None)
             flash(_("Welcome to Bazarche, %(name)s!", name=user.name), "success")
             return redirect(safe_next(form.next.data, url_for("shop.home")))
@@ -51,6 +53,7 @@ def login():
             form.password.errors.append(_("Wrong e-mail or password."))
         else:
             login_user(user, remember=form.remember.data)
+            merge_guest_cart(user, session.pop("cart", None))
             return redirect(safe_next(form.next.data, url_for("shop.home")))
     status = 400 if form.is_submitted() else 200
     return render_template("auth/login.html", form=form), status

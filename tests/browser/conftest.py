@@ -1,0 +1,160 @@
+"""A live Bazarche server on 127.0.0.1 and a headless Chromium driven through Playwright.
+
+The server is the real app (CSRF on, as in production) in a background thread, on a free port,
+with the Persian demo market loaded. Nothing but 127.0.0.1 is ever browsed.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+from app.extensions import db
+from tests.conftest import make_app
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+class QuietHandler(WSGIRequestHandler):
+    def log_request(self, *args: object, **kwargs: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The base URL of a running server with demo data (6 sellers, 4 products each)."""
+    from app.program.demo import seed_demo
+    from app.shop import cache
+
+    cache.clear()
+    tmp_path: Path = tmp_path_factory.mktemp("live")
+    app = make_app(tmp_path, WTF_CSRF_ENABLED=True)
+    with app.app_context():
+        make_image = None
+        if os.environ.get("SAVE_SCREENSHOT") == "1":
+            from app.cli import demo_image_maker
+
+            make_image = demo_image_maker()  # real photos, for a screenshot worth showing
+        seed_demo(make_image, sellers=6, products_per_seller=4)
+        db.session.remove()
+
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+        with app.app_context():
+            db.engine.dispose()
+        cache.clear()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator:
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"no Chromium at {CHROMIUM} (set CHROMIUM_PATH)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@dataclass
+class Visit:
+    """A browser tab on the live server, recording every request and every script error."""
+
+    page: object
+    base_url: str
+    requests: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def go(self, path: str) -> object:
+        response = self.page.goto(self.base_url + path)  # type: ignore[attr-defined]
+        assert response is not None and response.ok, f"{path}: {response and response.status}"
+        return response
+
+    def js(self, expression: str) -> object:
+        return self.page.evaluate(expression)  # type: ignore[attr-defined]
+
+
+def open_visit(browser, live_server: str, **context_options: object) -> tuple[object, Visit]:  # type: ignore[no-untyped-def]
+    context = browser.new_context(
+        viewport=context_options.pop("viewport", {"width": 1280, "height": 900}),
+        **context_options,
+    )
+    page = context.new_page()
+    visit = Visit(page=page, base_url=live_server)
+    page.on("request", lambda request: visit.requests.append(request.url))
+    page.on("pageerror", lambda error: visit.errors.append(f"page error: {error}"))
+    page.on("console", lambda msg: _console(visit, msg))
+    page.on("response", lambda response: _response(visit, response))
+    return context, visit
+
+
+def _console(visit: Visit, msg) -> None:  # type: ignore[no-untyped-def]
+    # Failed loads are judged by _response (a form answered with 400 is expected there).
+    if msg.type == "error" and not msg.text.startswith("Failed to load resource"):
+        visit.errors.append(f"console: {msg.text}")  # e.g. a Content-Security-Policy refusal
+
+
+def _response(visit: Visit, response) -> None:  # type: ignore[no-untyped-def]
+    if response.status >= 400 and response.request.resource_type != "document":
+        visit.errors.append(f"{response.status} for {response.url}")
+
+
+def assert_only_loopback(visit: Visit) -> None:
+    strays = [url for url in visit.requests if not url.startswith((visit.base_url + "/", "data:"))]
+    assert not strays, f"requests left the test server: {strays}"
+
+
+@pytest.fixture
+def visit(browser, live_server: str) -> Iterator[Visit]:  # type: ignore[no-untyped-def]
+    """A fresh browser context (no cookies) at desktop width."""
+    context, visit = open_visit(browser, live_server)
+    try:
+        yield visit
+    finally:
+        context.close()
+    assert_only_loopback(visit)
+    assert not visit.errors, visit.errors
+
+
+@pytest.fixture
+def phone(browser, live_server: str) -> Iterator[Visit]:  # type: ignore[no-untyped-def]
+    """A fresh browser context at phone size (375 x 740, touch)."""
+    context, visit = open_visit(
+        browser,
+        live_server,
+        viewport={"width": 375, "height": 740},
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+    )
+    try:
+        yield visit
+    finally:
+        context.close()
+    assert_only_loopback(visit)
+    assert not visit.errors, visit.errors
