@@ -75,6 +75,9 @@ def register_user(
 
 def authenticate(email: str, password: str) -> User:
     """The active user with these credentials, or AuthenticationFailed (same for every cause)."""
+    from app.db import begin_write
+
+    begin_write()  # reads the user, then records the login time
     try:
         address = normalise_email(email)
     except ValidationFailed:

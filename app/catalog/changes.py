@@ -33,7 +33,11 @@ def current_version(session: Session) -> int:
     return session.scalar(sa.select(CatalogVersion.version).where(CatalogVersion.id == 1)) or 1
 
 
+_PENDING = "bazarche_catalog_pending"
+
+
 def _before_flush(session: Session, _context, _instances) -> None:  # type: ignore[no-untyped-def]
+    """Mark touched products dirty (ORM attributes) and remember sellers/categories for after."""
     touched = [
         obj
         for obj in (*session.new, *session.dirty, *session.deleted)
@@ -42,8 +46,7 @@ def _before_flush(session: Session, _context, _instances) -> None:  # type: igno
     ]
     if not touched:
         return
-    dirty_sellers: set[int] = set()
-    dirty_categories: set[int] = set()
+    pending = session.info.setdefault(_PENDING, {"sellers": set(), "categories": set()})
     for obj in touched:
         if isinstance(obj, Product):
             if obj not in session.deleted:
@@ -53,28 +56,39 @@ def _before_flush(session: Session, _context, _instances) -> None:  # type: igno
             if product is not None and product not in session.deleted:
                 product.search_dirty = True
         elif isinstance(obj, Seller) and obj.id is not None:
-            dirty_sellers.add(obj.id)
+            pending["sellers"].add(obj.id)
         elif isinstance(obj, Category) and obj.id is not None:
-            dirty_categories.add(obj.id)
-    with session.no_autoflush:
-        if dirty_sellers:
-            session.execute(
-                sa.update(Product)
-                .where(Product.seller_id.in_(dirty_sellers))
-                .values(search_dirty=True)
-                .execution_options(synchronize_session=False)
-            )
-        if dirty_categories:
-            session.execute(
-                sa.update(Product)
-                .where(Product.category_id.in_(dirty_categories))
-                .values(search_dirty=True)
-                .execution_options(synchronize_session=False)
-            )
-        mark_catalog_changed(session)
+            pending["categories"].add(obj.id)
+
+
+def _after_flush(session: Session, _context) -> None:  # type: ignore[no-untyped-def]
+    """After the rows themselves: their products' dirty flags, then the catalogue version.
+
+    The version row is taken last, as the checkout's stock UPDATEs do (product rows, then the
+    version): one lock order for every writer, so PostgreSQL never sees a deadlock between them.
+    """
+    pending = session.info.pop(_PENDING, None)
+    if pending is None:
+        return
+    conn = session.connection()
+    if pending["sellers"]:
+        conn.execute(
+            sa.update(Product)
+            .where(Product.seller_id.in_(pending["sellers"]))
+            .values(search_dirty=True)
+        )
+    if pending["categories"]:
+        conn.execute(
+            sa.update(Product)
+            .where(Product.category_id.in_(pending["categories"]))
+            .values(search_dirty=True)
+        )
+    mark_catalog_changed(session)
 
 
 def install(session_factory: object) -> None:
     """Listen on the Flask-SQLAlchemy session class (idempotent)."""
     if not sa.event.contains(session_factory, "before_flush", _before_flush):
         sa.event.listen(session_factory, "before_flush", _before_flush)
+    if not sa.event.contains(session_factory, "after_flush", _after_flush):
+        sa.event.listen(session_factory, "after_flush", _after_flush)

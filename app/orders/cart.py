@@ -12,6 +12,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from app.accounts.models import User
 from app.catalog.models import Product, ProductStatus, Seller, SellerStatus
+from app.db import begin_write
 from app.errors import ValidationFailed
 from app.extensions import db
 from app.orders.models import CartLine
@@ -103,6 +104,8 @@ def add(
     user: User | None, guest: GuestCart | None, product_id: int, quantity: int
 ) -> GuestCart | None:
     """Add ``quantity`` of a product (summing with what is there). Returns the new guest cart."""
+    if user is not None:
+        begin_write()
     check_quantity(quantity)
     product = purchasable(product_id)
     if product is None:
@@ -143,6 +146,8 @@ def set_quantity(
     user: User | None, guest: GuestCart | None, product_id: int, quantity: int
 ) -> GuestCart | None:
     """Set a line's quantity; 0 removes the line."""
+    if user is not None:
+        begin_write()
     if quantity != 0:
         check_quantity(quantity)
     if user is not None:
@@ -167,6 +172,8 @@ def set_quantity(
 def accept_prices(user: User | None, guest: GuestCart | None) -> GuestCart | None:
     """The customer has seen the new prices: remember them so the flags go away."""
     if user is not None:
+        begin_write()
+    if user is not None:
         for line in _lines_of(user).values():
             product = db.session.get(Product, line.product_id)
             if product is not None:
@@ -184,6 +191,7 @@ def merge_guest_cart(user: User, guest: GuestCart | None) -> None:
     """At login: the guest cart's lines join the account's cart (quantities add up, capped)."""
     if not guest:
         return
+    begin_write()
     lines = _lines_of(user)
     for key, (qty, seen) in guest.items():
         try:

@@ -1,0 +1,62 @@
+"""The app as the concurrency tests run it under gunicorn: ``gunicorn tests.concurrency_app:app``.
+
+Every worker builds the same app from environment variables set by the test that starts
+gunicorn, so all workers and the test process share one database:
+
+- ``BAZARCHE_TEST_DATABASE_URL`` (required): the test process's database (SQLite file or
+  PostgreSQL);
+- ``BAZARCHE_TEST_INSTANCE_DIR`` (required): instance directory (mail, media, search index);
+- ``BAZARCHE_TEST_STRIPE_URL`` (optional): a local fake of Stripe's API; card payments in EUR
+  are on when it is set.
+
+CSRF and rate limits are off, password hashing is cheap and the search index is not touched
+after requests, as in ``tests.conftest.settings``. The schema is made by the test process.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from app import create_app
+
+
+def build():  # type: ignore[no-untyped-def]
+    instance = Path(os.environ["BAZARCHE_TEST_INSTANCE_DIR"])
+    settings: dict[str, object] = {
+        "TESTING": False,  # errors become 500 answers, as in production
+        "SECRET_KEY": "concurrency-test-secret-key",  # one key: any worker reads any session
+        "SQLALCHEMY_DATABASE_URI": os.environ["BAZARCHE_TEST_DATABASE_URL"],
+        "INSTANCE_DIR": str(instance),
+        "MEDIA_DIR": str(instance / "media"),
+        "SEARCH_INDEX_DIR": str(instance / "search"),
+        "MAIL_DIR": str(instance / "mail"),
+        "MAIL_FILE_PATH": str(instance / "mail"),
+        "MAIL_BACKEND": "file",
+        "MAIL_SITE_URL": "http://127.0.0.1",
+        "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_ENABLED": False,
+        "PAGE_CACHE_ENABLED": False,
+        "SESSION_COOKIE_SECURE": False,
+        "REMEMBER_COOKIE_SECURE": False,
+        "PASSWORD_HASH_METHOD": "scrypt:4096:8:1",
+        "SEARCH_SYNC_ON_REQUEST": False,
+        "MAX_OPEN_CASH_ORDERS": 3,
+        "CHECKOUT_EXPIRY_MINUTES": 60,
+    }
+    stripe_url = os.environ.get("BAZARCHE_TEST_STRIPE_URL")
+    if stripe_url:
+        from tests.fake_stripe import API_KEY, WEBHOOK_SECRET
+
+        settings.update(
+            STRIPE_SECRET_KEY=API_KEY,
+            STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
+            STRIPE_API_BASE=stripe_url,
+            MARKET_CURRENCY="EUR",
+        )
+    else:
+        settings.update(STRIPE_SECRET_KEY="", STRIPE_WEBHOOK_SECRET="", STRIPE_API_BASE="")
+    return create_app(settings)
+
+
+app = build()
