@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
@@ -17,6 +18,7 @@ from app.catalog.models import Seller
 from app.catalog.queries import Page
 from app.errors import InvalidTransition, NotAllowed, ValidationFailed
 from app.extensions import db
+from app.formatting import persian_digits
 from app.messages import error_text, status_label
 from app.orders import services as orders
 from app.orders.models import ALLOWED_MOVES, Order, OrderStatus
@@ -148,7 +150,8 @@ def move_order(order_id: int):
         flash(_("That action is not possible here."), "error")
         return redirect(target)
     notify.send_order_event(kind, [order_id])
-    flash(_("Order %(number)s: %(status)s.", number=order_id, status=status_label(new)), "success")
+    number = persian_digits(order_id) if str(get_locale()) == "fa" else str(order_id)
+    flash(_("Order %(number)s: %(status)s.", number=number, status=status_label(new)), "success")
     return redirect(target)
 
 

@@ -1,3 +1,203 @@
-"""(being written)"""
+"""The cart: guests keep it in the session, logged-in customers in the database.
 
-from app.shop import bp  # noqa: F401
+Who may buy: customers, and sellers from other shops (never their own products). Programme staff
+do not buy. These rules live here, at the door, because the cart and checkout services only know
+a user, not what their role lets them do in the shop.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import flash, redirect, render_template, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app.accounts.models import Role, User
+from app.catalog.models import Product, Seller
+from app.errors import ValidationFailed
+from app.extensions import db
+from app.messages import error_text
+from app.orders import cart as carts
+from app.orders.models import CartLine, Order, OrderStatus
+from app.shop import bp
+from app.shop.cache import csrf_field
+from app.shop.forms import AddToCartForm, CartLineForm
+
+# Cached storefront pages put their add-to-cart token in with this, not csrf_token().
+bp.add_app_template_global(csrf_field, "csrf_field")
+
+
+def shopper() -> User | None:
+    """The logged-in user whose cart is in the database, or None for a guest."""
+    return current_user._get_current_object() if current_user.is_authenticated else None
+
+
+def guest_cart() -> carts.GuestCart | None:
+    value = session.get("cart")
+    return value if isinstance(value, dict) else None
+
+
+def store_guest_cart(cart: carts.GuestCart | None) -> None:
+    # An empty cart leaves the session, so the visitor gets cached pages again.
+    if cart:
+        session["cart"] = cart
+    else:
+        session.pop("cart", None)
+
+
+def is_staff() -> bool:
+    return current_user.is_authenticated and current_user.role == Role.STAFF
+
+
+def own_product_ids(product_ids: list[int]) -> set[int]:
+    """Those of ``product_ids`` the logged-in seller sells themselves."""
+    if not product_ids or not current_user.is_authenticated or current_user.role != Role.SELLER:
+        return set()
+    return set(
+        db.session.scalars(
+            sa.select(Product.id)
+            .join(Seller, Seller.id == Product.seller_id)
+            .where(Product.id.in_(product_ids), Seller.user_id == current_user.id)
+        )
+    )
+
+
+@bp.app_template_global()
+def cart_count() -> int:
+    """Units in the visitor's cart, for the header (never on a cached page)."""
+    if not current_user.is_authenticated:
+        return sum(qty for _, qty, _ in carts.raw_lines(None, guest_cart()))
+    if current_user.role == Role.STAFF:
+        return 0
+    try:
+        return (
+            db.session.scalar(
+                sa.select(sa.func.coalesce(sa.func.sum(CartLine.quantity), 0)).where(
+                    CartLine.user_id == current_user.id
+                )
+            )
+            or 0
+        )
+    except sa.exc.SQLAlchemyError:
+        # The header of an error page must not fail in its turn.
+        db.session.rollback()
+        return 0
+
+
+def _back_to(product_id: int | None) -> str:
+    if product_id and carts.purchasable(product_id) is not None:
+        return url_for("shop.product", product_id=product_id)
+    return url_for("shop.cart")
+
+
+def _flash_errors(exc: ValidationFailed) -> None:
+    for codes in exc.errors.values():
+        for code in codes:
+            flash(error_text(code), "error")
+
+
+@bp.get("/cart")
+def cart():
+    view = carts.view(shopper(), guest_cart())
+    ids = [i.product_id for g in view.groups for i in g.items]
+    awaiting = []
+    if current_user.is_authenticated:
+        awaiting = list(
+            db.session.scalars(
+                sa.select(Order.id)
+                .where(
+                    Order.customer_id == current_user.id,
+                    Order.status == OrderStatus.AWAITING_PAYMENT,
+                )
+                .order_by(Order.id.desc())
+                .limit(5)
+            )
+        )
+    return render_template(
+        "shop/cart.html",
+        view=view,
+        own=own_product_ids(ids),
+        price_changed=any("price_changed" in i.problems for g in view.groups for i in g.items),
+        awaiting=awaiting,
+        staff=is_staff(),
+    )
+
+
+@bp.post("/cart/add")
+def cart_add():
+    """Add a product; only its id and a quantity are read (prices come from the database)."""
+    form = AddToCartForm()
+    if not form.validate_on_submit():
+        if form.product_id.errors or not form.product_id.data:
+            flash(error_text("unavailable"), "error")
+            return redirect(url_for("shop.cart"))
+        flash(error_text("quantity_range"), "error")
+        return redirect(_back_to(form.product_id.data))
+    product_id = form.product_id.data
+    quantity = form.quantity.data
+    if is_staff():
+        flash(_("Programme staff accounts cannot buy in the market."), "error")
+        return redirect(_back_to(product_id))
+    product = carts.purchasable(product_id)
+    if product is None:
+        flash(error_text("unavailable"), "error")
+        return redirect(url_for("shop.cart"))
+    if own_product_ids([product.id]):
+        flash(_("This is your own product: you cannot buy it."), "error")
+        return redirect(_back_to(product.id))
+    if product.stock < 1:
+        flash(_("“%(title)s” is sold out.", title=product.title), "error")
+        return redirect(_back_to(product.id))
+    if quantity > product.stock:
+        flash(
+            _(
+                "Only %(n)s of “%(title)s” left. Choose a smaller quantity.",
+                n=product.stock,
+                title=product.title,
+            ),
+            "error",
+        )
+        return redirect(_back_to(product.id))
+    try:
+        new_guest_cart = carts.add(shopper(), guest_cart(), product.id, quantity)
+    except ValidationFailed as exc:
+        _flash_errors(exc)
+        return redirect(_back_to(product.id))
+    if not current_user.is_authenticated:
+        store_guest_cart(new_guest_cart)
+    flash(_("“%(title)s” is in your cart.", title=product.title), "success")
+    return redirect(url_for("shop.cart"))
+
+
+@bp.post("/cart/update")
+def cart_update():
+    """Set a line's quantity; 0 (the remove button) takes the line out."""
+    form = CartLineForm()
+    if not form.validate_on_submit():
+        flash(error_text("quantity_range"), "error")
+        return redirect(url_for("shop.cart"))
+    product_id, quantity = form.product_id.data, form.quantity.data
+    user, guest = shopper(), guest_cart()
+    if product_id not in {pid for pid, _, _ in carts.raw_lines(user, guest)}:
+        flash(_("That product is not in your cart."), "error")
+        return redirect(url_for("shop.cart"))
+    try:
+        new_guest_cart = carts.set_quantity(user, guest, product_id, quantity)
+    except ValidationFailed as exc:
+        _flash_errors(exc)
+        return redirect(url_for("shop.cart"))
+    if user is None:
+        store_guest_cart(new_guest_cart)
+    flash(_("Removed from your cart.") if quantity == 0 else _("Your cart is updated."), "success")
+    return redirect(url_for("shop.cart"))
+
+
+@bp.post("/cart/accept-prices")
+def cart_accept_prices():
+    """The customer has seen the new prices and takes them."""
+    user = shopper()
+    new_guest_cart = carts.accept_prices(user, guest_cart())
+    if user is None:
+        store_guest_cart(new_guest_cart)
+    flash(_("The cart now shows today's prices."), "success")
+    return redirect(url_for("shop.cart"))

@@ -1,3 +1,320 @@
-"""(being written)"""
+"""Checkout, the page a card payment returns to, and the customer's own orders."""
 
-from app.shop import bp  # noqa: F401
+from __future__ import annotations
+
+import secrets
+
+import sqlalchemy as sa
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy.orm import joinedload, selectinload
+
+from app import notify
+from app.catalog.models import Product
+from app.catalog.queries import Page
+from app.errors import InvalidTransition, NotAllowed, ValidationFailed
+from app.extensions import db
+from app.formatting import persian_digits
+from app.messages import apply_errors, reason_text, status_label
+from app.orders import cart as carts
+from app.orders import services as orders
+from app.orders.errors import CartProblem, OutOfStock, TooManyCashOrders, Unavailable
+from app.orders.models import Order, OrderStatus
+from app.payments import services as payments
+from app.payments.models import Payment, PaymentStatus, Provider
+from app.shop import bp
+from app.shop.cart_routes import is_staff, own_product_ids
+from app.shop.forms import CheckoutForm, province_label
+from app.web import page_arg
+
+ORDERS_PER_PAGE = 20
+CANCELLABLE = (OrderStatus.AWAITING_PAYMENT, OrderStatus.PLACED, OrderStatus.CONFIRMED)
+
+
+def _locale() -> str:
+    return str(get_locale() or "fa")
+
+
+def order_number(order_id: int) -> str:
+    return persian_digits(order_id) if _locale() == "fa" else str(order_id)
+
+
+bp.add_app_template_global(lambda stored: province_label(stored, _locale()), "province_name")
+bp.add_app_template_global(reason_text, "reason_text")
+
+
+# ---- checkout -------------------------------------------------------------------------------
+
+
+def _cart_blocker(view: carts.CartView) -> str | None:
+    """Why the cart cannot go to checkout as it is, or None."""
+    if view.is_empty:
+        return _("Your cart is empty.")
+    if view.has_problems:
+        return _("Some items in your cart need your attention before checkout.")
+    if own_product_ids([i.product_id for g in view.groups for i in g.items]):
+        return _("Your cart holds your own products. Remove them to continue.")
+    return None
+
+
+def _prefill(form: CheckoutForm) -> None:
+    """The address of the customer's last order, or their name and phone."""
+    last = db.session.scalar(
+        sa.select(Order)
+        .where(Order.customer_id == current_user.id)
+        .order_by(Order.created_at.desc(), Order.id.desc())
+        .limit(1)
+    )
+    if last is not None:
+        for name in ("recipient_name", "mobile", "province", "city", "address", "postal_code"):
+            getattr(form, name).data = getattr(last, name)
+    else:
+        form.recipient_name.data = current_user.name
+        form.mobile.data = current_user.phone or ""
+
+
+def _address(form: CheckoutForm) -> orders.Address:
+    return orders.Address(
+        recipient_name=form.recipient_name.data or "",
+        mobile=form.mobile.data or "",
+        province=form.province.data or "",
+        city=form.city.data or "",
+        address=form.address.data or "",
+        postal_code=form.postal_code.data or "",
+    )
+
+
+def _address_errors(form: CheckoutForm, address: orders.Address) -> None:
+    """The service's address rules, on fields the form itself found no fault with."""
+    try:
+        address.cleaned()
+    except ValidationFailed as exc:
+        apply_errors(
+            form,
+            ValidationFailed({k: v for k, v in exc.errors.items() if not getattr(form, k).errors}),
+        )
+
+
+def _render_checkout(form: CheckoutForm, view: carts.CartView, status: int = 200):  # type: ignore[no-untyped-def]
+    return (
+        render_template(
+            "shop/checkout.html",
+            form=form,
+            view=view,
+            expiry_minutes=current_app.config["CHECKOUT_EXPIRY_MINUTES"],
+        ),
+        status,
+    )
+
+
+@bp.route("/checkout", methods=["GET", "POST"])
+@login_required
+def checkout():
+    if is_staff():
+        flash(_("Programme staff accounts cannot buy in the market."), "error")
+        return redirect(url_for("shop.cart"))
+    form = CheckoutForm(card_enabled=payments.card_payments_enabled())
+    view = carts.view(current_user._get_current_object(), None)
+
+    if request.method == "GET":
+        blocker = _cart_blocker(view)
+        if blocker:
+            flash(blocker, "error")
+            return redirect(url_for("shop.cart"))
+        _prefill(form)
+        form.checkout_token.data = secrets.token_urlsafe(24)
+        return _render_checkout(form, view)
+
+    address = _address(form)
+    if not form.validate_on_submit():
+        _address_errors(form, address)  # all mistakes at once, not one round each
+        return _render_checkout(form, view, 400)
+    token = form.checkout_token.data or ""
+    existing = orders.find_checkout(token) if token else None
+    if existing is not None and existing.customer_id == current_user.id:
+        # The same form posted again (a double click, a retry): the checkout it already made.
+        return _after_checkout(existing, created=False)
+    if own_product_ids([i.product_id for g in view.groups for i in g.items]):
+        flash(_("Your cart holds your own products. Remove them to continue."), "error")
+        return redirect(url_for("shop.cart"))
+
+    provider = Provider.STRIPE if form.payment_method.data == "card" else Provider.CASH
+    config = current_app.config
+    try:
+        payment = orders.place_checkout(
+            current_user._get_current_object(),
+            address,
+            provider,
+            token,
+            currency=config["MARKET_CURRENCY"],
+            expiry_minutes=max(30, int(config["CHECKOUT_EXPIRY_MINUTES"])),
+            max_open_cash_orders=int(config["MAX_OPEN_CASH_ORDERS"]),
+        )
+    except CartProblem as exc:
+        if exc.args and exc.args[0] == "empty":
+            flash(_("Your cart is empty."), "error")
+        else:
+            flash(_("Some prices changed since you added the items. Please check them."), "error")
+        return redirect(url_for("shop.cart"))
+    except (Unavailable, OutOfStock) as exc:
+        title = exc.title or db.session.scalar(
+            sa.select(Product.title).where(Product.id == exc.product_id)
+        )
+        if isinstance(exc, OutOfStock):
+            flash(
+                _("“%(title)s” has just sold out. Please change your cart.", title=title or "?"),
+                "error",
+            )
+        else:
+            flash(
+                _("“%(title)s” is no longer for sale. Please remove it.", title=title or "?"),
+                "error",
+            )
+        return redirect(url_for("shop.cart"))
+    except TooManyCashOrders:
+        form.payment_method.errors = [
+            *form.payment_method.errors,
+            _(
+                "You already have %(n)s open cash-on-delivery orders. Pay by card, or wait "
+                "until they are delivered.",
+                n=config["MAX_OPEN_CASH_ORDERS"],
+            ),
+        ]
+        return _render_checkout(form, view, 400)
+    except ValidationFailed as exc:
+        if exc.errors.pop("token", None):
+            form.form_errors.append(_("Please check the form and send it again."))
+            form.checkout_token.data = secrets.token_urlsafe(24)
+        apply_errors(form, exc)
+        return _render_checkout(form, view, 400)
+    except NotAllowed:
+        form.checkout_token.data = secrets.token_urlsafe(24)
+        form.form_errors.append(_("Please check the form and send it again."))
+        return _render_checkout(form, view, 400)
+    return _after_checkout(payment, created=True)
+
+
+def _after_checkout(payment: Payment, *, created: bool):  # type: ignore[no-untyped-def]
+    """After commit: mail a new cash order; send a card payment to the provider."""
+    payment_id = payment.id  # the provider call ends the session's transaction
+    done = url_for("shop.checkout_return", payment_id=payment_id)
+    if payment.provider == Provider.CASH:
+        if created:
+            notify.send_order_event("placed", [o.id for o in payment.orders])
+        return redirect(done, code=303)
+    if payment.status != PaymentStatus.PENDING:
+        return redirect(done, code=303)
+    try:
+        target = payments.start_card_payment(
+            payment,
+            success_url=url_for("shop.checkout_return", payment_id=payment_id, _external=True),
+            cancel_url=url_for("shop.cart", _external=True),
+        )
+    except Exception:
+        current_app.logger.exception("could not start the card payment of payment %s", payment_id)
+        flash(
+            _(
+                "We could not reach the card payment service, so nothing was charged. Your items "
+                "stay reserved for %(n)s minutes; the order is cancelled if it is not paid.",
+                n=current_app.config["CHECKOUT_EXPIRY_MINUTES"],
+            ),
+            "error",
+        )
+        return redirect(url_for("shop.orders"), code=303)
+    return redirect(target, code=303)
+
+
+@bp.get("/checkout/return/<int:payment_id>")
+@login_required
+def checkout_return(payment_id: int):
+    """Where the customer lands after checkout: cash orders are placed; a card payment is
+    confirmed by the provider's event, so this page refreshes itself until it arrives."""
+    payment = db.session.scalar(
+        sa.select(Payment)
+        .where(Payment.id == payment_id, Payment.customer_id == current_user.id)
+        .options(selectinload(Payment.orders).joinedload(Order.seller))
+    )
+    if payment is None:
+        abort(404)
+    waiting = payment.provider == Provider.STRIPE and payment.status == PaymentStatus.PENDING
+    response = current_app.make_response(
+        render_template("shop/checkout_return.html", payment=payment, waiting=waiting)
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# ---- my orders ------------------------------------------------------------------------------
+
+
+def _own_order(order_id: int) -> Order:
+    order = db.session.scalar(
+        sa.select(Order)
+        .where(Order.id == order_id, Order.customer_id == current_user.id)
+        .options(
+            selectinload(Order.lines),
+            selectinload(Order.status_changes),
+            joinedload(Order.seller),
+        )
+    )
+    if order is None:
+        abort(404)
+    return order
+
+
+@bp.get("/orders", endpoint="orders")
+@login_required
+def order_list():
+    base = sa.select(Order).where(Order.customer_id == current_user.id)
+    total = db.session.scalar(base.with_only_columns(sa.func.count(Order.id))) or 0
+    pages = max(1, -(-total // ORDERS_PER_PAGE))
+    page = min(page_arg(), pages)
+    rows = db.session.scalars(
+        base.options(joinedload(Order.seller), selectinload(Order.lines))
+        .order_by(Order.created_at.desc(), Order.id.desc())
+        .limit(ORDERS_PER_PAGE)
+        .offset((page - 1) * ORDERS_PER_PAGE)
+    ).all()
+    return render_template(
+        "shop/orders.html",
+        page=Page(items=list(rows), page=page, per_page=ORDERS_PER_PAGE, total=total),
+    )
+
+
+@bp.get("/orders/<int:order_id>")
+@login_required
+def order_detail(order_id: int):
+    order = _own_order(order_id)
+    payment = db.session.get(Payment, order.payment_id)
+    return render_template(
+        "shop/order_detail.html",
+        order=order,
+        payment=payment,
+        can_cancel=order.status in CANCELLABLE,
+    )
+
+
+@bp.post("/orders/<int:order_id>/cancel")
+@login_required
+def cancel_order(order_id: int):
+    order = _own_order(order_id)
+    reason = (request.form.get("reason") or "").strip()[:500] or None
+    try:
+        orders.cancel_by_customer(order, current_user._get_current_object(), reason)
+    except InvalidTransition:
+        db.session.rollback()  # ends a write transaction the refused move may have begun
+        flash(
+            _(
+                "This order can no longer be cancelled (status: %(status)s).",
+                status=status_label(order.status),
+            ),
+            "error",
+        )
+    except NotAllowed:
+        abort(404)
+    else:
+        notify.send_order_event("cancelled", [order.id])
+        flash(_("Order %(number)s is cancelled.", number=order_number(order.id)), "success")
+    return redirect(url_for("shop.order_detail", order_id=order_id))

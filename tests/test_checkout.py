@@ -1,0 +1,469 @@
+"""Checkout: one payment and one order per seller with snapshots, prices from the database, stock
+taken all or nothing, one checkout per form however often it is posted, Iranian address rules,
+cash and card."""
+
+from __future__ import annotations
+
+import re
+from html import unescape
+
+import pytest
+import sqlalchemy as sa
+
+from app import notify
+from app.accounts.models import Role
+from app.catalog.models import Product
+from app.extensions import db
+from app.orders.models import CartLine, Order, OrderLine, OrderStatus, OrderStatusChange
+from app.payments import services as payments
+from app.payments.models import Payment, PaymentStatus, Provider
+from tests import factories
+from tests.fake_stripe import app_with, deliver, fake_stripe_fixture, stripe_settings  # noqa: F401
+
+ADDRESS = {
+    "recipient_name": "مینا رضایی",
+    "mobile": "09121234567",
+    "province": "سیستان و بلوچستان",
+    "city": "زاهدان",
+    "address": "خیابان دانشگاه، کوچه ۳، پلاک ۱۲",
+    "postal_code": "9816745639",
+    "payment_method": "cash",
+}
+
+
+# --- helpers -------------------------------------------------------------------------------------
+
+
+def flashes(response, category: str = "error") -> list[str]:  # type: ignore[no-untyped-def]
+    html = response.get_data(as_text=True)
+    return [unescape(m) for m in re.findall(rf'<p class="flash flash-{category}">(.*?)</p>', html)]
+
+
+def field_error(response, field: str) -> str:  # type: ignore[no-untyped-def]
+    found = re.search(
+        rf'<p class="error" id="{field}-error">(.*?)</p>', response.get_data(as_text=True), re.S
+    )
+    return unescape(found.group(1)) if found else ""
+
+
+def count(model) -> int:  # type: ignore[no-untyped-def]
+    return db.session.scalar(sa.select(sa.func.count(model.id))) or 0
+
+
+def stock(product_id: int) -> int:
+    db.session.expire_all()
+    return db.session.get(Product, product_id).stock
+
+
+def token_of(client) -> str:  # type: ignore[no-untyped-def]
+    html = client.get("/checkout").get_data(as_text=True)
+    return re.search(r'name="checkout_token" type="hidden" value="([^"]+)"', html).group(1)
+
+
+def checkout(client, token: str | None = None, **fields: str):  # type: ignore[no-untyped-def]
+    data = {**ADDRESS, **fields, "checkout_token": token or token_of(client)}
+    return client.post("/checkout", data=data)
+
+
+@pytest.fixture
+def shop(app):  # type: ignore[no-untyped-def]
+    a = factories.seller(name="کارگاه سوزن‌دوزی")
+    b = factories.seller(name="سفال کلپورگان")
+    return {
+        "a": a,
+        "b": b,
+        "cloth": factories.product(a, title="رومیزی سوزن‌دوزی", price_amount=1_250_000, stock=5),
+        "pillow": factories.product(a, title="کوسن بلوچ", price_amount=800_000, stock=10),
+        "bowl": factories.product(b, title="کاسه سفالی", price_amount=450_000, stock=3),
+    }
+
+
+@pytest.fixture
+def buyer(client, shop):  # type: ignore[no-untyped-def]
+    """A logged-in customer reading English pages."""
+    user = factories.user(email="mina@example.com", name="مینا")
+    client.set_cookie("locale", "en")
+    factories.login(client, user.email)
+    return user
+
+
+def fill(client, *items: tuple[Product, int]) -> None:  # type: ignore[no-untyped-def]
+    for product, quantity in items:
+        response = client.post("/cart/add", data={"product_id": product.id, "quantity": quantity})
+        assert response.status_code == 302
+
+
+# --- the flow ------------------------------------------------------------------------------------
+
+
+def test_anonymous_visitors_log_in_first(client, shop):
+    response = client.get("/checkout")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/auth/login?next=")
+    assert "next=%2Fcheckout" in response.headers["Location"]
+
+
+def test_checkout_makes_one_payment_and_one_order_per_seller(client, shop, buyer):
+    fill(client, (shop["cloth"], 2), (shop["pillow"], 1), (shop["bowl"], 3))
+    page = client.get("/checkout").get_data(as_text=True)
+    assert 'value="سیستان و بلوچستان"' in page and "Sistan and Baluchestan" in page
+    assert page.count("<option") == 32  # "Choose…" and the 31 provinces
+    assert 'value="card"' not in page  # no card payments configured
+
+    response = checkout(client)
+    assert response.status_code == 303
+    payment = db.session.scalar(sa.select(Payment))
+    assert response.headers["Location"] == f"/checkout/return/{payment.id}"
+    assert payment.provider == Provider.CASH and payment.status == PaymentStatus.PENDING
+    assert payment.amount == 2 * 1_250_000 + 800_000 + 3 * 450_000
+
+    orders = {o.seller_id: o for o in db.session.scalars(sa.select(Order))}
+    assert set(orders) == {shop["a"].id, shop["b"].id}
+    a, b = orders[shop["a"].id], orders[shop["b"].id]
+    assert a.status == b.status == OrderStatus.PLACED
+    assert a.total_amount == 3_300_000 and b.total_amount == 1_350_000
+    assert (a.recipient_name, a.mobile, a.postal_code, a.province) == (
+        "مینا رضایی", "09121234567", "9816745639", "سیستان و بلوچستان",
+    )  # fmt: skip
+    snapshot = {
+        (ln.product_title, ln.seller_name, ln.unit_price_amount, ln.quantity) for ln in a.lines
+    }
+    assert snapshot == {
+        ("رومیزی سوزن‌دوزی", "کارگاه سوزن‌دوزی", 1_250_000, 2),
+        ("کوسن بلوچ", "کارگاه سوزن‌دوزی", 800_000, 1),
+    }
+    assert [c.to_status for c in a.status_changes] == [OrderStatus.PLACED]
+    assert (stock(shop["cloth"].id), stock(shop["pillow"].id), stock(shop["bowl"].id)) == (3, 9, 0)
+    assert count(CartLine) == 0
+
+    done = unescape(client.get(response.headers["Location"]).get_data(as_text=True))
+    assert "Thank you! Your order is placed." in done
+    assert f'href="/orders/{a.id}"' in done and f'href="/orders/{b.id}"' in done
+
+    # A snapshot outlives changes to the product.
+    shop["cloth"].title, shop["cloth"].price_amount = "عوض شد", 9
+    db.session.commit()
+    db.session.expire_all()
+    line = db.session.scalar(sa.select(OrderLine).where(OrderLine.product_id == shop["cloth"].id))
+    assert (line.product_title, line.unit_price_amount) == ("رومیزی سوزن‌دوزی", 1_250_000)
+
+
+def test_posted_prices_are_ignored(client, shop, buyer):
+    client.post(
+        "/cart/add", data={"product_id": shop["cloth"].id, "quantity": 1, "price_amount": 1}
+    )
+    response = checkout(client, price_amount="1", total_amount="1", unit_price_amount="1")
+    assert response.status_code == 303
+    order = db.session.scalar(sa.select(Order))
+    assert order.total_amount == 1_250_000
+    assert [ln.unit_price_amount for ln in order.lines] == [1_250_000]
+
+
+def test_an_item_sold_out_meanwhile_stops_everything_and_is_named(client, shop, buyer):
+    fill(client, (shop["cloth"], 1), (shop["bowl"], 2))
+    token = token_of(client)
+    shop["bowl"].stock = 1  # another buyer was quicker
+    db.session.commit()
+    response = checkout(client, token)
+    assert response.status_code == 302 and response.headers["Location"] == "/cart"
+    message = flashes(client.get("/cart"))
+    assert message == ["“کاسه سفالی” has just sold out. Please change your cart."]
+    assert count(Payment) == count(Order) == 0
+    assert (stock(shop["cloth"].id), stock(shop["bowl"].id)) == (5, 1)
+    assert count(CartLine) == 2  # the cart is kept to fix
+
+
+def test_an_item_unpublished_meanwhile_is_named(client, shop, buyer):
+    fill(client, (shop["cloth"], 1))
+    token = token_of(client)
+    shop["cloth"].status = "draft"
+    db.session.commit()
+    checkout(client, token)
+    assert flashes(client.get("/cart")) == [
+        "“رومیزی سوزن‌دوزی” is no longer for sale. Please remove it."
+    ]
+    assert count(Order) == 0
+
+
+def test_a_price_change_meanwhile_sends_the_customer_back_to_the_cart(client, shop, buyer):
+    fill(client, (shop["cloth"], 1))
+    token = token_of(client)
+    shop["cloth"].price_amount = 1_300_000
+    db.session.commit()
+    response = checkout(client, token)
+    assert response.headers["Location"] == "/cart"
+    assert flashes(client.get("/cart")) == [
+        "Some prices changed since you added the items. Please check them."
+    ]
+    assert count(Order) == 0
+
+
+def test_an_empty_cart_has_no_checkout(client, shop, buyer):
+    response = client.get("/checkout", follow_redirects=True)
+    assert flashes(response) == ["Your cart is empty."]
+    response = checkout(client, "A" * 32)
+    assert response.headers["Location"] == "/cart"
+    assert count(Payment) == 0
+
+
+def test_the_same_form_posted_twice_makes_one_checkout(client, shop, buyer):
+    fill(client, (shop["cloth"], 2))
+    token = token_of(client)
+    first = checkout(client, token)
+    second = checkout(client, token)
+    assert first.status_code == second.status_code == 303
+    assert first.headers["Location"] == second.headers["Location"]
+    assert count(Payment) == count(Order) == 1
+    assert stock(shop["cloth"].id) == 3
+
+
+# --- the address ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("postal_code", "981674563", "Enter the 10-digit postal code."),
+        ("postal_code", "98167456391", "Enter the 10-digit postal code."),
+        (
+            "mobile",
+            "08121234567",
+            "Enter an 11-digit mobile number starting with 09, like 09121234567.",
+        ),
+        (
+            "mobile",
+            "0912123456",
+            "Enter an 11-digit mobile number starting with 09, like 09121234567.",
+        ),
+        ("recipient_name", "   ", "This field is required."),
+        ("city", "", "This field is required."),
+        ("address", "", "This field is required."),
+        ("province", "", "This field is required."),
+        ("province", "Atlantis", "Choose a province from the list."),
+        ("payment_method", "card", "Choose a payment method."),
+        ("payment_method", "bitcoin", "Choose a payment method."),
+    ],
+)
+def test_address_mistakes_are_shown_on_their_field(client, shop, buyer, field, value, message):
+    fill(client, (shop["cloth"], 1))
+    response = checkout(client, **{field: value})
+    assert response.status_code == 400
+    assert message in field_error(response, field)
+    assert count(Order) == 0 and stock(shop["cloth"].id) == 5
+
+
+def test_persian_digits_and_spacing_are_accepted(client, shop, buyer):
+    fill(client, (shop["cloth"], 1))
+    response = checkout(client, mobile="۰۹۱۲۱۲۳۴۵۶۷", postal_code="۹۸۱۶۷-۴۵۶۳۹")
+    assert response.status_code == 303
+    order = db.session.scalar(sa.select(Order))
+    assert (order.mobile, order.postal_code) == ("09121234567", "9816745639")
+
+
+def test_the_next_checkout_is_filled_with_the_last_address(client, shop, buyer):
+    fill(client, (shop["cloth"], 1))
+    checkout(client, city="چابهار")
+    fill(client, (shop["bowl"], 1))
+    html = client.get("/checkout").get_data(as_text=True)
+    assert 'value="چابهار"' in html and 'value="9816745639"' in html
+
+
+# --- limits and who may check out ----------------------------------------------------------------
+
+
+def test_open_cash_orders_are_limited(app, client, shop, buyer):
+    app.config["MAX_OPEN_CASH_ORDERS"] = 2
+    fill(client, (shop["cloth"], 1))
+    assert checkout(client).status_code == 303
+    fill(client, (shop["pillow"], 1), (shop["bowl"], 1))  # two more sellers' orders: 3 > 2
+    response = checkout(client)
+    assert response.status_code == 400
+    assert "You already have 2 open cash-on-delivery orders." in field_error(
+        response, "payment_method"
+    )
+    assert count(Order) == 1
+    fill(client)
+    client.post("/cart/update", data={"product_id": shop["bowl"].id, "quantity": 0})
+    assert checkout(client).status_code == 303  # one more is fine
+    assert count(Order) == 2
+
+
+def test_staff_cannot_check_out(client, shop):
+    staff = factories.user(Role.STAFF, email="staff@example.com")
+    db.session.add(
+        CartLine(
+            user_id=staff.id, product_id=shop["cloth"].id, quantity=1, seen_price_amount=1_250_000
+        )
+    )
+    db.session.commit()
+    client.set_cookie("locale", "en")
+    factories.login(client, staff.email)
+    response = client.post("/checkout", data={**ADDRESS, "checkout_token": "A" * 32})
+    assert response.status_code == 302
+    assert count(Order) == 0
+
+
+def test_a_seller_checks_out_from_another_shop(client, shop):
+    client.set_cookie("locale", "en")
+    factories.login(client, shop["a"].user.email)
+    fill(client, (shop["bowl"], 1))
+    assert checkout(client).status_code == 303
+    order = db.session.scalar(sa.select(Order))
+    assert order.customer_id == shop["a"].user_id and order.seller_id == shop["b"].id
+
+
+def test_a_seller_cannot_post_a_checkout_of_their_own_products(client, shop):
+    db.session.add(
+        CartLine(
+            user_id=shop["a"].user_id,
+            product_id=shop["cloth"].id,
+            quantity=1,
+            seen_price_amount=1_250_000,
+        )
+    )
+    db.session.commit()
+    client.set_cookie("locale", "en")
+    factories.login(client, shop["a"].user.email)
+    response = checkout(client, "B" * 32)
+    assert response.headers["Location"] == "/cart"
+    assert count(Order) == 0
+
+
+# --- card payments -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def cards(monkeypatch):  # type: ignore[no-untyped-def]
+    started: list[tuple[int, str, str]] = []
+
+    def start(payment, *, success_url, cancel_url):  # type: ignore[no-untyped-def]
+        started.append((payment.id, success_url, cancel_url))
+        return "https://pay.example/session/1"
+
+    monkeypatch.setattr(payments, "card_payments_enabled", lambda: True)
+    monkeypatch.setattr(payments, "start_card_payment", start)
+    return started
+
+
+def test_a_card_checkout_goes_to_the_provider_after_commit(client, shop, buyer, cards):
+    fill(client, (shop["cloth"], 1), (shop["bowl"], 1))
+    assert 'value="card"' in client.get("/checkout").get_data(as_text=True)
+    response = checkout(client, payment_method="card")
+    assert response.status_code == 303
+    assert response.headers["Location"] == "https://pay.example/session/1"
+    payment = db.session.scalar(sa.select(Payment))
+    assert payment.provider == Provider.STRIPE and payment.expires_at is not None
+    assert cards == [
+        (payment.id, f"http://localhost/checkout/return/{payment.id}", "http://localhost/cart")
+    ]
+    assert {o.status for o in payment.orders} == {OrderStatus.AWAITING_PAYMENT}
+    assert count(Order) == 2
+
+
+def test_a_provider_failure_keeps_the_orders_awaiting_payment(client, shop, buyer, monkeypatch):
+    def broken(payment, **urls):  # type: ignore[no-untyped-def]
+        raise RuntimeError("provider down")
+
+    monkeypatch.setattr(payments, "card_payments_enabled", lambda: True)
+    monkeypatch.setattr(payments, "start_card_payment", broken)
+    fill(client, (shop["cloth"], 1))
+    response = checkout(client, payment_method="card")
+    assert response.status_code == 303 and response.headers["Location"] == "/orders"
+    message = flashes(client.get("/orders"))
+    assert message and message[0].startswith("We could not reach the card payment service")
+    order = db.session.scalar(sa.select(Order))
+    assert order.status == OrderStatus.AWAITING_PAYMENT
+    assert stock(shop["cloth"].id) == 4  # reserved until it expires
+
+
+def test_the_return_page_waits_for_the_provider(client, shop, buyer, cards):
+    fill(client, (shop["cloth"], 1))
+    checkout(client, payment_method="card")
+    payment = db.session.scalar(sa.select(Payment))
+    url = f"/checkout/return/{payment.id}"
+
+    html = client.get(url).get_data(as_text=True)
+    assert '<meta http-equiv="refresh" content="3">' in html and "Confirming your payment…" in html
+
+    for status, text in [
+        (PaymentStatus.SUCCEEDED, "Paid. Thank you!"),
+        (PaymentStatus.FAILED, "The payment did not go through"),
+        (PaymentStatus.EXPIRED, "The time to pay ran out"),
+        (PaymentStatus.IN_REVIEW, "Your payment is being checked"),
+    ]:
+        payment.status = status
+        db.session.commit()
+        html = client.get(url).get_data(as_text=True)
+        assert text in html and 'http-equiv="refresh"' not in html, status
+    assert 'href="/orders"' in html
+
+
+def test_nobody_else_sees_a_return_page(client, shop, buyer):
+    fill(client, (shop["cloth"], 1))
+    checkout(client)
+    payment = db.session.scalar(sa.select(Payment))
+    other = client.application.test_client()
+    factories.login(other, factories.user(email="other@example.com").email)
+    assert other.get(f"/checkout/return/{payment.id}").status_code == 404
+    assert client.get(f"/checkout/return/{payment.id + 1}").status_code == 404
+
+
+def test_a_retried_card_form_goes_back_to_the_provider(client, shop, buyer, cards):
+    fill(client, (shop["cloth"], 1))
+    token = token_of(client)
+    checkout(client, token, payment_method="card")
+    again = checkout(client, token, payment_method="card")
+    assert again.headers["Location"] == "https://pay.example/session/1"
+    assert count(Payment) == 1
+    payment = db.session.scalar(sa.select(Payment))
+    payment.status = PaymentStatus.SUCCEEDED
+    db.session.commit()
+    again = checkout(client, token, payment_method="card")
+    assert again.headers["Location"] == f"/checkout/return/{payment.id}"
+
+
+def test_status_changes_record_the_customer(client, shop, buyer):
+    fill(client, (shop["cloth"], 1))
+    checkout(client)
+    change = db.session.scalar(sa.select(OrderStatusChange))
+    assert change.actor_id == buyer.id
+
+
+def test_all_address_mistakes_show_at_once(client, shop, buyer):
+    fill(client, (shop["cloth"], 1))
+    response = checkout(client, city="", postal_code="123", mobile="0812")
+    assert response.status_code == 400
+    assert field_error(response, "city") == "This field is required."
+    assert field_error(response, "postal_code") == "Enter the 10-digit postal code."
+    assert field_error(response, "mobile").startswith("Enter an 11-digit mobile number")
+
+
+# --- card payments end to end, against the local fake of Stripe ----------------------------------
+
+
+def test_a_card_checkout_end_to_end(tmp_path, fake_stripe):
+    """Checkout page → provider → signed webhook → the return page says paid; both are mailed."""
+    with app_with(tmp_path, **stripe_settings(fake_stripe)) as app:
+        item = factories.product(title="گلیم", price_amount=2500, stock=2)
+        buyer = factories.user(email="mina@example.com")
+        client = app.test_client()
+        client.set_cookie("locale", "en")
+        factories.login(client, buyer.email)
+        fill(client, (item, 1))
+        response = checkout(client, payment_method="card")
+        assert response.status_code == 303
+        session = fake_stripe.only_session()
+        assert response.headers["Location"] == session["url"]
+        payment = db.session.scalar(sa.select(Payment))
+        assert session["success_url"] == f"http://localhost/checkout/return/{payment.id}"
+        assert session["cancel_url"] == "http://localhost/cart"
+
+        url = f"/checkout/return/{payment.id}"
+        assert "Confirming your payment…" in client.get(url).get_data(as_text=True)
+        event = fake_stripe.event("checkout.session.completed", fake_stripe.pay(session["id"]))
+        assert deliver(app.test_client(), event).status_code == 200
+        db.session.expire_all()
+        html = client.get(url).get_data(as_text=True)
+        assert "Paid. Thank you!" in html and 'http-equiv="refresh"' not in html
+        sent = notify.sent_mail(app.config["MAIL_DIR"])
+        assert {m.to for m in sent} == {"mina@example.com", item.seller.user.email}

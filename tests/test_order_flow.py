@@ -1,0 +1,316 @@
+"""An order's life after checkout: the seller confirms, ships with a tracking code and delivers;
+the customer follows it and may cancel before it ships; nobody sees another's orders."""
+
+from __future__ import annotations
+
+import re
+from html import unescape
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.orders import cart as carts
+from app.orders import services as orders
+from app.orders.models import Order, OrderStatus, OrderStatusChange
+from app.payments.models import Payment, PaymentStatus, Provider
+from tests import factories
+
+ADDRESS = orders.Address(
+    recipient_name="مینا رضایی",
+    mobile="09121234567",
+    province="سیستان و بلوچستان",
+    city="زاهدان",
+    address="خیابان دانشگاه، کوچه ۳، پلاک ۱۲",
+    postal_code="9816745639",
+)
+_tokens = iter(range(10**6))
+
+
+# --- helpers -------------------------------------------------------------------------------------
+
+
+def flashes(response, category: str = "error") -> list[str]:  # type: ignore[no-untyped-def]
+    html = response.get_data(as_text=True)
+    return [unescape(m) for m in re.findall(rf'<p class="flash flash-{category}">(.*?)</p>', html)]
+
+
+def place(customer, *items, provider: Provider = Provider.CASH) -> Payment:  # type: ignore[no-untyped-def]
+    """A checkout made through the services, as the checkout page makes it."""
+    for product, quantity in items:
+        carts.add(customer, None, product.id, quantity)
+    return orders.place_checkout(
+        customer,
+        ADDRESS,
+        provider,
+        f"test-token-{next(_tokens):08d}",
+        currency="IRR",
+        expiry_minutes=60,
+        max_open_cash_orders=100,
+    )
+
+
+def fresh(order_id: int) -> Order:
+    db.session.expire_all()
+    return db.session.get(Order, order_id)
+
+
+def stock_of(product) -> int:  # type: ignore[no-untyped-def]
+    db.session.expire_all()
+    return db.session.get(type(product), product.id).stock
+
+
+def move(client, order_id: int, action: str, **fields: str):  # type: ignore[no-untyped-def]
+    return client.post(
+        f"/seller/orders/{order_id}/move", data={"action": action, **fields}, follow_redirects=True
+    )
+
+
+def as_user(app, user):  # type: ignore[no-untyped-def]
+    client = app.test_client()
+    client.set_cookie("locale", "en")
+    factories.login(client, user.email)
+    return client
+
+
+@pytest.fixture
+def world(app):  # type: ignore[no-untyped-def]
+    a = factories.seller(name="کارگاه سوزن‌دوزی")
+    b = factories.seller(name="سفال کلپورگان")
+    mina = factories.user(email="mina@example.com", name="مینا")
+    reza = factories.user(email="reza@example.com", name="رضا")
+    cloth = factories.product(a, title="رومیزی سوزن‌دوزی", price_amount=1_250_000, stock=5)
+    bowl = factories.product(b, title="کاسه سفالی", price_amount=450_000, stock=3)
+    payment = place(mina, (cloth, 2))
+    return {
+        "a": a, "b": b, "mina": mina, "reza": reza, "cloth": cloth, "bowl": bowl,
+        "order": payment.orders[0],
+    }  # fmt: skip
+
+
+# --- the seller moves a cash order along ---------------------------------------------------------
+
+
+def test_a_cash_order_is_confirmed_shipped_and_delivered(app, world):
+    seller = as_user(app, world["a"].user)
+    order_id = world["order"].id
+
+    page = seller.get(f"/seller/orders/{order_id}").get_data(as_text=True)
+    assert 'value="confirm"' in page and 'value="cancel"' in page and 'value="ship"' not in page
+
+    response = move(seller, order_id, "confirm")
+    assert flashes(response, "success") == [f"Order {order_id}: Confirmed."]
+    assert fresh(order_id).status == OrderStatus.CONFIRMED
+
+    # Shipping needs the carrier and the tracking code.
+    response = move(seller, order_id, "ship", carrier="پست", tracking_code=" ")
+    assert flashes(response) == ["Enter the tracking code so the customer can follow the parcel."]
+    response = move(seller, order_id, "ship", carrier="", tracking_code="")
+    assert len(flashes(response)) == 2
+    assert fresh(order_id).status == OrderStatus.CONFIRMED
+
+    move(seller, order_id, "ship", carrier="پست پیشتاز", tracking_code="IR123456789")
+    order = fresh(order_id)
+    assert order.status == OrderStatus.SHIPPED and order.paid_at is None
+    assert (order.carrier, order.tracking_code) == ("پست پیشتاز", "IR123456789")
+
+    move(seller, order_id, "deliver")
+    order = fresh(order_id)
+    assert order.status == OrderStatus.DELIVERED and order.paid_at is not None
+    assert db.session.get(Payment, order.payment_id).status == PaymentStatus.SUCCEEDED
+    statuses = [c.to_status for c in order.status_changes]
+    assert statuses == [
+        OrderStatus.PLACED, OrderStatus.CONFIRMED, OrderStatus.SHIPPED, OrderStatus.DELIVERED,
+    ]  # fmt: skip
+
+    # The customer follows it: the timeline, the lines, the tracking code, no cancel button.
+    customer = as_user(app, world["mina"])
+    html = unescape(customer.get(f"/orders/{order_id}").get_data(as_text=True))
+    for label in ("Placed", "Confirmed", "Shipped", "Delivered", "IR123456789", "پست پیشتاز"):
+        assert label in html
+    assert "رومیزی سوزن‌دوزی" in html and "250,000 toman" in html and "9816745639" in html
+    assert "/cancel" not in html
+
+
+def test_the_customer_timeline_has_jalali_dates_in_persian(app, world):
+    customer = app.test_client()
+    factories.login(customer, world["mina"].email)
+    html = customer.get(f"/orders/{world['order'].id}").get_data(as_text=True)
+    assert re.search(r'<time datetime="[^"]+">[۰-۹]+ [^<]* ۱۴[۰-۹]{2}', html)
+
+
+def test_invalid_moves_are_refused_with_a_message(app, world):
+    seller = as_user(app, world["a"].user)
+    order_id = world["order"].id
+    response = move(seller, order_id, "deliver")
+    assert response.status_code == 200
+    assert flashes(response) == [
+        "The order is Placed, so it cannot be moved to “Delivered”. The page shows it as it is now."
+    ]
+    response = move(seller, order_id, "explode")
+    assert flashes(response) == ["That action is not possible here."]
+    move(seller, order_id, "confirm")
+    response = move(seller, order_id, "confirm")  # a second click
+    assert "cannot be moved" in flashes(response)[0]
+    assert fresh(order_id).status == OrderStatus.CONFIRMED
+    assert db.session.scalar(sa.select(sa.func.count(OrderStatusChange.id))) == 2
+
+
+def test_the_seller_cancels_with_a_reason_and_the_stock_comes_back(app, world):
+    seller = as_user(app, world["a"].user)
+    order_id = world["order"].id
+    assert stock_of(world["cloth"]) == 3
+    response = move(seller, order_id, "cancel", reason="  ")
+    assert flashes(response) == ["Please give a reason; the customer will see it."]
+    assert fresh(order_id).status == OrderStatus.PLACED
+
+    move(seller, order_id, "cancel", reason="نخ این رنگ تمام شد")
+    order = fresh(order_id)
+    assert order.status == OrderStatus.CANCELLED and stock_of(world["cloth"]) == 5
+    customer = as_user(app, world["mina"])
+    html = customer.get(f"/orders/{order_id}").get_data(as_text=True)
+    assert "نخ این رنگ تمام شد" in html
+
+
+# --- the customer ----------------------------------------------------------------------------------
+
+
+def test_the_customer_cancels_once_and_the_stock_comes_back_once(app, world):
+    customer = as_user(app, world["mina"])
+    order_id = world["order"].id
+    html = customer.get(f"/orders/{order_id}").get_data(as_text=True)
+    assert f'action="/orders/{order_id}/cancel"' in html and "data-confirm=" in html
+
+    response = customer.post(f"/orders/{order_id}/cancel", follow_redirects=True)
+    assert flashes(response, "success") == [f"Order {order_id} is cancelled."]
+    assert fresh(order_id).status == OrderStatus.CANCELLED
+    assert stock_of(world["cloth"]) == 5
+
+    response = customer.post(f"/orders/{order_id}/cancel", follow_redirects=True)
+    assert response.status_code == 200
+    assert flashes(response) == ["This order can no longer be cancelled (status: Cancelled)."]
+    assert stock_of(world["cloth"]) == 5  # not 7
+    assert db.session.get(Payment, fresh(order_id).payment_id).status == PaymentStatus.FAILED
+
+
+def test_a_shipped_order_cannot_be_cancelled_by_the_customer(app, world):
+    seller = as_user(app, world["a"].user)
+    order_id = world["order"].id
+    move(seller, order_id, "confirm")
+    move(seller, order_id, "ship", carrier="تیپاکس", tracking_code="T-1")
+    customer = as_user(app, world["mina"])
+    assert "/cancel" not in customer.get(f"/orders/{order_id}").get_data(as_text=True)
+    response = customer.post(f"/orders/{order_id}/cancel", follow_redirects=True)
+    assert flashes(response) == ["This order can no longer be cancelled (status: Shipped)."]
+    assert fresh(order_id).status == OrderStatus.SHIPPED and stock_of(world["cloth"]) == 3
+
+
+def test_my_orders_lists_newest_first_and_pages(app, world):
+    world["bowl"].stock = 100
+    db.session.commit()
+    for _ in range(21):
+        place(world["mina"], (world["bowl"], 1))
+    customer = as_user(app, world["mina"])
+    ids = [o.id for o in db.session.scalars(sa.select(Order).order_by(Order.id.desc()))]
+    assert len(ids) == 22
+    html = customer.get("/orders").get_data(as_text=True)
+    listed = [int(n) for n in re.findall(r'href="/orders/(\d+)"', html)]
+    assert listed == ids[:20]
+    assert "Page 1 of 2" in html
+    html = customer.get("/orders?page=2").get_data(as_text=True)
+    assert [int(n) for n in re.findall(r'href="/orders/(\d+)"', html)] == ids[20:]
+
+
+# --- nobody sees another's orders ----------------------------------------------------------------
+
+
+def test_another_customer_gets_404(app, world):
+    other = as_user(app, world["reza"])
+    order_id = world["order"].id
+    assert other.get(f"/orders/{order_id}").status_code == 404
+    assert other.post(f"/orders/{order_id}/cancel").status_code == 404
+    assert fresh(order_id).status == OrderStatus.PLACED
+    assert f'href="/orders/{order_id}"' not in other.get("/orders").get_data(as_text=True)
+
+
+def test_another_seller_gets_404(app, world):
+    other = as_user(app, world["b"].user)
+    order_id = world["order"].id
+    for url in (f"/seller/orders/{order_id}", f"/seller/orders/{order_id}/slip"):
+        assert other.get(url).status_code == 404
+    for action in ("confirm", "cancel"):
+        response = other.post(
+            f"/seller/orders/{order_id}/move", data={"action": action, "reason": "x"}
+        )
+        assert response.status_code == 404
+    assert fresh(order_id).status == OrderStatus.PLACED
+    assert f"/seller/orders/{order_id}" not in other.get("/seller/orders").get_data(as_text=True)
+
+
+def test_customers_do_not_enter_the_seller_area(app, world):
+    customer = as_user(app, world["mina"])
+    assert customer.get(f"/seller/orders/{world['order'].id}").status_code == 403
+    assert app.test_client().get("/orders").status_code == 302  # to the login page
+
+
+# --- the seller's pages ----------------------------------------------------------------------------
+
+
+def test_the_seller_lists_and_filters_orders(app, world):
+    mina = world["mina"]
+    second = place(mina, (world["cloth"], 1)).orders[0]
+    seller = as_user(app, world["a"].user)
+    move(seller, second.id, "confirm")
+    html = seller.get("/seller/orders").get_data(as_text=True)
+    assert re.findall(r'href="/seller/orders/(\d+)"', html) == [
+        str(second.id),
+        str(world["order"].id),
+    ]
+    html = seller.get("/seller/orders?status=confirmed").get_data(as_text=True)
+    assert re.findall(r'href="/seller/orders/(\d+)"', html) == [str(second.id)]
+    html = seller.get("/seller/orders?status=nonsense").get_data(as_text=True)
+    assert len(re.findall(r'href="/seller/orders/(\d+)"', html)) == 2
+
+
+def test_the_dashboard_shows_the_latest_five_orders(app, world):
+    world["cloth"].stock = 100
+    db.session.commit()
+    for _ in range(5):
+        place(world["reza"], (world["cloth"], 1))
+    seller = as_user(app, world["a"].user)
+    html = seller.get("/seller/").get_data(as_text=True)
+    ids = [o.id for o in db.session.scalars(sa.select(Order).order_by(Order.id.desc()))]
+    assert [int(n) for n in re.findall(r'href="/seller/orders/(\d+)"', html)] == ids[:5]
+    # A seller without orders sees the placeholder.
+    html = as_user(app, world["b"].user).get("/seller/").get_data(as_text=True)
+    assert "Orders will appear here when customers buy from you." in html
+
+
+def test_the_packing_slip_is_printable(app, world):
+    seller = as_user(app, world["a"].user)
+    order_id = world["order"].id
+    response = seller.get(f"/seller/orders/{order_id}/slip")
+    assert response.status_code == 200
+    html = unescape(response.get_data(as_text=True))
+    assert "site-header" not in html and "subnav" not in html  # no navigation
+    assert "data-print" in html and "@media print" not in html  # the stylesheet has the print rules
+    for text in (
+        "مینا رضایی",
+        "9816745639",
+        "09121234567",
+        "رومیزی سوزن‌دوزی",
+        "سیستان و بلوچستان",  # as written, for the Iranian post
+    ):
+        assert text in html
+    assert "Cash on delivery: collect 250,000 toman." in html
+    css = (Path(app.static_folder) / "css" / "bazarche.css").read_text(encoding="utf-8")
+    assert "@media print" in css and ".no-print" in css
+
+
+def test_a_card_order_awaiting_payment_offers_the_seller_nothing(app, world):
+    payment = place(world["reza"], (world["bowl"], 1), provider=Provider.STRIPE)
+    seller = as_user(app, world["b"].user)
+    html = seller.get(f"/seller/orders/{payment.orders[0].id}").get_data(as_text=True)
+    assert 'name="action"' not in html
+    assert "The customer has not paid yet." in html
