@@ -252,10 +252,16 @@ class FakeStripe:
             raise StripeError(
                 400, "Charge has already been refunded.", code="charge_already_refunded"
             )
+        left = charge["amount"] - charge.get("amount_refunded", 0)
+        amount = int(params.get("amount", left))
+        if not 0 < amount <= left:
+            raise StripeError(
+                400, "Refund amount is more than what is left.", code="amount_too_large"
+            )
         refund = {
             "id": f"re_test_{next(self._ids)}",
             "object": "refund",
-            "amount": charge["amount"],
+            "amount": amount,
             "currency": charge["currency"],
             "charge": charge["id"],
             "payment_intent": charge["payment_intent"],
@@ -263,7 +269,8 @@ class FakeStripe:
             "status": "succeeded",
         }
         self.refunds.append(refund)
-        charge["refunded"], charge["amount_refunded"] = True, charge["amount"]
+        charge["amount_refunded"] = charge.get("amount_refunded", 0) + amount
+        charge["refunded"] = charge["amount_refunded"] == charge["amount"]
         return dict(refund)
 
     # ---- what customers and staff do at Stripe ----------------------------------------------

@@ -13,8 +13,9 @@ import time
 import pytest
 import sqlalchemy as sa
 
+from app.catalog.models import Seller
 from app.extensions import csrf, db
-from app.orders.models import Order, OrderStatus, OrderStatusChange
+from app.orders.models import Order, OrderLine, OrderStatus, OrderStatusChange
 from app.payments.models import Payment, PaymentEvent, PaymentStatus
 from tests import factories
 from tests.fake_stripe import (  # noqa: F401  (fixtures)
@@ -357,3 +358,34 @@ def test_the_customer_and_seller_are_mailed_once(stripe_app, fake_stripe):
     seller_email = db.session.get(Order, payment.orders[0].id).seller.user.email
     mails = notify.sent_mail(stripe_app.config["MAIL_DIR"])
     assert sorted(m.to for m in mails) == sorted(["mina@example.com", seller_email])
+
+
+def test_a_seller_cancelling_a_paid_order_refunds_that_order_once(
+    stripe_app, fake_stripe, bought, notices
+):
+    payment, session_id, (mat_id, soap_id) = bought
+    deliver(
+        stripe_app.test_client(),
+        fake_stripe.event("checkout.session.completed", fake_stripe.pay(session_id)),
+    )
+    db.session.rollback()
+    mat_order = db.session.scalar(
+        sa.select(Order)
+        .join(Order.lines)
+        .where(Order.payment_id == payment.id, OrderLine.product_id == mat_id)
+    )
+    seller = db.session.get(Seller, mat_order.seller_id)
+    client = stripe_app.test_client()
+    factories.login(client, seller.user.email)
+    reply = client.post(
+        f"/seller/orders/{mat_order.id}/move", data={"action": "cancel", "reason": "ناموجود شد"}
+    )
+    assert reply.status_code == 302
+    assert [r["amount"] for r in fake_stripe.refunds] == [mat_order.total_amount]  # that order only
+    assert order_statuses(payment.id) == [OrderStatus.REFUNDED, OrderStatus.PAID]
+    assert stock(mat_id) == 5  # the cancelled units are back on sale
+    # Asking again (a retry, a reconcile) never refunds twice.
+    from app.payments.events import refund_cancelled_order
+
+    assert refund_cancelled_order(mat_order.id) is False
+    assert len(fake_stripe.refunds) == 1

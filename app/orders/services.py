@@ -526,3 +526,9 @@ def expire_unpaid(
             if on_expired is not None:
                 on_expired(order_ids)
     return done
+
+
+def refund_order(order: Order) -> None:
+    """Record that one cancelled, paid order's money went back (the caller commits)."""
+    if order.status == OrderStatus.CANCELLED:
+        _move(order, OrderStatus.REFUNDED, None, "refunded after the seller cancelled")

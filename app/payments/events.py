@@ -418,3 +418,53 @@ def refunds_owed() -> list[int]:
             .order_by(Payment.id)
         )
     )
+
+
+def refund_cancelled_order(order_id: int) -> bool:
+    """A seller cancelled an order its customer had already paid by card: give that order's
+    amount back (one partial refund per order, idempotent) and mark the order refunded.
+
+    Called after the cancellation committed. True when this call recorded the refund.
+    """
+    from app.orders.models import OrderStatus
+
+    order = db.session.get(Order, order_id, populate_existing=True)
+    if order is None or order.status != OrderStatus.CANCELLED or order.paid_at is None:
+        db.session.rollback()
+        return False
+    payment = db.session.get(Payment, order.payment_id)
+    if payment is None or payment.provider != Provider.STRIPE:
+        db.session.rollback()
+        return False
+    intent = db.session.scalar(
+        sa.select(PaymentEvent.payload["payment_intent"].as_string()).where(
+            PaymentEvent.payment_id == payment.id,
+            PaymentEvent.payload["payment_intent"].as_string().is_not(None),
+        )
+    )
+    reference, amount = payment.provider_reference, order.total_amount
+    db.session.rollback()  # no transaction is held open across the network
+    if not intent and reference:
+        intent = _intent_id(provider.retrieve_session(reference).get("payment_intent"))
+    if not intent:
+        log.error("order %s was paid but its PaymentIntent is unknown; refund by hand", order_id)
+        return False
+    refund = provider.refund_amount(intent, amount, key=f"refund-order-{order_id}")
+    if refund.get("status") in ("failed", "canceled"):
+        log.error("refund of order %s was %s", order_id, refund.get("status"))
+        return False
+    begin_write()
+    try:
+        if not _record(
+            f"order-refund:{order_id}", "order_refund", payment.id,
+            {"refund": refund.get("id"), "amount": amount},
+        ):
+            return False
+        order = db.session.get(Order, order_id, populate_existing=True)
+        orders.refund_order(order)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    notify(NOTICE_REFUNDED, [order_id])
+    return True

@@ -136,6 +136,15 @@ def refund(payment_intent: str, *, payment_id: int) -> dict[str, Any]:
     )
 
 
+def refund_amount(payment_intent: str, amount: int, *, key: str) -> dict[str, Any]:
+    """Refund part of a payment (one seller's order of a checkout); ``key`` makes it idempotent."""
+    return _call(
+        _client().v1.refunds.create,
+        {"payment_intent": payment_intent, "amount": amount},
+        {"idempotency_key": key},
+    )
+
+
 def verify_webhook(payload: bytes, sig_header: str | None, secret: str) -> dict[str, Any]:
     """The event of a delivery whose ``Stripe-Signature`` checks out, as a plain dict.
 

@@ -6,7 +6,7 @@ Every lookup goes through ``owned_or_404``: another seller's order looks like a 
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -150,9 +150,25 @@ def move_order(order_id: int):
         flash(_("That action is not possible here."), "error")
         return redirect(target)
     notify.send_order_event(kind, [order_id])
+    if new == OrderStatus.CANCELLED:
+        _refund_if_paid_by_card(order_id)
     number = persian_digits(order_id) if str(get_locale()) == "fa" else str(order_id)
     flash(_("Order %(number)s: %(status)s.", number=number, status=status_label(new)), "success")
     return redirect(target)
+
+
+def _refund_if_paid_by_card(order_id: int) -> None:
+    """After a seller cancels a card-paid order: refund it; a failure is logged for staff and
+    ``flask payments reconcile`` never refunds twice (the refund is keyed by the order)."""
+    from app.payments import events as payment_events
+
+    try:
+        if payment_events.refund_cancelled_order(order_id):
+            flash(_("The customer's payment for this order is being refunded."), "info")
+    except Exception:  # the cancellation stands; the refund can be retried
+        db.session.rollback()
+        current_app.logger.exception("refund of cancelled order %s failed", order_id)
+        flash(_("The refund could not be sent now; programme staff will complete it."), "warning")
 
 
 def _field_message(field: str, code: str) -> str:
