@@ -25,7 +25,7 @@ from app.search.backend import (
     SearchResult,
     doc_stamp,
 )
-from app.search.normalize import analyze, fold, highlight, snippet, stems
+from app.search.normalize import analyze, excerpt, fold, highlight, snippet, stems
 
 if TYPE_CHECKING:
     from app.search.whoosh_backend import WhooshBackend
@@ -43,6 +43,7 @@ __all__ = [
     "WhooshBackend",
     "analyze",
     "doc_stamp",
+    "excerpt",
     "fold",
     "highlight",
     "snippet",

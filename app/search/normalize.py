@@ -32,12 +32,16 @@ other both ways:
 - *queries* require each word, where a word is also satisfied by its concatenation with the
   word before or after it; so the query «نام نویسی» finds a document spelled «نامنویسی», and
   the query «نامنویسی» finds documents spelled «نام نویسی» or «نام‌نویسی». A standalone plural
-  or ezafe suffix in a query («کتاب ها», «خانه ای») is glued to the word before it.
+  or ezafe suffix in a query («کتاب ها», «خانه ای») is glued to the word before it, and
+  function words (:data:`STOPWORDS`: «و», «در», «با»…) are not required.
 
 **Light stemming** (:func:`stems`) removes plural ``ها/های/هایی`` and a final ezafe, indefinite
 or adjectival ``ی``/``یی``, with minimum stem lengths and a short list of words that are never
 reduced («ماهی» stays fish). Stems are *additional* index terms: the backend indexes the exact
 forms in their own fields and boosts them, so an exact match always ranks above a stem match.
+
+**Highlighting** (:func:`highlight`, :func:`snippet`, :func:`excerpt`) marks matches on the
+*original* text, found with the same normalisation and stems, and HTML-escapes everything else.
 """
 
 from __future__ import annotations
@@ -53,8 +57,10 @@ __all__ = [
     "MAX_QUERY_WORDS",
     "Part",
     "QueryWord",
+    "STOPWORDS",
     "analyze",
     "analyze_query",
+    "excerpt",
     "fold",
     "highlight",
     "index_forms",
@@ -138,11 +144,13 @@ def _map_char(ch: str) -> str:
 
 
 class _Table(dict):
-    """``str.translate`` table that fills itself on first sight of each character."""
+    """``str.translate`` table that fills itself on first sight of each character (up to a
+    bound, so that text made of every code point cannot grow it without limit)."""
 
     def __missing__(self, code: int) -> str:
         value = _map_char(chr(code))
-        self[code] = value
+        if len(self) < 50_000:
+            self[code] = value
         return value
 
 
@@ -306,6 +314,37 @@ _BOUND_SUFFIXES = frozenset(
 )
 # a standalone query word that is glued to the word before it («کتاب ها», «خانه ای»)
 _SPACED_SUFFIXES = frozenset({"ها", "های", "هایی", "ای", "ی"})
+# query words that are not required (unless the query has nothing else); documents keep them
+STOPWORDS = frozenset(
+    [
+        "و",
+        "در",
+        "به",
+        "از",
+        "با",
+        "که",
+        "را",
+        "این",
+        "ان",
+        "برای",
+        "تا",
+        "یا",
+        "هم",
+        "بر",
+        "است",
+        "می",
+        "the",
+        "a",
+        "an",
+        "of",
+        "and",
+        "or",
+        "in",
+        "on",
+        "for",
+        "to",
+    ]
+)
 
 
 @lru_cache(maxsize=65536)
@@ -404,10 +443,13 @@ def parse_query(text: str, max_words: int = MAX_QUERY_WORDS) -> list[QueryWord]:
 
     Never raises: punctuation, query-language operators and symbols are ignored, only the
     first 10,000 characters and the first ``max_words`` distinct words count. A suffix part
-    («کتاب‌ها», «کتاب ها») is glued to the word before it.
+    («کتاب‌ها», «کتاب ها») is glued to the word before it. Words in :data:`STOPWORDS` («و»,
+    «در», «با»…) are dropped unless the query has no other word; their neighbours still get
+    the joined forms («سیستان و بلوچستان» also finds «سیستان وبلوچستان»).
     """
     seq: list[str] = []
     bases: list[str] = []  # each word without the suffix glued to it
+    joined: list[bool] = []  # whether the word continues the run of the word before it
     for part, _s, _e, word_start, run_start in _scan(normalize(text[:10_000])):
         glued = not word_start or part in _SPACED_SUFFIXES
         if seq and not run_start and part in _BOUND_SUFFIXES and glued:
@@ -417,13 +459,14 @@ def parse_query(text: str, max_words: int = MAX_QUERY_WORDS) -> list[QueryWord]:
             break
         seq.append(part)
         bases.append(part)
+        joined.append(not run_start)
     out: list[QueryWord] = []
     seen: set[tuple[str, ...]] = set()
     for i, w in enumerate(seq):
         exact = [w]
-        if i > 0:
+        if i > 0 and joined[i]:
             exact.append(seq[i - 1] + w)
-        if i + 1 < len(seq):
+        if i + 1 < len(seq) and joined[i + 1]:
             exact.append(w + seq[i + 1])
         exact = list(dict.fromkeys(exact))
         loose = list(exact)
@@ -438,7 +481,8 @@ def parse_query(text: str, max_words: int = MAX_QUERY_WORDS) -> list[QueryWord]:
         out.append(QueryWord(w, key, tuple(loose)))
         if len(out) >= max_words:
             break
-    return out
+    content = [w for w in out if w.word not in STOPWORDS]
+    return content or out
 
 
 def analyze_query(text: str) -> list[str]:
@@ -480,26 +524,49 @@ def matched_words(text: str, query: str | Iterable[QueryWord]) -> int:
     return len(_matches(text, q)[1])
 
 
-def _matches(text: str, query: Iterable[QueryWord]) -> tuple[list[tuple[int, int]], set[int]]:
+@lru_cache(maxsize=256)
+def _wanted(query: tuple[QueryWord, ...]) -> tuple[dict[str, set[int]], set[str], list[str]]:
+    """For a query: each wanted term and the words it stands for; the first two letters of
+    the wanted terms (every candidate key — a form or one of its stems, which are prefixes of
+    at least two letters — starts with them), and those heads as they may appear in text (a
+    space or joiner may split a two-letter head: the end of one word and the start of the
+    next form a compound)."""
     owner: dict[str, set[int]] = {}
     for n, w in enumerate(query):
         for form in w.loose:
             owner.setdefault(form, set()).add(n)
+    heads = {term[:2] for term in owner}
+    variants = list(heads)
+    for h in heads:
+        if len(h) == 2:
+            variants += [h[0] + " " + h[1], h[0] + ZWNJ + h[1]]
+    return owner, heads, variants
+
+
+def _matches(text: str, query: Iterable[QueryWord]) -> tuple[list[tuple[int, int]], set[int]]:
+    owner, heads, variants = _wanted(tuple(query))
     wanted = owner.keys()
-    if not owner or not text:
-        return [], set()
     which: set[int] = set()
+    if not owner or not text:
+        return [], which
     mapped, src = _mapped_with_offsets(text)
+    if not any(h in mapped for h in variants):
+        return [], which  # no word of the text can start like a wanted term
     found = _scan(mapped)
     hits: set[int] = set()
     last = len(found) - 1
     for i, (part, _s, _e, _ws, run_start) in enumerate(found):
+        prev = found[i - 1][0] if i > 0 and not run_start else ""
+        if len(part) > 1 and part[:2] not in heads and (not prev or (prev + part)[:2] not in heads):
+            continue  # no form of this part can match (the common case)
         forms = [part]
-        if i > 0 and not run_start:
-            forms.append(found[i - 1][0] + part)
+        if prev:
+            forms.append(prev + part)
         if i < last and not found[i + 1][4]:
             forms.append(part + found[i + 1][0])
         for form in forms:
+            if form[:2] not in heads:
+                continue
             for key in (form, *_stems(form)):
                 if key in wanted:
                     hits.add(i)
@@ -551,7 +618,10 @@ def snippet(text: str, query: str | Iterable[QueryWord], max_chars: int = 160) -
     """An HTML-escaped excerpt of about ``max_chars`` characters around the first match in
     ``text``, matches wrapped in ``<mark>``, ``…`` where cut; ``None`` when nothing matches."""
     q = parse_query(query) if isinstance(query, str) else list(query)
-    spans = _match_spans(text, q)
+    return _snippet(text, _match_spans(text, q), max_chars)
+
+
+def _snippet(text: str, spans: list[tuple[int, int]], max_chars: int) -> str | None:
     if not spans:
         return None
     first = spans[0][0]
@@ -565,3 +635,20 @@ def snippet(text: str, query: str | Iterable[QueryWord], max_chars: int = 160) -
         hi = space if 0 <= space - hi < 20 else hi
     body = _render(text, spans, lo, hi).strip()
     return ("…" if lo > 0 else "") + body + ("…" if hi < len(text) else "")
+
+
+def excerpt(
+    title: str, description: str, query: str | Iterable[QueryWord], max_chars: int = 160
+) -> str:
+    r"""What a result list shows under a product: the :func:`snippet` of the description when
+    it matches as many query words as the title does, otherwise the :func:`highlight`\ ed
+    title. Only the first 2,000 characters of the description are considered."""
+    q = parse_query(query) if isinstance(query, str) else list(query)
+    description = description[:2000]
+    d_spans, d_words = _matches(description, q)
+    t_spans, t_words = _matches(title, q)
+    if d_spans and len(d_words) >= len(t_words):
+        out = _snippet(description, d_spans, max_chars)
+        if out is not None:
+            return out
+    return _render(title, t_spans, 0, len(title))

@@ -24,30 +24,34 @@ the query words the best tier each word reaches — exact title term 4, title te
 3.5, title stem or category/seller term 2, description term 1, any other stem 0.5 — weighted
 by the word's rarity (idf); ties go to the newest product.
 
-Why not Whoosh's own query objects and BM25F scorer: measured on the benchmark catalogue they
-cost 20-75 ms a query at 10,000 products (per-document matcher calls in Python), and the
-length statistics they need made building the index several times slower. The backend reads
-the posting blocks directly (term-at-a-time) and the fields are unscored (no length columns).
+Why not Whoosh's own ``Or``/``And``/``Term`` queries and its BM25F scorer: a first version
+used them, and on the benchmark's 10,000 products its p95 was 74 ms against 17 ms for SQLite
+FTS5 (Python calls per document per sub-matcher), while the field-length statistics BM25F
+needs made the build several times slower. So the backend reads the posting blocks directly
+(term-at-a-time, set operations), and no field is scored by Whoosh (no length columns).
 """
 
 from __future__ import annotations
 
 import contextlib
+import gc
 import heapq
 import logging
 import math
 import os
-import pickle
 import secrets
 import shutil
-import struct
+import sys
 import threading
 import time
-import zlib
+import traceback
+import warnings
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
+from itertools import accumulate, groupby, product
 
 from whoosh import columns, formats, index
 from whoosh.analysis import Token, Tokenizer
@@ -69,15 +73,13 @@ from app.search.backend import (
 )
 from app.search.normalize import (
     QueryWord,
+    excerpt,
     fold,
     index_forms,
-    matched_words,
     normalize,
     parse_query,
     parts,
-    snippet,
 )
-from app.search.normalize import highlight as highlight_text
 
 __all__ = ["PersianTokenizer", "WhooshBackend", "make_schema"]
 
@@ -89,8 +91,6 @@ _SEP = "\x1f"
 _ATTRS = 9
 _SUGGEST_THRESHOLD = 3
 _PREFIX_MIN = 2
-# errors a damaged or vanished index file raises while reading
-_BROKEN = (OSError, EOFError, struct.error, pickle.UnpicklingError, zlib.error, TypeError)
 
 
 class PersianTokenizer(Tokenizer):
@@ -143,10 +143,20 @@ class PersianTokenizer(Tokenizer):
 
 
 class _Codec(W3Codec):
-    """Whoosh's default codec minus the per-field length statistics: no field is scored by
-    Whoosh, and collecting lengths costs a column look-up for every posting written."""
+    """Whoosh's default codec minus the per-field length statistics (no field is scored by
+    Whoosh, and collecting lengths costs a column look-up for every posting written), with
+    posting blocks of 1,024 documents (postings are always read whole here)."""
 
     length_stats = False
+
+    def __init__(self, blocklimit: int = 1024, compression: int = 3, inlinelimit: int = 1):
+        super().__init__(blocklimit=blocklimit, compression=compression, inlinelimit=inlinelimit)
+
+
+def _open_index(directory: str) -> index.Index:
+    """Open an index without memory-mapping its files: a file truncated or rewritten in
+    place under a memory map kills the process with SIGBUS; read errors can be handled."""
+    return FileStorage(directory, supports_mmap=False).open_index()
 
 
 def _term_field(mode: str) -> FieldType:
@@ -212,25 +222,28 @@ def _doc_fields(doc: SearchDoc) -> dict[str, object]:
 
 # --- reading postings --------------------------------------------------------------------------
 
-_FAST_BLOCKS = all(hasattr(W3LeafMatcher, name) for name in ("_read_ids", "_next_block"))
+_FAST_BLOCKS = all(hasattr(W3LeafMatcher, name) for name in ("_read_data", "_next_block"))
 
 
-def _matcher_ids(m) -> Sequence[int]:
-    """Every docnum of a fresh term matcher, deleted ones included (callers remove those).
+def _add_matcher_ids(m, out: list[int], offset: int) -> None:
+    """Append every docnum of a fresh term matcher (plus ``offset``) to ``out``, deleted ones
+    included.
 
-    Reads whole posting blocks instead of stepping the matcher one document at a time.
+    Reads whole posting blocks (delta-encoded docnums) and decodes them with
+    ``itertools.accumulate`` instead of stepping the matcher one document at a time.
     """
     if isinstance(m, FilterMatcher):
         m = m.child
-    if _FAST_BLOCKS and type(m) is W3LeafMatcher:
-        ids: list[int] = []
+    if _FAST_BLOCKS and type(m) is W3LeafMatcher and not m._byteids:
         while not m._atend:
-            if m._ids is None:
-                m._read_ids()
-            ids.extend(m._ids)
+            if m._data is None:
+                m._read_data()
+            ids = accumulate(m._data[0])
+            out.extend(map(offset.__add__, ids) if offset else ids)
             m._next_block()
-        return ids
-    return list(m.all_ids())
+        return
+    ids = m.all_ids()
+    out.extend(map(offset.__add__, ids) if offset else ids)
 
 
 # --- in-memory views of an open index --------------------------------------------------------
@@ -249,33 +262,57 @@ class _Segment:
     created: list[int]
     stock: list[bool]
     stamp: list[str]
+    combo: list[tuple[str, str, str]]  # (leaf, county, sector), shared tuples: one facet pass
 
     @classmethod
     def load(cls, reader) -> _Segment:
+        """Read the ``attrs`` column of a segment (column-wise: ``zip`` and ``map`` do the
+        per-document work in C, which matters at 100,000 documents)."""
         n = reader.doc_count_all()
-        cols: list[list] = [[] for _ in range(_ATTRS)]
-        interned: dict[str, str] = {}
-        catsets: dict[str, frozenset[str]] = {}
-        empty = ["0", "", "", "", "", "0", "0", "0", ""]
+        empty = ("0", "", "", "", "", "0", "0", "0", "")
+        rows: list[Sequence[str]] = []
         if n and reader.has_column("attrs"):
-            for raw in reader.column_reader("attrs", translate=False):
-                f = raw.decode().split(_SEP) if raw else empty
-                if len(f) != _ATTRS:
-                    f = empty
-                cols[0].append(int(f[0]))
-                for i in (1, 2, 3):
-                    cols[i].append(interned.setdefault(f[i], f[i]))
-                cs = catsets.get(f[4])
-                if cs is None:
-                    cs = catsets[f[4]] = frozenset(filter(None, f[4].split(",")))
-                cols[4].append(cs)
-                cols[5].append(int(f[5]))
-                cols[6].append(int(f[6]))
-                cols[7].append(f[7] == "1")
-                cols[8].append(f[8])
-        if len(cols[0]) != n:
+            rows = [raw.decode().split(_SEP) for raw in _column_values(reader, "attrs")]
+            rows = [r if len(r) == _ATTRS else empty for r in rows]
+        if len(rows) != n:
             raise IndexUnavailable("index column does not match its segment")
-        return cls(*cols)
+        if not rows:
+            return cls([], [], [], [], [], [], [], [], [], [])
+        cols = list(zip(*rows, strict=True))
+        leaf = list(map(sys.intern, cols[1]))
+        county = list(map(sys.intern, cols[2]))
+        sector = list(map(sys.intern, cols[3]))
+        shared: dict[tuple[str, str, str], tuple[str, str, str]] = {}
+        return cls(
+            ids=list(map(int, cols[0])),
+            leaf=leaf,
+            county=county,
+            sector=sector,
+            cats=list(map(_category_set, cols[4])),
+            price=list(map(int, cols[5])),
+            created=list(map(int, cols[6])),
+            stock=[v == "1" for v in cols[7]],
+            stamp=list(cols[8]),
+            combo=[shared.setdefault(t, t) for t in zip(leaf, county, sector, strict=True)],
+        )
+
+
+def _column_values(reader, fieldname: str) -> list[bytes]:
+    """Every value of a bytes column, read in one piece when the column is the usual
+    variable-length one (one read instead of one per document)."""
+    creader = reader.column_reader(fieldname, translate=False)
+    lengths = getattr(creader, "_lengths", None)
+    dbfile = getattr(creader, "_dbfile", None)
+    if lengths is None or dbfile is None or len(lengths) != reader.doc_count_all():
+        return list(creader)
+    bounds = list(accumulate(lengths, initial=0))
+    blob = bytes(dbfile.get(creader._basepos, bounds[-1]))
+    return [blob[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
+
+
+@lru_cache(maxsize=4096)
+def _category_set(value: str) -> frozenset[str]:
+    return frozenset(filter(None, value.split(",")))
 
 
 @dataclass
@@ -295,26 +332,23 @@ class _View:
     created: list[int]
     stock: list[bool]
     stamp: list[str]
+    combo: list[tuple[str, str, str]]
     live: list[int]
     deleted: frozenset[int]
     _orders: dict[str, list[int]] = field(default_factory=dict)
     _facets: dict[str, dict[str, int]] | None = None
+    _live_set: frozenset[int] | None = None
 
-    def postings(self, fieldname: str, term: str) -> Sequence[int]:
-        """Global docnums of documents with ``term`` in ``fieldname`` (deleted included)."""
+    def postings(self, fieldname: str, term: str) -> list[int]:
+        """Global docnums of documents with ``term`` in ``fieldname``, ascending (deleted
+        ones included: callers remove them)."""
         out: list[int] = []
         for reader, offset in self.leaves:
             try:
                 m = reader.postings(fieldname, term)
             except TermNotFound:
                 continue
-            ids = _matcher_ids(m)
-            if offset:
-                out.extend(map(offset.__add__, ids))
-            elif not out:
-                out = ids if isinstance(ids, list) else list(ids)
-            else:
-                out.extend(ids)
+            _add_matcher_ids(m, out, offset)
         return out
 
     def sort_key(self, sort: str) -> tuple[Callable[[int], int], bool]:
@@ -334,28 +368,60 @@ class _View:
             self._orders[sort] = cached
         return cached
 
+    @property
+    def live_set(self) -> frozenset[int]:
+        if self._live_set is None:
+            self._live_set = frozenset(self.live)
+        return self._live_set
+
     def all_facets(self) -> dict[str, dict[str, int]]:
         if self._facets is None:
             self._facets = _count_facets(self, self.live, {})
         return self._facets
 
 
+_FACET_INDEX = {name: i for i, name in enumerate(FACETS)}
+
+
 def _count_facets(
-    view: _View, docs: Sequence[int], masks: dict[str, list[bool]]
+    view: _View, docs: Collection[int], masks: dict[str, list[bool]]
 ) -> dict[str, dict[str, int]]:
-    """Facet counts over ``docs``; each facet ignores its own filter's mask."""
-    out: dict[str, dict[str, int]] = {}
-    arrays = {"category": view.leaf, "county": view.county, "sector": view.sector}
+    """Facet counts over ``docs``; each facet ignores its own filter's mask. Facets that
+    count the same documents are counted in one pass over (category, county, sector)."""
+    groups: dict[tuple[str, ...], list[str]] = {}
     for name in FACETS:
-        others = [m for key, m in masks.items() if key != name]
-        subset = docs if not others else _apply(docs, others)
-        counts = Counter(map(arrays[name].__getitem__, subset))
-        counts.pop("", None)
-        out[name] = dict(counts.most_common())
+        groups.setdefault(tuple(k for k in masks if k != name), []).append(name)
+    out: dict[str, dict[str, int]] = {}
+    for key, names in groups.items():
+        subset = docs if not key else _apply(docs, [masks[k] for k in key])
+        combos = Counter(map(view.combo.__getitem__, subset))
+        for name in names:
+            i = _FACET_INDEX[name]
+            counts: Counter[str] = Counter()
+            for combo, n in combos.items():
+                counts[combo[i]] += n
+            counts.pop("", None)
+            out[name] = dict(counts.most_common())
+    return {name: out[name] for name in FACETS}
+
+
+def _facets_of(view: _View, docs: set[int]) -> dict[str, dict[str, int]]:
+    """Facet counts of ``docs``; for more than half the catalogue, the counts of the whole
+    catalogue minus those of the rest (fewer documents to count; ``Counter`` over the
+    values is faster here than intersecting with per-value sets, which allocates)."""
+    if len(docs) * 2 <= len(view.live):
+        return _count_facets(view, docs, {})
+    rest = view.live_set - docs
+    rest_counts = _count_facets(view, rest, {})
+    out: dict[str, dict[str, int]] = {}
+    for name, counts in view.all_facets().items():
+        minus = rest_counts[name]
+        left = {key: n - minus.get(key, 0) for key, n in counts.items()}
+        out[name] = {key: n for key, n in sorted(left.items(), key=lambda kv: -kv[1]) if n}
     return out
 
 
-def _apply(docs: Sequence[int], masks: list[list[bool]]) -> list[int]:
+def _apply(docs: Collection[int], masks: list[list[bool]]) -> list[int]:
     if len(masks) == 1:
         return [d for d, ok in zip(docs, masks[0], strict=True) if ok]
     return [d for d, *oks in zip(docs, *masks, strict=True) if all(oks)]
@@ -367,13 +433,15 @@ def _apply(docs: Sequence[int], masks: list[list[bool]]) -> list[int]:
 class WhooshBackend:
     """:class:`app.search.backend.SearchBackend` on a Whoosh index in the directory ``path``.
 
-    One instance per process is enough: it is thread-safe (one lock around reads and
-    writes), keeps its searcher and per-segment arrays open, and reopens them when another
-    process commits or swaps the index. ``lock_timeout`` is how long a writer waits for the
-    write lock before raising :class:`IndexBusy`. :meth:`rebuild` indexes in ``build_procs``
-    processes (each writes one segment) and lets each buffer about ``build_memory_mb`` of
-    postings before spilling to disk (spilling makes building about three times slower;
-    100,000 products need about 1,800 MB in all).
+    One instance per process is enough: it is thread-safe (reads share one lock; writers
+    take the index's file lock), keeps its searcher and per-segment arrays open, and reopens
+    them when another process commits or swaps the index. ``lock_timeout`` is how long a
+    writer waits for the write lock before raising :class:`IndexBusy`.
+
+    :meth:`rebuild` indexes in ``build_procs`` processes (each writes one segment) that
+    share about ``build_memory_mb`` of posting buffers; beyond that Whoosh spills sorted
+    runs to disk, which makes building about three times slower (100,000 benchmark products
+    fit in 2,048 MB).
     """
 
     def __init__(
@@ -423,6 +491,20 @@ class WhooshBackend:
 
     # --- reading ----------------------------------------------------------------------------
 
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[_View]:
+        """The current view, under the mutex; any failure while reading turns into
+        :class:`IndexUnavailable` (a damaged file raises all sorts of errors in Whoosh)."""
+        with self._mutex:
+            try:
+                yield self._open_view()
+            except IndexUnavailable:
+                raise
+            except Exception as exc:
+                _release(exc, f"search index at {self.path} failed")
+                self._drop()
+                raise IndexUnavailable(f"search index at {self.path} is broken: {exc}") from exc
+
     def _open_view(self) -> _View:
         """The current view, reopened if the index changed (call with the mutex held)."""
         try:
@@ -435,13 +517,9 @@ class WhooshBackend:
         if view is not None and sig == self._pointer_sig:
             # A new searcher rather than Searcher.refresh(): refresh() reuses the reader of a
             # segment whose id is unchanged and so keeps serving documents deleted since.
-            try:
-                if view.searcher.up_to_date():
-                    return view
-                searcher = view.ix.searcher()
-            except _BROKEN as exc:
-                self._drop()
-                raise IndexUnavailable(f"search index at {self.path} is broken: {exc}") from exc
+            if view.searcher.up_to_date():
+                return view
+            searcher = view.ix.searcher()
             with contextlib.suppress(Exception):
                 view.searcher.close()
             return self._build_view(view.ix, searcher, view.name, sig)
@@ -450,9 +528,10 @@ class WhooshBackend:
         if name is None:
             raise IndexUnavailable(f"no search index at {self.path}")
         try:
-            ix = index.open_dir(os.path.join(self.path, name))
+            ix = _open_index(os.path.join(self.path, name))
             searcher = ix.searcher()
         except Exception as exc:  # any failure to open means the index is unusable
+            _release(exc, f"cannot open the search index at {self.path}")
             raise IndexUnavailable(f"search index at {self.path} is unusable: {exc}") from exc
         return self._build_view(ix, searcher, name, sig)
 
@@ -484,12 +563,11 @@ class WhooshBackend:
                     deleted.update(map(offset.__add__, local[1]))
                 else:
                     live.extend(range(offset, offset + n))
-        except IndexUnavailable:
+        except BaseException:
+            with contextlib.suppress(Exception):
+                searcher.close()
             self._drop()
             raise
-        except _BROKEN as exc:
-            self._drop()
-            raise IndexUnavailable(f"search index at {self.path} is broken: {exc}") from exc
         self._segments = keep
         self._lives = lives
 
@@ -515,6 +593,7 @@ class WhooshBackend:
             created=cat("created"),
             stock=cat("stock"),
             stamp=cat("stamp"),
+            combo=cat("combo"),
             live=live,
             deleted=frozenset(deleted),
         )
@@ -541,33 +620,32 @@ class WhooshBackend:
         """See :meth:`app.search.backend.SearchBackend.search`."""
         q = q.clamped()
         qwords = parse_query(q.text)
-        with self._mutex:
-            view = self._open_view()
-            try:
-                return self._search(view, q, qwords)
-            except _BROKEN as exc:
-                self._drop()
-                raise IndexUnavailable(f"search index at {self.path} is broken: {exc}") from exc
+        with self._reading() as view:
+            return self._search(view, q, qwords)
 
     def _search(self, view: _View, q: SearchQuery, qwords: list[QueryWord]) -> SearchResult:
-        matched: Sequence[int] = view.live
+        # ``matched`` is a list (all live documents) or a set (documents with every word);
+        # sets are only iterated while unchanged, so masks built over one stay aligned
+        matched: Collection[int] = view.live
         words: list[_Word] = []
         if qwords:
             words = [_Word.lookup(view, w) for w in qwords]
-            matched = _intersect(view, [w.docs for w in words])
+            matched = _matching(view, words)
         masks = _filter_masks(view, matched, q)
+        final: Collection[int]
         if masks:
             final = _apply(matched, list(masks.values()))
             facets = _count_facets(view, matched, masks)
         else:
             final = matched
-            facets = view.all_facets() if matched is view.live else _count_facets(view, matched, {})
+            facets = view.all_facets() if matched is view.live else _facets_of(view, matched)
         start = (q.page - 1) * q.per_page
         stop = start + q.per_page
         page_docs: list[int] = []
         if start < len(final):
             if words and q.sort == "relevance":
-                page_docs = _rank(view, final, words, stop)[start:stop]
+                wanted = final if isinstance(final, set) else set(final)
+                page_docs = _rank(view, wanted, words, stop)[start:stop]
             else:
                 sort = "newest" if q.sort == "relevance" else q.sort
                 page_docs = _sorted_page(view, final, sort, stop)[start:stop]
@@ -575,7 +653,7 @@ class WhooshBackend:
         if qwords:
             for d in page_docs:
                 title, description = view.searcher.stored_fields(d)["doc"][:2]
-                result.highlights[view.ids[d]] = _excerpt(title, description, qwords)
+                result.highlights[view.ids[d]] = excerpt(title, description, qwords)
             if len(final) < _SUGGEST_THRESHOLD:
                 result.suggestion = self._did_you_mean(view, words, len(matched))
         return result
@@ -587,7 +665,7 @@ class WhooshBackend:
         changed = False
         for i, w in enumerate(words):
             word = w.query.word
-            if i < 8 and not w.docs and len(word) >= 3 and not word.isdecimal():
+            if i < 8 and not w.tiers and len(word) >= 3 and not word.isdecimal():
                 fix = _closest_term(view, word, 1)
                 if fix is None and len(word) >= 5:
                     fix = _closest_term(view, word, 2)
@@ -597,8 +675,7 @@ class WhooshBackend:
         if not changed:
             return None
         suggestion = " ".join(out)
-        fixed = [_Word.lookup(view, w) for w in parse_query(suggestion)]
-        better = len(_intersect(view, [w.docs for w in fixed])) if fixed else 0
+        better = len(_matching(view, [_Word.lookup(view, w) for w in parse_query(suggestion)]))
         return suggestion if better > found else None
 
     # --- completion ---------------------------------------------------------------------------
@@ -608,8 +685,9 @@ class WhooshBackend:
 
         The last word (unless followed by a space) is a prefix of at least two letters; the
         words before it must occur. Candidates are the category names, seller names and
-        titles of up to 100 matching products (newest first); category names come first,
-        then sellers, then titles, those starting with the typed text before the others.
+        titles of up to 100 matching products (newest first). Candidates that start with the
+        typed text come first; then category names before seller names before titles, the
+        more frequent first.
         """
         norm = normalize(prefix[:200])
         found = parts(norm)
@@ -622,14 +700,9 @@ class WhooshBackend:
             if len(last) < _PREFIX_MIN:
                 return []
         head = head[:8]
-        with self._mutex:
-            view = self._open_view()
-            try:
-                docs = self._suggest_docs(view, head, last)
-                stored = [view.searcher.stored_fields(d)["doc"] for d in docs]
-            except _BROKEN as exc:
-                self._drop()
-                raise IndexUnavailable(f"search index at {self.path} is broken: {exc}") from exc
+        with self._reading() as view:
+            docs = self._suggest_docs(view, head, last)
+            stored = [view.searcher.stored_fields(d)["doc"] for d in docs]
         head_terms = [set(w.loose) for w in head]
         scores: dict[str, list[float]] = {}
         rejected: set[str] = set()
@@ -653,7 +726,8 @@ class WhooshBackend:
         return [text for text, _ in ordered[:limit]]
 
     def _suggest_docs(self, view: _View, head: list[QueryWord], last: str) -> list[int]:
-        sets = [_Word.lookup(view, w).docs for w in head]
+        words = [_Word.lookup(view, w) for w in head]
+        sets: list[set[int]] = []
         if last:
             expansions: dict[tuple[str, str], int] = {}
             for fieldname in ("title", "meta"):
@@ -671,8 +745,13 @@ class WhooshBackend:
                 docs.update(view.postings(fieldname, term))
             sets.append(docs)
         if not sets:
-            return []
-        matched = _intersect(view, sets)
+            matched = _matching(view, words)
+        else:
+            matched = sets[0]
+            for w in words:
+                matched = w.within(matched)
+            if view.deleted:
+                matched -= view.deleted
         return heapq.nlargest(100, matched, key=view.created.__getitem__)
 
     # --- writing ------------------------------------------------------------------------------
@@ -684,8 +763,9 @@ class WhooshBackend:
             name = self._build([], procs=1)[0]
             self._swap(name)
         try:
-            return index.open_dir(os.path.join(self.path, name))
+            return _open_index(os.path.join(self.path, name))
         except Exception as exc:
+            _release(exc, f"cannot open the search index at {self.path}")
             raise IndexUnavailable(f"search index at {self.path} is unusable: {exc}") from exc
 
     def _writer(self, ix: index.Index):
@@ -695,8 +775,9 @@ class WhooshBackend:
             raise IndexBusy(f"the search index at {self.path} is locked by another writer") from exc
 
     def index(self, docs: Iterable[SearchDoc]) -> None:
-        """See :meth:`app.search.backend.SearchBackend.index`."""
-        docs = list(docs)
+        """See :meth:`app.search.backend.SearchBackend.index` (for an id given twice, the
+        last document wins)."""
+        docs = list({doc.id: doc for doc in docs}.values())
         if not docs:
             return
         with self._write_lock():
@@ -798,8 +879,8 @@ class WhooshBackend:
     def exists(self) -> bool:
         """See :meth:`app.search.backend.SearchBackend.exists`."""
         try:
-            with self._mutex:
-                self._open_view()
+            with self._reading():
+                pass
         except IndexUnavailable:
             return False
         return True
@@ -809,8 +890,7 @@ class WhooshBackend:
         name), ``segments`` and ``generation``."""
         info: dict[str, object] = {"ok": False, "docs": 0, "path": self.path, "error": None}
         try:
-            with self._mutex:
-                view = self._open_view()
+            with self._reading() as view:
                 info.update(
                     ok=True,
                     docs=len(view.live),
@@ -824,8 +904,7 @@ class WhooshBackend:
 
     def all_ids_with_stamp(self) -> dict[int, str]:
         """See :meth:`app.search.backend.SearchBackend.all_ids_with_stamp`."""
-        with self._mutex:
-            view = self._open_view()
+        with self._reading() as view:
             return {view.ids[d]: view.stamp[d] for d in view.live}
 
     def index_size(self) -> int:
@@ -835,6 +914,24 @@ class WhooshBackend:
             return 0
         root = os.path.join(self.path, name)
         return sum(os.path.getsize(os.path.join(root, f)) for f in os.listdir(root))
+
+
+def _release(exc: BaseException, message: str) -> None:
+    """Log a failed read, then drop its tracebacks: Whoosh leaves files open in the frames
+    when it fails half-way, and they are closed now, quietly, rather than with a
+    ResourceWarning whenever the traceback happens to be collected. (The traceback is logged
+    as text so that no log record keeps it alive.)"""
+    log.warning("%s\n%s", message, "".join(traceback.format_exception(exc)).rstrip())
+    seen: set[int] = set()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        chained: BaseException | None = exc
+        while chained is not None and id(chained) not in seen:
+            seen.add(id(chained))
+            traceback.clear_frames(chained.__traceback__)
+            chained.__traceback__ = None
+            chained = chained.__cause__ or chained.__context__
+        gc.collect()
 
 
 def _older_than(path: str, seconds: float) -> bool:
@@ -849,74 +946,159 @@ def _older_than(path: str, seconds: float) -> bool:
 
 @dataclass(slots=True)
 class _Word:
-    """One query word looked up: its documents, in tiers of decreasing weight."""
+    """One query word looked up: the posting lists of its tiers (decreasing weight). Sets
+    are built only when needed — the documents of a common word are often only probed
+    against the few documents of the other words, and ranking often needs only the first
+    tier or two."""
 
     query: QueryWord
-    tiers: list[tuple[float, set[int]]]
-    docs: set[int]
+    tiers: list[tuple[float, list[Sequence[int]]]]
+    size: int  # postings in all tiers: an upper bound of the number of documents
+    _docs: set[int] | None = None
 
     @classmethod
     def lookup(cls, view: _View, w: QueryWord) -> _Word:
         post = view.postings
         extra = [f for f in w.loose if f not in w.exact]
-        title_word = set(post("title", w.word))
-        title_compound = set().union(*(post("title", f) for f in w.exact if f != w.word))
-        close = set().union(
-            *(post("title", f) for f in extra),
-            *(post("tstem", f) for f in w.loose),
-            *(post("meta", f) for f in w.exact),
-        )
-        body = set().union(*(post("body", f) for f in w.exact))
-        loose = set().union(
-            *(post("meta", f) for f in extra),
-            *(post("body", f) for f in extra),
-            *(post("stem", f) for f in w.loose),
-        )
         tiers = [
-            (4.0, title_word),
-            (3.5, title_compound),
-            (2.0, close),
-            (1.0, body),
-            (0.5, loose),
+            (4.0, [post("title", w.word)]),
+            (3.5, [post("title", f) for f in w.exact if f != w.word]),
+            (
+                2.0,
+                [
+                    *(post("title", f) for f in extra),
+                    *(post("tstem", f) for f in w.loose),
+                    *(post("meta", f) for f in w.exact),
+                ],
+            ),
+            (1.0, [post("body", f) for f in w.exact]),
+            (
+                0.5,
+                [
+                    *(post("meta", f) for f in extra),
+                    *(post("body", f) for f in extra),
+                    *(post("stem", f) for f in w.loose),
+                ],
+            ),
         ]
-        tiers = [(weight, docs) for weight, docs in tiers if docs]
-        return cls(w, tiers, set().union(*(docs for _, docs in tiers)))
+        kept = []
+        for weight, lists in tiers:
+            lists = [ids for ids in lists if ids]
+            if lists:
+                kept.append((weight, lists))
+        return cls(w, kept, sum(len(ids) for _, lists in kept for ids in lists))
+
+    @property
+    def docs(self) -> set[int]:
+        """Every document with the word (deleted ones included)."""
+        if self._docs is None:
+            docs: set[int] = set()
+            for _, lists in self.tiers:
+                for ids in lists:
+                    docs.update(ids)
+            self._docs = docs
+        return self._docs
+
+    def within(self, candidates: set[int]) -> set[int]:
+        """The documents of ``candidates`` that have the word."""
+        if self._docs is not None:
+            return candidates & self._docs
+        return set().union(*(candidates.intersection(ids) for _, ls in self.tiers for ids in ls))
+
+    def tier_sets(self, wanted: set[int]) -> Iterator[tuple[float, set[int]]]:
+        """``(weight, documents)`` per tier, restricted to ``wanted``, each document in its
+        best tier only; lazily, best tier first."""
+        seen: set[int] = set()
+        for weight, lists in self.tiers:
+            if wanted is self._docs:
+                hit = set(lists[0]).union(*lists[1:])
+            else:
+                hit = set().union(*(wanted.intersection(ids) for ids in lists))
+            hit -= seen
+            if hit:
+                yield weight, hit
+                seen |= hit
 
 
-def _intersect(view: _View, sets: list[set[int]]) -> list[int]:
-    """Sorted live docnums present in every set."""
-    if not sets:
-        return []
-    ordered = sorted(sets, key=len)
-    common = ordered[0].intersection(*ordered[1:]) if len(ordered) > 1 else set(ordered[0])
+def _matching(view: _View, words: list[_Word]) -> set[int]:
+    """Live docnums that have every word: the set of the rarest word, narrowed by probing the
+    others' posting lists (the set of a single word itself when nothing is deleted: callers
+    must not change it)."""
+    if not words:
+        return set()
+    ordered = sorted(words, key=lambda w: w.size)
+    common = ordered[0].docs
+    for w in ordered[1:]:
+        if not common:
+            break
+        common = w.within(common)
     if view.deleted:
-        common -= view.deleted
-    return sorted(common)
+        common = common - view.deleted
+    return common
 
 
-def _rank(view: _View, docs: Sequence[int], words: list[_Word], stop: int) -> list[int]:
-    """The ``stop`` best of ``docs`` (see the module docstring for the scoring)."""
-    wanted = set(docs)
+_MAX_COMBOS = 512
+
+
+def _rank(view: _View, wanted: set[int], words: list[_Word], stop: int) -> list[int]:
+    """The ``stop`` best of ``wanted`` (see the module docstring for the scoring).
+
+    Each document reaches exactly one tier per word, so its score is fixed by the
+    combination of tiers. Combinations are visited best first and their documents found by
+    set intersection; only the last combination needed is cut, newest first. One word: its
+    tiers in order, stopping as soon as there are enough. Queries with too many combinations
+    (many words) fall back to adding up scores document by document.
+    """
     created = view.created
-    scores = {d: created[d] * 1e-12 for d in docs}  # ties: newest first
+    out: list[int] = []
+    if len(words) == 1:
+        for _weight, hit in words[0].tier_sets(wanted):
+            out.extend(heapq.nlargest(stop - len(out), hit, key=created.__getitem__))
+            if len(out) >= stop:
+                break
+        return out
     total = max(1, len(view.live))
+    per_word: list[list[tuple[float, set[int]]]] = []
     for w in words:
-        idf = math.log(1.0 + total / (1.0 + len(w.docs)))
-        done: set[int] = set()
-        for weight, tier in w.tiers:
-            hit = tier & wanted
-            if done:
-                hit -= done
-            if not hit:
-                continue
-            inc = weight * idf
-            for d in hit:
-                scores[d] += inc
-            done |= hit
-    return heapq.nlargest(stop, scores, key=scores.__getitem__)
+        idf = math.log(1.0 + total / (1.0 + min(w.size, total)))
+        per_word.append([(weight * idf, hit) for weight, hit in w.tier_sets(wanted)])
+    if math.prod(len(t) for t in per_word) > _MAX_COMBOS:
+        return _rank_by_document(per_word, wanted, created, stop)
+    combos = sorted(
+        (
+            (round(sum(per_word[i][k][0] for i, k in enumerate(idx)), 9), idx)
+            for idx in product(*(range(len(t)) for t in per_word))
+        ),
+        reverse=True,
+    )
+    for _score, group in groupby(combos, key=lambda c: c[0]):
+        bucket: set[int] = set()
+        for _, idx in group:
+            sets = sorted((per_word[i][k][1] for i, k in enumerate(idx)), key=len)
+            bucket |= sets[0].intersection(*sets[1:])
+        if bucket:
+            out.extend(heapq.nlargest(stop - len(out), bucket, key=created.__getitem__))
+            if len(out) >= stop:
+                break
+    return out
 
 
-def _filter_masks(view: _View, docs: Sequence[int], q: SearchQuery) -> dict[str, list[bool]]:
+def _rank_by_document(
+    per_word: list[list[tuple[float, set[int]]]],
+    docs: Collection[int],
+    created: list[int],
+    stop: int,
+) -> list[int]:
+    scores = dict.fromkeys(docs, 0.0)
+    for tiers in per_word:
+        for weight, tier in tiers:
+            for d in tier:
+                scores[d] += weight
+    key = {d: (round(s, 9), created[d]) for d, s in scores.items()}
+    return heapq.nlargest(stop, key, key=key.__getitem__)
+
+
+def _filter_masks(view: _View, docs: Collection[int], q: SearchQuery) -> dict[str, list[bool]]:
     masks: dict[str, list[bool]] = {}
     if q.category is not None:
         wanted, cats = str(q.category), view.cats
@@ -938,12 +1120,12 @@ def _filter_masks(view: _View, docs: Sequence[int], q: SearchQuery) -> dict[str,
     return masks
 
 
-def _sorted_page(view: _View, docs: Sequence[int], sort: str, stop: int) -> list[int]:
+def _sorted_page(view: _View, docs: Collection[int], sort: str, stop: int) -> list[int]:
     """The first ``stop`` of ``docs`` in ``sort`` order (ties: lower docnum first)."""
     if docs is view.live:
         return view.order(sort)[:stop]
     if len(docs) > 4 * stop and len(docs) > len(view.live) // 8:
-        wanted = set(docs)
+        wanted = docs if isinstance(docs, set) else set(docs)
         out = []
         for d in view.order(sort):
             if d in wanted:
@@ -952,7 +1134,7 @@ def _sorted_page(view: _View, docs: Sequence[int], sort: str, stop: int) -> list
                     break
         return out
     key, reverse = view.sort_key(sort)
-    return sorted(docs, key=key, reverse=reverse)[:stop]
+    return sorted(sorted(docs), key=key, reverse=reverse)[:stop]
 
 
 def _closest_term(view: _View, word: str, maxdist: int) -> str | None:
@@ -966,15 +1148,6 @@ def _closest_term(view: _View, word: str, maxdist: int) -> str | None:
     if not counts:
         return None
     return max(sorted(counts), key=counts.__getitem__)
-
-
-def _excerpt(title: str, description: str, qwords: list[QueryWord]) -> str:
-    """The description snippet when it matches as many query words as the title does,
-    otherwise the highlighted title."""
-    in_description = matched_words(description[:2000], qwords)
-    if in_description and in_description >= matched_words(title, qwords):
-        return snippet(description[:2000], qwords) or highlight_text(title, qwords)
-    return highlight_text(title, qwords)
 
 
 def _completes(text: str, head_terms: list[set[str]], last: str) -> bool:

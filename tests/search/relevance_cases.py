@@ -97,6 +97,9 @@ CASES: list[Case] = [
     Case("ranking", "خرما", (27, 28, 45), first=True),
     Case("ranking", "اقامتگاه", (51, 52), first=True),
     Case("ranking", "ماهی دودی", (38,), first=True),
+    # function words are not required
+    Case("stopwords", "صابون با روغن زیتون", (46, 48)),
+    Case("stopwords", "ماه و ستاره", (23,), first=True),
     # category and seller names are searchable
     Case("meta", "کلپورگان", (9, 10, 11, 12, 13, 55)),
     Case("meta", "حصیربافی", (14, 15, 16, 17)),

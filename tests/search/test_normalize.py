@@ -177,6 +177,19 @@ def test_parse_query_words_and_forms() -> None:
     assert [w.word for w in parse_query("نامنویسی")] == ["نامنویسی"]
 
 
+def test_parse_query_drops_stopwords_but_keeps_their_joins() -> None:
+    assert [w.word for w in parse_query("صابون با روغن")] == ["صابون", "روغن"]
+    assert [w.word for w in parse_query("و")] == ["و"]  # nothing else: kept
+    q = parse_query("سیستان و بلوچستان")
+    assert [w.word for w in q] == ["سیستان", "بلوچستان"]
+    assert "وبلوچستان" in q[1].exact  # finds «سیستان وبلوچستان»
+
+
+def test_parse_query_joins_only_within_a_run() -> None:
+    assert "سفالکاسه" not in parse_query("سفال، کاسه")[0].exact
+    assert "سفالکاسه" in parse_query("سفال کاسه")[0].exact
+
+
 def test_parse_query_glues_suffixes() -> None:
     assert [w.word for w in parse_query("کتاب ها")] == ["کتابها"]
     assert [w.word for w in parse_query("کتاب\u200cها")] == ["کتابها"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -257,9 +258,10 @@ def test_hostile_queries_are_safe(backend: WhooshBackend, text: str) -> None:
 def test_field_syntax_is_plain_text(backend: WhooshBackend) -> None:
     # «title:سفال» is the two words «title» and «سفال»: nothing has «title»
     assert backend.search(SearchQuery(text="title:سفال")).total == 0
-    assert backend.search(SearchQuery(text="سفال:")).total == backend.search(
-        SearchQuery(text="سفال")
-    ).total
+    assert (
+        backend.search(SearchQuery(text="سفال:")).total
+        == backend.search(SearchQuery(text="سفال")).total
+    )
 
 
 def test_punctuation_only_lists_everything(backend: WhooshBackend) -> None:
@@ -355,6 +357,14 @@ def test_clear_creates_an_empty_index(fresh: WhooshBackend) -> None:
     assert result.total == 0 and result.ids == []
     assert result.facets == {"category": {}, "county": {}, "sector": {}}
     assert fresh.suggest("سفال") == []
+    typo = fresh.search(SearchQuery(text="سفالل"))
+    assert typo.total == 0 and typo.suggestion is None
+
+
+def test_same_id_twice_in_one_batch(fresh: WhooshBackend) -> None:
+    fresh.index([DOCS[0], replace(DOCS[0], title="کوزه آبی", description="")])
+    assert fresh.health()["docs"] == 1
+    assert fresh.search(SearchQuery(text="کوزه")).ids == [1]
 
 
 def test_index_update_remove(fresh: WhooshBackend) -> None:
@@ -552,15 +562,36 @@ def test_broken_index_is_unavailable(fresh: WhooshBackend, damage: str) -> None:
 def test_posting_reader_matches_whoosh(segmented: WhooshBackend) -> None:
     from whoosh.reading import TermNotFound
 
-    with segmented._mutex:
-        view = segmented._open_view()
+    with segmented._reading() as view:
         assert view.deleted  # the fixture replaced documents
-        for fieldname, term in [("title", "سوزن"), ("body", "با"), ("stem", "سفال"), ("title", "x")]:
+        for fieldname, term in [
+            ("title", "سوزن"),
+            ("body", "با"),
+            ("stem", "سفال"),
+            ("title", "x"),
+        ]:
             fast = sorted(set(view.postings(fieldname, term)) - view.deleted)
             slow = []
             for reader, offset in view.leaves:
-                try:
+                with contextlib.suppress(TermNotFound):
                     slow.extend(d + offset for d in reader.postings(fieldname, term).all_ids())
-                except TermNotFound:
-                    pass
             assert fast == sorted(slow), (fieldname, term)
+
+
+def test_facets_of_large_sets_by_complement(backend: WhooshBackend) -> None:
+    from app.search.whoosh_backend import _count_facets, _facets_of
+
+    with backend._reading() as view:
+        for size in (5, 19, 21, 31, 45, 60):
+            docs = set(view.live[:size])
+            assert _facets_of(view, docs) == _count_facets(view, docs, {})
+
+
+def test_column_reader_matches_whoosh(segmented: WhooshBackend) -> None:
+    from app.search.whoosh_backend import _column_values
+
+    with segmented._reading() as view:
+        for reader, _offset in view.leaves:
+            slow = list(reader.column_reader("attrs", translate=False))
+            assert _column_values(reader, "attrs") == slow
+            assert len(slow) == reader.doc_count_all()
