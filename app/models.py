@@ -14,6 +14,15 @@ from app.catalog.models import (
 from app.orders.models import CartLine, Order, OrderLine, OrderStatus, OrderStatusChange
 from app.payments.models import Payment, PaymentEvent, PaymentStatus, Provider
 from app.program.models import AuditEvent, County, Province, Quota, Sector
+from app.program.sales_models import (
+    OfflineSale,
+    OfflineSaleLine,
+    SalesDaily,
+    SalesDailyProduct,
+    SalesOrder,
+    SalesPeriod,
+    SalesPeriodBuyer,
+)
 
 __all__ = [
     "AuditEvent",
@@ -21,6 +30,8 @@ __all__ = [
     "CatalogVersion",
     "Category",
     "County",
+    "OfflineSale",
+    "OfflineSaleLine",
     "Order",
     "OrderLine",
     "OrderStatus",
@@ -35,6 +46,11 @@ __all__ = [
     "Provider",
     "Quota",
     "Role",
+    "SalesDaily",
+    "SalesDailyProduct",
+    "SalesOrder",
+    "SalesPeriod",
+    "SalesPeriodBuyer",
     "Sector",
     "Seller",
     "SellerStatus",

@@ -1,0 +1,335 @@
+"""Staff area: sales volume per seller (page, drill-down, CSV exports) and offline sales."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import jdatetime
+import sqlalchemy as sa
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy.orm import selectinload
+
+from app import offline_form
+from app.admin import bp
+from app.catalog.models import Category, Product, Seller, SellerStatus
+from app.catalog.queries import Page
+from app.errors import NotAllowed, ValidationFailed
+from app.extensions import db
+from app.orders.errors import OutOfStock
+from app.program import sales
+from app.program.models import County, Sector
+from app.program.sales_models import OfflineSale
+from app.web import page_arg
+
+PER_PAGE = 50
+OFFLINE_PER_PAGE = 50
+
+
+def _locale() -> str:
+    return str(get_locale() or "fa")
+
+
+def _choices() -> dict[str, list]:
+    """Counties, sectors, categories and training years for the filters."""
+    locale = _locale()
+    name = "name_en" if locale == "en" else "name_fa"
+    years = sorted(
+        {
+            jdatetime.date.fromgregorian(date=d).year
+            for d in db.session.scalars(
+                sa.select(Seller.training_completed_on)
+                .where(Seller.training_completed_on.is_not(None))
+                .distinct()
+            )
+        },
+        reverse=True,
+    )
+    return {
+        "counties": db.session.execute(
+            sa.select(County.id, getattr(County, name)).order_by(getattr(County, name))
+        ).all(),
+        "sectors": db.session.execute(
+            sa.select(Sector.id, getattr(Sector, name)).order_by(getattr(Sector, name))
+        ).all(),
+        "categories": db.session.execute(
+            sa.select(Category.id, getattr(Category, name)).order_by(getattr(Category, name))
+        ).all(),
+        "cohorts": years,
+    }
+
+
+def _period_choices(period: sales.Period) -> dict[str, object]:
+    this_year, _month = sales.jalali_month_of(sales.tehran_today())
+    return {
+        "years": list(range(this_year, this_year - 6, -1)),
+        "months": [(m, sales.month_label(2000, m, _locale()).split(" ")[0]) for m in range(1, 13)],
+        "seasons": list(enumerate(sales.SEASONS_FA if _locale() == "fa" else sales.SEASONS_EN, 1)),
+        "period_year": period.year or this_year,
+    }
+
+
+@bp.get("/sales")
+def sales_report():
+    period = sales.parse_period(request.args)
+    filters = sales.Filters.from_args(request.args)
+    sort = request.args.get("sort", "-total_amount")
+    if sort.lstrip("-") not in sales.SORT_COLUMNS:
+        sort = "-total_amount"
+    report = sales.seller_sales(
+        period, filters, sort=sort, page=page_arg(), per_page=PER_PAGE, locale=_locale()
+    )
+    return render_template(
+        "admin/sales.html",
+        period=period,
+        filters=filters,
+        sort=sort,
+        report=report,
+        columns=_columns(),
+        **_choices(),
+        **_period_choices(period),
+    )
+
+
+def _columns() -> list[tuple[str, str, bool]]:
+    """(key, heading, numeric) of the report's columns, in order."""
+    return [
+        ("seller", _("Business"), False),
+        ("county", _("County"), False),
+        ("sector", _("Sector"), False),
+        ("registration_code", _("Registration code"), False),
+        ("card_amount", _("Card"), True),
+        ("cash_amount", _("Cash on delivery"), True),
+        ("offline_amount", _("Offline"), True),
+        ("total_amount", _("Sales volume"), True),
+        ("orders", _("Orders"), True),
+        ("units", _("Units"), True),
+        ("buyers", _("Buyers"), True),
+        ("repeat_buyers", _("Repeat buyers"), True),
+        ("first_sale", _("First sale"), False),
+        ("last_sale", _("Last sale"), False),
+    ]
+
+
+def _jalali(day) -> str:  # type: ignore[no-untyped-def]
+    if day is None:
+        return ""
+    j = jdatetime.date.fromgregorian(date=day)
+    return f"{j.year:04d}-{j.month:02d}-{j.day:02d}"
+
+
+def _csv_response(header: list[str], rows: list[list[object]], filename: str) -> Response:
+    """UTF-8 with a byte order mark, so spreadsheet programs read the Persian correctly."""
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(header)
+    writer.writerows(["" if v is None else v for v in row] for row in rows)
+    return Response(
+        out.getvalue().encode("utf-8"),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+def _all_rows(period: sales.Period) -> list[sales.SellerSales]:
+    filters = sales.Filters.from_args(request.args)
+    sort = request.args.get("sort", "-total_amount")
+    return sales.seller_sales(period, filters, sort=sort, page=None, locale=_locale()).items
+
+
+@bp.get("/sales.csv")
+def sales_csv():
+    period = sales.parse_period(request.args)
+    header = [
+        "seller_id", "seller", "county", "sector", "registration_code", "card_amount",
+        "cash_amount", "offline_amount", "total_amount", "orders", "units", "buyers",
+        "repeat_buyers", "first_sale", "first_sale_jalali", "last_sale", "last_sale_jalali",
+    ]  # fmt: skip
+    rows = [
+        [r.seller_id, r.seller, r.county, r.sector, r.registration_code, r.card_amount,
+         r.cash_amount, r.offline_amount, r.total_amount, r.orders, r.units, r.buyers,
+         r.repeat_buyers, r.first_sale.isoformat() if r.first_sale else None,
+         _jalali(r.first_sale), r.last_sale.isoformat() if r.last_sale else None,
+         _jalali(r.last_sale)]
+        for r in _all_rows(period)
+    ]  # fmt: skip
+    return _csv_response(header, rows, f"sales_{period.file_slug()}.csv")
+
+
+@bp.get("/sales/ministry.csv")
+def sales_ministry_csv():
+    """One row per approved seller keyed by programme registration code, amounts in rials."""
+    period = sales.parse_period(request.args)
+    header = [
+        "registration_code", "business_name", "county", "sector", "period_start",
+        "period_end", "period_start_jalali", "period_end_jalali", "card_amount_rial",
+        "cash_amount_rial", "offline_amount_rial", "total_amount_rial", "orders", "units",
+        "buyers", "repeat_buyers",
+    ]  # fmt: skip
+    rows = [
+        [r.registration_code, r.seller, r.county, r.sector, period.start.isoformat(),
+         period.end.isoformat(), _jalali(period.start), _jalali(period.end), r.card_amount,
+         r.cash_amount, r.offline_amount, r.total_amount, r.orders, r.units, r.buyers,
+         r.repeat_buyers]
+        for r in sorted(_all_rows(period), key=lambda r: r.registration_code or "")
+    ]  # fmt: skip
+    return _csv_response(header, rows, f"ministry_sales_{period.file_slug()}.csv")
+
+
+def _bars(months: list[sales.MonthFigures], rtl: bool) -> dict[str, object]:
+    """Geometry of the monthly bar chart (drawn by the template as SVG); months run from the
+    right in a right-to-left page."""
+    width, height, top, bottom = 720, 240, 16, 40
+    peak = max((m.total_amount for m in months), default=0) or 1
+    step = width / max(len(months), 1)
+    bars = []
+    for n, m in enumerate(months):
+        i = len(months) - 1 - n if rtl else n
+        h = round((height - top - bottom) * m.total_amount / peak)
+        bars.append(
+            {"x": round(i * step + step * 0.15), "w": round(step * 0.7),
+             "y": height - bottom - h, "h": h, "month": m, "cx": round(i * step + step / 2)}
+        )  # fmt: skip
+    return {"width": width, "height": height, "base": height - bottom, "bars": bars}
+
+
+@bp.get("/sales/<int:seller_id>")
+def sales_seller(seller_id: int):
+    seller = db.session.get(Seller, seller_id)
+    if seller is None or seller.status != SellerStatus.APPROVED:
+        abort(404)
+    period = sales.parse_period(request.args)
+    detail = sales.seller_detail(seller, period, locale=_locale())
+    return render_template(
+        "admin/sales_seller.html",
+        seller=seller,
+        period=period,
+        detail=detail,
+        chart=_bars(detail.months, _locale() == "fa"),
+        **_period_choices(period),
+    )
+
+
+# ---- offline sales ----------------------------------------------------------------------------
+
+
+def _find_seller(raw: str) -> Seller | None:
+    raw = (raw or "").strip()
+    if not raw:
+        return None
+    seller = None
+    if raw.isdigit():
+        seller = db.session.get(Seller, int(raw))
+    if seller is None:
+        seller = db.session.scalar(sa.select(Seller).where(Seller.registration_code == raw))
+    return seller if seller is not None and seller.status == SellerStatus.APPROVED else None
+
+
+def _approved_sellers() -> list[tuple[int, str, str | None]] | None:
+    """The sellers for a drop-down, or None when there are too many (a code is typed instead)."""
+    rows = db.session.execute(
+        sa.select(Seller.id, Seller.display_name, Seller.registration_code)
+        .where(Seller.status == SellerStatus.APPROVED)
+        .order_by(Seller.display_name)
+        .limit(301)
+    ).all()
+    return None if len(rows) > 300 else rows
+
+
+@bp.route("/offline-sales/new", methods=["GET", "POST"])
+def new_offline_sale():
+    form = offline_form.parse(request.form) if request.method == "POST" else None
+    messages: list[str] = []
+    seller = _find_seller(
+        request.form.get("seller_id", "") if form else request.args.get("seller_id", "")
+    )
+    if form is not None:
+        errors = dict(form.errors)
+        if seller is None:
+            errors["seller"] = ["required"]
+        if not errors and seller is not None and form.sold_on is not None:
+            try:
+                sale = sales.record_offline_sale(
+                    seller,
+                    current_user.id,
+                    sold_on=form.sold_on,
+                    place=form.place,
+                    lines=form.lines,
+                    note=form.note,
+                    take_stock=form.take_stock,
+                )
+            except ValidationFailed as exc:
+                errors = exc.errors
+            except NotAllowed:
+                messages.append(_("A product on the list does not belong to this seller."))
+            except OutOfStock as exc:
+                messages.append(_("Not enough %(title)s in stock.", title=exc.title))
+            else:
+                flash(_("Offline sale recorded for %(name)s.", name=seller.display_name), "success")
+                return redirect(url_for("admin.offline_sales", seller_id=sale.seller_id))
+        messages = offline_form.error_messages(errors) + messages
+    products = (
+        db.session.execute(
+            sa.select(Product.id, Product.title, Product.stock)
+            .where(Product.seller_id == seller.id)
+            .order_by(Product.title)
+        ).all()
+        if seller is not None
+        else []
+    )
+    return (
+        render_template(
+            "admin/offline_sale_form.html",
+            form=form or offline_form.OfflineForm(),
+            seller=seller,
+            sellers=_approved_sellers(),
+            products=products,
+            messages=messages,
+            line_rows=range(offline_form.LINE_ROWS),
+        ),
+        400 if messages else 200,
+    )
+
+
+@bp.get("/offline-sales")
+def offline_sales():
+    seller_id = request.args.get("seller_id", type=int)
+    stmt = sa.select(OfflineSale).options(
+        selectinload(OfflineSale.lines),
+        selectinload(OfflineSale.seller),
+        selectinload(OfflineSale.recorded_by),
+    )
+    count = sa.select(sa.func.count(OfflineSale.id))
+    if seller_id:
+        stmt = stmt.where(OfflineSale.seller_id == seller_id)
+        count = count.where(OfflineSale.seller_id == seller_id)
+    total = db.session.scalar(count) or 0
+    page = min(page_arg(), max(1, -(-total // OFFLINE_PER_PAGE)))
+    items = list(
+        db.session.scalars(
+            stmt.order_by(OfflineSale.sold_on.desc(), OfflineSale.id.desc())
+            .limit(OFFLINE_PER_PAGE)
+            .offset((page - 1) * OFFLINE_PER_PAGE)
+        )
+    )
+    return render_template(
+        "admin/offline_sales.html",
+        page=Page(items, page, OFFLINE_PER_PAGE, total),
+        seller=db.session.get(Seller, seller_id) if seller_id else None,
+        currency=current_app.config["MARKET_CURRENCY"],
+    )
+
+
+@bp.post("/offline-sales/<int:sale_id>/delete")
+def delete_offline_sale(sale_id: int):
+    sale = db.session.get(OfflineSale, sale_id)
+    if sale is None:
+        abort(404)
+    seller_id = sale.seller_id
+    sales.delete_offline_sale(sale, current_user.id)
+    flash(_("The offline sale was deleted; the reports no longer count it."), "success")
+    return redirect(url_for("admin.offline_sales", seller_id=seller_id))

@@ -1,0 +1,101 @@
+"""The offline sale form, shared by the staff and seller areas (HTTP side: parse, no rules)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from app.program.sales import OfflineLineInput, parse_day
+
+LINE_ROWS = 5
+_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
+
+
+def _number(text: str | None) -> int | None:
+    """Digits of any script with separators (``1,250``, ``۱٬۲۵۰``); None when empty or bad."""
+    raw = (text or "").translate(_DIGITS)
+    for sep in (",", "\u066c", " ", "\u060c", "_"):
+        raw = raw.replace(sep, "")
+    raw = raw.strip()
+    if not raw:
+        return None
+    return int(raw) if raw.isdigit() and len(raw) <= 15 else -1
+
+
+@dataclass
+class OfflineForm:
+    """What was typed, kept to show the form again, and the values for the service."""
+
+    data: Mapping[str, Any] = field(default_factory=dict)
+    sold_on: date | None = None
+    place: str = ""
+    note: str = ""
+    take_stock: bool = False
+    lines: list[OfflineLineInput] = field(default_factory=list)
+    errors: dict[str, list[str]] = field(default_factory=dict)
+
+    def value(self, name: str) -> str:
+        return str(self.data.get(name, ""))
+
+
+def parse(data: Mapping[str, Any]) -> OfflineForm:
+    """Read the form: the date (Jalali or Gregorian), the place, and up to ``LINE_ROWS`` lines of
+    product, title, quantity and amount in toman (stored in rials)."""
+    form = OfflineForm(data=data)
+    form.sold_on = parse_day(data.get("sold_on"))
+    if form.sold_on is None:
+        form.errors["sold_on"] = ["invalid"]
+    form.place = str(data.get("place", ""))
+    form.note = str(data.get("note", ""))
+    form.take_stock = bool(data.get("take_stock"))
+    for i in range(LINE_ROWS):
+        product_id = _number(data.get(f"line-{i}-product_id"))
+        title = str(data.get(f"line-{i}-title", "")).strip()
+        quantity = _number(data.get(f"line-{i}-quantity"))
+        toman = _number(data.get(f"line-{i}-amount"))
+        if not product_id and not title and quantity is None and toman is None:
+            continue
+        if (product_id or 0) < 0 or quantity is None or quantity <= 0 or quantity > 100_000:
+            form.errors.setdefault("lines", []).append("quantity_positive")
+            continue
+        if toman is None or toman < 0:
+            form.errors.setdefault("lines", []).append("amount_non_negative")
+            continue
+        form.lines.append(OfflineLineInput(product_id or None, title, quantity, toman * 10))
+    if not form.lines and "lines" not in form.errors:
+        form.errors["lines"] = ["required"]
+    return form
+
+
+def error_messages(errors: dict[str, list[str]]) -> list[str]:
+    """The form's error codes as sentences in the visitor's language."""
+    from flask_babel import gettext as _
+
+    from app.messages import error_text
+
+    texts = {
+        "quantity_positive": lambda: _("Each line needs a quantity of at least 1."),
+        "amount_non_negative": lambda: _("Each line needs an amount in toman (0 or more)."),
+        "in_future": lambda: _("The date of the sale cannot be in the future."),
+        "too_old": lambda: _("The date of the sale is more than three years ago."),
+        "stock_needs_product": lambda: _(
+            "To take the quantities from the online stock, choose a product on every line."
+        ),
+        "invalid": lambda: _("Please enter a valid value."),
+        "required": lambda: _("This field is required."),
+    }
+    labels = {
+        "sold_on": lambda: _("Date of the sale"),
+        "place": lambda: _("Place"),
+        "lines": lambda: _("Products"),
+        "seller": lambda: _("Seller"),
+    }
+    out = []
+    for name, codes in errors.items():
+        label = labels[name]() if name in labels else name
+        for code in dict.fromkeys(codes):
+            text = texts[code]() if code in texts else error_text(code)
+            out.append(f"{label}: {text}")
+    return out

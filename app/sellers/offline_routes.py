@@ -1,0 +1,90 @@
+"""The seller's own offline sales (fairs, exhibitions): list, record, delete."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy.orm import selectinload
+
+from app import offline_form
+from app.access import owned_or_404
+from app.catalog.models import Product
+from app.catalog.queries import Page
+from app.errors import NotAllowed, ValidationFailed
+from app.extensions import db
+from app.orders.errors import OutOfStock
+from app.program import sales
+from app.program.sales_models import OfflineSale
+from app.sellers import bp
+from app.sellers.routes import current_seller
+from app.web import page_arg
+
+PER_PAGE = 25
+
+
+@bp.route("/offline-sales", methods=["GET", "POST"])
+def offline_sales():
+    seller = current_seller()
+    form = offline_form.OfflineForm()
+    messages: list[str] = []
+    if request.method == "POST":
+        form = offline_form.parse(request.form)
+        errors = dict(form.errors)
+        if not errors and form.sold_on is not None:
+            try:
+                sales.record_offline_sale(
+                    seller,
+                    current_user.id,
+                    sold_on=form.sold_on,
+                    place=form.place,
+                    lines=form.lines,
+                    note=form.note,
+                    take_stock=form.take_stock,
+                )
+            except ValidationFailed as exc:
+                errors = exc.errors
+            except NotAllowed:
+                messages.append(_("A product on the list is not one of yours."))
+            except OutOfStock as exc:
+                messages.append(_("Not enough %(title)s in stock.", title=exc.title))
+            else:
+                flash(_("Offline sale recorded."), "success")
+                return redirect(url_for("sellers.offline_sales"))
+        messages = offline_form.error_messages(errors) + messages
+    stmt = sa.select(OfflineSale).where(OfflineSale.seller_id == seller.id)
+    total = db.session.scalar(stmt.with_only_columns(sa.func.count(OfflineSale.id))) or 0
+    page = min(page_arg(), max(1, -(-total // PER_PAGE)))
+    items = list(
+        db.session.scalars(
+            stmt.options(selectinload(OfflineSale.lines))
+            .order_by(OfflineSale.sold_on.desc(), OfflineSale.id.desc())
+            .limit(PER_PAGE)
+            .offset((page - 1) * PER_PAGE)
+        )
+    )
+    products = db.session.execute(
+        sa.select(Product.id, Product.title, Product.stock)
+        .where(Product.seller_id == seller.id)
+        .order_by(Product.title)
+    ).all()
+    return (
+        render_template(
+            "sellers/offline_sales.html",
+            form=form,
+            messages=messages,
+            products=products,
+            page=Page(items, page, PER_PAGE, total),
+            line_rows=range(offline_form.LINE_ROWS),
+        ),
+        400 if messages else 200,
+    )
+
+
+@bp.post("/offline-sales/<int:sale_id>/delete")
+def delete_offline_sale(sale_id: int):
+    sale = owned_or_404(OfflineSale, sale_id, seller_id=current_seller().id)
+    sales.delete_offline_sale(sale, current_user.id)
+    flash(_("The offline sale was deleted."), "success")
+    return redirect(url_for("sellers.offline_sales"))
