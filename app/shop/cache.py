@@ -1,45 +1,77 @@
 """A cache of the pages anonymous visitors see, made stale by any catalogue change.
 
-Entries are keyed by the catalogue version (one primary-key read per request), the locale and the
-full path, so a change in price, stock or status is never shown stale: the transaction that made
-it also bumped the version. Each worker keeps its own bounded LRU in memory. Pages carry per-visitor
-pieces as markers that are filled in when served (the CSRF token of the add-to-cart form).
+Entries are keyed by the catalogue version, the locale and the full path, so a change in price,
+stock or status is never shown stale: the transaction that made it also bumped the version, and
+every request reads the committed version once (never remembered across requests) before it
+looks a page up or renders one. Each worker keeps its own bounded LRU in memory. Pages carry
+per-visitor pieces as markers that are filled in when served (the CSRF token of the add-to-cart
+form).
+
+Hits are served by a ``before_request`` hook that runs before every other one: no view, no
+template, no ORM session. A visitor without a session or remember-me cookie cannot be logged in,
+have flashed messages or a cart, so for them a hit costs one primary-key read of the version, the
+locale selector and a dictionary lookup (Flask-Login is handed its anonymous user instead of
+looking for one). Visitors with a session are checked as before, and those who must not get a
+shared page (logged in, with flashed messages or a cart) go on to the view as usual. On a miss the
+view's :func:`cached_page` decorator renders the page and stores it. Cached views are served
+before rate limiting, so a view with a rate limit of its own should not be cached.
+
+On PostgreSQL the version is read on a connection of its own in autocommit mode (one round trip,
+prepared by the driver after a few runs), not through the request's ORM session, whose pool
+checkout would add a ping, a ``BEGIN`` and a ``ROLLBACK``; a hit never opens the ORM session. On
+SQLite the session reads it (no network, and a second engine would not see an in-memory database).
 """
 
 from __future__ import annotations
 
+import atexit
+import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import Response, current_app, g, make_response, request, session
+import sqlalchemy as sa
+from flask import Flask, Response, current_app, g, request, session
+from flask_babel import get_babel
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
 from app.catalog.changes import current_version
 from app.extensions import db
+from app.shop import bp
 
 CSRF_MARKER = "__bazarche_csrf_token__"
+_CSRF_MARKER_BYTES = CSRF_MARKER.encode()
 MAX_ENTRIES = 2000
+_CACHED_VIEW = "_bazarche_page_cached"
+_VERSION_SQL = "SELECT version FROM catalog_version WHERE id = 1"
 
 
 class _LRU:
+    """Bounded, least recently used first out; keys start with the catalogue version."""
+
     def __init__(self, size: int) -> None:
         self.size = size
-        self.data: OrderedDict[tuple, tuple[bytes, int, str]] = OrderedDict()
+        self.data: OrderedDict[tuple, tuple[bytes, int, str, bool]] = OrderedDict()
         self.lock = threading.Lock()
+        self.newest_version = 0
 
-    def get(self, key: tuple) -> tuple[bytes, int, str] | None:
+    def get(self, key: tuple) -> tuple[bytes, int, str, bool] | None:
         with self.lock:
             value = self.data.get(key)
             if value is not None:
                 self.data.move_to_end(key)
             return value
 
-    def put(self, key: tuple, value: tuple[bytes, int, str]) -> None:
+    def put(self, key: tuple, value: tuple[bytes, int, str, bool]) -> None:
         with self.lock:
+            if key[0] > self.newest_version:
+                # Pages of older versions can only be asked for by requests already running.
+                self.newest_version = key[0]
+                for old in [k for k in self.data if k[0] < key[0]]:
+                    del self.data[old]
             self.data[key] = value
             self.data.move_to_end(key)
             while len(self.data) > self.size:
@@ -48,6 +80,7 @@ class _LRU:
     def clear(self) -> None:
         with self.lock:
             self.data.clear()
+            self.newest_version = 0
 
 
 _pages = _LRU(MAX_ENTRIES)
@@ -64,39 +97,222 @@ def csrf_field() -> str:
     return generate_csrf()
 
 
-def _cacheable() -> bool:
+# --------------------------------------------------------------------------------------------
+# The catalogue version, read once per request
+
+_engines: dict[str, sa.Engine] = {}
+_engines_lock = threading.Lock()
+_ENGINE_KEY = "bazarche_page_cache_engine"
+_UNSET = object()
+
+
+def _version_engine(app: Flask) -> sa.Engine | None:
+    engine = app.extensions.get(_ENGINE_KEY, _UNSET)
+    if engine is _UNSET:
+        engine = app.extensions[_ENGINE_KEY] = _make_version_engine(app)
+    return engine  # type: ignore[return-value]
+
+
+def _make_version_engine(app: Flask) -> sa.Engine | None:
+    """An autocommit engine for the version read (PostgreSQL through psycopg 3), shared by the
+    apps of one process that use the same database; None elsewhere (the ORM session reads it)."""
+    url = sa.make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if (url.get_backend_name(), url.get_driver_name()) != ("postgresql", "psycopg"):
+        return None
+    name = url.render_as_string(hide_password=False)
+    engine = _engines.get(name)
+    if engine is None:
+        with _engines_lock:
+            engine = _engines.get(name)
+            if engine is None:
+                options = app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {}
+                engine = sa.create_engine(
+                    url,
+                    connect_args=dict(options.get("connect_args") or {}),
+                    isolation_level="AUTOCOMMIT",
+                    pool_size=1,
+                    max_overflow=8,
+                    pool_reset_on_return=None,
+                )
+                _engines[name] = engine
+    return engine
+
+
+def _forget_inherited_connections() -> None:
+    # A forked worker must not share its parent's sockets.
+    for engine in list(_engines.values()):
+        engine.dispose(close=False)
+
+
+def _close_all() -> None:
+    for engine in list(_engines.values()):
+        engine.dispose()
+
+
+os.register_at_fork(after_in_child=_forget_inherited_connections)
+atexit.register(_close_all)
+
+
+def _read_version(app: Flask) -> int:
+    engine = _version_engine(app)
+    if engine is None:
+        return current_version(db.session)
+    for attempt in (1, 2):
+        conn = engine.raw_connection()
+        try:
+            # The driver's own cursor, kept with its connection: a prepared statement, no BEGIN.
+            cursor = conn.info.get("page_cache_cursor")
+            if cursor is None:
+                cursor = conn.info["page_cache_cursor"] = conn.driver_connection.cursor()
+            cursor.execute(_VERSION_SQL, prepare=True)
+            row = cursor.fetchone()
+        except engine.dialect.loaded_dbapi.Error as error:
+            if not engine.dialect.is_disconnect(error, conn.dbapi_connection, None):
+                raise
+            # The server closed it (restart, idle timeout): start afresh, once.
+            conn.invalidate(error)
+            engine.dispose()
+            if attempt == 2:
+                raise
+            continue
+        finally:
+            conn.close()
+        return (row[0] if row else None) or 1
+    raise AssertionError("unreachable")
+
+
+_VERSION_KEY = "bazarche.catalog_version"
+
+
+def request_version() -> int:
+    """The committed catalogue version, read at most once during this request.
+
+    Kept in the WSGI environ, which lives exactly as long as the request (``g`` belongs to the
+    app context, which a test may share between requests).
+    """
+    environ = request.environ
+    version = environ.get(_VERSION_KEY)
+    if version is None:
+        version = environ[_VERSION_KEY] = _read_version(current_app)
+    return version
+
+
+# --------------------------------------------------------------------------------------------
+# Who may get a shared page
+
+
+def _has_visitor_state() -> bool:
+    """True when the request carries a session or a remembered login (cookies of this site)."""
+    cookies = request.cookies
+    if not cookies:
+        return False
+    config = current_app.config
     return (
-        current_app.config["PAGE_CACHE_ENABLED"]
-        and request.method == "GET"
-        and not current_user.is_authenticated
+        config["SESSION_COOKIE_NAME"] in cookies
+        or config.get("REMEMBER_COOKIE_NAME", "remember_token") in cookies
+    )
+
+
+def _login_by_request(app: Flask) -> bool:
+    """Could Flask-Login log a visitor in from the request itself (a request or header loader)?"""
+    manager = getattr(app, "login_manager", None)
+    return bool(
+        getattr(manager, "_request_callback", None) or getattr(manager, "_header_callback", None)
+    )
+
+
+def _anonymous_visitor(app: Flask) -> None:
+    """Give Flask-Login the anonymous user it would load for a visitor without any cookie.
+
+    Loading it the usual way hashes the address and user agent for session protection and
+    looks for a session, a remember cookie and loaders first; all of them are known absent here.
+    """
+    manager = getattr(app, "login_manager", None)
+    setter = getattr(manager, "_update_request_context_with_user", None)
+    if setter is not None:
+        setter(None)
+
+
+def _cacheable() -> bool:
+    """May this visitor see (and fill) the shared anonymous page?"""
+    if not current_app.config["PAGE_CACHE_ENABLED"] or request.method != "GET":
+        return False
+    if not _has_visitor_state() and not _login_by_request(current_app):
+        # No session and no remember cookie: nobody is logged in, nothing is flashed, no cart.
+        _anonymous_visitor(current_app)
+        return True
+    return (
+        not current_user.is_authenticated
         and not session.get("_flashes")
         and not session.get("cart")
     )
 
 
-def _fill(body: bytes) -> bytes:
-    if CSRF_MARKER.encode() in body:
-        body = body.replace(CSRF_MARKER.encode(), generate_csrf().encode())
+def _locale_code() -> str:
+    """The locale this request renders in, as Flask-Babel's selector names it.
+
+    The selector's answer decides the locale ``get_locale()`` parses, so it identifies the
+    rendered language; calling it directly spares parsing a ``Locale`` on every hit.
+    """
+    babel = get_babel()
+    chosen = babel.locale_selector() if babel.locale_selector is not None else None
+    return str(chosen or babel.instance.default_locale)
+
+
+def _key() -> tuple:
+    return (request_version(), _locale_code(), request.full_path)
+
+
+def _fill(body: bytes, needs_csrf: bool) -> bytes:
+    if needs_csrf:
+        body = body.replace(_CSRF_MARKER_BYTES, generate_csrf().encode())
     return body
 
 
+def _response(entry: tuple[bytes, int, str, bool], state: str) -> Response:
+    body, status, mimetype, needs_csrf = entry
+    response = Response(_fill(body, needs_csrf), status, mimetype=mimetype)
+    response.headers["X-Page-Cache"] = state
+    return response
+
+
+def serve_hit() -> Response | None:
+    """``before_request``: answer a cached view from the cache, before any other hook."""
+    if request.method != "GET":
+        return None
+    app = current_app
+    view = app.view_functions.get(request.endpoint or "")
+    if view is None or not getattr(view, _CACHED_VIEW, False) or not _cacheable():
+        return None
+    entry = _pages.get(_key())
+    if entry is None:
+        return None
+    return _response(entry, "hit")
+
+
+def install(app: Flask) -> None:
+    """Serve hits from the first ``before_request`` hook of ``app`` (idempotent)."""
+    hooks = app.before_request_funcs.setdefault(None, [])
+    if serve_hit not in hooks:
+        hooks.insert(0, serve_hit)
+
+
+# The shop blueprint holds the cached views: registering it on an app installs the hook.
+bp.record_once(lambda state: install(state.app))
+
+
 def cached_page(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Serve ``view`` from the cache for anonymous visitors; render and store on a miss."""
+    """Cache ``view`` for anonymous visitors: hits are served by :func:`serve_hit`; a miss
+    renders the page here and stores it."""
 
     @wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         if not _cacheable():
             return view(*args, **kwargs)
-        from flask_babel import get_locale
-
-        key = (current_version(db.session), str(get_locale()), request.full_path)
-        hit = _pages.get(key)
-        if hit is not None:
-            body, status, mimetype = hit
-            response = make_response(_fill(body), status)
-            response.mimetype = mimetype
-            response.headers["X-Page-Cache"] = "hit"
-            return response
+        key = _key()
+        entry = _pages.get(key)
+        if entry is not None:  # the hook was not installed, or another thread just stored it
+            return _response(entry, "hit")
         g.page_cache_rendering = True
         try:
             response = current_app.make_response(view(*args, **kwargs))
@@ -104,9 +320,11 @@ def cached_page(view: Callable[..., Any]) -> Callable[..., Any]:
             g.page_cache_rendering = False
         if response.status_code in (200, 404) and not response.direct_passthrough:
             body = response.get_data()
-            _pages.put(key, (body, response.status_code, response.mimetype))
-            response = Response(_fill(body), response.status_code, mimetype=response.mimetype)
+            entry = (body, response.status_code, response.mimetype, _CSRF_MARKER_BYTES in body)
+            _pages.put(key, entry)
+            return _response(entry, "miss")
         response.headers["X-Page-Cache"] = "miss"
         return response
 
+    setattr(wrapped, _CACHED_VIEW, True)
     return wrapped
