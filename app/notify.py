@@ -186,6 +186,17 @@ SELLER: dict[str, tuple[Subject, Intro]] = {
         ),
         lambda: _("The customer's payment for this order was refunded."),
     ),
+    "late_payment_refunded": (
+        lambda n, numbers: ngettext(
+            "A late payment for order %(numbers)s was refunded",
+            "A late payment for orders %(numbers)s was refunded",
+            n,
+            numbers=numbers,
+        ),
+        lambda: _(
+            "The customer paid after the order had expired and its items were sold to someone else, so the payment was refunded. There is nothing to send."
+        ),
+    ),
 }
 
 KINDS = frozenset(CUSTOMER) | frozenset(SELLER)
@@ -268,7 +279,7 @@ def _letters(kind: str, order_ids: list[int]) -> list[Letter]:
     if kind in SELLER:
         by_seller: dict[int, list[Order]] = {}
         for order in orders:
-            if kind not in ("placed", "paid") and not _seller_knew(order):
+            if kind not in ("placed", "paid", "late_payment_refunded") and not _seller_knew(order):
                 continue  # a card order that was never paid: the seller never heard of it
             by_seller.setdefault(order.seller_id, []).append(order)
         for their in by_seller.values():

@@ -255,3 +255,21 @@ def _place(customer, product, provider: Provider = Provider.CASH):  # type: igno
         expiry_minutes=60,
         max_open_cash_orders=100,
     )
+
+
+def test_a_late_payment_refund_tells_both_parties(app, world):
+    payment = _place(world["mina"], world["bowl"], provider=Provider.STRIPE)
+    orders.expire_payment(payment)
+    db.session.commit()
+    notify.send_order_event("late_payment_refunded", [payment.orders[0].id])
+    seller_email = world["b"].user.email
+    assert {m.to for m in outbox(app)} == {"mina@example.com", seller_email}
+    (seller_mail,) = to(app, seller_email)
+    number = persian_digits(payment.orders[0].id)
+    assert subject_in(
+        "fa",
+        "A late payment for order %(numbers)s was refunded",
+        "A late payment for orders %(numbers)s was refunded",
+        1,
+        number,
+    ) in seller_mail.subject

@@ -30,10 +30,10 @@ def backend() -> SearchBackend:
     found = ext.get("bazarche_search")
     if found is None:
         kind = current_app.config["SEARCH_BACKEND"]
-        if kind == "postgres":
-            from app.search.postgres_backend import PostgresBackend
-
-            found = PostgresBackend(db.engine)
+        if kind != "whoosh":
+            # Only the embedded Whoosh backend exists so far; the search page answers from the
+            # database (with a notice) rather than failing.
+            raise IndexUnavailable(f"search backend {kind!r} is not available")
         else:
             from app.search import WhooshBackend
 
