@@ -48,6 +48,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/pages.py
 	$(BIN)/python bench/images.py
 	$(BIN)/python bench/search.py
+	$(BIN)/python bench/reports.py --scale 0.1
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
