@@ -290,12 +290,7 @@ def create_product(seller: Seller, data: ListingData) -> Product:
         status=ProductStatus.DRAFT,
     )
     db.session.add(product)
-    try:
-        _set_status(product, data.status)
-    except ValidationFailed:
-        db.session.rollback()
-        raise
-    db.session.commit()
+    set_product_status(product, data.status)
     return product
 
 
@@ -306,16 +301,12 @@ def update_product(product: Product, data: ListingData) -> Product:
     product.category_id = data.category_id
     product.price_amount = data.price_amount or 0
     product.stock = data.stock
-    try:
-        _set_status(product, data.status)
-    except ValidationFailed:
-        db.session.rollback()
-        raise
-    db.session.commit()
+    set_product_status(product, data.status)
     return product
 
 
 def set_product_status(product: Product, status: ProductStatus) -> None:
+    """Move a listing to ``status`` under the publish rules and commit (or roll back and raise)."""
     try:
         _set_status(product, status)
     except ValidationFailed:

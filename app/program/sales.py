@@ -30,6 +30,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from app.catalog.models import Category, Product, Seller, SellerStatus
+from app.catalog.queries import Page, category_and_descendant_ids
 from app.errors import NotAllowed, ValidationFailed
 from app.extensions import db
 from app.formatting import JALALI_MONTHS_EN, JALALI_MONTHS_FA, TEHRAN, format_date, persian_digits
@@ -1156,38 +1157,17 @@ class SellerSales:
     last_sale: date | None
 
 
-@dataclass
-class SalesPage:
-    items: list[SellerSales]
-    page: int
-    per_page: int
-    total: int
-    totals: dict[str, int]
+@dataclass(frozen=True)
+class SalesPage(Page):
+    """A page of the per-seller report, with the totals of every matching seller."""
 
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
+    totals: dict[str, int] = field(default_factory=dict)
 
 
 def category_subtree(category_id: int) -> list[int]:
-    parents = dict(db.session.execute(sa.select(Category.id, Category.parent_id)).all())
-    found = {category_id}
-    changed = True
-    while changed:
-        changed = False
-        for cid, parent in parents.items():
-            if parent in found and cid not in found:
-                found.add(cid)
-                changed = True
-    return sorted(found)
+    """The category and its descendants (a missing category matches nothing)."""
+    category = db.session.get(Category, category_id)
+    return sorted(category_and_descendant_ids(category)) if category else [category_id]
 
 
 def _as_date(value: Any) -> date | None:
@@ -1376,7 +1356,11 @@ def seller_sales(
         )
     )
     return SalesPage(
-        items, page or 1, per_page if page is not None else max(total, 1), total, totals
+        items=items,
+        page=page or 1,
+        per_page=per_page if page is not None else max(total, 1),
+        total=total,
+        totals=totals,
     )
 
 
