@@ -99,3 +99,44 @@ def error_messages(errors: dict[str, list[str]]) -> list[str]:
             text = texts[code]() if code in texts else error_text(code)
             out.append(f"{label}: {text}")
     return out
+
+
+def submit(
+    form: OfflineForm,
+    seller: Any,
+    actor_id: int,
+    *,
+    foreign_product: str,
+    errors: dict[str, list[str]] | None = None,
+) -> tuple[Any | None, list[str]]:
+    """Record the sale the form describes for ``seller``; returns (the sale or None, messages).
+
+    ``errors`` adds the caller's own field errors; ``foreign_product`` is the message shown when a
+    line names a product of another seller (staff and sellers are told it differently).
+    """
+    from flask_babel import gettext as _
+
+    from app.errors import NotAllowed, ValidationFailed
+    from app.orders.errors import OutOfStock
+    from app.program import sales
+
+    errors = {**form.errors, **(errors or {})}
+    messages: list[str] = []
+    if not errors and seller is not None and form.sold_on is not None:
+        try:
+            return sales.record_offline_sale(
+                seller,
+                actor_id,
+                sold_on=form.sold_on,
+                place=form.place,
+                lines=form.lines,
+                note=form.note,
+                take_stock=form.take_stock,
+            ), []
+        except ValidationFailed as exc:
+            errors = exc.errors
+        except NotAllowed:
+            messages.append(foreign_product)
+        except OutOfStock as exc:
+            messages.append(_("Not enough %(title)s in stock.", title=exc.title))
+    return None, error_messages(errors) + messages

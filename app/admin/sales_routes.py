@@ -17,9 +17,7 @@ from app import offline_form
 from app.admin import bp
 from app.catalog.models import Category, Product, Seller, SellerStatus
 from app.catalog.queries import Page
-from app.errors import NotAllowed, ValidationFailed
 from app.extensions import db
-from app.orders.errors import OutOfStock
 from app.program import sales
 from app.program.models import County, Sector
 from app.program.sales_models import OfflineSale
@@ -248,30 +246,16 @@ def new_offline_sale():
         request.form.get("seller_id", "") if form else request.args.get("seller_id", "")
     )
     if form is not None:
-        errors = dict(form.errors)
-        if seller is None:
-            errors["seller"] = ["required"]
-        if not errors and seller is not None and form.sold_on is not None:
-            try:
-                sale = sales.record_offline_sale(
-                    seller,
-                    current_user.id,
-                    sold_on=form.sold_on,
-                    place=form.place,
-                    lines=form.lines,
-                    note=form.note,
-                    take_stock=form.take_stock,
-                )
-            except ValidationFailed as exc:
-                errors = exc.errors
-            except NotAllowed:
-                messages.append(_("A product on the list does not belong to this seller."))
-            except OutOfStock as exc:
-                messages.append(_("Not enough %(title)s in stock.", title=exc.title))
-            else:
-                flash(_("Offline sale recorded for %(name)s.", name=seller.display_name), "success")
-                return redirect(url_for("admin.offline_sales", seller_id=sale.seller_id))
-        messages = offline_form.error_messages(errors) + messages
+        sale, messages = offline_form.submit(
+            form,
+            seller,
+            current_user.id,
+            foreign_product=_("A product on the list does not belong to this seller."),
+            errors={"seller": ["required"]} if seller is None else None,
+        )
+        if sale is not None:
+            flash(_("Offline sale recorded for %(name)s.", name=seller.display_name), "success")
+            return redirect(url_for("admin.offline_sales", seller_id=sale.seller_id))
     products = (
         db.session.execute(
             sa.select(Product.id, Product.title, Product.stock)

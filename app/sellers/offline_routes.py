@@ -12,9 +12,7 @@ from app import offline_form
 from app.access import owned_or_404
 from app.catalog.models import Product
 from app.catalog.queries import Page
-from app.errors import NotAllowed, ValidationFailed
 from app.extensions import db
-from app.orders.errors import OutOfStock
 from app.program import sales
 from app.program.sales_models import OfflineSale
 from app.sellers import bp
@@ -31,28 +29,15 @@ def offline_sales():
     messages: list[str] = []
     if request.method == "POST":
         form = offline_form.parse(request.form)
-        errors = dict(form.errors)
-        if not errors and form.sold_on is not None:
-            try:
-                sales.record_offline_sale(
-                    seller,
-                    current_user.id,
-                    sold_on=form.sold_on,
-                    place=form.place,
-                    lines=form.lines,
-                    note=form.note,
-                    take_stock=form.take_stock,
-                )
-            except ValidationFailed as exc:
-                errors = exc.errors
-            except NotAllowed:
-                messages.append(_("A product on the list is not one of yours."))
-            except OutOfStock as exc:
-                messages.append(_("Not enough %(title)s in stock.", title=exc.title))
-            else:
-                flash(_("Offline sale recorded."), "success")
-                return redirect(url_for("sellers.offline_sales"))
-        messages = offline_form.error_messages(errors) + messages
+        sale, messages = offline_form.submit(
+            form,
+            seller,
+            current_user.id,
+            foreign_product=_("A product on the list is not one of yours."),
+        )
+        if sale is not None:
+            flash(_("Offline sale recorded."), "success")
+            return redirect(url_for("sellers.offline_sales"))
     stmt = sa.select(OfflineSale).where(OfflineSale.seller_id == seller.id)
     total = db.session.scalar(stmt.with_only_columns(sa.func.count(OfflineSale.id))) or 0
     page = min(page_arg(), max(1, -(-total // PER_PAGE)))
