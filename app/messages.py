@@ -25,7 +25,9 @@ ERROR_TEXT = {
     "needs_price": _l("Set a price before publishing."),
     "needs_category": _l("Choose a category before publishing."),
     "hidden_by_staff": _l("Staff hid this listing. Fix it and save it as a draft to resubmit."),
-    "awaiting_review": _l("Staff are reviewing this listing again after it was hidden. You can publish it once they release it."),
+    "awaiting_review": _l(
+        "Staff are reviewing this listing again after it was hidden. You can publish it once they release it."
+    ),
     "too_many_photos": _l("A listing can have at most 8 photos."),
     "not_found": _l("That photo no longer exists."),
     "last_photo_of_published": _l(

@@ -266,10 +266,13 @@ def test_a_late_payment_refund_tells_both_parties(app, world):
     assert {m.to for m in outbox(app)} == {"mina@example.com", seller_email}
     (seller_mail,) = to(app, seller_email)
     number = persian_digits(payment.orders[0].id)
-    assert subject_in(
-        "fa",
-        "A late payment for order %(numbers)s was refunded",
-        "A late payment for orders %(numbers)s was refunded",
-        1,
-        number,
-    ) in seller_mail.subject
+    assert (
+        subject_in(
+            "fa",
+            "A late payment for order %(numbers)s was refunded",
+            "A late payment for orders %(numbers)s was refunded",
+            1,
+            number,
+        )
+        in seller_mail.subject
+    )

@@ -190,7 +190,11 @@ def test_a_generated_slug_avoids_one_already_taken(client, applicant, place):
             "training_completed_on",
             "future_date",
         ),
-        ({"training_completed_on": "1403/13/01"}, "training_completed_on", "Enter a date like 1403/05/12"),
+        (
+            {"training_completed_on": "1403/13/01"},
+            "training_completed_on",
+            "Enter a date like 1403/05/12",
+        ),
     ],
 )
 def test_a_bad_application_is_refused_with_a_clear_message(

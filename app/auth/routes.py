@@ -72,7 +72,9 @@ def password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
         try:
-            accounts.change_password(current_user, form.current_password.data, form.new_password.data)
+            accounts.change_password(
+                current_user, form.current_password.data, form.new_password.data
+            )
         except ValidationFailed as exc:
             apply_errors(form, exc)
         else:

@@ -456,7 +456,9 @@ def refund_cancelled_order(order_id: int) -> bool:
     begin_write()
     try:
         if not _record(
-            f"order-refund:{order_id}", "order_refund", payment.id,
+            f"order-refund:{order_id}",
+            "order_refund",
+            payment.id,
             {"refund": refund.get("id"), "amount": amount},
         ):
             return False
