@@ -429,7 +429,7 @@ def card_checkout(customer: Any, lines: list[tuple[Any, int]], token: str | None
         currency="EUR",
         expiry_minutes=60,
         max_open_cash_orders=3,
-    )
+    ).payment
 
 
 def start(payment: Any) -> str:

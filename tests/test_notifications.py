@@ -254,7 +254,7 @@ def _place(customer, product, provider: Provider = Provider.CASH):  # type: igno
         currency="IRR",
         expiry_minutes=60,
         max_open_cash_orders=100,
-    )
+    ).payment
 
 
 def test_a_late_payment_refund_tells_both_parties(app, world):

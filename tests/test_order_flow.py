@@ -48,7 +48,7 @@ def place(customer, *items, provider: Provider = Provider.CASH) -> Payment:  # t
         currency="IRR",
         expiry_minutes=60,
         max_open_cash_orders=100,
-    )
+    ).payment
 
 
 def fresh(order_id: int) -> Order:
@@ -314,3 +314,24 @@ def test_a_card_order_awaiting_payment_offers_the_seller_nothing(app, world):
     html = seller.get(f"/seller/orders/{payment.orders[0].id}").get_data(as_text=True)
     assert 'name="action"' not in html
     assert "The customer has not paid yet." in html
+
+
+def test_the_same_checkout_token_again_finds_the_first_checkout_without_making_another(app, world):
+    carts.add(world["reza"], None, world["bowl"].id, 1)
+
+    def again():  # type: ignore[no-untyped-def]
+        return orders.place_checkout(
+            world["reza"],
+            ADDRESS,
+            Provider.CASH,
+            "same-token-twice-0001",
+            currency="IRR",
+            expiry_minutes=60,
+            max_open_cash_orders=100,
+        )
+
+    first, second = again(), again()
+    assert first.created is True and second.created is False
+    assert first.payment.id == second.payment.id
+    assert db.session.scalar(sa.select(sa.func.count(Payment.id))) == 2  # the world's and this
+    assert stock_of(world["bowl"]) == 2

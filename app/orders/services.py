@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
@@ -115,6 +116,13 @@ def find_checkout(token: str) -> Payment | None:
     return db.session.scalar(sa.select(Payment).where(Payment.checkout_token == token))
 
 
+class Checkout(NamedTuple):
+    """What :func:`place_checkout` made or found: the payment, and whether this call made it."""
+
+    payment: Payment
+    created: bool
+
+
 def place_checkout(
     customer: User,
     address: Address,
@@ -124,10 +132,11 @@ def place_checkout(
     currency: str,
     expiry_minutes: int,
     max_open_cash_orders: int,
-) -> Payment:
+) -> Checkout:
     """Turn the customer's cart into one payment and one order per seller.
 
-    Prices come from the database. Posting the same ``token`` again returns the first checkout.
+    Prices come from the database. Posting the same ``token`` again returns the first checkout
+    with ``created`` false, so only the post that made it sends the "placed" messages.
     Raises CartProblem, Unavailable, OutOfStock, TooManyCashOrders or ValidationFailed; then
     nothing is created and no stock is taken.
     """
@@ -141,7 +150,7 @@ def place_checkout(
             if existing.customer_id != customer.id:
                 raise NotAllowed("token of another customer")
             db.session.rollback()
-            return existing
+            return Checkout(existing, created=False)
         lines = carts.raw_lines(customer, None)
         if not lines:
             raise CartProblem("empty")
@@ -246,11 +255,11 @@ def place_checkout(
         existing = find_checkout(token)
         if existing is None or existing.customer_id != customer.id:
             raise
-        return existing
+        return Checkout(existing, created=False)
     except Exception:
         db.session.rollback()
         raise
-    return payment
+    return Checkout(payment, created=True)
 
 
 # ---- status moves ---------------------------------------------------------------------------

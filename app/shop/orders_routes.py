@@ -143,7 +143,7 @@ def checkout():
     provider = Provider.STRIPE if form.payment_method.data == "card" else Provider.CASH
     config = current_app.config
     try:
-        payment = orders.place_checkout(
+        payment, created = orders.place_checkout(
             current_user._get_current_object(),
             address,
             provider,
@@ -193,7 +193,7 @@ def checkout():
         form.checkout_token.data = secrets.token_urlsafe(24)
         form.form_errors.append(_("Please check the form and send it again."))
         return _render_checkout(form, view, 400)
-    return _after_checkout(payment, created=True)
+    return _after_checkout(payment, created=created)
 
 
 def _after_checkout(payment: Payment, *, created: bool):  # type: ignore[no-untyped-def]
