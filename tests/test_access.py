@@ -85,6 +85,9 @@ ACCESS: dict[str, str] = {
     "admin.new_offline_sale": STAFF,
     "admin.offline_sales": STAFF,
     "admin.delete_offline_sale": STAFF,
+    "admin.payments": STAFF,
+    "admin.decide_payment": STAFF,
+    "admin.retry_refund": STAFF,
     # JSON API
     "api.products": PUBLIC,
     "api.product": PUBLIC,

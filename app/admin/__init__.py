@@ -7,4 +7,10 @@ from app.access import require_staff
 bp = Blueprint("admin", __name__)
 bp.before_request(require_staff)
 
-from app.admin import county_routes, moderation_routes, routes, sales_routes  # noqa: E402,F401
+from app.admin import (  # noqa: E402,F401
+    county_routes,
+    moderation_routes,
+    payments_routes,
+    routes,
+    sales_routes,
+)
