@@ -1,4 +1,5 @@
-"""Order e-mails to customers and sellers, each in the recipient's own language.
+"""Order e-mails to customers and sellers, and listing moderation e-mails to sellers, each in the
+recipient's own language.
 
 Callers send after their transaction has committed (a refused or rolled-back change sends
 nothing). Mail is a side effect the order must not depend on: a failure is logged, never raised.
@@ -40,7 +41,7 @@ from flask_mailman import EmailMultiAlternatives
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.accounts.models import User
-from app.catalog.models import Seller
+from app.catalog.models import Product, Seller
 from app.extensions import db, mail
 from app.formatting import persian_digits
 from app.messages import reason_text
@@ -352,6 +353,82 @@ def _link_context():  # type: ignore[no-untyped-def]
     if has_request_context():
         return nullcontext()
     return current_app.test_request_context(base_url=current_app.config["MAIL_SITE_URL"])
+
+
+# ---- listing moderation -----------------------------------------------------------------------
+
+Titled = Callable[[str], str]  # (listing title) -> subject
+
+LISTING: dict[str, tuple[Titled, Intro]] = {
+    "hidden": (
+        lambda title: _("Your listing “%(title)s” was hidden by programme staff", title=title),
+        lambda: _(
+            "Programme staff took this listing off the shop for the reason below. Please fix it "
+            "and save it as a draft: that sends it back to staff, who check it and release it."
+        ),
+    ),
+    "released_published": (
+        lambda title: _("Your listing “%(title)s” is back in the shop", title=title),
+        lambda: _(
+            "Programme staff checked your changes and released the listing. It is published again."
+        ),
+    ),
+    "released_draft": (
+        lambda title: _("Your listing “%(title)s” was released", title=title),
+        lambda: _(
+            "Programme staff checked your changes and released the listing. It is a draft now: "
+            "publish it when it is ready."
+        ),
+    ),
+}
+
+
+def send_listing_event(kind: str, product_id: int, reason: str | None = None) -> None:
+    """E-mail the seller of ``product_id`` that staff hid (``hidden``) or released
+    (``released_published`` / ``released_draft``) it, with staff's ``reason`` or note.
+
+    Call after commit. Never raises: failures are logged.
+    """
+    if kind not in LISTING:
+        log.warning("no e-mail for listing event %r", kind)
+        return
+    try:
+        product = db.session.scalar(
+            sa.select(Product)
+            .where(Product.id == product_id)
+            .options(joinedload(Product.seller).joinedload(Seller.user))
+        )
+        if product is None:
+            return
+        recipient = product.seller.user
+        locale = recipient_locale(recipient)
+        subject_of, intro_of = LISTING[kind]
+        with force_locale(locale), _link_context():
+            subject = " ".join(subject_of(product.title).split())
+            context = {
+                "kind": kind,
+                "recipient": recipient,
+                "product": product,
+                "subject": subject,
+                "intro": intro_of(),
+                "reason": reason or "",
+                "link": url_for("sellers.edit_listing", product_id=product.id, _external=True),
+                "site_link": url_for("shop.home", _external=True),
+            }
+            html = render_template("emails/listing_event.html", **context)
+            text = render_template("emails/listing_event_text.html", **context)
+        message = EmailMultiAlternatives(
+            subject=subject,
+            body=text,
+            from_email=current_app.config["MAIL_FROM"],
+            to=[recipient.email],
+            headers={"Content-Language": locale},
+            connection=mail.get_connection(),
+        )
+        message.attach_alternative(html, "text/html")
+        message.send()
+    except Exception:
+        log.exception("could not send the %r e-mail of listing %s", kind, product_id)
 
 
 # ---- the file backend's outbox (development) --------------------------------------------------

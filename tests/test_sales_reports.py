@@ -432,6 +432,30 @@ def test_the_period_labels(app):
     assert sales.parse_period({"period": "programme", "y": "1405"}).start == date(2026, 3, 21)
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        {"period": "month", "y": "9" * 5000, "m": "1" * 5000},
+        {"period": "season", "y": "²³", "s": "٤"},
+        {"period": "year", "y": "-1405"},
+        {"period": "custom", "start": "9" * 5000, "end": "1405/13/40"},
+        {"period": "nonsense", "y": "1405.5", "m": "\x00"},
+    ],
+)
+def test_odd_period_arguments_fall_back_to_this_month(app, args):
+    today = date(2026, 11, 26)
+    period = sales.parse_period(args, today=today)
+    assert period.start <= period.end
+    if args["period"] in ("month", "custom", "nonsense"):
+        assert period == AZAR or period.kind == "month"
+
+
+def test_odd_period_arguments_never_fail_the_page(app, market):
+    client = staff_client(app, market)
+    for query in ("period=month&y=" + "9" * 5000, "period=season&y=²&s=٤", "cohort=" + "1" * 900):
+        assert client.get("/admin/sales?" + query).status_code == 200
+
+
 @pytest.mark.parametrize("period", [AZAR, ABAN, AUTUMN, Period.jalali_year(1405)])
 def test_the_period_rows_agree_with_the_daily_rows(app, market, period):
     """A month, season or year is read from its own summary row; the same dates given as a

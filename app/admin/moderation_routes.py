@@ -1,5 +1,575 @@
-"""Staff pages: the listing moderation queue and the audit log."""
+"""Staff pages: the listing moderation queue and the audit log, with their CSV exports."""
 
 from __future__ import annotations
 
-from app.admin import bp  # noqa: F401
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import jdatetime
+import sqlalchemy as sa
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy.orm import joinedload, selectinload
+from wtforms import HiddenField, TextAreaField
+
+from app import notify
+from app.admin import bp
+from app.admin.sales_routes import _choices, _csv_response, _period_choices
+from app.catalog import services as catalog
+from app.catalog.models import Product, ProductStatus, Seller
+from app.catalog.queries import Page
+from app.errors import InvalidTransition, NotFound, ValidationFailed
+from app.extensions import db
+from app.formatting import TEHRAN, format_date, format_money, format_number, persian_digits
+from app.messages import apply_errors, error_text, status_label
+from app.program import audit, sales
+from app.program.models import AuditEvent, County
+from app.program.sales_models import OfflineSale
+from app.web import page_arg, safe_next
+
+MAX_ID = 2**31 - 1  # ids are 32-bit integers in the database
+AUDIT_PER_PAGE = 50
+CSV_MAX_ROWS = 100_000  # an export is a download, not a denial of service
+
+
+class HideForm(FlaskForm):
+    # The service checks the reason (required, at most catalog.MAX_REASON characters) so the
+    # rule and its messages live in one place; the browser checks it too (required, maxlength).
+    reason = TextAreaField(
+        _l("Reason (shown to the seller)"),
+        render_kw={"required": True, "maxlength": catalog.MAX_REASON, "rows": 4},
+    )
+    expected = HiddenField()  # the moderation state the staff member saw
+    next = HiddenField()
+
+
+class ReleaseForm(FlaskForm):
+    note = TextAreaField(
+        _l("Note to the seller (optional)"), render_kw={"maxlength": catalog.MAX_REASON, "rows": 3}
+    )
+    seen = HiddenField()  # the listing's updated_at as the staff member saw it
+    next = HiddenField()
+
+
+def _locale() -> str:
+    return str(get_locale() or "fa")
+
+
+def id_arg(args: Mapping[str, Any], name: str) -> int | None:
+    """A positive database id from the query string (Persian digits too); anything else: None."""
+    raw = str(args.get(name) or "").strip()
+    # A long string of digits is no id (and int() refuses very long ones with an error).
+    value = sales._int(raw) if len(raw) <= 10 else None
+    return value if value is not None and 1 <= value <= MAX_ID else None
+
+
+def _back(target: str | None, product_id: int) -> str:
+    return safe_next(target, url_for("admin.listing_detail", product_id=product_id))
+
+
+# ---- the listing queue ------------------------------------------------------------------------
+
+
+def _listing_filters() -> catalog.ListingFilters:
+    tab = request.args.get("tab", catalog.REVIEW)
+    return catalog.ListingFilters(
+        tab=tab if tab in catalog.LISTING_TABS else catalog.REVIEW,
+        text=request.args.get("q", "").strip()[:100],
+        county_id=id_arg(request.args, "county"),
+        sector_id=id_arg(request.args, "sector"),
+        category_id=id_arg(request.args, "category"),
+    )
+
+
+def _filter_args(filters: catalog.ListingFilters) -> dict[str, str]:
+    """The filters as query values, for links that keep them."""
+    out = {"tab": filters.tab}
+    for key, value in (
+        ("q", filters.text),
+        ("county", filters.county_id),
+        ("sector", filters.sector_id),
+        ("category", filters.category_id),
+    ):
+        if value:
+            out[key] = str(value)
+    return out
+
+
+def _with_rows(stmt: sa.Select[tuple[Product]]) -> sa.Select[tuple[Product]]:
+    return stmt.options(
+        selectinload(Product.images),
+        joinedload(Product.category),
+        joinedload(Product.seller).joinedload(Seller.county),
+        joinedload(Product.seller).joinedload(Seller.sector),
+    )
+
+
+@bp.get("/listings")
+def listings():
+    """The moderation queue: resubmissions to review first, then any listing by tab."""
+    filters = _listing_filters()
+    stmt = catalog.moderation_listings(filters)
+    per_page = current_app.config["PAGE_SIZE"]
+    total = db.session.scalar(stmt.with_only_columns(sa.func.count(Product.id)).order_by(None))
+    total = total or 0
+    page = min(page_arg(), max(1, -(-total // per_page)))
+    rows = db.session.scalars(
+        _with_rows(stmt).limit(per_page).offset((page - 1) * per_page)
+    ).unique()
+    return render_template(
+        "admin/listings.html",
+        page=Page(items=list(rows), page=page, per_page=per_page, total=total),
+        filters=filters,
+        args=_filter_args(filters),
+        counts=catalog.moderation_counts(),
+        state_of=catalog.moderation_state,
+        max_reason=catalog.MAX_REASON,
+        **_choices(),
+    )
+
+
+@bp.get("/listings.csv")
+def listings_csv():
+    filters = _listing_filters()
+    locale = _locale()
+    header = [
+        "product_id", "title", "seller_id", "seller", "registration_code", "county", "sector",
+        "category", "price_amount", "stock", "status", "moderation", "hidden_reason",
+        "created_at", "created_at_jalali", "published_at", "published_at_jalali", "updated_at",
+    ]  # fmt: skip
+    rows = [
+        [p.id, p.title, p.seller_id, p.seller.display_name, p.seller.registration_code,
+         p.seller.county.name(locale), p.seller.sector.name(locale),
+         p.category.name(locale) if p.category else None, p.price_amount, p.stock,
+         ProductStatus(p.status).value, catalog.moderation_state(p), p.hidden_reason,
+         iso_time(p.created_at), jalali_time(p.created_at), iso_time(p.published_at),
+         jalali_time(p.published_at), iso_time(p.updated_at)]
+        for p in db.session.scalars(
+            _with_rows(catalog.moderation_listings(filters)).limit(CSV_MAX_ROWS)
+        ).unique()
+    ]  # fmt: skip
+    return _csv_response(header, rows, f"listings_{filters.tab}.csv")
+
+
+def _product_or_404(product_id: int) -> Product:
+    product = db.session.scalar(
+        sa.select(Product)
+        .where(Product.id == product_id)
+        .options(
+            selectinload(Product.images),
+            joinedload(Product.category),
+            joinedload(Product.seller).joinedload(Seller.user),
+            joinedload(Product.seller).joinedload(Seller.county),
+            joinedload(Product.seller).joinedload(Seller.sector),
+        )
+    )
+    if product is None:
+        abort(404)
+    return product
+
+
+def _render_detail(
+    product: Product,
+    hide_form: HideForm | None = None,
+    release_form: ReleaseForm | None = None,
+    status: int = 200,
+) -> tuple[str, int]:
+    state = catalog.moderation_state(product)
+    hide_form = hide_form or HideForm(formdata=None)
+    release_form = release_form or ReleaseForm(formdata=None)
+    # What the forms carry: the state seen now, so a change in between is caught.
+    hide_form.expected.data = state
+    release_form.seen.data = product.updated_at.isoformat()
+    events = audit.for_target("product", product.id)
+    return (
+        render_template(
+            "admin/listing_detail.html",
+            product=product,
+            state=state,
+            hide_form=hide_form,
+            release_form=release_form,
+            release_to=catalog.release_outcome(product) if state == catalog.RESUBMITTED else None,
+            is_public=product.status == ProductStatus.PUBLISHED and product.seller.is_approved,
+            events=[_event_view(e, None) for e in events],
+            max_reason=catalog.MAX_REASON,
+        ),
+        status,
+    )
+
+
+@bp.get("/listings/<int:product_id>")
+def listing_detail(product_id: int):
+    return _render_detail(_product_or_404(product_id))
+
+
+@bp.post("/listings/<int:product_id>/hide")
+def hide_listing(product_id: int):
+    product = _product_or_404(product_id)
+    form = HideForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        catalog.hide_product(
+            product, current_user, form.reason.data, expected=form.expected.data or None
+        )
+    except ValidationFailed as exc:
+        apply_errors(form, exc)
+        return _render_detail(_product_or_404(product_id), hide_form=form, status=400)
+    except NotFound:
+        abort(404)
+    except catalog.ListingChanged:
+        flash(
+            _("The listing changed since you opened the page; nothing was done. Check it again."),
+            "error",
+        )
+        return redirect(url_for("admin.listing_detail", product_id=product_id))
+    except InvalidTransition:
+        flash(_("This listing is already hidden."), "error")
+        return redirect(url_for("admin.listing_detail", product_id=product_id))
+    notify.send_listing_event("hidden", product_id, form.reason.data.strip())
+    flash(_("“%(title)s” is hidden; the seller was told why.", title=product.title), "success")
+    return redirect(_back(form.next.data, product_id))
+
+
+@bp.post("/listings/<int:product_id>/release")
+def release_listing(product_id: int):
+    product = _product_or_404(product_id)
+    form = ReleaseForm()
+    if not form.validate_on_submit():
+        abort(400)
+    seen = _parse_stamp(form.seen.data)
+    try:
+        if form.seen.data and seen is None:
+            raise catalog.ListingChanged(catalog.RESUBMITTED, "released")
+        new = catalog.release_product(product, current_user, form.note.data, seen_at=seen)
+    except ValidationFailed as exc:
+        for codes in exc.errors.values():
+            form.note.errors = [*form.note.errors, *(error_text(c) for c in codes)]
+        return _render_detail(_product_or_404(product_id), release_form=form, status=400)
+    except NotFound:
+        abort(404)
+    except catalog.ListingChanged:
+        flash(
+            _(
+                "The seller changed the listing since you opened the page; nothing was done. Check it again."
+            ),
+            "error",
+        )
+        return redirect(url_for("admin.listing_detail", product_id=product_id))
+    except InvalidTransition:
+        flash(_("Only a listing the seller has resubmitted can be released."), "error")
+        return redirect(url_for("admin.listing_detail", product_id=product_id))
+    note = (form.note.data or "").strip()
+    if new == ProductStatus.PUBLISHED:
+        notify.send_listing_event("released_published", product_id, note)
+        flash(_("“%(title)s” is released and published again.", title=product.title), "success")
+    else:
+        notify.send_listing_event("released_draft", product_id, note)
+        flash(
+            _(
+                "“%(title)s” is released; it is a draft the seller can publish.",
+                title=product.title,
+            ),
+            "success",
+        )
+    return redirect(_back(form.next.data, product_id))
+
+
+def _parse_stamp(text: str | None) -> datetime | None:
+    try:
+        return datetime.fromisoformat((text or "").strip())
+    except ValueError:
+        return None
+
+
+def iso_time(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def jalali_time(moment: datetime | None) -> str | None:
+    """Tehran local time as a Jalali date and time, for spreadsheets read in Iran."""
+    if moment is None:
+        return None
+    local = moment.astimezone(TEHRAN)
+    j = jdatetime.datetime.fromgregorian(datetime=local)
+    return f"{j.year:04d}-{j.month:02d}-{j.day:02d} {local.hour:02d}:{local.minute:02d}"
+
+
+# ---- the audit log ----------------------------------------------------------------------------
+
+ACTION_LABELS = {
+    "seller.approved": _l("Seller approved"),
+    "seller.rejected": _l("Seller not approved"),
+    "seller.suspended": _l("Seller suspended"),
+    "listing.hide": _l("Listing hidden"),
+    "listing.resubmit": _l("Listing resubmitted by the seller"),
+    "listing.release": _l("Listing released"),
+    "offline_sale.create": _l("Offline sale recorded"),
+    "offline_sale.delete": _l("Offline sale deleted"),
+    "payment.accept": _l("Payment accepted"),
+    "payment.refund": _l("Payment refunded"),
+    "payment.retry_refund": _l("Refund tried again"),
+    "quota.create": _l("Quota set"),
+    "quota.update": _l("Quota changed"),
+    "quota.delete": _l("Quota removed"),
+}
+TARGET_LABELS = {
+    "product": _l("Listing"),
+    "seller": _l("Seller"),
+    "offline_sale": _l("Offline sale"),
+    "payment": _l("Payment"),
+    "quota": _l("Quota"),
+}
+DATA_LABELS = {
+    "from": _l("From"),
+    "to": _l("To"),
+    "restore": _l("On release, back to"),
+    "seller_id": _l("Seller"),
+    "title": _l("Title"),
+    "hidden_reason": _l("Reason it was hidden"),
+    "amount": _l("Amount"),
+    "took_stock": _l("Taken from stock"),
+    "sold_on": _l("Date of the sale"),
+    "county_id": _l("County"),
+    "programme_year": _l("Programme year"),
+    "before": _l("Before"),
+    "after": _l("After"),
+    "source": _l("Source"),
+    "target_sellers": _l("Target sellers"),
+    "target_sales_amount": _l("Target sales"),
+}
+MONEY_KEYS = frozenset({"amount", "target_sales_amount"})
+STATE_LABELS = {
+    catalog.HIDDEN: ProductStatus.HIDDEN_BY_STAFF.value,
+}
+
+
+def action_label(action: str) -> str:
+    return str(ACTION_LABELS.get(action, action))
+
+
+def target_label(target_type: str) -> str:
+    return str(TARGET_LABELS.get(target_type, target_type))
+
+
+@dataclass(frozen=True)
+class AllTime:
+    """The audit log's default period: no bounds. Shaped like ``sales.Period`` for the picker."""
+
+    kind: str = "all"
+    year: int | None = None
+    number: int | None = None
+
+    def label(self, locale: str) -> str:
+        return _("All time")
+
+    def query_args(self) -> dict[str, str]:
+        return {}
+
+    def file_slug(self) -> str:
+        return "all"
+
+
+@dataclass
+class EventView:
+    """One audit row as the page shows it."""
+
+    event: AuditEvent
+    action: str
+    target: str
+    link: str | None
+    details: list[tuple[str, str, str | None]]  # (label, text, link)
+
+
+def _audit_filters() -> tuple[audit.AuditFilters, sales.Period | AllTime, dict[str, str]]:
+    """The filters, the period, and the non-period filters as query values (for links)."""
+    args = request.args
+    actor = args.get("actor", "").strip()
+    filters = audit.AuditFilters(
+        system=actor == audit.SYSTEM,
+        actor_id=id_arg(args, "actor") if actor != audit.SYSTEM else None,
+        action=args.get("action", "").strip()[:60] or None,
+        target_type=args.get("target_type", "").strip()[:40] or None,
+        target_id=id_arg(args, "target_id"),
+    )
+    period: sales.Period | AllTime = AllTime()
+    if args.get("period") in sales.PERIOD_KINDS:
+        # Longer values are nonsense anyway; cut so the parser never meets a giant number.
+        period = sales.parse_period({key: value[:20] for key, value in args.items()})
+        filters.since, filters.until = period.bounds_utc()
+    keep = {}
+    if filters.system:
+        keep["actor"] = audit.SYSTEM
+    elif filters.actor_id:
+        keep["actor"] = str(filters.actor_id)
+    for key, value in (
+        ("action", filters.action),
+        ("target_type", filters.target_type),
+        ("target_id", filters.target_id),
+    ):
+        if value:
+            keep[key] = str(value)
+    return filters, period, keep
+
+
+LOOKED_UP = frozenset({"product", "seller", "offline_sale", "county"})
+
+
+def _existing(events: list[AuditEvent]) -> dict[str, dict[int, str]]:
+    """The targets that still exist, with their names (one query per kind), so only live pages
+    are linked and sellers are shown by name."""
+    wanted: dict[str, set[int]] = {}
+    for e in events:
+        if e.target_id is not None:
+            wanted.setdefault(e.target_type, set()).add(e.target_id)
+        data = e.data if isinstance(e.data, dict) else {}
+        for key, kind in (("seller_id", "seller"), ("county_id", "county")):
+            if isinstance(data.get(key), int):
+                wanted.setdefault(kind, set()).add(data[key])
+    columns: dict[str, tuple[Any, Any]] = {
+        "product": (Product.id, Product.title),
+        "seller": (Seller.id, Seller.display_name),
+        "offline_sale": (OfflineSale.id, OfflineSale.place),
+        "county": (County.id, County.name_en if _locale() == "en" else County.name_fa),
+    }
+    found: dict[str, dict[int, str]] = {}
+    for kind, ids in wanted.items():
+        if kind in columns and ids:
+            id_column, name_column = columns[kind]
+            found[kind] = dict(
+                db.session.execute(sa.select(id_column, name_column).where(id_column.in_(ids)))
+                .tuples()
+                .all()
+            )
+    return found
+
+
+def _target_link(
+    kind: str, target_id: int | None, data: dict[str, Any], live: dict[str, dict[int, str]] | None
+) -> str | None:
+    """The staff page of a target, if there is one and (when ``live`` is given) it still exists."""
+    if target_id is None:
+        return None
+    if live is not None and kind in LOOKED_UP and target_id not in live.get(kind, {}):
+        return None  # deleted since
+    if kind == "product":
+        return url_for("admin.listing_detail", product_id=target_id)
+    if kind == "seller":
+        return url_for("admin.seller_detail", seller_id=target_id)
+    if kind == "offline_sale" and isinstance(data.get("seller_id"), int):
+        return url_for("admin.offline_sales", seller_id=data["seller_id"])
+    # Pages of other parts of the staff area, linked while they exist.
+    if kind == "county" and "admin.county_detail" in current_app.view_functions:
+        return url_for("admin.county_detail", county_id=target_id)
+    if kind == "quota" and "admin.quotas" in current_app.view_functions:
+        return url_for("admin.quotas")
+    return None
+
+
+def _value_text(key: str, value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    if key in ("from", "to", "restore"):
+        if value == catalog.RESUBMITTED:
+            return _("Resubmitted")
+        return status_label(STATE_LABELS.get(value, value))
+    if key in MONEY_KEYS and isinstance(value, int):
+        return format_money(value, current_app.config["MARKET_CURRENCY"], _locale())
+    if key == "programme_year" and isinstance(value, int):
+        return persian_digits(value) if _locale() == "fa" else str(value)
+    if isinstance(value, int):
+        return format_number(value, _locale())
+    if key == "sold_on" and isinstance(value, str):
+        try:
+            return format_date(datetime.fromisoformat(value).date(), _locale())
+        except ValueError:
+            return value
+    if isinstance(value, dict):
+        return "; ".join(
+            f"{DATA_LABELS.get(k, k)}: {_value_text(str(k), v)}" for k, v in value.items()
+        )
+    if isinstance(value, list):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def _event_view(event: AuditEvent, live: dict[str, dict[int, str]] | None) -> EventView:
+    data = event.data if isinstance(event.data, dict) else {}
+    details: list[tuple[str, str, str | None]] = []
+    for key, value in data.items():
+        text, link = _value_text(key, value), None
+        if key == "seller_id" and isinstance(value, int):
+            link = _target_link("seller", value, {}, live)
+            text = (live or {}).get("seller", {}).get(value) or text
+        elif key == "county_id" and isinstance(value, int):
+            link = _target_link("county", value, {}, live)
+            text = (live or {}).get("county", {}).get(value) or text
+        details.append((str(DATA_LABELS.get(key, key)), text, link))
+    if event.data is not None and not isinstance(event.data, dict):
+        details.append(("", _value_text("", event.data), None))
+    return EventView(
+        event=event,
+        action=action_label(event.action),
+        target=target_label(event.target_type),
+        link=_target_link(event.target_type, event.target_id, data, live),
+        details=details,
+    )
+
+
+@bp.get("/audit")
+def audit_log():
+    """Every staff action (and the seller steps moderation answers), newest first, filtered."""
+    filters, period, keep = _audit_filters()
+    total = audit.count(filters)
+    pages = max(1, -(-total // AUDIT_PER_PAGE))
+    page = min(page_arg(), pages)
+    rows = list(
+        db.session.scalars(
+            audit.events(filters).limit(AUDIT_PER_PAGE).offset((page - 1) * AUDIT_PER_PAGE)
+        ).unique()
+    )
+    live = _existing(rows)
+    choice = audit.choices()
+    return render_template(
+        "admin/audit.html",
+        page=Page(
+            items=[_event_view(e, live) for e in rows],
+            page=page,
+            per_page=AUDIT_PER_PAGE,
+            total=total,
+        ),
+        filters=filters,
+        period=period,
+        keep=keep,
+        actors=choice["actors"],
+        actions=[(a, action_label(a)) for a in choice["actions"]],
+        target_types=[(t, target_label(t)) for t in choice["target_types"]],
+        system=audit.SYSTEM,
+        **_period_choices(period),  # type: ignore[arg-type]
+    )
+
+
+@bp.get("/audit.csv")
+def audit_csv():
+    filters, period, _keep = _audit_filters()
+    header = [
+        "id", "created_at", "created_at_jalali", "actor_id", "actor", "actor_email", "action",
+        "action_label", "target_type", "target_id", "reason", "data",
+    ]  # fmt: skip
+    rows = [
+        [e.id, iso_time(e.created_at), jalali_time(e.created_at), e.actor_id,
+         e.actor.name if e.actor else None, e.actor.email if e.actor else None, e.action,
+         action_label(e.action), e.target_type, e.target_id, e.reason,
+         json.dumps(e.data, ensure_ascii=False, sort_keys=True) if e.data is not None else None]
+        for e in db.session.scalars(audit.events(filters).limit(CSV_MAX_ROWS)).unique()
+    ]  # fmt: skip
+    return _csv_response(header, rows, f"audit_{period.file_slug()}.csv")

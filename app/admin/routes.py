@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.admin import bp
 from app.admin.forms import ReviewForm
+from app.admin.moderation_routes import id_arg, iso_time, jalali_time
+from app.admin.sales_routes import _choices, _csv_response
 from app.catalog import services as catalog
 from app.catalog.queries import Page
 from app.errors import InvalidTransition, ValidationFailed
@@ -51,16 +54,18 @@ def dashboard():
             sa.select(sa.func.count(Product.id)).where(Product.status == ProductStatus.PUBLISHED)
         ),
         "orders": db.session.scalar(sa.select(sa.func.count(Order.id))),
+        "to_review": catalog.moderation_counts()[catalog.REVIEW],
     }
     return render_template("admin/dashboard.html", counts=counts)
 
 
-@bp.get("/sellers")
-def sellers():
-    """The review queue: applications first, then any status by filter, with search."""
+def _seller_queue() -> tuple[sa.Select[tuple[Seller]], dict[str, object]]:
+    """The queue's query and its filters (status, text, county, sector) from the query string."""
     status = request.args.get("status", SellerStatus.APPLIED.value)
     text = request.args.get("q", "").strip()[:100]
-    stmt = sa.select(Seller).options(joinedload(Seller.county), joinedload(Seller.sector))
+    county_id = id_arg(request.args, "county")
+    sector_id = id_arg(request.args, "sector")
+    stmt = sa.select(Seller)
     if status in {s.value for s in SellerStatus}:
         stmt = stmt.where(Seller.status == status)
     else:
@@ -74,6 +79,19 @@ def sellers():
                 Seller.slug.ilike(pattern, escape="\\"),
             )
         )
+    if county_id is not None:
+        stmt = stmt.where(Seller.county_id == county_id)
+    if sector_id is not None:
+        stmt = stmt.where(Seller.sector_id == sector_id)
+    filters = {"status": status, "q": text, "county": county_id, "sector": sector_id}
+    return stmt, filters
+
+
+@bp.get("/sellers")
+def sellers():
+    """The review queue: applications first, then any status by filter, with search."""
+    stmt, filters = _seller_queue()
+    stmt = stmt.options(joinedload(Seller.county), joinedload(Seller.sector))
     per_page = current_app.config["PAGE_SIZE"]
     total = db.session.scalar(stmt.with_only_columns(sa.func.count(Seller.id)).order_by(None)) or 0
     pages = max(1, -(-total // per_page))
@@ -88,13 +106,45 @@ def sellers():
             sa.select(Seller.status, sa.func.count(Seller.id)).group_by(Seller.status)
         ).all()
     )
+    choices = _choices()
     return render_template(
         "admin/sellers.html",
         page=Page(items=list(rows), page=page, per_page=per_page, total=total),
-        status=status,
-        q=text,
+        status=filters["status"],
+        q=filters["q"],
+        filters=filters,
+        args={"status": filters["status"] or "all"}
+        | {k: v for k, v in filters.items() if k != "status" and v},
         counts={SellerStatus(k).value: v for k, v in counts.items()},
+        counties=choices["counties"],
+        sectors=choices["sectors"],
     )
+
+
+@bp.get("/sellers.csv")
+def sellers_csv():
+    """The queue as it is filtered, every page, for a spreadsheet."""
+    stmt, filters = _seller_queue()
+    locale = str(get_locale() or "fa")
+    header = [
+        "seller_id", "registration_code", "business_name", "owner", "email", "county", "sector",
+        "status", "status_reason", "applied_at", "applied_at_jalali", "approved_at",
+        "approved_at_jalali", "training_completed_on", "permit_number",
+    ]  # fmt: skip
+    rows = [
+        [s.id, s.registration_code, s.display_name, s.user.name, s.user.email,
+         s.county.name(locale), s.sector.name(locale), SellerStatus(s.status).value,
+         s.status_reason, iso_time(s.created_at), jalali_time(s.created_at), iso_time(s.approved_at),
+         jalali_time(s.approved_at),
+         s.training_completed_on.isoformat() if s.training_completed_on else None,
+         s.permit_number]
+        for s in db.session.scalars(
+            stmt.options(
+                joinedload(Seller.county), joinedload(Seller.sector), joinedload(Seller.user)
+            ).order_by(Seller.created_at.asc(), Seller.id)
+        )
+    ]  # fmt: skip
+    return _csv_response(header, rows, f"sellers_{filters['status'] or 'all'}.csv")
 
 
 @bp.route("/sellers/<int:seller_id>", methods=["GET", "POST"])

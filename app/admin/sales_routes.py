@@ -279,26 +279,34 @@ def new_offline_sale():
     )
 
 
-@bp.get("/offline-sales")
-def offline_sales():
+def _seller_id_arg() -> int | None:
+    """``seller_id`` from the query string; out of the database's id range counts as none."""
     seller_id = request.args.get("seller_id", type=int)
+    return seller_id if seller_id is not None and 1 <= seller_id <= 2**31 - 1 else None
+
+
+def _offline_query(seller_id: int | None) -> sa.Select[tuple[OfflineSale]]:
     stmt = sa.select(OfflineSale).options(
         selectinload(OfflineSale.lines),
         selectinload(OfflineSale.seller),
         selectinload(OfflineSale.recorded_by),
     )
-    count = sa.select(sa.func.count(OfflineSale.id))
     if seller_id:
         stmt = stmt.where(OfflineSale.seller_id == seller_id)
+    return stmt.order_by(OfflineSale.sold_on.desc(), OfflineSale.id.desc())
+
+
+@bp.get("/offline-sales")
+def offline_sales():
+    seller_id = _seller_id_arg()
+    stmt = _offline_query(seller_id)
+    count = sa.select(sa.func.count(OfflineSale.id))
+    if seller_id:
         count = count.where(OfflineSale.seller_id == seller_id)
     total = db.session.scalar(count) or 0
     page = min(page_arg(), max(1, -(-total // OFFLINE_PER_PAGE)))
     items = list(
-        db.session.scalars(
-            stmt.order_by(OfflineSale.sold_on.desc(), OfflineSale.id.desc())
-            .limit(OFFLINE_PER_PAGE)
-            .offset((page - 1) * OFFLINE_PER_PAGE)
-        )
+        db.session.scalars(stmt.limit(OFFLINE_PER_PAGE).offset((page - 1) * OFFLINE_PER_PAGE))
     )
     return render_template(
         "admin/offline_sales.html",
@@ -306,6 +314,24 @@ def offline_sales():
         seller=db.session.get(Seller, seller_id) if seller_id else None,
         currency=current_app.config["MARKET_CURRENCY"],
     )
+
+
+@bp.get("/offline-sales.csv")
+def offline_sales_csv():
+    """The offline sales table (of one seller with ``seller_id``), every row."""
+    header = [
+        "sale_id", "sold_on", "sold_on_jalali", "seller_id", "seller", "registration_code",
+        "place", "products", "units", "amount", "took_stock", "recorded_by", "note", "created_at",
+    ]  # fmt: skip
+    rows = [
+        [s.id, s.sold_on.isoformat(), _jalali(s.sold_on), s.seller_id, s.seller.display_name,
+         s.seller.registration_code, s.place,
+         "; ".join(f"{line.title} × {line.quantity}" for line in s.lines), s.units, s.amount,
+         int(s.took_stock), s.recorded_by.name if s.recorded_by else None, s.note,
+         s.created_at.isoformat()]
+        for s in db.session.scalars(_offline_query(_seller_id_arg()))
+    ]  # fmt: skip
+    return _csv_response(header, rows, "offline_sales.csv")
 
 
 @bp.post("/offline-sales/<int:sale_id>/delete")

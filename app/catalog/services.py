@@ -7,7 +7,7 @@ back and raises a domain error. Callers (routes, commands) never commit.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 import sqlalchemy as sa
 
@@ -22,7 +22,7 @@ from app.catalog.models import (
     SellerStatusChange,
 )
 from app.catalog.slugs import is_valid_slug, slugify
-from app.errors import InvalidTransition, NotAllowed, ValidationFailed
+from app.errors import InvalidTransition, NotAllowed, NotFound, ValidationFailed
 from app.extensions import db
 from app.program import audit
 from app.program.models import County, Sector
@@ -274,6 +274,15 @@ def _set_status(product: Product, status: ProductStatus) -> None:
         product.published_at = product.published_at or utcnow()
     # A hidden listing saved as draft keeps its ``hidden_reason``: that is the resubmission
     # staff review; the reason is cleared by staff when they release it.
+    if product.status == ProductStatus.HIDDEN_BY_STAFF and status == ProductStatus.DRAFT:
+        # The seller's step belongs in the listing's moderation history beside the staff's.
+        audit.record(
+            product.seller.user_id,
+            "listing.resubmit",
+            "product",
+            product.id,
+            data={"seller_id": product.seller_id, "title": product.title},
+        )
     product.status = status
 
 
@@ -353,6 +362,257 @@ def delete_product(product: Product) -> list[str]:
     db.session.delete(product)
     db.session.commit()
     return _unused(keys)
+
+
+# ---- moderation -----------------------------------------------------------------------------
+#
+# Staff hide a listing with a reason (status hidden_by_staff, the reason kept in
+# ``hidden_reason``); the seller fixes it and saves it as a draft, which keeps the reason: that
+# draft is a resubmission, waiting in the staff queue, and the seller cannot publish it. Staff
+# then either release it or hide it again with a new reason.
+#
+# Release clears the reason and puts the listing back where the seller had it when staff first
+# hid it: a listing that was on sale is published again (if it still has a photo, a price and a
+# category; otherwise it stays a draft the seller can publish), a draft stays a draft. Where it
+# was is kept in the audit row of the hide (``data["restore"]``), carried over when a resubmission
+# is hidden again.
+
+MAX_REASON = 2000
+REVIEW, HIDDEN, RESUBMITTED = "review", "hidden", "resubmitted"
+LISTING_TABS = (REVIEW, "published", HIDDEN, "all")
+
+
+class ListingChanged(InvalidTransition):
+    """The listing is no longer as the staff member saw it (a stale form); nothing was done."""
+
+
+def moderation_state(product: Product) -> str:
+    """``hidden``, ``resubmitted`` (fixed by the seller, waiting for release), ``published`` or
+    ``draft``."""
+    if product.status == ProductStatus.HIDDEN_BY_STAFF:
+        return HIDDEN
+    if product.hidden_reason:
+        return RESUBMITTED
+    return ProductStatus(product.status).value
+
+
+def awaiting_review() -> sa.ColumnElement[bool]:
+    """SQL for "resubmitted": the seller saved a hidden listing again; staff have not released it."""
+    return sa.and_(
+        Product.status != ProductStatus.HIDDEN_BY_STAFF,
+        Product.hidden_reason.is_not(None),
+        Product.hidden_reason != "",
+    )
+
+
+@dataclass
+class ListingFilters:
+    tab: str = REVIEW
+    text: str = ""
+    county_id: int | None = None
+    sector_id: int | None = None
+    category_id: int | None = None
+
+
+def moderation_listings(filters: ListingFilters) -> sa.Select[tuple[Product]]:
+    """The staff listing queue: one tab, searched by title or seller, filtered by place, sector
+    and category (with its sub-categories), in the tab's order."""
+    from app.catalog.queries import category_and_descendant_ids
+
+    stmt = sa.select(Product).join(Seller, Seller.id == Product.seller_id)
+    if filters.tab == REVIEW:
+        # Oldest resubmission first: a queue.
+        stmt = stmt.where(awaiting_review()).order_by(Product.updated_at.asc(), Product.id)
+    elif filters.tab == "published":
+        stmt = stmt.where(Product.status == ProductStatus.PUBLISHED).order_by(
+            Product.published_at.desc(), Product.id.desc()
+        )
+    elif filters.tab == HIDDEN:
+        stmt = stmt.where(Product.status == ProductStatus.HIDDEN_BY_STAFF).order_by(
+            Product.updated_at.desc(), Product.id.desc()
+        )
+    else:
+        stmt = stmt.order_by(Product.updated_at.desc(), Product.id.desc())
+    text = filters.text.strip()
+    if text:
+        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        stmt = stmt.where(
+            sa.or_(
+                Product.title.ilike(pattern, escape="\\"),
+                Seller.display_name.ilike(pattern, escape="\\"),
+                Seller.registration_code.ilike(pattern, escape="\\"),
+            )
+        )
+    if filters.county_id is not None:
+        stmt = stmt.where(Seller.county_id == filters.county_id)
+    if filters.sector_id is not None:
+        stmt = stmt.where(Seller.sector_id == filters.sector_id)
+    if filters.category_id is not None:
+        category = db.session.get(Category, filters.category_id)
+        ids = category_and_descendant_ids(category) if category else []
+        stmt = stmt.where(Product.category_id.in_(ids))
+    return stmt
+
+
+def moderation_counts() -> dict[str, int]:
+    """How many listings each tab of the queue holds (before search and filters)."""
+    in_review = sa.case((awaiting_review(), 1), else_=0)
+    rows = db.session.execute(
+        sa.select(Product.status, in_review, sa.func.count(Product.id)).group_by(
+            Product.status, in_review
+        )
+    ).all()
+    counts = dict.fromkeys(LISTING_TABS, 0)
+    for status, review, n in rows:
+        counts["all"] += n
+        counts[REVIEW] += n if review else 0
+        if status == ProductStatus.PUBLISHED:
+            counts["published"] += n
+        elif status == ProductStatus.HIDDEN_BY_STAFF:
+            counts[HIDDEN] += n
+    return counts
+
+
+def _clean_reason(text: str | None, *, required: bool) -> str | None:
+    text = (text or "").strip()
+    if required and not text:
+        raise _fail("reason", "reason_required")
+    if len(text) > MAX_REASON:
+        raise _fail("reason", "too_long")
+    return text or None
+
+
+def _locked_product(product_id: int) -> Product:
+    """The listing re-read inside a write transaction that holds its row until commit, so two
+    staff members acting at once cannot both move it (SQLite: the write transaction itself)."""
+    from app.db import begin_write
+
+    begin_write()
+    product = db.session.scalar(
+        sa.select(Product)
+        .where(Product.id == product_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if product is None:
+        db.session.rollback()
+        raise NotFound(f"product {product_id}")
+    return product
+
+
+def _restore_status(product: Product) -> str:
+    """Where a released listing goes back to: as the seller had it before staff first hid it."""
+    data = audit.latest_data("product", product.id, "listing.hide") or {}
+    restore = data.get("restore")
+    if restore in (ProductStatus.PUBLISHED.value, ProductStatus.DRAFT.value):
+        return restore
+    # Hidden without an audit row (older data): on sale before if it was ever published.
+    return ProductStatus.PUBLISHED.value if product.published_at else ProductStatus.DRAFT.value
+
+
+def release_outcome(product: Product) -> ProductStatus:
+    """The status releasing a resubmission gives it now (also what the staff page announces)."""
+    if product.status == ProductStatus.PUBLISHED:
+        return ProductStatus.PUBLISHED
+    if _restore_status(product) == ProductStatus.PUBLISHED.value and not publish_problems(product):
+        return ProductStatus.PUBLISHED
+    return ProductStatus.DRAFT
+
+
+def _check_staff(staff: User) -> None:
+    if staff.role != Role.STAFF:
+        raise NotAllowed("only staff moderate listings")
+
+
+def hide_product(
+    product: Product, staff: User, reason: str | None, *, expected: str | None = None
+) -> Product:
+    """Take a listing off the shop with a reason the seller sees.
+
+    Any listing that is not already hidden may be hidden: a published one, a draft, or a
+    resubmission staff find still wrong (with a new reason). ``expected`` is the
+    :func:`moderation_state` the staff member saw; if the listing has moved since, nothing is done
+    (``ListingChanged``). Search and cached pages follow through the catalogue change tracking.
+    """
+    _check_staff(staff)
+    reason = _clean_reason(reason, required=True)
+    product = _locked_product(product.id)
+    state = moderation_state(product)
+    if state == HIDDEN:
+        db.session.rollback()
+        raise InvalidTransition(state, HIDDEN)
+    if expected is not None and expected != state:
+        db.session.rollback()
+        raise ListingChanged(state, HIDDEN)
+    # A published listing or a draft goes back to where the seller had it; hiding a
+    # resubmission again keeps what the first hide recorded.
+    restore = _restore_status(product) if state == RESUBMITTED else state
+    product.status = ProductStatus.HIDDEN_BY_STAFF
+    product.hidden_reason = reason
+    audit.record(
+        staff.id,
+        "listing.hide",
+        "product",
+        product.id,
+        reason=reason,
+        data={
+            "from": state,
+            "to": HIDDEN,
+            "restore": restore,
+            "seller_id": product.seller_id,
+            "title": product.title,
+        },
+    )
+    db.session.commit()
+    return product
+
+
+def release_product(
+    product: Product,
+    staff: User,
+    note: str | None = None,
+    *,
+    seen_at: datetime | None = None,
+) -> ProductStatus:
+    """Clear a resubmitted listing after staff checked the seller's fix; returns its new status.
+
+    Only a resubmission can be released (a hidden listing the seller has not touched cannot).
+    ``seen_at`` is the listing's ``updated_at`` as the staff member saw it: if the seller changed
+    the listing since, nothing is done (``ListingChanged``), so staff never release what they
+    have not seen. ``note`` (optional) is told to the seller.
+    """
+    _check_staff(staff)
+    note = _clean_reason(note, required=False)
+    product = _locked_product(product.id)
+    state = moderation_state(product)
+    if state != RESUBMITTED:
+        db.session.rollback()
+        raise InvalidTransition(state, "released")
+    if seen_at is not None and product.updated_at != seen_at:
+        db.session.rollback()
+        raise ListingChanged(state, "released")
+    old_reason = product.hidden_reason
+    new = release_outcome(product)
+    product.hidden_reason = None
+    if new == ProductStatus.PUBLISHED and product.status != ProductStatus.PUBLISHED:
+        product.status = ProductStatus.PUBLISHED
+        product.published_at = product.published_at or utcnow()
+    audit.record(
+        staff.id,
+        "listing.release",
+        "product",
+        product.id,
+        reason=note,
+        data={
+            "from": state,
+            "to": new.value,
+            "hidden_reason": old_reason,
+            "seller_id": product.seller_id,
+            "title": product.title,
+        },
+    )
+    db.session.commit()
+    return new
 
 
 # ---- photos ---------------------------------------------------------------------------------

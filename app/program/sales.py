@@ -199,8 +199,10 @@ class Period:
 
 
 def _int(value: object, default: int | None = None) -> int | None:
-    text = str(value or "").translate(_DIGITS).strip()
-    return int(text) if text.isdigit() else default
+    """A small non-negative integer from a query value (any digits), else ``default``: never an
+    error for ``²``, a thousand digits or text."""
+    text = str(value or "")[:20].translate(_DIGITS).strip()
+    return int(text) if re.fullmatch(r"[0-9]{1,9}", text) else default
 
 
 def parse_day(text: str | None) -> date | None:
