@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from app import create_app
 from app.accounts.models import Role, User
 from app.extensions import db
+from app.program.models import AuditEvent
 from tests import factories
 from tests.conftest import make_app, settings
 
@@ -276,6 +277,8 @@ def test_create_staff_generates_and_prints_a_password(app, runner):
     assert user.role == Role.STAFF
     assert user.password_hash.startswith("scrypt:")
     assert factories.login(app.test_client(), "boss@example.com", match.group(1)).status_code == 302
+    event = db.session.scalar(sa.select(AuditEvent))
+    assert (event.action, event.target_id, event.actor_id) == ("user.make_staff", user.id, None)
 
 
 def test_create_staff_with_a_typed_password(app, runner):

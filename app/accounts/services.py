@@ -112,9 +112,17 @@ def create_staff(email: str, password: str | None = None, name: str = "") -> tup
     if user is None:
         user = User(email=address, name=name or address.split("@")[0])
         db.session.add(user)
+    promoted_from = user.role.value if user.role is not None else None
     user.password_hash = hash_password(password)
     user.role = Role.STAFF
     user.session_version = (user.session_version or 1) + 1
+    db.session.flush()
+    # Who holds staff powers is itself a staff-relevant fact: the audit log shows it.
+    from app.program import audit
+
+    audit.record(
+        None, "user.make_staff", "user", user.id, data={"email": address, "from": promoted_from}
+    )
     db.session.commit()
     return user, password
 

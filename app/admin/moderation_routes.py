@@ -319,6 +319,7 @@ ACTION_LABELS = {
     "quota.create": _l("Quota set"),
     "quota.update": _l("Quota changed"),
     "quota.delete": _l("Quota removed"),
+    "user.make_staff": _l("Staff account created"),
 }
 TARGET_LABELS = {
     "product": _l("Listing"),
@@ -326,6 +327,7 @@ TARGET_LABELS = {
     "offline_sale": _l("Offline sale"),
     "payment": _l("Payment"),
     "quota": _l("Quota"),
+    "user": _l("Account"),
 }
 DATA_LABELS = {
     "from": _l("From"),
