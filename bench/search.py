@@ -11,8 +11,15 @@ prints p50/p95 wall-clock latencies (CPU time in brackets: the machine may be sh
 Whoosh side also builds the highlights of the page; the FTS5 side does not. The last line is
 ``ratio: N`` (Whoosh p95 / FTS5 p95, wall clock).
 
+With ``--pg URL`` (or ``BENCH_DATABASE_URL``) the PostgreSQL backend is measured too, in a
+schema ``bench_search`` of that database (dropped afterwards; use a database of its own): build
+time through ``PostgresBackend.rebuild``, size of its tables and indexes
+(``pg_total_relation_size``) and the same query mix (highlights included), followed by a
+``pg ratio: N`` line (PostgreSQL p95 / FTS5 p95) before the last line. The CPU time shown for
+PostgreSQL is the benchmark process's only (the server's own is not counted).
+
     python bench/search.py [--docs 100000] [--queries 200] [--seed 1399] [--procs 2]
-                           [--memory 2048] [--dir PATH]
+                           [--memory 2048] [--dir PATH] [--pg URL]
 """
 
 from __future__ import annotations
@@ -33,6 +40,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from app.search.backend import SearchDoc, SearchQuery  # noqa: E402
 from app.search.normalize import index_forms, parse_query  # noqa: E402
+from app.search.pg_backend import PostgresBackend  # noqa: E402
 from app.search.whoosh_backend import WhooshBackend  # noqa: E402
 
 ZWNJ = "\u200c"
@@ -540,10 +548,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--procs", type=int, default=2, help="Whoosh build processes")
     ap.add_argument("--memory", type=int, default=2048, help="Whoosh build buffer, MB")
     ap.add_argument("--dir", help="working directory (kept); default: a temporary one")
+    ap.add_argument(
+        "--pg",
+        default=os.environ.get("BENCH_DATABASE_URL") or None,
+        help="also measure the PostgreSQL backend in this database (env BENCH_DATABASE_URL)",
+    )
     args = ap.parse_args(argv)
 
     work = args.dir or tempfile.mkdtemp(prefix="bazarche-search-bench-")
     os.makedirs(work, exist_ok=True)
+    pg: PostgresBackend | None = None
     try:
         t0 = time.perf_counter()
         docs = list(catalogue(args.docs, args.seed))
@@ -575,29 +589,53 @@ def main(argv: list[str] | None = None) -> int:
         )
         fts.prepare()
 
-        checks = 0
+        if args.pg:
+            pg = PostgresBackend(args.pg, schema="bench_search", lock_timeout=60)
+            pg.drop()
+            t0, c0 = time.perf_counter(), time.process_time()
+            pg.rebuild(docs)
+            build, cpu = time.perf_counter() - t0, time.process_time() - c0
+            print(
+                f"postgres build: {build:.1f} s ({cpu:.1f} s of cpu here), "
+                f"tables and indexes {pg.index_size() / 2**20:.1f} MiB"
+            )
+
+        checks = pg_checks = 0
         for q in queries[:20]:
             r = backend.search(q)
             _ids, total, _facets = fts.search(q)
             checks += r.total == total
+            if pg is not None:
+                pg_checks += pg.search(q).total == total
         print(f"same totals on {checks}/20 sample queries")
+        if pg is not None:
+            print(f"postgres: same totals on {pg_checks}/20 sample queries")
 
         backend.close()
         t0 = time.perf_counter()
         backend.search(SearchQuery(text="گلدان"))
         first = (time.perf_counter() - t0) * 1000
         print(f"whoosh first query (opens the index, loads the columns): {first:.0f} ms")
-        w, w_cpu = timed(backend.search, queries)
+        runs = [("whoosh", *timed(backend.search, queries))]
         f, f_cpu = timed(fts.search, queries)
-        for name, wall, cpu in (("whoosh", w, w_cpu), ("fts5", f, f_cpu)):
+        runs.append(("fts5", f, f_cpu))
+        if pg is not None:
+            runs.append(("postgres", *timed(pg.search, queries)))
+        for name, wall, cpu in runs:
             print(
-                f"{name + ':':8}p50 {pct(wall, 50):.1f} ms  p95 {pct(wall, 95):.1f} ms  "
+                f"{name + ':':10}p50 {pct(wall, 50):.1f} ms  p95 {pct(wall, 95):.1f} ms  "
                 f"max {max(wall):.1f} ms  mean {statistics.mean(wall):.1f} ms   "
                 f"(cpu p50 {pct(cpu, 50):.1f} ms, p95 {pct(cpu, 95):.1f} ms)"
             )
         print(f"load average after the run: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
+        w = runs[0][1]
+        if pg is not None:
+            print(f"pg ratio: {pct(runs[2][1], 95) / pct(f, 95):.2f}")
         print(f"ratio: {pct(w, 95) / pct(f, 95):.2f}")
     finally:
+        if pg is not None:
+            pg.drop()
+            pg.close()
         if not args.dir:
             shutil.rmtree(work, ignore_errors=True)
     return 0

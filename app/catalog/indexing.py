@@ -30,14 +30,23 @@ def backend() -> SearchBackend:
     found = ext.get("bazarche_search")
     if found is None:
         kind = current_app.config["SEARCH_BACKEND"]
-        if kind != "whoosh":
-            # Only the embedded Whoosh backend exists so far; the search page answers from the
-            # database (with a notice) rather than failing.
-            raise IndexUnavailable(f"search backend {kind!r} is not available")
-        else:
+        # An unusable setting raises IndexUnavailable: the search page then answers from the
+        # database (with a notice) and the sync leaves products dirty, rather than failing.
+        if kind == "whoosh":
             from app.search import WhooshBackend
 
             found = WhooshBackend(current_app.config["SEARCH_INDEX_DIR"])
+        elif kind == "postgres":
+            if db.engine.dialect.name != "postgresql":
+                raise IndexUnavailable(
+                    "SEARCH_BACKEND=postgres needs a PostgreSQL database (DATABASE_URL); "
+                    f"this one is {db.engine.dialect.name}"
+                )
+            from app.search import PostgresBackend
+
+            found = PostgresBackend(db.engine)
+        else:
+            raise IndexUnavailable(f"search backend {kind!r} is not available")
         ext["bazarche_search"] = found
     return found
 

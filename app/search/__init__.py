@@ -1,8 +1,10 @@
-"""Persian product search: normalisation, the backend interface and the Whoosh backend.
+"""Persian product search: normalisation, the backend interface and its two backends.
 
 Only this package imports ``whoosh``; it knows nothing of the database models. Callers build
 :class:`SearchDoc` values, query with :class:`SearchQuery` and get product ids back.
-``WhooshBackend`` is imported on first use, so importing this package stays cheap.
+``WhooshBackend`` (an embedded index on disk) and ``PostgresBackend`` (tables in a PostgreSQL
+database, for shops on several machines) are imported on first use, so importing this package
+stays cheap and a shop loads only the one it uses.
 
 ``app.search.normalize`` is the normalisation module (``from app.search.normalize import
 normalize`` for the function); the function is deliberately not re-exported here, where it
@@ -28,6 +30,7 @@ from app.search.backend import (
 from app.search.normalize import analyze, excerpt, fold, highlight, snippet, stems
 
 if TYPE_CHECKING:
+    from app.search.pg_backend import PostgresBackend
     from app.search.whoosh_backend import WhooshBackend
 
 __all__ = [
@@ -35,6 +38,7 @@ __all__ = [
     "SORTS",
     "IndexBusy",
     "IndexUnavailable",
+    "PostgresBackend",
     "SearchBackend",
     "SearchDoc",
     "SearchError",
@@ -56,4 +60,8 @@ def __getattr__(name: str) -> Any:
         from app.search.whoosh_backend import WhooshBackend
 
         return WhooshBackend
+    if name == "PostgresBackend":
+        from app.search.pg_backend import PostgresBackend
+
+        return PostgresBackend
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
