@@ -394,3 +394,45 @@ if DATABASE_URL.startswith("postgresql"):
         result = pg_app.test_cli_runner().invoke(args=["search", "reindex"])
         assert result.exit_code == 0, result.output
         assert found("انبه") == [product.id]
+
+
+def test_an_older_copy_written_after_a_newer_one_leaves_the_product_dirty(search_app) -> None:
+    """Two syncs of the same product: the one that read it first writes its copy last. That
+    copy is stale, so the product must stay dirty (and the next sync fixes the index)."""
+    product = factories.product(title="کوزه سفالی")
+    indexing.reindex()
+    engine = indexing.backend()
+    real_index = engine.index
+    calls = {"n": 0}
+
+    def slow_first_writer(docs):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 1:
+            # While this sync holds its (older) copy, the seller edits again and another
+            # sync indexes the newer copy and clears the flag.
+            db.session.execute(
+                sa.update(Product)
+                .where(Product.id == product.id)
+                .values(title="گلدان سفالی", search_dirty=True)
+            )
+            db.session.commit()
+            indexing.sync_dirty()
+        return real_index(docs)
+
+    db.session.execute(
+        sa.update(Product)
+        .where(Product.id == product.id)
+        .values(title="کاسه سفالی", search_dirty=True)
+    )
+    db.session.commit()
+    engine.index = slow_first_writer  # type: ignore[method-assign]
+    try:
+        indexing.sync_dirty(limit=1)
+    finally:
+        engine.index = real_index  # type: ignore[method-assign]
+    assert calls["n"] == 2
+    assert found("کاسه") == [product.id]  # the older copy won the race in the index…
+    assert dirty_ids() == [product.id]  # …but the product is still marked for the next sync
+    indexing.sync_dirty()
+    assert found("گلدان") == [product.id] and found("کاسه") == []
+    assert indexing.verify() == {"missing": [], "extra": [], "stale": []}

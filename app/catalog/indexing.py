@@ -19,6 +19,7 @@ from sqlalchemy.orm import joinedload
 from app.catalog.models import Category, Product, ProductStatus, Seller, SellerStatus
 from app.extensions import db
 from app.search import IndexBusy, IndexUnavailable, SearchBackend, SearchDoc, SearchError, doc_stamp
+from app.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 BATCH = 500
@@ -144,6 +145,21 @@ def sync_dirty(limit: int | None = None) -> tuple[int, int]:
                 .values(search_dirty=False, updated_at=stamp)
                 .execution_options(synchronize_session=False)
             )
+        # A row that changed since it was read may have been indexed, and its flag cleared, by
+        # a concurrent sync that finished before this one wrote its older copy. Mark it dirty
+        # again with a new ``updated_at``, so no such sync can clear it, and the next sync
+        # writes the current row.
+        now_stamps = db.session.execute(
+            sa.select(Product.id, Product.updated_at).where(Product.id.in_(list(seen)))
+        ).all()
+        for pid, current in now_stamps:
+            if current != seen[pid]:
+                db.session.execute(
+                    sa.update(Product)
+                    .where(Product.id == pid, Product.updated_at == current)
+                    .values(search_dirty=True, updated_at=utcnow())
+                    .execution_options(synchronize_session=False)
+                )
         db.session.commit()
         indexed += len(docs)
         removed += len(gone)
