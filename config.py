@@ -112,6 +112,11 @@ class Config:
     SEARCH_INDEX_DIR = os.environ.get("SEARCH_INDEX_DIR", str(DEFAULT_INSTANCE_DIR / "search"))
     SEARCH_SYNC_ON_REQUEST = _bool("SEARCH_SYNC_ON_REQUEST", True)
 
+    # Product-page views: counted in memory per process, written in batches
+    VIEW_FLUSH_SECONDS = _int("VIEW_FLUSH_SECONDS", 60)
+    VIEW_FLUSH_VIEWS = _int("VIEW_FLUSH_VIEWS", 1000)
+    VIEW_FLUSH_LOCK_TIMEOUT_MS = _int("VIEW_FLUSH_LOCK_TIMEOUT_MS", 2000)
+
     # Payments
     STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
     STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")

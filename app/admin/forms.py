@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import StringField, TextAreaField
+from flask_wtf.file import FileField
+from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
 
@@ -11,3 +12,31 @@ class ReviewForm(FlaskForm):
     reason = TextAreaField(
         _l("Reason (shown to the seller)"), validators=[Optional(), Length(max=2000)]
     )
+
+
+class QuotaForm(FlaskForm):
+    """One county's quota for one programme year. Numbers are text fields so that Persian
+    digits and thousands separators are accepted; the service checks the values."""
+
+    county_id = SelectField(_l("County"), coerce=int, validate_choice=False)
+    programme_year = StringField(
+        _l("Programme year"),
+        description=_l("The Jalali year in which the programme year starts, e.g. 1405."),
+    )
+    target_sellers = StringField(
+        _l("Target: businesses connected to the market"),
+        description=_l("How many trained businesses should make a first sale."),
+    )
+    target_sales = StringField(
+        _l("Target: sales volume (toman)"),
+        description=_l("Leave empty to keep the current target (0 for a new quota)."),
+    )
+
+
+class QuotaUploadForm(FlaskForm):
+    file = FileField(_l("CSV file"))
+
+
+class QuotaConfirmForm(FlaskForm):
+    # The checked file's text comes back with the confirmation and is checked again.
+    csv_text = HiddenField()

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -75,6 +75,27 @@ class Quota(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
     county: Mapped[County] = relationship()
+
+
+class ProductViewDay(db.Model):
+    """How many times a product's page was seen on one local (Tehran) day: nothing about who.
+
+    Written in batches from each process's memory (``app.program.views``), never once per view.
+    """
+
+    __tablename__ = "product_view_day"
+    __table_args__ = (
+        sa.CheckConstraint("views >= 0", name="views_non_negative"),
+        # The reports read a span of days for every product at once.
+        sa.Index("ix_product_view_day_day", "day"),
+    )
+
+    # A deleted product takes its counts with it (the database does it: no ORM relationship).
+    product_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("product.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[date] = mapped_column(sa.Date, primary_key=True)
+    views: Mapped[int] = mapped_column(sa.BigInteger, default=0)
 
 
 class AuditEvent(db.Model):

@@ -26,6 +26,7 @@ from app.extensions import db
 from app.media.images import ImageRejected, process_image, read_limited
 from app.media_store import storage
 from app.messages import apply_errors, error_text
+from app.program import counties
 from app.program.models import County, Sector
 from app.sellers import bp
 from app.sellers.forms import AltTextForm, ListingForm, QuickEditForm, SellerProfileForm
@@ -160,6 +161,7 @@ def dashboard():
         counts=catalog.seller_counts(seller),
         low_stock=catalog.low_stock(seller),
         history=seller.status_changes[:5],
+        numbers=counties.seller_numbers(seller.id),
     )
 
 

@@ -14,7 +14,9 @@ locale selector and a dictionary lookup (Flask-Login is handed its anonymous use
 looking for one). Visitors with a session are checked as before, and those who must not get a
 shared page (logged in, with flashed messages or a cart) go on to the view as usual. On a miss the
 view's :func:`cached_page` decorator renders the page and stores it. Cached views are served
-before rate limiting, so a view with a rate limit of its own should not be cached.
+before rate limiting, so a view with a rate limit of its own should not be cached. After-request
+hooks still run for a hit (a hit is the hook's response), which is where a product page's view is
+counted, once, whether it was a hit or not.
 
 On PostgreSQL the version is read on a connection of its own in autocommit mode (one round trip,
 prepared by the driver after a few runs), not through the request's ORM session, whose pool

@@ -19,6 +19,7 @@ from flask_login import current_user
 
 from app.accounts.services import set_locale
 from app.catalog import queries
+from app.program import views
 from app.shop import bp
 from app.shop.cache import cached_page
 from app.web import page_arg, safe_next
@@ -80,6 +81,27 @@ def product(product_id: int):
     )
 
 
+@bp.after_request
+def count_product_view(response):  # type: ignore[no-untyped-def]
+    """Count a product page seen, in memory. An after-request hook runs once for every product
+    page, whether the view rendered it or the page cache answered before the view (a hit), so
+    each view counts once; a batch that falls due is written after the visitor has the page."""
+    if (
+        request.endpoint == "shop.product"
+        and request.method == "GET"
+        and response.status_code == 200
+        and views.record_view(
+            (request.view_args or {}).get("product_id", 0),
+            user_agent=request.headers.get("User-Agent"),
+            prefetch="prefetch"
+            in request.headers.get("Sec-Purpose", request.headers.get("Purpose", "")),
+        )
+    ):
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        response.call_on_close(lambda: views.flush(app, only_if_due=True))
+    return response
+
+
 @bp.get("/s/<slug>")
 @cached_page
 def seller(slug: str):
@@ -101,7 +123,11 @@ def set_language(code: str):
         set_locale(current_user, code)
     response = make_response(redirect(safe_next(request.args.get("next"), url_for("shop.home"))))
     response.set_cookie(
-        "locale", code, max_age=365 * 24 * 3600, samesite="Lax", httponly=True,
+        "locale",
+        code,
+        max_age=365 * 24 * 3600,
+        samesite="Lax",
+        httponly=True,
         secure=current_app.config["SESSION_COOKIE_SECURE"],
     )
     return response
