@@ -276,6 +276,8 @@ def test_a_fixed_listing_waits_for_review_and_release_puts_it_back_on_sale(
     hide(client, listing)
 
     assert resubmit(seller_client, listing).status_code == 302
+    told = html_of(seller_client.get(f"/seller/listings/{listing.id}/edit"))
+    assert "sent back to programme staff" in told
 
     product = fresh(listing.id)
     assert product.status == ProductStatus.DRAFT

@@ -259,13 +259,23 @@ def edit_listing(product_id: int):
         form.status.data = "published" if product.status == ProductStatus.PUBLISHED else "draft"
         form.category_id.data = product.category_id or 0
     if form.validate_on_submit():
+        was_hidden = product.status == ProductStatus.HIDDEN_BY_STAFF
         try:
             catalog.update_product(product, _listing_data(form))
         except ValidationFailed as exc:
             product = owned_product(product_id)
             apply_errors(form, exc)
         else:
-            flash(_("Listing saved."), "success")
+            if was_hidden and product.hidden_reason:
+                flash(
+                    _(
+                        "Listing saved and sent back to programme staff. It goes on sale again "
+                        "once they release it."
+                    ),
+                    "success",
+                )
+            else:
+                flash(_("Listing saved."), "success")
             return redirect(url_for("sellers.edit_listing", product_id=product.id))
     status = 400 if form.is_submitted() else 200
     return (
