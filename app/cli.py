@@ -48,6 +48,11 @@ def seed_demo_command(
         progress=lambda msg: click.echo(f"  {msg}"),
     )
     click.echo(f"Demo data: {created['sellers']} sellers and {created['products']} products added.")
+    if created["orders"]:
+        click.echo(
+            f"Demo sales: {created['orders']} orders, {created['offline_sales']} offline sales, "
+            f"{created['view_rows']} days of product views."
+        )
     from app.catalog import indexing
 
     click.echo(f"Search index: {indexing.reindex()} products indexed.")

@@ -358,3 +358,35 @@ TRAINING_PROVIDERS = [
     "ادارهٔ کل تعاون، کار و رفاه اجتماعی",
     "مرکز آموزش فنی و حرفه‌ای زاهدان",
 ]
+
+# The demo sales history (``seed_demo_sales``). Customers: name, e-mail, city, province.
+CUSTOMERS = [
+    ("مریم احمدی", "maryam.ahmadi@example.com", "تهران", "تهران"),
+    ("علی رضایی", "ali.rezaei@example.com", "مشهد", "خراسان رضوی"),
+    ("زهرا کریمی", "zahra.karimi@example.com", "اصفهان", "اصفهان"),
+    ("حسین محمدی", "hossein.mohammadi@example.com", "زاهدان", "سیستان و بلوچستان"),
+    ("فاطمه حسینی", "fatemeh.hosseini@example.com", "شیراز", "فارس"),
+    ("رضا موسوی", "reza.mousavi@example.com", "تبریز", "آذربایجان شرقی"),
+    ("نرگس جعفری", "narges.jafari@example.com", "کرمان", "کرمان"),
+    ("محمد صادقی", "mohammad.sadeghi@example.com", "چابهار", "سیستان و بلوچستان"),
+    ("سارا قاسمی", "sara.ghasemi@example.com", "کرج", "البرز"),
+    ("امیر نوری", "amir.nouri@example.com", "رشت", "گیلان"),
+    ("لیلا عباسی", "leila.abbasi@example.com", "یزد", "یزد"),
+    ("مهدی بلوچ‌زهی", "mahdi.baluchzehi@example.com", "ایرانشهر", "سیستان و بلوچستان"),
+    ("نازنین اکبری", "nazanin.akbari@example.com", "قم", "قم"),
+    ("حمید شریفی", "hamid.sharifi@example.com", "بندرعباس", "هرمزگان"),
+    ("الهام رحیمی", "elham.rahimi@example.com", "اهواز", "خوزستان"),
+    ("سعید کاظمی", "saeed.kazemi@example.com", "تهران", "تهران"),
+]
+STREETS = ["خیابان امام", "بلوار آزادی", "خیابان ولیعصر", "کوچهٔ نسترن", "خیابان بهار"]
+CARRIERS = ["پست پیشتاز", "تیپاکس", "پست سفارشی"]
+CANCEL_REASONS = ["موجودی رنگ درخواستی تمام شد", "مشتری پاسخ تلفن را نداد", "آدرس ناقص بود"]
+# Counties whose sellers barely sell in the demo (so the county report flags them as behind).
+QUIET_COUNTIES = ("mirjaveh", "hamoun")
+# Fairs and exhibitions of the offline sales.
+FAIRS = [
+    "نمایشگاه صنایع دستی زاهدان",
+    "بازارچهٔ نوروزی چابهار",
+    "جشنوارهٔ خرمای سراوان",
+    "نمایشگاه مشاغل خانگی ایرانشهر",
+]
