@@ -83,12 +83,11 @@ from app.search.backend import (
 )
 from app.search.normalize import (
     QueryWord,
+    completion_prefix,
     excerpt,
-    fold,
     index_forms,
-    normalize,
     parse_query,
-    parts,
+    rank_completions,
 )
 
 __all__ = ["PersianTokenizer", "WhooshBackend", "make_schema"]
@@ -100,7 +99,6 @@ _LOCK_NAME = "WRITE.lock"
 _SEP = "\x1f"
 _ATTRS = 9
 _SUGGEST_THRESHOLD = 3
-_PREFIX_MIN = 2
 
 
 class PersianTokenizer(Tokenizer):
@@ -1129,41 +1127,22 @@ class WhooshBackend:
         typed text come first; then category names before seller names before titles, the
         more frequent first.
         """
-        norm = normalize(prefix[:200])
-        found = parts(norm)
-        if not found or limit <= 0:
+        if limit <= 0:
             return []
-        if prefix != prefix.rstrip():
-            head, last = parse_query(norm), ""
-        else:
-            head, last = parse_query(norm[: found[-1].start]), found[-1].text
-            if len(last) < _PREFIX_MIN:
-                return []
-        head = head[:8]
+        read = completion_prefix(prefix)
+        if read is None:
+            return []
+        norm, head, last = read
         with self._reading() as view:
             docs = self._suggest_docs(view, head, last)
             stored = [view.searcher.stored_fields(d)["doc"] for d in docs]
-        head_terms = [set(w.loose) for w in head]
-        scores: dict[str, list[float]] = {}
-        rejected: set[str] = set()
-        folded_prefix = fold(norm)
-        for rank, (title, _desc, category_path, seller_name) in enumerate(stored):
-            candidates = [(c.strip(), 0) for c in category_path.split(">") if c.strip()]
-            if seller_name:
-                candidates.append((seller_name, 1))
-            candidates.append((title, 2))
-            for text, kind in candidates:
-                entry = scores.get(text)
-                if entry is not None:
-                    entry[2] -= 1.0
-                elif text not in rejected:
-                    if _completes(text, head_terms, last):
-                        starts = 0 if fold(text).startswith(folded_prefix) else 1
-                        scores[text] = [starts, kind, -1.0, rank, len(text)]
-                    else:
-                        rejected.add(text)
-        ordered = sorted(scores.items(), key=lambda kv: kv[1])
-        return [text for text, _ in ordered[:limit]]
+        return rank_completions(
+            ((title, path, seller) for title, _desc, path, seller in stored),
+            head,
+            last,
+            norm,
+            limit,
+        )
 
     def _suggest_docs(self, view: _View, head: list[QueryWord], last: str) -> list[int]:
         words = [_Word.lookup(view, w) for w in head]
@@ -1612,13 +1591,3 @@ def _closest_term(view: _View, word: str, maxdist: int) -> str | None:
     if not counts:
         return None
     return max(sorted(counts), key=counts.__getitem__)
-
-
-def _completes(text: str, head_terms: list[set[str]], last: str) -> bool:
-    """Whether display string ``text`` contains every complete word and a word starting with
-    ``last`` (all normalised)."""
-    exact, reduced = index_forms(text)
-    if last and not any(t.startswith(last) for t in exact):
-        return False
-    have = set(exact).union(reduced)
-    return all(terms & have for terms in head_terms)
