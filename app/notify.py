@@ -329,11 +329,16 @@ def _compose(
         }
         html = render_template("emails/order_event.html", **context)
         text = render_template("emails/order_event_text.html", **context)
+    return _message(recipient.email, locale, subject, text, html)
+
+
+def _message(to: str, locale: str, subject: str, text: str, html: str) -> EmailMultiAlternatives:
+    """One e-mail in ``locale``: plain text with an HTML alternative, from the market."""
     message = EmailMultiAlternatives(
         subject=subject,
         body=text,
         from_email=current_app.config["MAIL_FROM"],
-        to=[recipient.email],
+        to=[to],
         headers={"Content-Language": locale},
         connection=mail.get_connection(),
     )
@@ -417,16 +422,7 @@ def send_listing_event(kind: str, product_id: int, reason: str | None = None) ->
             }
             html = render_template("emails/listing_event.html", **context)
             text = render_template("emails/listing_event_text.html", **context)
-        message = EmailMultiAlternatives(
-            subject=subject,
-            body=text,
-            from_email=current_app.config["MAIL_FROM"],
-            to=[recipient.email],
-            headers={"Content-Language": locale},
-            connection=mail.get_connection(),
-        )
-        message.attach_alternative(html, "text/html")
-        message.send()
+        _message(recipient.email, locale, subject, text, html).send()
     except Exception:
         log.exception("could not send the %r e-mail of listing %s", kind, product_id)
 
