@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from urllib.parse import urlsplit
 
-from flask import request
+from flask import Response, request
 
 
 def safe_next(target: str | None, default: str) -> str:
@@ -28,3 +30,17 @@ def page_arg(name: str = "page", maximum: int = 10_000) -> int:
     except ValueError:
         return 1
     return min(max(page, 1), maximum)
+
+
+def csv_response(header: list[str], rows: list[list[object]], filename: str) -> Response:
+    """UTF-8 with a byte order mark, so spreadsheet programs read the Persian correctly."""
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(header)
+    writer.writerows(["" if v is None else v for v in row] for row in rows)
+    return Response(
+        out.getvalue().encode("utf-8"),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

@@ -52,6 +52,7 @@ ACCESS: dict[str, str] = {
     # seller area
     "sellers.apply": LOGIN,
     "sellers.dashboard": SELLER,
+    "sellers.numbers_csv": SELLER,
     "sellers.profile": SELLER,
     "sellers.listings": SELLER,
     "sellers.new_listing": SELLER,

@@ -732,6 +732,7 @@ def test_the_service_refuses_duplicates_all_or_nothing(app, market):
 
 
 def test_a_seller_sees_their_own_numbers(app, market, monkeypatch):
+    monkeypatch.setattr(counties, "tehran_today", lambda: TODAY)  # the data set's "today"
     client = app.test_client()
     client.set_cookie("locale", "en")
     factories.login(client, market["a"].user.email)
@@ -747,6 +748,27 @@ def test_a_seller_sees_their_own_numbers(app, market, monkeypatch):
     fa.set_cookie("locale", "fa")
     factories.login(fa, market["a"].user.email)
     assert "۶۱۵٬۰۰۰ تومان" in fa.get("/seller/").get_data(as_text=True)
+
+
+def test_a_seller_downloads_their_own_numbers(app, market, monkeypatch):
+    monkeypatch.setattr(counties, "tehran_today", lambda: TODAY)  # the data set's "today"
+    client = app.test_client()
+    factories.login(client, market["a"].user.email)
+    response = client.get("/seller/numbers.csv")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    body = response.data.decode("utf-8")
+    assert body.startswith("\ufeff")
+    rows = list(csv.reader(io.StringIO(body[1:])))
+    assert rows[0][:5] == ["table", "jalali_month", "product_id", "product", "sales_volume"]
+    months = [r for r in rows[1:] if r[0] == "month"]
+    assert len(months) == 12
+    assert ["month", "1405-09", "", "", "3650000", "4", "7", "150", "3", "2.00"] in months
+    best = [r for r in rows[1:] if r[0] == "best_product"]
+    assert [(r[3], r[4], r[6], r[7]) for r in best][0] == ("رومیزی", "4850000", "4", "110")
+    assert "45000" not in body  # another seller's figures are not there
+    other = app.test_client()
+    factories.login(other, market["g"].user.email)
+    assert "رومیزی" not in other.get("/seller/numbers.csv").data.decode("utf-8")
 
 
 def test_a_new_seller_has_an_empty_dashboard(app, market):

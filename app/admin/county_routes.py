@@ -14,11 +14,12 @@ from flask_login import current_user
 
 from app.admin import bp
 from app.admin.forms import QuotaConfirmForm, QuotaForm, QuotaUploadForm
-from app.admin.sales_routes import _csv_response, _jalali, _period_choices
+from app.admin.sales_routes import _jalali, _period_choices
 from app.errors import NotFound, ValidationFailed
 from app.extensions import db
 from app.program import counties, sales
 from app.program.models import County, Province, Sector
+from app.web import csv_response
 
 
 def _locale() -> str:
@@ -176,7 +177,7 @@ def counties_csv():
     province.name = _province_name()
     rows = [_county_cells(r, report.programme_year, period) for r in report.sorted_rows(_sort())]
     rows.append(_county_cells(province, report.programme_year, period))
-    return _csv_response(COUNTY_HEADER, rows, f"counties_{_slug(period, sector_id)}.csv")
+    return csv_response(COUNTY_HEADER, rows, f"counties_{_slug(period, sector_id)}.csv")
 
 
 @bp.get("/counties/funnel.csv")
@@ -196,7 +197,7 @@ def counties_funnel_csv():
             share = n / r.target_sellers if r.target_sellers else None
             rows.append([r.county_id, r.name, stage, n, report.programme_year, r.target_sellers,
                          _ratio(share)])  # fmt: skip
-    return _csv_response(header, rows, f"funnel_{_slug(period, sector_id)}.csv")
+    return csv_response(header, rows, f"funnel_{_slug(period, sector_id)}.csv")
 
 
 def _series_rows(series: counties.Series) -> list[list[object]]:
@@ -220,7 +221,7 @@ def counties_monthly_csv():
     series = counties.monthly(period, by, sector_id, locale=_locale())
     header = [f"{by}_id", by, "jalali_year", "jalali_month", "month_start", "month_end",
               "sales", "units", "sales_amount_rial"]  # fmt: skip
-    return _csv_response(
+    return csv_response(
         header, _series_rows(series), f"monthly_by_{by}_{_slug(period, sector_id)}.csv"
     )
 
@@ -277,7 +278,7 @@ def county_sellers_csv(county_id: int):
         for s in detail.sellers
     ]  # fmt: skip
     name = f"county_{detail.county.slug}_sellers_{_slug(period, sector_id)}.csv"
-    return _csv_response(header, rows, name)
+    return csv_response(header, rows, name)
 
 
 @bp.get("/counties/<int:county_id>/monthly.csv")
@@ -292,7 +293,7 @@ def county_monthly_csv(county_id: int):
         cell = series.cell(county_id, row[2], row[3])
         rows.append([*row[2:], cell.views, cell.online_orders, _ratio(cell.orders_per_100_views)])
     name = f"county_{detail.county.slug}_monthly_{_slug(period, sector_id)}.csv"
-    return _csv_response(header, rows, name)
+    return csv_response(header, rows, name)
 
 
 @bp.get("/counties/<int:county_id>/categories.csv")
@@ -304,7 +305,7 @@ def county_categories_csv(county_id: int):
         for c in detail.categories
     ]
     name = f"county_{detail.county.slug}_categories_{_slug(period, sector_id)}.csv"
-    return _csv_response(header, rows, name)
+    return csv_response(header, rows, name)
 
 
 # ---- quotas ---------------------------------------------------------------------------------
@@ -498,4 +499,4 @@ def delete_quota(quota_id: int):
 
 @bp.get("/quotas.csv")
 def quotas_csv():
-    return _csv_response(list(counties.QUOTA_COLUMNS), counties.quota_csv_rows(), "quotas.csv")
+    return csv_response(list(counties.QUOTA_COLUMNS), counties.quota_csv_rows(), "quotas.csv")

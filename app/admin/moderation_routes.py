@@ -21,7 +21,7 @@ from wtforms import HiddenField, TextAreaField
 
 from app import notify
 from app.admin import bp
-from app.admin.sales_routes import _choices, _csv_response, _period_choices
+from app.admin.sales_routes import _choices, _period_choices
 from app.catalog import services as catalog
 from app.catalog.models import Product, ProductStatus, Seller
 from app.catalog.queries import Page
@@ -32,7 +32,7 @@ from app.messages import apply_errors, error_text, status_label
 from app.program import audit, sales
 from app.program.models import AuditEvent, County
 from app.program.sales_models import OfflineSale
-from app.web import page_arg, safe_next
+from app.web import csv_response, page_arg, safe_next
 
 MAX_ID = 2**31 - 1  # ids are 32-bit integers in the database
 AUDIT_PER_PAGE = 50
@@ -155,7 +155,7 @@ def listings_csv():
             _with_rows(catalog.moderation_listings(filters)).limit(CSV_MAX_ROWS)
         ).unique()
     ]  # fmt: skip
-    return _csv_response(header, rows, f"listings_{filters.tab}.csv")
+    return csv_response(header, rows, f"listings_{filters.tab}.csv")
 
 
 def _product_or_404(product_id: int) -> Product:
@@ -574,4 +574,4 @@ def audit_csv():
          json.dumps(e.data, ensure_ascii=False, sort_keys=True) if e.data is not None else None]
         for e in db.session.scalars(audit.events(filters).limit(CSV_MAX_ROWS)).unique()
     ]  # fmt: skip
-    return _csv_response(header, rows, f"audit_{period.file_slug()}.csv")
+    return csv_response(header, rows, f"audit_{period.file_slug()}.csv")

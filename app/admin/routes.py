@@ -12,7 +12,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from app.admin import bp
 from app.admin.forms import ReviewForm
 from app.admin.moderation_routes import id_arg, iso_time, jalali_time
-from app.admin.sales_routes import _choices, _csv_response
+from app.admin.sales_routes import _choices
 from app.catalog import services as catalog
 from app.catalog.queries import Page
 from app.errors import InvalidTransition, ValidationFailed
@@ -26,7 +26,7 @@ from app.models import (
     SellerStatus,
     SellerStatusChange,
 )
-from app.web import page_arg
+from app.web import csv_response, page_arg
 
 ACTIONS = {
     "approve": SellerStatus.APPROVED,
@@ -144,7 +144,7 @@ def sellers_csv():
             ).order_by(Seller.created_at.asc(), Seller.id)
         )
     ]  # fmt: skip
-    return _csv_response(header, rows, f"sellers_{filters['status'] or 'all'}.csv")
+    return csv_response(header, rows, f"sellers_{filters['status'] or 'all'}.csv")
 
 
 @bp.route("/sellers/<int:seller_id>", methods=["GET", "POST"])

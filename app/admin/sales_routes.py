@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import csv
-import io
-
 import jdatetime
 import sqlalchemy as sa
-from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -21,7 +18,7 @@ from app.extensions import db
 from app.program import sales
 from app.program.models import County, Sector
 from app.program.sales_models import OfflineSale
-from app.web import page_arg
+from app.web import csv_response, page_arg
 
 PER_PAGE = 50
 OFFLINE_PER_PAGE = 50
@@ -119,20 +116,6 @@ def _jalali(day) -> str:  # type: ignore[no-untyped-def]
     return f"{j.year:04d}-{j.month:02d}-{j.day:02d}"
 
 
-def _csv_response(header: list[str], rows: list[list[object]], filename: str) -> Response:
-    """UTF-8 with a byte order mark, so spreadsheet programs read the Persian correctly."""
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(header)
-    writer.writerows(["" if v is None else v for v in row] for row in rows)
-    return Response(
-        out.getvalue().encode("utf-8"),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
-
-
 def _all_rows(period: sales.Period) -> list[sales.SellerSales]:
     filters = sales.Filters.from_args(request.args)
     sort = request.args.get("sort", "-total_amount")
@@ -155,7 +138,7 @@ def sales_csv():
          _jalali(r.last_sale)]
         for r in _all_rows(period)
     ]  # fmt: skip
-    return _csv_response(header, rows, f"sales_{period.file_slug()}.csv")
+    return csv_response(header, rows, f"sales_{period.file_slug()}.csv")
 
 
 @bp.get("/sales/ministry.csv")
@@ -175,7 +158,7 @@ def sales_ministry_csv():
          r.repeat_buyers]
         for r in sorted(_all_rows(period), key=lambda r: r.registration_code or "")
     ]  # fmt: skip
-    return _csv_response(header, rows, f"ministry_sales_{period.file_slug()}.csv")
+    return csv_response(header, rows, f"ministry_sales_{period.file_slug()}.csv")
 
 
 def _bars(months: list[sales.MonthFigures], rtl: bool) -> dict[str, object]:
@@ -331,7 +314,7 @@ def offline_sales_csv():
          s.created_at.isoformat()]
         for s in db.session.scalars(_offline_query(_seller_id_arg()))
     ]  # fmt: skip
-    return _csv_response(header, rows, "offline_sales.csv")
+    return csv_response(header, rows, "offline_sales.csv")
 
 
 @bp.post("/offline-sales/<int:sale_id>/delete")

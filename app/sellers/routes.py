@@ -30,7 +30,7 @@ from app.program import counties
 from app.program.models import County, Sector
 from app.sellers import bp
 from app.sellers.forms import AltTextForm, ListingForm, QuickEditForm, SellerProfileForm
-from app.web import page_arg
+from app.web import csv_response, page_arg
 
 LISTINGS_PER_PAGE = 25
 
@@ -163,6 +163,32 @@ def dashboard():
         history=seller.status_changes[:5],
         numbers=counties.seller_numbers(seller.id),
     )
+
+
+@bp.get("/numbers.csv")
+def numbers_csv():
+    """The dashboard's two tables (months, best products) as one CSV, UTF-8 with a BOM."""
+    seller = current_seller()
+    numbers = counties.seller_numbers(seller.id)
+    series = numbers.series
+    header = [
+        "table", "jalali_month", "product_id", "product", "sales_volume", "sales", "units",
+        "views", "paid_online_orders", "orders_per_100_views",
+    ]  # fmt: skip
+    rows: list[list[object]] = []
+    for (year, month), cell in zip(series.months, numbers.months, strict=True):
+        rate = cell.orders_per_100_views
+        rows.append(
+            ["month", f"{year:04d}-{month:02d}", None, None, cell.amount, cell.orders,
+             cell.units, cell.views, cell.online_orders,
+             None if rate is None else f"{rate:.2f}"]
+        )  # fmt: skip
+    for p in numbers.best:
+        rows.append(
+            ["best_product", None, p["product_id"], p["title"], p["amount"], None, p["units"],
+             p["views"], None, None]
+        )  # fmt: skip
+    return csv_response(header, rows, f"my-numbers-{seller.slug}.csv")
 
 
 @bp.route("/profile", methods=["GET", "POST"])
