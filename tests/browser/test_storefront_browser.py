@@ -45,18 +45,26 @@ def test_skip_link_is_the_first_stop_and_moves_focus_to_main(visit):
     assert visit.js("location.hash") == "#main"
 
 
+def switch_language(visit, code: str) -> None:  # type: ignore[no-untyped-def]
+    """Click the language link and wait for the page it leads back to (the check must not run
+    while the old document is being replaced: it has no root element then)."""
+    with visit.page.expect_navigation(wait_until="load"):
+        visit.page.click(f"a[hreflang={code}]")
+    visit.page.wait_for_function(
+        f"document.documentElement !== null && document.documentElement.lang === '{code}'"
+    )
+
+
 def test_language_switch_to_english_and_back(visit):
     visit.go("/")
-    visit.page.click("a[hreflang=en]")
-    visit.page.wait_for_function("document.documentElement.lang === 'en'")
+    switch_language(visit, "en")
     assert visit.js("document.dir") == "ltr"
     assert visit.js("getComputedStyle(document.body).direction") == "ltr"
     header = visit.js("document.querySelector('header').innerText")
     assert "Log in" in header and "Register" in header
     assert visit.page.url.rstrip("/") == visit.base_url  # back on the same page
 
-    visit.page.click("a[hreflang=fa]")
-    visit.page.wait_for_function("document.documentElement.lang === 'fa'")
+    switch_language(visit, "fa")
     assert visit.js("document.dir") == "rtl"
     assert "Log in" not in visit.js("document.querySelector('header').innerText")
 
@@ -65,8 +73,7 @@ def test_language_switch_keeps_the_page(visit):
     visit.go("/")
     product = first_href(visit, "/p/")
     visit.go(product)
-    visit.page.click("a[hreflang=en]")
-    visit.page.wait_for_function("document.documentElement.lang === 'en'")
+    switch_language(visit, "en")
     assert visit.page.url == visit.base_url + product
     assert "toman" in visit.js("document.querySelector('.price').innerText")
 
