@@ -11,10 +11,12 @@ gunicorn, so all workers and the test process share one database:
 
 CSRF and rate limits are off, password hashing is cheap and the search index is not touched
 after requests, as in ``tests.conftest.settings``. The schema is made by the test process.
+``BAZARCHE_TEST_SETTINGS`` (optional, JSON) adds or replaces settings for one test module.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -56,6 +58,7 @@ def build():  # type: ignore[no-untyped-def]
         )
     else:
         settings.update(STRIPE_SECRET_KEY="", STRIPE_WEBHOOK_SECRET="", STRIPE_API_BASE="")
+    settings.update(json.loads(os.environ.get("BAZARCHE_TEST_SETTINGS") or "{}"))
     return create_app(settings)
 
 

@@ -18,6 +18,9 @@ from flask import request_started
 from app import create_app
 from app.extensions import db
 
+# The live gunicorn fixtures (server, live, fake_stripe_server) for any test module.
+pytest_plugins = ["tests.live_server"]
+
 _tmp = Path(tempfile.mkdtemp(prefix="bazarche-tests-"))
 DATABASE_URL = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{_tmp / 'test.sqlite3'}"
 if DATABASE_URL.startswith(("postgres://", "postgresql://")):

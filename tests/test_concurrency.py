@@ -17,345 +17,39 @@ its own.
 from __future__ import annotations
 
 import json
-import os
-import re
-import secrets
-import signal
-import socket
-import subprocess
-import sys
-import threading
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 from collections import Counter
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor, wait
-from dataclasses import dataclass
-from html import unescape
-from http.cookiejar import CookieJar
-from pathlib import Path
-from typing import Any, TypeVar
 
 import pytest
 import sqlalchemy as sa
 
 from app import notify
-from app.accounts.models import User
-from app.catalog.models import Product
 from app.extensions import db
 from app.orders.models import CartLine, Order, OrderLine, OrderStatus, OrderStatusChange
 from app.payments.models import Payment, PaymentEvent, PaymentStatus, Provider
 from tests import factories
-from tests.conftest import DATABASE_URL
-from tests.fake_stripe import FakeStripe, signed
+from tests.fake_stripe import signed
+from tests.live_server import (
+    BURST_TIMEOUT,
+    THREADS,
+    Browser,
+    CheckoutResult,
+    Server,
+    assert_no_server_errors,
+    burst,
+    checkout_form,
+    count,
+    customers,
+    fresh,
+    log_in,
+    placed,
+    post_checkout,
+    put_in_cart,
+    sold_out,
+    stock,
+)
 
 pytestmark = pytest.mark.slow
-
-ROOT = Path(__file__).resolve().parent.parent
-WORKERS = 4
-THREADS = 50
-BURST_TIMEOUT = 60  # seconds: a deadlock shows up as a burst that does not finish
-
-ADDRESS = {
-    "recipient_name": "Mina Rezaei",
-    "mobile": "09121234567",
-    "province": "سیستان و بلوچستان",
-    "city": "Zahedan",
-    "address": "Daneshgah St, Alley 3, No 12",
-    "postal_code": "9816745639",
-}
-
-T = TypeVar("T")
-
-
-# ---- the server ---------------------------------------------------------------------------------
-
-
-@dataclass
-class Server:
-    url: str
-    mail_dir: Path
-    log_path: Path
-    stripe: FakeStripe
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            response.read()
-        return True
-    except urllib.error.HTTPError as exc:
-        exc.close()
-        return True  # any HTTP answer: the server is up
-    except OSError:
-        return False
-
-
-@pytest.fixture(scope="module")
-def fake_stripe_server() -> Iterator[FakeStripe]:
-    fake = FakeStripe().start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture(scope="module")
-def server(
-    tmp_path_factory: pytest.TempPathFactory, fake_stripe_server: FakeStripe
-) -> Iterator[Server]:
-    """gunicorn with several sync workers on the test database; stopped after the module."""
-    instance = tmp_path_factory.mktemp("gunicorn")
-    log_path = instance / "gunicorn.log"
-    port = _free_port()
-    env = {
-        **os.environ,
-        "BAZARCHE_TEST_DATABASE_URL": DATABASE_URL,
-        "BAZARCHE_TEST_INSTANCE_DIR": str(instance),
-        "BAZARCHE_TEST_STRIPE_URL": fake_stripe_server.url,
-        "BAZARCHE_INSTANCE": str(instance),
-    }
-    command = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "--workers",
-        str(WORKERS),
-        "--worker-class",
-        "sync",
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--timeout",
-        "60",
-        "--graceful-timeout",
-        "1",  # the idle workers are killed after a second at the end
-        "--log-level",
-        "warning",
-        "--preload",  # import the app once, then fork the workers
-        "tests.concurrency_app:app",
-    ]
-    url = f"http://127.0.0.1:{port}"
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(
-            command,
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )
-        try:
-            deadline = time.monotonic() + 30
-            while not _answers(url + "/auth/login"):
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(
-                        f"gunicorn did not start (exit {proc.poll()}):\n"
-                        + log_path.read_text(errors="replace")
-                    )
-                time.sleep(0.1)
-            yield Server(url, instance / "mail", log_path, fake_stripe_server)
-        finally:
-            proc.send_signal(signal.SIGINT)  # quick shutdown (TERM waits for idle workers)
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(5)
-
-
-@pytest.fixture
-def live(app, server: Server) -> Iterator[Server]:  # type: ignore[no-untyped-def]
-    """The server, with an empty outbox; its log is shown when the test fails."""
-    if server.mail_dir.is_dir():
-        for path in server.mail_dir.iterdir():
-            path.unlink()
-    start = len(server.log())
-    yield server
-    tail = server.log()[start:]
-    if "Traceback" in tail or "Error" in tail:
-        print("gunicorn log during the test:\n" + tail)
-
-
-# ---- simulated customers ------------------------------------------------------------------------
-
-
-@dataclass
-class Reply:
-    status: int
-    location: str
-    text: str
-
-    def flashes(self, category: str = "") -> list[str]:
-        pattern = rf'<p class="flash flash-{category or "[a-z]+"}">(.*?)</p>'
-        return [unescape(m) for m in re.findall(pattern, self.text, re.S)]
-
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
-class Browser:
-    """One visitor: a cookie jar of its own, redirects not followed (the tests look at them)."""
-
-    def __init__(self, base: str, jar: CookieJar | None = None) -> None:
-        self.base = base
-        self.jar = jar or CookieJar()
-        self.opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(self.jar), _NoRedirect
-        )
-
-    def request(
-        self,
-        method: str,
-        path: str,
-        form: dict[str, Any] | None = None,
-        body: bytes | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> Reply:
-        headers = dict(headers or {})
-        if form is not None:
-            body = urllib.parse.urlencode(form).encode()
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-        req = urllib.request.Request(self.base + path, data=body, method=method, headers=headers)
-        try:
-            response = self.opener.open(req, timeout=BURST_TIMEOUT)
-        except urllib.error.HTTPError as exc:
-            response = exc
-        with response:
-            location = response.headers.get("Location") or ""
-            return Reply(response.status, location, response.read().decode("utf-8", "replace"))
-
-    def get(self, path: str) -> Reply:
-        return self.request("GET", path)
-
-    def post(self, path: str, form: dict[str, Any]) -> Reply:
-        return self.request("POST", path, form=form)
-
-    def follow(self, reply: Reply) -> Reply:
-        """GET the page a redirect points to (same site only)."""
-        assert reply.location, reply
-        parsed = urllib.parse.urlsplit(reply.location)
-        path = parsed.path + (f"?{parsed.query}" if parsed.query else "")
-        return self.get(path)
-
-    def clone(self) -> Browser:
-        """Another tab of the same visitor: a new jar holding the same cookies."""
-        jar = CookieJar()
-        for cookie in self.jar:
-            jar.set_cookie(cookie)
-        return Browser(self.base, jar)
-
-
-def log_in(server: Server, users: list[User]) -> list[Browser]:
-    """A browser per user, each logged in over HTTP, one after the other (set-up, not a burst)."""
-    browsers = []
-    for user in users:
-        browser = Browser(server.url)
-        reply = browser.post(
-            "/auth/login", {"email": user.email, "password": factories.PASSWORD, "next": "/cart"}
-        )
-        assert reply.status == 302, (reply.status, reply.text[-2000:])
-        browsers.append(browser)
-    return browsers
-
-
-def burst(actions: list[Callable[[], T]]) -> list[T]:
-    """Run every action at once (a barrier releases them together); all must end in time."""
-    barrier = threading.Barrier(len(actions))
-
-    def run(action: Callable[[], T]) -> T:
-        barrier.wait(BURST_TIMEOUT)
-        return action()
-
-    with ThreadPoolExecutor(max_workers=len(actions)) as pool:
-        futures = [pool.submit(run, action) for action in actions]
-        _, pending = wait(futures, timeout=BURST_TIMEOUT)
-        assert not pending, f"{len(pending)} requests still running after {BURST_TIMEOUT}s"
-        return [f.result() for f in futures]
-
-
-# ---- data -----------------------------------------------------------------------------------------
-
-
-def customers(n: int) -> list[User]:
-    users = [factories.user(email=f"buyer{i}-{secrets.token_hex(3)}@example.com") for i in range(n)]
-    for user in users:
-        user.locale = "en"
-    db.session.commit()
-    return users
-
-
-def put_in_cart(user: User, *items: tuple[Product, int]) -> None:
-    for product, quantity in items:
-        db.session.add(
-            CartLine(
-                user_id=user.id,
-                product_id=product.id,
-                quantity=quantity,
-                seen_price_amount=product.price_amount,
-            )
-        )
-    db.session.commit()
-
-
-def fresh() -> None:
-    """End the test process's transaction: read what the workers committed."""
-    db.session.rollback()
-    db.session.expire_all()
-
-
-def count(model: Any, *where: Any) -> int:
-    return db.session.scalar(sa.select(sa.func.count()).select_from(model).where(*where)) or 0
-
-
-def stock(product_id: int) -> int:
-    return db.session.scalar(sa.select(Product.stock).where(Product.id == product_id))
-
-
-def checkout_form(method: str = "cash") -> dict[str, str]:
-    return {**ADDRESS, "payment_method": method, "checkout_token": secrets.token_urlsafe(24)}
-
-
-def assert_no_server_errors(server: Server, replies: list[Reply]) -> None:
-    unique = list({id(r): r for r in replies}.values())  # a page that is its own reply once
-    errors = [r for r in unique if r.status >= 500]
-    assert not errors, f"{len(errors)} server errors; the server said:\n" + server.log()[-5000:]
-
-
-@dataclass
-class CheckoutResult:
-    reply: Reply
-    page: Reply  # the page a refusal leads to (else the reply itself)
-
-
-def post_checkout(browser: Browser, method: str = "cash") -> CheckoutResult:
-    """POST the checkout form; a refusal is followed to the cart page that says why."""
-    reply = browser.post("/checkout", checkout_form(method))
-    page = browser.follow(reply) if reply.status == 302 else reply
-    return CheckoutResult(reply, page)
-
-
-def sold_out(result: CheckoutResult, title: str) -> bool:
-    return (
-        result.reply.status == 302
-        and result.reply.location.endswith("/cart")
-        and f"“{title}” has just sold out. Please change your cart." in result.page.flashes("error")
-    )
-
-
-def placed(result: CheckoutResult) -> bool:
-    return result.reply.status == 303 and "/checkout/return/" in result.reply.location
-
 
 # ---- the tests ------------------------------------------------------------------------------------
 
