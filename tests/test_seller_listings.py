@@ -541,3 +541,222 @@ def test_delete_keeps_a_file_the_shop_logo_still_uses(app, shop, category):
     client.post(f"/seller/listings/{product.id}/delete")
 
     assert logo_key in media_files(app)
+
+
+# --- saves from a form shown before the stock or price changed -----------------------------------
+
+
+def sell(product_id: int, units: int) -> None:
+    """Units bought while the seller's form is open: a checkout commits on its own connection."""
+    with db.engine.begin() as conn:
+        taken = conn.execute(
+            sa.update(Product)
+            .where(Product.id == product_id, Product.stock >= units)
+            .values(stock=Product.stock - units)
+        )
+        assert taken.rowcount == 1
+
+
+def reprice(product_id: int, price_amount: int) -> None:
+    """The price changed elsewhere (another tab of the seller) while this form was open."""
+    with db.engine.begin() as conn:
+        conn.execute(
+            sa.update(Product).where(Product.id == product_id).values(price_amount=price_amount)
+        )
+
+
+def hidden_inputs(html: str, form_action: str = "") -> dict[str, str]:
+    """The hidden inputs of the page (of the form posting to ``form_action`` if given)."""
+    if form_action:
+        found = re.search(
+            rf'<form[^>]*action="{re.escape(form_action)}"[^>]*>(.*?)</form>', html, re.S
+        )
+        assert found, form_action
+        html = found.group(1)
+    found = {}
+    for tag in re.findall(r"<input[^>]*>", html):
+        attrs = dict(re.findall(r'([a-z_-]+)="([^"]*)"', tag))
+        if attrs.get("type") == "hidden" and "name" in attrs:
+            found[attrs["name"]] = unescape(attrs.get("value", ""))
+    return found
+
+
+def edit_form(client, product_id: int, **fields: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """What the seller's browser sends: the edit form as shown, with ``fields`` typed over it."""
+    html = client.get(f"/seller/listings/{product_id}/edit").get_data(as_text=True)
+    data = hidden_inputs(html.split('class="listing-form"', 1)[1].split("</form>", 1)[0])
+    product = fresh(product_id)
+    data.update(
+        title=product.title,
+        description=product.description,
+        category_id=str(product.category_id or 0),
+        price_toman=str(product.price_amount // 10),
+        stock=str(product.stock),
+        status="published" if product.status == ProductStatus.PUBLISHED else "draft",
+    )
+    data.update(fields)
+    db.session.rollback()  # the page is shown: the test's own read transaction ends with it
+    return data
+
+
+def test_a_stale_edit_form_does_not_overwrite_stock_sold_meanwhile(shop, category):
+    seller, client = shop
+    product = factories.product(seller, stock=5, category_row=category)
+    form = edit_form(client, product.id, stock="10", title="رومیزی سوزن‌دوزی، آبی")
+
+    sell(product.id, 3)
+    response = client.post(f"/seller/listings/{product.id}/edit", data=form, follow_redirects=True)
+
+    assert response.status_code == 200
+    saved = fresh(product.id)
+    assert saved.stock == 2  # the three sold units stay sold
+    assert saved.title == "رومیزی سوزن‌دوزی، آبی"  # the seller's other changes are kept
+    assert any(
+        m.startswith("Stock changed to 2 while you were editing") and "10" in m
+        for m in flashes(response, "warning")
+    ), flashes(response, "warning")
+    assert "Listing saved." in flashes(response, "success")
+    assert 'value="2"' in html_of(response).split('id="stock"', 1)[1][:200]  # the form shows 2
+
+
+def test_the_stale_stock_warning_uses_persian_digits_in_persian(shop, category):
+    seller, client = shop
+    client.set_cookie("locale", "fa")
+    product = factories.product(seller, stock=5, category_row=category)
+    form = edit_form(client, product.id, stock="۱۰")
+
+    sell(product.id, 3)
+    response = client.post(f"/seller/listings/{product.id}/edit", data=form, follow_redirects=True)
+
+    assert fresh(product.id).stock == 2
+    [warning] = flashes(response, "warning")
+    assert "۲" in warning and "۱۰" in warning
+    assert not re.search(r"[0-9]", warning)
+
+
+def test_an_untouched_stock_field_does_not_bring_sold_units_back(shop, category):
+    seller, client = shop
+    product = factories.product(seller, stock=5, category_row=category)
+    form = edit_form(client, product.id, description="دوخت دست، ۴۰ در ۴۰، آبی")  # stock still 5
+
+    sell(product.id, 3)
+    client.post(f"/seller/listings/{product.id}/edit", data=form)
+
+    saved = fresh(product.id)
+    assert (saved.stock, saved.description) == (2, "دوخت دست، ۴۰ در ۴۰، آبی")
+
+
+def test_a_stale_edit_form_does_not_overwrite_a_price_changed_meanwhile(shop, category):
+    seller, client = shop
+    product = factories.product(seller, price_amount=1_000_000, category_row=category)
+    form = edit_form(client, product.id, price_toman="90000", stock="7")
+
+    reprice(product.id, 1_200_000)
+    response = client.post(f"/seller/listings/{product.id}/edit", data=form, follow_redirects=True)
+
+    saved = fresh(product.id)
+    assert (saved.price_amount, saved.stock) == (1_200_000, 7)
+    assert any(
+        m.startswith("Price changed to 120,000 toman while you were editing") and "90,000" in m
+        for m in flashes(response, "warning")
+    ), flashes(response, "warning")
+
+
+def test_a_fresh_edit_form_saves_stock_and_price_without_a_warning(shop, category):
+    seller, client = shop
+    product = factories.product(seller, price_amount=1_000_000, stock=5, category_row=category)
+    form = edit_form(client, product.id, price_toman="95000", stock="10")
+
+    response = client.post(f"/seller/listings/{product.id}/edit", data=form, follow_redirects=True)
+
+    saved = fresh(product.id)
+    assert (saved.price_amount, saved.stock) == (950_000, 10)
+    assert flashes(response, "warning") == []
+
+
+def test_a_refused_edit_keeps_what_the_form_first_showed(shop, category):
+    """After a validation error the form is shown again; the next save still sees the sale."""
+    seller, client = shop
+    product = factories.product(seller, stock=5, category_row=category)
+    form = edit_form(client, product.id, stock="10", title="")
+
+    refused = client.post(f"/seller/listings/{product.id}/edit", data=form)
+    assert refused.status_code == 400
+    again = hidden_inputs(refused.get_data(as_text=True).split('class="listing-form"', 1)[1])
+    sell(product.id, 3)
+    client.post(f"/seller/listings/{product.id}/edit", data={**form, **again, "title": "رومیزی"})
+
+    saved = fresh(product.id)
+    assert (saved.stock, saved.title) == (2, "رومیزی")
+
+
+def quick_form(client, product_id: int, **fields: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """The quick-edit form of the product's row on the listings page, with ``fields`` typed."""
+    html = client.get("/seller/listings").get_data(as_text=True)
+    data = hidden_inputs(html, f"/seller/listings/{product_id}/quick")
+    data.update(fields)
+    db.session.rollback()
+    return data
+
+
+def test_a_stale_quick_edit_does_not_overwrite_stock_sold_meanwhile(shop, category):
+    seller, client = shop
+    product = factories.product(seller, price_amount=1_000_000, stock=5, category_row=category)
+    form = quick_form(client, product.id, price_toman="95000", stock="10")
+
+    sell(product.id, 3)
+    response = client.post(f"/seller/listings/{product.id}/quick", data=form, follow_redirects=True)
+
+    saved = fresh(product.id)
+    assert (saved.price_amount, saved.stock) == (950_000, 2)
+    assert any(
+        m.startswith("Stock changed to 2 while you were editing")
+        for m in flashes(response, "warning")
+    ), flashes(response, "warning")
+
+
+def test_a_stale_quick_edit_does_not_overwrite_a_price_changed_meanwhile(shop, category):
+    seller, client = shop
+    product = factories.product(seller, price_amount=1_000_000, stock=5, category_row=category)
+    form = quick_form(client, product.id, price_toman="95000", stock="6")
+
+    reprice(product.id, 1_200_000)
+    response = client.post(f"/seller/listings/{product.id}/quick", data=form, follow_redirects=True)
+
+    saved = fresh(product.id)
+    assert (saved.price_amount, saved.stock) == (1_200_000, 6)
+    assert any(m.startswith("Price changed to 120,000 toman") for m in flashes(response, "warning"))
+
+
+def test_the_listing_service_refuses_to_overwrite_what_changed_since_the_form_was_shown(
+    shop, category
+):
+    from app.catalog import services as catalog
+
+    seller, _ = shop
+    product = factories.product(seller, price_amount=1_000_000, stock=5, category_row=category)
+    data = catalog.ListingData(
+        title="رومیزی نو",
+        description="",
+        category_id=category.id,
+        price_amount=900_000,
+        stock=10,
+        status=ProductStatus.PUBLISHED,
+        seen_price_amount=1_000_000,
+        seen_stock=5,
+    )
+
+    sell(product.id, 3)
+    kept = catalog.update_product(product, data)
+
+    assert kept == [catalog.ChangedWhileEditing("stock", current=2, entered=10)]
+    saved = fresh(product.id)
+    assert (saved.title, saved.price_amount, saved.stock) == ("رومیزی نو", 900_000, 2)
+
+    kept = catalog.quick_update(
+        saved, price_amount=800_000, stock=1, seen_price_amount=1_000_000, seen_stock=2
+    )
+
+    assert kept == [catalog.ChangedWhileEditing("price_amount", current=900_000, entered=800_000)]
+    saved = fresh(product.id)
+    assert (saved.price_amount, saved.stock) == (900_000, 1)

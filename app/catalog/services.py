@@ -64,6 +64,19 @@ class ListingData:
     price_amount: int | None
     stock: int
     status: ProductStatus = ProductStatus.DRAFT
+    # What the seller's form showed when it was opened; ``None``: no check (a new listing).
+    seen_price_amount: int | None = None
+    seen_stock: int | None = None
+
+
+@dataclass(frozen=True)
+class ChangedWhileEditing:
+    """A price or stock the save left alone: it changed (a sale, another tab) after the form was
+    shown, and the seller's ``entered`` value would have overwritten ``current`` unseen."""
+
+    field: str  # "price_amount" or "stock"
+    current: int
+    entered: int
 
 
 def _fail(field: str, code: str) -> ValidationFailed:
@@ -303,15 +316,46 @@ def create_product(seller: Seller, data: ListingData) -> Product:
     return product
 
 
-def update_product(product: Product, data: ListingData) -> Product:
+def _set_counted(
+    product: Product, field: str, entered: int | None, seen: int | None
+) -> ChangedWhileEditing | None:
+    """Write ``entered`` to ``field`` unless the value changed since the form showed ``seen``.
+
+    Called with the product row locked, so the comparison and the write are one step (as a
+    conditional UPDATE would be): a sale committed a moment earlier is seen, a later one waits.
+    """
+    if entered is None:
+        return None
+    current = getattr(product, field)
+    if seen is not None and current != seen and entered != current:
+        return ChangedWhileEditing(field, current=current, entered=entered)
+    setattr(product, field, entered)
+    return None
+
+
+def update_product(product: Product, data: ListingData) -> list[ChangedWhileEditing]:
+    """Save the seller's edit form and commit (or roll back and raise ``ValidationFailed``).
+
+    Price and stock are compared with what the form showed (``seen_price_amount``,
+    ``seen_stock``) inside the write transaction, the product row locked: a value that changed
+    meanwhile (units sold, a save from another tab) is kept and returned as
+    :class:`ChangedWhileEditing`; everything else the seller typed is saved.
+    """
     _check_listing(data)
+    product = _locked_product(product.id)
     product.title = data.title
     product.description = data.description
     product.category_id = data.category_id
-    product.price_amount = data.price_amount or 0
-    product.stock = data.stock
+    kept = [
+        change
+        for change in (
+            _set_counted(product, "price_amount", data.price_amount or 0, data.seen_price_amount),
+            _set_counted(product, "stock", data.stock, data.seen_stock),
+        )
+        if change is not None
+    ]
     set_product_status(product, data.status)
-    return product
+    return kept
 
 
 def set_product_status(product: Product, status: ProductStatus) -> None:
@@ -324,8 +368,19 @@ def set_product_status(product: Product, status: ProductStatus) -> None:
     db.session.commit()
 
 
-def quick_update(product: Product, *, price_amount: int | None, stock: int | None) -> None:
-    """Change price and/or stock from the listings table."""
+def quick_update(
+    product: Product,
+    *,
+    price_amount: int | None,
+    stock: int | None,
+    seen_price_amount: int | None = None,
+    seen_stock: int | None = None,
+) -> list[ChangedWhileEditing]:
+    """Change price and/or stock from the listings table and commit.
+
+    As :func:`update_product`: a value that changed since the table showed ``seen_*`` is kept
+    and returned, the other one is saved.
+    """
     errors: dict[str, list[str]] = {}
     if price_amount is not None and not (0 < price_amount <= MAX_PRICE_AMOUNT):
         errors["price_amount"] = ["out_of_range"]
@@ -333,11 +388,17 @@ def quick_update(product: Product, *, price_amount: int | None, stock: int | Non
         errors["stock"] = ["out_of_range"]
     if errors:
         raise ValidationFailed(errors)
-    if price_amount is not None:
-        product.price_amount = price_amount
-    if stock is not None:
-        product.stock = stock
+    product = _locked_product(product.id)
+    kept = [
+        change
+        for change in (
+            _set_counted(product, "price_amount", price_amount, seen_price_amount),
+            _set_counted(product, "stock", stock, seen_stock),
+        )
+        if change is not None
+    ]
     db.session.commit()
+    return kept
 
 
 def duplicate_product(product: Product) -> Product:

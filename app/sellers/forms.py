@@ -68,6 +68,9 @@ class ListingForm(FlaskForm):
         choices=lambda: [("draft", _l("Draft (not visible)")), ("published", _l("Published"))],
         default="draft",
     )
+    # Price (rial) and stock as the form showed them: the save keeps a value changed since.
+    seen_price_amount = HiddenField()
+    seen_stock = HiddenField()
 
 
 class QuickEditForm(FlaskForm):
@@ -77,6 +80,8 @@ class QuickEditForm(FlaskForm):
     stock = LocalIntegerField(
         _l("Stock"), validators=[Optional(), NumberRange(min=0, max=1_000_000)]
     )
+    seen_price_amount = HiddenField()
+    seen_stock = HiddenField()
 
 
 class AltTextForm(FlaskForm):

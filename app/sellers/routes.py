@@ -23,6 +23,7 @@ from app.catalog import services as catalog
 from app.catalog.models import Category, Product, ProductStatus, Seller, SellerStatus
 from app.errors import NotAllowed, ValidationFailed
 from app.extensions import db
+from app.formatting import format_number
 from app.media.images import ImageRejected, process_image, read_limited
 from app.media_store import storage
 from app.messages import apply_errors, error_text
@@ -255,7 +256,41 @@ def _listing_data(form: ListingForm) -> catalog.ListingData:
         price_amount=None if price is None else price * 10,
         stock=form.stock.data or 0,
         status=ProductStatus(form.status.data),
+        seen_price_amount=_seen(form.seen_price_amount.data),
+        seen_stock=_seen(form.seen_stock.data),
     )
+
+
+def _seen(value: str | None) -> int | None:
+    """A hidden "as shown" number; anything else (a page from before these fields) is None."""
+    text = (value or "").strip()
+    return int(text) if text.isascii() and text.isdigit() else None
+
+
+def _flash_kept(kept: list[catalog.ChangedWhileEditing]) -> None:
+    """Tell the seller which values changed while they were editing and were left as they are."""
+    loc = _locale()
+    for change in kept:
+        if change.field == "stock":
+            flash(
+                _(
+                    "Stock changed to %(current)s while you were editing, so your "
+                    "%(entered)s was not saved. Check it and save again if needed.",
+                    current=format_number(change.current, loc),
+                    entered=format_number(change.entered, loc),
+                ),
+                "warning",
+            )
+        else:
+            flash(
+                _(
+                    "Price changed to %(current)s toman while you were editing, so your "
+                    "%(entered)s toman was not saved. Check it and save again if needed.",
+                    current=format_number(change.current // 10, loc),
+                    entered=format_number(change.entered // 10, loc),
+                ),
+                "warning",
+            )
 
 
 @bp.route("/listings/new", methods=["GET", "POST"])
@@ -284,10 +319,12 @@ def edit_listing(product_id: int):
         form.price_toman.data = product.price_amount // 10 if product.price_amount else None
         form.status.data = "published" if product.status == ProductStatus.PUBLISHED else "draft"
         form.category_id.data = product.category_id or 0
+        form.seen_price_amount.data = str(product.price_amount)
+        form.seen_stock.data = str(product.stock)
     if form.validate_on_submit():
         was_hidden = product.status == ProductStatus.HIDDEN_BY_STAFF
         try:
-            catalog.update_product(product, _listing_data(form))
+            kept = catalog.update_product(product, _listing_data(form))
         except ValidationFailed as exc:
             product = owned_product(product_id)
             apply_errors(form, exc)
@@ -302,6 +339,7 @@ def edit_listing(product_id: int):
                 )
             else:
                 flash(_("Listing saved."), "success")
+            _flash_kept(kept)
             return redirect(url_for("sellers.edit_listing", product_id=product.id))
     status = 400 if form.is_submitted() else 200
     return (
@@ -345,15 +383,19 @@ def quick_edit(product_id: int):
     else:
         price = form.price_toman.data
         try:
-            catalog.quick_update(
+            kept = catalog.quick_update(
                 product,
                 price_amount=None if price is None else price * 10,
                 stock=form.stock.data,
+                seen_price_amount=_seen(form.seen_price_amount.data),
+                seen_stock=_seen(form.seen_stock.data),
             )
         except ValidationFailed:
             flash(_("Enter a price above 0 and a stock of 0 or more."), "error")
         else:
-            flash(_("“%(title)s” updated.", title=product.title), "success")
+            if len(kept) < sum(v is not None for v in (price, form.stock.data)):
+                flash(_("“%(title)s” updated.", title=product.title), "success")
+            _flash_kept(kept)
     return redirect(
         request.referrer if _same_site(request.referrer) else url_for("sellers.listings")
     )
