@@ -100,6 +100,14 @@ class Config:
     # Rate limits key on the client address, so this must be right in production.
     PROXY_FIX = _int("PROXY_FIX", 0)
 
+    # The site's address (scheme, host, optional port and path): every link in every message
+    # and the card payment's return addresses are built from it, never from the request.
+    # MAIL_SITE_URL is its former name, read when SITE_URL is empty. Requests for any host other
+    # than this one and ALLOWED_HOSTS (comma-separated; ".example.org" admits its subdomains)
+    # get 400; localhost and 127.0.0.1 are also served in debug and testing mode.
+    SITE_URL = os.environ.get("SITE_URL", "")
+    ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "").split(",") if h.strip()]
+
     # Media
     MEDIA_DIR = os.environ.get("MEDIA_DIR", str(DEFAULT_INSTANCE_DIR / "media"))
     MAX_CONTENT_LENGTH = _int("MAX_UPLOAD_BYTES", 12 * 1024 * 1024)
@@ -136,5 +144,5 @@ class Config:
     MAIL_USE_TLS = _bool("MAIL_USE_TLS", False)
     MAIL_USE_SSL = _bool("MAIL_USE_SSL", False)
     MAIL_TIMEOUT = _int("MAIL_TIMEOUT", 10)
-    # Links in mail sent outside a web request (e.g. by `flask orders expire`)
-    MAIL_SITE_URL = os.environ.get("MAIL_SITE_URL", "http://127.0.0.1:5000")
+    # Former name of SITE_URL (above), still read when SITE_URL is empty
+    MAIL_SITE_URL = os.environ.get("MAIL_SITE_URL", "")

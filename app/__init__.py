@@ -43,6 +43,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     register_search_sync(app)
     register_cli(app)
     register_dev_mail(app)
+    register_trusted_hosts(app)
     return app
 
 
@@ -236,6 +237,14 @@ def register_security_headers(app: Flask) -> None:
             if name.lower() not in present:
                 response.headers.add(name, value)
         return response
+
+
+def register_trusted_hosts(app: Flask) -> None:
+    """Requests for a host other than the site's (``SITE_URL``, ``ALLOWED_HOSTS``) get 400 before
+    any other hook runs, the page cache's included (see :mod:`app.links`)."""
+    from app.links import install_trusted_hosts
+
+    install_trusted_hosts(app)
 
 
 def register_dev_mail(app: Flask) -> None:

@@ -33,7 +33,6 @@ from flask import (
     has_request_context,
     render_template,
     request,
-    url_for,
 )
 from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
@@ -44,6 +43,7 @@ from app.accounts.models import User
 from app.catalog.models import Product, Seller
 from app.extensions import db, mail
 from app.formatting import persian_digits
+from app.links import site_url, site_url_for
 from app.messages import reason_text
 from app.orders.models import Order, OrderStatus
 from app.payments.models import Payment
@@ -319,13 +319,13 @@ def _compose(
             "orders": [
                 OrderMail(
                     order=o,
-                    link=url_for(endpoint, order_id=o.id, _external=True),
+                    link=site_url_for(endpoint, order_id=o.id),
                     provider=str(getattr(providers.get(o.payment_id), "value", "")),
                     reason=_latest_reason(o),
                 )
                 for o in orders
             ],
-            "site_link": url_for("shop.home", _external=True),
+            "site_link": site_url_for("shop.home"),
         }
         html = render_template("emails/order_event.html", **context)
         text = render_template("emails/order_event_text.html", **context)
@@ -354,10 +354,12 @@ def _latest_reason(order: Order) -> str:
 
 
 def _link_context():  # type: ignore[no-untyped-def]
-    """Links need a host: the request's, or MAIL_SITE_URL outside requests (CLI, jobs)."""
+    """Templates render in a request: the current one, or one on the site address outside
+    requests (CLI, jobs). Links in messages never come from it: they are built by
+    :func:`app.links.site_url_for` from ``SITE_URL`` alone (a request's host is the client's)."""
     if has_request_context():
         return nullcontext()
-    return current_app.test_request_context(base_url=current_app.config["MAIL_SITE_URL"])
+    return current_app.test_request_context(base_url=site_url() + "/")
 
 
 # ---- listing moderation -----------------------------------------------------------------------
@@ -417,8 +419,8 @@ def send_listing_event(kind: str, product_id: int, reason: str | None = None) ->
                 "subject": subject,
                 "intro": intro_of(),
                 "reason": reason or "",
-                "link": url_for("sellers.edit_listing", product_id=product.id, _external=True),
-                "site_link": url_for("shop.home", _external=True),
+                "link": site_url_for("sellers.edit_listing", product_id=product.id),
+                "site_link": site_url_for("shop.home"),
             }
             html = render_template("emails/listing_event.html", **context)
             text = render_template("emails/listing_event_text.html", **context)

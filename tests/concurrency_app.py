@@ -35,7 +35,7 @@ def build():  # type: ignore[no-untyped-def]
         "MAIL_DIR": str(instance / "mail"),
         "MAIL_FILE_PATH": str(instance / "mail"),
         "MAIL_BACKEND": "file",
-        "MAIL_SITE_URL": "http://127.0.0.1",
+        "SITE_URL": "http://127.0.0.1",  # the host the tests connect to
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
         "PAGE_CACHE_ENABLED": False,

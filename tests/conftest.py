@@ -38,6 +38,8 @@ def settings(tmp_path: Path, **extra: object) -> dict[str, object]:
         "MEDIA_DIR": str(tmp_path / "media"),
         "SEARCH_INDEX_DIR": str(tmp_path / "search"),
         "MAIL_DIR": str(tmp_path / "mail"),
+        # The test client's host: links in messages are built from this address.
+        "SITE_URL": "http://localhost",
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
         "SESSION_COOKIE_SECURE": False,

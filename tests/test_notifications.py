@@ -180,7 +180,7 @@ def test_a_mail_failure_is_logged_and_the_action_still_succeeds(app, world, capl
 
 def test_payment_events_can_be_sent_outside_a_request(app, world):
     """The payment side calls send_order_event from webhooks and from `flask orders expire`."""
-    app.config["MAIL_SITE_URL"] = "https://bazarche.example"
+    app.config["SITE_URL"] = "https://bazarche.example"
     payment = _place(world["mina"], world["bowl"], provider=Provider.STRIPE)
     order_id = payment.orders[0].id
     notify.send_order_event("placed", [order_id])  # a card order waiting for money: no news yet

@@ -17,6 +17,7 @@ from flask import Flask, current_app
 from app.db import begin_write
 from app.errors import DomainError, NotAllowed
 from app.extensions import db
+from app.links import site_url_for
 from app.orders import services as orders
 from app.orders.models import Order, OrderLine
 from app.payments import events
@@ -143,6 +144,16 @@ def _store_reference(payment_id: int, session_id: str) -> None:
     except Exception:
         db.session.rollback()
         raise
+
+
+def return_urls(payment_id: int) -> dict[str, str]:
+    """Where the provider sends the customer back (``success_url``: the return page of
+    ``payment_id``; ``cancel_url``: the cart), on the site address: a request's host is the
+    client's to choose and must not become the payment page's way back."""
+    return {
+        "success_url": site_url_for("shop.checkout_return", payment_id=payment_id),
+        "cancel_url": site_url_for("shop.cart"),
+    }
 
 
 def start_card_payment(payment: Payment, *, success_url: str, cancel_url: str) -> str:

@@ -207,11 +207,7 @@ def _after_checkout(payment: Payment, *, created: bool):  # type: ignore[no-unty
     if payment.status != PaymentStatus.PENDING:
         return redirect(done, code=303)
     try:
-        target = payments.start_card_payment(
-            payment,
-            success_url=url_for("shop.checkout_return", payment_id=payment_id, _external=True),
-            cancel_url=url_for("shop.cart", _external=True),
-        )
+        target = payments.start_card_payment(payment, **payments.return_urls(payment_id))
     except Exception:
         current_app.logger.exception("could not start the card payment of payment %s", payment_id)
         flash(
