@@ -128,15 +128,25 @@ def search_cli() -> None:
 
 @search_cli.command("sync")
 def search_sync_command() -> None:
-    """Index every product marked dirty (waits for the writer)."""
+    """Index every product marked dirty; rebuild the index from the database instead when it is
+    missing, marked degraded or has lost products (run it from cron every few minutes)."""
     from app.catalog import indexing
-    from app.search import IndexBusy
+    from app.search import IndexBusy, SearchError
 
+    indexing.forget_index_check()
+    problem = indexing.index_problem()
+    if problem is not None:
+        click.echo(f"The index cannot be trusted ({problem}); rebuilding it from the database.")
     try:
         indexed, removed = indexing.sync_dirty()
     except IndexBusy as exc:
         raise click.ClickException("The index is busy; try again in a moment.") from exc
-    click.echo(f"Indexed {indexed} products, removed {removed}.")
+    except SearchError as exc:
+        raise click.ClickException(f"The index could not be repaired: {exc}") from exc
+    if problem is not None:
+        click.echo(f"Rebuilt the index: {indexed} products.")
+    else:
+        click.echo(f"Indexed {indexed} products, removed {removed}.")
 
 
 @search_cli.command("reindex")
@@ -153,6 +163,13 @@ def search_verify_command() -> None:
     from app.catalog import indexing
     from app.search import IndexUnavailable
 
+    indexing.forget_index_check()
+    problem = indexing.index_problem()
+    if problem is not None:
+        raise click.ClickException(
+            f"The index cannot be trusted: {problem}. Run: flask search sync (it rebuilds "
+            "the index) or flask search reindex"
+        )
     try:
         report = indexing.verify()
     except IndexUnavailable as exc:

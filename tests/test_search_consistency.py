@@ -405,7 +405,7 @@ def test_an_older_copy_written_after_a_newer_one_leaves_the_product_dirty(search
     real_index = engine.index
     calls = {"n": 0}
 
-    def slow_first_writer(docs):  # type: ignore[no-untyped-def]
+    def slow_first_writer(docs, **options):  # type: ignore[no-untyped-def]
         calls["n"] += 1
         if calls["n"] == 1:
             # While this sync holds its (older) copy, the seller edits again and another
@@ -417,7 +417,7 @@ def test_an_older_copy_written_after_a_newer_one_leaves_the_product_dirty(search
             )
             db.session.commit()
             indexing.sync_dirty()
-        return real_index(docs)
+        return real_index(docs, **options)
 
     db.session.execute(
         sa.update(Product)

@@ -6,11 +6,20 @@ take the index writer indexes the dirty rows; a worker that cannot take it leave
 (never an error to the user, never a lost update), and ``flask search sync`` drains the rest.
 A row's flag is cleared only if the row has not changed since it was read (``updated_at``), so a
 change that lands while the index is being written stays dirty for the next sync.
+
+An index that cannot be trusted — marked degraded after a write failed (whatever the backend
+raised), lost (missing), or holding far fewer products than the database's public ones with no
+dirty rows to explain the gap — is never written to: searches answer from the database with
+their notice (:func:`index_problem`), the sync after a web request leaves its products dirty, and
+``flask search sync`` rebuilds the index from the database aside and swaps it in. A sync never
+creates an empty index in place of a lost one.
 """
 
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 
 import sqlalchemy as sa
 from flask import current_app
@@ -18,11 +27,17 @@ from sqlalchemy.orm import joinedload
 
 from app.catalog.models import Category, Product, ProductStatus, Seller, SellerStatus
 from app.extensions import db
-from app.search import IndexBusy, IndexUnavailable, SearchBackend, SearchDoc, SearchError, doc_stamp
+from app.search import IndexBusy, IndexUnavailable, SearchBackend, SearchDoc, doc_stamp
 from app.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 BATCH = 500
+CHECK_SECONDS = 10.0
+"""How long a process trusts its last count check (``SEARCH_CHECK_SECONDS`` overrides)."""
+LOST_SHARE = 0.9
+"""An index with fewer documents than this share of the public products (and a gap larger
+than the dirty rows waiting for a sync) has lost products: it is treated as degraded."""
+_CHECK = "bazarche_search_check"
 
 
 def backend() -> SearchBackend:
@@ -111,9 +126,48 @@ def _load(ids: list[int]) -> list[Product]:
     )
 
 
-def sync_dirty(limit: int | None = None) -> tuple[int, int]:
-    """Index or remove dirty products; returns (indexed, removed). Raises IndexBusy."""
+def sync_dirty(limit: int | None = None, repair: bool = True) -> tuple[int, int]:
+    """Index or remove dirty products; returns (indexed, removed). Raises IndexBusy.
+
+    When the index cannot be trusted (:func:`index_problem`), or a write to it fails with any
+    error (the index is then marked degraded), nothing more is written to it: with ``repair``
+    (``flask search sync``) it is rebuilt from the database and swapped in (returning
+    ``(products indexed, 0)``); without (after a web request, where a rebuild is too slow) this
+    raises :class:`IndexUnavailable` and every unsynced product stays dirty.
+    """
     engine = backend()
+    if repair:
+        forget_index_check()
+    problem = index_problem()
+    if problem is None:
+        try:
+            return _sync_batches(engine, limit)
+        except IndexUnavailable as exc:
+            db.session.rollback()
+            forget_index_check()
+            if not repair:
+                raise
+            problem = str(exc)
+    elif not repair:
+        raise IndexUnavailable(problem)
+    log.warning("search: %s; rebuilding the index from the database", problem)
+    return reindex(), 0
+
+
+def _write(engine: SearchBackend, call: Callable[[list], None], items: list) -> None:
+    """One write to the index; any failure but a busy writer marks the index degraded."""
+    try:
+        call(items)
+    except IndexBusy:
+        raise
+    except Exception as exc:
+        reason = f"writing to the index failed: {exc!r}"
+        log.error("search: %s; the index is marked degraded", reason, exc_info=exc)
+        engine.mark_degraded(reason)
+        raise IndexUnavailable(reason) from exc
+
+
+def _sync_batches(engine: SearchBackend, limit: int | None) -> tuple[int, int]:
     indexed = removed = 0
     paths: dict[int, tuple[list[int], str, str]] | None = None
     while True:
@@ -135,9 +189,10 @@ def sync_dirty(limit: int | None = None) -> tuple[int, int]:
         gone = [pid for pid in seen if pid not in products or not _is_public(products[pid])]
         db.session.rollback()  # end the read before the (slow) index write
         if docs:
-            engine.index(docs)
+            # never create an index here: a lost one is rebuilt, not replaced by an empty one
+            _write(engine, lambda d: engine.index(d, create=False), docs)
         if gone:
-            engine.remove(gone)
+            _write(engine, engine.remove, gone)
         for pid, stamp in seen.items():
             db.session.execute(
                 sa.update(Product)
@@ -170,23 +225,95 @@ def sync_dirty(limit: int | None = None) -> tuple[int, int]:
 
 
 def remove_deleted(ids: list[int]) -> None:
-    """After a product row is deleted; if the writer is busy, ``verify``/``reindex`` repair it."""
+    """After a product row is deleted. Never raises: if the writer is busy, ``verify`` and
+    ``reindex`` repair it; if the removal fails otherwise, the index is marked degraded (search
+    answers from the database until ``flask search sync`` rebuilds it)."""
     try:
-        backend().remove(ids)
-    except SearchError as exc:
+        engine = backend()
+        if index_problem() is None:
+            _write(engine, engine.remove, list(ids))
+    except Exception as exc:
         log.warning("search: could not remove deleted products %s now: %s", ids, exc)
+    forget_index_check()
 
 
 def sync_quietly() -> None:
-    """The after-commit hook of web requests: index what is dirty if the writer is free."""
+    """The after-commit hook of web requests (and of anything else that must not fail
+    because of the index): index what is dirty if the writer is free and the index can be
+    trusted. Never raises: whatever fails, the products stay dirty, the failure is logged and
+    searches answer from the database until the index is repaired."""
     try:
-        sync_dirty(limit=BATCH)
+        sync_dirty(limit=BATCH, repair=False)
     except IndexBusy:
-        db.session.rollback()
+        _rollback()
         log.info("search: index busy; dirty products stay for the next sync")
-    except (IndexUnavailable, SearchError, OSError) as exc:
-        db.session.rollback()
+    except Exception as exc:
+        _rollback()
+        forget_index_check()
         log.warning("search: sync failed, products stay dirty: %s", exc)
+
+
+def _rollback() -> None:
+    try:
+        db.session.rollback()
+    except Exception as exc:
+        log.warning("search: rollback after a failed sync failed too: %s", exc)
+
+
+def forget_index_check() -> None:
+    """Make the next :func:`index_problem` in this process count again (after this process
+    wrote to or rebuilt the index; other processes notice within ``CHECK_SECONDS``)."""
+    current_app.extensions.pop(_CHECK, None)
+
+
+def index_problem() -> str | None:
+    """Why the index cannot be trusted now (so search answers from the database and syncs do
+    not write to it), or ``None``: the backend is unusable, the index is marked degraded,
+    missing or broken, or it holds fewer than :data:`LOST_SHARE` of the public products with
+    more missing than the dirty rows waiting for a sync (it lost products). The mark is read
+    on every call; the counts at most every ``CHECK_SECONDS`` per process."""
+    try:
+        engine = backend()
+        marked = engine.degraded()
+    except Exception as exc:
+        return f"the search backend is unusable: {exc}"
+    if marked:
+        return f"the index is marked degraded ({marked})"
+    ttl = float(current_app.config.get("SEARCH_CHECK_SECONDS", CHECK_SECONDS))
+    now = time.monotonic()
+    cached = current_app.extensions.get(_CHECK)
+    if cached is not None and now - cached[0] < ttl:
+        return cached[1]
+    problem = _count_problem(engine)
+    current_app.extensions[_CHECK] = (now, problem)
+    return problem
+
+
+def _count_problem(engine: SearchBackend) -> str | None:
+    health = engine.health()
+    if not health.get("ok"):
+        return f"the index is unavailable: {health.get('error')}"
+    indexed = int(health.get("docs") or 0)  # type: ignore[call-overload]
+    public = db.session.scalar(
+        sa.select(sa.func.count(Product.id))
+        .join(Seller, Seller.id == Product.seller_id)
+        .where(Product.status == ProductStatus.PUBLISHED, Seller.status == SellerStatus.APPROVED)
+    )
+    public = int(public or 0)
+    if indexed >= LOST_SHARE * public:
+        return None
+    dirty = int(
+        db.session.scalar(
+            sa.select(sa.func.count(Product.id)).where(Product.search_dirty.is_(True))
+        )
+        or 0
+    )
+    if public - indexed > dirty:
+        return (
+            f"the index holds {indexed} products but the database has {public} public ones "
+            f"and only {dirty} waiting for a sync"
+        )
+    return None
 
 
 def public_docs():  # type: ignore[no-untyped-def]
@@ -218,7 +345,10 @@ def reindex() -> int:
     """Rebuild the whole index from the database and swap it in; clears every dirty flag that
     has not changed since the rebuild started."""
     started = db.session.scalar(sa.select(sa.func.max(Product.updated_at)))
-    count = backend().rebuild(public_docs())
+    try:
+        count = backend().rebuild(public_docs())
+    finally:
+        forget_index_check()
     stmt = sa.update(Product).where(Product.search_dirty.is_(True))
     if started is not None:
         stmt = stmt.where(Product.updated_at <= started)

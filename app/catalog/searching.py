@@ -1,7 +1,11 @@
 """The storefront's search: request parameters → SearchQuery → products from the database.
 
-If the index is missing or broken, the page still answers from a plain database search, with a
-notice, and the problem is logged.
+If the index is missing, broken, marked degraded or has lost products
+(:func:`app.catalog.indexing.index_problem`), the page still answers from a plain database
+search, with a notice, and the problem is logged. The query is bounded before it reaches a
+backend (:data:`MAX_QUERY_CHARS` characters; the backends take at most
+:data:`app.search.normalize.MAX_QUERY_WORDS` words and spend "did you mean" work on short words
+only), so no query costs much more than a normal one.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from app.catalog import indexing, queries
 from app.catalog.models import Category, Product
 from app.extensions import db
 from app.program.models import County, Sector
-from app.search import SORTS, SearchError, SearchQuery
+from app.search import SORTS, IndexUnavailable, SearchError, SearchQuery
 
 log = logging.getLogger(__name__)
 MAX_QUERY_CHARS = 200
@@ -99,6 +103,9 @@ def _facet_rows(facets: dict[str, dict[str, int]]) -> dict[str, list[tuple[Any, 
 def run(params: SearchQuery) -> dict[str, Any]:
     """Everything the search page shows."""
     try:
+        problem = indexing.index_problem()
+        if problem is not None:
+            raise IndexUnavailable(problem)
         result = indexing.backend().search(params)
     except (SearchError, OSError, ValueError) as exc:
         log.error("search: index unavailable, answering from the database: %s", exc)
@@ -135,6 +142,8 @@ def run(params: SearchQuery) -> dict[str, Any]:
 def suggest(prefix: str) -> list[str]:
     prefix = prefix[:MAX_QUERY_CHARS]
     try:
+        if indexing.index_problem() is not None:
+            return []
         return indexing.backend().suggest(prefix, limit=8)
     except (SearchError, OSError, ValueError) as exc:
         log.warning("search: suggestions unavailable: %s", exc)

@@ -129,9 +129,11 @@ class SearchResult:
 class SearchBackend(Protocol):
     """What the application needs from a search engine."""
 
-    def index(self, docs: Iterable[SearchDoc]) -> None:
+    def index(self, docs: Iterable[SearchDoc], create: bool = True) -> None:
         """Add or replace these documents (by id). Raises :class:`IndexBusy` when another
-        process is writing; creates an empty index first if there is none."""
+        process is writing. When there is no index it creates an empty one first, or, with
+        ``create=False``, raises :class:`IndexUnavailable` and writes nothing (the shop's sync:
+        a lost index is rebuilt from the database, never replaced by an empty one)."""
 
     def remove(self, ids: Iterable[int]) -> None:
         """Remove these product ids (unknown ids are ignored). Raises :class:`IndexBusy`."""
@@ -149,13 +151,24 @@ class SearchBackend(Protocol):
 
     def rebuild(self, docs: Iterable[SearchDoc]) -> int:
         """Build a fresh index from ``docs`` and swap it in atomically; return the number of
-        documents. Searches keep working on the old index until the swap."""
+        documents. Searches keep working on the old index until the swap, which also clears
+        the mark of :meth:`mark_degraded`."""
 
     def clear(self) -> None:
         """Replace the index with an empty one."""
 
     def exists(self) -> bool:
         """Whether a usable index is present."""
+
+    def mark_degraded(self, reason: str) -> None:
+        """Record, for every process using this index, that it can no longer be trusted (a
+        write failed half-way, say); :meth:`degraded` then returns ``reason`` until
+        :meth:`rebuild` swaps in a fresh index. Never raises: when even this fails (no index
+        left at all), the index is unavailable anyway."""
+
+    def degraded(self) -> str | None:
+        """The reason recorded by :meth:`mark_degraded` since the last :meth:`rebuild`, or
+        ``None``. Never raises."""
 
     def health(self) -> dict[str, object]:
         """``{"ok": bool, "docs": int, "path": str, "error": str | None, ...}``."""

@@ -56,6 +56,8 @@ from functools import lru_cache
 __all__ = [
     "COMPLETION_PREFIX_MIN",
     "MAX_QUERY_WORDS",
+    "MAX_TYPO_CHARS",
+    "MAX_TYPO_WORDS",
     "Part",
     "QueryWord",
     "STOPWORDS",
@@ -73,12 +75,19 @@ __all__ = [
     "rank_completions",
     "snippet",
     "stems",
+    "typo_words",
     "words",
 ]
 
 ZWNJ = "\u200c"
 MAX_QUERY_WORDS = 32
 """At most this many words of a query are used; the rest is ignored."""
+MAX_TYPO_CHARS = 30
+""""Did you mean" looks only at words of at most this many letters: no misspelling of an
+indexed word is longer, and the fuzzy term lookup costs in proportion to the word's length."""
+MAX_TYPO_WORDS = 4
+"""…and at most this many unknown words of a query, so any query costs about what a short
+one does."""
 
 # --- character table ---------------------------------------------------------------------------
 
@@ -439,6 +448,13 @@ class QueryWord:
     word: str
     exact: tuple[str, ...]
     loose: tuple[str, ...]
+
+
+def typo_words(words: Iterable[str]) -> list[int]:
+    """Positions of the words "did you mean" may correct: of three to :data:`MAX_TYPO_CHARS`
+    letters and not a number. A backend looks up at most :data:`MAX_TYPO_WORDS` of them that
+    it does not know (the bound of its fuzzy work)."""
+    return [i for i, w in enumerate(words) if 3 <= len(w) <= MAX_TYPO_CHARS and not w.isdecimal()]
 
 
 def parse_query(text: str, max_words: int = MAX_QUERY_WORDS) -> list[QueryWord]:

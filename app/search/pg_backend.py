@@ -62,6 +62,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import logging
 import math
 import re
 import time
@@ -82,15 +83,19 @@ from app.search.backend import (
     doc_stamp,
 )
 from app.search.normalize import (
+    MAX_TYPO_WORDS,
     QueryWord,
     completion_prefix,
     excerpt,
     index_forms,
     parse_query,
     rank_completions,
+    typo_words,
 )
 
 __all__ = ["PostgresBackend", "document_terms", "schema_ddl"]
+
+log = logging.getLogger(__name__)
 
 TITLE, META, BODY, TITLE_STEM, STEM = "T", "M", "B", "U", "S"
 """Tags of the lexemes: where a term comes from (see the module docstring)."""
@@ -99,7 +104,7 @@ _MAX_LEXEME_BYTES = 2000  # PostgreSQL refuses lexemes of 2,047 bytes or more
 _MAX_TERMS_BYTES = 512 * 1024  # a tsvector holds at most 1 MiB of lexemes
 _SUGGEST_THRESHOLD = 3
 _PREFIX_MIN = 2
-_TYPO_MAX_CHARS = 64  # no misspelling of an indexed word is longer than this
+_DEGRADED = "bazarche-search degraded - "  # the schema's comment while marked degraded
 _BATCH = 1000
 _IDENT = re.compile(r"[a-z_][a-z0-9_]{0,40}")
 _NO_TABLE = {"42P01", "3F000"}  # undefined_table, invalid_schema_name
@@ -481,7 +486,7 @@ class PostgresBackend:
             sql += f" ON CONFLICT (id) DO UPDATE SET {updates}"
         return sa.text(sql)
 
-    def index(self, docs: Iterable[SearchDoc]) -> None:
+    def index(self, docs: Iterable[SearchDoc], create: bool = True) -> None:
         """See :meth:`app.search.backend.SearchBackend.index` (for an id given twice, the
         last document wins). Rows are written in id order, so concurrent writers lock them in
         the same order and cannot deadlock; new vocabulary is added, never counted again."""
@@ -490,7 +495,8 @@ class PostgresBackend:
             return
         rows = list(self._rows([unique[k] for k in sorted(unique)], None))
         vocab = sorted({t for r in rows for t in r.pop("_vocab")})
-        self._ensure_tables()
+        if create:
+            self._ensure_tables()  # otherwise a missing table fails the write: IndexUnavailable
         insert = self._insert_sql(self._doc, upsert=True)
         add_terms = sa.text(
             f"INSERT INTO {self._term} (term, df) VALUES (:term, 1) ON CONFLICT (term) DO NOTHING"
@@ -562,6 +568,8 @@ class PostgresBackend:
                 conn.execute(sa.text(f"ANALYZE {s}.document_new"))
                 conn.execute(sa.text(f"ANALYZE {s}.term_new"))
                 self._swap(conn)
+                if self._marked(conn):  # (only an owner may comment: only touch our mark)
+                    conn.execute(sa.text(f"COMMENT ON SCHEMA {s} IS NULL"))
         except sa.exc.DBAPIError as exc:
             raise IndexUnavailable(f"rebuilding the search index failed: {exc.orig}") from exc
         self._vacuum()
@@ -599,6 +607,41 @@ class PostgresBackend:
             conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {self.schema} CASCADE"))
 
     # --- state --------------------------------------------------------------------------------
+
+    def mark_degraded(self, reason: str) -> None:
+        """See :meth:`app.search.backend.SearchBackend.mark_degraded`: the schema's comment
+        (nothing is recorded when the schema itself is gone)."""
+        # plain words only: the comment is a literal in the statement (no quotes, no ``:``)
+        text = _DEGRADED + " ".join(re.sub(r"[^\w\s.,()/-]", " ", reason).split())[:900]
+        literal = "'" + text + "'"
+        try:
+            with self.engine.begin() as conn:
+                exists = conn.execute(
+                    sa.text("SELECT 1 FROM pg_namespace WHERE nspname = :s"), {"s": self.schema}
+                ).scalar()
+                if exists:
+                    conn.execute(sa.text(f"COMMENT ON SCHEMA {self.schema} IS {literal}"))
+        except Exception as exc:  # noqa: BLE001  (never raises: the caller is already failing)
+            log.warning("search: cannot mark the index in %s degraded: %s", self.path, exc)
+
+    def degraded(self) -> str | None:
+        """See :meth:`app.search.backend.SearchBackend.degraded`."""
+        try:
+            with self.engine.connect() as conn:
+                return self._marked(conn)
+        except sa.exc.DBAPIError as exc:
+            return f"cannot read the degraded mark: {exc.orig}"
+
+    def _marked(self, conn: sa.Connection) -> str | None:
+        comment = conn.execute(
+            sa.text(
+                "SELECT obj_description(oid, 'pg_namespace') FROM pg_namespace WHERE nspname = :s"
+            ),
+            {"s": self.schema},
+        ).scalar()
+        if comment and comment.startswith(_DEGRADED):
+            return comment[len(_DEGRADED) :] or "marked degraded"
+        return None
 
     def exists(self) -> bool:
         """See :meth:`app.search.backend.SearchBackend.exists`."""
@@ -874,20 +917,17 @@ class PostgresBackend:
     def _did_you_mean(self, conn: sa.Connection, words: list[_Word], found: int) -> str | None:
         """A query with unknown words replaced by the most frequent indexed title or
         category/seller word within one (two, for words of five letters or more) edits and
-        with the same first letter, if it finds more than ``found``."""
-        candidates = [
-            i
-            for i, w in enumerate(words[:8])
-            if 3 <= len(w.query.word) <= _TYPO_MAX_CHARS and not w.query.word.isdecimal()
-        ]
+        with the same first letter, if it finds more than ``found``. Only the first
+        :data:`MAX_TYPO_WORDS` unknown words that :func:`typo_words` allows (not too long) are
+        looked up, so a query of long or many words costs what a short one does."""
+        out = [w.query.word for w in words]
+        candidates = typo_words(out)[:8]
         if not candidates:
             return None
         known = self._known(conn, [words[i] for i in candidates])
-        out = [w.query.word for w in words]
+        unknown = [i for i, is_known in zip(candidates, known, strict=True) if not is_known]
         changed = False
-        for i, is_known in zip(candidates, known, strict=True):
-            if is_known:
-                continue
+        for i in unknown[:MAX_TYPO_WORDS]:
             fix = self._closest_term(conn, out[i])
             if fix is not None:
                 out[i], changed = fix, True

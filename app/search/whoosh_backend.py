@@ -77,17 +77,20 @@ from app.search.backend import (
     IndexBusy,
     IndexUnavailable,
     SearchDoc,
+    SearchError,
     SearchQuery,
     SearchResult,
     doc_stamp,
 )
 from app.search.normalize import (
+    MAX_TYPO_WORDS,
     QueryWord,
     completion_prefix,
     excerpt,
     index_forms,
     parse_query,
     rank_completions,
+    typo_words,
 )
 
 __all__ = ["PersianTokenizer", "WhooshBackend", "make_schema"]
@@ -95,6 +98,7 @@ __all__ = ["PersianTokenizer", "WhooshBackend", "make_schema"]
 log = logging.getLogger(__name__)
 
 _POINTER = "CURRENT"
+_DEGRADED = "DEGRADED"  # written by mark_degraded, removed by the swap of a rebuild
 _LOCK_NAME = "WRITE.lock"
 _SEP = "\x1f"
 _ATTRS = 9
@@ -1098,18 +1102,19 @@ class WhooshBackend:
 
     def _did_you_mean(self, view: _View, words: list[_Word], found: int) -> str | None:
         """A query with unknown words replaced by the most frequent indexed word within one
-        (two, for words of five letters or more) edits, if it finds more than ``found``."""
-        out: list[str] = []
+        (two, for words of five letters or more) edits, if it finds more than ``found``. Only
+        the first :data:`MAX_TYPO_WORDS` unknown words that :func:`typo_words` allows (not
+        too long) are looked up: the fuzzy lookup costs in proportion to a word's length."""
+        out = [w.query.word for w in words]
+        unknown = [i for i in typo_words(out) if not words[i].tiers][:MAX_TYPO_WORDS]
         changed = False
-        for i, w in enumerate(words):
-            word = w.query.word
-            if i < 8 and not w.tiers and len(word) >= 3 and not word.isdecimal():
-                fix = _closest_term(view, word, 1)
-                if fix is None and len(word) >= 5:
-                    fix = _closest_term(view, word, 2)
-                if fix is not None:
-                    word, changed = fix, True
-            out.append(word)
+        for i in unknown:
+            word = out[i]
+            fix = _closest_term(view, word, 1)
+            if fix is None and len(word) >= 5:
+                fix = _closest_term(view, word, 2)
+            if fix is not None:
+                out[i], changed = fix, True
         if not changed:
             return None
         suggestion = " ".join(out)
@@ -1193,19 +1198,22 @@ class WhooshBackend:
         except index.LockError as exc:
             raise IndexBusy(f"the search index at {self.path} is locked by another writer") from exc
 
-    def index(self, docs: Iterable[SearchDoc]) -> None:
+    def index(self, docs: Iterable[SearchDoc], create: bool = True) -> None:
         """See :meth:`app.search.backend.SearchBackend.index` (for an id given twice, the
         last document wins)."""
         docs = list({doc.id: doc for doc in docs}.values())
         if not docs:
             return
-        with self._write_lock():
+        with self._write_lock(), self._failing_writes():
+            if not create and self._current_name() is None:
+                raise IndexUnavailable(f"no search index at {self.path}; rebuild it")
             writer = self._writer(self._ensure_index())
             try:
                 for doc in docs:
                     writer.update_document(**_doc_fields(doc))
             except BaseException:
-                writer.cancel()
+                with contextlib.suppress(Exception):  # keep the first error
+                    writer.cancel()
                 raise
             writer.commit()
 
@@ -1214,7 +1222,7 @@ class WhooshBackend:
         ids = list(ids)
         if not ids:
             return
-        with self._write_lock():
+        with self._write_lock(), self._failing_writes():
             if self._current_name() is None:
                 return
             writer = self._writer(self._ensure_index())
@@ -1222,9 +1230,24 @@ class WhooshBackend:
                 for pid in ids:
                     writer.delete_by_term("id", str(int(pid)))
             except BaseException:
-                writer.cancel()
+                with contextlib.suppress(Exception):  # keep the first error
+                    writer.cancel()
                 raise
             writer.commit()
+
+    @contextlib.contextmanager
+    def _failing_writes(self) -> Iterator[None]:
+        """Any failure of a write (a damaged index raises all sorts of errors in Whoosh)
+        becomes :class:`IndexUnavailable`, and the files it left open are closed now."""
+        try:
+            yield
+        except SearchError:
+            raise
+        except Exception as exc:
+            _release(exc, f"writing to the search index at {self.path} failed")
+            raise IndexUnavailable(
+                f"writing to the search index at {self.path} failed: {exc!r}"
+            ) from None
 
     def _build(self, docs: Iterable[SearchDoc], procs: int) -> tuple[str, int]:
         """Build a complete index in a fresh directory; return its final name and size."""
@@ -1284,6 +1307,8 @@ class WhooshBackend:
         with self._write_lock():
             name, count = self._build(docs, self.build_procs)
             self._swap(name)
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(os.path.join(self.path, _DEGRADED))
         with self._mutex:
             self._drop()
         return count
@@ -1293,6 +1318,32 @@ class WhooshBackend:
         self.rebuild([])
 
     # --- state ------------------------------------------------------------------------------
+
+    def mark_degraded(self, reason: str) -> None:
+        """See :meth:`app.search.backend.SearchBackend.mark_degraded`: a file next to
+        ``CURRENT`` (nothing is written when the index folder itself is gone)."""
+        if not os.path.isdir(self.path):
+            return
+        path = os.path.join(self.path, _DEGRADED)
+        tmp = f"{path}.{secrets.token_hex(4)}.tmp"
+        try:
+            with open(tmp, "w", encoding="utf-8") as fh:
+                fh.write(reason.replace("\n", " ")[:1000] + "\n")
+            os.replace(tmp, path)
+        except OSError as exc:
+            log.warning("search: cannot mark the index at %s degraded: %s", self.path, exc)
+            with contextlib.suppress(OSError):
+                os.remove(tmp)
+
+    def degraded(self) -> str | None:
+        """See :meth:`app.search.backend.SearchBackend.degraded`."""
+        try:
+            with open(os.path.join(self.path, _DEGRADED), encoding="utf-8") as fh:
+                return fh.read().strip() or "marked degraded"
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as exc:
+            return f"cannot read the degraded mark: {exc}"
 
     def exists(self) -> bool:
         """See :meth:`app.search.backend.SearchBackend.exists`."""

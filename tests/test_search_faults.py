@@ -1,0 +1,270 @@
+"""A damaged, lost or emptied search index never fails a request that changed the catalogue: the
+change is saved, its products stay dirty, search says it is degraded and answers from the
+database, and the next ``flask search sync`` rebuilds the index (aside, then swapped in). A sync
+never replaces a lost index with an empty one. Every backend the suite can run."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from app.catalog import indexing
+from app.catalog.models import Product
+from app.extensions import db
+from app.orders.models import Order
+from app.search import SearchQuery
+from tests import factories
+from tests.conftest import close_search, make_app
+from tests.search.support import KINDS
+
+ADDRESS = {
+    "recipient_name": "مینا رضایی",
+    "mobile": "09121234567",
+    "province": "سیستان و بلوچستان",
+    "city": "زاهدان",
+    "address": "خیابان دانشگاه، کوچه ۳، پلاک ۱۲",
+    "postal_code": "9816745639",
+    "payment_method": "cash",
+}
+NOTICE = "Search is running in a simpler mode"
+
+
+def _app(tmp_path: Path, kind: str) -> Iterator:
+    from app.shop import cache
+
+    cache.clear()
+    # (every search counts again: no process trusts an older count check)
+    app = make_app(
+        tmp_path, SEARCH_BACKEND=kind, SEARCH_SYNC_ON_REQUEST=True, SEARCH_CHECK_SECONDS=0
+    )
+    with app.app_context():
+        yield app
+        db.session.remove()
+        if kind == "postgres":
+            from app.search import PostgresBackend
+
+            PostgresBackend(db.engine).drop()
+    close_search(app)
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(params=KINDS)
+def synced_app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator:
+    """An app on each backend that indexes after every request that changed the catalogue."""
+    yield from _app(tmp_path, request.param)
+
+
+@pytest.fixture
+def whoosh_app(tmp_path: Path) -> Iterator:
+    yield from _app(tmp_path, "whoosh")
+
+
+@pytest.fixture
+def shop(synced_app):  # type: ignore[no-untyped-def]
+    return _shop()
+
+
+def _shop() -> dict:
+    seller = factories.seller(name="کارگاه سفال")
+    category = factories.category()
+    products = [
+        factories.product(
+            seller, title=f"کاسه سفالی {n}", stock=5, category_row=category, with_image=False
+        )
+        for n in range(10)
+    ]
+    indexing.reindex()
+    return {"seller": seller, "products": products}
+
+
+def dirty_ids() -> list[int]:
+    db.session.expire_all()
+    return sorted(db.session.scalars(sa.select(Product.id).where(Product.search_dirty.is_(True))))
+
+
+def checkout(client, product: Product) -> None:  # type: ignore[no-untyped-def]
+    """A customer buys one of ``product``: the order is placed and the redirect is normal."""
+    customer = factories.user(email=f"buyer{product.id}@example.com")
+    factories.login(client, customer.email)
+    response = client.post("/cart/add", data={"product_id": product.id, "quantity": 1})
+    assert response.status_code == 302
+    html = client.get("/checkout").get_data(as_text=True)
+    token = re.search(r'name="checkout_token" type="hidden" value="([^"]+)"', html).group(1)
+    response = client.post("/checkout", data={**ADDRESS, "checkout_token": token})
+    assert response.status_code == 303, response.get_data(as_text=True)[:500]
+    client.post("/auth/logout")
+
+
+def quick_edit(client, product: Product, stock: int) -> None:  # type: ignore[no-untyped-def]
+    factories.login(client, product.seller.user.email)
+    response = client.post(
+        f"/seller/listings/{product.id}/quick", data={"price_toman": "90000", "stock": str(stock)}
+    )
+    assert response.status_code == 302
+    client.post("/auth/logout")
+
+
+def search_answers_from_the_database(client, title: str) -> None:  # type: ignore[no-untyped-def]
+    body = client.get("/api/v1/products?q=کاسه&per_page=100").get_json()
+    assert body["degraded"] is True
+    assert title in [item["title"] for item in body["items"]]
+    client.set_cookie("locale", "en")
+    html = client.get("/search?q=کاسه").get_data(as_text=True)
+    client.delete_cookie("locale")
+    assert NOTICE in html
+
+
+def search_answers_from_the_index(client) -> None:  # type: ignore[no-untyped-def]
+    body = client.get("/api/v1/products?q=کاسه&per_page=100").get_json()
+    assert body["degraded"] is False
+    assert body["total"] == 10
+
+
+def rebuild_with_the_sync_command(app) -> None:  # type: ignore[no-untyped-def]
+    result = app.test_cli_runner().invoke(args=["search", "sync"])
+    assert result.exit_code == 0, result.output
+    assert dirty_ids() == []
+    assert indexing.verify() == {"missing": [], "extra": [], "stale": []}
+
+
+def truncate_a_segment(app) -> None:  # type: ignore[no-untyped-def]
+    root = Path(app.config["SEARCH_INDEX_DIR"])
+    segments = list(root.glob("index-*/*.seg"))
+    assert segments
+    for seg in segments:
+        with seg.open("r+b") as fh:
+            fh.truncate(seg.stat().st_size // 2)
+
+
+# --- item: a damaged index ----------------------------------------------------------------------
+
+
+def test_a_damaged_whoosh_index_never_fails_a_checkout_or_a_quick_edit(whoosh_app) -> None:
+    shop = _shop()
+    cup, bowl = shop["products"][:2]
+    client = whoosh_app.test_client()
+    search_answers_from_the_index(client)
+    truncate_a_segment(whoosh_app)
+
+    checkout(client, cup)  # placed, stock taken, no 500
+    assert db.session.scalar(sa.select(sa.func.count(Order.id))) == 1
+    assert db.session.get(Product, cup.id).stock == 4
+    quick_edit(client, bowl, stock=2)
+    assert db.session.get(Product, bowl.id).stock == 2
+    assert dirty_ids() == sorted([cup.id, bowl.id])  # nothing lost
+    assert indexing.index_problem() is not None
+    search_answers_from_the_database(client, bowl.title)
+
+    rebuild_with_the_sync_command(whoosh_app)
+    search_answers_from_the_index(client)
+    result = indexing.backend().search(SearchQuery(text="کاسه", in_stock=True, per_page=100))
+    assert result.total == 10
+
+
+def test_a_sync_failure_of_any_kind_leaves_the_products_dirty(synced_app, shop) -> None:
+    """Whatever the backend raises while writing (here an error no backend declares), the
+    request that saved the change answers normally and search degrades."""
+    bowl = shop["products"][0]
+    engine = indexing.backend()
+
+    def broken(*_args, **_kwargs):  # type: ignore[no-untyped-def]
+        raise ZeroDivisionError("a fault nobody planned for")
+
+    engine.index = broken  # type: ignore[method-assign]
+    try:
+        client = synced_app.test_client()
+        quick_edit(client, bowl, stock=1)
+        assert dirty_ids() == [bowl.id]
+        search_answers_from_the_database(client, bowl.title)
+    finally:
+        del engine.index  # type: ignore[method-assign]
+    rebuild_with_the_sync_command(synced_app)
+    search_answers_from_the_index(client)
+
+
+def test_a_failed_removal_of_a_deleted_listing_degrades_search(synced_app, shop) -> None:
+    gone = shop["products"][0]
+    engine = indexing.backend()
+
+    def broken(*_args, **_kwargs):  # type: ignore[no-untyped-def]
+        raise KeyError("a fault nobody planned for")
+
+    engine.remove = broken  # type: ignore[method-assign]
+    try:
+        client = synced_app.test_client()
+        factories.login(client, gone.seller.user.email)
+        assert client.post(f"/seller/listings/{gone.id}/delete").status_code == 302
+        assert indexing.index_problem() is not None
+    finally:
+        del engine.remove  # type: ignore[method-assign]
+    result = synced_app.test_cli_runner().invoke(args=["search", "sync"])
+    assert result.exit_code == 0, result.output
+    assert indexing.index_problem() is None
+    assert indexing.verify() == {"missing": [], "extra": [], "stale": []}
+
+
+# --- item: a lost or emptied index --------------------------------------------------------------
+
+
+def lose_the_index(app) -> None:  # type: ignore[no-untyped-def]
+    if app.config["SEARCH_BACKEND"] == "whoosh":
+        shutil.rmtree(app.config["SEARCH_INDEX_DIR"])
+    else:
+        with db.engine.begin() as conn:
+            conn.execute(sa.text("DROP SCHEMA search CASCADE"))
+
+
+def empty_the_index(app) -> None:  # type: ignore[no-untyped-def]
+    if app.config["SEARCH_BACKEND"] == "whoosh":
+        from app.search import WhooshBackend
+
+        WhooshBackend(app.config["SEARCH_INDEX_DIR"]).clear()  # as another process would
+    else:
+        with db.engine.begin() as conn:
+            conn.execute(sa.text("DELETE FROM search.document"))
+
+
+def test_a_lost_index_is_never_replaced_by_an_empty_one(synced_app, shop) -> None:
+    cup, bowl = shop["products"][:2]
+    client = synced_app.test_client()
+    lose_the_index(synced_app)
+
+    checkout(client, cup)
+    quick_edit(client, bowl, stock=2)
+    assert indexing.backend().exists() is False  # no empty index in its place
+    assert dirty_ids() == sorted([cup.id, bowl.id])
+    search_answers_from_the_database(client, bowl.title)
+
+    rebuild_with_the_sync_command(synced_app)
+    search_answers_from_the_index(client)
+
+
+def test_an_index_far_smaller_than_the_catalogue_is_degraded_and_rebuilt(synced_app, shop) -> None:
+    bowl = shop["products"][0]
+    client = synced_app.test_client()
+    search_answers_from_the_index(client)
+    empty_the_index(synced_app)
+
+    search_answers_from_the_database(client, bowl.title)
+    quick_edit(client, bowl, stock=2)
+    assert dirty_ids() == [bowl.id]  # not written into the emptied index
+    assert indexing.backend().health()["docs"] == 0
+
+    rebuild_with_the_sync_command(synced_app)
+    search_answers_from_the_index(client)
+
+
+def test_products_waiting_for_a_sync_are_not_a_lost_index(synced_app, shop) -> None:
+    """New products not yet indexed are dirty: the index is behind, not lost."""
+    seller = shop["seller"]
+    for n in range(10):
+        factories.product(seller, title=f"بشقاب سفالی {n}", with_image=False)
+    assert indexing.index_problem() is None
+    body = synced_app.test_client().get("/api/v1/products?q=کاسه").get_json()
+    assert body["degraded"] is False
