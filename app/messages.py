@@ -15,6 +15,15 @@ ERROR_TEXT = {
     "too_long": _l("That is too long."),
     "required": _l("This field is required."),
     "wrong": _l("The current password is not correct."),
+    "password_common": _l("This password is too common. Choose one that others do not use."),
+    "password_simple": _l(
+        "This password is too simple: avoid repeated characters and sequences like 123456."
+    ),
+    "password_like_email": _l("The password must not be made of your e-mail address."),
+    "registration_refused": _l(
+        "We could not create an account with these details. If you already have an account, "
+        "log in instead."
+    ),
     "slug_invalid": _l("Use 3–60 Latin letters, digits and dashes (not at the start or end)."),
     "slug_taken": _l("This shop address is taken. Choose another."),
     "code_taken": _l("This registration code belongs to another seller."),

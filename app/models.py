@@ -1,6 +1,6 @@
 """Every model, imported in dependency order so metadata and Alembic see all tables."""
 
-from app.accounts.models import Role, User
+from app.accounts.models import LoginSession, LoginThrottle, Role, User
 from app.catalog.models import (
     CatalogVersion,
     Category,
@@ -30,6 +30,8 @@ __all__ = [
     "CatalogVersion",
     "Category",
     "County",
+    "LoginSession",
+    "LoginThrottle",
     "OfflineSale",
     "OfflineSaleLine",
     "Order",

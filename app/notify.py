@@ -505,3 +505,74 @@ def dev_outbox_message(name: str, part: str = "text") -> Response | str:
         )
         return response
     return render_template("emails/outbox.html", messages=sent_mail(), shown=found)
+
+
+# ---- account security notices -----------------------------------------------------------------
+
+
+def send_account_notice(
+    kind: str,
+    user_id: int,
+    *,
+    until: datetime | None = None,
+    changes: list[tuple[str, str, str]] | None = None,
+) -> None:
+    """E-mail the owner of ``user_id`` about their account, in their language:
+
+    * ``login_locked``: repeated wrong passwords locked logins to the account until ``until``;
+    * ``password_changed``: the password was changed;
+    * ``seller_profile_changed``: ``changes`` (field label, old value, new value) were saved.
+
+    Call after commit. Never raises: failures are logged.
+    """
+    try:
+        recipient = db.session.get(User, user_id)
+        if recipient is None:
+            return
+        locale = recipient_locale(recipient)
+        with force_locale(locale), _link_context():
+            from app.formatting import format_date
+            from app.links import site_url_for
+
+            subjects = {
+                "login_locked": _("Logins to your Bazarche account are paused"),
+                "password_changed": _("Your Bazarche password was changed"),
+                "seller_profile_changed": _("Your shop's details were changed"),
+            }
+            intros = {
+                "login_locked": _(
+                    "Someone typed a wrong password for your account several times, so we paused "
+                    "logins to it until %(time)s. If it was you, wait and try again. If not, your "
+                    "password kept the account safe; choose a long one that you use nowhere else.",
+                    time=format_date(until, locale, with_time=True) if until else "",
+                ),
+                "password_changed": _(
+                    "The password of your account was changed and your other logins were ended. "
+                    "If you did not do this, contact programme staff at once."
+                ),
+                "seller_profile_changed": _(
+                    "These details of your shop were changed. If you did not do this, change "
+                    "your password and contact programme staff at once."
+                ),
+            }
+            if kind not in subjects:
+                log.warning("no e-mail for account notice %r", kind)
+                return
+            context = {
+                "kind": kind,
+                "recipient": recipient,
+                "subject": subjects[kind],
+                "intro": intros[kind],
+                "changes": changes or [],
+                "site_link": site_url_for("shop.home"),
+            }
+            html = render_template("emails/account_notice.html", **context)
+            text = render_template("emails/account_notice_text.html", **context)
+        _message(recipient.email, locale, subjects[kind], text, html).send()
+    except Exception:
+        log.exception("could not send the %r notice to user %s", kind, user_id)
+
+
+def send_login_locked(user_id: int, until: datetime) -> None:
+    """Tell the owner that logins to their account are locked until ``until`` (once per lock)."""
+    send_account_notice("login_locked", user_id, until=until)

@@ -135,5 +135,15 @@ def product(
     return row
 
 
+def login_id(user: User) -> str:
+    """What Flask-Login keeps in the session for ``user``, with an open login row behind it (for
+    tests that put a logged-in user straight into a client's session)."""
+    from app.accounts.sessions import open_login
+
+    open_login(user)
+    db.session.commit()
+    return user.get_id()
+
+
 def login(client, email: str, password: str = PASSWORD):  # type: ignore[no-untyped-def]
     return client.post("/auth/login", data={"email": email, "password": password})

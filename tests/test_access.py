@@ -49,6 +49,7 @@ ACCESS: dict[str, str] = {
     "auth.register": PUBLIC,
     "auth.logout": PUBLIC,
     "auth.password": LOGIN,
+    "auth.reauth": LOGIN,
     # seller area
     "sellers.apply": LOGIN,
     "sellers.dashboard": SELLER,
@@ -152,7 +153,7 @@ def client_as(app, user: User | None):  # type: ignore[no-untyped-def]
     client = app.test_client()
     if user is not None:
         with client.session_transaction() as sess:
-            sess["_user_id"] = user.get_id()
+            sess["_user_id"] = factories.login_id(user)
             sess["_fresh"] = True
     return client
 

@@ -440,7 +440,7 @@ def test_moderation_needs_a_csrf_token(csrf_app):
     product = factories.product()
     client = csrf_app.test_client()
     with client.session_transaction() as sess:
-        sess["_user_id"] = staff.get_id()
+        sess["_user_id"] = factories.login_id(staff)
         sess["_fresh"] = True
 
     assert (

@@ -38,8 +38,15 @@ class User(UserMixin, db.Model):
     def is_active(self) -> bool:  # type: ignore[override]
         return self.active
 
+    # The login (LoginSession.id) this user object was loaded for or logged in with; not a
+    # column. ``get_id`` puts it in the session and the remember cookie.
+    login_id = None  # type: str | None
+
     def get_id(self) -> str:
-        return f"{self.id}:{self.session_version}"
+        """``"<user id>:<login id>"``: what Flask-Login keeps in the session and the remember
+        cookie. The loader accepts it only while that login row is open (logout, a password
+        change elsewhere or its age end it)."""
+        return f"{self.id}:{self.login_id or ''}"
 
     @property
     def is_staff(self) -> bool:
@@ -47,3 +54,33 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.role}>"
+
+
+class LoginSession(db.Model):
+    """One login: made by a successful password check, named by a random id that the session and
+    the remember cookie carry. Logging out (or a password change elsewhere) sets ``ended_at``;
+    an ended or too old row logs nobody in, whatever cookie is replayed."""
+
+    __tablename__ = "login_session"
+
+    id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    user_agent: Mapped[str | None] = mapped_column(sa.String(255))
+
+
+class LoginThrottle(db.Model):
+    """Failed password attempts per account (the e-mail as typed, normalised), shared by every
+    worker and machine through the database. Kept for unknown addresses too, so a lock says
+    nothing about whether an account exists."""
+
+    __tablename__ = "login_throttle"
+
+    account: Mapped[str] = mapped_column(sa.String(254), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)  # attempts counted in the current window
+    window_started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    locks: Mapped[int] = mapped_column(default=0)  # locks in a row: the next one lasts longer
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

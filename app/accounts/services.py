@@ -1,4 +1,8 @@
-"""Accounts: registration, authentication, passwords, staff creation."""
+"""Accounts: registration, authentication, passwords, logins, staff creation.
+
+Passwords (rules, normalisation, hashing) live in :mod:`app.accounts.passwords`, logins as rows
+in :mod:`app.accounts.sessions`, per-account attempt limits in :mod:`app.accounts.throttle`.
+"""
 
 from __future__ import annotations
 
@@ -8,16 +12,50 @@ import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from app.accounts import passwords, sessions, throttle
 from app.accounts.models import Role, User
+from app.accounts.passwords import (
+    MAX_PASSWORD_LENGTH,
+    MIN_PASSWORD_LENGTH,
+    PASSWORD_METHOD,
+    check_password_rules,
+    hash_password,
+)
+from app.accounts.sessions import load_user
+from app.accounts.throttle import AccountLocked
 from app.errors import ValidationFailed
 from app.extensions import db
 from app.timeutil import utcnow
 
-MIN_PASSWORD_LENGTH = 12
-MAX_PASSWORD_LENGTH = 256
-PASSWORD_METHOD = "scrypt"  # noqa: S105  (a hash method name, not a password)
-# Checked against when the e-mail is unknown, so both failures take the same time.
-_DUMMY_HASH = generate_password_hash("not-a-real-password-0000", method=PASSWORD_METHOD)
+__all__ = [
+    "MAX_PASSWORD_LENGTH",
+    "MIN_PASSWORD_LENGTH",
+    "PASSWORD_METHOD",
+    "AccountLocked",
+    "AuthenticationFailed",
+    "authenticate",
+    "change_password",
+    "check_password_rules",
+    "confirm_password",
+    "create_staff",
+    "hash_password",
+    "load_user",
+    "logout",
+    "normalise_email",
+    "register_user",
+    "set_locale",
+]
+
+_dummy_hashes: dict[str, str] = {}
+
+
+def _dummy_hash() -> str:
+    """A hash with the configured method, checked when the e-mail is unknown so both failures
+    take the same time."""
+    method = passwords.configured_method()
+    if method not in _dummy_hashes:
+        _dummy_hashes[method] = generate_password_hash("not-a-real-password-0000", method=method)
+    return _dummy_hashes[method]
 
 
 class AuthenticationFailed(Exception):
@@ -33,73 +71,111 @@ def normalise_email(email: str) -> str:
     return info.normalized.lower()
 
 
-def hash_password(password: str) -> str:
-    """scrypt with werkzeug's default cost; ``PASSWORD_HASH_METHOD`` may change it (tests lower it)."""
-    from flask import current_app, has_app_context
-
-    method = PASSWORD_METHOD
-    if has_app_context():
-        method = current_app.config.get("PASSWORD_HASH_METHOD") or PASSWORD_METHOD
-    return generate_password_hash(password, method=method)
-
-
-def check_password_rules(password: str) -> None:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValidationFailed({"password": ["too_short"]})
-    if len(password) > MAX_PASSWORD_LENGTH:
-        raise ValidationFailed({"password": ["too_long"]})
-
-
 def register_user(
     email: str, password: str, name: str, *, locale: str = "fa", role: Role = Role.CUSTOMER
 ) -> User:
-    """Create an account. Raises ValidationFailed (``email: taken`` when the address is in use)."""
+    """Create an account. Raises ValidationFailed; an address already in use gives the neutral
+    form-level ``registration_refused`` (the answer does not confirm that the account exists)."""
     address = normalise_email(email)
-    check_password_rules(password)
+    check_password_rules(password, address)
     name = name.strip()
     if not name:
         raise ValidationFailed({"name": ["required"]})
     if db.session.scalar(sa.select(User.id).where(User.email == address)) is not None:
-        raise ValidationFailed({"email": ["taken"]})
+        raise ValidationFailed({"form": ["registration_refused"]})
     user = User(email=address, password_hash=hash_password(password), name=name[:120])
     user.locale = locale if locale in ("fa", "en") else "fa"
     user.role = role
     db.session.add(user)
     try:
+        db.session.flush()
+        sessions.open_login(user)
         db.session.commit()
     except sa.exc.IntegrityError as exc:  # a concurrent registration won
         db.session.rollback()
-        raise ValidationFailed({"email": ["taken"]}) from exc
+        raise ValidationFailed({"form": ["registration_refused"]}) from exc
     return user
 
 
-def authenticate(email: str, password: str) -> User:
-    """The active user with these credentials, or AuthenticationFailed (same for every cause)."""
+def _account_key(email: str) -> str:
+    """What the per-account limit counts on: the normalised address, or the text as typed."""
+    try:
+        return normalise_email(email)
+    except ValidationFailed:
+        return " ".join(email.split()).casefold()[:254]
+
+
+def _refused(attempt: throttle.Attempt, user: User | None) -> AuthenticationFailed:
+    """End a failed attempt: nothing of it is written; the owner hears of a lock it started."""
+    db.session.rollback()
+    if attempt.locked_now and user is not None and attempt.until is not None:
+        from app import notify
+
+        notify.send_login_locked(user.id, attempt.until)
+    return AuthenticationFailed()
+
+
+def authenticate(email: str, password: str, user_agent: str | None = None) -> User:
+    """The active user with these credentials, logged in: a new open login row (its id set on
+    the user for ``login_user``). Raises AuthenticationFailed, the same for every cause, or
+    AccountLocked while the account's attempts are locked (whatever the password).
+
+    A hash with older parameters, or of the unnormalised password, is replaced on success."""
     from app.db import begin_write
 
-    begin_write()  # reads the user, then records the login time
-    try:
-        address = normalise_email(email)
-    except ValidationFailed:
-        address = None
-    user = db.session.scalar(sa.select(User).where(User.email == address)) if address else None
+    account = _account_key(email)
+    attempt = throttle.count_attempt(account)  # raises AccountLocked; commits the count
+    begin_write()  # reads the user, then records the login
+    user = db.session.scalar(sa.select(User).where(User.email == account))
     if user is None or len(password) > MAX_PASSWORD_LENGTH:
-        check_password_hash(_DUMMY_HASH, password[:MAX_PASSWORD_LENGTH])
-        raise AuthenticationFailed()
-    if not check_password_hash(user.password_hash, password) or not user.active:
-        raise AuthenticationFailed()
+        check_password_hash(_dummy_hash(), password[:MAX_PASSWORD_LENGTH])
+        raise _refused(attempt, user)
+    matches, rehash = passwords.verify(user.password_hash, password)
+    if not matches or not user.active:
+        raise _refused(attempt, user)
+    throttle.clear(account)
+    if rehash:
+        user.password_hash = hash_password(password)
     user.last_login_at = utcnow()
+    sessions.open_login(user, user_agent)
     db.session.commit()
     return user
 
 
+def confirm_password(user: User, password: str) -> bool:
+    """Whether ``password`` is ``user``'s, counted against the account's attempt limit like a
+    login (a stolen session cannot be used to guess the password). Raises AccountLocked."""
+    from app.db import begin_write
+
+    attempt = throttle.count_attempt(user.email)
+    begin_write()
+    matches, rehash = passwords.verify(user.password_hash, password[:MAX_PASSWORD_LENGTH])
+    if not matches or len(password) > MAX_PASSWORD_LENGTH:
+        _refused(attempt, user)
+        return False
+    throttle.clear(user.email)
+    if rehash:
+        user.password_hash = hash_password(password)
+    db.session.commit()
+    return True
+
+
+def logout(user: User) -> None:
+    """End the login ``user`` was loaded for: its session and remember cookies stop working."""
+    sessions.end_login(getattr(user, "login_id", None))
+
+
 def change_password(user: User, current: str, new: str) -> None:
-    """Replace the password; other sessions of the user stop working."""
-    if not check_password_hash(user.password_hash, current):
+    """Replace the password; every other login of the user ends (this one stays open).
+
+    Raises ValidationFailed (``current_password: wrong``, or the rules of a new password) or
+    AccountLocked when the account's attempts are locked."""
+    if not confirm_password(user, current):
         raise ValidationFailed({"current_password": ["wrong"]})
-    check_password_rules(new)
+    check_password_rules(new, user.email)
     user.password_hash = hash_password(new)
     user.session_version += 1
+    sessions.end_other_logins(user, keep=user.login_id)
     db.session.commit()
 
 
@@ -107,7 +183,7 @@ def create_staff(email: str, password: str | None = None, name: str = "") -> tup
     """Create a staff account (or promote an existing one). Returns the user and the password."""
     address = normalise_email(email)
     password = password or secrets.token_urlsafe(18)
-    check_password_rules(password)
+    check_password_rules(password, address)
     user = db.session.scalar(sa.select(User).where(User.email == address))
     if user is None:
         user = User(email=address, name=name or address.split("@")[0])
@@ -117,6 +193,7 @@ def create_staff(email: str, password: str | None = None, name: str = "") -> tup
     user.role = Role.STAFF
     user.session_version = (user.session_version or 1) + 1
     db.session.flush()
+    sessions.end_other_logins(user)  # a promoted account logs in again with the new password
     # Who holds staff powers is itself a staff-relevant fact: the audit log shows it.
     from app.program import audit
 
@@ -125,19 +202,6 @@ def create_staff(email: str, password: str | None = None, name: str = "") -> tup
     )
     db.session.commit()
     return user, password
-
-
-def load_user(user_id: str) -> User | None:
-    """Flask-Login loader: the id carries the session version, so old sessions end."""
-    try:
-        raw_id, raw_version = user_id.split(":", 1)
-        uid, version = int(raw_id), int(raw_version)
-    except ValueError:
-        return None
-    user = db.session.get(User, uid)
-    if user is None or user.session_version != version:
-        return None
-    return user
 
 
 def set_locale(user: User, locale: str) -> None:

@@ -28,7 +28,7 @@ class RegisterForm(FlaskForm):
                 message=_l("Use at least %(n)s characters.", n=MIN_PASSWORD_LENGTH),
             ),
         ],
-        description=_l("At least 12 characters."),
+        description=_l("At least 12 characters; not a common password, a sequence or your e-mail."),
     )
     confirm = PasswordField(
         _l("Repeat password"),
@@ -54,3 +54,8 @@ class ChangePasswordForm(FlaskForm):
         _l("Repeat new password"),
         validators=[DataRequired(), EqualTo("new_password", message=_l("The passwords differ."))],
     )
+
+
+class ReauthForm(FlaskForm):
+    password = PasswordField(_l("Password"), validators=[DataRequired()])
+    next = HiddenField()

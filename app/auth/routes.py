@@ -1,16 +1,21 @@
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import confirm_login, current_user, login_required, login_user, logout_user
 
 from app.accounts import services as accounts
 from app.auth import bp
-from app.auth.forms import ChangePasswordForm, LoginForm, RegisterForm
+from app.auth.forms import ChangePasswordForm, LoginForm, ReauthForm, RegisterForm
+from app.auth.fresh import is_fresh, reauth_redirect
 from app.errors import ValidationFailed
 from app.extensions import limiter
+from app.formatting import format_number
 from app.messages import apply_errors
 from app.orders.cart import merge_guest_cart
+from app.timeutil import utcnow
 from app.web import safe_next
 
 
@@ -18,7 +23,25 @@ def _login_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
+def _register_limit() -> str:
+    return current_app.config["REGISTER_RATE_LIMIT"]
+
+
+def _user_agent() -> str:
+    return request.user_agent.string or ""
+
+
+def _locked_message(until: datetime) -> str:
+    """The answer while an account's attempts are locked, the same for right and wrong passwords."""
+    minutes = max(1, -(-int((until - utcnow()).total_seconds()) // 60))
+    return _(
+        "Too many failed attempts for this account. Please try again in %(minutes)s minutes.",
+        minutes=format_number(minutes, _current_locale()),
+    )
+
+
 @bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(_register_limit, methods=["POST"])
 def register():
     if current_user.is_authenticated:
         return redirect(url_for("shop.home"))
@@ -46,21 +69,51 @@ def login():
     if current_user.is_authenticated:
         return redirect(safe_next(request.args.get("next"), url_for("shop.home")))
     form = LoginForm(next=request.args.get("next", ""))
+    status = 400 if form.is_submitted() else 200
     if form.validate_on_submit():
         try:
-            user = accounts.authenticate(form.email.data, form.password.data)
+            user = accounts.authenticate(
+                form.email.data, form.password.data, user_agent=_user_agent()
+            )
+        except accounts.AccountLocked as exc:
+            form.password.errors.append(_locked_message(exc.until))
+            status = 429
         except accounts.AuthenticationFailed:
             form.password.errors.append(_("Wrong e-mail or password."))
         else:
             login_user(user, remember=form.remember.data)
             merge_guest_cart(user, session.pop("cart", None))
             return redirect(safe_next(form.next.data, url_for("shop.home")))
-    status = 400 if form.is_submitted() else 200
     return render_template("auth/login.html", form=form), status
+
+
+@bp.route("/confirm", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+@login_required
+def reauth():
+    """Confirm the password (a session restored from a remember cookie is not fresh), then go
+    back to the page that asked."""
+    form = ReauthForm(next=request.args.get("next", ""))
+    status = 400 if form.is_submitted() else 200
+    if form.validate_on_submit():
+        try:
+            confirmed = accounts.confirm_password(current_user, form.password.data)
+        except accounts.AccountLocked as exc:
+            form.password.errors.append(_locked_message(exc.until))
+            status = 429
+        else:
+            if confirmed:
+                confirm_login()
+                return redirect(safe_next(form.next.data, url_for("shop.home")))
+            form.password.errors.append(_("The password is not correct."))
+    return render_template("auth/reauth.html", form=form), status
 
 
 @bp.post("/logout")
 def logout():
+    """Log out: the login row ends, so neither the session nor the remember cookie works again."""
+    if current_user.is_authenticated:
+        accounts.logout(current_user._get_current_object())
     logout_user()
     flash(_("You have logged out."), "info")
     return redirect(url_for("shop.home"))
@@ -69,7 +122,10 @@ def logout():
 @bp.route("/password", methods=["GET", "POST"])
 @login_required
 def password():
+    if not is_fresh():
+        return reauth_redirect(url_for("auth.password"))
     form = ChangePasswordForm()
+    status = 400 if form.is_submitted() else 200
     if form.validate_on_submit():
         try:
             accounts.change_password(
@@ -77,13 +133,15 @@ def password():
             )
         except ValidationFailed as exc:
             apply_errors(form, exc)
+        except accounts.AccountLocked as exc:
+            form.current_password.errors.append(_locked_message(exc.until))
+            status = 429
         else:
-            # The session carries the new version. The real user, not the proxy: a proxy in
-            # g._login_user would resolve to itself on the next use of current_user.
-            login_user(current_user._get_current_object())
+            from app import notify
+
+            notify.send_account_notice("password_changed", current_user.id)
             flash(_("Your password has been changed."), "success")
             return redirect(url_for("shop.home"))
-    status = 400 if form.is_submitted() else 200
     return render_template("auth/password.html", form=form), status
 
 

@@ -1,0 +1,114 @@
+"""Logins as rows: a cookie (session or remember-me) works only while its login row is open.
+
+Each successful password check opens a :class:`LoginSession` with a random id. Flask-Login keeps
+``"<user id>:<login id>"`` (``User.get_id``) in the session and in the remember cookie, and
+:func:`load_user` accepts it only when that row belongs to the user, is not ended and is younger
+than ``REMEMBER_COOKIE_DURATION``. Logging out ends the row, so replaying the old session or
+remember cookie afterwards logs nobody in; a password change ends every other row of the user.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from app.accounts.models import LoginSession, User
+from app.extensions import db
+from app.timeutil import utcnow
+
+log = logging.getLogger(__name__)
+
+DEFAULT_LIFETIME = timedelta(days=30)
+# last_seen_at is written at most this often per login (a write on every request would cost more
+# than the information is worth).
+SEEN_EVERY = timedelta(minutes=5)
+
+
+def lifetime() -> timedelta:
+    """How long a login lasts at most: the remember cookie's lifetime (30 days by default)."""
+    from flask import current_app, has_app_context
+
+    if has_app_context():
+        value = current_app.config.get("REMEMBER_COOKIE_DURATION")
+        if isinstance(value, timedelta):
+            return value
+        if isinstance(value, int | float):
+            return timedelta(seconds=value)
+    return DEFAULT_LIFETIME
+
+
+def open_login(user: User, user_agent: str | None = None) -> LoginSession:
+    """Add a new open login of ``user`` to the transaction (the caller commits) and mark ``user``
+    with its id, so ``login_user(user)`` stores it."""
+    row = LoginSession(
+        id=secrets.token_urlsafe(32),
+        user_id=user.id,
+        user_agent=(user_agent or "")[:255] or None,
+    )
+    db.session.add(row)
+    user.login_id = row.id
+    return row
+
+
+def end_login(login_id: str | None) -> None:
+    """End the login ``login_id`` (nothing when it is unknown or already ended); commits."""
+    if not login_id:
+        return
+    db.session.execute(
+        sa.update(LoginSession)
+        .where(LoginSession.id == login_id, LoginSession.ended_at.is_(None))
+        .values(ended_at=utcnow())
+    )
+    db.session.commit()
+
+
+def end_other_logins(user: User, keep: str | None = None) -> None:
+    """End every open login of ``user`` except ``keep`` (in the caller's transaction)."""
+    statement = sa.update(LoginSession).where(
+        LoginSession.user_id == user.id, LoginSession.ended_at.is_(None)
+    )
+    if keep:
+        statement = statement.where(LoginSession.id != keep)
+    db.session.execute(statement.values(ended_at=utcnow()))
+
+
+def load_user(user_id: str) -> User | None:
+    """Flask-Login's loader: the user of an open, unexpired login named by ``user_id``, with
+    ``login_id`` set; None for anything else (old formats, ended or unknown logins)."""
+    try:
+        raw_id, login_id = user_id.split(":", 1)
+        uid = int(raw_id)
+    except ValueError:
+        return None
+    if not login_id or len(login_id) > 64:
+        return None
+    found = db.session.execute(
+        sa.select(User, LoginSession.created_at, LoginSession.last_seen_at)
+        .join(LoginSession, LoginSession.user_id == User.id)
+        .where(User.id == uid, LoginSession.id == login_id, LoginSession.ended_at.is_(None))
+    ).first()
+    if found is None:
+        return None
+    user, created_at, last_seen_at = found
+    now = utcnow()
+    if created_at <= now - lifetime():
+        return None
+    user.login_id = login_id
+    if last_seen_at <= now - SEEN_EVERY:
+        _touch(login_id, now)
+    return user
+
+
+def _touch(login_id: str, now) -> None:  # type: ignore[no-untyped-def]
+    """Record that the login was used, on a connection of its own (the request's transaction
+    stays as it is); a busy database only skips the note."""
+    try:
+        with db.engine.begin() as conn:
+            conn.execute(
+                sa.update(LoginSession).where(LoginSession.id == login_id).values(last_seen_at=now)
+            )
+    except sa.exc.OperationalError:
+        log.warning("could not record the use of a login", exc_info=True)
