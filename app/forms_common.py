@@ -7,25 +7,35 @@ from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from wtforms import IntegerField, StringField
+from wtforms.widgets import TextInput
 
-_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
-_SEPARATORS = {",", "٬", "،", " ", "\u00a0", "\u202f", "_", "'"}
+from app.inputs import ascii_digits, parse_local_int
+
+__all__ = ["LocalDateField", "LocalIntegerField", "parse_local_date", "parse_local_int"]
 
 
-def parse_local_int(text: str) -> int:
-    """``"۱۲٬۵۰۰"`` or ``"12,500"`` → 12500. Raises ValueError for anything but a whole number."""
-    cleaned = "".join(ch for ch in text.strip().translate(_DIGITS) if ch not in _SEPARATORS)
-    if cleaned.startswith(("+", "-")):
-        sign, digits = cleaned[0], cleaned[1:]
-    else:
-        sign, digits = "", cleaned
-    if not digits.isdigit() or not digits.isascii() or len(digits) > 18:
-        raise ValueError(text)
-    return int(sign + digits)
+def _page_locale() -> str:
+    from flask import has_request_context
+    from flask_babel import get_locale
+
+    return str(get_locale() or "fa") if has_request_context() else "en"
 
 
 class LocalIntegerField(IntegerField):
-    """An integer field that accepts Persian and Arabic-Indic digits and group separators."""
+    """An integer field that accepts Persian and Arabic-Indic digits and group separators.
+
+    It renders as ``<input type="text" inputmode="numeric">``: a ``type="number"`` input in
+    Chromium throws away ``۱۲۰٬۰۰۰`` before the form is sent. The number is shown back in the
+    page's digits (Persian digits in the Persian interface) and read by ``parse_local_int``.
+    """
+
+    widget = TextInput()
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        render_kw = dict(kwargs.pop("render_kw", None) or {})  # type: ignore[call-overload]
+        render_kw.setdefault("inputmode", "numeric")
+        render_kw.setdefault("autocomplete", "off")
+        super().__init__(*args, render_kw=render_kw, **kwargs)  # type: ignore[arg-type]
 
     def process_formdata(self, valuelist: list[str]) -> None:
         if not valuelist or valuelist[0].strip() == "":
@@ -40,7 +50,13 @@ class LocalIntegerField(IntegerField):
     def _value(self) -> str:
         if self.raw_data:
             return self.raw_data[0]
-        return "" if self.data is None else str(self.data)
+        if self.data is None:
+            return ""
+        from app.formatting import format_number
+
+        if _page_locale() == "fa" and isinstance(self.data, int):
+            return format_number(self.data, "fa")
+        return str(self.data)
 
 
 class LocalDateField(StringField):
@@ -68,14 +84,17 @@ class LocalDateField(StringField):
             return ""
         import jdatetime
 
+        from app.formatting import persian_digits
+
         j = jdatetime.date.fromgregorian(date=self.data)
-        return f"{j.year:04d}/{j.month:02d}/{j.day:02d}"
+        text = f"{j.year:04d}/{j.month:02d}/{j.day:02d}"
+        return persian_digits(text) if _page_locale() == "fa" else text
 
 
 def parse_local_date(text: str) -> date:
     import jdatetime
 
-    parts = re.split(r"[/\-.]", text.strip().translate(_DIGITS))
+    parts = re.split(r"[/\-.]", ascii_digits(text).strip())
     if len(parts) != 3 or not all(p.isdigit() and p.isascii() for p in parts):
         raise ValueError(text)
     year, month, day = (int(p) for p in parts)

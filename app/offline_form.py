@@ -7,21 +7,19 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from app.inputs import optional_int
 from app.program.sales import OfflineLineInput, parse_day
 
 LINE_ROWS = 5
-_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
 
 
 def _number(text: str | None) -> int | None:
-    """Digits of any script with separators (``1,250``, ``۱٬۲۵۰``); None when empty or bad."""
-    raw = (text or "").translate(_DIGITS)
-    for sep in (",", "\u066c", " ", "\u060c", "_"):
-        raw = raw.replace(sep, "")
-    raw = raw.strip()
-    if not raw:
-        return None
-    return int(raw) if raw.isdigit() and len(raw) <= 15 else -1
+    """Digits of any script with separators (``1,250``, ``۱٬۲۵۰``); None when empty, -1 when
+    not a whole number of at most 15 digits (a negative number stays negative: both are refused)."""
+    try:
+        return optional_int(text, max_digits=15)
+    except ValueError:
+        return -1
 
 
 @dataclass

@@ -24,12 +24,11 @@ def safe_next(target: str | None, default: str) -> str:
 
 def page_arg(name: str = "page", maximum: int = 10_000) -> int:
     """A page number from the query string: bad or out-of-range values become 1 or the max."""
-    raw = request.args.get(name, "1")
-    try:
-        page = int(raw)
-    except ValueError:
-        return 1
-    return min(max(page, 1), maximum)
+    from app.inputs import lenient_int
+
+    # A page past the end shows the last one, however many digits the number has.
+    page = lenient_int(request.args.get(name, "1")[:400], 1, max_digits=400)
+    return min(max(page or 1, 1), maximum)
 
 
 def csv_response(header: list[str], rows: list[list[object]], filename: str) -> Response:

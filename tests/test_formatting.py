@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 
 from app.formatting import format_date, format_money, format_number, persian_digits
+from app.forms_common import parse_local_int as forms_common_parse
+from app.inputs import (
+    is_mobile,
+    lenient_int,
+    normalise_code,
+    normalise_mobile,
+    normalise_postal_code,
+    optional_int,
+    parse_local_int,
+)
 from tests import factories
 
 # --- money --------------------------------------------------------------------------------------
@@ -119,3 +131,120 @@ def test_money_and_date_filters_render_in_both_locales(client):
 
     client.get("/lang/fa")
     assert "۱۲۵٬۰۰۰ تومان" in client.get(product_url).get_data(as_text=True)
+
+
+# --- what people type: one reader of digits, numbers, mobile numbers and codes ----------------
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.parametrize(
+    ("typed", "value"),
+    [
+        ("۱۲۰٬۰۰۰", 120_000),
+        ("١٢٠,٠٠٠", 120_000),
+        ("120,000", 120_000),
+        ("۱۲۰ ۰۰۰", 120_000),
+        ("۱۲۰\u00a0۰۰۰", 120_000),
+        ("۱۲۰،۰۰۰", 120_000),
+        (" ۳ ", 3),
+        ("0", 0),
+        ("-۵", -5),
+    ],
+)
+def test_whole_numbers_are_read_in_any_digits_with_any_separator(typed, value):
+    assert parse_local_int(typed) == value
+    assert forms_common_parse(typed) == value  # the forms use the same reader
+
+
+@pytest.mark.parametrize("typed", ["", " ", "۱٫۵", "1.5", "12a", "²", "١٢x", "-", "9" * 19, "۱۲-"])
+def test_anything_but_a_whole_number_is_refused(typed):
+    with pytest.raises(ValueError):
+        parse_local_int(typed)
+    assert lenient_int(typed, 7) == 7
+
+
+def test_an_empty_field_is_none_and_a_bad_one_an_error():
+    assert optional_int("  ") is None
+    assert optional_int("۴۲") == 42
+    with pytest.raises(ValueError):
+        optional_int("چهل")
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "09121234567",
+        "۰۹۱۲۱۲۳۴۵۶۷",
+        "٠٩١٢١٢٣٤٥٦٧",
+        "۰۹۱۲ ۱۲۳ ۴۵۶۷",
+        "0912-123-4567",
+        "+989121234567",
+        "+98 912 123 4567",
+        "00989121234567",
+        "989121234567",
+        "9121234567",
+        "\u200e۰۹۱۲۱۲۳۴۵۶۷\u200f",
+    ],
+)
+def test_every_way_of_typing_a_mobile_number_gives_one_form(typed):
+    assert normalise_mobile(typed) == "09121234567"
+    assert is_mobile(normalise_mobile(typed))
+
+
+@pytest.mark.parametrize("typed", ["12345", "0912123456", "۰۸۱۲۱۲۳۴۵۶۷", "091212345678", "abc"])
+def test_a_wrong_mobile_number_stays_wrong(typed):
+    assert not is_mobile(normalise_mobile(typed))
+
+
+def test_codes_are_stored_in_one_form():
+    assert normalise_code("  sb-۱۴۰۳-۰۰۷ ") == "SB-1403-007"
+    assert normalise_code("SB-1403-007") == "SB-1403-007"
+    assert normalise_code("p  ۷۷۸۱") == "P 7781"
+    assert normalise_code("") == ""
+    assert normalise_postal_code("۱۲۳۴۵-۶۷۸۹۰") == "1234567890"
+
+
+def test_no_other_digit_table_or_integer_reader_is_left_in_the_app():
+    """Persian digits are made ASCII in app/inputs.py only; every other module calls it."""
+    offenders = []
+    for path in sorted((ROOT / "app").rglob("*.py")):
+        if path.name == "inputs.py":
+            continue
+        text = path.read_text(encoding="utf-8")
+        if "۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩" in text or "٠١٢٣٤٥٦٧٨٩" in text:
+            offenders.append(f"{path.relative_to(ROOT)}: a digit table of its own")
+        if re.search(r"type\s*=\s*int\b", text):
+            offenders.append(f"{path.relative_to(ROOT)}: request.args.get(..., type=int)")
+    assert not offenders, "\n".join(offenders)
+
+
+def test_no_form_field_or_template_input_is_a_number_input():
+    """Chromium empties ``<input type="number">`` typed with Persian digits."""
+    offenders = []
+    for path in sorted((ROOT / "templates").rglob("*.html")):
+        if re.search(r"""type\s*=\s*["']?number""", path.read_text(encoding="utf-8")):
+            offenders.append(str(path.relative_to(ROOT)))
+    for path in sorted((ROOT / "app").rglob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        if path.name != "forms_common.py" and re.search(
+            r"\b(IntegerField|DecimalField|FloatField|NumberInput|IntegerRangeField)\b", text
+        ):
+            offenders.append(f"{path.relative_to(ROOT)}: a wtforms number field")
+    assert not offenders, "\n".join(offenders)
+
+
+def test_a_local_integer_field_is_a_text_input_that_shows_the_pages_digits(app):
+    from flask_babel import force_locale
+
+    from app.sellers.forms import ListingForm
+
+    with app.test_request_context("/"):
+        with force_locale("fa"):
+            form = ListingForm(data={"price_toman": 120_000, "stock": 3})
+            html = str(form.price_toman()) + str(form.stock())
+        assert 'type="text"' in html and 'inputmode="numeric"' in html
+        assert "number" not in html.replace("inputmode", "")
+        assert 'value="۱۲۰٬۰۰۰"' in html and 'value="۳"' in html
+        with force_locale("en"):
+            assert 'value="120000"' in str(ListingForm(data={"price_toman": 120_000}).price_toman())

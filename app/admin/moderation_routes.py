@@ -28,6 +28,7 @@ from app.catalog.queries import Page
 from app.errors import InvalidTransition, NotFound, ValidationFailed
 from app.extensions import db
 from app.formatting import TEHRAN, format_date, format_money, format_number, persian_digits
+from app.inputs import lenient_int
 from app.messages import apply_errors, error_text, status_label
 from app.program import audit, sales
 from app.program.models import AuditEvent, County
@@ -64,9 +65,7 @@ def _locale() -> str:
 
 def id_arg(args: Mapping[str, Any], name: str) -> int | None:
     """A positive database id from the query string (Persian digits too); anything else: None."""
-    raw = str(args.get(name) or "").strip()
-    # A long string of digits is no id (and int() refuses very long ones with an error).
-    value = sales._int(raw) if len(raw) <= 10 else None
+    value = lenient_int(str(args.get(name) or "")[:20], None, max_digits=10)
     return value if value is not None and 1 <= value <= MAX_ID else None
 
 
@@ -320,6 +319,7 @@ ACTION_LABELS = {
     "quota.update": _l("Quota changed"),
     "quota.delete": _l("Quota removed"),
     "user.make_staff": _l("Staff account created"),
+    "seller.details_change": _l("Seller changed county, phone, code or permit"),
 }
 TARGET_LABELS = {
     "product": _l("Listing"),
@@ -340,6 +340,9 @@ DATA_LABELS = {
     "took_stock": _l("Taken from stock"),
     "sold_on": _l("Date of the sale"),
     "county_id": _l("County"),
+    "phone": _l("Mobile number"),
+    "registration_code": _l("Programme registration code"),
+    "permit_number": _l("Permit number"),
     "programme_year": _l("Programme year"),
     "before": _l("Before"),
     "after": _l("After"),

@@ -15,6 +15,7 @@ from app.admin import bp
 from app.catalog.models import Category, Product, Seller, SellerStatus
 from app.catalog.queries import Page
 from app.extensions import db
+from app.inputs import lenient_int, normalise_code
 from app.program import sales
 from app.program.models import County, Sector
 from app.program.sales_models import OfflineSale
@@ -203,10 +204,15 @@ def _find_seller(raw: str) -> Seller | None:
     if not raw:
         return None
     seller = None
-    if raw.isdigit():
-        seller = db.session.get(Seller, int(raw))
+    seller_id = lenient_int(raw, None, max_digits=10)
+    if seller_id is not None and 1 <= seller_id <= 2**31 - 1:
+        seller = db.session.get(Seller, seller_id)
     if seller is None:
-        seller = db.session.scalar(sa.select(Seller).where(Seller.registration_code == raw))
+        # Codes are stored normalised; one saved before that is found as typed.
+        codes = {normalise_code(raw), raw}
+        seller = db.session.scalar(
+            sa.select(Seller).where(Seller.registration_code.in_(codes)).limit(1)
+        )
     return seller if seller is not None and seller.status == SellerStatus.APPROVED else None
 
 
@@ -264,7 +270,7 @@ def new_offline_sale():
 
 def _seller_id_arg() -> int | None:
     """``seller_id`` from the query string; out of the database's id range counts as none."""
-    seller_id = request.args.get("seller_id", type=int)
+    seller_id = lenient_int((request.args.get("seller_id") or "")[:20], None, max_digits=10)
     return seller_id if seller_id is not None and 1 <= seller_id <= 2**31 - 1 else None
 
 

@@ -22,15 +22,13 @@ from app.catalog.models import Product, ProductStatus, Seller, SellerStatus
 from app.db import begin_write
 from app.errors import InvalidTransition, NotAllowed, ValidationFailed
 from app.extensions import db
+from app.inputs import POSTAL_CODE, is_mobile, normalise_mobile, normalise_postal_code
 from app.orders import cart as carts
 from app.orders.errors import CartProblem, OutOfStock, TooManyCashOrders, Unavailable
 from app.orders.models import ALLOWED_MOVES, Order, OrderLine, OrderStatus, OrderStatusChange
 from app.payments.models import Payment, PaymentStatus, Provider
 from app.timeutil import utcnow
 
-POSTAL_CODE = re.compile(r"^\d{10}$")
-MOBILE = re.compile(r"^09\d{9}$")
-_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
 OPEN_CASH = (OrderStatus.PLACED, OrderStatus.CONFIRMED, OrderStatus.SHIPPED)
 
 
@@ -45,12 +43,8 @@ class Address:
 
     def cleaned(self) -> Address:
         """Trimmed, digits made ASCII; raises ValidationFailed naming each bad field."""
-        mobile = re.sub(r"[\s\-]", "", self.mobile.translate(_DIGITS))
-        if mobile.startswith("+98"):
-            mobile = "0" + mobile[3:]
-        elif mobile.startswith("0098"):
-            mobile = "0" + mobile[4:]
-        postal = re.sub(r"[\s\-]", "", self.postal_code.translate(_DIGITS))
+        mobile = normalise_mobile(self.mobile)
+        postal = normalise_postal_code(self.postal_code)
         out = Address(
             recipient_name=" ".join(self.recipient_name.split())[:120],
             mobile=mobile,
@@ -63,7 +57,7 @@ class Address:
         for name in ("recipient_name", "province", "city", "address"):
             if not getattr(out, name):
                 errors[name] = ["required"]
-        if not MOBILE.match(out.mobile):
+        if not is_mobile(out.mobile):
             errors["mobile"] = ["mobile_invalid"]
         if not POSTAL_CODE.match(out.postal_code):
             errors["postal_code"] = ["postal_code_invalid"]

@@ -48,6 +48,7 @@ from app.dbtypes import UTCDateTime
 from app.errors import NotFound, ValidationFailed
 from app.extensions import db
 from app.formatting import JALALI_MONTHS_EN, JALALI_MONTHS_FA
+from app.inputs import optional_int
 from app.program.models import County, ProductViewDay, Quota, Sector
 from app.program.sales import (
     MAX_CUSTOM_DAYS,
@@ -70,9 +71,9 @@ from app.program.sales_models import (
     SalesOrder,
     SalesPeriod,
 )
+from app.web import csv_text
 
 FLAG_SHARE = 0.5  # a county below this share of the province's market connection falls behind
-_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
 
 # ---- the period of a request, strictly -------------------------------------------------------
 
@@ -88,12 +89,15 @@ def period_from_args(args: Mapping[str, Any], today: date | None = None) -> Peri
     this_year, this_month = jalali_month_of(today)
 
     def number(name: str, default: int, low: int, high: int, code: str) -> int:
-        raw = str(args.get(name) or "").translate(_DIGITS).strip()
-        if not raw:
+        try:
+            value = optional_int(args.get(name), max_digits=6)
+        except ValueError:
+            value = low - 1
+        if value is None:
             return default
-        if not raw.isdigit() or len(raw) > 6 or not low <= int(raw) <= high:
+        if not low <= value <= high:
             raise ValidationFailed({"period": [code]})
-        return int(raw)
+        return value
 
     kind = str(args.get("period") or "month")
     if kind not in PERIOD_KINDS:
@@ -859,13 +863,10 @@ class QuotaInput:
 def number(text: object) -> int | None:
     """Digits of any script with separators (``1,250``, ``۱٬۲۵۰``); None when empty; -1 when
     not a whole number (or absurdly long)."""
-    raw = str(text if text is not None else "").translate(_DIGITS)
-    for sep in (",", "\u066c", " ", "\u060c", "_", "\u00a0"):
-        raw = raw.replace(sep, "")
-    raw = raw.strip()
-    if not raw:
-        return None
-    return int(raw) if raw.isdigit() and len(raw) <= 18 else -1
+    try:
+        return optional_int(text)
+    except ValueError:
+        return -1
 
 
 def quota_errors(item: QuotaInput) -> dict[str, list[str]]:
@@ -1102,7 +1103,10 @@ def plan_quotas(text: str, locale: str = "fa") -> QuotaPlan:
     rows: list[QuotaRow] = []
     seen: dict[tuple[int, int], int] = {}
     for n, record in enumerate(records[1:], start=2):
-        source = {h: (record[i].strip() if i < len(record) else "") for i, h in enumerate(header)}
+        source = {
+            h: (csv_text(record[i].strip()) if i < len(record) else "")
+            for i, h in enumerate(header)
+        }
         row = QuotaRow(n, source, QuotaInput(None, None, None))
         county = _find_county(source, by_id, by_slug, by_name, row)
         year = number(source.get("programme_year"))

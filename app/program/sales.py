@@ -34,6 +34,7 @@ from app.catalog.queries import Page, category_and_descendant_ids
 from app.errors import NotAllowed, ValidationFailed
 from app.extensions import db
 from app.formatting import JALALI_MONTHS_EN, JALALI_MONTHS_FA, TEHRAN, format_date, persian_digits
+from app.inputs import ascii_digits, lenient_int
 from app.orders.errors import OutOfStock
 from app.orders.models import Order, OrderLine, OrderStatus, OrderStatusChange
 from app.payments.models import Payment, Provider
@@ -53,7 +54,6 @@ from app.program.sales_models import (
 
 COUNTED = (OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.DELIVERED)
 _PENDING_KEY = "sales_orders_touched"
-_DIGITS = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
 
 SEASONS_FA = ("بهار", "تابستان", "پاییز", "زمستان")
 SEASONS_EN = ("Spring", "Summer", "Autumn", "Winter")
@@ -201,13 +201,13 @@ class Period:
 def _int(value: object, default: int | None = None) -> int | None:
     """A small non-negative integer from a query value (any digits), else ``default``: never an
     error for ``²``, a thousand digits or text."""
-    text = str(value or "")[:20].translate(_DIGITS).strip()
-    return int(text) if re.fullmatch(r"[0-9]{1,9}", text) else default
+    number = lenient_int(str(value or "")[:20], None, max_digits=9)
+    return number if number is not None and number >= 0 else default
 
 
 def parse_day(text: str | None) -> date | None:
     """``2026-11-21`` (Gregorian) or ``1405-08-30`` / ``1405/8/30`` (Jalali, any digits)."""
-    raw = (text or "").translate(_DIGITS).strip()
+    raw = ascii_digits(text or "").strip()
     m = re.fullmatch(r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})", raw)
     if not m:
         return None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, IntegerField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import AnyOf, InputRequired, Length, NumberRange, ValidationError
 
 from app.forms_common import LocalIntegerField
@@ -70,7 +70,7 @@ def province_choices(locale: str) -> list[tuple[str, str]]:
 class AddToCartForm(FlaskForm):
     """Only a product and a quantity: the price always comes from the database."""
 
-    product_id = IntegerField(validators=[InputRequired(), NumberRange(1, MAX_ID)])
+    product_id = LocalIntegerField(validators=[InputRequired(), NumberRange(1, MAX_ID)])
     quantity = LocalIntegerField(
         _l("Quantity"),
         default=1,
@@ -81,7 +81,7 @@ class AddToCartForm(FlaskForm):
 class CartLineForm(FlaskForm):
     """A new quantity for a cart line; 0 removes it."""
 
-    product_id = IntegerField(validators=[InputRequired(), NumberRange(1, MAX_ID)])
+    product_id = LocalIntegerField(validators=[InputRequired(), NumberRange(1, MAX_ID)])
     quantity = LocalIntegerField(
         _l("Quantity"), validators=[InputRequired(QUANTITY), NumberRange(0, MAX_QUANTITY, QUANTITY)]
     )
