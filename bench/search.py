@@ -627,6 +627,16 @@ def main(argv: list[str] | None = None) -> int:
                 f"max {max(wall):.1f} ms  mean {statistics.mean(wall):.1f} ms   "
                 f"(cpu p50 {pct(cpu, 50):.1f} ms, p95 {pct(cpu, 95):.1f} ms)"
             )
+        # odd input: one 200-letter word, and 32 long words (the did-you-mean work is bounded)
+        odd = [
+            SearchQuery(text="گلدانسفالی" * 20),
+            SearchQuery(text=" ".join(f"سفالینهلعابدار{n}" for n in range(32))),
+        ]
+        for name, search in [("whoosh", backend.search)] + (
+            [("postgres", pg.search)] if pg else []
+        ):
+            wall, _cpu = timed(search, odd)
+            print(f"{name} long words: max {max(wall):.1f} ms")
         print(f"load average after the run: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
         w = runs[0][1]
         if pg is not None:

@@ -1,7 +1,8 @@
 """A damaged, lost or emptied search index never fails a request that changed the catalogue: the
 change is saved, its products stay dirty, search says it is degraded and answers from the
 database, and the next ``flask search sync`` rebuilds the index (aside, then swapped in). A sync
-never replaces a lost index with an empty one. Every backend the suite can run."""
+never replaces a lost index with an empty one. And no query, however long its words, costs much
+more than a normal one. Every backend the suite can run."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from app.orders.models import Order
 from app.search import SearchQuery
 from tests import factories
 from tests.conftest import close_search, make_app
-from tests.search.support import KINDS
+from tests.search.support import KINDS, spy_on_typo_lookups
 
 ADDRESS = {
     "recipient_name": "مینا رضایی",
@@ -268,3 +269,24 @@ def test_products_waiting_for_a_sync_are_not_a_lost_index(synced_app, shop) -> N
     assert indexing.index_problem() is None
     body = synced_app.test_client().get("/api/v1/products?q=کاسه").get_json()
     assert body["degraded"] is False
+
+
+# --- item: a query of very long words -----------------------------------------------------------
+
+
+def test_a_very_long_word_gets_a_normal_page_without_did_you_mean_work(
+    synced_app, shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked = spy_on_typo_lookups(indexing.backend(), monkeypatch)
+    client = synced_app.test_client()
+    client.set_cookie("locale", "en")
+    for text in ("کاسهٔ" * 40, " ".join(["بشقابهایسفالیلعابدار" * 2] * 20)):
+        response = client.get("/search", query_string={"q": text})
+        assert response.status_code == 200
+        assert NOTICE not in response.get_data(as_text=True)  # the index answered
+        body = client.get("/api/v1/products", query_string={"q": text}).get_json()
+        assert body["degraded"] is False
+        assert body["total"] == 0 and body["items"] == [] and body["suggestion"] is None
+    assert asked == []
+    body = client.get("/api/v1/products", query_string={"q": "کاسهی سفالی"}).get_json()
+    assert body["degraded"] is False and body["total"] == 10  # a normal query, for contrast

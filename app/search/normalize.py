@@ -49,7 +49,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -57,6 +57,7 @@ __all__ = [
     "COMPLETION_PREFIX_MIN",
     "MAX_QUERY_WORDS",
     "MAX_TYPO_CHARS",
+    "MAX_TYPO_LETTERS",
     "MAX_TYPO_WORDS",
     "Part",
     "QueryWord",
@@ -75,6 +76,7 @@ __all__ = [
     "rank_completions",
     "snippet",
     "stems",
+    "typo_budget",
     "typo_words",
     "words",
 ]
@@ -82,12 +84,13 @@ __all__ = [
 ZWNJ = "\u200c"
 MAX_QUERY_WORDS = 32
 """At most this many words of a query are used; the rest is ignored."""
-MAX_TYPO_CHARS = 30
+MAX_TYPO_CHARS = 24
 """"Did you mean" looks only at words of at most this many letters: no misspelling of an
 indexed word is longer, and the fuzzy term lookup costs in proportion to the word's length."""
 MAX_TYPO_WORDS = 4
-"""…and at most this many unknown words of a query, so any query costs about what a short
-one does."""
+"""…at most this many unknown words of a query…"""
+MAX_TYPO_LETTERS = 24
+"""…with at most this many letters in all, so any query costs about what one typo does."""
 
 # --- character table ---------------------------------------------------------------------------
 
@@ -452,9 +455,25 @@ class QueryWord:
 
 def typo_words(words: Iterable[str]) -> list[int]:
     """Positions of the words "did you mean" may correct: of three to :data:`MAX_TYPO_CHARS`
-    letters and not a number. A backend looks up at most :data:`MAX_TYPO_WORDS` of them that
-    it does not know (the bound of its fuzzy work)."""
+    letters and not a number. Of those it does not know, a backend looks up only the ones
+    :func:`typo_budget` keeps."""
     return [i for i, w in enumerate(words) if 3 <= len(w) <= MAX_TYPO_CHARS and not w.isdecimal()]
+
+
+def typo_budget(words: Sequence[str], positions: Iterable[int]) -> list[int]:
+    """The first of ``positions`` (unknown words) that "did you mean" looks up: at most
+    :data:`MAX_TYPO_WORDS` of them with at most :data:`MAX_TYPO_LETTERS` letters in all (a
+    word that does not fit is skipped). The fuzzy lookup costs in proportion to the letters,
+    so this bounds the work of any query."""
+    out: list[int] = []
+    letters = 0
+    for i in positions:
+        if len(out) >= MAX_TYPO_WORDS:
+            break
+        if letters + len(words[i]) <= MAX_TYPO_LETTERS:
+            out.append(i)
+            letters += len(words[i])
+    return out
 
 
 def parse_query(text: str, max_words: int = MAX_QUERY_WORDS) -> list[QueryWord]:

@@ -83,13 +83,13 @@ from app.search.backend import (
     doc_stamp,
 )
 from app.search.normalize import (
-    MAX_TYPO_WORDS,
     QueryWord,
     completion_prefix,
     excerpt,
     index_forms,
     parse_query,
     rank_completions,
+    typo_budget,
     typo_words,
 )
 
@@ -917,9 +917,9 @@ class PostgresBackend:
     def _did_you_mean(self, conn: sa.Connection, words: list[_Word], found: int) -> str | None:
         """A query with unknown words replaced by the most frequent indexed title or
         category/seller word within one (two, for words of five letters or more) edits and
-        with the same first letter, if it finds more than ``found``. Only the first
-        :data:`MAX_TYPO_WORDS` unknown words that :func:`typo_words` allows (not too long) are
-        looked up, so a query of long or many words costs what a short one does."""
+        with the same first letter, if it finds more than ``found``. Only the unknown words that
+        :func:`typo_words` allows (not too long) and :func:`typo_budget` keeps are looked up,
+        so a query of long or many words costs what a short one does."""
         out = [w.query.word for w in words]
         candidates = typo_words(out)[:8]
         if not candidates:
@@ -927,7 +927,7 @@ class PostgresBackend:
         known = self._known(conn, [words[i] for i in candidates])
         unknown = [i for i, is_known in zip(candidates, known, strict=True) if not is_known]
         changed = False
-        for i in unknown[:MAX_TYPO_WORDS]:
+        for i in typo_budget(out, unknown):
             fix = self._closest_term(conn, out[i])
             if fix is not None:
                 out[i], changed = fix, True

@@ -83,13 +83,13 @@ from app.search.backend import (
     doc_stamp,
 )
 from app.search.normalize import (
-    MAX_TYPO_WORDS,
     QueryWord,
     completion_prefix,
     excerpt,
     index_forms,
     parse_query,
     rank_completions,
+    typo_budget,
     typo_words,
 )
 
@@ -1103,10 +1103,11 @@ class WhooshBackend:
     def _did_you_mean(self, view: _View, words: list[_Word], found: int) -> str | None:
         """A query with unknown words replaced by the most frequent indexed word within one
         (two, for words of five letters or more) edits, if it finds more than ``found``. Only
-        the first :data:`MAX_TYPO_WORDS` unknown words that :func:`typo_words` allows (not
-        too long) are looked up: the fuzzy lookup costs in proportion to a word's length."""
+        unknown words that :func:`typo_words` allows (not too long) and :func:`typo_budget`
+        keeps (a few, of few letters in all) are looked up: the fuzzy lookup costs in
+        proportion to a word's length."""
         out = [w.query.word for w in words]
-        unknown = [i for i in typo_words(out) if not words[i].tiers][:MAX_TYPO_WORDS]
+        unknown = typo_budget(out, (i for i in typo_words(out) if not words[i].tiers))
         changed = False
         for i in unknown:
             word = out[i]

@@ -13,6 +13,8 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 
+import pytest
+
 from app.search import SearchBackend, SearchDoc, SearchQuery
 from tests.conftest import DATABASE_URL
 from tests.search.catalogue import PRODUCTS
@@ -72,3 +74,28 @@ def check_case(backend: SearchBackend, case: Case) -> None:
         assert set(top) == set(case.expected), f"{case.query!r}: top {top}, all {found}"
     unwanted = [i for i in case.absent if i in found]
     assert not unwanted, f"{case.query!r}: {unwanted} should not match"
+
+
+def spy_on_typo_lookups(backend: SearchBackend, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The words the backend's fuzzy term lookup ("did you mean") is asked about."""
+    from app.search import whoosh_backend
+    from app.search.pg_backend import PostgresBackend
+
+    asked: list[str] = []
+    if isinstance(backend, PostgresBackend):
+        real = PostgresBackend._closest_term
+
+        def pg_spy(self, conn, word):  # type: ignore[no-untyped-def]
+            asked.append(word)
+            return real(self, conn, word)
+
+        monkeypatch.setattr(PostgresBackend, "_closest_term", pg_spy)
+    else:
+        real_whoosh = whoosh_backend._closest_term
+
+        def whoosh_spy(view, word, maxdist):  # type: ignore[no-untyped-def]
+            asked.append(word)
+            return real_whoosh(view, word, maxdist)
+
+        monkeypatch.setattr(whoosh_backend, "_closest_term", whoosh_spy)
+    return asked

@@ -21,7 +21,16 @@ from app.search import (
 )
 from tests.search.catalogue import BY_ID, PRODUCTS
 from tests.search.relevance_cases import CASES, Case
-from tests.search.support import DOCS, KINDS, all_ids, check_case, dispose, make_backend, reopen
+from tests.search.support import (
+    DOCS,
+    KINDS,
+    all_ids,
+    check_case,
+    dispose,
+    make_backend,
+    reopen,
+    spy_on_typo_lookups,
+)
 
 
 @pytest.fixture(scope="module", params=KINDS)
@@ -272,6 +281,28 @@ def test_did_you_mean_keeps_the_known_words(backend: SearchBackend) -> None:
     result = backend.search(SearchQuery(text="زعفرن ممتاز"))
     assert result.total == 0
     assert result.suggestion == "زعفران ممتاز"
+
+
+def test_did_you_mean_work_is_bounded_for_long_and_many_words(
+    backend: SearchBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fuzzy lookup costs in proportion to a word's length: a word too long to be a typo
+    of an indexed word is not looked up, and only a few unknown words of a query are."""
+    from app.search.normalize import MAX_TYPO_CHARS, MAX_TYPO_LETTERS, MAX_TYPO_WORDS
+
+    asked = spy_on_typo_lookups(backend, monkeypatch)
+    assert backend.search(SearchQuery(text="سوزندوری")).suggestion == "سوزندوزی"
+    assert set(asked) == {"سوزندوری"}  # the spy sees the lookups
+    asked.clear()
+    for length in (200, 40, MAX_TYPO_CHARS + 1):
+        word = ("سوزندوری" * 30)[:length]
+        result = backend.search(SearchQuery(text=word))
+        assert result.total == 0 and result.ids == [] and result.suggestion is None
+    assert asked == []
+    many = " ".join("ژغظ" + "پچ" * k for k in range(1, 11))  # ten unknown words
+    assert backend.search(SearchQuery(text=many)).total == 0
+    assert 0 < len(set(asked)) <= MAX_TYPO_WORDS
+    assert sum(map(len, set(asked))) <= MAX_TYPO_LETTERS
 
 
 def test_no_suggestion_when_results_are_plenty(backend: SearchBackend) -> None:
