@@ -515,13 +515,13 @@ def send_account_notice(
     user_id: int,
     *,
     until: datetime | None = None,
-    changes: list[tuple[str, str, str]] | None = None,
+    changes: list[tuple[str, object, object]] | None = None,
 ) -> None:
     """E-mail the owner of ``user_id`` about their account, in their language:
 
     * ``login_locked``: repeated wrong passwords locked logins to the account until ``until``;
     * ``password_changed``: the password was changed;
-    * ``seller_profile_changed``: ``changes`` (field label, old value, new value) were saved.
+    * ``seller_profile_changed``: ``changes`` (field name, old value, new value) were saved.
 
     Call after commit. Never raises: failures are logged.
     """
@@ -563,7 +563,14 @@ def send_account_notice(
                 "recipient": recipient,
                 "subject": subjects[kind],
                 "intro": intros[kind],
-                "changes": changes or [],
+                "changes": [
+                    (
+                        _change_label(field),
+                        _change_value(field, old, locale),
+                        _change_value(field, new, locale),
+                    )
+                    for field, old, new in changes or []
+                ],
                 "site_link": site_url_for("shop.home"),
             }
             html = render_template("emails/account_notice.html", **context)
@@ -576,3 +583,24 @@ def send_account_notice(
 def send_login_locked(user_id: int, until: datetime) -> None:
     """Tell the owner that logins to their account are locked until ``until`` (once per lock)."""
     send_account_notice("login_locked", user_id, until=until)
+
+
+def _change_label(field: str) -> str:
+    labels = {
+        "county_id": _("County"),
+        "phone": _("Mobile number"),
+        "registration_code": _("Programme registration code"),
+        "permit_number": _("Permit number"),
+    }
+    return labels.get(field, field)
+
+
+def _change_value(field: str, value: object, locale: str) -> str:
+    if value is None or value == "":
+        return ""
+    if field == "county_id":
+        from app.program.models import County
+
+        county = db.session.get(County, value)
+        return county.name(locale) if county is not None else str(value)
+    return str(value)

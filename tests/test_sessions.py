@@ -42,6 +42,7 @@ def replay(app, **values: str):  # type: ignore[no-untyped-def]
 
 def a_seller(email: str = "shop@example.com") -> Seller:
     owner = factories.user(Role.SELLER, email=email)
+    owner.locale = "en"  # the e-mails it gets are read in English
     seller = factories.seller(owner=owner)
     seller.phone = "09121234567"
     seller.bio = "before"

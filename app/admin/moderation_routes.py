@@ -319,6 +319,7 @@ ACTION_LABELS = {
     "quota.update": _l("Quota changed"),
     "quota.delete": _l("Quota removed"),
     "user.make_staff": _l("Staff account created"),
+    "seller.details_change": _l("Seller changed county, phone, code or permit"),
 }
 TARGET_LABELS = {
     "product": _l("Listing"),
@@ -339,6 +340,9 @@ DATA_LABELS = {
     "took_stock": _l("Taken from stock"),
     "sold_on": _l("Date of the sale"),
     "county_id": _l("County"),
+    "phone": _l("Mobile number"),
+    "registration_code": _l("Programme registration code"),
+    "permit_number": _l("Permit number"),
     "programme_year": _l("Programme year"),
     "before": _l("Before"),
     "after": _l("After"),

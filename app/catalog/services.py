@@ -181,16 +181,68 @@ def apply_to_sell(user: User, data: SellerProfile, logo_key: str | None = None) 
     return seller
 
 
-def update_profile(seller: Seller, data: SellerProfile, logo_key: str | None = None) -> Seller:
+# Details that identify the seller to the programme (the county feeds the quota reports):
+# changing them needs the password typed in this session, is audited and is mailed to the seller.
+SENSITIVE_PROFILE_FIELDS = ("county_id", "phone", "registration_code", "permit_number")
+
+
+class FreshLoginRequired(NotAllowed):
+    """The change touches sensitive details and the session was not logged in with the password
+    (it came from a remember cookie): confirm the password first. Nothing was changed."""
+
+    def __init__(self, fields: list[str]) -> None:
+        super().__init__("a fresh login is needed to change " + ", ".join(fields))
+        self.fields = fields
+
+
+def _sensitive(seller: Seller) -> dict[str, object]:
+    return {field: getattr(seller, field) for field in SENSITIVE_PROFILE_FIELDS}
+
+
+def update_profile(
+    seller: Seller, data: SellerProfile, logo_key: str | None = None, *, fresh_login: bool = False
+) -> Seller:
+    """Save the seller's profile and commit.
+
+    A change of county, phone, registration code or permit number needs ``fresh_login`` (the
+    password was typed in this session): otherwise FreshLoginRequired and nothing changes. Such
+    a change writes an audit row (``seller.details_change``, before and after) in the same
+    transaction, and the seller is e-mailed the old and new values after the commit.
+    """
     _check_profile(data, seller.id)
+    before = _sensitive(seller)
     _apply_profile(seller, data)
+    after = _sensitive(seller)
+    changed = [field for field in SENSITIVE_PROFILE_FIELDS if before[field] != after[field]]
+    if changed and not fresh_login:
+        db.session.rollback()
+        raise FreshLoginRequired(changed)
     if logo_key:
         seller.logo_key = logo_key
+    if changed:
+        audit.record(
+            seller.user_id,
+            "seller.details_change",
+            "seller",
+            seller.id,
+            data={
+                "before": {field: before[field] for field in changed},
+                "after": {field: after[field] for field in changed},
+            },
+        )
     try:
         db.session.commit()
     except sa.exc.IntegrityError as exc:
         db.session.rollback()
         raise _fail("slug", "slug_taken") from exc
+    if changed:
+        from app import notify
+
+        notify.send_account_notice(
+            "seller_profile_changed",
+            seller.user_id,
+            changes=[(field, before[field], after[field]) for field in changed],
+        )
     return seller
 
 

@@ -19,6 +19,7 @@ from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
 from app.access import owned_or_404
+from app.auth.fresh import is_fresh, reauth_redirect
 from app.catalog import services as catalog
 from app.catalog.models import Category, Product, ProductStatus, Seller, SellerStatus
 from app.errors import NotAllowed, ValidationFailed
@@ -201,10 +202,14 @@ def profile():
         logo_key = old_logo = seller.logo_key
         try:
             logo_key = _store_logo(form) or old_logo
-            catalog.update_profile(seller, _profile_data(form), logo_key)
+            catalog.update_profile(seller, _profile_data(form), logo_key, fresh_login=is_fresh())
         except ValidationFailed as exc:
             _drop_logo(logo_key, old_logo)
             apply_errors(form, exc)
+        except catalog.FreshLoginRequired:
+            # Nothing was saved: confirm the password, then come back to the form.
+            _drop_logo(logo_key, old_logo)
+            return reauth_redirect(url_for("sellers.profile"))
         else:
             _drop_logo(old_logo, logo_key)
             flash(_("Your shop profile was saved."), "success")
