@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable
+from decimal import Decimal
 from urllib.parse import urlsplit
 
 from flask import Response, request
@@ -31,15 +33,51 @@ def page_arg(name: str = "page", maximum: int = 10_000) -> int:
     return min(max(page or 1, 1), maximum)
 
 
-def csv_response(header: list[str], rows: list[list[object]], filename: str) -> Response:
-    """UTF-8 with a byte order mark, so spreadsheet programs read the Persian correctly."""
+# A spreadsheet runs a cell that begins with one of these as a formula (OWASP's CSV injection
+# list, with line feed and the full-width forms some spreadsheet programs also accept).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
+def csv_cell(value: object) -> object:
+    """One cell as written: numbers stay numbers (a negative int stays a negative number), None
+    is empty, and any text a spreadsheet would run as a formula gets a leading ``'`` so it is
+    shown as the text it is."""
+    if value is None:
+        return ""
+    if isinstance(value, (int, float, Decimal)):  # bool is an int: written as True/False
+        return value
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def csv_text(cell: str) -> str:
+    """A cell of a CSV the market wrote, read back as it was typed (without the ``'`` that
+    :func:`csv_cell` put before a formula character), so an export uploads back unchanged."""
+    if cell.startswith("'") and cell[1:].startswith(FORMULA_STARTS):
+        return cell[1:]
+    return cell
+
+
+def csv_response(
+    header: list[str],
+    rows: Iterable[Iterable[object]],
+    filename: str,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """Every CSV the market hands out: UTF-8 with a byte order mark, so spreadsheet programs
+    read the Persian correctly, and every cell through :func:`csv_cell`, so no text from a
+    seller, buyer or staff member reaches a spreadsheet as a live formula. ``headers`` adds
+    response headers (e.g. ``Cache-Control``)."""
     out = io.StringIO()
     out.write("\ufeff")
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(header)
-    writer.writerows(["" if v is None else v for v in row] for row in rows)
+    writer.writerow([csv_cell(v) for v in header])
+    writer.writerows([csv_cell(v) for v in row] for row in rows)
     return Response(
         out.getvalue().encode("utf-8"),
         mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            **(headers or {}),
+        },
     )

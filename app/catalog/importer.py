@@ -76,7 +76,7 @@ __all__ = [
     "directory_images",
     "is_plain_file_name",
     "parse_csv",
-    "sample_csv",
+    "sample_rows",
     "save",
     "validate",
 ]
@@ -784,18 +784,18 @@ def _product(row: PlannedRow, seller_id: int, images: dict[str, StoredImage]) ->
 # ---- sample file ----------------------------------------------------------------------------
 
 
-def sample_csv(*, persian: bool = False, category: Category | None = None) -> bytes:
-    """A small example file, UTF-8 with a byte-order mark (so Excel reads Persian correctly).
+def sample_rows(
+    *, persian: bool = False, category: Category | None = None
+) -> tuple[list[str], list[list[object]]]:
+    """The header and rows of a small example file (the blueprint writes it as CSV).
 
     Rows are drafts without photos, so the sample imports as it is in the seller area.
     """
-    out = io.StringIO(newline="")
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([PERSIAN_HEADERS[f] for f in FIELDS] if persian else list(FIELDS))
+    header = [PERSIAN_HEADERS[f] for f in FIELDS] if persian else list(FIELDS)
     cat = category.slug if category else ""
     draft = "پیش‌نویس" if persian else "draft"
-    writer.writerow(
-        ["رومیزی سوزن‌دوزی بلوچ", "دوخت دست، ۴۰×۴۰ سانتی‌متر", cat, "۱٬۲۵۰٬۰۰۰", "۳", draft, ""]
-    )
-    writer.writerow(["خرمای مضافتی بم - ۱ کیلو", "برداشت امسال", cat, "180000", "20", draft, ""])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+    rows: list[list[object]] = [
+        ["رومیزی سوزن‌دوزی بلوچ", "دوخت دست، ۴۰×۴۰ سانتی‌متر", cat, "۱٬۲۵۰٬۰۰۰", "۳", draft, ""],
+        ["خرمای مضافتی بم - ۱ کیلو", "برداشت امسال", cat, "180000", "20", draft, ""],
+    ]
+    return header, rows

@@ -71,6 +71,7 @@ from app.program.sales_models import (
     SalesOrder,
     SalesPeriod,
 )
+from app.web import csv_text
 
 FLAG_SHARE = 0.5  # a county below this share of the province's market connection falls behind
 
@@ -1102,7 +1103,10 @@ def plan_quotas(text: str, locale: str = "fa") -> QuotaPlan:
     rows: list[QuotaRow] = []
     seen: dict[tuple[int, int], int] = {}
     for n, record in enumerate(records[1:], start=2):
-        source = {h: (record[i].strip() if i < len(record) else "") for i, h in enumerate(header)}
+        source = {
+            h: (csv_text(record[i].strip()) if i < len(record) else "")
+            for i, h in enumerate(header)
+        }
         row = QuotaRow(n, source, QuotaInput(None, None, None))
         county = _find_county(source, by_id, by_slug, by_name, row)
         year = number(source.get("programme_year"))

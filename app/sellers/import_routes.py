@@ -29,6 +29,7 @@ from app.extensions import db
 from app.sellers import bp
 from app.sellers.forms import ConfirmImportForm, ImportForm
 from app.sellers.routes import current_seller
+from app.web import csv_response
 
 PENDING_MAX_AGE = 3600  # seconds a previewed file waits for confirmation
 _TOKEN = re.compile(r"[0-9a-f]{32}")
@@ -171,17 +172,9 @@ def import_sample() -> Response:
     """An example file to fill in: English headers, or Persian ones with ``?headers=fa``."""
     persian = request.args.get("headers") == "fa"
     category = _sample_category()
-    body = importer.sample_csv(persian=persian, category=category)
+    header, rows = importer.sample_rows(persian=persian, category=category)
     name = "bazarche-listings-fa.csv" if persian else "bazarche-listings.csv"
-    return Response(
-        body,
-        mimetype="text/csv",
-        headers={
-            "Content-Type": "text/csv; charset=utf-8",
-            "Content-Disposition": f'attachment; filename="{name}"',
-            "Cache-Control": "no-store",
-        },
-    )
+    return csv_response(header, rows, name, headers={"Cache-Control": "no-store"})
 
 
 def _sample_category() -> Category | None:
