@@ -6,8 +6,10 @@ more than a normal one. Every backend the suite can run."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
+import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -290,3 +292,57 @@ def test_a_very_long_word_gets_a_normal_page_without_did_you_mean_work(
     assert asked == []
     body = client.get("/api/v1/products", query_string={"q": "کاسهی سفالی"}).get_json()
     assert body["degraded"] is False and body["total"] == 10  # a normal query, for contrast
+
+
+# --- the same through the real server --------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def server_settings() -> dict:
+    """The gunicorn workers index after each request, as in production."""
+    return {"SEARCH_SYNC_ON_REQUEST": True, "SEARCH_BACKEND": "whoosh", "SEARCH_CHECK_SECONDS": 0}
+
+
+@pytest.mark.slow
+def test_a_damaged_index_never_fails_a_checkout_on_the_live_server(app, live) -> None:
+    from tests.live_server import (
+        Browser,
+        assert_no_server_errors,
+        checkout_form,
+        customers,
+        fresh,
+        log_in,
+        put_in_cart,
+    )
+
+    app.config["SEARCH_INDEX_DIR"] = str(live.mail_dir.parent / "search")  # the workers' index
+    close_search(app)
+    shop = _shop()
+    cup, bowl = shop["products"][:2]
+    bowl_word = urllib.parse.quote("کاسه")
+    buyers = customers(2)
+    for buyer in buyers:
+        put_in_cart(buyer, (cup, 1))
+    browsers = log_in(live, buyers)
+    visitor = Browser(live.url)
+    assert visitor.get(f"/api/v1/products?q={bowl_word}").status == 200  # a worker opens the index
+    close_search(app)
+    truncate_a_segment(app)
+
+    replies = [b.post("/checkout", checkout_form()) for b in browsers]
+    (seller,) = log_in(live, [shop["seller"].user])
+    replies.append(
+        seller.post(f"/seller/listings/{bowl.id}/quick", {"price_toman": "90000", "stock": "2"})
+    )
+    replies.append(visitor.get(f"/search?q={bowl_word}"))
+    assert_no_server_errors(live, replies)
+    assert [r.status for r in replies[:2]] == [303, 303]
+    assert replies[2].status == 302
+    fresh()  # read what the workers committed
+    assert dirty_ids() == sorted([cup.id, bowl.id])
+    body = json.loads(visitor.get(f"/api/v1/products?q={bowl_word}&per_page=100").text)
+    assert body["degraded"] is True and bowl.title in [i["title"] for i in body["items"]]
+
+    rebuild_with_the_sync_command(app)
+    body = json.loads(visitor.get(f"/api/v1/products?q={bowl_word}&per_page=100").text)
+    assert body["degraded"] is False and body["total"] == 10
