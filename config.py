@@ -123,6 +123,8 @@ class Config:
     SEARCH_BACKEND = os.environ.get("SEARCH_BACKEND", "whoosh")
     SEARCH_INDEX_DIR = os.environ.get("SEARCH_INDEX_DIR", str(DEFAULT_INSTANCE_DIR / "search"))
     SEARCH_SYNC_ON_REQUEST = _bool("SEARCH_SYNC_ON_REQUEST", True)
+    # how long a worker trusts its last count of indexed against public products
+    SEARCH_CHECK_SECONDS = float(os.environ.get("SEARCH_CHECK_SECONDS") or 10)
 
     # Product-page views: counted in memory per process, written in batches
     VIEW_FLUSH_SECONDS = _int("VIEW_FLUSH_SECONDS", 60)
