@@ -305,7 +305,8 @@ def main() -> None:
         {"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "INSTANCE_DIR": tmp,
          "MEDIA_DIR": tmp + "/media", "SEARCH_INDEX_DIR": tmp + "/search",
          "MAIL_DIR": tmp + "/mail", "RATELIMIT_ENABLED": False,
-         "SEARCH_SYNC_ON_REQUEST": False}
+         "SEARCH_SYNC_ON_REQUEST": False,
+         "SITE_URL": "http://localhost"}  # the test client's host
     )  # fmt: skip
     with app.app_context():
         if args.reuse:
