@@ -617,7 +617,9 @@ def test_a_logo_sent_with_a_refused_profile_is_not_kept(app, shop):
     assert media_files(app) == {}
 
 
-def test_a_logo_sent_with_a_refused_application_is_not_kept(app):
+def test_a_logo_sent_with_a_refused_application_is_stored_once_and_carried(app):
+    """The applicant need not choose the file again: it is stored and the form carries it
+    (see test_seller_application); nothing else is written."""
     county, sector, taken = factories.county(), factories.sector(), factories.seller()
     applicant = factories.user(Role.CUSTOMER)
     client = app.test_client()
@@ -639,7 +641,10 @@ def test_a_logo_sent_with_a_refused_application_is_not_kept(app):
 
     assert response.status_code == 400
     assert message("slug_taken") in field_errors(response, "slug")
-    assert media_files(app) == {}
+    files = media_files(app)
+    assert len(files) == 1
+    (key,) = files
+    assert key in unescape(response.get_data(as_text=True))  # shown as the kept logo
 
 
 def test_a_replaced_logo_file_is_removed(app, shop):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import date, timedelta
 from html import unescape
@@ -176,8 +177,9 @@ def test_a_generated_slug_avoids_one_already_taken(client, applicant, place):
     [
         ({"display_name": ""}, "display_name", "This field is required."),
         ({"display_name": "   "}, "display_name", "This field is required."),
-        ({"phone": "12345"}, "phone", "Enter a mobile number like 09121234567."),
-        ({"phone": "0912123456"}, "phone", "Enter a mobile number like 09121234567."),
+        ({"phone": "12345"}, "phone", "mobile_invalid"),
+        ({"phone": "0912123456"}, "phone", "mobile_invalid"),
+        ({"phone": "۰۹۱۲۱۲۳۴۵۶"}, "phone", "mobile_invalid"),
         ({"phone": ""}, "phone", "This field is required."),
         ({"slug": "ab"}, "slug", "between 3 and 60 characters"),
         ({"slug": "-x-"}, "slug", "slug_invalid"),
@@ -553,3 +555,134 @@ def test_the_training_date_may_be_typed_in_the_jalali_calendar(client, app):
     assert response.status_code == 302
     seller = db.session.scalar(sa.select(Seller).where(Seller.user_id == customer.id))
     assert seller.training_completed_on == date(2024, 8, 2)
+
+
+# --- what applicants type: Persian digits, codes, and a logo kept across a refused try ---------
+
+
+def png_logo() -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (300, 300), (200, 60, 40)).save(out, "PNG")
+    return out.getvalue()
+
+
+def hidden_value(response, name: str) -> str:  # type: ignore[no-untyped-def]
+    found = re.search(rf'name="{name}"[^>]*value="([^"]*)"', response.get_data(as_text=True))
+    if found is None:
+        found = re.search(rf'value="([^"]*)"[^>]*name="{name}"', response.get_data(as_text=True))
+    return unescape(found.group(1)) if found else ""
+
+
+@pytest.mark.parametrize(
+    "typed", ["۰۹۱۲۱۲۳۴۵۶۷", "٠٩١٢١٢٣٤٥٦٧", "۰۹۱۲ ۱۲۳ ۴۵۶۷", "+98 912 123 4567", "9121234567"]
+)
+def test_a_mobile_number_in_persian_digits_is_accepted_and_stored_in_one_form(
+    client, applicant, place, typed
+):
+    response = client.post("/seller/apply", data=application(place, phone=typed))
+
+    assert response.status_code == 302, field_errors(response, "phone")
+    seller = db.session.scalar(sa.select(Seller).where(Seller.user_id == applicant.id))
+    assert seller.phone == "09121234567"
+
+
+def test_the_mobile_number_error_example_is_in_persian_digits_in_persian(client, applicant, place):
+    client.set_cookie("locale", "fa")
+    response = client.post("/seller/apply", data=application(place, phone="۱۲۳۴۵"))
+
+    assert response.status_code == 400
+    error = field_errors(response, "phone")
+    assert "۰۹۱۲۱۲۳۴۵۶۷" in error
+    assert not re.search(r"[0-9]", error), error
+
+
+def test_codes_typed_in_persian_digits_are_stored_in_one_form(client, applicant, place):
+    response = client.post(
+        "/seller/apply",
+        data=application(
+            place,
+            registration_code="  sb-۱۴۰۳-۰۰۴۲ ",
+            permit_number=" p-٧٧٨١",
+        ),
+    )
+
+    assert response.status_code == 302
+    seller = db.session.scalar(sa.select(Seller).where(Seller.user_id == applicant.id))
+    assert seller.registration_code == "SB-1403-0042"
+    assert seller.permit_number == "P-7781"
+
+
+def test_a_registration_code_taken_in_latin_digits_is_taken_in_persian_digits(
+    client, applicant, place
+):
+    other = factories.seller()
+    other.registration_code = "SB-1403-0099"
+    db.session.commit()
+    before = counts()
+
+    response = client.post(
+        "/seller/apply", data=application(place, registration_code="sb-۱۴۰۳-۰۰۹۹")
+    )
+
+    assert response.status_code == 400
+    assert message("code_taken") in field_errors(response, "registration_code")
+    assert counts() == before
+
+
+def test_the_chosen_logo_is_kept_when_the_application_comes_back_with_an_error(
+    client, applicant, place
+):
+    from app.media_store import storage
+
+    refused = client.post(
+        "/seller/apply",
+        data=application(place, slug="ab", logo=(io.BytesIO(png_logo()), "logo.png")),
+        content_type="multipart/form-data",
+    )
+
+    assert refused.status_code == 400
+    token = hidden_value(refused, "logo_token")
+    assert token, "the form carries the stored logo to the next try"
+    assert "The logo you chose is kept" in html_of(refused)
+    assert db.session.scalar(sa.select(Seller).where(Seller.user_id == applicant.id)) is None
+
+    # The applicant fixes the address and sends again, without choosing the file again.
+    sent = client.post(
+        "/seller/apply",
+        data=application(place, slug="golbibi", logo_token=token),
+        content_type="multipart/form-data",
+    )
+
+    assert sent.status_code == 302
+    seller = db.session.scalar(sa.select(Seller).where(Seller.user_id == applicant.id))
+    assert seller.logo_key and storage().exists(seller.logo_key)
+
+
+@pytest.mark.parametrize("kind", ["forged", "another account", "garbage"])
+def test_a_logo_reference_from_another_account_or_forged_is_ignored(
+    client, applicant, place, app, kind
+):
+    from itsdangerous import URLSafeTimedSerializer
+
+    from app.sellers.routes import _logo_token
+
+    other = factories.seller()
+    other.logo_key = "ab/cd/" + "0" * 64 + ".webp"
+    db.session.commit()
+    if kind == "forged":
+        token = URLSafeTimedSerializer("not the secret", salt="seller-logo").dumps(
+            {"u": applicant.id, "k": other.logo_key}
+        )
+    elif kind == "another account":
+        with app.test_request_context():
+            token = _logo_token(other.logo_key, other.user_id)
+    else:
+        token = "garbage"
+
+    response = client.post("/seller/apply", data=application(place, slug="", logo_token=token))
+
+    assert response.status_code == 302
+    seller = db.session.scalar(sa.select(Seller).where(Seller.user_id == applicant.id))
+    assert seller.logo_key is None

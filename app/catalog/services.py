@@ -24,6 +24,7 @@ from app.catalog.models import (
 from app.catalog.slugs import is_valid_slug, slugify
 from app.errors import InvalidTransition, NotAllowed, NotFound, ValidationFailed
 from app.extensions import db
+from app.inputs import is_mobile, normalise_code, normalise_mobile
 from app.program import audit
 from app.program.models import County, Sector
 from app.timeutil import utcnow
@@ -113,8 +114,13 @@ def _check_profile(data: SellerProfile, seller_id: int | None) -> SellerProfile:
         errors.setdefault("county_id", []).append("required")
     if db.session.get(Sector, data.sector_id) is None:
         errors.setdefault("sector_id", []).append("required")
+    # What people type in Persian digits is stored as the ministry reads it: one form per value.
+    data.phone = normalise_mobile(data.phone) if data.phone.strip() else ""
+    if data.phone and not is_mobile(data.phone):
+        errors.setdefault("phone", []).append("mobile_invalid")
+    data.registration_code = normalise_code(data.registration_code) or None
+    data.permit_number = normalise_code(data.permit_number) or None
     if data.registration_code:
-        data.registration_code = data.registration_code.strip()
         owner = db.session.scalar(
             sa.select(Seller.id).where(Seller.registration_code == data.registration_code)
         )

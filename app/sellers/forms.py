@@ -4,11 +4,9 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from app.forms_common import LocalDateField, LocalIntegerField
-
-PHONE_PATTERN = r"^(?:0|\+98|0098)?9\d{9}$"
 
 
 class SellerProfileForm(FlaskForm):
@@ -21,12 +19,12 @@ class SellerProfileForm(FlaskForm):
     bio = TextAreaField(_l("About your business"), validators=[Optional(), Length(max=4000)])
     county_id = SelectField(_l("County"), coerce=int, validators=[DataRequired()])
     sector_id = SelectField(_l("Sector"), coerce=int, validators=[DataRequired()])
+    # Checked by the seller service, which reads Persian and Arabic-Indic digits, +98 and
+    # spaces (app.inputs.normalise_mobile) exactly as checkout does.
     phone = StringField(
         _l("Mobile number"),
-        validators=[
-            DataRequired(),
-            Regexp(PHONE_PATTERN, message=_l("Enter a mobile number like 09121234567.")),
-        ],
+        validators=[DataRequired(), Length(max=30)],
+        render_kw={"inputmode": "tel", "dir": "ltr"},
     )
     registration_code = StringField(
         _l("Programme registration code"), validators=[Optional(), Length(max=40)]
@@ -41,6 +39,8 @@ class SellerProfileForm(FlaskForm):
     )
     permit_number = StringField(_l("Permit number"), validators=[Optional(), Length(max=60)])
     logo = FileField(_l("Logo (JPEG, PNG or WebP)"))
+    # A logo already stored by an earlier try of this form (signed; see sellers.routes).
+    logo_token = HiddenField()
 
 
 class ListingForm(FlaskForm):

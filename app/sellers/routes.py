@@ -16,6 +16,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.orm import selectinload
 
 from app.access import owned_or_404
@@ -121,6 +122,50 @@ def _store_logo(form: SellerProfileForm) -> str | None:
     return stored.variants[-1].key
 
 
+_LOGO_SALT = "seller-logo"
+_LOGO_MAX_AGE = 24 * 3600  # a carried logo is taken for a day after it was chosen
+
+
+def _logo_signer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key or "", salt=_LOGO_SALT)
+
+
+def _logo_token(key: str, user_id: int) -> str:
+    """A reference to a stored logo that only ``user_id`` can hand back (signed, for a day)."""
+    return _logo_signer().dumps({"u": user_id, "k": key})
+
+
+def _carried_logo(token: str) -> str | None:
+    """The logo key a form carried from an earlier try: None unless the token is ours, for the
+    logged-in user, not older than a day, and the file is still stored."""
+    if not token:
+        return None
+    try:
+        data = _logo_signer().loads(token, max_age=_LOGO_MAX_AGE)
+    except BadSignature:  # also an expired one
+        return None
+    if not isinstance(data, dict) or data.get("u") != current_user.id:
+        return None
+    key = data.get("k")
+    try:
+        return key if isinstance(key, str) and storage().exists(key) else None
+    except (OSError, ValueError):
+        return None
+
+
+def _chosen_logo(form: SellerProfileForm) -> str | None:
+    """The logo this submission brings: a newly chosen file, run through the image pipeline and
+    stored at once (so a form that comes back with an error does not lose it), else the one an
+    earlier try stored and carried in ``logo_token``. A refused image is shown on the logo
+    field; the carried logo, if any, stays chosen."""
+    carried = _carried_logo(form.logo_token.data or "")
+    try:
+        return _store_logo(form) or carried
+    except ValidationFailed as exc:
+        form.logo.errors = [*form.logo.errors, *(error_text(c) for c in exc.errors["logo"])]
+        return carried
+
+
 def _drop_logo(key: str | None, kept: str | None) -> None:
     """Delete the logo file ``key`` unless it is ``kept`` or still in use (files are shared)."""
     if key and key != kept:
@@ -135,23 +180,28 @@ def apply():
         return redirect(url_for("sellers.dashboard"))
     form = SellerProfileForm(obj=existing)
     _fill_profile_choices(form)
-    if form.validate_on_submit():
-        logo_key = old_logo = existing.logo_key if existing else None
+    valid = form.validate_on_submit()
+    # The chosen logo is stored now, whatever else is wrong, and carried to the next try.
+    chosen = _chosen_logo(form) if form.is_submitted() else None
+    if valid and not form.logo.errors:
+        old_logo = existing.logo_key if existing else None
+        logo_key = chosen or old_logo
         try:
-            logo_key = _store_logo(form) or old_logo
             catalog.apply_to_sell(current_user, _profile_data(form), logo_key)
         except ValidationFailed as exc:
-            _drop_logo(logo_key, old_logo)
             apply_errors(form, exc)
         except NotAllowed:
-            _drop_logo(logo_key, old_logo)
+            _drop_logo(chosen, old_logo)
             abort(403)
         else:
             _drop_logo(old_logo, logo_key)
             flash(_("Your application was sent. Programme staff will review it soon."), "success")
             return redirect(url_for("sellers.dashboard"))
+    form.logo_token.data = _logo_token(chosen, current_user.id) if chosen else ""
     status = 400 if form.is_submitted() else 200
-    return render_template("sellers/apply.html", form=form, previous=existing), status
+    return render_template(
+        "sellers/apply.html", form=form, previous=existing, kept_logo=chosen
+    ), status
 
 
 @bp.get("/")
