@@ -212,6 +212,22 @@ def test_a_failed_removal_of_a_deleted_listing_degrades_search(synced_app, shop)
     assert indexing.verify() == {"missing": [], "extra": [], "stale": []}
 
 
+def test_the_sync_command_says_when_it_cannot_rebuild_the_index(whoosh_app) -> None:
+    shop = _shop()
+    root = Path(whoosh_app.config["SEARCH_INDEX_DIR"])
+    close_search(whoosh_app)
+    shutil.rmtree(root)
+    root.write_text("not a folder")  # nothing can be built here
+    bowl = shop["products"][0]
+    db.session.execute(sa.update(Product).where(Product.id == bowl.id).values(search_dirty=True))
+    db.session.commit()
+    result = whoosh_app.test_cli_runner().invoke(args=["search", "sync"])
+    assert result.exit_code == 1
+    assert "could not be repaired" in result.output
+    assert isinstance(result.exception, SystemExit)  # a message, not a traceback
+    assert dirty_ids() == [bowl.id]
+
+
 # --- item: a lost or emptied index --------------------------------------------------------------
 
 
