@@ -403,6 +403,35 @@ def test_stamps(fresh: SearchBackend) -> None:
     assert fresh.all_ids_with_stamp()[changed.id] == doc_stamp(changed)
 
 
+def test_a_write_that_must_not_create_an_index_leaves_a_missing_one_missing(
+    fresh: SearchBackend,
+) -> None:
+    with pytest.raises(IndexUnavailable):
+        fresh.index(DOCS[:2], create=False)
+    assert not fresh.exists()
+    fresh.rebuild(DOCS[:3])
+    fresh.index(DOCS[3:5], create=False)  # an index that exists is written as usual
+    assert fresh.search(SearchQuery()).total == 5
+
+
+def test_a_degraded_mark_is_seen_everywhere_until_a_rebuild(fresh: SearchBackend) -> None:
+    fresh.mark_degraded("nothing to mark yet")  # no index at all: never raises, marks nothing
+    assert fresh.degraded() is None
+    fresh.rebuild(DOCS[:3])
+    assert fresh.degraded() is None
+    fresh.mark_degraded("writing failed: EOFError('Ran out of input') at 100% ;--")
+    other = reopen(fresh)  # as another process
+    try:
+        for backend in (fresh, other):
+            assert "writing failed" in (backend.degraded() or "")
+        fresh.index(DOCS[3:4])  # a write does not clear it
+        assert other.degraded() is not None
+        assert other.rebuild(DOCS[:4]) == 4
+        assert fresh.degraded() is None and other.degraded() is None
+    finally:
+        other.close()  # type: ignore[attr-defined]
+
+
 def test_other_instance_sees_commits(fresh: SearchBackend) -> None:
     fresh.index(DOCS[:3])
     other = reopen(fresh)
