@@ -22,6 +22,7 @@ from PIL import Image, ImageOps
 from app.accounts.models import Role
 from app.catalog.models import Product, ProductImage, ProductStatus, SellerStatus
 from app.extensions import db
+from app.media.storage import LocalStorage
 from app.messages import ERROR_TEXT
 from tests import factories
 from tests.conftest import make_app
@@ -671,3 +672,140 @@ def test_a_replaced_logo_file_is_removed(app, shop):
     db.session.expire_all()
     assert seller.logo_key == second
     assert list(media_files(app)) == [second]
+
+
+# --- the photo rules under concurrent changes ----------------------------------------------------
+
+
+def test_two_photos_of_a_listing_can_never_share_a_position(app, shop):
+    _, client, product_id = shop
+    upload(client, product_id, (jpeg(), "a.jpg"))
+    [row] = image_rows(product_id)
+
+    db.session.add(
+        ProductImage(
+            product_id=product_id,
+            position=0,
+            storage_key=row.storage_key,
+            variants=row.variants,
+            width=row.width,
+            height=row.height,
+        )
+    )
+
+    with pytest.raises(sa.exc.IntegrityError):
+        db.session.commit()
+    db.session.rollback()
+
+
+class RacingStorage(LocalStorage):
+    """The media directory, where another upload commits its photo row while this upload is
+    still writing its files (``on_first_put`` runs on the first file written)."""
+
+    def __init__(self, root: str, on_first_put) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(root, fsync=False)
+        self.on_first_put = on_first_put
+
+    def put(self, key: str, data: bytes, content_type: str) -> None:
+        super().put(key, data, content_type)
+        hook, self.on_first_put = self.on_first_put, None
+        if hook:
+            hook()
+
+
+def commit_photo_elsewhere(product_id: int, position: int, variants: list[list]) -> None:
+    """A concurrent upload of the same seller commits its photo on its own connection."""
+    with db.engine.begin() as conn:
+        conn.execute(
+            sa.insert(ProductImage).values(
+                product_id=product_id,
+                position=position,
+                storage_key=variants[-1][2],
+                variants=variants,
+                width=variants[-1][0],
+                height=variants[-1][1],
+                alt_text="",
+            )
+        )
+
+
+def _add(app, product_id: int, body: bytes, store) -> None:  # type: ignore[no-untyped-def]
+    from app.catalog import services as catalog
+
+    catalog.add_photo(
+        db.session.get(Product, product_id),
+        body,
+        store,
+        max_bytes=app.config["MAX_IMAGE_BYTES"],
+        max_pixels=app.config["MAX_IMAGE_PIXELS"],
+    )
+
+
+def test_a_photo_refused_after_its_files_were_written_leaves_no_files(app, shop):
+    from app.catalog import services as catalog
+
+    _, client, product_id = shop
+    upload(client, product_id, *_distinct(7))
+    before = media_files(app)
+    seventh = image_rows(product_id)[-1]
+    filled = functools.partial(commit_photo_elsewhere, product_id, 7, seventh.variants)
+    store = RacingStorage(app.config["MEDIA_DIR"], filled)  # the 8th photo arrives meanwhile
+
+    with pytest.raises(catalog.ValidationFailed) as refused:
+        _add(app, product_id, jpeg(colour=RED), store)
+
+    assert refused.value.errors == {"photo": ["too_many_photos"]}
+    rows = image_rows(product_id)
+    assert [row.position for row in rows] == list(range(8))
+    assert media_files(app) == before  # the refused photo's files are gone, the others kept
+
+
+def test_a_refused_photo_keeps_files_a_concurrent_upload_of_the_same_picture_uses(app, shop):
+    from app.catalog import services as catalog
+    from app.media.images import process_image
+    from app.media.storage import MemoryStorage
+
+    _, client, product_id = shop
+    upload(client, product_id, *_distinct(7))
+    picture = jpeg(colour=RED)
+    twin = process_image(
+        picture,
+        MemoryStorage(),
+        max_bytes=app.config["MAX_IMAGE_BYTES"],
+        max_pixels=app.config["MAX_IMAGE_PIXELS"],
+    )
+    twin_variants = [[v.width, v.height, v.key] for v in twin.variants]
+    # The other upload's row names the files this upload is writing: it skipped writing them.
+    filled = functools.partial(commit_photo_elsewhere, product_id, 7, twin_variants)
+    store = RacingStorage(app.config["MEDIA_DIR"], filled)
+
+    with pytest.raises(catalog.ValidationFailed):
+        _add(app, product_id, picture, store)
+
+    files = media_files(app)
+    assert set(twin.keys) <= set(files)  # still shown by the other upload's photo
+    rows = image_rows(product_id)
+    assert len(rows) == 8
+    assert {key for row in rows for _, _, key in row.variants} == set(files)
+
+
+def test_a_photo_whose_save_fails_removes_the_files_it_wrote(app, shop):
+    """Any failure after the files were written (here the listing is deleted meanwhile)."""
+    from app.errors import NotFound
+
+    _, client, product_id = shop
+    upload(client, product_id, (jpeg(colour=GREEN), "a.jpg"))
+    before = media_files(app)
+
+    def deleted_meanwhile() -> None:
+        with db.engine.begin() as conn:
+            conn.execute(sa.delete(ProductImage).where(ProductImage.product_id == product_id))
+            conn.execute(sa.delete(Product).where(Product.id == product_id))
+
+    store = RacingStorage(app.config["MEDIA_DIR"], deleted_meanwhile)
+    with pytest.raises(NotFound):
+        _add(app, product_id, jpeg(colour=RED), store)
+
+    # Only the files of the photo that was there before remain (its row is gone too, but
+    # removing those is the deletion's business, not this upload's).
+    assert media_files(app) == before

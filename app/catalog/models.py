@@ -150,7 +150,11 @@ class Product(db.Model):
 
 class ProductImage(db.Model):
     __tablename__ = "product_image"
-    __table_args__ = (sa.CheckConstraint("position >= 0", name="position_non_negative"),)
+    __table_args__ = (
+        sa.CheckConstraint("position >= 0", name="position_non_negative"),
+        # One photo per place in a listing: position 0 is the one cover.
+        sa.UniqueConstraint("product_id", "position", name="uq_product_image_product_id_position"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     product_id: Mapped[int] = mapped_column(

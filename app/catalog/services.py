@@ -6,6 +6,7 @@ back and raises a domain error. Callers (routes, commands) never commit.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -25,6 +26,8 @@ from app.catalog.slugs import is_valid_slug, slugify
 from app.errors import InvalidTransition, NotAllowed, NotFound, ValidationFailed
 from app.extensions import db
 from app.inputs import is_mobile, normalise_code, normalise_mobile
+from app.media.images import process_image
+from app.media.storage import Storage, WriteLog
 from app.program import audit
 from app.program.models import County, Sector
 from app.timeutil import utcnow
@@ -760,11 +763,38 @@ def _unused(keys: list[str]) -> list[str]:
     return [k for k in keys if k not in still]
 
 
+def _locked_photos(product_id: int) -> Product:
+    """The listing with its row locked until commit and its photos read afresh under the lock:
+    every change to a listing's photos goes through here, so counting, choosing a position and
+    renumbering never interleave (SQLite: the write transaction itself)."""
+    product = _locked_product(product_id)
+    db.session.expire(product, ["images"])
+    return product
+
+
+def _photo_count(product_id: int) -> int:
+    return (
+        db.session.scalar(
+            sa.select(sa.func.count(ProductImage.id)).where(ProductImage.product_id == product_id)
+        )
+        or 0
+    )
+
+
 def add_image(
-    product: Product, variants: list[list], width: int, height: int, alt: str = ""
+    product_id: int, variants: list[list], width: int, height: int, alt: str = ""
 ) -> ProductImage:
+    """Add a stored picture as the last photo of the listing ``product_id`` and commit.
+
+    Under the listing's lock: refused (``too_many_photos``, nothing changed) once it has
+    :data:`MAX_IMAGES`; otherwise the photo takes position ``n`` of ``0..n``. A listing deleted
+    meanwhile raises ``NotFound``.
+    """
+    product = _locked_photos(product_id)
     if len(product.images) >= MAX_IMAGES:
+        db.session.rollback()
         raise _fail("photo", "too_many_photos")
+    _renumber(product)  # older rows with gaps: close them before taking the next place
     image = ProductImage(
         position=len(product.images),
         storage_key=variants[-1][2],
@@ -778,16 +808,76 @@ def add_image(
     return image
 
 
+def add_photo(
+    product: Product,
+    data: bytes,
+    store: Storage,
+    *,
+    max_bytes: int,
+    max_pixels: int,
+    alt: str = "",
+) -> ProductImage:
+    """Turn an uploaded picture into stored variants and add it as the listing's last photo.
+
+    Guarantees: a full listing is refused (``ValidationFailed`` ``too_many_photos``) before the
+    picture is decoded; a picture that is not acceptable raises ``ImageRejected`` and writes
+    nothing; if the photo cannot be added after its files were written (the listing filled up
+    meanwhile, or the save failed), the files this call wrote are removed again, except any that
+    an image row or logo uses by then (files are content addressed, so shared).
+    """
+    product_id = product.id
+    if _photo_count(product_id) >= MAX_IMAGES:
+        raise _fail("photo", "too_many_photos")
+    # Nothing to keep from the caller's reads: hold no transaction (on SQLite, possibly the
+    # write lock) while the picture is decoded and encoded.
+    db.session.rollback()
+    log = WriteLog(store)
+    stored = process_image(data, log, max_bytes=max_bytes, max_pixels=max_pixels)
+    variants = [[v.width, v.height, v.key] for v in stored.variants]
+    try:
+        return add_image(product_id, variants, stored.width, stored.height, alt)
+    except BaseException:
+        db.session.rollback()
+        _discard_written(log.written, store)
+        raise
+
+
+def _discard_written(keys: list[str], store: Storage) -> None:
+    """Remove files a failed upload wrote, unless a row uses them by now (best effort)."""
+    if not keys:
+        return
+    try:
+        unused = _unused(keys)
+        db.session.rollback()
+    except Exception:  # the database is what failed: better a stray file than a lost one
+        db.session.rollback()
+        return
+    for key in unused:
+        with contextlib.suppress(Exception):
+            store.delete(key)
+
+
 def _renumber(product: Product) -> None:
-    for position, image in enumerate(product.images):
-        image.position = position
+    """Positions 0..n-1 in the collection's order. Positions are unique per listing and checked
+    at each UPDATE, so the rows are first parked on free places, then put in order."""
+    images = list(product.images)
+    if [image.position for image in images] == list(range(len(images))):
+        return
+    parked = 1 + max([MAX_IMAGES, *(image.position for image in images)])
+    for n, image in enumerate(images):
+        image.position = parked + n
+    db.session.flush()
+    for n, image in enumerate(images):
+        image.position = n
 
 
 def move_image(product: Product, image_id: int, offset: int) -> None:
     """Move a photo earlier (-1) or later (+1); the first photo is the cover."""
+    product = _locked_photos(product.id)
     images = list(product.images)
     index = next((i for i, img in enumerate(images) if img.id == image_id), None)
     if index is None:
+        db.session.rollback()
         raise _fail("photo", "not_found")
     target = min(max(index + offset, 0), len(images) - 1)
     images.insert(target, images.pop(index))
@@ -801,8 +891,10 @@ def make_cover(product: Product, image_id: int) -> None:
 
 
 def set_alt_text(product: Product, image_id: int, alt: str) -> None:
+    product = _locked_photos(product.id)
     image = next((img for img in product.images if img.id == image_id), None)
     if image is None:
+        db.session.rollback()
         raise _fail("photo", "not_found")
     image.alt_text = " ".join(alt.split())[:200]
     db.session.commit()
@@ -810,10 +902,13 @@ def set_alt_text(product: Product, image_id: int, alt: str) -> None:
 
 def delete_image(product: Product, image_id: int) -> list[str]:
     """Remove a photo; a published listing keeps at least one. Returns storage keys now unused."""
+    product = _locked_photos(product.id)
     image = next((img for img in product.images if img.id == image_id), None)
     if image is None:
+        db.session.rollback()
         raise _fail("photo", "not_found")
     if product.status == ProductStatus.PUBLISHED and len(product.images) == 1:
+        db.session.rollback()
         raise _fail("photo", "last_photo_of_published")
     keys = image_keys(image)
     product.images.remove(image)

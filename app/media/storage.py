@@ -20,7 +20,14 @@ import threading
 from pathlib import Path
 from typing import Final, Protocol, runtime_checkable
 
-__all__ = ["InvalidKey", "LocalStorage", "MemoryStorage", "Storage", "validate_key"]
+__all__ = [
+    "InvalidKey",
+    "LocalStorage",
+    "MemoryStorage",
+    "Storage",
+    "WriteLog",
+    "validate_key",
+]
 
 _SEGMENT = r"[A-Za-z0-9][A-Za-z0-9_-]{0,127}"
 _KEY_RE: Final = re.compile(rf"(?:{_SEGMENT}/){{0,15}}{_SEGMENT}(?:\.[A-Za-z0-9]{{1,10}})?")
@@ -170,3 +177,32 @@ class MemoryStorage:
     def path_for(self, key: str) -> str | None:
         validate_key(key)
         return None
+
+
+class WriteLog:
+    """A storage that passes everything to ``inner`` and remembers the keys it wrote.
+
+    Content-addressed pipelines skip keys that already exist, so ``written`` is exactly what one
+    piece of work added: what it may remove again if that work fails (after checking no record
+    refers to it meanwhile), and never a file someone else had written.
+    """
+
+    def __init__(self, inner: Storage) -> None:
+        self.inner = inner
+        self.written: list[str] = []
+
+    def put(self, key: str, data: bytes, content_type: str) -> None:
+        self.inner.put(key, data, content_type)
+        self.written.append(key)
+
+    def get(self, key: str) -> bytes:
+        return self.inner.get(key)
+
+    def exists(self, key: str) -> bool:
+        return self.inner.exists(key)
+
+    def delete(self, key: str) -> None:
+        self.inner.delete(key)
+
+    def path_for(self, key: str) -> str | None:
+        return self.inner.path_for(key)

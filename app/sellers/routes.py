@@ -23,7 +23,7 @@ from app.access import owned_or_404
 from app.auth.fresh import is_fresh, reauth_redirect
 from app.catalog import services as catalog
 from app.catalog.models import Category, Product, ProductStatus, Seller, SellerStatus
-from app.errors import NotAllowed, ValidationFailed
+from app.errors import NotAllowed, NotFound, ValidationFailed
 from app.extensions import db
 from app.formatting import format_number
 from app.media.images import ImageRejected, process_image, read_limited
@@ -380,6 +380,8 @@ def edit_listing(product_id: int):
         was_hidden = product.status == ProductStatus.HIDDEN_BY_STAFF
         try:
             kept = catalog.update_product(product, _listing_data(form))
+        except NotFound:
+            abort(404)  # deleted in another tab meanwhile
         except ValidationFailed as exc:
             product = owned_product(product_id)
             apply_errors(form, exc)
@@ -445,6 +447,8 @@ def quick_edit(product_id: int):
                 seen_price_amount=_seen(form.seen_price_amount.data),
                 seen_stock=_seen(form.seen_stock.data),
             )
+        except NotFound:
+            abort(404)
         except ValidationFailed:
             flash(_("Enter a price above 0 and a stock of 0 or more."), "error")
         else:
@@ -507,12 +511,10 @@ def upload_photos(product_id: int):
     if not files:
         errors.append(_("Choose at least one photo."))
     for upload in files:
-        if len(product.images) >= catalog.MAX_IMAGES:
-            errors.append(error_text("too_many_photos"))
-            break
         try:
             data = read_limited(upload.stream, current_app.config["MAX_IMAGE_BYTES"])
-            stored = process_image(
+            catalog.add_photo(
+                product,
                 data,
                 storage(),
                 max_bytes=current_app.config["MAX_IMAGE_BYTES"],
@@ -521,18 +523,17 @@ def upload_photos(product_id: int):
         except ImageRejected as exc:
             errors.append(f"{upload.filename}: {error_text(exc.code)}")
             continue
-        variants = [[v.width, v.height, v.key] for v in stored.variants]
-        try:
-            catalog.add_image(product, variants, stored.width, stored.height)
         except ValidationFailed as exc:
             errors.extend(error_text(c) for codes in exc.errors.values() for c in codes)
             break
+        except NotFound:
+            abort(404)  # the listing was deleted meanwhile
         added += 1
     if added:
         flash(_("%(n)s photo(s) added.", n=added), "success")
     for message in errors:
         flash(message, "error")
-    target = url_for("sellers.edit_listing", product_id=product.id, _anchor="photos")
+    target = url_for("sellers.edit_listing", product_id=product_id, _anchor="photos")
     if _wants_json():
         return jsonify(added=added, errors=errors, redirect=target), (200 if added else 400)
     return redirect(target)
@@ -553,6 +554,8 @@ def _photo_action(product: Product, action) -> object:  # type: ignore[no-untype
     product_id = product.id
     try:
         keys = action(product)
+    except NotFound:
+        abort(404)  # the listing was deleted meanwhile
     except ValidationFailed as exc:
         for codes in exc.errors.values():
             for code in codes:
