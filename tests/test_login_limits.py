@@ -182,3 +182,50 @@ def test_registration_probes_are_limited_and_do_not_confirm_an_address(limited_a
     assert statuses[:3] == [302, 302, 302]
     assert statuses.count(429) >= 55
     assert db.session.scalar(sa.select(sa.func.count(User.id))) <= 6
+
+
+# --- the reported attack, against a real server with several workers --------------------------
+
+
+@pytest.fixture(scope="module")
+def server_settings() -> dict[str, object]:
+    return {"RATELIMIT_ENABLED": True, "PROXY_FIX": 1}
+
+
+@pytest.mark.slow
+def test_a_burst_from_many_addresses_across_workers_gets_five_guesses(live):  # type: ignore[no-untyped-def]
+    from tests.live_server import Browser, burst
+
+    user = factories.user(email="sara@example.com")
+    user.locale = "en"
+    db.session.commit()
+
+    def attempt(n: int, password: str | None = None):  # type: ignore[no-untyped-def]
+        return Browser(live.url).request(
+            "POST",
+            "/auth/login",
+            form={"email": "sara@example.com", "password": password or "wrong password!!"},
+            headers={"X-Forwarded-For": f"10.20.{n // 250}.{n % 250 + 1}"},
+        )
+
+    replies = burst([lambda n=n: attempt(n) for n in range(40)])
+    statuses = sorted(r.status for r in replies)
+    assert statuses.count(400) == throttle.MAX_FAILURES, statuses
+    assert statuses.count(429) == 40 - throttle.MAX_FAILURES, statuses
+    assert attempt(99, factories.PASSWORD).status == 429
+    mails = [m for m in sent_mail(live.mail_dir) if m.to == "sara@example.com"]
+    assert len(mails) == 1 and "paused" in mails[0].subject
+
+
+def test_records_of_accounts_nobody_tried_for_a_day_are_dropped(limited_app):
+    factories.user(email="sara@example.com")
+    attacker = Attacker(limited_app)
+    attacker.login("old@example.com")
+    row = db.session.get(LoginThrottle, "old@example.com")
+    row.last_attempt_at = utcnow() - timedelta(days=2)
+    db.session.commit()
+    attacker.login("recent@example.com")
+    assert attacker.login("sara@example.com", factories.PASSWORD).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(LoginThrottle, "old@example.com") is None
+    assert db.session.get(LoginThrottle, "recent@example.com") is not None

@@ -157,3 +157,19 @@ def test_a_password_change_ends_every_other_login_but_not_this_one(app, client):
     assert logged_in(client)
     assert not logged_in(other)
     assert not logged_in(replay(app, remember_token=other_cookies["remember_token"]))
+
+
+def test_logins_older_than_their_lifetime_are_dropped_at_the_next_login(client):
+    factories.user(email="sara@example.com")
+    remembered_login(client, "sara@example.com")
+    client.post("/auth/logout")
+    old = db.session.scalar(sa.select(LoginSession))
+    old.created_at = utcnow() - timedelta(days=31)
+    db.session.commit()
+    factories.login(client, "sara@example.com")
+    client.post("/auth/logout")
+    factories.login(client, "sara@example.com")
+    rows = db.session.scalars(sa.select(LoginSession)).all()
+    # The expired one is gone; the recently ended one stays as a record, the open one is in use.
+    assert len(rows) == 2
+    assert sorted(r.ended_at is None for r in rows) == [False, True]

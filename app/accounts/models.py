@@ -29,7 +29,8 @@ class User(UserMixin, db.Model):
     locale: Mapped[str] = mapped_column(sa.String(5), default="fa")
     role: Mapped[Role] = mapped_column(enum_column(Role), default=Role.CUSTOMER)
     active: Mapped[bool] = mapped_column(default=True)
-    # Bumped on password change: sessions made before it stop working.
+    # Bumped on each password change (and staff promotion): how many times the credentials were
+    # replaced. Logins themselves end through their LoginSession rows.
     session_version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -83,4 +84,5 @@ class LoginThrottle(db.Model):
     window_started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     locks: Mapped[int] = mapped_column(default=0)  # locks in a row: the next one lasts longer
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    last_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Indexed: rows of accounts nobody tried for a day are deleted (see throttle.prune).
+    last_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)

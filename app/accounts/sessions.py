@@ -43,6 +43,13 @@ def lifetime() -> timedelta:
 def open_login(user: User, user_agent: str | None = None) -> LoginSession:
     """Add a new open login of ``user`` to the transaction (the caller commits) and mark ``user``
     with its id, so ``login_user(user)`` stores it."""
+    # Logins older than the lifetime can log nobody in: drop the user's as a new one opens (ended
+    # ones younger than that stay, a record of recent logins).
+    db.session.execute(
+        sa.delete(LoginSession).where(
+            LoginSession.user_id == user.id, LoginSession.created_at <= utcnow() - lifetime()
+        )
+    )
     row = LoginSession(
         id=secrets.token_urlsafe(32),
         user_id=user.id,

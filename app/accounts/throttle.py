@@ -111,5 +111,19 @@ def count_attempt(account: str) -> Attempt:
 
 
 def clear(account: str) -> None:
-    """Forget the account's attempts and locks (after a successful login; the caller commits)."""
+    """Forget the account's attempts and locks (after a successful login; the caller commits),
+    and the records of accounts nobody tried for a day (see :func:`prune`)."""
     db.session.execute(sa.delete(LoginThrottle).where(LoginThrottle.account == account))
+    prune()
+
+
+def prune() -> None:
+    """Delete records that no longer count: no attempt for :data:`FORGET_AFTER` and no lock
+    running (the caller commits). Keeps the table as small as the recent attempts."""
+    now = utcnow()
+    db.session.execute(
+        sa.delete(LoginThrottle).where(
+            LoginThrottle.last_attempt_at <= now - FORGET_AFTER,
+            sa.or_(LoginThrottle.locked_until.is_(None), LoginThrottle.locked_until <= now),
+        )
+    )

@@ -43,9 +43,14 @@ def upgrade():
     sa.Column('last_attempt_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('account', name=op.f('pk_login_throttle'))
     )
+    with op.batch_alter_table('login_throttle', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_login_throttle_last_attempt_at'), ['last_attempt_at'], unique=False)
 
 
 def downgrade():
+    with op.batch_alter_table('login_throttle', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_login_throttle_last_attempt_at'))
+
     op.drop_table('login_throttle')
     with op.batch_alter_table('login_session', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_login_session_user_id'))
