@@ -181,6 +181,11 @@ def test_password_change_ends_the_other_sessions(app, client):
     # The old password is gone, the new one works.
     assert factories.login(app.test_client(), "sara@example.com").status_code == 400
     assert factories.login(app.test_client(), "sara@example.com", STRONG).status_code == 302
+    # The owner is told.
+    from app.notify import sent_mail
+
+    mails = sent_mail(app.config["MAIL_DIR"])
+    assert [m.to for m in mails] == ["sara@example.com"]
 
 
 def test_remember_cookie_stops_working_after_a_password_change(app, client):
