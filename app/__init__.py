@@ -43,6 +43,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     register_search_sync(app)
     register_cli(app)
     register_dev_mail(app)
+    register_service_hooks()
     register_trusted_hosts(app)
     return app
 
@@ -280,3 +281,12 @@ def register_cli(app: Flask) -> None:
     from app.cli import register
 
     register(app)
+
+
+def register_service_hooks() -> None:
+    """Services that must not import each other meet here: payments refunds an order that the
+    order service cancelled after it was paid, whichever path cancelled it."""
+    from app.orders import services as order_services
+    from app.payments import events as payment_events
+
+    order_services.on_paid_order_cancelled(payment_events.refund_cancelled_order)

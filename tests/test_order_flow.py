@@ -4,17 +4,22 @@ the customer follows it and may cancel before it ships; nobody sees another's or
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from html import unescape
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
+from app.accounts.models import Role
+from app.errors import InvalidTransition
 from app.extensions import db
 from app.orders import cart as carts
 from app.orders import services as orders
-from app.orders.models import Order, OrderStatus, OrderStatusChange
+from app.orders.errors import NotABuyer, OwnProducts
+from app.orders.models import Actor, CartLine, Order, OrderStatus, OrderStatusChange, may_move
 from app.payments.models import Payment, PaymentStatus, Provider
+from app.timeutil import utcnow
 from tests import factories
 
 ADDRESS = orders.Address(
@@ -335,3 +340,149 @@ def test_the_same_checkout_token_again_finds_the_first_checkout_without_making_a
     assert first.payment.id == second.payment.id
     assert db.session.scalar(sa.select(sa.func.count(Payment.id))) == 2  # the world's and this
     assert stock_of(world["bowl"]) == 2
+
+
+# --- the rules live in the order service, for every path -----------------------------------------
+
+
+def paid_card_order(customer, product) -> Order:  # type: ignore[no-untyped-def]
+    payment = place(customer, (product, 1), provider=Provider.STRIPE)
+    assert orders.mark_payment_paid(payment) == "paid"
+    db.session.commit()
+    return fresh(payment.orders[0].id)
+
+
+def test_a_seller_cannot_cancel_a_card_order_the_customer_is_still_paying_for(app, world):
+    payment = place(world["reza"], (world["bowl"], 1), provider=Provider.STRIPE)
+    order = payment.orders[0]
+    assert stock_of(world["bowl"]) == 2
+    with pytest.raises(InvalidTransition):
+        orders.seller_move(
+            order, world["b"], world["b"].user, OrderStatus.CANCELLED, reason="ناموجود"
+        )
+    db.session.rollback()
+    # Through the seller's page too, where the button is hidden but the post can be made.
+    seller = as_user(app, world["b"].user)
+    response = move(seller, order.id, "cancel", reason="ناموجود")
+    assert "cannot be moved" in flashes(response)[0]
+    assert fresh(order.id).status == OrderStatus.AWAITING_PAYMENT
+    assert stock_of(world["bowl"]) == 2  # still held for the paying customer
+    assert db.session.get(Payment, payment.id).status == PaymentStatus.PENDING
+
+
+def test_every_move_is_checked_against_the_table_for_its_actor(app, world):
+    # Who may make which move is the table's word, for each actor.
+    assert may_move(OrderStatus.AWAITING_PAYMENT, OrderStatus.CANCELLED, Actor.CUSTOMER)
+    assert not may_move(OrderStatus.AWAITING_PAYMENT, OrderStatus.CANCELLED, Actor.SELLER)
+    assert not may_move(OrderStatus.AWAITING_PAYMENT, OrderStatus.PAID, Actor.SELLER)
+    assert not may_move(OrderStatus.PLACED, OrderStatus.CONFIRMED, Actor.CUSTOMER)
+    assert not may_move(OrderStatus.PAID, OrderStatus.CANCELLED, Actor.CUSTOMER)
+    assert not may_move(OrderStatus.SHIPPED, OrderStatus.REFUNDED, Actor.SELLER)
+    # A seller cannot pay, refund or re-place an order; a customer cannot move a paid one.
+    order = world["order"]
+    for new in (OrderStatus.PAID, OrderStatus.REFUNDED, OrderStatus.PLACED):
+        with pytest.raises(InvalidTransition):
+            orders.seller_move(order, world["a"], world["a"].user, new)
+        db.session.rollback()
+    paid = paid_card_order(world["reza"], world["bowl"])
+    with pytest.raises(InvalidTransition):
+        orders.cancel_by_customer(paid, world["reza"])
+    db.session.rollback()
+    assert fresh(paid.id).status == OrderStatus.PAID
+    assert fresh(order.id).status == OrderStatus.PLACED
+    assert orders.customer_may_cancel(fresh(order.id))
+    assert not orders.customer_may_cancel(fresh(paid.id))
+
+
+def test_any_cancellation_of_a_paid_order_is_refunded_through_the_registered_hook(
+    app, world, monkeypatch
+):
+    # The app registers the payment provider's refund with the order service at start.
+    from app.payments import events
+
+    assert orders._refund_cancelled == [events.refund_cancelled_order]
+    refunded: list[int] = []
+    monkeypatch.setattr(orders, "_refund_cancelled", [lambda oid: refunded.append(oid) or True])
+    staff = factories.user(Role.STAFF, email="staff@example.com")
+
+    paid = paid_card_order(world["reza"], world["bowl"])
+    done = orders.cancel_order(paid, Actor.STAFF, staff, "the seller is away")
+    assert done.refund == "sent" and refunded == [paid.id]
+    assert fresh(paid.id).status == OrderStatus.CANCELLED
+
+    paid = paid_card_order(world["reza"], world["bowl"])
+    done = orders.seller_move(
+        paid, world["b"], world["b"].user, OrderStatus.CANCELLED, reason="شکست"
+    )
+    assert done is not None and done.refund == "sent" and refunded[-1] == paid.id
+
+    # An unpaid cash order owes nothing.
+    done = orders.cancel_by_customer(fresh(world["order"].id), world["mina"])
+    assert done.refund is None and len(refunded) == 2
+
+    # A refund that fails leaves the cancellation standing and says so.
+    def broken(order_id: int) -> bool:
+        raise RuntimeError("provider down")
+
+    monkeypatch.setattr(orders, "_refund_cancelled", [broken])
+    paid = paid_card_order(world["reza"], world["bowl"])
+    done = orders.cancel_order(paid, Actor.STAFF, staff, "the seller is away")
+    assert done.refund == "failed" and fresh(paid.id).status == OrderStatus.CANCELLED
+
+
+def test_staff_and_own_products_are_refused_by_the_checkout_service(app, world):
+    staff = factories.user(Role.STAFF, email="staff@example.com")
+    db.session.add(
+        CartLine(
+            user_id=staff.id, product_id=world["bowl"].id, quantity=1, seen_price_amount=450_000
+        )
+    )
+    seller_user = world["a"].user
+    db.session.add(
+        CartLine(
+            user_id=seller_user.id,
+            product_id=world["cloth"].id,
+            quantity=1,
+            seen_price_amount=1_250_000,
+        )
+    )
+    db.session.commit()
+    for who, error in ((staff, NotABuyer), (seller_user, OwnProducts)):
+        with pytest.raises(error):
+            orders.place_checkout(
+                who,
+                ADDRESS,
+                Provider.CASH,
+                f"rule-token-{who.id:010d}",
+                currency="IRR",
+                expiry_minutes=60,
+                max_open_cash_orders=100,
+            )
+        db.session.rollback()
+    # Adding to the cart is refused by the same rule.
+    with pytest.raises(NotABuyer):
+        carts.add(staff, None, world["cloth"].id, 1)
+    db.session.rollback()
+    with pytest.raises(OwnProducts):
+        carts.add(seller_user, None, world["cloth"].id, 1)
+    db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count(Order.id))) == 1  # the world's
+    assert stock_of(world["cloth"]) == 3 and stock_of(world["bowl"]) == 3
+    # A seller buys from another shop.
+    carts.add(seller_user, None, world["bowl"].id, 1)
+
+
+def test_a_card_checkout_holds_its_stock_at_least_thirty_minutes(app, world):
+    carts.add(world["reza"], None, world["bowl"].id, 1)
+    before = utcnow()
+    payment = orders.place_checkout(
+        world["reza"],
+        ADDRESS,
+        Provider.STRIPE,
+        "short-hold-token-0001",
+        currency="IRR",
+        expiry_minutes=5,
+        max_open_cash_orders=100,
+    ).payment
+    assert payment.expires_at >= before + timedelta(minutes=30)
+    assert orders.card_hold_minutes(5) == 30 and orders.card_hold_minutes(90) == 90

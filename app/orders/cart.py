@@ -10,12 +10,13 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload
 
-from app.accounts.models import User
+from app.accounts.models import Role, User
 from app.catalog.models import Product, ProductStatus, Seller, SellerStatus
 from app.db import begin_write
 from app.errors import ValidationFailed
 from app.extensions import db
-from app.orders.models import CartLine
+from app.orders.errors import NotABuyer, OwnProducts
+from app.orders.models import CartLine, CartState
 
 MAX_QUANTITY = 99
 MAX_LINES = 50
@@ -74,6 +75,58 @@ class CartView:
         return not self.groups and not self.missing
 
 
+# ---- who may buy, and the cart as a whole -----------------------------------------------------
+
+
+def own_product_ids(user: User | None, product_ids: list[int]) -> set[int]:
+    """Those of ``product_ids`` that ``user`` sells in their own shop."""
+    if user is None or not product_ids or user.role != Role.SELLER:
+        return set()
+    return set(
+        db.session.scalars(
+            sa.select(Product.id)
+            .join(Seller, Seller.id == Product.seller_id)
+            .where(Product.id.in_(product_ids), Seller.user_id == user.id)
+        )
+    )
+
+
+def check_buyer(user: User | None, product_ids: list[int]) -> None:
+    """Who may buy what: programme staff buy nothing (NotABuyer); a seller buys from other
+    shops, never their own products (OwnProducts). Guests may fill a cart."""
+    if user is None:
+        return
+    if user.role == Role.STAFF:
+        raise NotABuyer("programme staff do not buy in the market")
+    own = own_product_ids(user, product_ids)
+    if own:
+        raise OwnProducts(own)
+
+
+def lock(user: User) -> CartState:
+    """Inside a write transaction: hold the customer's cart for this transaction (their user row
+    is locked on PostgreSQL; SQLite's write transaction already runs alone) and return its state.
+
+    Every change of a logged-in customer's cart and every checkout takes this lock first, so a
+    cart is read, changed and turned into orders by one transaction at a time."""
+    db.session.execute(sa.select(User.id).where(User.id == user.id).with_for_update(key_share=True))
+    state = db.session.get(CartState, user.id, populate_existing=True)
+    if state is None:
+        state = CartState(user_id=user.id, version=0)
+        db.session.add(state)
+        db.session.flush()
+    return state
+
+
+def version(user: User) -> int:
+    """The current version of the customer's cart (0 before its first change)."""
+    return db.session.scalar(sa.select(CartState.version).where(CartState.user_id == user.id)) or 0
+
+
+def _changed(state: CartState) -> None:
+    state.version = (state.version or 0) + 1
+
+
 def check_quantity(quantity: int) -> int:
     if not isinstance(quantity, int) or not (1 <= quantity <= MAX_QUANTITY):
         raise ValidationFailed({"quantity": ["quantity_range"]})
@@ -94,23 +147,33 @@ def purchasable(product_id: int) -> Product | None:
 
 
 def _lines_of(user: User) -> dict[int, CartLine]:
+    """The account's cart lines as the database has them now (not as the session last saw)."""
     return {
         line.product_id: line
-        for line in db.session.scalars(sa.select(CartLine).where(CartLine.user_id == user.id))
+        for line in db.session.scalars(
+            sa.select(CartLine)
+            .where(CartLine.user_id == user.id)
+            .execution_options(populate_existing=True)
+        )
     }
 
 
 def add(
     user: User | None, guest: GuestCart | None, product_id: int, quantity: int
 ) -> GuestCart | None:
-    """Add ``quantity`` of a product (summing with what is there). Returns the new guest cart."""
+    """Add ``quantity`` of a product (summing with what is there). Returns the new guest cart.
+
+    Raises ValidationFailed, NotABuyer or OwnProducts (see :func:`check_buyer`); then the cart
+    is unchanged."""
     if user is not None:
         begin_write()
     check_quantity(quantity)
     product = purchasable(product_id)
     if product is None:
         raise ValidationFailed({"product": ["unavailable"]})
+    check_buyer(user, [product_id])
     if user is not None:
+        _changed(lock(user))
         lines = _lines_of(user)
         line = lines.get(product_id)
         if line is None:
@@ -151,6 +214,7 @@ def set_quantity(
     if quantity != 0:
         check_quantity(quantity)
     if user is not None:
+        _changed(lock(user))
         line = _lines_of(user).get(product_id)
         if line is not None:
             if quantity == 0:
@@ -174,6 +238,7 @@ def accept_prices(user: User | None, guest: GuestCart | None) -> GuestCart | Non
     if user is not None:
         begin_write()
     if user is not None:
+        _changed(lock(user))
         for line in _lines_of(user).values():
             product = db.session.get(Product, line.product_id)
             if product is not None:
@@ -192,6 +257,7 @@ def merge_guest_cart(user: User, guest: GuestCart | None) -> None:
     if not guest:
         return
     begin_write()
+    _changed(lock(user))
     lines = _lines_of(user)
     for key, (qty, seen) in guest.items():
         try:
@@ -273,5 +339,5 @@ def view(user: User | None, guest: GuestCart | None) -> CartView:
 
 
 def clear(user: User) -> None:
-    """Empty the account's cart (inside the caller's transaction)."""
+    """Empty the account's cart (inside the caller's transaction, which holds :func:`lock`)."""
     db.session.execute(sa.delete(CartLine).where(CartLine.user_id == user.id))

@@ -26,4 +26,35 @@ class CartProblem(DomainError):
 
 
 class TooManyCashOrders(DomainError):
-    pass
+    """Cash on delivery is refused: the customer already has ``open`` open cash checkouts and
+    ``limit`` is the most one may have at a time."""
+
+    def __init__(self, open: int = 0, limit: int = 0) -> None:  # noqa: A002
+        super().__init__(f"{open} open cash checkouts, limit {limit}")
+        self.open = open
+        self.limit = limit
+
+
+class CartAlreadyCheckedOut(DomainError):
+    """This cart was already turned into orders (another tab, a second click): ``payment_id``
+    is the checkout that made them. Nothing new is made."""
+
+    def __init__(self, payment_id: int) -> None:
+        super().__init__(f"the cart was already checked out as payment {payment_id}")
+        self.payment_id = payment_id
+
+
+class CartChanged(DomainError):
+    """The cart changed after the checkout page was shown; the customer must see it again."""
+
+
+class NotABuyer(DomainError):
+    """This account may not buy in the market (programme staff)."""
+
+
+class OwnProducts(DomainError):
+    """A seller cannot buy their own products: ``product_ids`` are theirs."""
+
+    def __init__(self, product_ids: set[int]) -> None:
+        super().__init__(f"own products {sorted(product_ids)}")
+        self.product_ids = product_ids

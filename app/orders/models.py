@@ -24,17 +24,79 @@ class OrderStatus(enum.StrEnum):
     REFUNDED = "refunded"
 
 
-# The one transition table: every status move is checked against it.
-ALLOWED_MOVES: dict[OrderStatus, frozenset[OrderStatus]] = {
-    OrderStatus.AWAITING_PAYMENT: frozenset({OrderStatus.PAID, OrderStatus.CANCELLED}),
-    OrderStatus.PLACED: frozenset({OrderStatus.CONFIRMED, OrderStatus.CANCELLED}),
-    OrderStatus.CONFIRMED: frozenset({OrderStatus.SHIPPED, OrderStatus.CANCELLED}),
-    OrderStatus.PAID: frozenset({OrderStatus.SHIPPED, OrderStatus.CANCELLED, OrderStatus.REFUNDED}),
-    OrderStatus.SHIPPED: frozenset({OrderStatus.DELIVERED, OrderStatus.REFUNDED}),
-    OrderStatus.DELIVERED: frozenset({OrderStatus.REFUNDED}),
-    OrderStatus.CANCELLED: frozenset({OrderStatus.REFUNDED}),
-    OrderStatus.REFUNDED: frozenset(),
+class Actor(enum.StrEnum):
+    """Who asks for a status move."""
+
+    CUSTOMER = "customer"
+    SELLER = "seller"
+    STAFF = "staff"
+    SYSTEM = "system"  # the payment provider's word, checkout expiry, reconciliation
+
+
+_C, _S, _T, _P = Actor.CUSTOMER, Actor.SELLER, Actor.STAFF, Actor.SYSTEM
+
+# The one transition table: from a status, to a status, and who may make that move. Every
+# status move of the order service is checked against it (a move not listed is refused).
+MOVES: dict[OrderStatus, dict[OrderStatus, frozenset[Actor]]] = {
+    OrderStatus.AWAITING_PAYMENT: {
+        # The customer may give up before paying; the provider pays or fails; expiry cancels.
+        # Nobody else touches a checkout the customer may still be paying for.
+        OrderStatus.PAID: frozenset({_P}),
+        OrderStatus.CANCELLED: frozenset({_C, _P}),
+    },
+    OrderStatus.PLACED: {
+        OrderStatus.CONFIRMED: frozenset({_S}),
+        OrderStatus.CANCELLED: frozenset({_C, _S, _T}),
+    },
+    OrderStatus.CONFIRMED: {
+        OrderStatus.SHIPPED: frozenset({_S}),
+        OrderStatus.CANCELLED: frozenset({_C, _S, _T}),
+    },
+    OrderStatus.PAID: {
+        OrderStatus.SHIPPED: frozenset({_S}),
+        OrderStatus.CANCELLED: frozenset({_S, _T}),
+        OrderStatus.REFUNDED: frozenset({_P}),
+    },
+    OrderStatus.SHIPPED: {
+        OrderStatus.DELIVERED: frozenset({_S}),
+        OrderStatus.REFUNDED: frozenset({_P}),
+    },
+    OrderStatus.DELIVERED: {OrderStatus.REFUNDED: frozenset({_P})},
+    # A late payment of an expired checkout takes its stock again, if it is still there.
+    OrderStatus.CANCELLED: {
+        OrderStatus.PAID: frozenset({_P}),
+        OrderStatus.REFUNDED: frozenset({_P}),
+    },
+    OrderStatus.REFUNDED: {},
 }
+
+# Where each status may go, whoever asks (for listings; moves check ``may_move``).
+ALLOWED_MOVES: dict[OrderStatus, frozenset[OrderStatus]] = {
+    current: frozenset(targets) for current, targets in MOVES.items()
+}
+
+
+def may_move(current: OrderStatus, new: OrderStatus, actor: Actor) -> bool:
+    """True when the table lets ``actor`` move an order from ``current`` to ``new``."""
+    return actor in MOVES[current].get(new, frozenset())
+
+
+class CartState(db.Model):
+    """A customer's cart as a whole: its version moves on with every change, and the checkout
+    that emptied it is remembered, so a second post of an old checkout page is sent to the
+    orders already made instead of making more."""
+
+    __tablename__ = "cart_state"
+
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("user.id", ondelete="CASCADE"), primary_key=True
+    )
+    version: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    # The version the last checkout turned into orders, and that checkout's payment.
+    checked_out_version: Mapped[int | None] = mapped_column(sa.BigInteger)
+    checkout_payment_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("payment.id", ondelete="SET NULL")
+    )
 
 
 class CartLine(db.Model):

@@ -7,6 +7,7 @@ conditional UPDATE of the order's ``stock_released`` flag.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,12 +25,66 @@ from app.errors import InvalidTransition, NotAllowed, ValidationFailed
 from app.extensions import db
 from app.inputs import POSTAL_CODE, is_mobile, normalise_mobile, normalise_postal_code
 from app.orders import cart as carts
-from app.orders.errors import CartProblem, OutOfStock, TooManyCashOrders, Unavailable
-from app.orders.models import ALLOWED_MOVES, Order, OrderLine, OrderStatus, OrderStatusChange
+from app.orders.errors import (
+    CartAlreadyCheckedOut,
+    CartChanged,
+    CartProblem,
+    OutOfStock,
+    TooManyCashOrders,
+    Unavailable,
+)
+from app.orders.models import (
+    Actor,
+    Order,
+    OrderLine,
+    OrderStatus,
+    OrderStatusChange,
+    may_move,
+)
 from app.payments.models import Payment, PaymentStatus, Provider
 from app.timeutil import utcnow
 
+log = logging.getLogger(__name__)
+
 OPEN_CASH = (OrderStatus.PLACED, OrderStatus.CONFIRMED, OrderStatus.SHIPPED)
+# A card checkout holds its stock at least this long: the provider's payment page needs it.
+MIN_CARD_HOLD_MINUTES = 30
+
+# ---- hooks other services register at app start ----------------------------------------------
+
+# Called after a cancellation of an order that had been paid committed, with the order's id:
+# gives the money back (True when it recorded a refund, False when none was due or possible).
+# Payments registers it; the order service does not know how money moves.
+RefundHook = Callable[[int], bool]
+_refund_cancelled: list[RefundHook] = []
+
+
+def on_paid_order_cancelled(hook: RefundHook) -> None:
+    """Register the one function that refunds a cancelled, paid order (replaces an earlier one)."""
+    _refund_cancelled[:] = [hook]
+
+
+def card_hold_minutes(configured: int) -> int:
+    """How long a card checkout holds its stock: the setting, never under the provider's need."""
+    return max(MIN_CARD_HOLD_MINUTES, int(configured))
+
+
+def open_cash_checkouts(customer: User) -> int:
+    """How many of the customer's cash-on-delivery checkouts are still open (one checkout is one
+    payment, however many sellers' orders it made; open while any of them is not yet delivered
+    or cancelled)."""
+    return (
+        db.session.scalar(
+            sa.select(sa.func.count(sa.distinct(Order.payment_id)))
+            .join(Payment, Payment.id == Order.payment_id)
+            .where(
+                Order.customer_id == customer.id,
+                Payment.provider == Provider.CASH,
+                Order.status.in_(OPEN_CASH),
+            )
+        )
+        or 0
+    )
 
 
 @dataclass
@@ -126,13 +181,23 @@ def place_checkout(
     currency: str,
     expiry_minutes: int,
     max_open_cash_orders: int,
+    cart_version: int | None = None,
 ) -> Checkout:
-    """Turn the customer's cart into one payment and one order per seller.
+    """Turn the customer's cart into one payment and one order per seller, at most once.
 
     Prices come from the database. Posting the same ``token`` again returns the first checkout
     with ``created`` false, so only the post that made it sends the "placed" messages.
-    Raises CartProblem, Unavailable, OutOfStock, TooManyCashOrders or ValidationFailed; then
-    nothing is created and no stock is taken.
+
+    The cart is locked for the transaction (:func:`app.orders.cart.lock`), so concurrent
+    checkouts of one cart, whatever their tokens, run one after the other: the first turns it
+    into orders, the others find it taken and raise CartAlreadyCheckedOut naming the checkout
+    that was made. ``cart_version`` is the version the checkout page showed; when the cart
+    changed since (another tab), CartChanged is raised. Staff cannot buy (NotABuyer), sellers
+    not their own products (OwnProducts). At most ``max_open_cash_orders`` cash checkouts may
+    be open at once (TooManyCashOrders). A card checkout holds its stock ``expiry_minutes``,
+    never under :data:`MIN_CARD_HOLD_MINUTES`.
+    Raises those, CartProblem, Unavailable, OutOfStock or ValidationFailed; then nothing is
+    created and no stock is taken.
     """
     address = address.cleaned()
     if not re.fullmatch(r"[A-Za-z0-9_-]{16,64}", token or ""):
@@ -145,9 +210,31 @@ def place_checkout(
                 raise NotAllowed("token of another customer")
             db.session.rollback()
             return Checkout(existing, created=False)
+        state = carts.lock(customer)
+        existing = find_checkout(token)  # a post of the same form that held the lock before us
+        if existing is not None:
+            if existing.customer_id != customer.id:
+                raise NotAllowed("token of another customer")
+            db.session.rollback()
+            return Checkout(existing, created=False)
         lines = carts.raw_lines(customer, None)
+        taken = (
+            state.checkout_payment_id
+            if state.checked_out_version is not None
+            and (
+                # the page showed the cart a checkout took, or the cart is still as it left it
+                cart_version == state.checked_out_version
+                or (not lines and state.version == state.checked_out_version + 1)
+            )
+            else None
+        )
+        if taken is not None:
+            raise CartAlreadyCheckedOut(taken)
+        if cart_version is not None and cart_version != state.version:
+            raise CartChanged("the cart changed after the checkout page was shown")
         if not lines:
             raise CartProblem("empty")
+        carts.check_buyer(customer, [pid for pid, _, _ in lines])
         for _, qty, _ in lines:
             carts.check_quantity(qty)
         ids = [pid for pid, _, _ in lines]
@@ -170,21 +257,10 @@ def place_checkout(
             if product.price_amount != seen:
                 raise CartProblem("price_changed")
         if provider == Provider.CASH:
-            open_cash = (
-                db.session.scalar(
-                    sa.select(sa.func.count(Order.id))
-                    .join(Payment, Payment.id == Order.payment_id)
-                    .where(
-                        Order.customer_id == customer.id,
-                        Payment.provider == Provider.CASH,
-                        Order.status.in_(OPEN_CASH),
-                    )
-                )
-                or 0
-            )
-            sellers = {products[pid].seller_id for pid, _, _ in lines}
-            if open_cash + len(sellers) > max_open_cash_orders:
-                raise TooManyCashOrders()
+            # Counted under the cart lock: concurrent checkouts of one customer cannot both pass.
+            open_cash = open_cash_checkouts(customer)
+            if open_cash + 1 > max_open_cash_orders:
+                raise TooManyCashOrders(open_cash, max_open_cash_orders)
         _reserve([(pid, qty) for pid, qty, _ in lines])
 
         now = utcnow()
@@ -195,7 +271,7 @@ def place_checkout(
             amount=0,
             currency=currency,
             checkout_token=token,
-            expires_at=now + timedelta(minutes=expiry_minutes)
+            expires_at=now + timedelta(minutes=card_hold_minutes(expiry_minutes))
             if provider == Provider.STRIPE
             else None,
         )
@@ -241,6 +317,9 @@ def place_checkout(
                 OrderStatusChange(order_id=order.id, to_status=first, actor_id=customer.id)
             )
         carts.clear(customer)
+        state.checked_out_version = state.version
+        state.checkout_payment_id = payment.id
+        state.version += 1
         mark_catalog_changed(db.session)
         db.session.commit()
     except sa.exc.IntegrityError:
@@ -259,10 +338,17 @@ def place_checkout(
 # ---- status moves ---------------------------------------------------------------------------
 
 
-def _move(order: Order, new: OrderStatus, actor_id: int | None, reason: str | None = None) -> None:
-    """Move ``order`` to ``new`` if the table allows it and nobody moved it meanwhile."""
+def _move(
+    order: Order,
+    new: OrderStatus,
+    actor: Actor,
+    actor_id: int | None,
+    reason: str | None = None,
+) -> None:
+    """Move ``order`` to ``new`` if the table lets ``actor`` make that move and nobody moved the
+    order meanwhile; otherwise InvalidTransition and nothing changes."""
     current = order.status
-    if new not in ALLOWED_MOVES[current]:
+    if not may_move(current, new, actor):
         raise InvalidTransition(current, new)
     values: dict[str, object] = {"status": new, "updated_at": utcnow()}
     if new == OrderStatus.PAID or (new == OrderStatus.DELIVERED and order.paid_at is None):
@@ -293,21 +379,55 @@ def load_order(order_id: int) -> Order | None:
     )
 
 
-def cancel_by_customer(order: Order, customer: User, reason: str | None = None) -> None:
-    """A customer cancels before shipping; stock goes back once."""
-    if order.customer_id != customer.id:
-        raise NotAllowed("not your order")
-    if order.status not in (
-        OrderStatus.AWAITING_PAYMENT,
-        OrderStatus.PLACED,
-        OrderStatus.CONFIRMED,
-    ):
-        raise InvalidTransition(order.status, OrderStatus.CANCELLED)
+def customer_may_cancel(order: Order) -> bool:
+    """Whether the customer may cancel the order as it is now (the status table decides)."""
+    return may_move(order.status, OrderStatus.CANCELLED, Actor.CUSTOMER)
+
+
+class Cancelled(NamedTuple):
+    """What a cancellation did besides cancelling: ``refund`` is None when no money had been
+    paid, "sent" when the paid amount is being refunded, "failed" when the refund could not be
+    sent now (the cancellation stands; staff complete the refund)."""
+
+    refund: str | None
+
+
+def cancel_order(
+    order: Order, actor: Actor, actor_user: User | None, reason: str | None = None
+) -> Cancelled:
+    """The one cancellation: checked against the status table for ``actor``, stock given back
+    once, a cash payment updated, and, after the commit, an order that had been paid refunded
+    through the registered refund hook. Raises InvalidTransition (nothing changes)."""
     begin_write()
     db.session.refresh(order)
-    _move(order, OrderStatus.CANCELLED, customer.id, reason or None)
+    was_paid = order.paid_at is not None
+    _move(order, OrderStatus.CANCELLED, actor, actor_user.id if actor_user else None, reason)
     _sync_payment(order.payment_id)
+    order_id = order.id
     db.session.commit()
+    if not was_paid:
+        return Cancelled(refund=None)
+    return Cancelled(refund=_refund_after_cancel(order_id))
+
+
+def _refund_after_cancel(order_id: int) -> str | None:
+    if not _refund_cancelled:
+        log.error("order %s was cancelled after payment and no refund hook is registered", order_id)
+        return "failed"
+    try:
+        return "sent" if _refund_cancelled[0](order_id) else None
+    except Exception:  # the cancellation stands; the refund is retried by staff or reconcile
+        db.session.rollback()
+        log.exception("refund of cancelled order %s failed", order_id)
+        return "failed"
+
+
+def cancel_by_customer(order: Order, customer: User, reason: str | None = None) -> Cancelled:
+    """A customer cancels their own order while the status table lets them (before it ships,
+    and never once it is paid); stock goes back once. Raises NotAllowed or InvalidTransition."""
+    if order.customer_id != customer.id:
+        raise NotAllowed("not your order")
+    return cancel_order(order, Actor.CUSTOMER, customer, (reason or "").strip() or None)
 
 
 def seller_move(
@@ -319,17 +439,13 @@ def seller_move(
     reason: str | None = None,
     carrier: str | None = None,
     tracking_code: str | None = None,
-) -> None:
-    """The seller confirms, ships (with carrier and tracking), delivers or cancels (with a reason)."""
+) -> Cancelled | None:
+    """The seller confirms, ships (with carrier and tracking), delivers or cancels (with a
+    reason), as the status table allows a seller: never an order still awaiting its card
+    payment. A cancellation returns what :func:`cancel_order` did (a paid order is refunded).
+    Raises NotAllowed, ValidationFailed or InvalidTransition; then nothing changes."""
     if order.seller_id != seller.id:
         raise NotAllowed("not your order")
-    if new not in (
-        OrderStatus.CONFIRMED,
-        OrderStatus.SHIPPED,
-        OrderStatus.DELIVERED,
-        OrderStatus.CANCELLED,
-    ):
-        raise InvalidTransition(order.status, new)
     if new == OrderStatus.CANCELLED and not (reason or "").strip():
         raise ValidationFailed({"reason": ["reason_required"]})
     if new == OrderStatus.SHIPPED:
@@ -342,18 +458,17 @@ def seller_move(
             errors["tracking_code"] = ["required"]
         if errors:
             raise ValidationFailed(errors)
+    if new == OrderStatus.CANCELLED:
+        return cancel_order(order, Actor.SELLER, actor, (reason or "").strip())
     begin_write()
     db.session.refresh(order)
-    if new == OrderStatus.CANCELLED and order.status == OrderStatus.PAID:
-        # A paid card order cancelled by the seller is refunded by the payment provider.
-        _move(order, OrderStatus.CANCELLED, actor.id, reason)
-    else:
-        _move(order, new, actor.id, (reason or "").strip() or None)
+    _move(order, new, Actor.SELLER, actor.id, (reason or "").strip() or None)
     if new == OrderStatus.SHIPPED:
         order.carrier = carrier
         order.tracking_code = tracking_code
     _sync_payment(order.payment_id)
     db.session.commit()
+    return None
 
 
 def _sync_payment(payment_id: int) -> None:
@@ -423,7 +538,7 @@ def mark_payment_paid(payment: Payment) -> str:
         mark_catalog_changed(db.session)
     for order in orders:
         if order.status == OrderStatus.AWAITING_PAYMENT:
-            _move(order, OrderStatus.PAID, None)
+            _move(order, OrderStatus.PAID, Actor.SYSTEM, None)
     payment.status = PaymentStatus.SUCCEEDED
     return "paid"
 
@@ -441,7 +556,7 @@ def expire_payment(payment: Payment, reason: str = "expired") -> bool:
     )
     for order in orders:
         if order.status == OrderStatus.AWAITING_PAYMENT:
-            _move(order, OrderStatus.CANCELLED, None, reason)
+            _move(order, OrderStatus.CANCELLED, Actor.SYSTEM, None, reason)
     payment.status = PaymentStatus.EXPIRED if reason == "expired" else PaymentStatus.FAILED
     return True
 
@@ -464,13 +579,20 @@ def mark_payment_refunded(payment: Payment) -> bool:
     )
     for order in orders:
         if order.status == OrderStatus.AWAITING_PAYMENT:
-            _move(order, OrderStatus.CANCELLED, None, "refunded by the payment provider")
-        if (
-            order.status != OrderStatus.REFUNDED
-            and OrderStatus.REFUNDED in ALLOWED_MOVES[order.status]
+            _move(
+                order,
+                OrderStatus.CANCELLED,
+                Actor.SYSTEM,
+                None,
+                "refunded by the payment provider",
+            )
+        if order.status != OrderStatus.REFUNDED and may_move(
+            order.status, OrderStatus.REFUNDED, Actor.SYSTEM
         ):
             was_holding = order.status == OrderStatus.PAID
-            _move(order, OrderStatus.REFUNDED, None, "refunded by the payment provider")
+            _move(
+                order, OrderStatus.REFUNDED, Actor.SYSTEM, None, "refunded by the payment provider"
+            )
             if was_holding:
                 _release(order)
     payment.status = PaymentStatus.REFUNDED
@@ -534,4 +656,4 @@ def expire_unpaid(
 def refund_order(order: Order) -> None:
     """Record that one cancelled, paid order's money went back (the caller commits)."""
     if order.status == OrderStatus.CANCELLED:
-        _move(order, OrderStatus.REFUNDED, None, "refunded after the seller cancelled")
+        _move(order, OrderStatus.REFUNDED, Actor.SYSTEM, None, "refunded after cancellation")

@@ -6,7 +6,7 @@ Every lookup goes through ``owned_or_404``: another seller's order looks like a 
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -18,10 +18,10 @@ from app.catalog.models import Seller
 from app.catalog.queries import Page
 from app.errors import InvalidTransition, NotAllowed, ValidationFailed
 from app.extensions import db
-from app.formatting import persian_digits
+from app.formatting import format_digits
 from app.messages import error_text, status_label
 from app.orders import services as orders
-from app.orders.models import ALLOWED_MOVES, Order, OrderStatus
+from app.orders.models import Actor, Order, OrderStatus, may_move
 from app.payments.models import Payment
 from app.sellers import bp
 from app.sellers.routes import current_seller
@@ -39,11 +39,11 @@ ACTIONS: dict[str, tuple[OrderStatus, str]] = {
 
 
 def next_actions(order: Order) -> list[str]:
-    """What the seller may do with the order now. A card order waiting for its payment is
-    the customer's and the provider's to settle first."""
-    if order.status == OrderStatus.AWAITING_PAYMENT:
-        return []
-    return [name for name, (new, _kind) in ACTIONS.items() if new in ALLOWED_MOVES[order.status]]
+    """What the status table lets a seller do with the order now (nothing while a card order
+    waits for its payment: that is the customer's and the provider's to settle first)."""
+    return [
+        name for name, (new, _kind) in ACTIONS.items() if may_move(order.status, new, Actor.SELLER)
+    ]
 
 
 def recent_orders(seller: Seller, limit: int = 5) -> list[Order]:
@@ -121,7 +121,7 @@ def move_order(order_id: int):
         return redirect(target)
     new, kind = ACTIONS[action]
     try:
-        orders.seller_move(
+        cancelled = orders.seller_move(
             order,
             current_seller(),
             current_user._get_current_object(),
@@ -150,25 +150,13 @@ def move_order(order_id: int):
         flash(_("That action is not possible here."), "error")
         return redirect(target)
     notify.send_order_event(kind, [order_id])
-    if new == OrderStatus.CANCELLED:
-        _refund_if_paid_by_card(order_id)
-    number = persian_digits(order_id) if str(get_locale()) == "fa" else str(order_id)
+    if cancelled is not None and cancelled.refund == "sent":
+        flash(_("The customer's payment for this order is being refunded."), "info")
+    elif cancelled is not None and cancelled.refund == "failed":
+        flash(_("The refund could not be sent now; programme staff will complete it."), "warning")
+    number = format_digits(order_id, str(get_locale() or "fa"))
     flash(_("Order %(number)s: %(status)s.", number=number, status=status_label(new)), "success")
     return redirect(target)
-
-
-def _refund_if_paid_by_card(order_id: int) -> None:
-    """After a seller cancels a card-paid order: refund it; a failure is logged for staff and
-    ``flask payments reconcile`` never refunds twice (the refund is keyed by the order)."""
-    from app.payments import events as payment_events
-
-    try:
-        if payment_events.refund_cancelled_order(order_id):
-            flash(_("The customer's payment for this order is being refunded."), "info")
-    except Exception:  # the cancellation stands; the refund can be retried
-        db.session.rollback()
-        current_app.logger.exception("refund of cancelled order %s failed", order_id)
-        flash(_("The refund could not be sent now; programme staff will complete it."), "warning")
 
 
 def _field_message(field: str, code: str) -> str:

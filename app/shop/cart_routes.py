@@ -1,24 +1,27 @@
 """The cart: guests keep it in the session, logged-in customers in the database.
 
-Who may buy: customers, and sellers from other shops (never their own products). Programme staff
-do not buy. These rules live here, at the door, because the cart and checkout services only know
-a user, not what their role lets them do in the shop.
+Who may buy (customers, and sellers from other shops, never their own products; programme staff
+do not buy) is the cart service's rule (``carts.check_buyer``), held by adding to the cart and
+by checkout alike; these pages only say it early.
 """
 
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import flash, redirect, render_template, session, url_for
+from flask import current_app, flash, redirect, render_template, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.accounts.models import Role, User
-from app.catalog.models import Product, Seller
 from app.errors import ValidationFailed
 from app.extensions import db
+from app.formatting import LocalNumber
 from app.messages import error_text
 from app.orders import cart as carts
+from app.orders import services as orders
+from app.orders.errors import NotABuyer, OwnProducts
 from app.orders.models import CartLine, Order, OrderStatus
+from app.payments import services as payments
 from app.shop import bp
 from app.shop.cache import csrf_field
 from app.shop.forms import AddToCartForm, CartLineForm
@@ -51,15 +54,7 @@ def is_staff() -> bool:
 
 def own_product_ids(product_ids: list[int]) -> set[int]:
     """Those of ``product_ids`` the logged-in seller sells themselves."""
-    if not product_ids or not current_user.is_authenticated or current_user.role != Role.SELLER:
-        return set()
-    return set(
-        db.session.scalars(
-            sa.select(Product.id)
-            .join(Seller, Seller.id == Product.seller_id)
-            .where(Product.id.in_(product_ids), Seller.user_id == current_user.id)
-        )
-    )
+    return carts.own_product_ids(shopper(), product_ids)
 
 
 @bp.app_template_global()
@@ -113,8 +108,15 @@ def cart():
                 .limit(5)
             )
         )
+    cash_open, cash_limit = 0, int(current_app.config["MAX_OPEN_CASH_ORDERS"])
+    if current_user.is_authenticated and not view.is_empty:
+        cash_open = orders.open_cash_checkouts(current_user._get_current_object())
     return render_template(
         "shop/cart.html",
+        cash_full=cash_open >= cash_limit,
+        cash_open=cash_open,
+        cash_limit=cash_limit,
+        card_enabled=payments.card_payments_enabled(),
         view=view,
         own=own_product_ids(ids),
         price_changed=any("price_changed" in i.problems for g in view.groups for i in g.items),
@@ -152,7 +154,7 @@ def cart_add():
         flash(
             _(
                 "Only %(n)s of “%(title)s” left. Choose a smaller quantity.",
-                n=product.stock,
+                n=LocalNumber(product.stock),
                 title=product.title,
             ),
             "error",
@@ -162,6 +164,12 @@ def cart_add():
         new_guest_cart = carts.add(shopper(), guest_cart(), product.id, quantity)
     except ValidationFailed as exc:
         _flash_errors(exc)
+        return redirect(_back_to(product.id))
+    except NotABuyer:
+        flash(_("Programme staff accounts cannot buy in the market."), "error")
+        return redirect(_back_to(product.id))
+    except OwnProducts:
+        flash(_("This is your own product: you cannot buy it."), "error")
         return redirect(_back_to(product.id))
     if not current_user.is_authenticated:
         store_guest_cart(new_guest_cart)

@@ -120,6 +120,7 @@ class CheckoutForm(FlaskForm):
     )
     payment_method = RadioField(_l("Payment"), default="cash", validate_choice=False)
     checkout_token = HiddenField()
+    cart_version = HiddenField()  # the cart as this page showed it (see carts.lock)
 
     def __init__(self, *args: object, card_enabled: bool = False, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)

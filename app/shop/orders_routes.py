@@ -16,12 +16,21 @@ from app.catalog.models import Product
 from app.catalog.queries import Page
 from app.errors import InvalidTransition, NotAllowed, ValidationFailed
 from app.extensions import db
-from app.formatting import persian_digits
+from app.formatting import format_number, persian_digits
 from app.messages import apply_errors, reason_text, status_label
 from app.orders import cart as carts
 from app.orders import services as orders
-from app.orders.errors import CartProblem, OutOfStock, TooManyCashOrders, Unavailable
-from app.orders.models import Order, OrderStatus
+from app.orders.errors import (
+    CartAlreadyCheckedOut,
+    CartChanged,
+    CartProblem,
+    NotABuyer,
+    OutOfStock,
+    OwnProducts,
+    TooManyCashOrders,
+    Unavailable,
+)
+from app.orders.models import Order
 from app.payments import services as payments
 from app.payments.models import Payment, PaymentStatus, Provider
 from app.shop import bp
@@ -30,7 +39,6 @@ from app.shop.forms import CheckoutForm, province_label
 from app.web import page_arg
 
 ORDERS_PER_PAGE = 20
-CANCELLABLE = (OrderStatus.AWAITING_PAYMENT, OrderStatus.PLACED, OrderStatus.CONFIRMED)
 
 
 def _locale() -> str:
@@ -97,16 +105,54 @@ def _address_errors(form: CheckoutForm, address: orders.Address) -> None:
         )
 
 
+def cash_limit_message(open_count: int, limit: int) -> str:
+    """Why cash on delivery is refused, with the customer's real count and the limit, and a way
+    on that the market offers now."""
+    locale = _locale()
+    text = _(
+        "You have %(n)s open cash-on-delivery orders, and %(limit)s is the most you can have "
+        "at a time.",
+        n=format_number(open_count, locale),
+        limit=format_number(limit, locale),
+    )
+    if payments.card_payments_enabled():
+        return text + " " + _("Pay by card, or wait until one of them is delivered.")
+    return (
+        text
+        + " "
+        + _("You can order with cash on delivery again once one of them is delivered or cancelled.")
+    )
+
+
+def error_summary(form: CheckoutForm) -> list[tuple[str, str]]:
+    """(field id or "", message) of every error on the form, in page order, for the summary."""
+    out = [("", message) for message in form.form_errors]
+    for field in form:
+        hidden = field.type in ("HiddenField", "CSRFTokenField")
+        for message in field.errors:
+            out.append(("" if hidden else field.id, str(message)))
+    return out
+
+
 def _render_checkout(form: CheckoutForm, view: carts.CartView, status: int = 200):  # type: ignore[no-untyped-def]
     return (
         render_template(
             "shop/checkout.html",
             form=form,
             view=view,
-            expiry_minutes=current_app.config["CHECKOUT_EXPIRY_MINUTES"],
+            errors=error_summary(form) if status >= 400 else [],
+            expiry_minutes=orders.card_hold_minutes(current_app.config["CHECKOUT_EXPIRY_MINUTES"]),
         ),
         status,
     )
+
+
+def _version_arg(form: CheckoutForm) -> int | None:
+    """The cart version the page showed, or None when the post did not carry one."""
+    try:
+        return int(form.cart_version.data)
+    except (TypeError, ValueError):
+        return None
 
 
 @bp.route("/checkout", methods=["GET", "POST"])
@@ -125,6 +171,7 @@ def checkout():
             return redirect(url_for("shop.cart"))
         _prefill(form)
         form.checkout_token.data = secrets.token_urlsafe(24)
+        form.cart_version.data = str(carts.version(current_user._get_current_object()))
         return _render_checkout(form, view)
 
     address = _address(form)
@@ -136,10 +183,6 @@ def checkout():
     if existing is not None and existing.customer_id == current_user.id:
         # The same form posted again (a double click, a retry): the checkout it already made.
         return _after_checkout(existing, created=False)
-    if own_product_ids([i.product_id for g in view.groups for i in g.items]):
-        flash(_("Your cart holds your own products. Remove them to continue."), "error")
-        return redirect(url_for("shop.cart"))
-
     provider = Provider.STRIPE if form.payment_method.data == "card" else Provider.CASH
     config = current_app.config
     try:
@@ -149,9 +192,41 @@ def checkout():
             provider,
             token,
             currency=config["MARKET_CURRENCY"],
-            expiry_minutes=max(30, int(config["CHECKOUT_EXPIRY_MINUTES"])),
+            expiry_minutes=int(config["CHECKOUT_EXPIRY_MINUTES"]),
             max_open_cash_orders=int(config["MAX_OPEN_CASH_ORDERS"]),
+            cart_version=_version_arg(form),
         )
+    except CartAlreadyCheckedOut as exc:
+        db.session.rollback()
+        flash(
+            _(
+                "This cart was already ordered (from another window or an earlier click), so "
+                "nothing new was ordered. Here is the order that was made."
+            ),
+            "info",
+        )
+        return redirect(url_for("shop.checkout_return", payment_id=exc.payment_id), code=303)
+    except CartChanged:
+        db.session.rollback()
+        view = carts.view(current_user._get_current_object(), None)
+        if _cart_blocker(view):
+            flash(_("Your cart changed in another window. Please check it."), "error")
+            return redirect(url_for("shop.cart"))
+        form.form_errors.append(
+            _(
+                "Your cart changed in another window since this page was opened. Check the "
+                "order below and place it again."
+            )
+        )
+        form.cart_version.data = str(carts.version(current_user._get_current_object()))
+        form.checkout_token.data = secrets.token_urlsafe(24)
+        return _render_checkout(form, view, 409)
+    except NotABuyer:
+        flash(_("Programme staff accounts cannot buy in the market."), "error")
+        return redirect(url_for("shop.cart"))
+    except OwnProducts:
+        flash(_("Your cart holds your own products. Remove them to continue."), "error")
+        return redirect(url_for("shop.cart"))
     except CartProblem as exc:
         if exc.args and exc.args[0] == "empty":
             flash(_("Your cart is empty."), "error")
@@ -173,14 +248,10 @@ def checkout():
                 "error",
             )
         return redirect(url_for("shop.cart"))
-    except TooManyCashOrders:
+    except TooManyCashOrders as exc:
         form.payment_method.errors = [
             *form.payment_method.errors,
-            _(
-                "You already have %(n)s open cash-on-delivery orders. Pay by card, or wait "
-                "until they are delivered.",
-                n=config["MAX_OPEN_CASH_ORDERS"],
-            ),
+            cash_limit_message(exc.open, exc.limit),
         ]
         return _render_checkout(form, view, 400)
     except ValidationFailed as exc:
@@ -214,7 +285,10 @@ def _after_checkout(payment: Payment, *, created: bool):  # type: ignore[no-unty
             _(
                 "We could not reach the card payment service, so nothing was charged. Your items "
                 "stay reserved for %(n)s minutes; the order is cancelled if it is not paid.",
-                n=current_app.config["CHECKOUT_EXPIRY_MINUTES"],
+                n=format_number(
+                    orders.card_hold_minutes(current_app.config["CHECKOUT_EXPIRY_MINUTES"]),
+                    _locale(),
+                ),
             ),
             "error",
         )
@@ -288,7 +362,7 @@ def order_detail(order_id: int):
         "shop/order_detail.html",
         order=order,
         payment=payment,
-        can_cancel=order.status in CANCELLABLE,
+        can_cancel=orders.customer_may_cancel(order),
     )
 
 

@@ -17,6 +17,17 @@ depends_on = None
 
 
 def upgrade():
+    # A customer's cart as a whole: its version and the checkout that last emptied it.
+    op.create_table('cart_state',
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('version', sa.BigInteger(), nullable=False),
+    sa.Column('checked_out_version', sa.BigInteger(), nullable=True),
+    sa.Column('checkout_payment_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['checkout_payment_id'], ['payment.id'], name=op.f('fk_cart_state_checkout_payment_id_payment'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_cart_state_user_id_user'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('user_id', name=op.f('pk_cart_state'))
+    )
+
     # Listing photos: one photo per place (position 0 is the one cover). Rows that share a place
     # (concurrent uploads before this revision) are first renumbered 0..n-1 in their order.
     image = sa.table(
@@ -46,3 +57,4 @@ def upgrade():
 def downgrade():
     with op.batch_alter_table('product_image', schema=None) as batch_op:
         batch_op.drop_constraint('uq_product_image_product_id_position', type_='unique')
+    op.drop_table('cart_state')
