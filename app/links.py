@@ -74,8 +74,13 @@ def install_trusted_hosts(app: Flask) -> None:
     cache's included) and without rendering a page that could build a link from the host.
 
     ``TRUSTED_HOSTS`` set explicitly is kept; otherwise it is derived by :func:`trusted_hosts`.
+    Raises ValueError at start-up for a site address that is no http(s) URL with a host.
     Call after every blueprint is registered.
     """
+    site = configured_site_url(app.config)
+    parts = urlsplit(site)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise ValueError(f"SITE_URL must look like https://bazarche.example, not {site!r}")
     if app.config.get("TRUSTED_HOSTS") is None:
         app.config["TRUSTED_HOSTS"] = trusted_hosts(app.config)
     hooks = app.before_request_funcs.setdefault(None, [])

@@ -265,3 +265,20 @@ def test_the_old_mail_site_setting_still_names_the_site(tmp_path):
 def test_a_site_under_a_path_keeps_its_path(tmp_path):
     for _app in build(tmp_path, SITE_URL="https://example.org/market/"):
         assert site_url_for("shop.cart") == "https://example.org/market/cart"
+
+
+@pytest.mark.parametrize(
+    "bad", ["bazarche.example", "ftp://bazarche.example", "https://", "https://a.example/?x=1"]
+)
+def test_a_site_address_that_is_no_web_address_stops_the_start(tmp_path, bad):
+    from app import create_app
+
+    with pytest.raises(ValueError, match="SITE_URL"):
+        create_app(
+            {
+                "SITE_URL": bad,
+                "SECRET_KEY": "x",
+                "INSTANCE_DIR": str(tmp_path),
+                "SQLALCHEMY_DATABASE_URI": "sqlite://",
+            }
+        )
