@@ -83,3 +83,32 @@ def format_date(value: date | datetime | None, locale: str, *, with_time: bool =
             text += value.strftime(", %H:%M")
         return text
     return value.strftime("%d %b %Y")
+
+
+def format_digits(value: object, locale: str) -> str:
+    """An id, a year or a code in the locale's digits, not grouped: ``۱۴۰۵`` / ``1405``."""
+    return persian_digits(value) if locale == "fa" else str(value)
+
+
+class LocalNumber(int):
+    """An integer that writes itself in the language of the moment it is shown.
+
+    For messages whose numbers are put in by ``%`` after the call: ``ngettext(…, LocalNumber(n))``
+    (flask-babel fills ``%(num)s`` from the count itself and takes no formatted ``num``), lazy
+    messages made at import time (``_l("Use at least %(n)s characters.", n=LocalNumber(12))``)
+    and messages built from error codes later. It still counts as the int it is (plural forms,
+    comparisons); only ``str()`` and ``format()`` give the reader's digits.
+    """
+
+    def __str__(self) -> str:
+        from flask import has_app_context
+        from flask_babel import get_locale
+
+        locale = str(get_locale() or "fa") if has_app_context() else "en"
+        return format_number(int(self), locale)
+
+    def __format__(self, spec: str) -> str:
+        return str(self) if not spec else int(self).__format__(spec)
+
+    def __repr__(self) -> str:
+        return f"LocalNumber({int(self)!r})"
