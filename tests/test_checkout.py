@@ -514,6 +514,19 @@ def test_a_retried_card_form_goes_back_to_the_provider(client, shop, buyer, card
     assert again.headers["Location"] == f"/checkout/return/{payment.id}"
 
 
+def test_a_second_tab_of_an_unpaid_card_checkout_goes_to_the_same_payment(
+    client, shop, buyer, cards
+):
+    fill(client, (shop["cloth"], 1))
+    first, second = token_of(client), token_of(client)
+    checkout(client, first, payment_method="card")
+    again = checkout(client, second, payment_method="card")
+    assert again.headers["Location"] == "https://pay.example/session/1"
+    assert count(Payment) == 1 and count(Order) == 1
+    assert len({payment_id for payment_id, _, _ in cards}) == 1
+    assert stock(shop["cloth"].id) == 4
+
+
 def test_status_changes_record_the_customer(client, shop, buyer):
     fill(client, (shop["cloth"], 1))
     checkout(client)

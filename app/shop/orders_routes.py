@@ -205,7 +205,11 @@ def checkout():
             ),
             "info",
         )
-        return redirect(url_for("shop.checkout_return", payment_id=exc.payment_id), code=303)
+        made = db.session.get(Payment, exc.payment_id)
+        if made is None:  # pragma: no cover - a payment row is never deleted
+            return redirect(url_for("shop.orders"), code=303)
+        # A card checkout still unpaid goes on to the provider's page, as the first tab did.
+        return _after_checkout(made, created=False)
     except CartChanged:
         db.session.rollback()
         view = carts.view(current_user._get_current_object(), None)
