@@ -67,6 +67,9 @@ class Config:
     SECRET_KEY: str | None = None  # filled by create_app via load_secret_key()
     SQLALCHEMY_DATABASE_URI = _database_url()
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    # SQLite: how long a write waits for another writer before the visitor gets a 503 "busy,
+    # try again" page. Keep it well below gunicorn's worker timeout (gunicorn.conf.py: 30 s).
+    SQLITE_BUSY_TIMEOUT_SECONDS = float(os.environ.get("SQLITE_BUSY_TIMEOUT_SECONDS") or 10)
     INSTANCE_DIR = str(DEFAULT_INSTANCE_DIR)
 
     # Market

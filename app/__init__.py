@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import Flask, request, session
@@ -44,6 +45,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     register_cli(app)
     register_dev_mail(app)
     register_service_hooks()
+    register_input_guard(app)
     register_trusted_hosts(app)
     return app
 
@@ -63,13 +65,13 @@ def register_url_converters(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     from app import models  # noqa: F401  (every table on the metadata)
-    from app.db import configure_engine_options, install_sqlite_hooks
+    from app.db import configure_engine_options, install_sqlite_hooks, sqlite_busy_timeout
     from app.extensions import babel, csrf, db, limiter, login_manager, mail, migrate
 
     configure_engine_options(app)
     db.init_app(app)
     with app.app_context():
-        install_sqlite_hooks(db.engine)
+        install_sqlite_hooks(db.engine, sqlite_busy_timeout(app))
     migrate.init_app(
         app,
         db,
@@ -178,10 +180,12 @@ def register_template_helpers(app: Flask) -> None:
 
 
 def register_error_pages(app: Flask) -> None:
+    import sqlalchemy as sa
     from flask import render_template
     from flask_babel import gettext as _
     from flask_wtf.csrf import CSRFError
 
+    from app.db import end_request_write_transaction, is_busy_error, write_intent
     from app.extensions import db
 
     messages = {
@@ -192,6 +196,7 @@ def register_error_pages(app: Flask) -> None:
         413: lambda: _("The file is too large. Please choose a smaller one."),
         429: lambda: _("Too many attempts. Please wait a minute and try again."),
         500: lambda: _("Something went wrong on our side. Please try again."),
+        503: lambda: _("The market is busy right now. Please try again in a few seconds."),
     }
 
     def render_error(code: int, message: str | None = None):  # type: ignore[no-untyped-def]
@@ -202,6 +207,13 @@ def register_error_pages(app: Flask) -> None:
             code,
         )
 
+    def busy():  # type: ignore[no-untyped-def]
+        db.session.rollback()
+        # The page itself only reads (the visitor, their language): never wait for the lock again.
+        with write_intent(writes=False):
+            body, code = render_error(503)
+        return body, code, {"Retry-After": str(BUSY_RETRY_AFTER_SECONDS)}
+
     for code in (400, 403, 404, 405, 413, 429):
         app.register_error_handler(code, lambda e, code=code: render_error(code))
 
@@ -211,11 +223,30 @@ def register_error_pages(app: Flask) -> None:
             400, _("Your form expired or was sent from elsewhere. Please try again.")
         )
 
+    @app.errorhandler(sa.exc.DBAPIError)
+    def database_error(e: sa.exc.DBAPIError):  # type: ignore[no-untyped-def]
+        # The database was busy (a lock wait ran out): a 503 asking to try again. Any other
+        # database error is a bug: on to the 500 handler (and the log).
+        if is_busy_error(e):
+            app.logger.warning("database busy on %s %s: %s", request.method, request.path, e.orig)
+            return busy()
+        raise e
+
     @app.errorhandler(500)
     def server_error(e: Exception):  # type: ignore[no-untyped-def]
+        # A busy database met outside the view (an after-request hook) arrives here.
+        if is_busy_error(getattr(e, "original_exception", None)):
+            return busy()
         db.session.rollback()
         return render_error(500)
 
+    @app.teardown_request
+    def end_write_transaction(_exc: BaseException | None) -> None:
+        end_request_write_transaction()
+
+
+# How long a visitor is asked to wait before trying again when the database was busy.
+BUSY_RETRY_AFTER_SECONDS = 5
 
 SECURITY_HEADERS = (
     ("X-Content-Type-Options", "nosniff"),
@@ -229,7 +260,14 @@ SECURITY_HEADERS = (
 )
 
 
+HSTS = "max-age=31536000; includeSubDomains"
+
+
 def register_security_headers(app: Flask) -> None:
+    """Headers on every response: the fixed ones above; ``Strict-Transport-Security`` over
+    HTTPS; ``Cache-Control: no-store`` on every response made for one visitor (see
+    :func:`_private_response`), so no browser or proxy keeps a logged-in page."""
+
     @app.after_request
     def headers(response):  # type: ignore[no-untyped-def]
         # Like headers.setdefault() for each, in one pass over the headers (runs on every hit).
@@ -237,7 +275,67 @@ def register_security_headers(app: Flask) -> None:
         for name, value in SECURITY_HEADERS:
             if name.lower() not in present:
                 response.headers.add(name, value)
+        if request.is_secure and "strict-transport-security" not in present:
+            response.headers.add("Strict-Transport-Security", HSTS)
+        if _private_response(app, response):
+            response.headers["Cache-Control"] = "no-store"
         return response
+
+
+def _private_response(app: Flask, response: Any) -> bool:
+    """True for a response made for one visitor: to a logged-in visitor, or one that sets a
+    cookie (the session changed: a new form token, a flashed message, a cart; or another
+    cookie). Files marked public (static files, photos, the API's public answers) keep their
+    long cache. Never touches the database: a visitor not loaded yet is judged by the session
+    and the remember cookie."""
+    from flask import g
+
+    cache_control = response.headers.get("Cache-Control", "")
+    if "public" in cache_control or "no-store" in cache_control:
+        return False
+    if request.endpoint == "static":
+        return False
+    # The session cookie is written after this hook: its change is the sign.
+    if response.headers.get("Set-Cookie") or getattr(session, "modified", False):
+        return True
+    user = g.get("_login_user")
+    if user is not None:
+        return bool(user.is_authenticated)
+    remember = app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
+    has_session = app.config.get("SESSION_COOKIE_NAME", "session") in request.cookies
+    return remember in request.cookies or (has_session and "_user_id" in session)
+
+
+# C0 control characters but tab, line feed and carriage return: no form, path or query has a
+# use for them, and PostgreSQL refuses NUL in text outright.
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
+
+
+def _has_control_characters(values: Any) -> bool:
+    return any(_CONTROL_CHARACTERS.search(value) for value in values if value)
+
+
+def register_input_guard(app: Flask) -> None:
+    """Refuse with 400, before any other hook (the page cache's included), a request whose
+    path, query string (names or values) or form (names, values, file names) holds a NUL or
+    another C0 control character but tab, line feed and carriage return."""
+    from flask import abort
+
+    def refuse_control_characters() -> None:
+        if _has_control_characters([request.path]) or _has_control_characters(
+            [item for pair in request.args.items(multi=True) for item in pair]
+        ):
+            abort(400)
+        if request.mimetype in _FORM_TYPES:
+            texts = [item for pair in request.form.items(multi=True) for item in pair]
+            for name, upload in request.files.items(multi=True):
+                texts += [name, upload.filename or ""]
+            if _has_control_characters(texts):
+                abort(400)
+
+    hooks = app.before_request_funcs.setdefault(None, [])
+    hooks.insert(0, refuse_control_characters)
 
 
 def register_trusted_hosts(app: Flask) -> None:
@@ -278,9 +376,18 @@ def register_search_sync(app: Flask) -> None:
 
 
 def register_cli(app: Flask) -> None:
+    """The market's commands. Those that change the database run with
+    :func:`app.db.write_intent`: on SQLite each of their transactions takes the write lock when
+    it begins, as a web request that writes does (a read-then-write transaction would fail
+    with "database is locked" while a worker writes). ``flask search`` only reads the
+    database for long stretches (a reindex) and keeps to its own short writes."""
     from app.cli import register
+    from app.db import write_intent_command
 
+    before = set(app.cli.commands)
     register(app)
+    for name in set(app.cli.commands) - before - {"search"}:
+        write_intent_command(app.cli.commands[name])
 
 
 def register_service_hooks() -> None:

@@ -1,15 +1,125 @@
-"""Database helpers: SQLite settings for several workers, and write transactions."""
+"""Database helpers: SQLite settings for several workers, and write transactions.
+
+On SQLite one writer at a time holds the database's write lock. A transaction that reads first
+and writes later cannot wait for it (SQLite refuses at once with "database is locked", whatever
+the busy timeout), so every transaction that may write takes the lock when it begins
+(``BEGIN IMMEDIATE``) and waits up to ``SQLITE_BUSY_TIMEOUT_SECONDS`` for it:
+
+- every transaction opened while handling an unsafe-method request (POST, PUT, PATCH, DELETE);
+- every transaction inside :func:`write_intent` (CLI commands that write, batches after a
+  response);
+- the session's transaction after :func:`begin_write` (services that write).
+
+A wait that runs out raises OperationalError "database is locked"; :func:`is_busy_error` tells it
+(and PostgreSQL's lock and statement timeouts, deadlocks and serialization failures) apart, and
+the app answers it with a 503 "busy, try again" page instead of a 500.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import functools
+from collections.abc import Iterator
+
+import click
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, has_request_context, request
 
 from app.extensions import db
 
 SQLITE_BEGIN_OPTION = "bazarche_sqlite_begin"
 _BEGIN_MODE = "bazarche_begin_mode"
 _CHANGES_AT_BEGIN = "bazarche_changes_at_begin"
+# The largest id (and any other INTEGER column's value) both databases store: ids are 32-bit.
+MAX_DATABASE_ID = 2**31 - 1
+DEFAULT_SQLITE_BUSY_TIMEOUT_SECONDS = 10.0
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# True: transactions may write; False: they only read (even in a POST); None: by the request.
+_write_intent: contextvars.ContextVar[bool | None] = contextvars.ContextVar(
+    "bazarche_write_intent", default=None
+)
+# PostgreSQL: lock_not_available (lock_timeout), query_canceled (statement_timeout),
+# deadlock_detected, serialization_failure. Each means "try again", not a bug.
+_POSTGRES_BUSY_STATES = frozenset({"55P03", "57014", "40P01", "40001"})
+_SQLITE_BUSY_WORDS = ("database is locked", "database is busy", "database table is locked")
+
+
+@contextlib.contextmanager
+def write_intent(writes: bool = True) -> Iterator[None]:
+    """Inside this block every new SQLite transaction begins IMMEDIATE (it may write), or,
+    with ``writes=False``, deferred even in a POST (it only reads: pages shown after the
+    database was found busy, which must not wait for the lock again)."""
+    token = _write_intent.set(writes)
+    try:
+        yield
+    finally:
+        _write_intent.reset(token)
+
+
+def write_intent_command(command: click.Command) -> None:
+    """Run ``command`` (and every subcommand of a group) inside :func:`write_intent`; calling
+    it again on the same command changes nothing."""
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            write_intent_command(sub)
+        return
+    callback = command.callback
+    if callback is None or getattr(callback, "_bazarche_write_intent", False):
+        return
+
+    @functools.wraps(callback)
+    def run(*args: object, **kwargs: object) -> object:
+        with write_intent():
+            return callback(*args, **kwargs)
+
+    run._bazarche_write_intent = True  # type: ignore[attr-defined]
+    command.callback = run
+
+
+def wants_write_lock() -> bool:
+    """True when a transaction beginning now may write: an unsafe-method request or
+    :func:`write_intent`."""
+    intent = _write_intent.get()
+    if intent is not None:
+        return intent
+    return has_request_context() and request.method in UNSAFE_METHODS
+
+
+def is_busy_error(exc: BaseException | None) -> bool:
+    """True for a database error that means "busy, try again": SQLite's lock wait ran out, or
+    PostgreSQL's lock or statement timeout, a deadlock or a serialization failure."""
+    if not isinstance(exc, sa.exc.DBAPIError):
+        return False
+    orig = exc.orig
+    state = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    if state in _POSTGRES_BUSY_STATES:
+        return True
+    module = type(orig).__module__ or ""
+    if module.startswith("sqlite3") and isinstance(exc, sa.exc.OperationalError):
+        text = str(orig).lower()
+        return any(words in text for words in _SQLITE_BUSY_WORDS)
+    return False
+
+
+def database_id(text: object) -> int | None:
+    """An id typed in a query string or a form (Persian digits too): a whole number from 1 to
+    :data:`MAX_DATABASE_ID`, else None. Every id read from a request goes through here, so none
+    outside the columns' range ever reaches the database (PostgreSQL refuses it with an error)."""
+    from app.forms_common import parse_local_int
+
+    raw = str(text if text is not None else "").strip()[:40]
+    try:
+        value = parse_local_int(raw)
+    except ValueError:
+        return None
+    return value if 1 <= value <= MAX_DATABASE_ID else None
+
+
+def sqlite_busy_timeout(app: Flask) -> float:
+    """The seconds a SQLite connection waits for the write lock (``SQLITE_BUSY_TIMEOUT_SECONDS``)."""
+    value = app.config.get("SQLITE_BUSY_TIMEOUT_SECONDS", DEFAULT_SQLITE_BUSY_TIMEOUT_SECONDS)
+    return max(float(value), 0.0)
 
 
 def configure_engine_options(app: Flask) -> None:
@@ -18,7 +128,7 @@ def configure_engine_options(app: Flask) -> None:
     options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
     if uri.startswith("sqlite"):
         connect_args = dict(options.get("connect_args") or {})
-        connect_args.setdefault("timeout", 30)
+        connect_args.setdefault("timeout", sqlite_busy_timeout(app))
         # Let SQLAlchemy emit BEGIN itself (the driver's own handling would defer it).
         connect_args.setdefault("isolation_level", None)
         connect_args.setdefault("check_same_thread", False)
@@ -28,9 +138,14 @@ def configure_engine_options(app: Flask) -> None:
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 
-def install_sqlite_hooks(engine: sa.Engine) -> None:
+def install_sqlite_hooks(
+    engine: sa.Engine, busy_timeout_seconds: float = DEFAULT_SQLITE_BUSY_TIMEOUT_SECONDS
+) -> None:
+    """On SQLite: pragmas on each connection, and a BEGIN that takes the write lock up front
+    for every transaction that may write (see the module's docstring)."""
     if engine.dialect.name != "sqlite":
         return
+    busy_ms = int(busy_timeout_seconds * 1000)
 
     @sa.event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record):  # type: ignore[no-untyped-def]
@@ -39,12 +154,14 @@ def install_sqlite_hooks(engine: sa.Engine) -> None:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute(f"PRAGMA busy_timeout={busy_ms}")
         cur.close()
 
     @sa.event.listens_for(engine, "begin")
     def _on_begin(conn):  # type: ignore[no-untyped-def]
-        mode = conn.get_execution_options().get(SQLITE_BEGIN_OPTION, "")
+        mode = conn.get_execution_options().get(SQLITE_BEGIN_OPTION)
+        if mode is None:
+            mode = "IMMEDIATE" if wants_write_lock() else ""
         conn.exec_driver_sql(f"BEGIN {mode}".strip())
         # What begin_write() needs to know later: was this a write transaction from the start,
         # and how many rows had the connection changed before it (to see whether it wrote).
@@ -86,3 +203,19 @@ def _sqlite_read_only(session: sa.orm.Session) -> bool:
         return False  # began IMMEDIATE: already the write transaction
     changes = conn.connection.dbapi_connection.total_changes
     return conn.info.get(_CHANGES_AT_BEGIN) == changes
+
+
+def end_request_write_transaction() -> None:
+    """Roll back a SQLite write transaction a request left open (a form that failed to
+    validate, say), so the write lock is never held past the request. Production ends the
+    session with the app context anyway; tests keep one app context around many requests."""
+    if db.engine.dialect.name != "sqlite" or not db.session.registry.has():
+        return
+    session = db.session()
+    transaction = session.get_transaction()
+    if transaction is None:
+        return
+    # The connections the transaction holds (asking the session for one would begin one).
+    held = getattr(transaction, "_connections", None)
+    if held is None or any(entry[0].info.get(_BEGIN_MODE) for entry in held.values()):
+        session.rollback()

@@ -19,6 +19,7 @@ from markupsafe import Markup
 
 from app.catalog import indexing, queries
 from app.catalog.models import Category, Product
+from app.db import database_id
 from app.extensions import db
 from app.program.models import County, Sector
 from app.search import SORTS, IndexUnavailable, SearchError, SearchQuery
@@ -49,7 +50,7 @@ def parse_args(args: Mapping[str, str], per_page: int) -> SearchQuery:
     sort = args.get("sort") or "relevance"
     return SearchQuery(
         text=text,
-        category=_int(args.get("category"), 1, 2**31),
+        category=database_id(args.get("category")),
         county=(args.get("county") or "")[:60] or None,
         sector=(args.get("sector") or "")[:60] or None,
         min_price=None if min_toman is None else min_toman * 10,

@@ -19,7 +19,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from app.db import begin_write
+from app.db import MAX_DATABASE_ID, begin_write
 from app.extensions import db
 from app.orders import services as orders
 from app.orders.models import Order
@@ -75,10 +75,10 @@ def handle_event(event: dict[str, Any]) -> str:
 
     "duplicate" means the event was seen before and nothing was done again.
     """
-    event_id = str(event.get("id") or "")
-    kind = str(event.get("type") or "")
-    obj = (event.get("data") or {}).get("object") or {}
-    if not event_id or kind not in HANDLED or not isinstance(obj, dict):
+    event_id = event.get("id")
+    kind = event.get("type")
+    obj = _mapping(_mapping(event.get("data")).get("object"))
+    if not _plain_id(event_id) or kind not in HANDLED or not obj:
         return "ignored"
     payment_id = _payment_for_charge(obj) if kind == CHARGE_REFUNDED else _payment_for_session(obj)
     outcome = _apply(event_id, kind, obj, payment_id)
@@ -110,12 +110,26 @@ def apply_session_state(session: dict[str, Any]) -> str:
 def _intent_id(value: Any) -> str | None:
     if isinstance(value, dict):  # an expanded PaymentIntent
         value = value.get("id")
-    return value if isinstance(value, str) and value else None
+    return value if _plain_id(value) else None
 
 
 def _reference(value: Any) -> int | None:
+    """Our payment id written into the session, if it is one (a database id in range)."""
     text = str(value or "")
-    return int(text) if text.isascii() and text.isdigit() and len(text) < 19 else None
+    if not (text.isascii() and text.isdigit() and len(text) < 19):
+        return None
+    number = int(text)
+    return number if 0 < number <= MAX_DATABASE_ID else None
+
+
+def _mapping(value: object) -> dict[str, Any]:
+    """``value`` if it is a JSON object, else an empty one (a signed event may still be odd)."""
+    return value if isinstance(value, dict) else {}
+
+
+def _plain_id(value: object) -> bool:
+    """A Stripe id: a short text of printable characters (no NUL, which PostgreSQL refuses)."""
+    return isinstance(value, str) and 0 < len(value) <= 255 and value.isprintable()
 
 
 def _payment_for_session(session: dict[str, Any]) -> int | None:
@@ -125,14 +139,14 @@ def _payment_for_session(session: dict[str, Any]) -> int | None:
     session was created but storing its id failed), so another shop's ids cannot match ours.
     """
     session_id = session.get("id")
-    if isinstance(session_id, str) and session_id:
+    if _plain_id(session_id):
         found = db.session.scalar(
             sa.select(Payment.id).where(Payment.provider_reference == session_id)
         )
         if found is not None:
             return found
     ref = _reference(session.get("client_reference_id")) or _reference(
-        (session.get("metadata") or {}).get("payment_id")
+        _mapping(session.get("metadata")).get("payment_id")
     )
     if ref is None:
         return None

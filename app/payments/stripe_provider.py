@@ -155,7 +155,9 @@ def verify_webhook(payload: bytes, sig_header: str | None, secret: str) -> dict[
         raise InvalidSignature("missing signature or secret")
     try:
         text = payload.decode("utf-8")
-        stripe.Webhook.construct_event(text, sig_header, secret, SIGNATURE_TOLERANCE_SECONDS)
+        # The signature first, then our own parsing: the library's event constructor fails with
+        # a TypeError on a signed body that is valid JSON but not an object (an array, say).
+        stripe.WebhookSignature.verify_header(text, sig_header, secret, SIGNATURE_TOLERANCE_SECONDS)
         event = json.loads(text)
     except (stripe.SignatureVerificationError, ValueError) as exc:
         raise InvalidSignature(str(exc)) from exc

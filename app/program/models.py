@@ -98,6 +98,22 @@ class ProductViewDay(db.Model):
     views: Mapped[int] = mapped_column(sa.BigInteger, default=0)
 
 
+class ProductViewVisitor(db.Model):
+    """One visitor counted on a product's page on one local (Tehran) day, so each visitor counts
+    once a day whichever worker served them. The visitor is a keyed hash that changes every day
+    (nothing that names or follows a person); rows older than a few days are deleted.
+    """
+
+    __tablename__ = "product_view_visitor"
+
+    day: Mapped[date] = mapped_column(sa.Date, primary_key=True)
+    # A deleted product takes its rows with it (the database does it: no ORM relationship).
+    product_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("product.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    visitor: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+
+
 class AuditEvent(db.Model):
     """One staff (or system) action: who did what to which thing, when and why."""
 

@@ -1,14 +1,21 @@
-"""Product-page views, counted per product and local (Tehran) day, with nothing about the visitor.
+"""Product-page views: one view per visitor, product and local (Tehran) day.
 
-A page view never writes to the database: each process adds it to a counter in memory, and the
-counts go to ``product_view_day`` in one batch of upserts (``views = views + excluded.views``)
-when ``VIEW_FLUSH_SECONDS`` have passed since the last attempt or ``VIEW_FLUSH_VIEWS`` views are
-waiting, after the response that made it due has been sent, and once more when the process
-exits. A per-view counter row (one write per page view) made 6 % of product pages fail with
-"database is locked" on SQLite under several workers; a batch is one short write transaction
-every minute or so. A batch that fails (the database is locked, or down) is put back and tried
-again with the next one, and the visitor never sees it; counts still in memory when a process is
-killed (not stopped) are lost, which a view counter can afford.
+"Orders per 100 views" means orders per 100 visitors of the day: a visitor who reloads a page
+300 times counts once that day, and again the next day. The visitor is the logged-in user, else
+the client's address and user agent; what is kept is only a keyed hash of it and the day
+(different every day, so it cannot follow anyone across days), for a few days.
+
+A page view never writes to the database: each process keeps the (product, day, visitor) it saw
+in memory, and they go to ``product_view_visitor`` in one batch (``INSERT … ON CONFLICT DO
+NOTHING``, so a visitor already counted by another worker or an earlier batch is not counted
+again); the rows that were new are added to ``product_view_day`` (``views = views +
+excluded.views``) in the same transaction. A batch is written when ``VIEW_FLUSH_SECONDS`` have
+passed since the last attempt or ``VIEW_FLUSH_VIEWS`` new views are waiting, after the response
+that made it due has been sent, and once more when the process exits. A batch that fails (the
+database is locked, or down) is put back and tried again with the next one, and the visitor
+never sees it; views still in memory when a process is killed (not stopped) are lost, which a
+view counter can afford. Visitor rows older than ``VISITOR_DAYS`` days are deleted by the
+batches.
 
 Obvious robots (a user agent with "bot", "crawl" or "spider") and prefetches are not counted.
 """
@@ -17,13 +24,15 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import hashlib
+import hmac
 import logging
 import os
 import threading
 import time
 import weakref
-from collections import defaultdict
-from datetime import date
+from collections import Counter, defaultdict
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 from flask import Flask, current_app
@@ -32,7 +41,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from app.catalog.models import Product
 from app.db import SQLITE_BEGIN_OPTION
 from app.extensions import db
-from app.program.models import ProductViewDay
+from app.program.models import ProductViewDay, ProductViewVisitor
 from app.program.sales import tehran_day
 from app.timeutil import utcnow
 
@@ -46,6 +55,8 @@ DEFAULT_LOCK_TIMEOUT_MS = 2000
 _RETRY_SECONDS = 1.0
 _BATCH_ROWS = 1000
 _EXTENSION_KEY = "bazarche_view_counter"
+# Visitor rows are kept this many days (a batch can still be written a day or two late).
+VISITOR_DAYS = 3
 _ROBOT_WORDS = ("bot", "crawl", "spider")
 
 
@@ -70,18 +81,22 @@ class ViewCounter:
     def _reset(self) -> None:
         self._lock = threading.Lock()
         self._writing = threading.Lock()
-        self._counts: dict[tuple[int, date], int] = defaultdict(int)
+        # (product, day) → the visitors (hashes) seen and not written yet
+        self._counts: dict[tuple[int, date], set[str]] = defaultdict(set)
         self._waiting = 0
         self._last_try = time.monotonic()
         self._retry_after = 0.0
 
     # ---- counting (memory only) ----
 
-    def add(self, product_id: int, day: date, views: int = 1) -> bool:
-        """Count views; True when a batch is due."""
+    def add(self, product_id: int, day: date, visitor: str) -> bool:
+        """Note one visitor's view (a visitor already waiting adds nothing); True when a batch is
+        due."""
         with self._lock:
-            self._counts[(product_id, day)] += views
-            self._waiting += views
+            seen = self._counts[(product_id, day)]
+            if visitor not in seen:
+                seen.add(visitor)
+                self._waiting += 1
             return self._due()
 
     def _due(self) -> bool:
@@ -97,23 +112,26 @@ class ViewCounter:
             return self._due()
 
     def waiting(self) -> dict[tuple[int, date], int]:
-        """A copy of the counts not written yet."""
+        """How many visitors per (product, day) wait to be written (some may turn out to be
+        counted already)."""
         with self._lock:
-            return dict(self._counts)
+            return {key: len(seen) for key, seen in self._counts.items() if seen}
 
-    def _take(self) -> dict[tuple[int, date], int]:
+    def _take(self) -> dict[tuple[int, date], set[str]]:
         with self._lock:
-            counts, self._counts = self._counts, defaultdict(int)
+            counts, self._counts = self._counts, defaultdict(set)
             self._waiting = 0
             self._last_try = time.monotonic()
-            return dict(counts)
+            return {key: seen for key, seen in counts.items() if seen}
 
-    def _give_back(self, counts: dict[tuple[int, date], int]) -> None:
+    def _give_back(self, counts: dict[tuple[int, date], set[str]]) -> None:
         with self._lock:
             self._retry_after = time.monotonic() + _RETRY_SECONDS
-            for key, views in counts.items():
-                self._counts[key] += views
-                self._waiting += views
+            for key, visitors in counts.items():
+                seen = self._counts[key]
+                before = len(seen)
+                seen.update(visitors)
+                self._waiting += len(seen) - before
 
     # ---- writing ----
 
@@ -137,8 +155,8 @@ class ViewCounter:
                     return _write(counts, self.lock_timeout_ms)
             except Exception as exc:  # noqa: BLE001 - a view counter must never break a page
                 self._give_back(counts)
-                log.warning("%d product views kept for the next batch: %s", sum(counts.values()),
-                            exc)  # fmt: skip
+                waiting = sum(len(v) for v in counts.values())
+                log.warning("%d product views kept for the next batch: %s", waiting, exc)
                 return 0
         finally:
             self._writing.release()
@@ -164,18 +182,38 @@ def counter(app: Flask | None = None) -> ViewCounter:
     return found
 
 
+def visitor_identity(user_id: int | None, address: str | None, user_agent: str | None) -> str:
+    """Who is looking, before hashing: the logged-in user, else the address and user agent."""
+    if user_id:
+        return f"user:{user_id}"
+    return f"anonymous:{address or ''}|{user_agent or ''}"
+
+
+def visitor_hash(identity: str, day: date, secret: str | bytes) -> str:
+    """A keyed hash of ``identity`` for ``day``: the same all day in every worker, a different
+    one the next day, and nothing that can be turned back into the identity."""
+    key = secret.encode() if isinstance(secret, str) else secret
+    message = f"{day.isoformat()}|{identity}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()[:32]
+
+
 def record_view(
     product_id: int,
     *,
+    visitor: str = "",
     user_agent: str | None = "",
     prefetch: bool = False,
     app: Flask | None = None,
 ) -> bool:
-    """Count one view of a product page now (in memory). Returns True when a batch is due: the
-    caller then runs :func:`flush` once the visitor has the page."""
+    """Note one view of a product page by ``visitor`` (see :func:`visitor_identity`) now, in
+    memory; the same visitor counts once per product and day. Returns True when a batch is due:
+    the caller then runs :func:`flush` once the visitor has the page."""
     if prefetch or is_robot(user_agent):
         return False
-    return counter(app).add(product_id, tehran_day(utcnow()))
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    day = tehran_day(utcnow())
+    identity = visitor or visitor_identity(None, None, user_agent)
+    return counter(app).add(product_id, day, visitor_hash(identity, day, app.secret_key or ""))
 
 
 def flush(app: Flask | None = None, *, only_if_due: bool = False) -> int:
@@ -183,22 +221,26 @@ def flush(app: Flask | None = None, *, only_if_due: bool = False) -> int:
     return counter(app).flush(only_if_due=only_if_due)
 
 
-def _write(counts: dict[tuple[int, date], int], lock_timeout_ms: int) -> int:
-    """Add ``counts`` to ``product_view_day`` in one transaction; returns the views written.
+def _write(counts: dict[tuple[int, date], set[str]], lock_timeout_ms: int) -> int:
+    """Count the new visitors of ``counts`` in one transaction; returns the views added.
 
-    Products deleted since their views were counted are skipped (checked in the same
-    transaction). Rows go in key order, so two processes writing at once never deadlock.
+    Each (day, product, visitor) row is inserted unless it is there already (another worker or
+    an earlier batch counted that visitor); only the rows that were new are added to
+    ``product_view_day``. Products deleted since their views were noted are skipped (checked in
+    the same transaction). Rows go in key order, so two processes writing at once never
+    deadlock. Visitor rows older than :data:`VISITOR_DAYS` days are deleted.
     """
     engine = db.engine
     dialect = engine.dialect.name
-    table = ProductViewDay.__table__
+    visitors_table = ProductViewVisitor.__table__
+    days_table = ProductViewDay.__table__
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     written = 0
     with engine.connect() as conn:
         raw = conn.connection.dbapi_connection
         if dialect == "sqlite":
-            # A short wait for the lock (the pages' own 30 s would hold the worker), and a write
-            # transaction from the start: it reads the product ids before it writes.
+            # A short wait for the lock (not the pages' busy timeout, which would hold the
+            # worker), and a write transaction from the start: it reads before it writes.
             previous = raw.execute("PRAGMA busy_timeout").fetchone()[0]
             raw.execute(f"PRAGMA busy_timeout={int(lock_timeout_ms)}")
             conn = conn.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
@@ -214,19 +256,35 @@ def _write(counts: dict[tuple[int, date], int], lock_timeout_ms: int) -> int:
                         conn.scalars(sa.select(Product.id).where(Product.id.in_(chunk)))
                     )
                 rows = [
-                    {"product_id": product_id, "day": day, "views": views}
-                    for (product_id, day), views in sorted(counts.items())
-                    if product_id in existing and views > 0
+                    {"day": day, "product_id": product_id, "visitor": visitor}
+                    for (product_id, day), visitors in sorted(counts.items())
+                    if product_id in existing
+                    for visitor in sorted(visitors)
                 ]
+                new: Counter[tuple[int, date]] = Counter()
                 for start in range(0, len(rows), _BATCH_ROWS):
-                    stmt = insert(table).values(rows[start : start + _BATCH_ROWS])
+                    stmt = (
+                        insert(visitors_table)
+                        .values(rows[start : start + _BATCH_ROWS])
+                        .on_conflict_do_nothing()
+                        .returning(visitors_table.c.product_id, visitors_table.c.day)
+                    )
+                    new.update((row.product_id, row.day) for row in conn.execute(stmt))
+                day_rows = [
+                    {"product_id": product_id, "day": day, "views": views}
+                    for (product_id, day), views in sorted(new.items())
+                ]
+                for start in range(0, len(day_rows), _BATCH_ROWS):
+                    stmt = insert(days_table).values(day_rows[start : start + _BATCH_ROWS])
                     conn.execute(
                         stmt.on_conflict_do_update(
                             index_elements=["product_id", "day"],
-                            set_={"views": table.c.views + stmt.excluded.views},
+                            set_={"views": days_table.c.views + stmt.excluded.views},
                         )
                     )
-                written = sum(row["views"] for row in rows)
+                oldest = tehran_day(utcnow()) - timedelta(days=VISITOR_DAYS)
+                conn.execute(sa.delete(visitors_table).where(visitors_table.c.day < oldest))
+                written = sum(new.values())
         finally:
             if dialect == "sqlite":
                 raw.execute(f"PRAGMA busy_timeout={int(previous)}")

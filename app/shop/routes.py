@@ -85,13 +85,19 @@ def product(product_id: int):
 def count_product_view(response):  # type: ignore[no-untyped-def]
     """Count a product page seen, in memory. An after-request hook runs once for every product
     page, whether the view rendered it or the page cache answered before the view (a hit), so
-    each view counts once; a batch that falls due is written after the visitor has the page."""
+    each view is seen; the visitor counts once per product and day. A batch that falls due is
+    written after the visitor has the page."""
     if (
         request.endpoint == "shop.product"
         and request.method == "GET"
         and response.status_code == 200
         and views.record_view(
             (request.view_args or {}).get("product_id", 0),
+            visitor=views.visitor_identity(
+                current_user.id if current_user.is_authenticated else None,
+                request.remote_addr,
+                request.headers.get("User-Agent"),
+            ),
             user_agent=request.headers.get("User-Agent"),
             prefetch="prefetch"
             in request.headers.get("Sec-Purpose", request.headers.get("Purpose", "")),

@@ -53,8 +53,22 @@ def upgrade():
             'uq_product_image_product_id_position', ['product_id', 'position']
         )
 
+    # Product-page views count one visitor once per product and local day, across workers.
+    op.create_table('product_view_visitor',
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('product_id', sa.Integer(), nullable=False),
+    sa.Column('visitor', sa.String(length=32), nullable=False),
+    sa.ForeignKeyConstraint(['product_id'], ['product.id'], name=op.f('fk_product_view_visitor_product_id_product'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('day', 'product_id', 'visitor', name=op.f('pk_product_view_visitor'))
+    )
+    with op.batch_alter_table('product_view_visitor', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_product_view_visitor_product_id'), ['product_id'], unique=False)
+
 
 def downgrade():
+    with op.batch_alter_table('product_view_visitor', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_product_view_visitor_product_id'))
+    op.drop_table('product_view_visitor')
     with op.batch_alter_table('product_image', schema=None) as batch_op:
         batch_op.drop_constraint('uq_product_image_product_id_position', type_='unique')
     op.drop_table('cart_state')
