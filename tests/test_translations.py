@@ -8,11 +8,13 @@ messages in ``translations/fa/LC_MESSAGES/messages.po``.
 
 from __future__ import annotations
 
+import ast
 import re
 import subprocess
 import sys
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -159,3 +161,246 @@ def test_pages_are_served_from_the_compiled_catalogues(client, fa: Catalog) -> N
     english = client.get("/").get_data(as_text=True)
     assert "Skip to content" in english
     assert fa["Skip to content"].string not in english
+
+
+# --- numbers inside messages ----------------------------------------------------------------------
+#
+# A number reaches a message through a placeholder. Persian pages show Persian digits, so every
+# number the code passes must already be formatted for the reader (``format_number``,
+# ``format_digits``, ``format_money``, ``format_date``, or the ``num``/``digits``/``money``/``date``
+# template filters); a raw int would be shown as ``%s`` makes it: in Latin digits. The test
+# reads every call of gettext/ngettext in app/ and templates/ with a placeholder, sees how each
+# value is made, and renders the Persian message with sample values made the same way.
+
+LATIN_DIGIT = re.compile(r"[0-9]")
+GETTEXT_NAMES = {"_", "_l", "gettext", "lazy_gettext", "ngettext", "lazy_ngettext"}
+PLURAL_NAMES = {"ngettext", "lazy_ngettext"}
+# Calls and filters that give a number in the reader's digits.
+PY_FORMATTERS = {
+    "format_number", "format_digits", "format_money", "format_date", "persian_digits",
+    "order_number", "LocalNumber", "percent",
+}  # fmt: skip
+JINJA_FORMATTERS = {"num", "digits", "money", "date"}
+# Calls and filters that make a raw number out of something.
+PY_NUMBER_CALLS = {"len", "int", "sum", "max", "min", "round", "abs", "float"}
+JINJA_NUMBER_FILTERS = {"length", "count", "int", "round", "sum", "abs", "float"}
+# Names whose value is text (titles, names, labels) or a string the caller already formatted.
+TEXT_NAMES = {
+    "title", "name", "display_name", "q", "reason", "status", "seller", "place", "county",
+    "period", "value", "column", "columns", "known", "label", "new", "county_name",
+    "province_name", "numbers",  # notify: order_numbers() writes them in the reader's digits
+}  # fmt: skip
+# Literal Latin text that stays Latin in Persian: a file format's name, and the example that
+# shows Latin digits are accepted too.
+LATIN_ALLOWED = ("UTF-8", "UTF-16", "120000")
+
+SAMPLE = 1234
+
+
+@dataclass
+class MessageUse:
+    where: str
+    msgid: str
+    plural: str | None
+    values: dict[str, str]  # placeholder -> "formatted" | "text" | "raw number"
+    num: str | None  # how the count of an ngettext is given
+
+
+def _py_kind(node: ast.expr) -> str:
+    if isinstance(node, ast.Constant):
+        return "raw number" if isinstance(node.value, int | float) else "text"
+    if isinstance(node, ast.Call):
+        func = node.func
+        name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
+        if name in PY_FORMATTERS:
+            return "formatted"
+        return "raw number" if name in PY_NUMBER_CALLS else "text"
+    if isinstance(node, ast.BoolOp):
+        return _py_kind(node.values[0])
+    if isinstance(node, ast.IfExp):
+        kinds = {_py_kind(node.body), _py_kind(node.orelse)}
+        return "raw number" if "raw number" in kinds else kinds.pop()
+    if isinstance(node, ast.Name | ast.Attribute):
+        name = node.id if isinstance(node, ast.Name) else node.attr
+        return "text" if name in TEXT_NAMES else "raw number"
+    return "raw number"  # arithmetic, f-strings, subscripts: a number as Python writes it
+
+
+def _python_uses() -> list[MessageUse]:
+    uses = []
+    for path in sorted((ROOT / "app").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.BinOp)
+                and isinstance(node.op, ast.Mod)
+                and isinstance(node.right, ast.Dict)
+                and not isinstance(node.left, ast.Constant)
+            ):
+                # A message translated earlier and filled in here: ``str(message) % {...}``.
+                values = {
+                    k.value: _py_kind(v)
+                    for k, v in zip(node.right.keys, node.right.values, strict=True)
+                    if isinstance(k, ast.Constant)
+                }
+                msgid = " ".join(f"%({k})s" for k in values)
+                uses.append(
+                    MessageUse(f"{path.relative_to(ROOT)}:{node.lineno}", msgid, None, values, None)
+                )
+                continue
+            if not isinstance(node, ast.Call):
+                continue
+            func = node.func
+            name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
+            if name not in GETTEXT_NAMES or not node.args:
+                continue
+            texts = [a.value for a in node.args if isinstance(a, ast.Constant)]
+            if not texts or not isinstance(texts[0], str) or "%(" not in "".join(map(str, texts)):
+                continue
+            plural = name in PLURAL_NAMES
+            values = {k.arg: _py_kind(k.value) for k in node.keywords if k.arg}
+            num = None
+            if plural:
+                num = values.pop("num", None) or (
+                    _py_kind(node.args[2]) if len(node.args) > 2 else "raw number"
+                )
+            uses.append(
+                MessageUse(
+                    f"{path.relative_to(ROOT)}:{node.lineno}",
+                    texts[0],
+                    texts[1] if plural and len(texts) > 1 else None,
+                    values,
+                    num,
+                )
+            )
+    return uses
+
+
+def _jinja_kind(node) -> str:  # type: ignore[no-untyped-def]
+    from jinja2 import nodes
+
+    if isinstance(node, nodes.Filter):
+        if node.name in JINJA_FORMATTERS:
+            return "formatted"
+        if node.name in JINJA_NUMBER_FILTERS:
+            return "raw number"
+        return _jinja_kind(node.node) if node.name in {"e", "safe", "default"} else "text"
+    if isinstance(node, nodes.Const):
+        return "raw number" if isinstance(node.value, int | float) else "text"
+    if isinstance(node, nodes.CondExpr):
+        kinds = {_jinja_kind(node.expr1), _jinja_kind(node.expr2)}
+        return "raw number" if "raw number" in kinds else kinds.pop()
+    if isinstance(node, nodes.Call):
+        name = getattr(node.node, "name", getattr(node.node, "attr", ""))
+        return "formatted" if name in PY_FORMATTERS else "text"
+    if isinstance(node, nodes.Name | nodes.Getattr):
+        name = node.name if isinstance(node, nodes.Name) else node.attr
+        return "text" if name in TEXT_NAMES else "raw number"
+    return "raw number"
+
+
+def _template_uses() -> list[MessageUse]:
+    import jinja2
+    from jinja2 import nodes
+
+    env = jinja2.Environment(
+        autoescape=True, extensions=["jinja2.ext.i18n", "jinja2.ext.do", "jinja2.ext.loopcontrols"]
+    )
+    uses = []
+    for path in sorted((ROOT / "templates").rglob("*.html")):
+        tree = env.parse(path.read_text(encoding="utf-8"))
+        for call in tree.find_all(nodes.Call):
+            name = getattr(call.node, "name", None)
+            if name not in GETTEXT_NAMES or not call.args:
+                continue
+            texts = [a.value for a in call.args if isinstance(a, nodes.Const)]
+            if not texts or "%(" not in "".join(map(str, texts)):
+                continue
+            plural = name in PLURAL_NAMES
+            values = {k.key: _jinja_kind(k.value) for k in call.kwargs}
+            num = None
+            if plural:
+                num = values.pop("num", None) or (
+                    _jinja_kind(call.args[2]) if len(call.args) > 2 else "raw number"
+                )
+            uses.append(
+                MessageUse(
+                    f"{path.relative_to(ROOT)}:{call.lineno}",
+                    texts[0],
+                    texts[1] if plural and len(texts) > 1 else None,
+                    values,
+                    num,
+                )
+            )
+    return uses
+
+
+def _sample(kind: str) -> object:
+    if kind == "formatted":
+        return "۱٬۲۳۴"  # format_number(1234, "fa")
+    if kind == "text":
+        return "متن"
+    return SAMPLE  # a raw int, as the code passes it
+
+
+def test_every_number_in_a_message_is_shown_in_persian_digits(app) -> None:  # type: ignore[no-untyped-def]
+    from flask_babel import force_locale, gettext, ngettext
+
+    from app.formatting import LocalNumber
+
+    uses = _python_uses() + _template_uses()
+    assert len(uses) > 50, "the scan found the messages"
+    problems = []
+    with app.test_request_context("/"), force_locale("fa"):
+        for use in uses:
+            variables = {key: _sample(kind) for key, kind in use.values.items()}
+            if use.plural is not None:
+                # flask-babel fills %(num)s from the count: a LocalNumber writes itself in the
+                # reader's digits, a plain int in Latin ones.
+                count = LocalNumber(SAMPLE) if use.num == "formatted" else SAMPLE
+                shown = ngettext(use.msgid, use.plural, count, **variables)
+            else:
+                shown = gettext(use.msgid, **variables)
+            for allowed in LATIN_ALLOWED:
+                shown = shown.replace(allowed, "")
+            if LATIN_DIGIT.search(shown):
+                raw = [
+                    k for k, kind in {**use.values, "num": use.num}.items() if kind == "raw number"
+                ]
+                problems.append(f"{use.where}: {use.msgid[:60]!r} → {shown!r} (raw: {raw})")
+    assert not problems, (
+        "numbers shown in Latin digits on Persian pages; pass them through format_number / "
+        "format_digits or the num/digits filters, and write Persian digits in the msgstr:\n"
+        + "\n".join(problems)
+    )
+
+
+def test_import_messages_show_their_numbers_in_persian_digits(app) -> None:  # type: ignore[no-untyped-def]
+    """The CSV import builds its messages later, from codes and the raw numbers of the row."""
+    from flask_babel import force_locale
+
+    from app.catalog import importer
+
+    params = {"limit": 5000, "line": 12, "rows": 500, "column": "قیمت", "columns": "title",
+              "known": "title", "value": "سفال", "name": "a.jpg", "reason": "corrupt"}  # fmt: skip
+    problems = []
+    with app.test_request_context("/"), force_locale("fa"):
+        for code in importer._MESSAGES:
+            shown = importer.describe(code, params)
+            for allowed in LATIN_ALLOWED:
+                shown = shown.replace(allowed, "")
+            if LATIN_DIGIT.search(shown):
+                problems.append(f"{code}: {shown!r}")
+    assert not problems, "\n".join(problems)
+
+
+def test_persian_messages_write_their_own_numbers_in_persian_digits(fa: Catalog) -> None:
+    problems = []
+    for message in entries(fa):
+        for form in strings(message):
+            text = NAMED.sub("", PERCENT.sub("", form or "")) if form else ""
+            for allowed in LATIN_ALLOWED:
+                text = text.replace(allowed, "")
+            if LATIN_DIGIT.search(text):
+                problems.append(f"{ids(message)[0]!r}: {form!r}")
+    assert not problems, "Latin digits in Persian messages:\n" + "\n".join(problems)

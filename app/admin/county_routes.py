@@ -17,6 +17,7 @@ from app.admin.forms import QuotaConfirmForm, QuotaForm, QuotaUploadForm
 from app.admin.sales_routes import _jalali, _period_choices
 from app.errors import NotFound, ValidationFailed
 from app.extensions import db
+from app.formatting import LocalNumber, format_digits, format_number
 from app.program import counties, sales
 from app.program.models import County, Province, Sector
 from app.web import csv_response
@@ -318,15 +319,16 @@ def _quota_messages() -> dict[str, str]:
         "county_mismatch": _("The county columns name different counties."),
         "year_range": _(
             "Enter the Jalali year in which the programme year starts, from %(low)s to %(high)s.",
-            low=counties.MIN_YEAR,
-            high=counties.MAX_YEAR,
+            low=format_digits(counties.MIN_YEAR, _locale()),
+            high=format_digits(counties.MAX_YEAR, _locale()),
         ),
         "sellers_range": _(
             "Enter a whole number of businesses from 0 to %(high)s.",
-            high=f"{counties.MAX_TARGET_SELLERS:,}",
+            high=format_number(counties.MAX_TARGET_SELLERS, _locale()),
         ),
         "sales_range": _(
-            "Enter a whole amount from 0 to %(high)s rials.", high=f"{counties.MAX_TARGET_SALES:,}"
+            "Enter a whole amount from 0 to %(high)s rials.",
+            high=format_number(counties.MAX_TARGET_SALES, _locale()),
         ),
         "duplicate": _("This county and programme year appear more than once."),
     }
@@ -335,7 +337,8 @@ def _quota_messages() -> dict[str, str]:
 def _file_messages() -> dict[str, str]:
     return {
         "too_large": _(
-            "The file is too large: at most %(kb)s KB.", kb=counties.MAX_QUOTA_FILE_BYTES // 1024
+            "The file is too large: at most %(kb)s KB.",
+            kb=format_number(counties.MAX_QUOTA_FILE_BYTES // 1024, _locale()),
         ),  # fmt: skip
         "empty": _("The file is empty."),
         "not_utf8": _(
@@ -348,7 +351,8 @@ def _file_messages() -> dict[str, str]:
             "programme_year and target_sellers; target_sales_amount_rial is optional."
         ),
         "too_many_rows": _(
-            "The file has too many rows: at most %(n)s.", n=counties.MAX_QUOTA_ROWS
+            "The file has too many rows: at most %(n)s.",
+            n=format_number(counties.MAX_QUOTA_ROWS, _locale()),
         ),  # fmt: skip
         "nothing": _("There is nothing to save. Upload the file again."),
     }
@@ -432,7 +436,7 @@ def quotas():
             _(
                 "The quota of %(county)s for %(year)s was saved.",
                 county=county.name(_locale()),
-                year=item.programme_year,
+                year=format_digits(item.programme_year, _locale()),
             ),  # fmt: skip
             "success",
         )
@@ -479,7 +483,7 @@ def quotas_upload_confirm():
     except ValidationFailed:
         return _quotas_page(plan=counties.plan_quotas(text, _locale()), status=400)
     flash(
-        ngettext("%(num)s quota changed.", "%(num)s quotas changed.", changed)
+        ngettext("%(num)s quota changed.", "%(num)s quotas changed.", LocalNumber(changed))
         if changed
         else _("Nothing changed: every quota in the file already had these targets."),
         "success" if changed else "info",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -11,8 +12,13 @@ from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from app.admin import bp
+from app.formatting import format_digits
 from app.payments import staff
 from app.payments.services import card_payments_enabled
+
+
+def _locale() -> str:
+    return str(get_locale() or "fa")
 
 
 class PaymentDecisionForm(FlaskForm):
@@ -74,7 +80,7 @@ def decide_payment(payment_id: int):
     if message is None:
         flash(_("That payment is no longer held for review."), "error")
     else:
-        flash(str(message[0]) % {"id": payment_id}, message[1])
+        flash(str(message[0]) % {"id": format_digits(payment_id, _locale())}, message[1])
     return redirect(url_for("admin.payments"))
 
 
@@ -87,13 +93,13 @@ def retry_refund(payment_id: int):
     else:
         result = staff.retry_refund(payment_id, current_user.id)
         if result == "refunded":
-            flash(_("Payment %(id)s refunded.", id=payment_id), "success")
+            flash(_("Payment %(id)s refunded.", id=format_digits(payment_id, _locale())), "success")
         elif result == "owed":
             flash(
                 _(
                     "Stripe could not make the refund of payment %(id)s now; it stays listed as "
                     "owed.",
-                    id=payment_id,
+                    id=format_digits(payment_id, _locale()),
                 ),
                 "error",
             )

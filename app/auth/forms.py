@@ -6,6 +6,7 @@ from wtforms import BooleanField, EmailField, HiddenField, PasswordField, String
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from app.accounts.services import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
+from app.formatting import LocalNumber
 
 
 class LoginForm(FlaskForm):
@@ -25,7 +26,7 @@ class RegisterForm(FlaskForm):
             Length(
                 min=MIN_PASSWORD_LENGTH,
                 max=MAX_PASSWORD_LENGTH,
-                message=_l("Use at least %(n)s characters.", n=MIN_PASSWORD_LENGTH),
+                message=_l("Use at least %(n)s characters.", n=LocalNumber(MIN_PASSWORD_LENGTH)),
             ),
         ],
         description=_l("At least 12 characters; not a common password, a sequence or your e-mail."),
@@ -46,7 +47,7 @@ class ChangePasswordForm(FlaskForm):
             Length(
                 min=MIN_PASSWORD_LENGTH,
                 max=MAX_PASSWORD_LENGTH,
-                message=_l("Use at least %(n)s characters.", n=MIN_PASSWORD_LENGTH),
+                message=_l("Use at least %(n)s characters.", n=LocalNumber(MIN_PASSWORD_LENGTH)),
             ),
         ],
     )

@@ -53,6 +53,7 @@ from app.catalog.models import Category, Product, ProductImage, ProductStatus, S
 from app.catalog.services import MAX_IMAGES, MAX_PRICE_AMOUNT, MAX_STOCK
 from app.errors import DomainError, NotAllowed
 from app.extensions import db
+from app.formatting import LocalNumber
 from app.forms_common import parse_local_int
 from app.media.images import ImageRejected, StoredImage, process_image, read_limited
 from app.timeutil import utcnow
@@ -202,7 +203,11 @@ def describe(code: str, params: dict[str, object] | None = None) -> str:
     text = _MESSAGES.get(code)
     if text is None:
         return code
-    values = dict(params or {})
+    # Numbers (a line, a limit) are written in the reader's digits when the text is shown.
+    values = {
+        k: LocalNumber(v) if isinstance(v, int) and not isinstance(v, bool) else v
+        for k, v in (params or {}).items()
+    }
     if "reason" in values:
         values["reason"] = str(_IMAGE_REASONS.get(str(values["reason"]), values["reason"]))
     return str(text) % values if values else str(text)

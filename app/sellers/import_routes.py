@@ -26,6 +26,7 @@ from sqlalchemy.orm import aliased
 from app.catalog import importer
 from app.catalog.models import Category
 from app.extensions import db
+from app.formatting import LocalNumber
 from app.sellers import bp
 from app.sellers.forms import ConfirmImportForm, ImportForm
 from app.sellers.routes import current_seller
@@ -161,7 +162,9 @@ def import_confirm():
         flash(message, "error")
         return _page(ImportForm(formdata=None), exc.plan), 400
     flash(
-        ngettext("%(num)s listing imported.", "%(num)s listings imported.", len(products)),
+        ngettext(
+            "%(num)s listing imported.", "%(num)s listings imported.", LocalNumber(len(products))
+        ),
         "success",
     )
     return redirect(url_for("sellers.listings"))

@@ -154,8 +154,14 @@ def move_order(order_id: int):
         flash(_("The customer's payment for this order is being refunded."), "info")
     elif cancelled is not None and cancelled.refund == "failed":
         flash(_("The refund could not be sent now; programme staff will complete it."), "warning")
-    number = format_digits(order_id, str(get_locale() or "fa"))
-    flash(_("Order %(number)s: %(status)s.", number=number, status=status_label(new)), "success")
+    flash(
+        _(
+            "Order %(number)s: %(status)s.",
+            number=format_digits(order_id, str(get_locale() or "fa")),
+            status=status_label(new),
+        ),
+        "success",
+    )
     return redirect(target)
 
 

@@ -530,7 +530,7 @@ def upload_photos(product_id: int):
             abort(404)  # the listing was deleted meanwhile
         added += 1
     if added:
-        flash(_("%(n)s photo(s) added.", n=added), "success")
+        flash(_("%(n)s photo(s) added.", n=format_number(added, _locale())), "success")
     for message in errors:
         flash(message, "error")
     target = url_for("sellers.edit_listing", product_id=product_id, _anchor="photos")
