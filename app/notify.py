@@ -603,4 +603,6 @@ def _change_value(field: str, value: object, locale: str) -> str:
 
         county = db.session.get(County, value)
         return county.name(locale) if county is not None else str(value)
+    if field == "phone" and locale == "fa":
+        return persian_digits(value)
     return str(value)
