@@ -11,12 +11,14 @@ burst too.
 from __future__ import annotations
 
 import re
+import time
 from collections import Counter
 from html import unescape
 
 import pytest
 import sqlalchemy as sa
 
+from app.catalog.models import Product
 from app.extensions import db
 from app.orders.models import CartLine, Order, OrderStatus
 from app.payments.models import Payment, Provider
@@ -106,6 +108,33 @@ def test_six_tabs_posting_one_cart_at_once_make_one_checkout(live: Server) -> No
     # One "order placed" e-mail per order, not one per tab.
     mails = list(live.mail_dir.iterdir()) if live.mail_dir.is_dir() else []
     assert len([m for m in mails if mina.email in m.read_text(errors="replace")]) <= 2
+
+
+def test_two_posts_ten_milliseconds_apart_make_one_checkout_every_time(live: Server) -> None:
+    shop = factories.seller(name="Kalpurgan Pottery")
+    bowl = factories.product(shop, title="Clay bowl", price_amount=450_000, stock=50)
+    (nima,) = customers(1)
+    (browser,) = log_in(live, [nima])
+    bowl_id = bowl.id
+    for round_ in range(1, 6):
+        fresh()
+        put_in_cart(nima, (db.session.get(Product, bowl_id), 2))
+        fresh()
+        (one, form_one), (two, form_two) = tabs_of(browser, 2)
+
+        def late(tab: Browser = two, form: dict[str, str] = form_two) -> Reply:
+            time.sleep(0.01)
+            return tab.post("/checkout", form)
+
+        replies = burst([lambda tab=one, form=form_one: tab.post("/checkout", form), late])
+        assert_no_server_errors(live, replies)
+        fresh()
+        assert count(Payment) == round_, f"round {round_}"
+        assert stock(bowl_id) == 50 - 2 * round_
+        assert {r.status for r in replies} == {303}
+        # Delivered, so the cash-on-delivery limit (3) does not end the rounds.
+        db.session.execute(sa.update(Order).values(status=OrderStatus.DELIVERED))
+        db.session.commit()
 
 
 def test_tabs_without_the_cart_version_still_make_one_checkout(live: Server) -> None:
