@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import functools
+import threading
 from collections.abc import Iterator
 
 import click
@@ -42,6 +43,8 @@ _write_intent: contextvars.ContextVar[bool | None] = contextvars.ContextVar(
 # PostgreSQL: lock_not_available (lock_timeout), query_canceled (statement_timeout),
 # deadlock_detected, serialization_failure. Each means "try again", not a bug.
 _POSTGRES_BUSY_STATES = frozenset({"55P03", "57014", "40P01", "40001"})
+# The SQLite connection on which this thread holds the write lock, if any.
+_lock_holder = threading.local()
 _SQLITE_BUSY_WORDS = ("database is locked", "database is busy", "database table is locked")
 
 
@@ -162,11 +165,37 @@ def install_sqlite_hooks(
         mode = conn.get_execution_options().get(SQLITE_BEGIN_OPTION)
         if mode is None:
             mode = "IMMEDIATE" if wants_write_lock() else ""
-        conn.exec_driver_sql(f"BEGIN {mode}".strip())
+        dbapi_conn = conn.connection.dbapi_connection
+        holder = getattr(_lock_holder, "connection", None)
+        if mode == "IMMEDIATE" and holder is not None and holder is not dbapi_conn:
+            # This thread already holds the write lock on another connection (a request's
+            # side connection): waiting would be waiting for itself. Fail at once instead.
+            dbapi_conn.execute("PRAGMA busy_timeout=0")
+            try:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            finally:
+                dbapi_conn.execute(f"PRAGMA busy_timeout={busy_ms}")
+        else:
+            conn.exec_driver_sql(f"BEGIN {mode}".strip())
+        if mode == "IMMEDIATE":
+            _lock_holder.connection = dbapi_conn
         # What begin_write() needs to know later: was this a write transaction from the start,
         # and how many rows had the connection changed before it (to see whether it wrote).
         conn.info[_BEGIN_MODE] = mode
-        conn.info[_CHANGES_AT_BEGIN] = conn.connection.dbapi_connection.total_changes
+        conn.info[_CHANGES_AT_BEGIN] = dbapi_conn.total_changes
+
+    def _released(conn):  # type: ignore[no-untyped-def]
+        dbapi_conn = getattr(getattr(conn, "connection", None), "dbapi_connection", None)
+        if getattr(_lock_holder, "connection", None) is dbapi_conn:
+            _lock_holder.connection = None
+
+    sa.event.listen(engine, "commit", _released)
+    sa.event.listen(engine, "rollback", _released)
+
+    @sa.event.listens_for(engine, "checkin")
+    def _on_checkin(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+        if getattr(_lock_holder, "connection", None) is dbapi_conn:
+            _lock_holder.connection = None
 
 
 def begin_write() -> None:

@@ -334,3 +334,37 @@ def test_market_commands_take_the_write_lock_when_a_transaction_begins(app, runn
     result = runner.invoke(probe)
     assert result.exit_code == 0, result.output
     assert seen == [True] and not wants_write_lock()
+
+
+@sqlite_only
+def test_a_write_request_never_waits_for_its_own_lock(tmp_path) -> None:
+    """A POST holds the write lock from its first query; a second connection of the same
+    request (noting that a login was used, say) must not wait the busy timeout for it."""
+    from datetime import timedelta
+
+    from app.accounts.models import LoginSession
+    from app.timeutil import utcnow
+    from tests.conftest import make_app
+
+    app = make_app(tmp_path, SQLITE_BUSY_TIMEOUT_SECONDS=3)
+    with app.app_context():
+        try:
+            user = factories.user(email="seen@example.com")
+            product_id = factories.product(title="Rug", stock=5).id
+            client = app.test_client()
+            assert factories.login(client, user.email).status_code == 302
+            db.session.execute(
+                sa.update(LoginSession).values(last_seen_at=utcnow() - timedelta(hours=1))
+            )
+            db.session.commit()
+            db.session.close()
+
+            started = time.monotonic()
+            response = client.post("/cart/add", data={"product_id": product_id, "quantity": "1"})
+            elapsed = time.monotonic() - started
+
+            assert response.status_code in (302, 303), response.status_code
+            assert elapsed < 1.5, f"the request waited {elapsed:.1f}s for its own lock"
+        finally:
+            db.session.remove()
+            db.engine.dispose()
