@@ -320,6 +320,8 @@ def test_the_cash_limit_message_is_in_persian_digits_and_the_cart_warns_first(
         "You have 1 open cash-on-delivery orders, and 1 is the most you can have at a time, "
         "so this cart cannot be paid on delivery now." in cart
     )
+    page = unescape(client.get("/checkout").get_data(as_text=True))  # said before it is filled
+    assert 'id="cash-limit"' in page and "1 is the most you can have at a time" in page
     client.set_cookie("locale", "fa")
     response = checkout(client)
     assert response.status_code == 400

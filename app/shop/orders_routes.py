@@ -141,10 +141,19 @@ def _render_checkout(form: CheckoutForm, view: carts.CartView, status: int = 200
             form=form,
             view=view,
             errors=error_summary(form) if status >= 400 else [],
+            cash_note=_cash_note(),
             expiry_minutes=orders.card_hold_minutes(current_app.config["CHECKOUT_EXPIRY_MINUTES"]),
         ),
         status,
     )
+
+
+def _cash_note() -> str | None:
+    """Said on the checkout page before the customer fills it in: cash on delivery is not
+    possible now because the customer is at the limit."""
+    limit = int(current_app.config["MAX_OPEN_CASH_ORDERS"])
+    open_count = orders.open_cash_checkouts(current_user._get_current_object())
+    return cash_limit_message(open_count, limit) if open_count >= limit else None
 
 
 def _version_arg(form: CheckoutForm) -> int | None:
