@@ -14,6 +14,11 @@ class ReviewForm(FlaskForm):
     )
 
 
+# Typed numbers are text inputs with a numeric keyboard: Chromium empties a type="number" input
+# that holds Persian digits. The values are read by app.inputs (through counties.number).
+NUMERIC = {"inputmode": "numeric", "autocomplete": "off"}
+
+
 class QuotaForm(FlaskForm):
     """One county's quota for one programme year. Numbers are text fields so that Persian
     digits and thousands separators are accepted; the service checks the values."""
@@ -22,14 +27,17 @@ class QuotaForm(FlaskForm):
     programme_year = StringField(
         _l("Programme year"),
         description=_l("The Jalali year in which the programme year starts, e.g. 1405."),
+        render_kw=NUMERIC,
     )
     target_sellers = StringField(
         _l("Target: businesses connected to the market"),
         description=_l("How many trained businesses should make a first sale."),
+        render_kw=NUMERIC,
     )
     target_sales = StringField(
         _l("Target: sales volume (toman)"),
         description=_l("Leave empty to keep the current target (0 for a new quota)."),
+        render_kw=NUMERIC,
     )
 
 
