@@ -686,3 +686,20 @@ def test_a_logo_reference_from_another_account_or_forged_is_ignored(
     assert response.status_code == 302
     seller = db.session.scalar(sa.select(Seller).where(Seller.user_id == applicant.id))
     assert seller.logo_key is None
+
+
+def test_the_ministry_csv_writes_every_registration_code_in_one_form(app, staff):
+    import csv
+
+    _, staff_client = staff
+    legacy = factories.seller()  # saved before codes were normalised on input
+    legacy.registration_code = "sb-۱۴۰۳-۰۰۷"
+    db.session.commit()
+
+    response = staff_client.get("/admin/sales/ministry.csv")
+
+    assert response.status_code == 200
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+    codes = [row["registration_code"] for row in rows]
+    assert "SB-1403-007" in codes
+    assert not any(re.search(r"[^\x00-\x7f]", code) for code in codes), codes

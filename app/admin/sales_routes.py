@@ -152,12 +152,14 @@ def sales_ministry_csv():
         "cash_amount_rial", "offline_amount_rial", "total_amount_rial", "orders", "units",
         "buyers", "repeat_buyers",
     ]  # fmt: skip
+    # Codes saved before they were normalised on input are written in the same one form.
     rows = [
-        [r.registration_code, r.seller, r.county, r.sector, period.start.isoformat(),
+        [normalise_code(r.registration_code) or None, r.seller, r.county, r.sector,
+         period.start.isoformat(),
          period.end.isoformat(), _jalali(period.start), _jalali(period.end), r.card_amount,
          r.cash_amount, r.offline_amount, r.total_amount, r.orders, r.units, r.buyers,
          r.repeat_buyers]
-        for r in sorted(_all_rows(period), key=lambda r: r.registration_code or "")
+        for r in sorted(_all_rows(period), key=lambda r: normalise_code(r.registration_code))
     ]  # fmt: skip
     return csv_response(header, rows, f"ministry_sales_{period.file_slug()}.csv")
 
