@@ -32,9 +32,16 @@ def test_pages_served_over_plain_http_do_not(client):  # type: ignore[no-untyped
 def test_https_behind_a_proxy_counts_as_https(tmp_path):  # type: ignore[no-untyped-def]
     from tests.conftest import make_app
 
+    from app.extensions import db
+
     app = make_app(tmp_path, PROXY_FIX=1)
-    response = app.test_client().get("/", headers={"X-Forwarded-Proto": "https"})
-    assert HSTS in response.headers
+    with app.app_context():
+        try:
+            response = app.test_client().get("/", headers={"X-Forwarded-Proto": "https"})
+            assert HSTS in response.headers
+        finally:
+            db.session.remove()
+            db.engine.dispose()
 
 
 @pytest.mark.parametrize("path", ["/", "/orders", "/cart", "/checkout", "/auth/password"])
