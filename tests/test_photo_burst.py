@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from PIL import Image
 
 from app.accounts.models import Role
-from app.catalog.models import ProductImage, ProductStatus, SellerStatus
+from app.catalog.models import Product, ProductImage, ProductStatus, Seller, SellerStatus
 from app.extensions import db
 from tests import factories
 from tests.live_server import Browser, Reply, Server, burst, fresh, log_in
@@ -137,3 +137,44 @@ def test_twenty_simultaneous_uploads_keep_eight_photos_in_distinct_positions(
     assert all(a["added"] == 1 for a in added)
     assert len(refused) == UPLOADS - MAX_PHOTOS
     assert all(a["errors"] == [TOO_MANY] for a in refused), refused[:3]
+
+
+def test_publishing_and_deleting_the_last_photo_at_once_never_publish_a_listing_without_photos(
+    live: Server, listing
+) -> None:
+    browser, first_id = listing
+    seller_id = db.session.scalar(sa.select(Product.seller_id).where(Product.id == first_id))
+    seller = db.session.get(Seller, seller_id)
+    ids = [first_id] + [
+        factories.product(seller, status=ProductStatus.DRAFT, with_image=False).id for _ in range(9)
+    ]
+    for n, product_id in enumerate(ids):
+        assert upload(browser, product_id, picture(100 + n), "only.jpg").status == 200
+    fresh()
+    photos = dict(
+        db.session.execute(sa.select(ProductImage.product_id, ProductImage.id)).tuples().all()
+    )
+
+    def publish(product_id: int) -> Reply:
+        return browser.clone().post(
+            f"/seller/listings/{product_id}/status", {"status": "published"}
+        )
+
+    def delete(product_id: int) -> Reply:
+        return browser.clone().post(
+            f"/seller/listings/{product_id}/photos/{photos[product_id]}/delete", {}
+        )
+
+    replies = burst([lambda p=p: publish(p) for p in ids] + [lambda p=p: delete(p) for p in ids])
+
+    fresh()
+    assert not [r.status for r in replies if r.status >= 500]
+    bare = db.session.scalars(
+        sa.select(Product.id).where(
+            Product.id.in_(ids),
+            Product.status == ProductStatus.PUBLISHED,
+            ~sa.exists().where(ProductImage.product_id == Product.id),
+        )
+    ).all()
+    assert bare == []
+    assert media_files(live) == referenced_keys()

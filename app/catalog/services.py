@@ -373,7 +373,7 @@ def create_product(seller: Seller, data: ListingData) -> Product:
         status=ProductStatus.DRAFT,
     )
     db.session.add(product)
-    set_product_status(product, data.status)
+    _commit_status(product, data.status)
     return product
 
 
@@ -415,12 +415,22 @@ def update_product(product: Product, data: ListingData) -> list[ChangedWhileEdit
         )
         if change is not None
     ]
-    set_product_status(product, data.status)
+    _commit_status(product, data.status)
     return kept
 
 
 def set_product_status(product: Product, status: ProductStatus) -> None:
-    """Move a listing to ``status`` under the publish rules and commit (or roll back and raise)."""
+    """Move a listing to ``status`` under the publish rules and commit (or roll back and raise).
+
+    The row is locked first, as photo changes lock it, so publishing and deleting the last photo
+    at the same moment cannot both succeed (a published listing keeps a photo).
+    """
+    if product.id is not None and product not in db.session.new:
+        product = _locked_photos(product.id)
+    _commit_status(product, status)
+
+
+def _commit_status(product: Product, status: ProductStatus) -> None:
     try:
         _set_status(product, status)
     except ValidationFailed:

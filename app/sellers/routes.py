@@ -468,6 +468,8 @@ def set_status(product_id: int):
         abort(400)
     try:
         catalog.set_product_status(product, ProductStatus(wanted))
+    except NotFound:
+        abort(404)  # deleted in another tab meanwhile
     except ValidationFailed as exc:
         for codes in exc.errors.values():
             for code in codes:
