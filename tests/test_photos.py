@@ -601,7 +601,7 @@ def test_a_bad_logo_is_refused_and_nothing_changes(app, shop, make, name, code):
     assert media_files(app) == {}
 
 
-def test_a_logo_sent_with_a_refused_profile_is_not_kept(app, shop):
+def test_a_logo_sent_with_a_refused_profile_is_carried_not_saved(app, shop):
     seller, client, _ = shop
     other = factories.seller()
 
@@ -614,8 +614,22 @@ def test_a_logo_sent_with_a_refused_profile_is_not_kept(app, shop):
     assert response.status_code == 400
     assert message("slug_taken") in field_errors(response, "slug")
     db.session.expire_all()
-    assert seller.logo_key is None
-    assert media_files(app) == {}
+    assert seller.logo_key is None  # nothing of the refused form was saved
+    (key,) = media_files(app)  # the file is stored once, to be carried to the next try
+    token = re.search(r'name="logo_token"[^>]*value="([^"]+)"', response.get_data(as_text=True))
+    assert token, "the form carries the chosen logo"
+
+    # The next try, with the address fixed and no file chosen again, saves that logo.
+    fixed = client.post(
+        "/seller/profile",
+        data=_profile(seller, logo_token=unescape(token.group(1))),
+        content_type="multipart/form-data",
+    )
+
+    assert fixed.status_code == 302
+    db.session.expire_all()
+    assert seller.logo_key == key
+    assert list(media_files(app)) == [key]
 
 
 def test_a_logo_sent_with_a_refused_application_is_stored_once_and_carried(app):

@@ -248,24 +248,29 @@ def profile():
     seller = current_seller()
     form = SellerProfileForm(obj=seller)
     _fill_profile_choices(form)
-    if form.validate_on_submit():
-        logo_key = old_logo = seller.logo_key
+    valid = form.validate_on_submit()
+    # The chosen logo is stored now, whatever else is wrong, and carried to the next try.
+    chosen = _chosen_logo(form) if form.is_submitted() else None
+    if valid and not form.logo.errors:
+        old_logo = seller.logo_key
+        logo_key = chosen or old_logo
         try:
-            logo_key = _store_logo(form) or old_logo
             catalog.update_profile(seller, _profile_data(form), logo_key, fresh_login=is_fresh())
         except ValidationFailed as exc:
-            _drop_logo(logo_key, old_logo)
             apply_errors(form, exc)
         except catalog.FreshLoginRequired:
             # Nothing was saved: confirm the password, then come back to the form.
-            _drop_logo(logo_key, old_logo)
+            _drop_logo(chosen, old_logo)
             return reauth_redirect(url_for("sellers.profile"))
         else:
             _drop_logo(old_logo, logo_key)
             flash(_("Your shop profile was saved."), "success")
             return redirect(url_for("sellers.profile"))
+    form.logo_token.data = _logo_token(chosen, current_user.id) if chosen else ""
     status = 400 if form.is_submitted() else 200
-    return render_template("sellers/profile.html", form=form, seller=seller), status
+    return render_template(
+        "sellers/profile.html", form=form, seller=seller, kept_logo=chosen
+    ), status
 
 
 @bp.get("/listings")
