@@ -26,6 +26,7 @@ from app.media.storage import LocalStorage
 from app.messages import ERROR_TEXT
 from tests import factories
 from tests.conftest import make_app
+from tests.test_migrations import app_for, fresh_databases, keep_logging  # noqa: F401 (fixtures)
 
 KEY_RE = re.compile(r"[0-9a-f]{2}/[0-9a-f]{2}/([0-9a-f]{64})\.webp")
 RED = (230, 20, 20)
@@ -823,3 +824,55 @@ def test_a_photo_whose_save_fails_removes_the_files_it_wrote(app, shop):
     # Only the files of the photo that was there before remain (its row is gone too, but
     # removing those is the deletion's business, not this upload's).
     assert media_files(app) == before
+
+
+# --- the migration that makes positions unique ---------------------------------------------------
+
+
+@pytest.mark.usefixtures("keep_logging")
+def test_the_migration_renumbers_photos_that_shared_a_place(tmp_path, request):  # type: ignore[no-untyped-def]
+    """Data written before revision 0006 (four photos at position 0, say) migrates cleanly."""
+    import flask_migrate
+
+    url, _ = request.getfixturevalue("fresh_databases")
+    migrated = app_for(tmp_path, url)
+    with migrated.app_context():
+        flask_migrate.upgrade()
+        seller = factories.seller(status=SellerStatus.APPROVED)
+        crowded = factories.product(seller, with_image=False)
+        tidy = factories.product(seller)  # one photo at 0
+        for n in range(5):
+            db.session.add(
+                ProductImage(
+                    product_id=crowded.id,
+                    position=n,
+                    storage_key=f"aa/bb/p{n}.webp",
+                    variants=[[320, 240, f"aa/bb/p{n}.webp"]],
+                    width=320,
+                    height=240,
+                )
+            )
+        db.session.commit()
+        ids = [row.id for row in image_rows(crowded.id)]
+        crowded_id, tidy_id = crowded.id, tidy.id
+        db.session.remove()
+
+        flask_migrate.downgrade(revision="0005")
+        with db.engine.begin() as conn:  # as concurrent uploads left them: 0, 0, 0, 0, 3
+            for image_id, position in zip(ids, [0, 0, 0, 0, 3], strict=True):
+                conn.execute(
+                    sa.update(ProductImage)
+                    .where(ProductImage.id == image_id)
+                    .values(position=position)
+                )
+        flask_migrate.upgrade()
+
+        rows = image_rows(crowded_id)
+        assert [(row.id, row.position) for row in rows] == list(zip(ids, range(5), strict=True))
+        assert [row.position for row in image_rows(tidy_id)] == [0]
+        with pytest.raises(sa.exc.IntegrityError), db.engine.begin() as conn:
+            conn.execute(
+                sa.update(ProductImage).where(ProductImage.id == ids[1]).values(position=0)
+            )
+        db.session.remove()
+        db.engine.dispose()
