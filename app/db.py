@@ -109,7 +109,7 @@ def database_id(text: object) -> int | None:
     """An id typed in a query string or a form (Persian digits too): a whole number from 1 to
     :data:`MAX_DATABASE_ID`, else None. Every id read from a request goes through here, so none
     outside the columns' range ever reaches the database (PostgreSQL refuses it with an error)."""
-    from app.forms_common import parse_local_int
+    from app.inputs import parse_local_int
 
     raw = str(text if text is not None else "").strip()[:40]
     try:

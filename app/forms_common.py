@@ -11,7 +11,26 @@ from wtforms.widgets import TextInput
 
 from app.inputs import ascii_digits, parse_local_int
 
-__all__ = ["LocalDateField", "LocalIntegerField", "parse_local_date", "parse_local_int"]
+__all__ = [
+    "LocalDateField",
+    "LocalIntegerField",
+    "coerce_id",
+    "parse_local_date",
+    "parse_local_int",
+]
+
+
+def coerce_id(value: object) -> int:
+    """A SelectField's ``coerce`` for database ids: 0 (nothing chosen) or a whole number up to
+    the largest id the database stores; ValueError (the field's error) for anything else."""
+    from app.db import database_id
+
+    if str(value if value is not None else "").strip() in ("", "0"):
+        return 0
+    number = database_id(value)
+    if number is None:
+        raise ValueError(value)
+    return number
 
 
 def _page_locale() -> str:

@@ -140,7 +140,8 @@ def market(app, monkeypatch):  # type: ignore[no-untyped-def]
         (bowl, date(2026, 12, 5), 20), (pickles, date(2026, 12, 21), 25),
         (pickles, date(2026, 12, 22), 5),
     ]:  # fmt: skip
-        counter.add(item.id, day, n)
+        for visitor in range(n):  # n different visitors that day
+            counter.add(item.id, day, f"visitor-{visitor}")
     assert views.flush() == 210
     db.session.rollback()  # the batch was written on another connection: read afresh
 

@@ -253,6 +253,17 @@ def test_a_seller_id_past_the_range_is_refused(app, world, value):  # type: igno
     assert response.status_code < 500
 
 
+@pytest.mark.parametrize("endpoint", POST_ENDPOINTS)
+def test_numbers_past_the_range_in_any_form_field_are_never_a_500(app, world, endpoint):  # type: ignore[no-untyped-def]
+    rule = next(r for e, r in post_endpoints(app) if e == endpoint)
+    client = client_as(app, world, role_for(rule))
+    url = url_for_rule(rule, world["ids"])
+    names = sorted(form_field_names())
+    for value in ("2147483648", "99999999999999999999", "-2147483649"):
+        response = client.post(url, data={name: value for name in names})
+        assert response.status_code < 500, (endpoint, value, response.status_code)
+
+
 def get_endpoints(app) -> list[str]:  # type: ignore[no-untyped-def]
     return sorted(
         rule.rule

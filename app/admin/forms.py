@@ -6,6 +6,8 @@ from flask_wtf.file import FileField
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
+from app.forms_common import coerce_id
+
 
 class ReviewForm(FlaskForm):
     action = StringField()  # set by the button pressed
@@ -23,7 +25,7 @@ class QuotaForm(FlaskForm):
     """One county's quota for one programme year. Numbers are text fields so that Persian
     digits and thousands separators are accepted; the service checks the values."""
 
-    county_id = SelectField(_l("County"), coerce=int, validate_choice=False)
+    county_id = SelectField(_l("County"), coerce=coerce_id, validate_choice=False)
     programme_year = StringField(
         _l("Programme year"),
         description=_l("The Jalali year in which the programme year starts, e.g. 1405."),
