@@ -368,3 +368,35 @@ def test_a_write_request_never_waits_for_its_own_lock(tmp_path) -> None:
         finally:
             db.session.remove()
             db.engine.dispose()
+
+
+@pytest.mark.skipif(ON_SQLITE, reason="PostgreSQL's lock timeout")
+def test_a_postgresql_lock_timeout_is_the_friendly_503(tmp_path) -> None:
+    from tests.conftest import make_app
+
+    app = make_app(tmp_path)
+
+    @app.post("/_test/restock/<int:product_id>")
+    def restock(product_id: int):  # type: ignore[no-untyped-def]
+        db.session.execute(sa.text("SET LOCAL lock_timeout = '200ms'"))
+        db.session.execute(sa.update(Product).where(Product.id == product_id).values(stock=9))
+        db.session.commit()
+        return "ok"
+
+    with app.app_context():
+        other = None
+        try:
+            product_id = factories.product(title="Rug", stock=5).id
+            db.session.close()
+            other = db.engine.connect()
+            other.execute(sa.select(Product.id).where(Product.id == product_id).with_for_update())
+            response = app.test_client().post(f"/_test/restock/{product_id}")
+            assert response.status_code == 503
+            assert int(response.headers["Retry-After"]) > 0
+            other.rollback()
+            assert app.test_client().post(f"/_test/restock/{product_id}").status_code == 200
+        finally:
+            if other is not None:
+                other.close()
+            db.session.remove()
+            db.engine.dispose()
