@@ -26,6 +26,7 @@ from app.catalog.models import Category, Product, ProductStatus, Seller, SellerS
 from app.errors import NotAllowed, NotFound, ValidationFailed
 from app.extensions import db
 from app.formatting import format_number
+from app.inputs import lenient_int
 from app.media.images import ImageRejected, process_image, read_limited
 from app.media_store import storage
 from app.messages import apply_errors, error_text
@@ -323,8 +324,8 @@ def _listing_data(form: ListingForm) -> catalog.ListingData:
 
 def _seen(value: str | None) -> int | None:
     """A hidden "as shown" number; anything else (a page from before these fields) is None."""
-    text = (value or "").strip()
-    return int(text) if text.isascii() and text.isdigit() else None
+    number = lenient_int((value or "")[:40], None)
+    return number if number is not None and number >= 0 else None
 
 
 def _flash_kept(kept: list[catalog.ChangedWhileEditing]) -> None:
