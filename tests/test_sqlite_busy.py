@@ -400,3 +400,24 @@ def test_a_postgresql_lock_timeout_is_the_friendly_503(tmp_path) -> None:
                 other.close()
             db.session.remove()
             db.engine.dispose()
+
+
+def test_other_database_errors_stay_server_errors(tmp_path) -> None:
+    """Only "busy, try again" errors become the 503; a broken query is still a 500 (and logged)."""
+    from tests.conftest import make_app
+
+    app = make_app(tmp_path, TESTING=False)
+
+    @app.post("/_test/broken")
+    def broken():  # type: ignore[no-untyped-def]
+        db.session.execute(sa.text("SELECT * FROM no_such_table"))
+        return "ok"
+
+    with app.app_context():
+        try:
+            response = app.test_client().post("/_test/broken")
+            assert response.status_code == 500
+            assert "Retry-After" not in response.headers
+        finally:
+            db.session.remove()
+            db.engine.dispose()
