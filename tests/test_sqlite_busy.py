@@ -365,6 +365,9 @@ def test_a_write_request_never_waits_for_its_own_lock(tmp_path) -> None:
 
             assert response.status_code in (302, 303), response.status_code
             assert elapsed < 1.5, f"the request waited {elapsed:.1f}s for its own lock"
+            db.session.rollback()
+            seen = db.session.scalar(sa.select(LoginSession.last_seen_at))
+            assert seen > utcnow() - timedelta(minutes=1)  # and the use of the login was noted
         finally:
             db.session.remove()
             db.engine.dispose()

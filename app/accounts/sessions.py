@@ -111,7 +111,16 @@ def load_user(user_id: str) -> User | None:
 
 def _touch(login_id: str, now) -> None:  # type: ignore[no-untyped-def]
     """Record that the login was used, on a connection of its own (the request's transaction
-    stays as it is); a busy database only skips the note."""
+    stays as it is); a busy database only skips the note. In a request that writes, the
+    request's own transaction already holds SQLite's write lock (``app.db``): the note goes
+    into that transaction instead (kept if the request commits)."""
+    from app.db import wants_write_lock
+
+    if db.engine.dialect.name == "sqlite" and wants_write_lock():
+        db.session.execute(
+            sa.update(LoginSession).where(LoginSession.id == login_id).values(last_seen_at=now)
+        )
+        return
     try:
         with db.engine.begin() as conn:
             conn.execute(
