@@ -25,17 +25,16 @@ from app.admin.sales_routes import _choices, _period_choices
 from app.catalog import services as catalog
 from app.catalog.models import Product, ProductStatus, Seller
 from app.catalog.queries import Page
+from app.db import database_id
 from app.errors import InvalidTransition, NotFound, ValidationFailed
 from app.extensions import db
 from app.formatting import TEHRAN, format_date, format_money, format_number, persian_digits
-from app.inputs import lenient_int
 from app.messages import apply_errors, error_text, status_label
 from app.program import audit, sales
 from app.program.models import AuditEvent, County
 from app.program.sales_models import OfflineSale
 from app.web import csv_response, page_arg, safe_next
 
-MAX_ID = 2**31 - 1  # ids are 32-bit integers in the database
 AUDIT_PER_PAGE = 50
 CSV_MAX_ROWS = 100_000  # an export is a download, not a denial of service
 
@@ -65,8 +64,7 @@ def _locale() -> str:
 
 def id_arg(args: Mapping[str, Any], name: str) -> int | None:
     """A positive database id from the query string (Persian digits too); anything else: None."""
-    value = lenient_int(str(args.get(name) or "")[:20], None, max_digits=10)
-    return value if value is not None and 1 <= value <= MAX_ID else None
+    return database_id(args.get(name))
 
 
 def _back(target: str | None, product_id: int) -> str:

@@ -14,8 +14,9 @@ from app import offline_form
 from app.admin import bp
 from app.catalog.models import Category, Product, Seller, SellerStatus
 from app.catalog.queries import Page
+from app.db import database_id
 from app.extensions import db
-from app.inputs import lenient_int, normalise_code
+from app.inputs import normalise_code
 from app.program import sales
 from app.program.models import County, Sector
 from app.program.sales_models import OfflineSale
@@ -206,8 +207,8 @@ def _find_seller(raw: str) -> Seller | None:
     if not raw:
         return None
     seller = None
-    seller_id = lenient_int(raw, None, max_digits=10)
-    if seller_id is not None and 1 <= seller_id <= 2**31 - 1:
+    seller_id = database_id(raw)
+    if seller_id is not None:
         seller = db.session.get(Seller, seller_id)
     if seller is None:
         # Codes are stored normalised; one saved before that is found as typed.
@@ -272,8 +273,7 @@ def new_offline_sale():
 
 def _seller_id_arg() -> int | None:
     """``seller_id`` from the query string; out of the database's id range counts as none."""
-    seller_id = lenient_int((request.args.get("seller_id") or "")[:20], None, max_digits=10)
-    return seller_id if seller_id is not None and 1 <= seller_id <= 2**31 - 1 else None
+    return database_id(request.args.get("seller_id"))
 
 
 def _offline_query(seller_id: int | None) -> sa.Select[tuple[OfflineSale]]:
