@@ -128,6 +128,10 @@ class Config:
     SEARCH_SYNC_ON_REQUEST = _bool("SEARCH_SYNC_ON_REQUEST", True)
     # how long a worker trusts its last count of indexed against public products
     SEARCH_CHECK_SECONDS = float(os.environ.get("SEARCH_CHECK_SECONDS") or 10)
+    # an index found lost, damaged or short is rebuilt in a thread of the worker that found it,
+    # at most once per SEARCH_REBUILD_RETRY_SECONDS per worker
+    SEARCH_REBUILD_IN_BACKGROUND = _bool("SEARCH_REBUILD_IN_BACKGROUND", True)
+    SEARCH_REBUILD_RETRY_SECONDS = float(os.environ.get("SEARCH_REBUILD_RETRY_SECONDS") or 300)
 
     # Product-page views: counted in memory per process, written in batches
     VIEW_FLUSH_SECONDS = _int("VIEW_FLUSH_SECONDS", 60)

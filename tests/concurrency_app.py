@@ -43,6 +43,7 @@ def build():  # type: ignore[no-untyped-def]
         "REMEMBER_COOKIE_SECURE": False,
         "PASSWORD_HASH_METHOD": "scrypt:4096:8:1",
         "SEARCH_SYNC_ON_REQUEST": False,
+        "SEARCH_REBUILD_IN_BACKGROUND": False,
         "MAX_OPEN_CASH_ORDERS": 3,
         "CHECKOUT_EXPIRY_MINUTES": 60,
     }

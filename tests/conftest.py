@@ -49,6 +49,7 @@ def settings(tmp_path: Path, **extra: object) -> dict[str, object]:
         "PASSWORD_HASH_METHOD": "scrypt:4096:8:1",
         # Indexing after each request is switched on by the tests of search consistency.
         "SEARCH_SYNC_ON_REQUEST": False,
+        "SEARCH_REBUILD_IN_BACKGROUND": False,
     }
     base.update(extra)
     return base

@@ -279,6 +279,51 @@ def test_an_index_far_smaller_than_the_catalogue_is_degraded_and_rebuilt(synced_
     search_answers_from_the_index(client)
 
 
+def test_a_lost_index_is_rebuilt_in_the_background_after_a_change(synced_app, shop) -> None:
+    """The worker that finds the index lost starts one rebuild in a thread; the request that
+    changed the catalogue answers as usual, and search comes back from the index afterwards."""
+    cup, bowl = shop["products"][:2]
+    synced_app.config["SEARCH_REBUILD_IN_BACKGROUND"] = True
+    client = synced_app.test_client()
+    lose_the_index(synced_app)
+
+    quick_edit(client, bowl, stock=2)
+    state = synced_app.extensions.get("bazarche_search_rebuild")
+    assert state is not None and state["thread"] is not None, "no background rebuild started"
+    state["thread"].join(60)
+    assert not state["thread"].is_alive()
+    # one rebuild per retry period: the next failure does not start another at once
+    assert indexing.repair_in_background() is None
+
+    indexing.forget_index_check()
+    assert indexing.index_problem() is None
+    # a change committed while the rebuild ran stays dirty for the next request's sync
+    indexing.sync_quietly()
+    assert dirty_ids() == []
+    search_answers_from_the_index(client)
+    body = client.get("/api/v1/products?q=کاسه&per_page=100").get_json()
+    assert {item["id"]: item["price"] for item in body["items"]}[bowl.id] == 900_000
+
+
+def test_a_search_that_finds_the_index_damaged_starts_a_rebuild(synced_app, shop) -> None:
+    synced_app.config["SEARCH_REBUILD_IN_BACKGROUND"] = True
+    client = synced_app.test_client()
+    empty_the_index(synced_app)
+    bowl = shop["products"][0]
+
+    search_answers_from_the_database(client, bowl.title)
+    state = synced_app.extensions["bazarche_search_rebuild"]
+    state["thread"].join(60)
+    indexing.forget_index_check()
+    search_answers_from_the_index(client)
+
+
+def test_background_rebuilds_can_be_switched_off(synced_app, shop) -> None:
+    lose_the_index(synced_app)
+    assert indexing.index_problem() is not None
+    assert indexing.repair_in_background() is None  # the suite's default: off
+
+
 def test_products_waiting_for_a_sync_are_not_a_lost_index(synced_app, shop) -> None:
     """New products not yet indexed are dirty: the index is behind, not lost."""
     seller = shop["seller"]

@@ -10,22 +10,27 @@ change that lands while the index is being written stays dirty for the next sync
 An index that cannot be trusted — marked degraded after a write failed (whatever the backend
 raised), lost (missing), or holding far fewer products than the database's public ones with no
 dirty rows to explain the gap — is never written to: searches answer from the database with
-their notice (:func:`index_problem`), the sync after a web request leaves its products dirty, and
-``flask search sync`` rebuilds the index from the database aside and swaps it in. A sync never
-creates an empty index in place of a lost one.
+their notice (:func:`index_problem`), the sync after a web request leaves its products dirty and
+starts a rebuild in a background thread of its process (:func:`repair_in_background`: one at a
+time, at most once every ``SEARCH_REBUILD_RETRY_SECONDS``; a rebuild running in another process
+holds the index writer, so this one gives way), and ``flask search sync`` rebuilds it too. A
+rebuild builds the new index aside and swaps it in. A sync never creates an empty index in place
+of a lost one.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 
 import sqlalchemy as sa
-from flask import current_app
+from flask import Flask, current_app
 from sqlalchemy.orm import joinedload
 
 from app.catalog.models import Category, Product, ProductStatus, Seller, SellerStatus
+from app.db import begin_write
 from app.extensions import db
 from app.search import IndexBusy, IndexUnavailable, SearchBackend, SearchDoc, doc_stamp
 from app.timeutil import utcnow
@@ -38,6 +43,11 @@ LOST_SHARE = 0.9
 """An index with fewer documents than this share of the public products (and a gap larger
 than the dirty rows waiting for a sync) has lost products: it is treated as degraded."""
 _CHECK = "bazarche_search_check"
+REBUILD_RETRY_SECONDS = 300.0
+"""How long a process waits before it tries another background rebuild after one (whatever its
+outcome); ``SEARCH_REBUILD_RETRY_SECONDS`` overrides."""
+_REBUILD = "bazarche_search_rebuild"
+_rebuild_lock = threading.Lock()
 
 
 def backend() -> SearchBackend:
@@ -251,6 +261,53 @@ def sync_quietly() -> None:
         _rollback()
         forget_index_check()
         log.warning("search: sync failed, products stay dirty: %s", exc)
+        repair_in_background()
+
+
+def repair_in_background() -> threading.Thread | None:
+    """If the index cannot be trusted, rebuild it from the database in a thread of this
+    process, so search comes back without anyone running a command. Returns the thread it
+    started, or ``None``: the index is fine, background rebuilds are off
+    (``SEARCH_REBUILD_IN_BACKGROUND``), one is running here, or one started less than
+    ``SEARCH_REBUILD_RETRY_SECONDS`` ago. Never raises. Meanwhile searches answer from the
+    database; a rebuild already running in another process holds the index writer, and this
+    one then gives way (its products stay dirty for the next sync)."""
+    try:
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        if not app.config.get("SEARCH_REBUILD_IN_BACKGROUND", True):
+            return None
+        retry = float(app.config.get("SEARCH_REBUILD_RETRY_SECONDS", REBUILD_RETRY_SECONDS))
+        with _rebuild_lock:
+            state = app.extensions.setdefault(_REBUILD, {"thread": None, "at": None})
+            running = state["thread"] is not None and state["thread"].is_alive()
+            recent = state["at"] is not None and time.monotonic() - state["at"] < retry
+            if running or recent:
+                return None
+            if index_problem() is None:
+                return None
+            thread = threading.Thread(
+                target=_rebuild_thread, args=(app,), name="search-rebuild", daemon=True
+            )
+            state["thread"], state["at"] = thread, time.monotonic()
+            thread.start()
+            return thread
+    except Exception as exc:
+        log.warning("search: could not start a background rebuild: %s", exc)
+        return None
+
+
+def _rebuild_thread(app: Flask) -> None:
+    with app.app_context():
+        try:
+            indexed, _ = sync_dirty(repair=True)
+            log.info("search: background repair done, %d products indexed", indexed)
+        except IndexBusy:
+            log.info("search: another process is writing the index; background repair skipped")
+        except Exception as exc:
+            log.error("search: background rebuild failed: %s", exc, exc_info=exc)
+        finally:
+            _rollback()
+            db.session.remove()
 
 
 def _rollback() -> None:
@@ -349,6 +406,7 @@ def reindex() -> int:
         count = backend().rebuild(public_docs())
     finally:
         forget_index_check()
+    begin_write()  # the build only read: this transaction writes (SQLite takes the lock now)
     stmt = sa.update(Product).where(Product.search_dirty.is_(True))
     if started is not None:
         stmt = stmt.where(Product.updated_at <= started)

@@ -22,7 +22,7 @@ from app.catalog.models import Category, Product
 from app.db import database_id
 from app.extensions import db
 from app.program.models import County, Sector
-from app.search import SORTS, IndexUnavailable, SearchError, SearchQuery
+from app.search import SORTS, IndexUnavailable, SearchQuery
 
 log = logging.getLogger(__name__)
 MAX_QUERY_CHARS = 200
@@ -108,8 +108,9 @@ def run(params: SearchQuery) -> dict[str, Any]:
         if problem is not None:
             raise IndexUnavailable(problem)
         result = indexing.backend().search(params)
-    except (SearchError, OSError, ValueError) as exc:
+    except Exception as exc:  # whatever the index does, the page answers from the database
         log.error("search: index unavailable, answering from the database: %s", exc)
+        indexing.repair_in_background()
         sort = {"price_asc": "price_asc", "price_desc": "price_desc"}.get(params.sort, "newest")
         page = queries.search_products(params.text, params.page, params.per_page, sort, params)
         return {
@@ -146,6 +147,6 @@ def suggest(prefix: str) -> list[str]:
         if indexing.index_problem() is not None:
             return []
         return indexing.backend().suggest(prefix, limit=8)
-    except (SearchError, OSError, ValueError) as exc:
+    except Exception as exc:
         log.warning("search: suggestions unavailable: %s", exc)
         return []
