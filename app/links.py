@@ -57,11 +57,13 @@ def _names(value: object) -> list[str]:
 def trusted_hosts(config: Mapping[str, Any]) -> list[str]:
     """The host names requests may be sent to: the site address's, then ``ALLOWED_HOSTS``
     (a list or a comma-separated string; a leading dot admits every subdomain), then, in debug
-    or testing mode only, ``localhost``, ``127.0.0.1`` and ``::1``. Ports are not compared."""
+    or testing mode or while no site address is configured (the development default),
+    ``localhost``, ``127.0.0.1`` and ``::1``. Ports are not compared."""
     hosts: list[str] = []
     site_host = urlsplit(configured_site_url(config)).hostname
     candidates = [site_host or "", *_names(config.get("ALLOWED_HOSTS"))]
-    if config.get("DEBUG") or config.get("TESTING"):
+    configured = config.get("SITE_URL") or config.get("MAIL_SITE_URL")
+    if config.get("DEBUG") or config.get("TESTING") or not configured:
         candidates.extend(LOCAL_HOSTS)
     for name in candidates:
         if name and name not in hosts:

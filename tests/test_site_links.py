@@ -167,6 +167,9 @@ def test_trusted_hosts_come_from_the_site_address_and_the_allowed_list():
     assert "localhost" in trusted_hosts({**production, "DEBUG": True})
     assert "127.0.0.1" in trusted_hosts({**production, "TESTING": True})
     assert "localhost" not in trusted_hosts(production)
+    # With no site address configured (the development default of `make run`), the local names
+    # answer too, so http://localhost:5000 works as well as http://127.0.0.1:5000.
+    assert trusted_hosts({}) == ["127.0.0.1", "localhost", "::1"]
 
 
 # ---- every link in a message is the site's -----------------------------------------------------

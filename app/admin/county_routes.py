@@ -15,6 +15,7 @@ from flask_login import current_user
 from app.admin import bp
 from app.admin.forms import QuotaConfirmForm, QuotaForm, QuotaUploadForm
 from app.admin.sales_routes import _jalali, _period_choices
+from app.db import database_id
 from app.errors import NotFound, ValidationFailed
 from app.extensions import db
 from app.formatting import LocalNumber, format_digits, format_number
@@ -56,8 +57,8 @@ def _sector_id() -> int | None:
     raw = (request.args.get("sector") or "").strip()
     if not raw:
         return None
-    value = counties.number(raw)
-    if not value or value < 0 or value > 2**31 - 1 or db.session.get(Sector, value) is None:
+    value = database_id(raw)
+    if value is None or db.session.get(Sector, value) is None:
         abort(_bad_request(_("There is no such sector. Choose one from the list.")))
     return value
 

@@ -17,11 +17,12 @@ from flask import Response, abort, current_app, request
 
 from app.api import bp, openapi, serializers
 from app.catalog import queries, searching
+from app.db import MAX_DATABASE_ID
 from app.search import SearchQuery
 from app.search.backend import MAX_PER_PAGE
 
 CACHE_CONTROL = "public, max-age=60"
-MAX_ID = 2**31 - 1  # product ids are 32-bit integers in the database
+MAX_ID = MAX_DATABASE_ID  # product ids are 32-bit integers in the database
 MAX_PRICE = 10**16  # smallest currency unit; far above any real price, far below BigInteger
 MAX_SLUG = 80
 
