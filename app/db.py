@@ -126,7 +126,8 @@ def sqlite_busy_timeout(app: Flask) -> float:
 
 
 def configure_engine_options(app: Flask) -> None:
-    """SQLite under several gunicorn workers: WAL, a busy timeout, explicit BEGIN."""
+    """SQLite under several gunicorn workers: WAL, a busy timeout, explicit BEGIN. PostgreSQL:
+    the same wait (``SQLITE_BUSY_TIMEOUT_SECONDS``) as its ``lock_timeout``."""
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
     if uri.startswith("sqlite"):
@@ -138,6 +139,13 @@ def configure_engine_options(app: Flask) -> None:
         options["connect_args"] = connect_args
     else:
         options.setdefault("pool_pre_ping", True)
+        if uri.startswith("postgresql"):
+            # A wait for a row lock ends like SQLite's busy wait: an error the app answers with
+            # the 503 page, well before the worker's timeout.
+            connect_args = dict(options.get("connect_args") or {})
+            wait_ms = int(sqlite_busy_timeout(app) * 1000)
+            connect_args.setdefault("options", f"-c lock_timeout={wait_ms}")
+            options["connect_args"] = connect_args
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 
@@ -232,6 +240,25 @@ def _sqlite_read_only(session: sa.orm.Session) -> bool:
         return False  # began IMMEDIATE: already the write transaction
     changes = conn.connection.dbapi_connection.total_changes
     return conn.info.get(_CHANGES_AT_BEGIN) == changes
+
+
+def end_read() -> None:
+    """Before slow work that needs no database (hashing a password, decoding an image, talking
+    to a mail server): end the session's transaction if it has only read, so that on SQLite an
+    unsafe-method request's transaction (which began IMMEDIATE) does not keep every other
+    writer waiting meanwhile. Objects loaded so far are expired and load again on next use. A
+    transaction that has written, holds unflushed changes or a savepoint is left alone; so is
+    any transaction on PostgreSQL, where reading holds no lock that blocks writers."""
+    if db.engine.dialect.name != "sqlite" or not db.session.registry.has():
+        return
+    session = db.session()
+    if not session.in_transaction():
+        return
+    if session.new or session.dirty or session.deleted or session.in_nested_transaction():
+        return
+    conn = session.connection()
+    if conn.connection.dbapi_connection.total_changes == conn.info.get(_CHANGES_AT_BEGIN):
+        session.rollback()
 
 
 def end_request_write_transaction() -> None:

@@ -85,6 +85,14 @@ def install_trusted_hosts(app: Flask) -> None:
         raise ValueError(f"SITE_URL must look like https://bazarche.example, not {site!r}")
     if app.config.get("TRUSTED_HOSTS") is None:
         app.config["TRUSTED_HOSTS"] = trusted_hosts(app.config)
+    configured = app.config.get("SITE_URL") or app.config.get("MAIL_SITE_URL")
+    if not (configured or app.debug or app.testing):
+        app.logger.warning(
+            "SITE_URL is not set: the market answers only to %s and its e-mails link to %s. "
+            "Set SITE_URL to the address people use (and ALLOWED_HOSTS for other names).",
+            ", ".join(app.config["TRUSTED_HOSTS"]),
+            site,
+        )
     hooks = app.before_request_funcs.setdefault(None, [])
     if refuse_foreign_host in hooks:
         hooks.remove(refuse_foreign_host)

@@ -41,6 +41,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from app.accounts.models import User
 from app.catalog.models import Product, Seller
+from app.db import end_read, write_intent
 from app.extensions import db, mail
 from app.formatting import persian_digits
 from app.links import site_url, site_url_for
@@ -221,18 +222,34 @@ def send_order_event(kind: str, order_ids: list[int]) -> None:
 
     ``kind`` is one of :data:`KINDS`. Call after commit. Never raises: failures are logged.
     """
+    messages: list[tuple[int, EmailMultiAlternatives]] = []
     try:
-        letters = _letters(kind, list(order_ids))
-        providers = _providers([o for _, _, their in letters for o in their])
+        with write_intent(False):  # reads only: no write lock while the mail goes out
+            letters = _letters(kind, list(order_ids))
+            providers = _providers([o for _, _, their in letters for o in their])
+            for audience, recipient, their in letters:
+                # One recipient's failure is not another's.
+                try:
+                    messages.append(
+                        (recipient.id, _compose(audience, kind, recipient, their, providers))
+                    )
+                except Exception:
+                    log.exception("could not write the %r e-mail to user %s", kind, recipient.id)
     except Exception:
         log.exception("could not prepare the %r e-mails of orders %s", kind, order_ids)
         return
-    for audience, recipient, their in letters:
-        # One recipient's failure is not another's.
+    _send(messages, kind)
+
+
+def _send(messages: list[tuple[int, EmailMultiAlternatives]], kind: str) -> None:
+    """Hand written messages to the mail backend, having ended the session's reading
+    transaction first (a slow mail server must not keep the database's writers waiting)."""
+    end_read()
+    for recipient_id, message in messages:
         try:
-            _compose(audience, kind, recipient, their, providers).send()
+            message.send()
         except Exception:
-            log.exception("could not send the %r e-mail to user %s", kind, recipient.id)
+            log.exception("could not send the %r e-mail to user %s", kind, recipient_id)
 
 
 def _providers(orders: list[Order]) -> dict[int, object]:
@@ -400,33 +417,43 @@ def send_listing_event(kind: str, product_id: int, reason: str | None = None) ->
         log.warning("no e-mail for listing event %r", kind)
         return
     try:
-        product = db.session.scalar(
-            sa.select(Product)
-            .where(Product.id == product_id)
-            .options(joinedload(Product.seller).joinedload(Seller.user))
-        )
-        if product is None:
-            return
-        recipient = product.seller.user
-        locale = recipient_locale(recipient)
-        subject_of, intro_of = LISTING[kind]
-        with force_locale(locale), _link_context():
-            subject = " ".join(subject_of(product.title).split())
-            context = {
-                "kind": kind,
-                "recipient": recipient,
-                "product": product,
-                "subject": subject,
-                "intro": intro_of(),
-                "reason": reason or "",
-                "link": site_url_for("sellers.edit_listing", product_id=product.id),
-                "site_link": site_url_for("shop.home"),
-            }
-            html = render_template("emails/listing_event.html", **context)
-            text = render_template("emails/listing_event_text.html", **context)
-        _message(recipient.email, locale, subject, text, html).send()
+        with write_intent(False):
+            message = _listing_message(kind, product_id, reason)
     except Exception:
-        log.exception("could not send the %r e-mail of listing %s", kind, product_id)
+        log.exception("could not write the %r e-mail of listing %s", kind, product_id)
+        return
+    if message is not None:
+        _send([message], kind)
+
+
+def _listing_message(
+    kind: str, product_id: int, reason: str | None
+) -> tuple[int, EmailMultiAlternatives] | None:
+    product = db.session.scalar(
+        sa.select(Product)
+        .where(Product.id == product_id)
+        .options(joinedload(Product.seller).joinedload(Seller.user))
+    )
+    if product is None:
+        return None
+    recipient = product.seller.user
+    locale = recipient_locale(recipient)
+    subject_of, intro_of = LISTING[kind]
+    with force_locale(locale), _link_context():
+        subject = " ".join(subject_of(product.title).split())
+        context = {
+            "kind": kind,
+            "recipient": recipient,
+            "product": product,
+            "subject": subject,
+            "intro": intro_of(),
+            "reason": reason or "",
+            "link": site_url_for("sellers.edit_listing", product_id=product.id),
+            "site_link": site_url_for("shop.home"),
+        }
+        html = render_template("emails/listing_event.html", **context)
+        text = render_template("emails/listing_event_text.html", **context)
+    return recipient.id, _message(recipient.email, locale, subject, text, html)
 
 
 # ---- the file backend's outbox (development) --------------------------------------------------
@@ -526,58 +553,71 @@ def send_account_notice(
     Call after commit. Never raises: failures are logged.
     """
     try:
-        recipient = db.session.get(User, user_id)
-        if recipient is None:
-            return
-        locale = recipient_locale(recipient)
-        with force_locale(locale), _link_context():
-            from app.formatting import format_date
-            from app.links import site_url_for
-
-            subjects = {
-                "login_locked": _("Logins to your Bazarche account are paused"),
-                "password_changed": _("Your Bazarche password was changed"),
-                "seller_profile_changed": _("Your shop's details were changed"),
-            }
-            intros = {
-                "login_locked": _(
-                    "Someone typed a wrong password for your account several times, so we paused "
-                    "logins to it until %(time)s. If it was you, wait and try again. If not, your "
-                    "password kept the account safe; choose a long one that you use nowhere else.",
-                    time=format_date(until, locale, with_time=True) if until else "",
-                ),
-                "password_changed": _(
-                    "The password of your account was changed and your other logins were ended. "
-                    "If you did not do this, contact programme staff at once."
-                ),
-                "seller_profile_changed": _(
-                    "These details of your shop were changed. If you did not do this, change "
-                    "your password and contact programme staff at once."
-                ),
-            }
-            if kind not in subjects:
-                log.warning("no e-mail for account notice %r", kind)
-                return
-            context = {
-                "kind": kind,
-                "recipient": recipient,
-                "subject": subjects[kind],
-                "intro": intros[kind],
-                "changes": [
-                    (
-                        _change_label(field),
-                        _change_value(field, old, locale),
-                        _change_value(field, new, locale),
-                    )
-                    for field, old, new in changes or []
-                ],
-                "site_link": site_url_for("shop.home"),
-            }
-            html = render_template("emails/account_notice.html", **context)
-            text = render_template("emails/account_notice_text.html", **context)
-        _message(recipient.email, locale, subjects[kind], text, html).send()
+        with write_intent(False):
+            message = _account_message(kind, user_id, until, changes)
     except Exception:
-        log.exception("could not send the %r notice to user %s", kind, user_id)
+        log.exception("could not write the %r notice to user %s", kind, user_id)
+        return
+    if message is not None:
+        _send([message], kind)
+
+
+def _account_message(
+    kind: str,
+    user_id: int,
+    until: datetime | None,
+    changes: list[tuple[str, object, object]] | None,
+) -> tuple[int, EmailMultiAlternatives] | None:
+    recipient = db.session.get(User, user_id)
+    if recipient is None:
+        return None
+    locale = recipient_locale(recipient)
+    with force_locale(locale), _link_context():
+        from app.formatting import format_date
+        from app.links import site_url_for
+
+        subjects = {
+            "login_locked": _("Logins to your Bazarche account are paused"),
+            "password_changed": _("Your Bazarche password was changed"),
+            "seller_profile_changed": _("Your shop's details were changed"),
+        }
+        intros = {
+            "login_locked": _(
+                "Someone typed a wrong password for your account several times, so we paused "
+                "logins to it until %(time)s. If it was you, wait and try again. If not, your "
+                "password kept the account safe; choose a long one that you use nowhere else.",
+                time=format_date(until, locale, with_time=True) if until else "",
+            ),
+            "password_changed": _(
+                "The password of your account was changed and your other logins were ended. "
+                "If you did not do this, contact programme staff at once."
+            ),
+            "seller_profile_changed": _(
+                "These details of your shop were changed. If you did not do this, change "
+                "your password and contact programme staff at once."
+            ),
+        }
+        if kind not in subjects:
+            log.warning("no e-mail for account notice %r", kind)
+            return None
+        context = {
+            "kind": kind,
+            "recipient": recipient,
+            "subject": subjects[kind],
+            "intro": intros[kind],
+            "changes": [
+                (
+                    _change_label(field),
+                    _change_value(field, old, locale),
+                    _change_value(field, new, locale),
+                )
+                for field, old, new in changes or []
+            ],
+            "site_link": site_url_for("shop.home"),
+        }
+        html = render_template("emails/account_notice.html", **context)
+        text = render_template("emails/account_notice_text.html", **context)
+    return recipient.id, _message(recipient.email, locale, subjects[kind], text, html)
 
 
 def send_login_locked(user_id: int, until: datetime) -> None:

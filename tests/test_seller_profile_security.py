@@ -119,6 +119,29 @@ def test_other_profile_changes_need_no_fresh_login_and_no_notice(app):
     assert detail_mails(app) == []
 
 
+def test_details_saved_before_input_was_normalised_are_not_a_change(app):
+    """A phone and codes stored as once typed (Persian digits, spaces, lower case) come back
+    from the form in their normalised form: that is the same value, not a sensitive change."""
+    seller = a_seller()
+    seller.phone = "۰۹۱۲ ۱۲۳ ۴۵۶۷"
+    seller.registration_code = "sb-۱۴۰۳-۰۰۷"
+    seller.permit_number = " p-۷۷۷ "
+    db.session.commit()
+    client = remembered_only(app, "shop@example.com")
+    response = client.post("/seller/profile", data=profile_form(seller, bio="new story"))
+    assert response.status_code == 302 and response.headers["Location"] == "/seller/profile"
+    db.session.expire_all()
+    row = db.session.get(Seller, seller.id)
+    assert row.bio == "new story"
+    assert (row.phone, row.registration_code, row.permit_number) == (
+        "09121234567",
+        "SB-1403-007",
+        "P-777",
+    )
+    assert db.session.scalar(sa.select(sa.func.count(AuditEvent.id))) == 0
+    assert detail_mails(app) == []
+
+
 def test_a_fresh_login_saves_sensitive_changes_at_once(app, client):
     seller = a_seller()
     factories.login(client, "shop@example.com")

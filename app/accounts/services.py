@@ -76,14 +76,22 @@ def register_user(
 ) -> User:
     """Create an account. Raises ValidationFailed; an address already in use gives the neutral
     form-level ``registration_refused`` (the answer does not confirm that the account exists)."""
+    from app.db import begin_write, end_read
+
     address = normalise_email(email)
     check_password_rules(password, address)
     name = name.strip()
     if not name:
         raise ValidationFailed({"name": ["required"]})
+    # Hash first, holding no lock, and whether or not the address is taken (the answer takes
+    # as long either way).
+    end_read()
+    password_hash = hash_password(password)
+    begin_write()
     if db.session.scalar(sa.select(User.id).where(User.email == address)) is not None:
+        db.session.rollback()
         raise ValidationFailed({"form": ["registration_refused"]})
-    user = User(email=address, password_hash=hash_password(password), name=name[:120])
+    user = User(email=address, password_hash=password_hash, name=name[:120])
     user.locale = locale if locale in ("fa", "en") else "fa"
     user.role = role
     db.session.add(user)
@@ -121,21 +129,25 @@ def authenticate(email: str, password: str, user_agent: str | None = None) -> Us
     AccountLocked while the account's attempts are locked (whatever the password).
 
     A hash with older parameters, or of the unnormalised password, is replaced on success."""
-    from app.db import begin_write
+    from app.db import begin_write, end_read, write_intent
 
     account = _account_key(email)
     attempt = throttle.count_attempt(account)  # raises AccountLocked; commits the count
-    begin_write()  # reads the user, then records the login
-    user = db.session.scalar(sa.select(User).where(User.email == account))
+    with write_intent(False):  # only reads: no write lock while the password is checked
+        user = db.session.scalar(sa.select(User).where(User.email == account))
+        stored, active = (user.password_hash, user.active) if user is not None else ("", False)
+    end_read()
     if user is None or len(password) > MAX_PASSWORD_LENGTH:
         check_password_hash(_dummy_hash(), password[:MAX_PASSWORD_LENGTH])
         raise _refused(attempt, user)
-    matches, rehash = passwords.verify(user.password_hash, password)
-    if not matches or not user.active:
+    matches, rehash = passwords.verify(stored, password)
+    if not matches or not active:
         raise _refused(attempt, user)
+    new_hash = hash_password(password) if rehash else None
+    begin_write()  # records the login
     throttle.clear(account)
-    if rehash:
-        user.password_hash = hash_password(password)
+    if new_hash is not None:
+        user.password_hash = new_hash
     user.last_login_at = utcnow()
     sessions.open_login(user, user_agent)
     db.session.commit()
@@ -145,17 +157,21 @@ def authenticate(email: str, password: str, user_agent: str | None = None) -> Us
 def confirm_password(user: User, password: str) -> bool:
     """Whether ``password`` is ``user``'s, counted against the account's attempt limit like a
     login (a stolen session cannot be used to guess the password). Raises AccountLocked."""
-    from app.db import begin_write
+    from app.db import begin_write, end_read, write_intent
 
     attempt = throttle.count_attempt(user.email)
-    begin_write()
-    matches, rehash = passwords.verify(user.password_hash, password[:MAX_PASSWORD_LENGTH])
+    with write_intent(False):  # only reads: no write lock while the password is checked
+        stored, email = user.password_hash, user.email
+    end_read()
+    matches, rehash = passwords.verify(stored, password[:MAX_PASSWORD_LENGTH])
     if not matches or len(password) > MAX_PASSWORD_LENGTH:
         _refused(attempt, user)
         return False
-    throttle.clear(user.email)
-    if rehash:
-        user.password_hash = hash_password(password)
+    new_hash = hash_password(password) if rehash else None
+    begin_write()
+    throttle.clear(email)
+    if new_hash is not None:
+        user.password_hash = new_hash
     db.session.commit()
     return True
 
@@ -170,10 +186,17 @@ def change_password(user: User, current: str, new: str) -> None:
 
     Raises ValidationFailed (``current_password: wrong``, or the rules of a new password) or
     AccountLocked when the account's attempts are locked."""
+    from app.db import begin_write, end_read, write_intent
+
     if not confirm_password(user, current):
         raise ValidationFailed({"current_password": ["wrong"]})
-    check_password_rules(new, user.email)
-    user.password_hash = hash_password(new)
+    with write_intent(False):
+        email = user.email
+    end_read()
+    check_password_rules(new, email)
+    new_hash = hash_password(new)  # holding no lock
+    begin_write()
+    user.password_hash = new_hash
     user.session_version += 1
     sessions.end_other_logins(user, keep=user.login_id)
     db.session.commit()

@@ -718,7 +718,7 @@ def save(plan: ImportPlan, seller: Seller, *, store: Storage | None = None) -> l
     """
     from flask import current_app
 
-    from app.db import begin_write
+    from app.db import begin_write, end_read
 
     if plan.seller_id != seller.id:
         raise NotAllowed("the plan was made for another seller")
@@ -733,15 +733,14 @@ def save(plan: ImportPlan, seller: Seller, *, store: Storage | None = None) -> l
     limits = (current_app.config["MAX_IMAGE_BYTES"], current_app.config["MAX_IMAGE_PIXELS"])
     seller_id = seller.id
     created: list[str] = []
+    # Only reads so far (validation): end them before the photos are decoded, so no database
+    # lock is held meanwhile, and the write transaction below starts afresh.
+    end_read()
     try:
         images = _store_images(plan, store, created, limits)
         if not plan.ok:
             raise ImportInvalid(plan)
         session = db.session()
-        if session.in_transaction() and not (session.new or session.dirty or session.deleted):
-            # Only reads so far (validation): end them so the write transaction starts afresh
-            # (on SQLite with BEGIN IMMEDIATE, which a read-then-write transaction cannot get).
-            session.rollback()
         begin_write()
         products = [_product(row, seller_id, images) for row in plan.rows]
         session.add_all(products)

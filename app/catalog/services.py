@@ -208,6 +208,18 @@ def _sensitive(seller: Seller) -> dict[str, object]:
     return {field: getattr(seller, field) for field in SENSITIVE_PROFILE_FIELDS}
 
 
+def _comparable(field: str, value: object) -> object:
+    """A sensitive value in the one form it is stored in now, so a value saved before input was
+    normalised (Persian digits, spaces) is not taken for a change when it is saved again."""
+    if value is None or value == "":
+        return None
+    if field == "phone":
+        return normalise_mobile(str(value))
+    if field in ("registration_code", "permit_number"):
+        return normalise_code(str(value)) or None
+    return value
+
+
 def update_profile(
     seller: Seller, data: SellerProfile, logo_key: str | None = None, *, fresh_login: bool = False
 ) -> Seller:
@@ -222,7 +234,11 @@ def update_profile(
     before = _sensitive(seller)
     _apply_profile(seller, data)
     after = _sensitive(seller)
-    changed = [field for field in SENSITIVE_PROFILE_FIELDS if before[field] != after[field]]
+    changed = [
+        field
+        for field in SENSITIVE_PROFILE_FIELDS
+        if _comparable(field, before[field]) != _comparable(field, after[field])
+    ]
     if changed and not fresh_login:
         db.session.rollback()
         raise FreshLoginRequired(changed)

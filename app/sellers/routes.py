@@ -23,6 +23,7 @@ from app.access import owned_or_404
 from app.auth.fresh import is_fresh, reauth_redirect
 from app.catalog import services as catalog
 from app.catalog.models import Category, Product, ProductStatus, Seller, SellerStatus
+from app.db import end_read
 from app.errors import NotAllowed, NotFound, ValidationFailed
 from app.extensions import db
 from app.formatting import format_number
@@ -109,6 +110,7 @@ def _store_logo(form: SellerProfileForm) -> str | None:
     upload = form.logo.data
     if not upload or not getattr(upload, "filename", ""):
         return None
+    end_read()  # decoding takes a while: hold no database lock meanwhile
     try:
         data = read_limited(upload.stream, current_app.config["MAX_IMAGE_BYTES"])
         stored = process_image(
