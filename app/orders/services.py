@@ -172,7 +172,7 @@ class Checkout(NamedTuple):
     created: bool
 
 
-def place_checkout(
+def place_checkout(  # noqa: C901 (checkout is one transaction whose steps share its lock; to be split into steps in #11)
     customer: User,
     address: Address,
     provider: Provider,

@@ -55,7 +55,7 @@ def _user(email: str, name: str, role: Role, password_hash: str) -> User:
     return user
 
 
-def seed_demo(
+def seed_demo(  # noqa: C901 (demo data only; moves to its own package in #11)
     make_image: Callable[[str, str, int], tuple[str, list, int, int]] | None = None,
     *,
     sellers: int = SELLER_COUNT,
@@ -268,7 +268,7 @@ def _moves(at: datetime, now: datetime, rng: random.Random) -> tuple[list, bool]
     return [(status, moment) for status, moment in moves if moment < now], by_customer
 
 
-def seed_demo_sales(
+def seed_demo_sales(  # noqa: C901 (demo data only; moves to its own package in #11)
     rng_seed: int = 1399,
     months: int = SALES_MONTHS,
     *,

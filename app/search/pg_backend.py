@@ -756,7 +756,7 @@ class PostgresBackend:
             out["in_stock"] = "in_stock"
         return out
 
-    def _run(
+    def _run(  # noqa: C901 (one query plan per search, kept together for the statement's shape)
         self, conn: sa.Connection, q: SearchQuery, words: list[_Word], match: str | None
     ) -> tuple[SearchResult, int]:
         """One statement: the page (ids and display strings), the number of matches with and

@@ -481,7 +481,7 @@ def _build_worker(directory: str, budget: int, number: int, jobs, results) -> No
         results.put((number, [], 0, "".join(traceback.format_exception(exc))))
 
 
-def _build_in_processes(
+def _build_in_processes(  # noqa: C901 (process pool set-up and clean-up kept in one place)
     directory: str, docs: Iterable[SearchDoc], procs: int, budget: int
 ) -> tuple[list, int]:
     """:func:`_write_segments` in ``procs`` processes, each taking every ``procs``-th batch
