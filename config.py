@@ -107,6 +107,11 @@ class Config:
     # Rate limits key on the client address, so this must be right in production.
     PROXY_FIX = _int("PROXY_FIX", 0)
 
+    # Logs (app/logs.py): "text" (time level logger [request id] message) or "json" (one object
+    # per line); the root level (DEBUG, INFO, WARNING, ERROR).
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")
+    LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+
     # The site's address (scheme, host, optional port and path): every link in every message
     # and the card payment's return addresses are built from it, never from the request.
     # MAIL_SITE_URL is its former name, read when SITE_URL is empty. Requests for any host other

@@ -47,7 +47,15 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     register_service_hooks()
     register_input_guard(app)
     register_trusted_hosts(app)
+    register_logs(app)
     return app
+
+
+def register_logs(app: Flask) -> None:
+    """Log configuration and the request id (first before_request hook; see :mod:`app.logs`)."""
+    from app import logs
+
+    logs.install(app)
 
 
 def register_url_converters(app: Flask) -> None:
@@ -80,7 +88,7 @@ def register_extensions(app: Flask) -> None:
         compare_type=True,
     )
     csrf.init_app(app)
-    babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: "Asia/Tehran")
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=market_timezone_name)
     limiter.init_app(app)
     app.config.setdefault("MAIL_FILE_PATH", app.config["MAIL_DIR"])
     mail.init_app(app)
@@ -106,6 +114,13 @@ def register_extensions(app: Flask) -> None:
     from app.program import sales
 
     sales.install(Session)
+
+
+def market_timezone_name() -> str:
+    """Babel's time zone: the market's (``DEFAULT_TIMEZONE``)."""
+    from app.timeutil import market_timezone
+
+    return market_timezone().key
 
 
 def select_locale() -> str:

@@ -7,13 +7,15 @@ money stored in rials is shown in toman (1 toman = 10 rials).
 from __future__ import annotations
 
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 import jdatetime
 
+from app.timeutil import REPORT_TIMEZONE, market_timezone
+
 PERSIAN_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
 PERSIAN_SEPARATOR = "\u066c"  # ٬ ARABIC THOUSANDS SEPARATOR, as Persian typography uses
-TEHRAN = ZoneInfo("Asia/Tehran")
+# The programme's reporting day (see app.timeutil); shown times use market_timezone().
+TEHRAN = REPORT_TIMEZONE
 
 JALALI_MONTHS_FA = (
     "فروردین", "اردیبهشت", "خرداد", "تیر", "مرداد", "شهریور",
@@ -59,11 +61,13 @@ def format_money(amount: int, currency: str, locale: str) -> str:
 
 
 def to_local(value: datetime) -> datetime:
-    return value.astimezone(TEHRAN)
+    """``value`` in the market's time zone (``DEFAULT_TIMEZONE``)."""
+    return value.astimezone(market_timezone())
 
 
 def format_date(value: date | datetime | None, locale: str, *, with_time: bool = False) -> str:
-    """Jalali for Persian (``۵ آذر ۱۴۰۵``), Gregorian for English (``26 Nov 2026``); Tehran time."""
+    """Jalali for Persian (``۵ آذر ۱۴۰۵``), Gregorian for English (``26 Nov 2026``); in the market's
+    time zone (``DEFAULT_TIMEZONE``)."""
     if value is None:
         return ""
     if isinstance(value, datetime):

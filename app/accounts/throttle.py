@@ -11,6 +11,8 @@ A successful login clears the account's record; a day without attempts forgets e
 
 from __future__ import annotations
 
+import hashlib
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -19,6 +21,8 @@ import sqlalchemy as sa
 from app.accounts.models import LoginThrottle
 from app.extensions import db
 from app.timeutil import utcnow
+
+log = logging.getLogger(__name__)
 
 MAX_FAILURES = 5
 WINDOW = timedelta(minutes=15)
@@ -106,8 +110,21 @@ def count_attempt(account: str) -> Attempt:
         row.window_started_at = now
         locked_now = True
     until = row.locked_until
+    locks = row.locks
     db.session.commit()
+    if locked_now and until is not None:
+        log.info(
+            "login locked: account ref %s, lock %s, until %s",
+            account_ref(account),
+            locks,
+            until.isoformat(timespec="seconds"),
+        )
     return Attempt(account=account, locked_now=locked_now, until=until)
+
+
+def account_ref(account: str) -> str:
+    """A short stand-in for an account name in the logs (never the address itself)."""
+    return hashlib.sha256(account.encode()).hexdigest()[:12]
 
 
 def clear(account: str) -> None:

@@ -28,7 +28,7 @@ from app.catalog.queries import Page
 from app.db import database_id
 from app.errors import InvalidTransition, NotFound, ValidationFailed
 from app.extensions import db
-from app.formatting import TEHRAN, format_date, format_money, format_number, persian_digits
+from app.formatting import format_date, format_money, format_number, persian_digits, to_local
 from app.messages import apply_errors, error_text, status_label
 from app.program import audit, sales
 from app.program.models import AuditEvent, County
@@ -291,10 +291,10 @@ def iso_time(moment: datetime | None) -> str | None:
 
 
 def jalali_time(moment: datetime | None) -> str | None:
-    """Tehran local time as a Jalali date and time, for spreadsheets read in Iran."""
+    """The market's local time (``DEFAULT_TIMEZONE``) as a Jalali date and time."""
     if moment is None:
         return None
-    local = moment.astimezone(TEHRAN)
+    local = to_local(moment)
     j = jdatetime.datetime.fromgregorian(datetime=local)
     return f"{j.year:04d}-{j.month:02d}-{j.day:02d} {local.hour:02d}:{local.minute:02d}"
 

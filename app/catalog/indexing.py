@@ -416,6 +416,7 @@ def reindex() -> int:
         )
     )
     db.session.commit()
+    log.info("search: index rebuilt from the database, %d products indexed", count)
     return count
 
 

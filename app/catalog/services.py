@@ -7,6 +7,7 @@ back and raises a domain error. Callers (routes, commands) never commit.
 from __future__ import annotations
 
 import contextlib
+import logging
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -31,6 +32,8 @@ from app.media.storage import Storage, WriteLog
 from app.program import audit
 from app.program.models import County, Sector
 from app.timeutil import utcnow
+
+log = logging.getLogger(__name__)
 
 MAX_IMAGES = 8
 MAX_PRICE_AMOUNT = 10**13  # a trillion toman: anything above is a typo
@@ -311,7 +314,9 @@ def review_seller(
         reason=reason,
         data={"from": previous.value, "to": new.value},
     )
+    seller_id, staff_id = seller.id, staff.id
     db.session.commit()
+    log.info("seller %s %s -> %s by staff %s", seller_id, previous.value, new.value, staff_id)
 
 
 # ---- listings -------------------------------------------------------------------------------
@@ -711,7 +716,9 @@ def hide_product(
             "title": product.title,
         },
     )
+    product_id, staff_id = product.id, staff.id
     db.session.commit()
+    log.info("listing %s hidden (was %s) by staff %s", product_id, state, staff_id)
     return product
 
 
@@ -759,7 +766,9 @@ def release_product(
             "title": product.title,
         },
     )
+    product_id, staff_id = product.id, staff.id
     db.session.commit()
+    log.info("listing %s released as %s by staff %s", product_id, new.value, staff_id)
     return new
 
 

@@ -321,6 +321,7 @@ def place_checkout(  # noqa: C901 (checkout is one transaction whose steps share
         state.checkout_payment_id = payment.id
         state.version += 1
         mark_catalog_changed(db.session)
+        placed = (payment.id, sorted(o.id for o in by_seller.values()), payment.amount)
         db.session.commit()
     except sa.exc.IntegrityError:
         # A concurrent post of the same token won the unique constraint: return its checkout.
@@ -332,6 +333,14 @@ def place_checkout(  # noqa: C901 (checkout is one transaction whose steps share
     except Exception:
         db.session.rollback()
         raise
+    log.info(
+        "checkout placed: payment %s, orders %s, provider %s, amount %s %s",
+        placed[0],
+        placed[1],
+        provider.value,
+        placed[2],
+        currency,
+    )
     return Checkout(payment, created=True)
 
 
@@ -369,6 +378,14 @@ def _move(
     )
     for key, value in values.items():
         setattr(order, key, value)
+    log.info(
+        "order %s moved %s -> %s by %s %s",
+        order.id,
+        current.value,
+        new.value,
+        getattr(actor, "value", actor),
+        actor_id if actor_id is not None else "-",
+    )
     if new in (OrderStatus.CANCELLED,):
         _release(order)
 

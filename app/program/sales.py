@@ -782,7 +782,7 @@ def _py_tehran_day(value: str | None) -> str | None:
 def _day_of(column: Any, session: Session) -> Any:
     """SQL for the Tehran day of a UTC timestamp column, on either database."""
     if session.get_bind().dialect.name == "postgresql":
-        return sa.cast(sa.func.timezone("Asia/Tehran", column), sa.Date)
+        return sa.cast(sa.func.timezone(TEHRAN.key, column), sa.Date)
     raw = session.connection().connection.dbapi_connection
     raw.create_function("tehran_day", 1, _py_tehran_day, deterministic=True)
     return sa.func.tehran_day(column, type_=sa.Date)
