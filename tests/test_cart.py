@@ -17,6 +17,7 @@ from app.orders.cart import MAX_QUANTITY
 from app.orders.models import CartLine, Order
 from app.payments.models import Payment
 from tests import factories
+from tests.helpers import flashes
 
 QUANTITY_MESSAGE = "Choose a quantity from 1 to 99."
 UNAVAILABLE_MESSAGE = "This product is not for sale at the moment."
@@ -29,11 +30,6 @@ def english(client):  # type: ignore[no-untyped-def]
     """Pages in English, so messages read the same whatever the Persian catalogue holds."""
     client.set_cookie("locale", "en")
     return client
-
-
-def flashes(response, category: str = "error") -> list[str]:  # type: ignore[no-untyped-def]
-    html = response.get_data(as_text=True)
-    return [unescape(m) for m in re.findall(rf'<p class="flash flash-{category}">(.*?)</p>', html)]
 
 
 def add(client, product_id: object, quantity: object = 1, **extra: object):  # type: ignore[no-untyped-def]

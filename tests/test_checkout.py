@@ -20,24 +20,9 @@ from app.payments import services as payments
 from app.payments.models import Payment, PaymentStatus, Provider
 from tests import factories
 from tests.fake_stripe import app_with, deliver, fake_stripe_fixture, stripe_settings  # noqa: F401
-
-ADDRESS = {
-    "recipient_name": "مینا رضایی",
-    "mobile": "09121234567",
-    "province": "سیستان و بلوچستان",
-    "city": "زاهدان",
-    "address": "خیابان دانشگاه، کوچه ۳، پلاک ۱۲",
-    "postal_code": "9816745639",
-    "payment_method": "cash",
-}
-
+from tests.helpers import ADDRESS, flashes
 
 # --- helpers -------------------------------------------------------------------------------------
-
-
-def flashes(response, category: str = "error") -> list[str]:  # type: ignore[no-untyped-def]
-    html = response.get_data(as_text=True)
-    return [unescape(m) for m in re.findall(rf'<p class="flash flash-{category}">(.*?)</p>', html)]
 
 
 def field_error(response, field: str) -> str:  # type: ignore[no-untyped-def]

@@ -22,7 +22,7 @@ from app.accounts import services as accounts
 from app.extensions import db
 from app.sellers import routes as seller_routes
 from tests import factories
-from tests.test_photos import jpeg
+from tests.helpers import jpeg
 from tests.test_sessions import a_seller, profile_form
 
 

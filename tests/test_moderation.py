@@ -22,6 +22,7 @@ from app.messages import ERROR_TEXT
 from app.program.models import AuditEvent
 from app.search import SearchQuery
 from tests import factories
+from tests.helpers import flashes
 
 REASON = "عکس با کالای فروخته‌شده یکی نیست."
 BOM = "\ufeff"
@@ -32,11 +33,6 @@ BOM = "\ufeff"
 
 def html_of(response) -> str:  # type: ignore[no-untyped-def]
     return unescape(response.get_data(as_text=True))
-
-
-def flashes(response, category: str = "error") -> list[str]:  # type: ignore[no-untyped-def]
-    html = response.get_data(as_text=True)
-    return [unescape(m) for m in re.findall(rf'<p class="flash flash-{category}">(.*?)</p>', html)]
 
 
 def message(code: str) -> str:

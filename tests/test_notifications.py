@@ -18,6 +18,7 @@ from app.orders.models import Order, OrderStatus
 from app.payments.models import Provider
 from tests import factories
 from tests.conftest import make_app
+from tests.helpers import client_for
 
 ADDRESS = orders.Address(
     recipient_name="مینا رضایی",
@@ -70,14 +71,8 @@ def world(app):  # type: ignore[no-untyped-def]
     }
 
 
-def login(app, user):  # type: ignore[no-untyped-def]
-    client = app.test_client()
-    factories.login(client, user.email)
-    return client
-
-
 def test_a_cash_checkout_mails_the_customer_once_and_each_seller(app, world):
-    client = login(app, world["mina"])
+    client = client_for(app, world["mina"])
     for product in (world["cloth"], world["bowl"]):
         client.post("/cart/add", data={"product_id": product.id, "quantity": 1})
     assert outbox(app) == []
@@ -114,7 +109,7 @@ def test_a_cash_checkout_mails_the_customer_once_and_each_seller(app, world):
 def test_each_step_mails_the_customer_and_shipping_carries_the_tracking_code(app, world):
     payment = _place(world["mina"], world["cloth"])
     order_id = payment.orders[0].id
-    seller = login(app, world["a"].user)
+    seller = client_for(app, world["a"].user)
     before = len(outbox(app))
     seller.post(f"/seller/orders/{order_id}/move", data={"action": "confirm"})
     seller.post(
@@ -141,7 +136,7 @@ def test_each_step_mails_the_customer_and_shipping_carries_the_tracking_code(app
 def test_a_cancellation_tells_both_and_gives_the_reason(app, world):
     payment = _place(world["mina"], world["cloth"])
     order_id = payment.orders[0].id
-    seller = login(app, world["a"].user)
+    seller = client_for(app, world["a"].user)
     seller.post(
         f"/seller/orders/{order_id}/move", data={"action": "cancel", "reason": "نخ تمام شد"}
     )
@@ -153,11 +148,11 @@ def test_a_cancellation_tells_both_and_gives_the_reason(app, world):
 def test_a_refused_move_sends_nothing(app, world):
     payment = _place(world["mina"], world["cloth"])
     order_id = payment.orders[0].id
-    seller = login(app, world["a"].user)
+    seller = client_for(app, world["a"].user)
     before = len(outbox(app))
     seller.post(f"/seller/orders/{order_id}/move", data={"action": "deliver"})  # not yet shipped
     seller.post(f"/seller/orders/{order_id}/move", data={"action": "cancel", "reason": ""})
-    customer = login(app, world["mina"])
+    customer = client_for(app, world["mina"])
     customer.post(f"/orders/{order_id + 1}/cancel")  # not theirs / not there
     assert len(outbox(app)) == before
 
@@ -169,7 +164,7 @@ def test_a_mail_failure_is_logged_and_the_action_still_succeeds(app, world, capl
     app.extensions["mailman"].file_path = str(blocker)
     payment = _place(world["mina"], world["cloth"])
     order_id = payment.orders[0].id
-    seller = login(app, world["a"].user)
+    seller = client_for(app, world["a"].user)
     with caplog.at_level(logging.ERROR, logger="app.notify"):
         response = seller.post(f"/seller/orders/{order_id}/move", data={"action": "confirm"})
     assert response.status_code == 302

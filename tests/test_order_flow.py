@@ -21,6 +21,7 @@ from app.orders.models import Actor, CartLine, Order, OrderStatus, OrderStatusCh
 from app.payments.models import Payment, PaymentStatus, Provider
 from app.timeutil import utcnow
 from tests import factories
+from tests.helpers import flashes
 
 ADDRESS = orders.Address(
     recipient_name="مینا رضایی",
@@ -34,11 +35,6 @@ _tokens = iter(range(10**6))
 
 
 # --- helpers -------------------------------------------------------------------------------------
-
-
-def flashes(response, category: str = "error") -> list[str]:  # type: ignore[no-untyped-def]
-    html = response.get_data(as_text=True)
-    return [unescape(m) for m in re.findall(rf'<p class="flash flash-{category}">(.*?)</p>', html)]
 
 
 def place(customer, *items, provider: Provider = Provider.CASH) -> Payment:  # type: ignore[no-untyped-def]

@@ -26,6 +26,7 @@ from app.media.storage import LocalStorage
 from app.messages import ERROR_TEXT
 from tests import factories
 from tests.conftest import make_app
+from tests.helpers import flashes, jpeg, png
 from tests.test_migrations import app_for, fresh_databases, keep_logging  # noqa: F401 (fixtures)
 
 KEY_RE = re.compile(r"[0-9a-f]{2}/[0-9a-f]{2}/([0-9a-f]{64})\.webp")
@@ -35,12 +36,6 @@ ALT_TOO_LONG = "The description can be at most 200 characters."
 
 
 # --- pictures ------------------------------------------------------------------------------------
-
-
-def jpeg(size: tuple[int, int] = (64, 48), colour: tuple[int, int, int] = GREEN) -> bytes:
-    buf = io.BytesIO()
-    Image.new("RGB", size, colour).save(buf, "JPEG", quality=90)
-    return buf.getvalue()
 
 
 def noisy_jpeg(size: tuple[int, int], quality: int = 95) -> bytes:
@@ -86,12 +81,6 @@ def tiff() -> bytes:
     return buf.getvalue()
 
 
-def png(size: tuple[int, int] = (80, 60)) -> bytes:
-    buf = io.BytesIO()
-    Image.new("RGBA", size, (10, 20, 200, 128)).save(buf, "PNG")
-    return buf.getvalue()
-
-
 SVG = (
     b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" width="10" height="10">'
     b"<script>alert(document.cookie)</script></svg>"
@@ -105,11 +94,6 @@ HTML = b"<!doctype html><html><body><script>alert(document.cookie)</script></bod
 def message(code: str) -> str:
     with force_locale("en"):
         return str(ERROR_TEXT[code])
-
-
-def flashes(response, category: str = "error") -> list[str]:  # type: ignore[no-untyped-def]
-    html = response.get_data(as_text=True)
-    return [unescape(m) for m in re.findall(rf'<p class="flash flash-{category}">(.*?)</p>', html)]
 
 
 def field_errors(response, field: str) -> str:  # type: ignore[no-untyped-def]

@@ -23,17 +23,9 @@ from app.orders.models import Order
 from app.search import SearchQuery
 from tests import factories
 from tests.conftest import close_search, make_app
+from tests.helpers import ADDRESS
 from tests.search.support import KINDS, spy_on_typo_lookups
 
-ADDRESS = {
-    "recipient_name": "مینا رضایی",
-    "mobile": "09121234567",
-    "province": "سیستان و بلوچستان",
-    "city": "زاهدان",
-    "address": "خیابان دانشگاه، کوچه ۳، پلاک ۱۲",
-    "postal_code": "9816745639",
-    "payment_method": "cash",
-}
 NOTICE = "Search is running in a simpler mode"
 
 

@@ -18,6 +18,7 @@ from app.extensions import db
 from app.messages import ERROR_TEXT
 from app.program.models import AuditEvent
 from tests import factories
+from tests.helpers import flashes
 
 SHOP_NAME = "سوزن‌دوزی گل‌بی‌بی"
 
@@ -47,11 +48,6 @@ def field_errors(response, field: str) -> str:  # type: ignore[no-untyped-def]
         rf'<p class="error" id="{field}-error">(.*?)</p>', response.get_data(as_text=True), re.S
     )
     return unescape(found.group(1)) if found else ""
-
-
-def flashes(response, category: str = "error") -> list[str]:  # type: ignore[no-untyped-def]
-    html = response.get_data(as_text=True)
-    return [unescape(m) for m in re.findall(rf'<p class="flash flash-{category}">(.*?)</p>', html)]
 
 
 def counts() -> tuple[int, int, int]:

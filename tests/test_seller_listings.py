@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from flask_babel import force_locale
-from PIL import Image
 
 from app.accounts.models import Role
 from app.catalog.models import Product, ProductImage, ProductStatus, SellerStatus
 from app.extensions import db
 from app.messages import ERROR_TEXT
 from tests import factories
+from tests.helpers import flashes, jpeg
 
 QUICK_EDIT_ERROR = "Enter a price above 0 and a stock of 0 or more."
 
@@ -38,17 +38,6 @@ def field_errors(response, field: str) -> str:  # type: ignore[no-untyped-def]
         rf'<p class="error" id="{field}-error">(.*?)</p>', response.get_data(as_text=True), re.S
     )
     return unescape(found.group(1)) if found else ""
-
-
-def flashes(response, category: str = "error") -> list[str]:  # type: ignore[no-untyped-def]
-    html = response.get_data(as_text=True)
-    return [unescape(m) for m in re.findall(rf'<p class="flash flash-{category}">(.*?)</p>', html)]
-
-
-def jpeg(size: tuple[int, int] = (200, 150), colour: tuple[int, int, int] = (180, 40, 40)) -> bytes:
-    buf = io.BytesIO()
-    Image.new("RGB", size, colour).save(buf, "JPEG", quality=90)
-    return buf.getvalue()
 
 
 def upload(client, product_id: int, *files: bytes):  # type: ignore[no-untyped-def]
@@ -256,7 +245,7 @@ def test_a_listing_with_a_photo_price_and_category_can_be_published(app, shop, c
     _, client = shop
     product = new_draft(client, category)
 
-    uploaded = upload(client, product.id, jpeg())
+    uploaded = upload(client, product.id, jpeg((200, 150), (180, 40, 40)))
     assert uploaded.status_code == 302
     response = client.post(
         f"/seller/listings/{product.id}/status",
@@ -279,7 +268,7 @@ def test_a_listing_with_a_photo_price_and_category_can_be_published(app, shop, c
 def test_publishing_from_the_edit_form_works_once_a_photo_is_there(shop, category):
     _, client = shop
     product = new_draft(client, category)
-    upload(client, product.id, jpeg())
+    upload(client, product.id, jpeg((200, 150), (180, 40, 40)))
 
     response = client.post(
         f"/seller/listings/{product.id}/edit", data=listing(category, status="published")
@@ -461,7 +450,7 @@ def test_quick_edit_goes_back_to_the_filtered_table(shop, category):
 def test_duplicate_makes_a_draft_copy_without_photos(shop, category):
     seller, client = shop
     original = new_draft(client, category)
-    upload(client, original.id, jpeg())
+    upload(client, original.id, jpeg((200, 150), (180, 40, 40)))
     client.post(f"/seller/listings/{original.id}/status", data={"status": "published"})
 
     response = client.post(f"/seller/listings/{original.id}/duplicate")

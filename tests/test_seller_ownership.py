@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from PIL import Image
 
 from app.accounts.models import Role
 from app.catalog.models import Product, ProductImage, ProductStatus, SellerStatus
 from app.extensions import db
 from tests import factories
+from tests.helpers import jpeg
 
 # Routes that must be in the list below; a missing one means the URL map was read wrongly.
 EXPECTED_ENDPOINTS = {
@@ -34,12 +34,6 @@ EXPECTED_ENDPOINTS = {
 METHODS_NOT_TESTED = {"HEAD", "OPTIONS"}
 
 
-def jpeg(colour: tuple[int, int, int], size: tuple[int, int] = (360, 240)) -> bytes:
-    buf = io.BytesIO()
-    Image.new("RGB", size, colour).save(buf, "JPEG", quality=90)
-    return buf.getvalue()
-
-
 def every_field(category_id: int) -> dict[str, object]:
     """A body that would be a valid submission for any of the seller-area forms."""
     return {
@@ -51,7 +45,7 @@ def every_field(category_id: int) -> dict[str, object]:
         "status": "draft",
         "direction": "earlier",
         "alt_text": "changed by someone else",
-        "photos": (io.BytesIO(jpeg((0, 0, 0))), "intruder.jpg"),
+        "photos": (io.BytesIO(jpeg((360, 240), (0, 0, 0))), "intruder.jpg"),
     }
 
 
@@ -129,7 +123,7 @@ def two_shops(app):  # type: ignore[no-untyped-def]
     for colour in ((200, 30, 30), (30, 30, 200)):
         response = client_a.post(
             f"/seller/listings/{product_a.id}/photos",
-            data={"photos": (io.BytesIO(jpeg(colour)), "mine.jpg")},
+            data={"photos": (io.BytesIO(jpeg((360, 240), colour)), "mine.jpg")},
             content_type="multipart/form-data",
         )
         assert response.status_code == 302
