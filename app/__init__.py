@@ -88,6 +88,9 @@ def register_extensions(app: Flask) -> None:
         compare_type=True,
     )
     csrf.init_app(app)
+    from app.timeutil import check_timezone
+
+    check_timezone(app.config["BABEL_DEFAULT_TIMEZONE"])  # a misspelt DEFAULT_TIMEZONE stops here
     babel.init_app(app, locale_selector=select_locale, timezone_selector=market_timezone_name)
     limiter.init_app(app)
     app.config.setdefault("MAIL_FILE_PATH", app.config["MAIL_DIR"])

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from functools import lru_cache
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app, has_app_context
 
@@ -38,3 +38,11 @@ def market_timezone() -> ZoneInfo:
     if has_app_context():
         return _zone(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or DEFAULT_TIMEZONE_NAME)
     return REPORT_TIMEZONE
+
+
+def check_timezone(name: str) -> None:
+    """Raise ValueError naming ``DEFAULT_TIMEZONE`` unless ``name`` is a known time zone."""
+    try:
+        _zone(name)
+    except (ValueError, ZoneInfoNotFoundError) as exc:
+        raise ValueError(f"DEFAULT_TIMEZONE {name!r} is not a known time zone") from exc

@@ -157,3 +157,8 @@ def test_creating_apps_again_does_not_stack_handlers(tmp_path):
         for handler in [h for h in root.handlers if h not in before]:
             root.removeHandler(handler)
         root.setLevel(level)
+
+
+def test_an_unknown_default_timezone_stops_the_start(tmp_path):
+    with pytest.raises(ValueError, match="DEFAULT_TIMEZONE"):
+        create_app(settings(tmp_path, BABEL_DEFAULT_TIMEZONE="Asia/Tehrn"))
