@@ -14,7 +14,7 @@ from app.admin.forms import ReviewForm
 from app.admin.moderation_routes import id_arg, iso_time, jalali_time
 from app.admin.sales_routes import _choices
 from app.catalog import services as catalog
-from app.catalog.queries import Page
+from app.catalog.queries import contains_pattern, count_rows, page_of
 from app.errors import InvalidTransition, ValidationFailed
 from app.extensions import db
 from app.messages import error_text
@@ -71,7 +71,7 @@ def _seller_queue() -> tuple[sa.Select[tuple[Seller]], dict[str, object]]:
     else:
         status = ""
     if text:
-        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        pattern = contains_pattern(text)
         stmt = stmt.where(
             sa.or_(
                 Seller.display_name.ilike(pattern, escape="\\"),
@@ -92,15 +92,12 @@ def sellers():
     """The review queue: applications first, then any status by filter, with search."""
     stmt, filters = _seller_queue()
     stmt = stmt.options(joinedload(Seller.county), joinedload(Seller.sector))
-    per_page = current_app.config["PAGE_SIZE"]
-    total = db.session.scalar(stmt.with_only_columns(sa.func.count(Seller.id)).order_by(None)) or 0
-    pages = max(1, -(-total // per_page))
-    page = min(page_arg(), pages)
-    rows = db.session.scalars(
-        stmt.order_by(Seller.created_at.asc(), Seller.id)
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    ).all()
+    page = page_of(
+        stmt.order_by(Seller.created_at.asc(), Seller.id),
+        count_rows(stmt, Seller.id),
+        page_arg(),
+        current_app.config["PAGE_SIZE"],
+    )
     counts = dict(
         db.session.execute(
             sa.select(Seller.status, sa.func.count(Seller.id)).group_by(Seller.status)
@@ -109,7 +106,7 @@ def sellers():
     choices = _choices()
     return render_template(
         "admin/sellers.html",
-        page=Page(items=list(rows), page=page, per_page=per_page, total=total),
+        page=page,
         status=filters["status"],
         q=filters["q"],
         filters=filters,

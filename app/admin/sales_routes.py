@@ -13,7 +13,7 @@ from sqlalchemy.orm import selectinload
 from app import offline_form
 from app.admin import bp
 from app.catalog.models import Category, Product, Seller, SellerStatus
-from app.catalog.queries import Page
+from app.catalog.queries import page_of
 from app.db import database_id
 from app.extensions import db
 from app.inputs import normalise_code
@@ -294,14 +294,10 @@ def offline_sales():
     count = sa.select(sa.func.count(OfflineSale.id))
     if seller_id:
         count = count.where(OfflineSale.seller_id == seller_id)
-    total = db.session.scalar(count) or 0
-    page = min(page_arg(), max(1, -(-total // OFFLINE_PER_PAGE)))
-    items = list(
-        db.session.scalars(stmt.limit(OFFLINE_PER_PAGE).offset((page - 1) * OFFLINE_PER_PAGE))
-    )
+    page = page_of(stmt, db.session.scalar(count) or 0, page_arg(), OFFLINE_PER_PAGE)
     return render_template(
         "admin/offline_sales.html",
-        page=Page(items, page, OFFLINE_PER_PAGE, total),
+        page=page,
         seller=db.session.get(Seller, seller_id) if seller_id else None,
         currency=current_app.config["MARKET_CURRENCY"],
     )

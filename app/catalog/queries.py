@@ -53,6 +53,28 @@ def public_products() -> sa.Select[tuple[Product]]:
     )
 
 
+def contains_pattern(text: str) -> str:
+    """A LIKE pattern matching any value that contains ``text`` as typed: ``%``, ``_`` and
+    ``\\`` in it match only themselves (use with ``escape="\\"``)."""
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def count_rows(stmt: sa.Select, column: Any) -> int:
+    """How many rows ``stmt`` selects, counting ``column`` (its ordering is dropped)."""
+    return db.session.scalar(stmt.with_only_columns(sa.func.count(column)).order_by(None)) or 0
+
+
+def page_of(stmt: sa.Select, total: int, page: int, per_page: int, unique: bool = False) -> Page:
+    """Page ``page`` of the ordered ``stmt`` that selects ``total`` rows, ``per_page`` a page;
+    a page before the first shows the first and one past the last shows the last. ``unique``
+    for a statement with joined eager loads of collections."""
+    page = min(max(page, 1), max(1, -(-total // per_page)))
+    rows = db.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page))
+    return Page(
+        items=list(rows.unique() if unique else rows), page=page, per_page=per_page, total=total
+    )
+
+
 def paginate(stmt: sa.Select, page: int, per_page: int, sort: str) -> Page:
     total = (
         db.session.scalar(
@@ -62,14 +84,7 @@ def paginate(stmt: sa.Select, page: int, per_page: int, sort: str) -> Page:
         )
         or 0
     )
-    pages = max(1, -(-total // per_page))
-    page = min(max(page, 1), pages)
-    rows = db.session.scalars(
-        stmt.order_by(*SORTS.get(sort, SORTS[DEFAULT_SORT]))
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    ).all()
-    return Page(items=list(rows), page=page, per_page=per_page, total=total)
+    return page_of(stmt.order_by(*SORTS.get(sort, SORTS[DEFAULT_SORT])), total, page, per_page)
 
 
 def category_tree() -> list[Category]:
@@ -182,7 +197,7 @@ def search_products(text: str, page: int, per_page: int, sort: str, filters: Any
     stmt = public_products()
     words = [w for w in text.split() if w][:8]
     for word in words:
-        pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        pattern = contains_pattern(word)
         stmt = stmt.where(
             sa.or_(
                 Product.title.ilike(pattern, escape="\\"),

@@ -11,7 +11,7 @@ from sqlalchemy.orm import selectinload
 from app import offline_form
 from app.access import owned_or_404
 from app.catalog.models import Product
-from app.catalog.queries import Page
+from app.catalog.queries import count_rows, page_of
 from app.extensions import db
 from app.program import sales
 from app.program.sales_models import OfflineSale
@@ -39,15 +39,13 @@ def offline_sales():
             flash(_("Offline sale recorded."), "success")
             return redirect(url_for("sellers.offline_sales"))
     stmt = sa.select(OfflineSale).where(OfflineSale.seller_id == seller.id)
-    total = db.session.scalar(stmt.with_only_columns(sa.func.count(OfflineSale.id))) or 0
-    page = min(page_arg(), max(1, -(-total // PER_PAGE)))
-    items = list(
-        db.session.scalars(
-            stmt.options(selectinload(OfflineSale.lines))
-            .order_by(OfflineSale.sold_on.desc(), OfflineSale.id.desc())
-            .limit(PER_PAGE)
-            .offset((page - 1) * PER_PAGE)
-        )
+    page = page_of(
+        stmt.options(selectinload(OfflineSale.lines)).order_by(
+            OfflineSale.sold_on.desc(), OfflineSale.id.desc()
+        ),
+        count_rows(stmt, OfflineSale.id),
+        page_arg(),
+        PER_PAGE,
     )
     products = db.session.execute(
         sa.select(Product.id, Product.title, Product.stock)
@@ -60,7 +58,7 @@ def offline_sales():
             form=form,
             messages=messages,
             products=products,
-            page=Page(items, page, PER_PAGE, total),
+            page=page,
             line_rows=range(offline_form.LINE_ROWS),
         ),
         400 if messages else 200,

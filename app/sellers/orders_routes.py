@@ -15,7 +15,7 @@ from sqlalchemy.orm import selectinload
 from app import notify
 from app.access import owned_or_404
 from app.catalog.models import Seller
-from app.catalog.queries import Page
+from app.catalog.queries import count_rows, page_of
 from app.errors import InvalidTransition, NotAllowed, ValidationFailed
 from app.extensions import db
 from app.formatting import format_digits
@@ -80,19 +80,16 @@ def orders_list():
         stmt = stmt.where(Order.status == status)
     else:
         status = ""
-    total = db.session.scalar(stmt.with_only_columns(sa.func.count(Order.id))) or 0
-    pages = max(1, -(-total // ORDERS_PER_PAGE))
-    page = min(page_arg(), pages)
-    rows = db.session.scalars(
-        stmt.options(selectinload(Order.lines))
-        .order_by(Order.created_at.desc(), Order.id.desc())
-        .limit(ORDERS_PER_PAGE)
-        .offset((page - 1) * ORDERS_PER_PAGE)
-    ).all()
+    page = page_of(
+        stmt.options(selectinload(Order.lines)).order_by(Order.created_at.desc(), Order.id.desc()),
+        count_rows(stmt, Order.id),
+        page_arg(),
+        ORDERS_PER_PAGE,
+    )
     return render_template(
         "sellers/orders.html",
         seller=seller,
-        page=Page(items=list(rows), page=page, per_page=ORDERS_PER_PAGE, total=total),
+        page=page,
         status=status,
         statuses=list(OrderStatus),
     )

@@ -23,6 +23,7 @@ from app.access import owned_or_404
 from app.auth.fresh import is_fresh, reauth_redirect
 from app.catalog import services as catalog
 from app.catalog.models import Category, Product, ProductStatus, Seller, SellerStatus
+from app.catalog.queries import contains_pattern, count_rows, page_of
 from app.db import end_read
 from app.errors import NotAllowed, NotFound, ValidationFailed
 from app.extensions import db
@@ -287,23 +288,20 @@ def listings():
     else:
         status = ""
     if text:
-        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        pattern = contains_pattern(text)
         stmt = stmt.where(Product.title.ilike(pattern, escape="\\"))
-    total = db.session.scalar(stmt.with_only_columns(sa.func.count(Product.id)).order_by(None)) or 0
-    pages = max(1, -(-total // LISTINGS_PER_PAGE))
-    page = min(page_arg(), pages)
-    rows = db.session.scalars(
-        stmt.options(selectinload(Product.images))
-        .order_by(Product.updated_at.desc(), Product.id.desc())
-        .limit(LISTINGS_PER_PAGE)
-        .offset((page - 1) * LISTINGS_PER_PAGE)
-    ).all()
-    from app.catalog.queries import Page
-
+    page = page_of(
+        stmt.options(selectinload(Product.images)).order_by(
+            Product.updated_at.desc(), Product.id.desc()
+        ),
+        count_rows(stmt, Product.id),
+        page_arg(),
+        LISTINGS_PER_PAGE,
+    )
     return render_template(
         "sellers/listings.html",
         seller=seller,
-        page=Page(items=list(rows), page=page, per_page=LISTINGS_PER_PAGE, total=total),
+        page=page,
         status=status,
         q=text,
         quick_form=QuickEditForm(),

@@ -13,7 +13,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from app import notify
 from app.catalog.models import Product
-from app.catalog.queries import Page
+from app.catalog.queries import count_rows, page_of
 from app.errors import InvalidTransition, NotAllowed, ValidationFailed
 from app.extensions import db
 from app.formatting import format_number, persian_digits
@@ -351,19 +351,15 @@ def _own_order(order_id: int) -> Order:
 @login_required
 def order_list():
     base = sa.select(Order).where(Order.customer_id == current_user.id)
-    total = db.session.scalar(base.with_only_columns(sa.func.count(Order.id))) or 0
-    pages = max(1, -(-total // ORDERS_PER_PAGE))
-    page = min(page_arg(), pages)
-    rows = db.session.scalars(
-        base.options(joinedload(Order.seller), selectinload(Order.lines))
-        .order_by(Order.created_at.desc(), Order.id.desc())
-        .limit(ORDERS_PER_PAGE)
-        .offset((page - 1) * ORDERS_PER_PAGE)
-    ).all()
-    return render_template(
-        "shop/orders.html",
-        page=Page(items=list(rows), page=page, per_page=ORDERS_PER_PAGE, total=total),
+    page = page_of(
+        base.options(joinedload(Order.seller), selectinload(Order.lines)).order_by(
+            Order.created_at.desc(), Order.id.desc()
+        ),
+        count_rows(base, Order.id),
+        page_arg(),
+        ORDERS_PER_PAGE,
     )
+    return render_template("shop/orders.html", page=page)
 
 
 @bp.get("/orders/<int:order_id>")
