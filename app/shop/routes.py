@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from typing import TypeVar
 
 from flask import (
     abort,
@@ -24,10 +26,28 @@ from app.shop import bp
 from app.shop.cache import cached_page
 from app.web import page_arg, safe_next
 
+T = TypeVar("T")
+
 
 def _sort_arg() -> str:
     sort = request.args.get("sort", queries.DEFAULT_SORT)
     return sort if sort in queries.SORTS else queries.DEFAULT_SORT
+
+
+def _found(row: T | None) -> T:
+    """``row``, or a 404 answer when the page's subject does not exist (or is not public)."""
+    if row is None:
+        abort(404)
+    return row
+
+
+def _sorted_page(
+    products_of: Callable[[T, int, int, str], queries.Page], owner: T
+) -> tuple[queries.Page, str]:
+    """The page of ``owner``'s products the query string asks for (page and sort), and the
+    sort in force."""
+    sort = _sort_arg()
+    return products_of(owner, page_arg(), current_app.config["PAGE_SIZE"], sort), sort
 
 
 @bp.get("/")
@@ -45,11 +65,8 @@ def home():
 @bp.get("/c/<slug>")
 @cached_page
 def category(slug: str):
-    cat = queries.category_by_slug(slug)
-    if cat is None:
-        abort(404)
-    sort = _sort_arg()
-    page = queries.products_in_category(cat, page_arg(), current_app.config["PAGE_SIZE"], sort)
+    cat = _found(queries.category_by_slug(slug))
+    page, sort = _sorted_page(queries.products_in_category, cat)
     return render_template(
         "shop/category.html",
         category=cat,
@@ -62,20 +79,15 @@ def category(slug: str):
 @bp.get("/county/<slug>")
 @cached_page
 def county(slug: str):
-    place = queries.county_by_slug(slug)
-    if place is None:
-        abort(404)
-    sort = _sort_arg()
-    page = queries.products_in_county(place, page_arg(), current_app.config["PAGE_SIZE"], sort)
+    place = _found(queries.county_by_slug(slug))
+    page, sort = _sorted_page(queries.products_in_county, place)
     return render_template("shop/county.html", county=place, page=page, sort=sort)
 
 
 @bp.get("/p/<int:product_id>")
 @cached_page
 def product(product_id: int):
-    item = queries.public_product(product_id)
-    if item is None:
-        abort(404)
+    item = _found(queries.public_product(product_id))
     return render_template(
         "shop/product.html", product=item, trail=queries.breadcrumbs(item.category)
     )
@@ -111,11 +123,8 @@ def count_product_view(response):  # type: ignore[no-untyped-def]
 @bp.get("/s/<slug>")
 @cached_page
 def seller(slug: str):
-    shop = queries.public_seller(slug)
-    if shop is None:
-        abort(404)
-    sort = _sort_arg()
-    page = queries.products_of_seller(shop, page_arg(), current_app.config["PAGE_SIZE"], sort)
+    shop = _found(queries.public_seller(slug))
+    page, sort = _sorted_page(queries.products_of_seller, shop)
     return render_template("shop/seller.html", seller=shop, page=page, sort=sort)
 
 
