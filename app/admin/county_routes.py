@@ -170,36 +170,38 @@ def _slug(period: sales.Period, sector_id: int | None) -> str:
     return period.file_slug() + (f"_sector{sector_id}" if sector_id else "")
 
 
-@bp.get("/counties.csv")
-def counties_csv():
+def _csv_report() -> tuple[sales.Period, counties.CountyReport, str]:
+    """The county report the query string asks for (period and sector) with the province named
+    as on the page, and the part of its file names that says which period and sector."""
     period = _period()
     sector_id = _sector_id()
     report = counties.county_report(period, sector_id, _locale())
-    province = report.province
-    province.name = _province_name()
+    report.province.name = _province_name()
+    return period, report, _slug(period, sector_id)
+
+
+@bp.get("/counties.csv")
+def counties_csv():
+    period, report, slug = _csv_report()
     rows = [_county_cells(r, report.programme_year, period) for r in report.sorted_rows(_sort())]
-    rows.append(_county_cells(province, report.programme_year, period))
-    return csv_response(COUNTY_HEADER, rows, f"counties_{_slug(period, sector_id)}.csv")
+    rows.append(_county_cells(report.province, report.programme_year, period))
+    return csv_response(COUNTY_HEADER, rows, f"counties_{slug}.csv")
 
 
 @bp.get("/counties/funnel.csv")
 def counties_funnel_csv():
     """The funnel in long form: one row per county (and the province) and stage."""
-    period = _period()
-    sector_id = _sector_id()
-    report = counties.county_report(period, sector_id, _locale())
-    province = report.province
-    province.name = _province_name()
+    report, slug = _csv_report()[1:]
     header = ["county_id", "county", "stage", "sellers", "programme_year", "target_sellers",
               "share_of_target"]  # fmt: skip
     rows = []
-    for r in [*report.rows, province]:
+    for r in [*report.rows, report.province]:
         for stage in counties.STAGES:
             n = getattr(r, stage)
             share = n / r.target_sellers if r.target_sellers else None
             rows.append([r.county_id, r.name, stage, n, report.programme_year, r.target_sellers,
                          _ratio(share)])  # fmt: skip
-    return csv_response(header, rows, f"funnel_{_slug(period, sector_id)}.csv")
+    return csv_response(header, rows, f"funnel_{slug}.csv")
 
 
 def _series_rows(series: counties.Series) -> list[list[object]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -24,7 +24,7 @@ from app.admin import bp
 from app.admin.sales_routes import _choices, _period_choices
 from app.catalog import services as catalog
 from app.catalog.models import Product, ProductStatus, Seller
-from app.catalog.queries import Page
+from app.catalog.queries import count_rows, page_of
 from app.db import database_id
 from app.errors import InvalidTransition, NotFound, ValidationFailed
 from app.extensions import db
@@ -113,16 +113,16 @@ def listings():
     """The moderation queue: resubmissions to review first, then any listing by tab."""
     filters = _listing_filters()
     stmt = catalog.moderation_listings(filters)
-    per_page = current_app.config["PAGE_SIZE"]
-    total = db.session.scalar(stmt.with_only_columns(sa.func.count(Product.id)).order_by(None))
-    total = total or 0
-    page = min(page_arg(), max(1, -(-total // per_page)))
-    rows = db.session.scalars(
-        _with_rows(stmt).limit(per_page).offset((page - 1) * per_page)
-    ).unique()
+    page = page_of(
+        _with_rows(stmt),
+        count_rows(stmt, Product.id),
+        page_arg(),
+        current_app.config["PAGE_SIZE"],
+        unique=True,
+    )
     return render_template(
         "admin/listings.html",
-        page=Page(items=list(rows), page=page, per_page=per_page, total=total),
+        page=page,
         filters=filters,
         args=_filter_args(filters),
         counts=catalog.moderation_counts(),
@@ -532,24 +532,14 @@ def _event_view(event: AuditEvent, live: dict[str, dict[int, str]] | None) -> Ev
 def audit_log():
     """Every staff action (and the seller steps moderation answers), newest first, filtered."""
     filters, period, keep = _audit_filters()
-    total = audit.count(filters)
-    pages = max(1, -(-total // AUDIT_PER_PAGE))
-    page = min(page_arg(), pages)
-    rows = list(
-        db.session.scalars(
-            audit.events(filters).limit(AUDIT_PER_PAGE).offset((page - 1) * AUDIT_PER_PAGE)
-        ).unique()
+    page = page_of(
+        audit.events(filters), audit.count(filters), page_arg(), AUDIT_PER_PAGE, unique=True
     )
-    live = _existing(rows)
+    live = _existing(page.items)
     choice = audit.choices()
     return render_template(
         "admin/audit.html",
-        page=Page(
-            items=[_event_view(e, live) for e in rows],
-            page=page,
-            per_page=AUDIT_PER_PAGE,
-            total=total,
-        ),
+        page=replace(page, items=[_event_view(e, live) for e in page.items]),
         filters=filters,
         period=period,
         keep=keep,
