@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -96,16 +96,29 @@ def make_app(tmp_path: Path, **extra: object):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def app(tmp_path: Path) -> Iterator:
+    yield from running_app(tmp_path)
+
+
+def running_app(
+    tmp_path: Path, cleanup: Callable[[], None] | None = None, **extra: object
+) -> Iterator:
+    """A fresh app on the test database for one test (fixtures ``yield from`` it): the page
+    cache emptied, the app context open while the test runs; afterwards ``cleanup`` (inside the
+    app context), then the session, the search backend's files and the engine's connections
+    are closed."""
     from app.shop import cache
 
     cache.clear()
-    app = make_app(tmp_path)
+    app = make_app(tmp_path, **extra)
     with app.app_context():
         yield app
         db.session.remove()
+        if cleanup is not None:
+            cleanup()
     close_search(app)
     with app.app_context():
         db.engine.dispose()
+    cache.clear()
 
 
 def close_search(app) -> None:  # type: ignore[no-untyped-def]
@@ -128,13 +141,7 @@ def runner(app):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def csrf_app(tmp_path: Path) -> Iterator:
     """An app with CSRF protection on, as in production."""
-    app = make_app(tmp_path, WTF_CSRF_ENABLED=True)
-    with app.app_context():
-        yield app
-        db.session.remove()
-    close_search(app)
-    with app.app_context():
-        db.engine.dispose()
+    yield from running_app(tmp_path, WTF_CSRF_ENABLED=True)
 
 
 def count_queries(engine: sa.Engine):  # type: ignore[no-untyped-def]

@@ -19,29 +19,16 @@ from app.catalog.models import Product, SellerStatus
 from app.extensions import db
 from app.search import IndexUnavailable, SearchQuery
 from tests import factories
-from tests.conftest import DATABASE_URL, close_search, make_app, settings
-from tests.search.support import KINDS
+from tests.conftest import DATABASE_URL, close_search, make_app, running_app, settings
+from tests.search.support import KINDS, search_cleanup
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def _app_with(tmp_path: Path, kind: str, **extra: object) -> Iterator:
     """An app searching with the ``kind`` backend; the PostgreSQL backend's tables are
-    dropped afterwards (they are not among the tables emptied after each test)."""
-    from app.shop import cache
-
-    cache.clear()
-    app = make_app(tmp_path, SEARCH_BACKEND=kind, **extra)
-    with app.app_context():
-        yield app
-        db.session.remove()
-        if kind == "postgres":
-            from app.search import PostgresBackend
-
-            PostgresBackend(db.engine).drop()
-    close_search(app)
-    with app.app_context():
-        db.engine.dispose()
+    dropped afterwards."""
+    yield from running_app(tmp_path, search_cleanup(kind), SEARCH_BACKEND=kind, **extra)
 
 
 @pytest.fixture(params=KINDS)

@@ -22,31 +22,22 @@ from app.extensions import db
 from app.orders.models import Order
 from app.search import SearchQuery
 from tests import factories
-from tests.conftest import close_search, make_app
+from tests.conftest import close_search, running_app
 from tests.helpers import ADDRESS
-from tests.search.support import KINDS, spy_on_typo_lookups
+from tests.search.support import KINDS, search_cleanup, spy_on_typo_lookups
 
 NOTICE = "Search is running in a simpler mode"
 
 
 def _app(tmp_path: Path, kind: str) -> Iterator:
-    from app.shop import cache
-
-    cache.clear()
     # (every search counts again: no process trusts an older count check)
-    app = make_app(
-        tmp_path, SEARCH_BACKEND=kind, SEARCH_SYNC_ON_REQUEST=True, SEARCH_CHECK_SECONDS=0
+    yield from running_app(
+        tmp_path,
+        search_cleanup(kind),
+        SEARCH_BACKEND=kind,
+        SEARCH_SYNC_ON_REQUEST=True,
+        SEARCH_CHECK_SECONDS=0,
     )
-    with app.app_context():
-        yield app
-        db.session.remove()
-        if kind == "postgres":
-            from app.search import PostgresBackend
-
-            PostgresBackend(db.engine).drop()
-    close_search(app)
-    with app.app_context():
-        db.engine.dispose()
 
 
 @pytest.fixture(params=KINDS)

@@ -23,7 +23,7 @@ from app.payments import services as payments
 from app.payments.models import Payment, Provider
 from app.timeutil import utcnow
 from tests import factories
-from tests.conftest import close_search, make_app
+from tests.conftest import running_app
 
 SITE = "https://bazarche.example"
 EVIL = "evil.example"
@@ -45,17 +45,7 @@ LINK = re.compile(r"https?://[^\s\"'<>]+")
 
 
 def build(tmp_path: Path, **extra: object) -> Iterator:
-    from app.shop import cache
-
-    cache.clear()
-    app = make_app(tmp_path, **extra)
-    with app.app_context():
-        yield app
-        db.session.remove()
-    close_search(app)
-    with app.app_context():
-        db.engine.dispose()
-    cache.clear()
+    yield from running_app(tmp_path, **extra)
 
 
 @pytest.fixture

@@ -99,3 +99,17 @@ def spy_on_typo_lookups(backend: SearchBackend, monkeypatch: pytest.MonkeyPatch)
 
         monkeypatch.setattr(whoosh_backend, "_closest_term", whoosh_spy)
     return asked
+
+
+def drop_postgres_search() -> None:
+    """Drop the PostgreSQL search backend's tables (they are not among the tables emptied
+    after each test)."""
+    from app.extensions import db
+    from app.search import PostgresBackend
+
+    PostgresBackend(db.engine).drop()
+
+
+def search_cleanup(kind: str):  # type: ignore[no-untyped-def]
+    """What a test app searching with ``kind`` must undo when its test ends."""
+    return drop_postgres_search if kind == "postgres" else None
