@@ -53,7 +53,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
 def register_logs(app: Flask) -> None:
     """Log configuration and the request id (first before_request hook; see :mod:`app.logs`)."""
-    from app import logs
+    from app.core import logs
 
     logs.install(app)
 
@@ -73,8 +73,8 @@ def register_url_converters(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     from app import models  # noqa: F401  (every table on the metadata)
-    from app.db import configure_engine_options, install_sqlite_hooks, sqlite_busy_timeout
-    from app.extensions import babel, csrf, db, limiter, login_manager, mail, migrate
+    from app.core.db import configure_engine_options, install_sqlite_hooks, sqlite_busy_timeout
+    from app.core.extensions import babel, csrf, db, limiter, login_manager, mail, migrate
 
     configure_engine_options(app)
     db.init_app(app)
@@ -88,7 +88,7 @@ def register_extensions(app: Flask) -> None:
         compare_type=True,
     )
     csrf.init_app(app)
-    from app.timeutil import check_timezone
+    from app.core.timeutil import check_timezone
 
     check_timezone(app.config["BABEL_DEFAULT_TIMEZONE"])  # a misspelt DEFAULT_TIMEZONE stops here
     babel.init_app(app, locale_selector=select_locale, timezone_selector=market_timezone_name)
@@ -109,19 +109,17 @@ def register_extensions(app: Flask) -> None:
 
     login_manager.user_loader(load_user)
 
-    from sqlalchemy.orm import Session
-
     from app.catalog import changes
-
-    changes.install(Session)
+    from app.core.extensions import MarketSession
     from app.program import sales
 
-    sales.install(Session)
+    changes.install(MarketSession)
+    sales.install(MarketSession)
 
 
 def market_timezone_name() -> str:
     """Babel's time zone: the market's (``DEFAULT_TIMEZONE``)."""
-    from app.timeutil import market_timezone
+    from app.core.timeutil import market_timezone
 
     return market_timezone().key
 
@@ -154,7 +152,7 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
-    from app import formatting
+    from app.core import formatting
 
     def locale_code() -> str:
         return str(get_locale() or "fa")
@@ -183,7 +181,7 @@ def register_template_helpers(app: Flask) -> None:
     def localname_filter(obj: Any) -> str:
         return obj.name(locale_code()) if obj is not None else ""
 
-    from app.messages import status_label
+    from app.web.messages import status_label
 
     app.jinja_env.globals["status_label"] = status_label
 
@@ -203,8 +201,8 @@ def register_error_pages(app: Flask) -> None:
     from flask_babel import gettext as _
     from flask_wtf.csrf import CSRFError
 
-    from app.db import end_request_write_transaction, is_busy_error, write_intent
-    from app.extensions import db
+    from app.core.db import end_request_write_transaction, is_busy_error, write_intent
+    from app.core.extensions import db
 
     messages = {
         400: lambda: _("The request could not be understood."),
@@ -359,7 +357,7 @@ def register_input_guard(app: Flask) -> None:
 def register_trusted_hosts(app: Flask) -> None:
     """Requests for a host other than the site's (``SITE_URL``, ``ALLOWED_HOSTS``) get 400 before
     any other hook runs, the page cache's included (see :mod:`app.links`)."""
-    from app.links import install_trusted_hosts
+    from app.core.links import install_trusted_hosts
 
     install_trusted_hosts(app)
 
@@ -378,7 +376,7 @@ def register_dev_mail(app: Flask) -> None:
 def register_search_sync(app: Flask) -> None:
     """After a request that changed the catalogue, index its dirty products (if the writer is
     free; otherwise they stay dirty for the next request or ``flask search sync``)."""
-    from app.extensions import db
+    from app.core.extensions import db
 
     @app.after_request
     def sync_search(response):  # type: ignore[no-untyped-def]
@@ -400,7 +398,7 @@ def register_cli(app: Flask) -> None:
     with "database is locked" while a worker writes). ``flask search`` only reads the
     database for long stretches (a reindex) and keeps to its own short writes."""
     from app.cli import register
-    from app.db import write_intent_command
+    from app.core.db import write_intent_command
 
     before = set(app.cli.commands)
     register(app)

@@ -1,6 +1,7 @@
 """Every model, imported in dependency order so metadata and Alembic see all tables."""
 
 from app.accounts.models import LoginSession, LoginThrottle, Role, User
+from app.audit.models import AuditEvent
 from app.catalog.models import (
     CatalogVersion,
     Category,
@@ -13,7 +14,7 @@ from app.catalog.models import (
 )
 from app.orders.models import CartLine, Order, OrderLine, OrderStatus, OrderStatusChange
 from app.payments.models import Payment, PaymentEvent, PaymentStatus, Provider
-from app.program.models import AuditEvent, County, Province, Quota, Sector
+from app.program.models import Quota
 from app.program.sales_models import (
     OfflineSale,
     OfflineSaleLine,
@@ -23,6 +24,7 @@ from app.program.sales_models import (
     SalesPeriod,
     SalesPeriodBuyer,
 )
+from app.reference.models import County, Province, Sector
 
 __all__ = [
     "AuditEvent",

@@ -41,13 +41,13 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from app.accounts.models import User
 from app.catalog.models import Product, Seller
-from app.db import end_read, write_intent
-from app.extensions import db, mail
-from app.formatting import persian_digits
-from app.links import site_url, site_url_for
-from app.messages import reason_text
+from app.core.db import end_read, write_intent
+from app.core.extensions import db, mail
+from app.core.formatting import persian_digits
+from app.core.links import site_url, site_url_for
 from app.orders.models import Order, OrderStatus
 from app.payments.models import Payment
+from app.web.messages import reason_text
 
 log = logging.getLogger(__name__)
 
@@ -573,8 +573,8 @@ def _account_message(
         return None
     locale = recipient_locale(recipient)
     with force_locale(locale), _link_context():
-        from app.formatting import format_date
-        from app.links import site_url_for
+        from app.core.formatting import format_date
+        from app.core.links import site_url_for
 
         subjects = {
             "login_locked": _("Logins to your Bazarche account are paused"),
@@ -639,7 +639,7 @@ def _change_value(field: str, value: object, locale: str) -> str:
     if value is None or value == "":
         return ""
     if field == "county_id":
-        from app.program.models import County
+        from app.reference.models import County
 
         county = db.session.get(County, value)
         return county.name(locale) if county is not None else str(value)

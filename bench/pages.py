@@ -101,13 +101,13 @@ def _photo_sets(app, per_kind: int) -> dict[str, list[tuple[list, int, int]]]:  
     Returns ``kind -> [(variants, width, height)]``. When the media package is not available,
     the rows point at keys that do not exist: the pages still render their ``<img>`` tags.
     """
-    from app.program import demo_data as data
+    from app.demo import data
 
     kinds = sorted({kind for _cat, kind, _sector, _templates in data.PRODUCT_LINES.values()})
     try:
         from app.media.art import draw_product_art
         from app.media.images import process_image
-        from app.media_store import storage
+        from app.media.store import storage
     except ImportError:
         fake = [[w, w * 3 // 4, f"bench/missing-{w}.webp"] for w in (320, 640, 960)]
         return {kind: [(fake, 960, 720)] for kind in kinds}
@@ -142,10 +142,10 @@ def load_products(app, products: int, per_seller: int = 25) -> dict[str, int]:  
         Seller,
         SellerStatus,
     )
-    from app.extensions import db
-    from app.program import demo_data as data
-    from app.program.demo import seed_demo
-    from app.program.models import County, Sector
+    from app.core.extensions import db
+    from app.demo import data
+    from app.demo.seed import seed_demo
+    from app.reference.models import County, Sector
 
     photos = _photo_sets(app, per_kind=3)
     rng = random.Random(1404)
@@ -308,8 +308,8 @@ def check_fresh_after_change(app, base_url: str, category_path: str) -> str:  # 
     while both pages are cached, then ask both workers for both pages: every answer must show
     the new values at once."""
     from app.catalog.models import Product
-    from app.extensions import db
-    from app.formatting import format_money, format_number
+    from app.core.extensions import db
+    from app.core.formatting import format_money, format_number
 
     status, _headers, body = fetch(base_url + category_path)
     found = re.search(r'href="/p/(\d+)"', body)
@@ -442,7 +442,7 @@ def main(argv: list[str] | None = None) -> int:
             }
         )
         if schema.startswith("create_all"):
-            from app.extensions import db
+            from app.core.extensions import db
 
             with loader_app.app_context():
                 db.create_all()

@@ -255,7 +255,7 @@ def generate(raw, scale: float, seed: int) -> dict[str, int]:  # type: ignore[no
 
 
 def reused_counts() -> dict[str, int]:
-    from app.extensions import db
+    from app.core.extensions import db
 
     def count(table: str) -> int:
         return int(db.session.scalar(sa.text(f'SELECT count(*) FROM "{table}"')) or 0)
@@ -295,7 +295,7 @@ def main() -> None:
     import tempfile
 
     from app import create_app
-    from app.extensions import db
+    from app.core.extensions import db
     from app.program import sales
 
     if not args.reuse:

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from flask import request_started
 
 from app import create_app
-from app.extensions import db
+from app.core.extensions import db
 
 # The live gunicorn fixtures (server, live, fake_stripe_server) for any test module.
 pytest_plugins = ["tests.live_server"]

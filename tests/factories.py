@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from app.accounts.models import Role, User
 from app.accounts.services import hash_password
 from app.catalog.models import Category, Product, ProductImage, ProductStatus, Seller, SellerStatus
-from app.extensions import db
-from app.program.models import County, Province, Sector
+from app.core.extensions import db
+from app.reference.models import County, Province, Sector
 
 PASSWORD = "correct horse battery"
 _seq = itertools.count(1)

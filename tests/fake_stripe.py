@@ -375,7 +375,7 @@ def stripe_settings(fake: FakeStripe) -> dict[str, object]:
 @contextmanager
 def app_with(tmp_path: Path, **settings: object) -> Iterator:
     """An app with these settings, inside its context; its connections are closed after."""
-    from app.extensions import db
+    from app.core.extensions import db
     from app.shop import cache
     from tests.conftest import make_app
 

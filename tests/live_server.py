@@ -33,7 +33,7 @@ import sqlalchemy as sa
 
 from app.accounts.models import User
 from app.catalog.models import Product
-from app.extensions import db
+from app.core.extensions import db
 from app.orders.models import CartLine
 from tests import factories
 from tests.conftest import DATABASE_URL

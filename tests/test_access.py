@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from werkzeug.routing import AnyConverter, FloatConverter, IntegerConverter, UUIDConverter
 
 from app.accounts.models import Role, User
-from app.extensions import db
+from app.core.extensions import db
 from tests import factories
 
 PUBLIC = "public"  # anyone, logged in or not

@@ -19,7 +19,7 @@ from app.catalog.models import (
     Seller,
     SellerStatus,
 )
-from app.extensions import db
+from app.core.extensions import db
 from tests import factories
 from tests.conftest import count_queries
 

@@ -14,14 +14,14 @@ import pytest
 import sqlalchemy as sa
 
 from app.accounts.models import Role
+from app.audit import log as audit
+from app.audit.models import AuditEvent
 from app.catalog.models import ProductStatus, SellerStatus
-from app.extensions import db
-from app.formatting import format_date
-from app.program import audit
-from app.program.models import AuditEvent
+from app.core.extensions import db
+from app.core.formatting import format_date
+from app.core.timeutil import utcnow
 from app.program.sales import tehran_today
 from app.program.sales_models import OfflineSale
-from app.timeutil import utcnow
 from tests import factories
 
 BOM = "\ufeff"

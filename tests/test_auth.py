@@ -11,8 +11,8 @@ import sqlalchemy as sa
 
 from app import create_app
 from app.accounts.models import Role, User
-from app.extensions import db
-from app.program.models import AuditEvent
+from app.audit.models import AuditEvent
+from app.core.extensions import db
 from tests import factories
 from tests.conftest import make_app, settings
 

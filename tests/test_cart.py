@@ -12,7 +12,7 @@ from flask import g, request_started
 
 from app.accounts.models import Role
 from app.catalog.models import Product, ProductStatus, SellerStatus
-from app.extensions import db
+from app.core.extensions import db
 from app.orders.cart import MAX_QUANTITY
 from app.orders.models import CartLine, Order
 from app.payments.models import Payment

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from app import notify
 from app.accounts.models import Role
 from app.catalog.models import Product
-from app.extensions import db
+from app.core.extensions import db
 from app.orders.models import CartLine, Order, OrderLine, OrderStatus, OrderStatusChange
 from app.payments import services as payments
 from app.payments.models import Payment, PaymentStatus, Provider

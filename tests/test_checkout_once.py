@@ -19,7 +19,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.catalog.models import Product
-from app.extensions import db
+from app.core.extensions import db
 from app.orders.models import CartLine, Order, OrderStatus
 from app.payments.models import Payment, Provider
 from tests import factories

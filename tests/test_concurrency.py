@@ -24,7 +24,7 @@ import pytest
 import sqlalchemy as sa
 
 from app import notify
-from app.extensions import db
+from app.core.extensions import db
 from app.orders.models import CartLine, Order, OrderLine, OrderStatus, OrderStatusChange
 from app.payments.models import Payment, PaymentEvent, PaymentStatus, Provider
 from tests import factories

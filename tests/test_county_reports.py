@@ -27,16 +27,18 @@ from datetime import UTC, date, datetime
 import pytest
 import sqlalchemy as sa
 
+from app.audit.models import AuditEvent
 from app.catalog.models import Product, SellerStatus
-from app.errors import ValidationFailed
-from app.extensions import db
+from app.core.errors import ValidationFailed
+from app.core.extensions import db
 from app.orders import services as orders
 from app.orders.models import OrderStatus
 from app.payments.models import Provider
 from app.program import counties, sales, views
-from app.program.models import AuditEvent, County, Province, Quota, Sector
+from app.program.models import Quota
 from app.program.sales import OfflineLineInput, Period
 from app.program.sales_models import SalesPeriod
+from app.reference.models import County, Province, Sector
 from tests import factories
 from tests.test_order_flow import place
 from tests.test_sales_reports import deliver_cash, pay_card, utc

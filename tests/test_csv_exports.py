@@ -17,15 +17,16 @@ import sqlalchemy as sa
 
 from app.accounts.models import Role
 from app.catalog.models import ProductStatus
-from app.extensions import db
+from app.core.csvcells import csv_cell
+from app.core.extensions import db
 from app.orders import cart as carts
 from app.orders import services as orders
 from app.orders.models import OrderStatus
 from app.payments.models import Provider
 from app.program import sales
-from app.program.models import County
 from app.program.sales import OfflineLineInput, tehran_today
-from app.web import csv_cell, csv_response
+from app.reference.models import County
+from app.web.http import csv_response
 from tests import factories
 
 HOSTILE = [

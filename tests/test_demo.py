@@ -6,10 +6,10 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from app.extensions import db
+from app.core.extensions import db
+from app.demo.seed import DEMO_PASSWORD, seed_demo
 from app.orders.models import Order, OrderStatus
 from app.program import sales
-from app.program.demo import DEMO_PASSWORD, seed_demo
 from app.program.models import ProductViewDay
 from app.program.sales_models import OfflineSale, SalesOrder
 from tests import factories

@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from app.formatting import format_date, format_money, format_number, persian_digits
-from app.forms_common import parse_local_int as forms_common_parse
-from app.inputs import (
+from app.core.formatting import format_date, format_money, format_number, persian_digits
+from app.core.inputs import (
     is_mobile,
     lenient_int,
     normalise_code,
@@ -19,6 +18,7 @@ from app.inputs import (
     optional_int,
     parse_local_int,
 )
+from app.core.inputs import parse_local_int as forms_common_parse
 from tests import factories
 
 # --- money --------------------------------------------------------------------------------------

@@ -30,7 +30,7 @@ def test_pages_served_over_plain_http_do_not(client):  # type: ignore[no-untyped
 
 
 def test_https_behind_a_proxy_counts_as_https(tmp_path):  # type: ignore[no-untyped-def]
-    from app.extensions import db
+    from app.core.extensions import db
     from tests.conftest import make_app
 
     app = make_app(tmp_path, PROXY_FIX=1)

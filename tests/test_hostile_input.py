@@ -21,7 +21,7 @@ from wtforms.fields.core import UnboundField
 
 from app.accounts.models import Role, User
 from app.catalog.models import Product
-from app.extensions import db
+from app.core.extensions import db
 from tests import factories
 from tests.conftest import make_app
 from tests.fake_stripe import fake_stripe_fixture, signed  # noqa: F401  (the fixture)

@@ -15,8 +15,8 @@ from PIL import Image
 
 from app.catalog import importer
 from app.catalog.models import Product, ProductStatus
-from app.errors import NotAllowed
-from app.extensions import db
+from app.core.errors import NotAllowed
+from app.core.extensions import db
 from app.media.images import is_variant_key
 from tests import factories
 

@@ -19,7 +19,7 @@ from flask_mailman import EmailMultiAlternatives
 
 from app.accounts import passwords
 from app.accounts import services as accounts
-from app.extensions import db
+from app.core.extensions import db
 from app.sellers import routes as seller_routes
 from tests import factories
 from tests.helpers import jpeg

@@ -11,9 +11,10 @@ from datetime import UTC, datetime
 import pytest
 from flask import g, request_started
 
-from app import create_app, logs
-from app.extensions import db
-from app.formatting import format_date
+from app import create_app
+from app.core import logs
+from app.core.extensions import db
+from app.core.formatting import format_date
 from tests import factories
 from tests.conftest import make_app, settings
 from tests.test_checkout import buyer, checkout, fill, shop  # noqa: F401

@@ -16,9 +16,9 @@ import sqlalchemy as sa
 
 from app.accounts import throttle
 from app.accounts.models import LoginSession, LoginThrottle, User
-from app.extensions import db
+from app.core.extensions import db
+from app.core.timeutil import utcnow
 from app.notify import sent_mail
-from app.timeutil import utcnow
 from tests import factories
 from tests.conftest import make_app
 

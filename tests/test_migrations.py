@@ -15,7 +15,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from app import create_app
-from app.extensions import db
+from app.core.extensions import db
 from tests.conftest import DATABASE_URL, settings
 
 

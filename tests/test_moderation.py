@@ -15,12 +15,12 @@ from flask_babel import force_locale
 
 from app import notify
 from app.accounts.models import Role
+from app.audit.models import AuditEvent
 from app.catalog import indexing
 from app.catalog.models import Product, ProductImage, ProductStatus, SellerStatus
-from app.extensions import db
-from app.messages import ERROR_TEXT
-from app.program.models import AuditEvent
+from app.core.extensions import db
 from app.search import SearchQuery
+from app.web.messages import ERROR_TEXT
 from tests import factories
 from tests.helpers import flashes
 

@@ -10,8 +10,8 @@ import pytest
 from flask_babel import force_locale, ngettext
 
 from app import notify
-from app.extensions import db
-from app.formatting import persian_digits
+from app.core.extensions import db
+from app.core.formatting import persian_digits
 from app.orders import cart as carts
 from app.orders import services as orders
 from app.orders.models import Order, OrderStatus

@@ -12,14 +12,14 @@ import pytest
 import sqlalchemy as sa
 
 from app.accounts.models import Role
-from app.errors import InvalidTransition
-from app.extensions import db
+from app.core.errors import InvalidTransition
+from app.core.extensions import db
+from app.core.timeutil import utcnow
 from app.orders import cart as carts
 from app.orders import services as orders
 from app.orders.errors import NotABuyer, OwnProducts
 from app.orders.models import Actor, CartLine, Order, OrderStatus, OrderStatusChange, may_move
 from app.payments.models import Payment, PaymentStatus, Provider
-from app.timeutil import utcnow
 from tests import factories
 from tests.helpers import flashes
 

@@ -10,7 +10,7 @@ from flask import g, request_started
 
 from app.catalog import changes
 from app.catalog.models import Product, SellerStatus
-from app.extensions import db
+from app.core.extensions import db
 from tests import factories
 
 

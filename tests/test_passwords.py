@@ -13,8 +13,8 @@ from werkzeug.security import generate_password_hash
 from app.accounts import passwords
 from app.accounts.models import User
 from app.accounts.services import change_password, create_staff
-from app.errors import ValidationFailed
-from app.extensions import db
+from app.core.errors import ValidationFailed
+from app.core.extensions import db
 from tests import factories
 
 PERSIAN = "کتابخانه‌ی کوچک من ۱۴۰۳"  # Persian kaf and yeh, a half-space, Persian digits

@@ -11,13 +11,13 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from app.extensions import db
+from app.core.extensions import db
+from app.core.timeutil import as_utc, utcnow
 from app.orders.errors import CartProblem
 from app.orders.models import CartLine, Order, OrderLine, OrderStatus
 from app.orders.services import expire_unpaid
 from app.payments import services as payments
 from app.payments.models import Payment, PaymentEvent, PaymentStatus
-from app.timeutil import as_utc, utcnow
 from tests import factories
 from tests.fake_stripe import (  # noqa: F401  (fixtures)
     CANCEL_URL,

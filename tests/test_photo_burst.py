@@ -20,7 +20,7 @@ from PIL import Image
 
 from app.accounts.models import Role
 from app.catalog.models import Product, ProductImage, ProductStatus, Seller, SellerStatus
-from app.extensions import db
+from app.core.extensions import db
 from tests import factories
 from tests.live_server import Browser, Reply, Server, burst, fresh, log_in
 

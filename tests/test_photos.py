@@ -21,9 +21,9 @@ from PIL import Image, ImageOps
 
 from app.accounts.models import Role
 from app.catalog.models import Product, ProductImage, ProductStatus, SellerStatus
-from app.extensions import db
+from app.core.extensions import db
 from app.media.storage import LocalStorage
-from app.messages import ERROR_TEXT
+from app.web.messages import ERROR_TEXT
 from tests import factories
 from tests.conftest import make_app
 from tests.helpers import flashes, jpeg, png
@@ -790,7 +790,7 @@ def test_a_refused_photo_keeps_files_a_concurrent_upload_of_the_same_picture_use
 
 def test_a_photo_whose_save_fails_removes_the_files_it_wrote(app, shop):
     """Any failure after the files were written (here the listing is deleted meanwhile)."""
-    from app.errors import NotFound
+    from app.core.errors import NotFound
 
     _, client, product_id = shop
     upload(client, product_id, (jpeg(colour=GREEN), "a.jpg"))

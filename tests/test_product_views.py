@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.catalog.models import ProductStatus
-from app.extensions import db
+from app.core.extensions import db
 from app.program import views
 from app.program.models import ProductViewDay, ProductViewVisitor
 from tests import factories

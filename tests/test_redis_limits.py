@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from app import create_app
-from app.extensions import db
+from app.core.extensions import db
 from tests import factories
 from tests.conftest import make_app, settings
 

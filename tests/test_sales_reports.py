@@ -17,14 +17,14 @@ from datetime import UTC, date, datetime
 import pytest
 import sqlalchemy as sa
 
+from app.audit.models import AuditEvent
 from app.catalog.models import SellerStatus
-from app.extensions import db
+from app.core.extensions import db
 from app.orders import services as orders
 from app.orders.errors import OutOfStock
 from app.orders.models import Order, OrderStatus
 from app.payments.models import Provider
 from app.program import sales
-from app.program.models import AuditEvent
 from app.program.sales import Filters, OfflineLineInput, Period
 from app.program.sales_models import OfflineSale, SalesDaily, SalesOrder
 from tests import factories

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from app.catalog import indexing
 from app.catalog.models import Product, SellerStatus
-from app.extensions import db
+from app.core.extensions import db
 from app.search import IndexUnavailable, SearchQuery
 from tests import factories
 from tests.conftest import DATABASE_URL, close_search, make_app, running_app, settings
@@ -192,10 +192,10 @@ WRITER = textwrap.dedent(
     import sqlalchemy as sa
     from tests.conftest import settings
     from app import create_app
-    from app.extensions import db
+    from app.core.extensions import db
     from app.catalog import indexing
     from app.catalog.models import Product
-    from app.db import begin_write
+    from app.core.db import begin_write
     url, kind, index_dir, first, last = sys.argv[1:4] + [int(a) for a in sys.argv[4:6]]
     app = create_app(settings(Path(tempfile.mkdtemp()), SQLALCHEMY_DATABASE_URI=url,
                               SEARCH_BACKEND=kind, SEARCH_INDEX_DIR=index_dir))

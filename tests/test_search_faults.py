@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from app.catalog import indexing
 from app.catalog.models import Product
-from app.extensions import db
+from app.core.extensions import db
 from app.orders.models import Order
 from app.search import SearchQuery
 from tests import factories

@@ -12,11 +12,11 @@ import sqlalchemy as sa
 from flask_babel import force_locale
 
 from app.accounts.models import Role, User
+from app.audit.models import AuditEvent
 from app.catalog.models import Product, Seller, SellerStatus, SellerStatusChange
 from app.catalog.slugs import slugify
-from app.extensions import db
-from app.messages import ERROR_TEXT
-from app.program.models import AuditEvent
+from app.core.extensions import db
+from app.web.messages import ERROR_TEXT
 from tests import factories
 from tests.helpers import flashes
 
@@ -630,7 +630,7 @@ def test_a_registration_code_taken_in_latin_digits_is_taken_in_persian_digits(
 def test_the_chosen_logo_is_kept_when_the_application_comes_back_with_an_error(
     client, applicant, place
 ):
-    from app.media_store import storage
+    from app.media.store import storage
 
     refused = client.post(
         "/seller/apply",

@@ -13,8 +13,8 @@ from flask_babel import force_locale
 
 from app.accounts.models import Role
 from app.catalog.models import Product, ProductImage, ProductStatus, SellerStatus
-from app.extensions import db
-from app.messages import ERROR_TEXT
+from app.core.extensions import db
+from app.web.messages import ERROR_TEXT
 from tests import factories
 from tests.helpers import flashes, jpeg
 

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from app.accounts.models import Role
 from app.catalog.models import Product, ProductImage, ProductStatus, SellerStatus
-from app.extensions import db
+from app.core.extensions import db
 from tests import factories
 from tests.helpers import jpeg
 

@@ -7,11 +7,11 @@ import pytest
 import sqlalchemy as sa
 
 from app.accounts.models import Role
+from app.audit.models import AuditEvent
 from app.catalog import services as catalog
 from app.catalog.models import Seller
-from app.extensions import db
+from app.core.extensions import db
 from app.notify import sent_mail
-from app.program.models import AuditEvent
 from tests import factories
 from tests.test_sessions import a_seller, profile_form
 

@@ -8,8 +8,8 @@ import sqlalchemy as sa
 
 from app.accounts.models import LoginSession, Role
 from app.catalog.models import Seller
-from app.extensions import db
-from app.timeutil import utcnow
+from app.core.extensions import db
+from app.core.timeutil import utcnow
 from tests import factories
 
 

@@ -14,14 +14,14 @@ import sqlalchemy as sa
 
 from app import notify
 from app.accounts.models import Role
-from app.extensions import db
-from app.links import site_url, site_url_for, trusted_hosts
+from app.core.extensions import db
+from app.core.links import site_url, site_url_for, trusted_hosts
+from app.core.timeutil import utcnow
 from app.orders import cart as carts
 from app.orders import services as orders
 from app.orders.models import Order
 from app.payments import services as payments
 from app.payments.models import Payment, Provider
-from app.timeutil import utcnow
 from tests import factories
 from tests.conftest import running_app
 

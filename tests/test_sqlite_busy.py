@@ -22,7 +22,7 @@ from PIL import Image
 
 from app.accounts.models import User
 from app.catalog.models import Product, ProductImage
-from app.extensions import db
+from app.core.extensions import db
 from tests import factories
 from tests.conftest import DATABASE_URL
 from tests.live_server import (
@@ -312,7 +312,7 @@ def test_an_api_write_while_locked_answers_503_json(tmp_path) -> None:
 def test_market_commands_take_the_write_lock_when_a_transaction_begins(app, runner) -> None:
     """A command's read-then-write transaction would fail at once while a worker writes; the
     market's commands (not ``flask search``, which reads for long) begin them IMMEDIATE."""
-    from app.db import wants_write_lock
+    from app.core.db import wants_write_lock
 
     commands = app.cli.commands
     for name in ("create-staff", "orders", "payments", "import-products"):
@@ -328,7 +328,7 @@ def test_market_commands_take_the_write_lock_when_a_transaction_begins(app, runn
     def probe() -> None:
         seen.append(wants_write_lock())
 
-    from app.db import write_intent_command
+    from app.core.db import write_intent_command
 
     write_intent_command(probe)
     result = runner.invoke(probe)
@@ -343,7 +343,7 @@ def test_a_write_request_never_waits_for_its_own_lock(tmp_path) -> None:
     from datetime import timedelta
 
     from app.accounts.models import LoginSession
-    from app.timeutil import utcnow
+    from app.core.timeutil import utcnow
     from tests.conftest import make_app
 
     app = make_app(tmp_path, SQLITE_BUSY_TIMEOUT_SECONDS=3)

@@ -12,12 +12,12 @@ import pytest
 import sqlalchemy as sa
 
 from app.accounts.models import Role
-from app.extensions import db
+from app.audit.models import AuditEvent
+from app.core.extensions import db
+from app.core.timeutil import utcnow
 from app.orders.models import Order, OrderStatus
 from app.orders.services import expire_unpaid
 from app.payments.models import Payment, PaymentStatus
-from app.program.models import AuditEvent
-from app.timeutil import utcnow
 from tests import factories
 from tests.fake_stripe import (  # noqa: F401  (fixtures)
     StripeError,

@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 import pytest
 
 from app.catalog.models import ProductStatus, SellerStatus
-from app.extensions import db
+from app.core.extensions import db
 from tests import factories
 from tests.conftest import count_queries, make_app
 

@@ -346,7 +346,7 @@ def _sample(kind: str) -> object:
 def test_every_number_in_a_message_is_shown_in_persian_digits(app) -> None:  # type: ignore[no-untyped-def]
     from flask_babel import force_locale, gettext, ngettext
 
-    from app.formatting import LocalNumber
+    from app.core.formatting import LocalNumber
 
     uses = _python_uses() + _template_uses()
     assert len(uses) > 50, "the scan found the messages"

@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.catalog.models import Seller
-from app.extensions import csrf, db
+from app.core.extensions import csrf, db
 from app.orders.models import Order, OrderLine, OrderStatus, OrderStatusChange
 from app.payments.models import Payment, PaymentEvent, PaymentStatus
 from tests import factories

@@ -7,9 +7,9 @@ import sqlalchemy as sa
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.dbtypes import UTCDateTime, enum_column
-from app.extensions import db
-from app.timeutil import utcnow
+from app.core.dbtypes import UTCDateTime, enum_column
+from app.core.extensions import db
+from app.core.timeutil import utcnow
 
 
 class Role(enum.StrEnum):

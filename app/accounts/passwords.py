@@ -30,7 +30,7 @@ from importlib import resources
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from app.errors import ValidationFailed
+from app.core.errors import ValidationFailed
 
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 256

@@ -16,8 +16,8 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from app.accounts.models import LoginSession, User
-from app.extensions import db
-from app.timeutil import utcnow
+from app.core.extensions import db
+from app.core.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +114,7 @@ def _touch(login_id: str, now) -> None:  # type: ignore[no-untyped-def]
     stays as it is); a busy database only skips the note. In a request that writes, the
     request's own transaction already holds SQLite's write lock (``app.db``): the note goes
     into that transaction instead (kept if the request commits)."""
-    from app.db import wants_write_lock
+    from app.core.db import wants_write_lock
 
     if db.engine.dialect.name == "sqlite" and wants_write_lock():
         db.session.execute(

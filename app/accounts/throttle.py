@@ -19,8 +19,8 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from app.accounts.models import LoginThrottle
-from app.extensions import db
-from app.timeutil import utcnow
+from app.core.extensions import db
+from app.core.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ def lock_length(locks: int) -> timedelta:
 
 def _locked_row(account: str) -> LoginThrottle:
     """The account's row, created if missing, locked for this transaction."""
-    from app.db import begin_write
+    from app.core.db import begin_write
 
     begin_write()
     dialect = db.engine.dialect.name

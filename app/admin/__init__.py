@@ -2,7 +2,7 @@
 
 from flask import Blueprint
 
-from app.access import require_staff
+from app.web.access import require_staff
 
 bp = Blueprint("admin", __name__)
 bp.before_request(require_staff)

@@ -15,13 +15,13 @@ from flask_login import current_user
 from app.admin import bp
 from app.admin.forms import QuotaConfirmForm, QuotaForm, QuotaUploadForm
 from app.admin.sales_routes import _jalali, _period_choices
-from app.db import database_id
-from app.errors import NotFound, ValidationFailed
-from app.extensions import db
-from app.formatting import LocalNumber, format_digits, format_number
+from app.core.db import database_id
+from app.core.errors import NotFound, ValidationFailed
+from app.core.extensions import db
+from app.core.formatting import LocalNumber, format_digits, format_number
 from app.program import counties, sales
-from app.program.models import County, Province, Sector
-from app.web import csv_response
+from app.reference.models import County, Province, Sector
+from app.web.http import csv_response
 
 
 def _locale() -> str:

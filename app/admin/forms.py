@@ -6,7 +6,7 @@ from flask_wtf.file import FileField
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
-from app.forms_common import coerce_id
+from app.web.forms import coerce_id
 
 
 class ReviewForm(FlaskForm):

@@ -22,18 +22,20 @@ from wtforms import HiddenField, TextAreaField
 from app import notify
 from app.admin import bp
 from app.admin.sales_routes import _choices, _period_choices
+from app.audit import log as audit
+from app.audit.models import AuditEvent
 from app.catalog import services as catalog
 from app.catalog.models import Product, ProductStatus, Seller
 from app.catalog.queries import count_rows, page_of
-from app.db import database_id
-from app.errors import InvalidTransition, NotFound, ValidationFailed
-from app.extensions import db
-from app.formatting import format_date, format_money, format_number, persian_digits, to_local
-from app.messages import apply_errors, error_text, status_label
-from app.program import audit, sales
-from app.program.models import AuditEvent, County
+from app.core.db import database_id
+from app.core.errors import InvalidTransition, NotFound, ValidationFailed
+from app.core.extensions import db
+from app.core.formatting import format_date, format_money, format_number, persian_digits, to_local
+from app.program import sales
 from app.program.sales_models import OfflineSale
-from app.web import csv_response, page_arg, safe_next
+from app.reference.models import County
+from app.web.http import csv_response, page_arg, safe_next
+from app.web.messages import apply_errors, error_text, status_label
 
 AUDIT_PER_PAGE = 50
 CSV_MAX_ROWS = 100_000  # an export is a download, not a denial of service

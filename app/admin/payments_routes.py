@@ -12,7 +12,7 @@ from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from app.admin import bp
-from app.formatting import format_digits
+from app.core.formatting import format_digits
 from app.payments import staff
 from app.payments.services import card_payments_enabled
 

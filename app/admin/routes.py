@@ -15,9 +15,8 @@ from app.admin.moderation_routes import id_arg, iso_time, jalali_time
 from app.admin.sales_routes import _choices
 from app.catalog import services as catalog
 from app.catalog.queries import contains_pattern, count_rows, page_of
-from app.errors import InvalidTransition, ValidationFailed
-from app.extensions import db
-from app.messages import error_text
+from app.core.errors import InvalidTransition, ValidationFailed
+from app.core.extensions import db
 from app.models import (
     Order,
     Product,
@@ -26,7 +25,8 @@ from app.models import (
     SellerStatus,
     SellerStatusChange,
 )
-from app.web import csv_response, page_arg
+from app.web.http import csv_response, page_arg
+from app.web.messages import error_text
 
 ACTIONS = {
     "approve": SellerStatus.APPROVED,
@@ -196,6 +196,6 @@ def seller_detail(seller_id: int):
 
 
 def _status_text(status: SellerStatus) -> str:
-    from app.messages import status_label
+    from app.web.messages import status_label
 
     return status_label(status)

@@ -10,17 +10,17 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
-from app import offline_form
 from app.admin import bp
 from app.catalog.models import Category, Product, Seller, SellerStatus
 from app.catalog.queries import page_of
-from app.db import database_id
-from app.extensions import db
-from app.inputs import normalise_code
+from app.core.db import database_id
+from app.core.extensions import db
+from app.core.inputs import normalise_code
 from app.program import sales
-from app.program.models import County, Sector
 from app.program.sales_models import OfflineSale
-from app.web import csv_response, page_arg
+from app.reference.models import County, Sector
+from app.web import offline_form
+from app.web.http import csv_response, page_arg
 
 PER_PAGE = 50
 OFFLINE_PER_PAGE = 50

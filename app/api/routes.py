@@ -17,7 +17,7 @@ from flask import Response, abort, current_app, request
 
 from app.api import bp, openapi, serializers
 from app.catalog import queries, searching
-from app.db import MAX_DATABASE_ID
+from app.core.db import MAX_DATABASE_ID
 from app.search import SearchQuery
 from app.search.backend import MAX_PER_PAGE
 
@@ -46,7 +46,7 @@ def _text(value: str | None) -> str:
 
 def _whole(value: str | None, low: int, high: int) -> int | None:
     """A whole number in ``low..high``, or ``None`` for anything else (text, out of range)."""
-    from app.forms_common import parse_local_int
+    from app.core.inputs import parse_local_int
 
     text = _text(value)
     if not text:

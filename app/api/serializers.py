@@ -15,8 +15,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from app.catalog import queries
 from app.catalog.models import Category, Product, ProductImage, ProductStatus, Seller
-from app.extensions import db
-from app.program.models import County, Sector
+from app.core.extensions import db
+from app.reference.models import County, Sector
 
 _URL_SAFE_KEY = re.compile(r"[A-Za-z0-9_./-]+")
 

@@ -6,7 +6,7 @@ from wtforms import BooleanField, EmailField, HiddenField, PasswordField, String
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from app.accounts.services import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
-from app.formatting import LocalNumber
+from app.core.formatting import LocalNumber
 
 
 class LoginForm(FlaskForm):

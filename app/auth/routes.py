@@ -9,14 +9,14 @@ from flask_login import confirm_login, current_user, login_required, login_user,
 from app.accounts import services as accounts
 from app.auth import bp
 from app.auth.forms import ChangePasswordForm, LoginForm, ReauthForm, RegisterForm
-from app.auth.fresh import is_fresh, reauth_redirect
-from app.errors import ValidationFailed
-from app.extensions import limiter
-from app.formatting import format_number
-from app.messages import apply_errors
+from app.core.errors import ValidationFailed
+from app.core.extensions import limiter
+from app.core.formatting import format_number
+from app.core.timeutil import utcnow
 from app.orders.cart import merge_guest_cart
-from app.timeutil import utcnow
-from app.web import safe_next
+from app.web.fresh import is_fresh, reauth_redirect
+from app.web.http import safe_next
+from app.web.messages import apply_errors
 
 
 def _login_limit() -> str:

@@ -51,12 +51,12 @@ from flask_babel import lazy_gettext as _l
 
 from app.catalog.models import Category, Product, ProductImage, ProductStatus, Seller
 from app.catalog.services import MAX_IMAGES, MAX_PRICE_AMOUNT, MAX_STOCK
-from app.errors import DomainError, NotAllowed
-from app.extensions import db
-from app.formatting import LocalNumber
-from app.forms_common import parse_local_int
+from app.core.errors import DomainError, NotAllowed
+from app.core.extensions import db
+from app.core.formatting import LocalNumber
+from app.core.inputs import parse_local_int
+from app.core.timeutil import utcnow
 from app.media.images import ImageRejected, StoredImage, process_image, read_limited
-from app.timeutil import utcnow
 
 if TYPE_CHECKING:
     from app.media.storage import Storage
@@ -718,7 +718,7 @@ def save(plan: ImportPlan, seller: Seller, *, store: Storage | None = None) -> l
     """
     from flask import current_app
 
-    from app.db import begin_write, end_read
+    from app.core.db import begin_write, end_read
 
     if plan.seller_id != seller.id:
         raise NotAllowed("the plan was made for another seller")
@@ -727,7 +727,7 @@ def save(plan: ImportPlan, seller: Seller, *, store: Storage | None = None) -> l
     if not plan.ok:
         raise ImportInvalid(plan)
     if store is None:
-        from app.media_store import storage
+        from app.media.store import storage
 
         store = storage()
     limits = (current_app.config["MAX_IMAGE_BYTES"], current_app.config["MAX_IMAGE_PIXELS"])

@@ -30,10 +30,10 @@ from flask import Flask, current_app
 from sqlalchemy.orm import joinedload
 
 from app.catalog.models import Category, Product, ProductStatus, Seller, SellerStatus
-from app.db import begin_write
-from app.extensions import db
+from app.core.db import begin_write
+from app.core.extensions import db
+from app.core.timeutil import utcnow
 from app.search import IndexBusy, IndexUnavailable, SearchBackend, SearchDoc, doc_stamp
-from app.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 BATCH = 500

@@ -7,10 +7,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.accounts.models import User
-from app.dbtypes import UTCDateTime, enum_column
-from app.extensions import db
-from app.program.models import County, Sector
-from app.timeutil import utcnow
+from app.core.dbtypes import UTCDateTime, enum_column
+from app.core.extensions import db
+from app.core.timeutil import utcnow
+from app.reference.models import County, Sector
 
 
 class SellerStatus(enum.StrEnum):

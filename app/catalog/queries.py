@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.catalog.models import Category, Product, ProductStatus, Seller, SellerStatus
-from app.extensions import db
-from app.program.models import County
+from app.core.extensions import db
+from app.reference.models import County
 
 SORTS: dict[str, tuple[Any, ...]] = {
     "newest": (Product.created_at.desc(), Product.id.desc()),
@@ -214,7 +214,7 @@ def search_products(text: str, page: int, per_page: int, sort: str, filters: Any
                 County.slug == filters.county
             )
         if getattr(filters, "sector", None):
-            from app.program.models import Sector
+            from app.reference.models import Sector
 
             stmt = stmt.join(Sector, Sector.id == Seller.sector_id).where(
                 Sector.slug == filters.sector

@@ -19,9 +19,9 @@ from markupsafe import Markup
 
 from app.catalog import indexing, queries
 from app.catalog.models import Category, Product
-from app.db import database_id
-from app.extensions import db
-from app.program.models import County, Sector
+from app.core.db import database_id
+from app.core.extensions import db
+from app.reference.models import County, Sector
 from app.search import SORTS, IndexUnavailable, SearchQuery
 
 log = logging.getLogger(__name__)
@@ -31,7 +31,7 @@ MAX_QUERY_CHARS = 200
 def _int(value: str | None, low: int = 0, high: int = 10**15) -> int | None:
     if value is None or value.strip() == "":
         return None
-    from app.forms_common import parse_local_int
+    from app.core.inputs import parse_local_int
 
     try:
         number = parse_local_int(value)

@@ -14,6 +14,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 
 from app.accounts.models import Role, User
+from app.audit import log as audit
 from app.catalog.models import (
     Category,
     Product,
@@ -24,14 +25,13 @@ from app.catalog.models import (
     SellerStatusChange,
 )
 from app.catalog.slugs import is_valid_slug, slugify
-from app.errors import InvalidTransition, NotAllowed, NotFound, ValidationFailed
-from app.extensions import db
-from app.inputs import is_mobile, normalise_code, normalise_mobile
+from app.core.errors import InvalidTransition, NotAllowed, NotFound, ValidationFailed
+from app.core.extensions import db
+from app.core.inputs import is_mobile, normalise_code, normalise_mobile
+from app.core.timeutil import utcnow
 from app.media.images import process_image
 from app.media.storage import Storage, WriteLog
-from app.program import audit
-from app.program.models import County, Sector
-from app.timeutil import utcnow
+from app.reference.models import County, Sector
 
 log = logging.getLogger(__name__)
 
@@ -638,7 +638,7 @@ def _clean_reason(text: str | None, *, required: bool) -> str | None:
 def _locked_product(product_id: int) -> Product:
     """The listing re-read inside a write transaction that holds its row until commit, so two
     staff members acting at once cannot both move it (SQLite: the write transaction itself)."""
-    from app.db import begin_write
+    from app.core.db import begin_write
 
     begin_write()
     product = db.session.scalar(

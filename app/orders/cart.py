@@ -12,9 +12,9 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from app.accounts.models import Role, User
 from app.catalog.models import Product, ProductStatus, Seller, SellerStatus
-from app.db import begin_write
-from app.errors import ValidationFailed
-from app.extensions import db
+from app.core.db import begin_write
+from app.core.errors import ValidationFailed
+from app.core.extensions import db
 from app.orders.errors import NotABuyer, OwnProducts
 from app.orders.models import CartLine, CartState
 

@@ -8,9 +8,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.accounts.models import User
 from app.catalog.models import Product, Seller
-from app.dbtypes import UTCDateTime, enum_column
-from app.extensions import db
-from app.timeutil import utcnow
+from app.core.dbtypes import UTCDateTime, enum_column
+from app.core.extensions import db
+from app.core.timeutil import utcnow
 
 
 class OrderStatus(enum.StrEnum):

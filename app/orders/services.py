@@ -20,10 +20,11 @@ from sqlalchemy.orm import selectinload
 from app.accounts.models import User
 from app.catalog.changes import mark_catalog_changed
 from app.catalog.models import Product, ProductStatus, Seller, SellerStatus
-from app.db import begin_write
-from app.errors import InvalidTransition, NotAllowed, ValidationFailed
-from app.extensions import db
-from app.inputs import POSTAL_CODE, is_mobile, normalise_mobile, normalise_postal_code
+from app.core.db import begin_write
+from app.core.errors import InvalidTransition, NotAllowed, ValidationFailed
+from app.core.extensions import db
+from app.core.inputs import POSTAL_CODE, is_mobile, normalise_mobile, normalise_postal_code
+from app.core.timeutil import utcnow
 from app.orders import cart as carts
 from app.orders.errors import (
     CartAlreadyCheckedOut,
@@ -42,7 +43,6 @@ from app.orders.models import (
     may_move,
 )
 from app.payments.models import Payment, PaymentStatus, Provider
-from app.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 

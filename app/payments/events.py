@@ -19,8 +19,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from app.db import MAX_DATABASE_ID, begin_write
-from app.extensions import db
+from app.core.db import MAX_DATABASE_ID, begin_write
+from app.core.extensions import db
 from app.orders import services as orders
 from app.orders.models import Order
 from app.payments import stripe_provider as provider

@@ -7,10 +7,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.dbtypes import UTCDateTime, enum_column
-from app.extensions import db
+from app.core.dbtypes import UTCDateTime, enum_column
+from app.core.extensions import db
+from app.core.timeutil import utcnow
 from app.orders.models import Order
-from app.timeutil import utcnow
 
 
 class Provider(enum.StrEnum):

@@ -14,16 +14,16 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask import Flask, current_app
 
-from app.db import begin_write
-from app.errors import DomainError, NotAllowed
-from app.extensions import db
-from app.links import site_url_for
+from app.core.db import begin_write
+from app.core.errors import DomainError, NotAllowed
+from app.core.extensions import db
+from app.core.links import site_url_for
+from app.core.timeutil import as_utc, utcnow
 from app.orders import services as orders
 from app.orders.models import Order, OrderLine
 from app.payments import events
 from app.payments import stripe_provider as provider
 from app.payments.models import Payment, PaymentStatus, Provider
-from app.timeutil import as_utc, utcnow
 
 log = logging.getLogger(__name__)
 

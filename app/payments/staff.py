@@ -17,14 +17,14 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from app.accounts.models import User
-from app.db import begin_write
-from app.extensions import db
+from app.audit import log as audit
+from app.core.db import begin_write
+from app.core.extensions import db
 from app.orders import services as orders
 from app.orders.models import Order
 from app.payments import events
 from app.payments import stripe_provider as provider
 from app.payments.models import Payment, PaymentEvent, PaymentStatus, Provider
-from app.program import audit
 
 log = logging.getLogger(__name__)
 

@@ -1,1 +1,1 @@
-"""The programme: provinces, counties, sectors, quotas, audit trail and market-linkage figures."""
+"""The programme: quotas, sales summaries and reports, product views, county market-linkage figures."""

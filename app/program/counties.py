@@ -44,12 +44,13 @@ from typing import Any
 import sqlalchemy as sa
 
 from app.catalog.models import Category, Product, ProductStatus, Seller, SellerStatus
-from app.dbtypes import UTCDateTime
-from app.errors import NotFound, ValidationFailed
-from app.extensions import db
-from app.formatting import JALALI_MONTHS_EN, JALALI_MONTHS_FA
-from app.inputs import optional_int
-from app.program.models import County, ProductViewDay, Quota, Sector
+from app.core.csvcells import csv_text
+from app.core.dbtypes import UTCDateTime
+from app.core.errors import NotFound, ValidationFailed
+from app.core.extensions import db
+from app.core.formatting import JALALI_MONTHS_EN, JALALI_MONTHS_FA
+from app.core.inputs import optional_int
+from app.program.models import ProductViewDay, Quota
 from app.program.sales import (
     MAX_CUSTOM_DAYS,
     PERIOD_KINDS,
@@ -71,7 +72,7 @@ from app.program.sales_models import (
     SalesOrder,
     SalesPeriod,
 )
-from app.web import csv_text
+from app.reference.models import County, Sector
 
 FLAG_SHARE = 0.5  # a county below this share of the province's market connection falls behind
 
@@ -916,7 +917,7 @@ def _save(actor_id: int | None, item: QuotaInput, source: str) -> bool:
     quota.target_sellers = after["target_sellers"]
     quota.target_sales_amount = after["target_sales_amount"]
     db.session.flush()
-    from app.program import audit
+    from app.audit import log as audit
 
     audit.record(
         actor_id,
@@ -933,7 +934,7 @@ def save_quotas(actor_id: int | None, items: list[QuotaInput], source: str = "fo
     """Set the quotas of ``items`` (county and programme year each), all or none, with an audit
     event for each one that changes; returns how many changed. Raises ValidationFailed (keys
     ``"<index>.<field>"``, or the field alone for one item) and changes nothing then. Commits."""
-    from app.db import begin_write
+    from app.core.db import begin_write
 
     errors: dict[str, list[str]] = {}
     seen: set[tuple[int | None, int | None]] = set()
@@ -959,8 +960,8 @@ def save_quotas(actor_id: int | None, items: list[QuotaInput], source: str = "fo
 
 def delete_quota(actor_id: int | None, quota_id: int) -> None:
     """Remove a quota (with an audit event). Raises NotFound. Commits."""
-    from app.db import begin_write
-    from app.program import audit
+    from app.audit import log as audit
+    from app.core.db import begin_write
 
     begin_write()
     try:

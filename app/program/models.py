@@ -1,59 +1,16 @@
+"""Programme figures' own tables: county quotas and product page views."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.dbtypes import UTCDateTime
-from app.extensions import db
-from app.timeutil import utcnow
-
-
-class Province(db.Model):
-    __tablename__ = "province"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    slug: Mapped[str] = mapped_column(sa.String(60), unique=True)
-    name_fa: Mapped[str] = mapped_column(sa.String(100))
-    name_en: Mapped[str] = mapped_column(sa.String(100))
-
-    counties: Mapped[list[County]] = relationship(
-        back_populates="province", order_by="County.name_fa"
-    )
-
-    def name(self, locale: str) -> str:
-        return self.name_en if locale == "en" else self.name_fa
-
-
-class County(db.Model):
-    __tablename__ = "county"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    province_id: Mapped[int] = mapped_column(sa.ForeignKey("province.id"), index=True)
-    slug: Mapped[str] = mapped_column(sa.String(60), unique=True)
-    name_fa: Mapped[str] = mapped_column(sa.String(100))
-    name_en: Mapped[str] = mapped_column(sa.String(100))
-
-    province: Mapped[Province] = relationship(back_populates="counties")
-
-    def name(self, locale: str) -> str:
-        return self.name_en if locale == "en" else self.name_fa
-
-
-class Sector(db.Model):
-    """A programme sector: handicrafts, tourism, industry, services, food, agriculture."""
-
-    __tablename__ = "sector"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    slug: Mapped[str] = mapped_column(sa.String(60), unique=True)
-    name_fa: Mapped[str] = mapped_column(sa.String(100))
-    name_en: Mapped[str] = mapped_column(sa.String(100))
-
-    def name(self, locale: str) -> str:
-        return self.name_en if locale == "en" else self.name_fa
+from app.core.dbtypes import UTCDateTime
+from app.core.extensions import db
+from app.core.timeutil import utcnow
+from app.reference.models import County
 
 
 class Quota(db.Model):
@@ -112,21 +69,3 @@ class ProductViewVisitor(db.Model):
         sa.ForeignKey("product.id", ondelete="CASCADE"), primary_key=True, index=True
     )
     visitor: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
-
-
-class AuditEvent(db.Model):
-    """One staff (or system) action: who did what to which thing, when and why."""
-
-    __tablename__ = "audit_event"
-    __table_args__ = (sa.Index("ix_audit_event_target", "target_type", "target_id"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"), index=True)
-    action: Mapped[str] = mapped_column(sa.String(60), index=True)
-    target_type: Mapped[str] = mapped_column(sa.String(40))
-    target_id: Mapped[int | None]
-    reason: Mapped[str | None] = mapped_column(sa.Text)
-    data: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
-
-    actor = relationship("User")

@@ -31,14 +31,19 @@ from sqlalchemy.orm import Session
 
 from app.catalog.models import Category, Product, Seller, SellerStatus
 from app.catalog.queries import Page, category_and_descendant_ids
-from app.errors import NotAllowed, ValidationFailed
-from app.extensions import db
-from app.formatting import JALALI_MONTHS_EN, JALALI_MONTHS_FA, TEHRAN, format_date, persian_digits
-from app.inputs import ascii_digits, lenient_int
+from app.core.errors import NotAllowed, ValidationFailed
+from app.core.extensions import db
+from app.core.formatting import (
+    JALALI_MONTHS_EN,
+    JALALI_MONTHS_FA,
+    TEHRAN,
+    format_date,
+    persian_digits,
+)
+from app.core.inputs import ascii_digits, lenient_int
 from app.orders.errors import OutOfStock
 from app.orders.models import Order, OrderLine, OrderStatus, OrderStatusChange
 from app.payments.models import Payment, Provider
-from app.program.models import County, Sector
 from app.program.sales_models import (
     CARD,
     CASH,
@@ -51,6 +56,7 @@ from app.program.sales_models import (
     SalesPeriod,
     SalesPeriodBuyer,
 )
+from app.reference.models import County, Sector
 
 COUNTED = (OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.DELIVERED)
 _PENDING_KEY = "sales_orders_touched"
@@ -639,8 +645,8 @@ def record_offline_sale(
     raises OutOfStock). Raises ValidationFailed for bad input, NotAllowed for another seller's
     product. Commits.
     """
-    from app.db import begin_write
-    from app.program import audit
+    from app.audit import log as audit
+    from app.core.db import begin_write
 
     today = today or tehran_today()
     errors: dict[str, list[str]] = {}
@@ -733,9 +739,9 @@ def _take_stock(wanted: list[tuple[int, int]]) -> None:
 
 def delete_offline_sale(sale: OfflineSale, actor_id: int | None) -> None:
     """Remove a mistaken record: its figures leave the reports and taken stock goes back."""
+    from app.audit import log as audit
     from app.catalog.changes import mark_catalog_changed
-    from app.db import begin_write
-    from app.program import audit
+    from app.core.db import begin_write
 
     begin_write()
     try:
@@ -982,7 +988,7 @@ PERIOD_COLUMNS = ["seller_id", "period_key", "card_amount", "cash_amount", "offl
 
 def rebuild() -> dict[str, int]:
     """``flask reports rebuild``: recompute every summary row from the orders and offline sales."""
-    from app.db import begin_write
+    from app.core.db import begin_write
 
     session = db.session
     begin_write()

@@ -12,9 +12,9 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.dbtypes import UTCDateTime
-from app.extensions import db
-from app.timeutil import utcnow
+from app.core.dbtypes import UTCDateTime
+from app.core.extensions import db
+from app.core.timeutil import utcnow
 
 # Sales channels of the summary rows.
 CARD = "card"  # paid online by card, counted once the provider confirmed it

@@ -39,11 +39,11 @@ from flask import Flask, current_app
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.catalog.models import Product
-from app.db import SQLITE_BEGIN_OPTION
-from app.extensions import db
+from app.core.db import SQLITE_BEGIN_OPTION
+from app.core.extensions import db
+from app.core.timeutil import utcnow
 from app.program.models import ProductViewDay, ProductViewVisitor
 from app.program.sales import tehran_day
-from app.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 

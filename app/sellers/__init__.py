@@ -6,7 +6,7 @@ application form is open to any logged-in user.
 
 from flask import Blueprint, request
 
-from app.access import require_login, require_seller
+from app.web.access import require_login, require_seller
 
 bp = Blueprint("sellers", __name__)
 OPEN_TO_APPLICANTS = frozenset({"sellers.apply"})

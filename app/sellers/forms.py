@@ -6,7 +6,7 @@ from flask_wtf.file import FileField
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from app.forms_common import LocalDateField, LocalIntegerField
+from app.web.forms import LocalDateField, LocalIntegerField
 
 
 class SellerProfileForm(FlaskForm):

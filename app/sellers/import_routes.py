@@ -25,12 +25,12 @@ from sqlalchemy.orm import aliased
 
 from app.catalog import importer
 from app.catalog.models import Category
-from app.extensions import db
-from app.formatting import LocalNumber
+from app.core.extensions import db
+from app.core.formatting import LocalNumber
 from app.sellers import bp
 from app.sellers.forms import ConfirmImportForm, ImportForm
 from app.sellers.routes import current_seller
-from app.web import csv_response
+from app.web.http import csv_response
 
 PENDING_MAX_AGE = 3600  # seconds a previewed file waits for confirmation
 _TOKEN = re.compile(r"[0-9a-f]{32}")

@@ -8,16 +8,16 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
-from app import offline_form
-from app.access import owned_or_404
 from app.catalog.models import Product
 from app.catalog.queries import count_rows, page_of
-from app.extensions import db
+from app.core.extensions import db
 from app.program import sales
 from app.program.sales_models import OfflineSale
 from app.sellers import bp
 from app.sellers.routes import current_seller
-from app.web import page_arg
+from app.web import offline_form
+from app.web.access import owned_or_404
+from app.web.http import page_arg
 
 PER_PAGE = 25
 

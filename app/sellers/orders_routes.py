@@ -13,19 +13,19 @@ from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
 from app import notify
-from app.access import owned_or_404
 from app.catalog.models import Seller
 from app.catalog.queries import count_rows, page_of
-from app.errors import InvalidTransition, NotAllowed, ValidationFailed
-from app.extensions import db
-from app.formatting import format_digits
-from app.messages import error_text, status_label
+from app.core.errors import InvalidTransition, NotAllowed, ValidationFailed
+from app.core.extensions import db
+from app.core.formatting import format_digits
 from app.orders import services as orders
 from app.orders.models import Actor, Order, OrderStatus, may_move
 from app.payments.models import Payment
 from app.sellers import bp
 from app.sellers.routes import current_seller
-from app.web import page_arg
+from app.web.access import owned_or_404
+from app.web.http import page_arg
+from app.web.messages import error_text, status_label
 
 ORDERS_PER_PAGE = 25
 

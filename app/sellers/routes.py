@@ -19,24 +19,24 @@ from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.orm import selectinload
 
-from app.access import owned_or_404
-from app.auth.fresh import is_fresh, reauth_redirect
 from app.catalog import services as catalog
 from app.catalog.models import Category, Product, ProductStatus, Seller, SellerStatus
 from app.catalog.queries import contains_pattern, count_rows, page_of
-from app.db import end_read
-from app.errors import NotAllowed, NotFound, ValidationFailed
-from app.extensions import db
-from app.formatting import format_number
-from app.inputs import lenient_int
+from app.core.db import end_read
+from app.core.errors import NotAllowed, NotFound, ValidationFailed
+from app.core.extensions import db
+from app.core.formatting import format_number
+from app.core.inputs import lenient_int
 from app.media.images import ImageRejected, process_image, read_limited
-from app.media_store import storage
-from app.messages import apply_errors, error_text
+from app.media.store import storage
 from app.program import counties
-from app.program.models import County, Sector
+from app.reference.models import County, Sector
 from app.sellers import bp
 from app.sellers.forms import AltTextForm, ListingForm, QuickEditForm, SellerProfileForm
-from app.web import csv_response, page_arg
+from app.web.access import owned_or_404
+from app.web.fresh import is_fresh, reauth_redirect
+from app.web.http import csv_response, page_arg
+from app.web.messages import apply_errors, error_text
 
 LISTINGS_PER_PAGE = 25
 
@@ -491,7 +491,7 @@ def set_status(product_id: int):
 
 
 def _same_site(url: str | None) -> bool:
-    from app.web import safe_next
+    from app.web.http import safe_next
 
     if not url:
         return False

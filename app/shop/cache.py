@@ -41,7 +41,7 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
 from app.catalog.changes import current_version
-from app.extensions import db
+from app.core.extensions import db
 from app.shop import bp
 
 CSRF_MARKER = "__bazarche_csrf_token__"

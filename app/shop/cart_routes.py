@@ -13,10 +13,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.accounts.models import Role, User
-from app.errors import ValidationFailed
-from app.extensions import db
-from app.formatting import LocalNumber
-from app.messages import error_text
+from app.core.errors import ValidationFailed
+from app.core.extensions import db
+from app.core.formatting import LocalNumber
 from app.orders import cart as carts
 from app.orders import services as orders
 from app.orders.errors import NotABuyer, OwnProducts
@@ -25,6 +24,7 @@ from app.payments import services as payments
 from app.shop import bp
 from app.shop.cache import csrf_field
 from app.shop.forms import AddToCartForm, CartLineForm
+from app.web.messages import error_text
 
 # Cached storefront pages put their add-to-cart token in with this, not csrf_token().
 bp.add_app_template_global(csrf_field, "csrf_field")

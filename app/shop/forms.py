@@ -8,9 +8,9 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import AnyOf, InputRequired, Length, NumberRange, ValidationError
 
-from app.forms_common import LocalIntegerField
-from app.messages import ERROR_TEXT
 from app.orders.cart import MAX_QUANTITY
+from app.web.forms import LocalIntegerField
+from app.web.messages import ERROR_TEXT
 
 # Iran's 31 provinces as (Persian, English). Orders store the Persian name, as addresses are written.
 PROVINCES: tuple[tuple[str, str], ...] = (

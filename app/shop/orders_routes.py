@@ -14,10 +14,9 @@ from sqlalchemy.orm import joinedload, selectinload
 from app import notify
 from app.catalog.models import Product
 from app.catalog.queries import count_rows, page_of
-from app.errors import InvalidTransition, NotAllowed, ValidationFailed
-from app.extensions import db
-from app.formatting import format_number, persian_digits
-from app.messages import apply_errors, reason_text, status_label
+from app.core.errors import InvalidTransition, NotAllowed, ValidationFailed
+from app.core.extensions import db
+from app.core.formatting import format_number, persian_digits
 from app.orders import cart as carts
 from app.orders import services as orders
 from app.orders.errors import (
@@ -36,7 +35,8 @@ from app.payments.models import Payment, PaymentStatus, Provider
 from app.shop import bp
 from app.shop.cart_routes import is_staff, own_product_ids
 from app.shop.forms import CheckoutForm, province_label
-from app.web import page_arg
+from app.web.http import page_arg
+from app.web.messages import apply_errors, reason_text, status_label
 
 ORDERS_PER_PAGE = 20
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import abort, request
 from flask_login import current_user, login_required
 
-from app.extensions import csrf, db
+from app.core.extensions import csrf, db
 from app.payments import services as payments
 from app.payments.models import Payment
 from app.shop import bp

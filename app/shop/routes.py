@@ -24,7 +24,7 @@ from app.catalog import queries
 from app.program import views
 from app.shop import bp
 from app.shop.cache import cached_page
-from app.web import page_arg, safe_next
+from app.web.http import page_arg, safe_next
 
 T = TypeVar("T")
 
@@ -169,7 +169,7 @@ def suggest():
 @bp.get("/media/<path:key>")
 def media(key: str):
     """Stored image variants, content-addressed, so they may be cached for a year."""
-    from app.media_store import storage
+    from app.media.store import storage
 
     store = storage()
     try:

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import WSGIRequestHandler, make_server
 
-from app.extensions import db
+from app.core.extensions import db
 from tests.conftest import make_app
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -38,7 +38,7 @@ class QuietHandler(WSGIRequestHandler):
 @pytest.fixture(scope="module")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The base URL of a running server with demo data (6 sellers, 4 products each)."""
-    from app.program.demo import seed_demo
+    from app.demo.seed import seed_demo
     from app.shop import cache
 
     cache.clear()

@@ -104,7 +104,7 @@ def spy_on_typo_lookups(backend: SearchBackend, monkeypatch: pytest.MonkeyPatch)
 def drop_postgres_search() -> None:
     """Drop the PostgreSQL search backend's tables (they are not among the tables emptied
     after each test)."""
-    from app.extensions import db
+    from app.core.extensions import db
     from app.search import PostgresBackend
 
     PostgresBackend(db.engine).drop()

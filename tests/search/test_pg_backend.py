@@ -16,7 +16,7 @@ import pytest
 import sqlalchemy as sa
 
 from app import create_app
-from app.extensions import db
+from app.core.extensions import db
 from app.search import IndexBusy, IndexUnavailable, SearchDoc, SearchQuery, doc_stamp
 from app.search.pg_backend import PostgresBackend, _quote, document_terms
 from tests.conftest import DATABASE_URL, settings

@@ -23,12 +23,13 @@ from app.catalog.models import (
     SellerStatus,
     SellerStatusChange,
 )
-from app.extensions import db
-from app.formatting import TEHRAN
+from app.core.extensions import db
+from app.core.formatting import TEHRAN
+from app.core.timeutil import utcnow
+from app.demo import data
 from app.orders.models import Order, OrderStatus, OrderStatusChange
-from app.program import demo_data as data
-from app.program.models import County, ProductViewDay, Province, Quota, Sector
-from app.timeutil import utcnow
+from app.program.models import ProductViewDay, Quota
+from app.reference.models import County, Province, Sector
 
 DEMO_PASSWORD = "bazarche-demo-1234"  # noqa: S105  (demo accounts only; in the README)
 SELLER_COUNT = 28

@@ -20,7 +20,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def require_login() -> None:
-    from app.extensions import login_manager
+    from app.core.extensions import login_manager
 
     if not current_user.is_authenticated:
         abort(login_manager.unauthorized())
@@ -55,7 +55,7 @@ def owned_or_404(model: type, object_id: int, *, seller_id: int, options: tuple 
     The one lookup the seller area uses for anything a seller owns: another seller's row is
     indistinguishable from a missing one.
     """
-    from app.extensions import db
+    from app.core.extensions import db
 
     owner_column = model.seller_id
     row = db.session.scalar(

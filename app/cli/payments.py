@@ -6,13 +6,13 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
+from app.payments.services import PaymentUnavailable, expire_overdue, init_app, reconcile
+
 orders_cli = AppGroup("orders", help="Orders: housekeeping run from cron.")
 payments_cli = AppGroup("payments", help="Card payments: catching up with Stripe.")
 
 
 def register(app: Flask) -> None:
-    from app.payments.services import init_app
-
     app.cli.add_command(orders_cli)
     app.cli.add_command(payments_cli)
     init_app(app)  # the start-up word on card payments (idempotent)
@@ -22,8 +22,6 @@ def register(app: Flask) -> None:
 @click.option("--limit", default=500, show_default=True, help="At most this many per run.")
 def expire_command(limit: int) -> None:
     """Cancel unpaid card checkouts past their time; their stock goes back once."""
-    from app.payments.services import expire_overdue
-
     click.echo(f"Expired {expire_overdue(limit=limit)} unpaid card checkouts.")
 
 
@@ -38,8 +36,6 @@ def expire_command(limit: int) -> None:
 )
 def reconcile_command(older_than: int) -> None:
     """Ask Stripe about payments whose webhook never came, and finish refunds still owed."""
-    from app.payments.services import PaymentUnavailable, reconcile
-
     try:
         counts = reconcile(older_than)
     except PaymentUnavailable as exc:

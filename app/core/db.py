@@ -10,6 +10,10 @@ the busy timeout), so every transaction that may write takes the lock when it be
   response);
 - the session's transaction after :func:`begin_write` (services that write).
 
+Services write through :func:`transaction` (a block) or :func:`transactional` (a whole function,
+with an optional retry when the database says "busy, try again"): begin as a write, commit, or
+roll back and re-raise. Routes never commit or roll back.
+
 A wait that runs out raises OperationalError "database is locked"; :func:`is_busy_error` tells it
 (and PostgreSQL's lock and statement timeouts, deadlocks and serialization failures) apart, and
 the app answers it with a 503 "busy, try again" page instead of a 500.
@@ -21,13 +25,15 @@ import contextlib
 import contextvars
 import functools
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
+from typing import ParamSpec, TypeVar
 
 import click
 import sqlalchemy as sa
 from flask import Flask, has_request_context, request
 
-from app.extensions import db
+from app.core.extensions import db
 
 SQLITE_BEGIN_OPTION = "bazarche_sqlite_begin"
 _BEGIN_MODE = "bazarche_begin_mode"
@@ -109,7 +115,7 @@ def database_id(text: object) -> int | None:
     """An id typed in a query string or a form (Persian digits too): a whole number from 1 to
     :data:`MAX_DATABASE_ID`, else None. Every id read from a request goes through here, so none
     outside the columns' range ever reaches the database (PostgreSQL refuses it with an error)."""
-    from app.inputs import parse_local_int
+    from app.core.inputs import parse_local_int
 
     raw = str(text if text is not None else "").strip()[:40]
     try:
@@ -275,3 +281,50 @@ def end_request_write_transaction() -> None:
     held = getattr(transaction, "_connections", None)
     if held is None or any(entry[0].info.get(_BEGIN_MODE) for entry in held.values()):
         session.rollback()
+
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+@contextlib.contextmanager
+def transaction(*, write: bool = True) -> Iterator[sa.orm.Session]:
+    """One unit of work: begins (as a write transaction unless ``write=False``), yields the
+    session, commits when the block ends, and rolls back and re-raises when anything escapes it
+    (a domain error included), so the session is clean for whatever the caller does next."""
+    if write:
+        begin_write()
+    session = db.session()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+
+
+def transactional(
+    retries: int = 0, *, write: bool = True, pause: float = 0.05
+) -> Callable[[Callable[_P, _R]], Callable[_P, _R]]:
+    """Run the decorated service inside :func:`transaction`. With ``retries``, a busy database
+    (:func:`is_busy_error`: a lock wait that ran out, a deadlock, a serialization failure) runs
+    the whole function again, up to that many more times, after a short growing pause; any other
+    error is raised at once. Only a function whose every effect is in the database may retry."""
+
+    def decorate(fn: Callable[_P, _R]) -> Callable[_P, _R]:
+        @functools.wraps(fn)
+        def run(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+            attempt = 0
+            while True:
+                try:
+                    with transaction(write=write):
+                        return fn(*args, **kwargs)
+                except sa.exc.DBAPIError as exc:
+                    if attempt >= retries or not is_busy_error(exc):
+                        raise
+                    attempt += 1
+                    time.sleep(pause * attempt)
+
+        return run
+
+    return decorate

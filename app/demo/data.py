@@ -1,5 +1,5 @@
 """Persian demo data: Sistan and Baluchestan's counties, the programme's sectors, a category tree,
-home businesses and their products. Plain values only; ``app/cli.py`` loads them.
+home businesses and their products. Plain values only; ``app.demo.seed`` loads them.
 """
 
 from __future__ import annotations

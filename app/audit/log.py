@@ -13,9 +13,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
-from app.accounts.models import User
-from app.extensions import db
-from app.program.models import AuditEvent
+from app.audit.models import AuditEvent
+from app.core.extensions import db
 
 SYSTEM = "system"  # the actor filter's value for rows without a person (commands, jobs)
 
@@ -118,6 +117,9 @@ def latest_data(target_type: str, target_id: int, action: str) -> dict[str, Any]
 
 def choices() -> dict[str, list]:
     """The values the filters offer: who has acted, which actions and target types exist."""
+    # The user model through the event's relationship: the audit trail sits below the accounts
+    # package, which writes to it, so it never imports it.
+    User = AuditEvent.actor.property.mapper.class_
     actors = db.session.execute(
         sa.select(User.id, User.name, User.email)
         .where(User.id.in_(sa.select(AuditEvent.actor_id).where(AuditEvent.actor_id.is_not(None))))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from wtforms import Form
 
-from app.errors import ValidationFailed
+from app.core.errors import ValidationFailed
 
 ERROR_TEXT = {
     "invalid": _l("Please enter a valid value."),

@@ -5,10 +5,11 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable
-from decimal import Decimal
 from urllib.parse import urlsplit
 
 from flask import Response, request
+
+from app.core.csvcells import csv_cell
 
 
 def safe_next(target: str | None, default: str) -> str:
@@ -26,36 +27,11 @@ def safe_next(target: str | None, default: str) -> str:
 
 def page_arg(name: str = "page", maximum: int = 10_000) -> int:
     """A page number from the query string: bad or out-of-range values become 1 or the max."""
-    from app.inputs import lenient_int
+    from app.core.inputs import lenient_int
 
     # A page past the end shows the last one, however many digits the number has.
     page = lenient_int(request.args.get(name, "1")[:400], 1, max_digits=400)
     return min(max(page or 1, 1), maximum)
-
-
-# A spreadsheet runs a cell that begins with one of these as a formula (OWASP's CSV injection
-# list, with line feed and the full-width forms some spreadsheet programs also accept).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
-
-
-def csv_cell(value: object) -> object:
-    """One cell as written: numbers stay numbers (a negative int stays a negative number), None
-    is empty, and any text a spreadsheet would run as a formula gets a leading ``'`` so it is
-    shown as the text it is."""
-    if value is None:
-        return ""
-    if isinstance(value, (int, float, Decimal)):  # bool is an int: written as True/False
-        return value
-    text = str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
-
-
-def csv_text(cell: str) -> str:
-    """A cell of a CSV the market wrote, read back as it was typed (without the ``'`` that
-    :func:`csv_cell` put before a formula character), so an export uploads back unchanged."""
-    if cell.startswith("'") and cell[1:].startswith(FORMULA_STARTS):
-        return cell[1:]
-    return cell
 
 
 def csv_response(

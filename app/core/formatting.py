@@ -10,7 +10,7 @@ from datetime import date, datetime
 
 import jdatetime
 
-from app.timeutil import REPORT_TIMEZONE, market_timezone
+from app.core.timeutil import REPORT_TIMEZONE, market_timezone
 
 PERSIAN_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
 PERSIAN_SEPARATOR = "\u066c"  # ٬ ARABIC THOUSANDS SEPARATOR, as Persian typography uses

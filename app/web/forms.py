@@ -9,21 +9,20 @@ from flask_babel import lazy_gettext as _l
 from wtforms import IntegerField, StringField
 from wtforms.widgets import TextInput
 
-from app.inputs import ascii_digits, parse_local_int
+from app.core.inputs import ascii_digits, parse_local_int
 
 __all__ = [
     "LocalDateField",
     "LocalIntegerField",
     "coerce_id",
     "parse_local_date",
-    "parse_local_int",
 ]
 
 
 def coerce_id(value: object) -> int:
     """A SelectField's ``coerce`` for database ids: 0 (nothing chosen) or a whole number up to
     the largest id the database stores; ValueError (the field's error) for anything else."""
-    from app.db import database_id
+    from app.core.db import database_id
 
     if str(value if value is not None else "").strip() in ("", "0"):
         return 0
@@ -71,7 +70,7 @@ class LocalIntegerField(IntegerField):
             return self.raw_data[0]
         if self.data is None:
             return ""
-        from app.formatting import format_number
+        from app.core.formatting import format_number
 
         if _page_locale() == "fa" and isinstance(self.data, int):
             return format_number(self.data, "fa")
@@ -103,7 +102,7 @@ class LocalDateField(StringField):
             return ""
         import jdatetime
 
-        from app.formatting import persian_digits
+        from app.core.formatting import persian_digits
 
         j = jdatetime.date.fromgregorian(date=self.data)
         text = f"{j.year:04d}/{j.month:02d}/{j.day:02d}"

@@ -11,7 +11,7 @@ from flask_babel import force_locale
 
 from app.catalog import importer
 from app.catalog.models import Seller
-from app.extensions import db
+from app.core.extensions import db
 
 
 @click.command("import-products")

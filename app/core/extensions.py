@@ -10,6 +10,7 @@ from flask_login import LoginManager
 from flask_mailman import Mail
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
+from flask_sqlalchemy.session import Session as FlaskSession
 from flask_wtf import CSRFProtect
 from sqlalchemy.orm import DeclarativeBase
 
@@ -27,7 +28,13 @@ class Base(DeclarativeBase):
     metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
 
 
-db = SQLAlchemy(model_class=Base)
+class MarketSession(FlaskSession):
+    """The market's session class. The domain packages' ORM listeners (change tracking, sales
+    summaries) are installed on this class only, never on SQLAlchemy's global ``Session``, so a
+    session that a test, a tool or another library opens is left alone."""
+
+
+db = SQLAlchemy(model_class=Base, session_options={"class_": MarketSession})
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from app.inputs import optional_int
+from app.core.inputs import optional_int
 from app.program.sales import OfflineLineInput, parse_day
 
 LINE_ROWS = 5
@@ -71,7 +71,7 @@ def error_messages(errors: dict[str, list[str]]) -> list[str]:
     """The form's error codes as sentences in the visitor's language."""
     from flask_babel import gettext as _
 
-    from app.messages import error_text
+    from app.web.messages import error_text
 
     texts = {
         "quantity_positive": lambda: _("Each line needs a quantity of at least 1."),
@@ -114,7 +114,7 @@ def submit(
     """
     from flask_babel import gettext as _
 
-    from app.errors import NotAllowed, ValidationFailed
+    from app.core.errors import NotAllowed, ValidationFailed
     from app.orders.errors import OutOfStock
     from app.program import sales
 

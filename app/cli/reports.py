@@ -5,14 +5,14 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
+from app.program import sales
+
 reports_cli = AppGroup("reports", help="Sales reports: summary rows.")
 
 
 @reports_cli.command("rebuild")
 def rebuild_command() -> None:
     """Recompute every sales summary row from the orders and offline sales."""
-    from app.program import sales
-
     counts = sales.rebuild()
     click.echo(
         f"Rebuilt: {counts['orders']} counted orders, {counts['daily']} daily rows, "
@@ -23,8 +23,6 @@ def rebuild_command() -> None:
 @reports_cli.command("verify")
 def verify_command() -> None:
     """Compare the summary rows with the orders; exit 1 on any difference."""
-    from app.program import sales
-
     problems = sales.verify()
     for line in problems[:50]:
         click.echo(line)

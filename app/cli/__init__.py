@@ -1,0 +1,24 @@
+"""Flask commands, one module per command group; each command is a thin shell over a service."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from app.cli.accounts import create_staff_command
+from app.cli.catalog import import_products_command
+from app.cli.demo import seed_demo_command
+from app.cli.payments import register as register_payment_commands
+from app.cli.reports import reports_cli
+from app.cli.search import search_cli
+
+
+def register(app: Flask) -> None:
+    for command in (
+        seed_demo_command,
+        create_staff_command,
+        search_cli,
+        import_products_command,
+        reports_cli,
+    ):
+        app.cli.add_command(command)
+    register_payment_commands(app)

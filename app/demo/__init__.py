@@ -1,0 +1,1 @@
+"""Persian demo data for ``flask seed-demo``: imported by that command only."""

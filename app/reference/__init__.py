@@ -1,0 +1,1 @@
+"""Reference data every other package reads: provinces, counties and the programme's sectors."""
