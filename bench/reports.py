@@ -394,8 +394,11 @@ def main() -> None:
 
         # The staff page itself, as a logged-in staff member sees it.
         from app.accounts.models import User
+        from app.accounts.sessions import open_login
 
         staff = db.session.get(User, counts["staff_user"])
+        open_login(staff)  # a cookie logs in only while its login row is open
+        db.session.commit()
         client = app.test_client()
         with client.session_transaction() as sess:
             sess["_user_id"] = staff.get_id()
