@@ -18,7 +18,6 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from app.accounts.models import User
-from app.catalog.changes import mark_catalog_changed
 from app.catalog.models import Product, ProductStatus, Seller, SellerStatus
 from app.core.db import begin_write
 from app.core.errors import InvalidTransition, NotAllowed, ValidationFailed
@@ -26,6 +25,7 @@ from app.core.extensions import db
 from app.core.inputs import POSTAL_CODE, is_mobile, normalise_mobile, normalise_postal_code
 from app.core.timeutil import utcnow
 from app.orders import cart as carts
+from app.orders import stock
 from app.orders.errors import (
     CartAlreadyCheckedOut,
     CartChanged,
@@ -123,20 +123,7 @@ class Address:
 
 def _reserve(lines: list[tuple[int, int]]) -> None:
     """Take stock for (product_id, quantity) pairs, all or none (the caller rolls back)."""
-    for product_id, quantity in sorted(lines):  # one lock order for every checkout
-        taken = db.session.execute(
-            sa.update(Product)
-            .where(
-                Product.id == product_id,
-                Product.stock >= quantity,
-                Product.status == ProductStatus.PUBLISHED,
-            )
-            .values(stock=Product.stock - quantity, search_dirty=True)
-            .execution_options(synchronize_session=False)
-        )
-        if taken.rowcount != 1:
-            title = db.session.scalar(sa.select(Product.title).where(Product.id == product_id))
-            raise OutOfStock(product_id, title or "")
+    stock.take(lines, published_only=True)
 
 
 def _release(order: Order) -> bool:
@@ -149,15 +136,7 @@ def _release(order: Order) -> bool:
     )
     if won.rowcount != 1:
         return False
-    for line in order.lines:
-        if line.product_id is not None:
-            db.session.execute(
-                sa.update(Product)
-                .where(Product.id == line.product_id)
-                .values(stock=Product.stock + line.quantity, search_dirty=True)
-                .execution_options(synchronize_session=False)
-            )
-    mark_catalog_changed(db.session)
+    stock.give_back((line.product_id, line.quantity) for line in order.lines)
     return True
 
 
@@ -320,7 +299,6 @@ def place_checkout(  # noqa: C901 (checkout is one transaction whose steps share
         state.checked_out_version = state.version
         state.checkout_payment_id = payment.id
         state.version += 1
-        mark_catalog_changed(db.session)
         placed = (payment.id, sorted(o.id for o in by_seller.values()), payment.amount)
         db.session.commit()
     except sa.exc.IntegrityError:
@@ -552,7 +530,6 @@ def mark_payment_paid(payment: Payment) -> str:
                 )
             )
             order.status, order.stock_released, order.paid_at = OrderStatus.PAID, False, now
-        mark_catalog_changed(db.session)
     for order in orders:
         if order.status == OrderStatus.AWAITING_PAYMENT:
             _move(order, OrderStatus.PAID, Actor.SYSTEM, None)
