@@ -8,7 +8,7 @@ from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.dbtypes import UTCDateTime, enum_column
-from app.core.extensions import db
+from app.core.extensions import Model, db
 from app.core.timeutil import utcnow
 
 
@@ -57,7 +57,7 @@ class User(UserMixin, db.Model):
         return f"<User {self.id} {self.role}>"
 
 
-class LoginSession(db.Model):
+class LoginSession(Model):
     """One login: made by a successful password check, named by a random id that the session and
     the remember cookie carry. Logging out (or a password change elsewhere) sets ``ended_at``;
     an ended or too old row logs nobody in, whatever cookie is replayed."""
@@ -72,7 +72,7 @@ class LoginSession(db.Model):
     user_agent: Mapped[str | None] = mapped_column(sa.String(255))
 
 
-class LoginThrottle(db.Model):
+class LoginThrottle(Model):
     """Failed password attempts per account (the e-mail as typed, normalised), shared by every
     worker and machine through the database. Kept for unknown addresses too, so a lock says
     nothing about whether an account exists."""

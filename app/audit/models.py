@@ -9,11 +9,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.dbtypes import UTCDateTime
-from app.core.extensions import db
+from app.core.extensions import Model
 from app.core.timeutil import utcnow
 
 
-class AuditEvent(db.Model):
+class AuditEvent(Model):
     """One staff (or system) action: who did what to which thing, when and why."""
 
     __tablename__ = "audit_event"

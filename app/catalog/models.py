@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.accounts.models import User
 from app.core.dbtypes import UTCDateTime, enum_column
-from app.core.extensions import db
+from app.core.extensions import Model
 from app.core.timeutil import utcnow
 from app.reference.models import County, Sector
 
@@ -26,7 +26,7 @@ class ProductStatus(enum.StrEnum):
     HIDDEN_BY_STAFF = "hidden_by_staff"
 
 
-class Seller(db.Model):
+class Seller(Model):
     __tablename__ = "seller"
     __table_args__ = (sa.Index("ix_seller_county_status", "county_id", "status"),)
 
@@ -64,7 +64,7 @@ class Seller(db.Model):
         return self.status == SellerStatus.APPROVED
 
 
-class SellerStatusChange(db.Model):
+class SellerStatusChange(Model):
     """Audit row for every change of a seller's status: who, when, why."""
 
     __tablename__ = "seller_status_change"
@@ -83,7 +83,7 @@ class SellerStatusChange(db.Model):
     actor: Mapped[User | None] = relationship()
 
 
-class Category(db.Model):
+class Category(Model):
     __tablename__ = "category"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -102,7 +102,7 @@ class Category(db.Model):
         return self.name_en if locale == "en" else self.name_fa
 
 
-class Product(db.Model):
+class Product(Model):
     __tablename__ = "product"
     __table_args__ = (
         sa.CheckConstraint("price_amount >= 0", name="price_non_negative"),
@@ -148,7 +148,7 @@ class Product(db.Model):
         return self.stock > 0
 
 
-class ProductImage(db.Model):
+class ProductImage(Model):
     __tablename__ = "product_image"
     __table_args__ = (
         sa.CheckConstraint("position >= 0", name="position_non_negative"),
@@ -172,7 +172,7 @@ class ProductImage(db.Model):
     product: Mapped[Product] = relationship(back_populates="images")
 
 
-class CatalogVersion(db.Model):
+class CatalogVersion(Model):
     """One row whose number grows with every change a storefront page shows.
 
     Cached anonymous pages are keyed by it, so a change in price, stock, status, seller or

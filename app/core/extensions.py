@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import sqlalchemy as sa
 from flask_babel import Babel
 from flask_limiter import Limiter
@@ -35,6 +37,13 @@ class MarketSession(FlaskSession):
 
 
 db = SQLAlchemy(model_class=Base, session_options={"class_": MarketSession})
+if TYPE_CHECKING:
+    # What the type checker sees: ``db.Model`` is built at run time from Base (adding the table
+    # name and the query property), which a static checker cannot follow.
+    Model = Base
+else:
+    Model = db.Model
+
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.accounts.models import User
 from app.catalog.models import Product, Seller
 from app.core.dbtypes import UTCDateTime, enum_column
-from app.core.extensions import db
+from app.core.extensions import Model
 from app.core.timeutil import utcnow
 
 
@@ -81,7 +81,7 @@ def may_move(current: OrderStatus, new: OrderStatus, actor: Actor) -> bool:
     return actor in MOVES[current].get(new, frozenset())
 
 
-class CartState(db.Model):
+class CartState(Model):
     """A customer's cart as a whole: its version moves on with every change, and the checkout
     that emptied it is remembered, so a second post of an old checkout page is sent to the
     orders already made instead of making more."""
@@ -99,7 +99,7 @@ class CartState(db.Model):
     )
 
 
-class CartLine(db.Model):
+class CartLine(Model):
     """A logged-in customer's cart line. Guests keep theirs in the session."""
 
     __tablename__ = "cart_line"
@@ -119,7 +119,7 @@ class CartLine(db.Model):
     product: Mapped[Product] = relationship()
 
 
-class Order(db.Model):
+class Order(Model):
     """One seller's share of a checkout."""
 
     __tablename__ = "shop_order"
@@ -167,7 +167,7 @@ class Order(db.Model):
     )
 
 
-class OrderLine(db.Model):
+class OrderLine(Model):
     """A snapshot of what was bought: the product may change or disappear, reports must not."""
 
     __tablename__ = "order_line"
@@ -193,7 +193,7 @@ class OrderLine(db.Model):
     order: Mapped[Order] = relationship(back_populates="lines")
 
 
-class OrderStatusChange(db.Model):
+class OrderStatusChange(Model):
     __tablename__ = "order_status_change"
 
     id: Mapped[int] = mapped_column(primary_key=True)

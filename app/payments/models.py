@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.dbtypes import UTCDateTime, enum_column
-from app.core.extensions import db
+from app.core.extensions import Model
 from app.core.timeutil import utcnow
 from app.orders.models import Order
 
@@ -27,7 +27,7 @@ class PaymentStatus(enum.StrEnum):
     REFUNDED = "refunded"
 
 
-class Payment(db.Model):
+class Payment(Model):
     __tablename__ = "payment"
     __table_args__ = (
         sa.CheckConstraint("amount >= 0", name="amount_non_negative"),
@@ -52,7 +52,7 @@ class Payment(db.Model):
     orders: Mapped[list[Order]] = relationship(order_by="Order.id")
 
 
-class PaymentEvent(db.Model):
+class PaymentEvent(Model):
     """A provider event, stored once: its unique id makes re-deliveries act only once."""
 
     __tablename__ = "payment_event"

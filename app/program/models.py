@@ -8,12 +8,12 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.dbtypes import UTCDateTime
-from app.core.extensions import db
+from app.core.extensions import Model
 from app.core.timeutil import utcnow
 from app.reference.models import County
 
 
-class Quota(db.Model):
+class Quota(Model):
     """How many trained businesses a county is to connect to the market in a programme year."""
 
     __tablename__ = "quota"
@@ -34,7 +34,7 @@ class Quota(db.Model):
     county: Mapped[County] = relationship()
 
 
-class ProductViewDay(db.Model):
+class ProductViewDay(Model):
     """How many times a product's page was seen on one local (Tehran) day: nothing about who.
 
     Written in batches from each process's memory (``app.program.views``), never once per view.
@@ -55,7 +55,7 @@ class ProductViewDay(db.Model):
     views: Mapped[int] = mapped_column(sa.BigInteger, default=0)
 
 
-class ProductViewVisitor(db.Model):
+class ProductViewVisitor(Model):
     """One visitor counted on a product's page on one local (Tehran) day, so each visitor counts
     once a day whichever worker served them. The visitor is a keyed hash that changes every day
     (nothing that names or follows a person); rows older than a few days are deleted.

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.dbtypes import UTCDateTime
-from app.core.extensions import db
+from app.core.extensions import Model
 from app.core.timeutil import utcnow
 
 # Sales channels of the summary rows.
@@ -23,7 +23,7 @@ OFFLINE = "offline"  # recorded by hand: a sale at a fair or an exhibition
 CHANNELS = (CARD, CASH, OFFLINE)
 
 
-class OfflineSale(db.Model):
+class OfflineSale(Model):
     """A sale made away from the site (a fair, an exhibition), recorded by staff or the seller."""
 
     __tablename__ = "offline_sale"
@@ -55,7 +55,7 @@ class OfflineSale(db.Model):
         return sum(line.quantity for line in self.lines)
 
 
-class OfflineSaleLine(db.Model):
+class OfflineSaleLine(Model):
     __tablename__ = "offline_sale_line"
     __table_args__ = (
         sa.CheckConstraint("quantity > 0", name="quantity_positive"),
@@ -77,7 +77,7 @@ class OfflineSaleLine(db.Model):
     sale: Mapped[OfflineSale] = relationship(back_populates="lines")
 
 
-class SalesOrder(db.Model):
+class SalesOrder(Model):
     """An online order that counts in sales volume now: on which local day and through which
     channel. Present exactly while the order is paid (card) or delivered (cash) and neither
     cancelled nor refunded; what it added to the summary rows is taken back when it goes."""
@@ -99,7 +99,7 @@ class SalesOrder(db.Model):
     amount: Mapped[int] = mapped_column(sa.BigInteger)
 
 
-class SalesDaily(db.Model):
+class SalesDaily(Model):
     """Sales of one seller on one local day through one channel."""
 
     __tablename__ = "sales_daily"
@@ -113,7 +113,7 @@ class SalesDaily(db.Model):
     amount: Mapped[int] = mapped_column(sa.BigInteger, default=0)
 
 
-class SalesDailyProduct(db.Model):
+class SalesDailyProduct(Model):
     """Sales of one product (``product_key`` 0: a line without a product) on one local day."""
 
     __tablename__ = "sales_daily_product"
@@ -130,7 +130,7 @@ class SalesDailyProduct(db.Model):
     amount: Mapped[int] = mapped_column(sa.BigInteger, default=0)
 
 
-class SalesPeriod(db.Model):
+class SalesPeriod(Model):
     """A seller's sales in one Jalali month (``M140409``), season (``S14043``) or year
     (``Y1404``): what the report of such a period reads, one row per seller."""
 
@@ -150,7 +150,7 @@ class SalesPeriod(db.Model):
     last_day: Mapped[date | None] = mapped_column(sa.Date)
 
 
-class SalesPeriodBuyer(db.Model):
+class SalesPeriodBuyer(Model):
     """How many counted orders a customer has with a seller in one period (distinct and
     repeat buyers are kept from it)."""
 

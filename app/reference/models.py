@@ -5,10 +5,10 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.core.extensions import db
+from app.core.extensions import Model
 
 
-class Province(db.Model):
+class Province(Model):
     __tablename__ = "province"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -24,7 +24,7 @@ class Province(db.Model):
         return self.name_en if locale == "en" else self.name_fa
 
 
-class County(db.Model):
+class County(Model):
     __tablename__ = "county"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -39,7 +39,7 @@ class County(db.Model):
         return self.name_en if locale == "en" else self.name_fa
 
 
-class Sector(db.Model):
+class Sector(Model):
     """A programme sector: handicrafts, tourism, industry, services, food, agriculture."""
 
     __tablename__ = "sector"
