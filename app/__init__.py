@@ -64,7 +64,7 @@ def register_url_converters(app: Flask) -> None:
     from werkzeug.routing import IntegerConverter
 
     class DatabaseId(IntegerConverter):
-        def __init__(self, map, *args, **kwargs):  # type: ignore[no-untyped-def]
+        def __init__(self, map, *args, **kwargs):
             kwargs.setdefault("max", 2**31 - 1)
             super().__init__(map, *args, **kwargs)
 
@@ -131,10 +131,10 @@ def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
     chosen = session.get("locale") or request.cookies.get("locale")
     if chosen in languages:
-        return chosen
+        return str(chosen)
     if current_user and current_user.is_authenticated and current_user.locale in languages:
-        return current_user.locale
-    return current_app.config["BABEL_DEFAULT_LOCALE"]
+        return str(current_user.locale)
+    return str(current_app.config["BABEL_DEFAULT_LOCALE"])
 
 
 def register_blueprints(app: Flask) -> None:
@@ -174,7 +174,7 @@ def register_template_helpers(app: Flask) -> None:
         return formatting.persian_digits(value) if locale_code() == "fa" else str(value)
 
     @app.template_filter("date")
-    def date_filter(value, with_time: bool = False) -> str:  # type: ignore[no-untyped-def]
+    def date_filter(value, with_time: bool = False) -> str:
         return formatting.format_date(value, locale_code(), with_time=with_time)
 
     @app.template_filter("localname")
@@ -215,7 +215,7 @@ def register_error_pages(app: Flask) -> None:
         503: lambda: _("The market is busy right now. Please try again in a few seconds."),
     }
 
-    def render_error(code: int, message: str | None = None):  # type: ignore[no-untyped-def]
+    def render_error(code: int, message: str | None = None):
         if request.path.startswith("/api/"):
             return {"error": {"status": code, "message": message or messages[code]()}}, code
         return (
@@ -223,7 +223,7 @@ def register_error_pages(app: Flask) -> None:
             code,
         )
 
-    def busy():  # type: ignore[no-untyped-def]
+    def busy():
         db.session.rollback()
         # The page itself only reads (the visitor, their language): never wait for the lock again.
         with write_intent(writes=False):
@@ -234,13 +234,13 @@ def register_error_pages(app: Flask) -> None:
         app.register_error_handler(code, lambda e, code=code: render_error(code))
 
     @app.errorhandler(CSRFError)
-    def csrf_error(e: CSRFError):  # type: ignore[no-untyped-def]
+    def csrf_error(e: CSRFError):
         return render_error(
             400, _("Your form expired or was sent from elsewhere. Please try again.")
         )
 
     @app.errorhandler(sa.exc.DBAPIError)
-    def database_error(e: sa.exc.DBAPIError):  # type: ignore[no-untyped-def]
+    def database_error(e: sa.exc.DBAPIError):
         # The database was busy (a lock wait ran out): a 503 asking to try again. Any other
         # database error is a bug: on to the 500 handler (and the log).
         if is_busy_error(e):
@@ -249,7 +249,7 @@ def register_error_pages(app: Flask) -> None:
         raise e
 
     @app.errorhandler(500)
-    def server_error(e: Exception):  # type: ignore[no-untyped-def]
+    def server_error(e: Exception):
         # A busy database met outside the view (an after-request hook) arrives here.
         if is_busy_error(getattr(e, "original_exception", None)):
             return busy()
@@ -285,7 +285,7 @@ def register_security_headers(app: Flask) -> None:
     :func:`_private_response`), so no browser or proxy keeps a logged-in page."""
 
     @app.after_request
-    def headers(response):  # type: ignore[no-untyped-def]
+    def headers(response):
         # Like headers.setdefault() for each, in one pass over the headers (runs on every hit).
         present = {name.lower() for name, _value in response.headers.items()}
         for name, value in SECURITY_HEADERS:
@@ -379,7 +379,7 @@ def register_search_sync(app: Flask) -> None:
     from app.core.extensions import db
 
     @app.after_request
-    def sync_search(response):  # type: ignore[no-untyped-def]
+    def sync_search(response):
         # A request that never opened the ORM session changed nothing (a cached page, say): do
         # not create a session just to look.
         if not db.session.registry.has():

@@ -8,7 +8,7 @@ from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.dbtypes import UTCDateTime, enum_column
-from app.core.extensions import Model, db
+from app.core.extensions import Model
 from app.core.timeutil import utcnow
 
 
@@ -18,7 +18,7 @@ class Role(enum.StrEnum):
     STAFF = "staff"
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     __tablename__ = "user"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -36,7 +36,7 @@ class User(UserMixin, db.Model):
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     @property
-    def is_active(self) -> bool:  # type: ignore[override]
+    def is_active(self) -> bool:
         return self.active
 
     # The login (LoginSession.id) this user object was loaded for or logged in with; not a

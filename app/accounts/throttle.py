@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app.accounts.models import LoginThrottle
 from app.core.extensions import db
@@ -61,10 +63,7 @@ def _locked_row(account: str) -> LoginThrottle:
     begin_write()
     dialect = db.engine.dialect.name
     if dialect in ("postgresql", "sqlite"):
-        if dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert
+        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
         now = utcnow()
         db.session.execute(
             insert(LoginThrottle)
@@ -92,9 +91,9 @@ def count_attempt(account: str) -> Attempt:
     row = _locked_row(account)
     now = utcnow()
     if row.locked_until is not None and row.locked_until > now:
-        until = row.locked_until
+        locked_until = row.locked_until
         db.session.commit()
-        raise AccountLocked(until)
+        raise AccountLocked(locked_until)
     if row.last_attempt_at is not None and row.last_attempt_at <= now - FORGET_AFTER:
         row.locks = 0
     if row.window_started_at is None or row.window_started_at <= now - WINDOW:

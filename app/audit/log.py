@@ -126,7 +126,7 @@ def choices() -> dict[str, list]:
         .order_by(User.name, User.id)
     ).all()
     return {
-        "actors": actors,
+        "actors": list(actors),
         "actions": list(
             db.session.scalars(sa.select(AuditEvent.action).distinct().order_by(AuditEvent.action))
         ),

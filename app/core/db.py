@@ -165,7 +165,7 @@ def install_sqlite_hooks(
     busy_ms = int(busy_timeout_seconds * 1000)
 
     @sa.event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+    def _on_connect(dbapi_conn, _record):
         cur = dbapi_conn.cursor()
         if engine.url.database not in (None, "", ":memory:"):
             cur.execute("PRAGMA journal_mode=WAL")
@@ -175,7 +175,7 @@ def install_sqlite_hooks(
         cur.close()
 
     @sa.event.listens_for(engine, "begin")
-    def _on_begin(conn):  # type: ignore[no-untyped-def]
+    def _on_begin(conn):
         mode = conn.get_execution_options().get(SQLITE_BEGIN_OPTION)
         if mode is None:
             mode = "IMMEDIATE" if wants_write_lock() else ""
@@ -198,7 +198,7 @@ def install_sqlite_hooks(
         conn.info[_BEGIN_MODE] = mode
         conn.info[_CHANGES_AT_BEGIN] = dbapi_conn.total_changes
 
-    def _released(conn):  # type: ignore[no-untyped-def]
+    def _released(conn):
         dbapi_conn = getattr(getattr(conn, "connection", None), "dbapi_connection", None)
         if getattr(_lock_holder, "connection", None) is dbapi_conn:
             _lock_holder.connection = None
@@ -207,7 +207,7 @@ def install_sqlite_hooks(
     sa.event.listen(engine, "rollback", _released)
 
     @sa.event.listens_for(engine, "checkin")
-    def _on_checkin(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+    def _on_checkin(dbapi_conn, _record):
         if getattr(_lock_holder, "connection", None) is dbapi_conn:
             _lock_holder.connection = None
 
@@ -244,8 +244,14 @@ def _sqlite_read_only(session: sa.orm.Session) -> bool:
     conn = session.connection()
     if conn.info.get(_BEGIN_MODE):
         return False  # began IMMEDIATE: already the write transaction
-    changes = conn.connection.dbapi_connection.total_changes
-    return conn.info.get(_CHANGES_AT_BEGIN) == changes
+    return conn.info.get(_CHANGES_AT_BEGIN) == _total_changes(conn)
+
+
+def _total_changes(conn: sa.Connection) -> int:
+    """How many rows this SQLite connection has changed since it opened."""
+    dbapi_conn = conn.connection.dbapi_connection
+    assert dbapi_conn is not None  # a connection in use is open
+    return int(dbapi_conn.total_changes)
 
 
 def end_read() -> None:
@@ -263,7 +269,7 @@ def end_read() -> None:
     if session.new or session.dirty or session.deleted or session.in_nested_transaction():
         return
     conn = session.connection()
-    if conn.connection.dbapi_connection.total_changes == conn.info.get(_CHANGES_AT_BEGIN):
+    if _total_changes(conn) == conn.info.get(_CHANGES_AT_BEGIN):
         session.rollback()
 
 

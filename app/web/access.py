@@ -49,7 +49,7 @@ def staff_required(view: F) -> F:
     return wrapped  # type: ignore[return-value]
 
 
-def owned_or_404(model: type, object_id: int, *, seller_id: int, options: tuple = ()) -> Any:
+def owned_or_404(model: Any, object_id: int, *, seller_id: int, options: tuple = ()) -> Any:
     """The row ``object_id`` of ``model`` if it belongs to ``seller_id``, else 404.
 
     The one lookup the seller area uses for anything a seller owns: another seller's row is

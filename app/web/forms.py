@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from wtforms import IntegerField, StringField
@@ -49,11 +50,11 @@ class LocalIntegerField(IntegerField):
 
     widget = TextInput()
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        render_kw = dict(kwargs.pop("render_kw", None) or {})  # type: ignore[call-overload]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        render_kw = dict(kwargs.pop("render_kw", None) or {})
         render_kw.setdefault("inputmode", "numeric")
         render_kw.setdefault("autocomplete", "off")
-        super().__init__(*args, render_kw=render_kw, **kwargs)  # type: ignore[arg-type]
+        super().__init__(*args, render_kw=render_kw, **kwargs)
 
     def process_formdata(self, valuelist: list[str]) -> None:
         if not valuelist or valuelist[0].strip() == "":
