@@ -56,8 +56,12 @@ CATEGORIES = [
     ("stays", None, "اقامتگاه بوم‌گردی", "Eco-lodge stays"),
 ]
 
-# (category slug, art kind, sector slug, [(title, description, price in toman min, max)])
-PRODUCT_LINES: dict[str, tuple[str, str, str, list[tuple[str, str, int, int]]]] = {
+# A product template: title, description, price in toman (min, max).
+Template = tuple[str, str, int, int]
+# A product line: category slug, art kind, sector slug, templates.
+ProductLine = tuple[str, str, str, list[Template]]
+
+PRODUCT_LINES: dict[str, ProductLine] = {
     "needlework": (
         "needlework",
         "needlework",
