@@ -16,6 +16,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from app.accounts.models import LoginSession, User
+from app.core.db import wants_write_lock
 from app.core.extensions import db
 from app.core.timeutil import utcnow
 
@@ -109,12 +110,11 @@ def load_user(user_id: str) -> User | None:
     return user
 
 
-def _touch(login_id: str, now) -> None:  # type: ignore[no-untyped-def]
+def _touch(login_id: str, now) -> None:
     """Record that the login was used, on a connection of its own (the request's transaction
     stays as it is); a busy database only skips the note. In a request that writes, the
     request's own transaction already holds SQLite's write lock (``app.db``): the note goes
     into that transaction instead (kept if the request commits)."""
-    from app.core.db import wants_write_lock
 
     if db.engine.dialect.name == "sqlite" and wants_write_lock():
         db.session.execute(

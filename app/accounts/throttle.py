@@ -21,6 +21,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app.accounts.models import LoginThrottle
+from app.core.db import begin_write
 from app.core.extensions import db
 from app.core.timeutil import utcnow
 
@@ -58,7 +59,6 @@ def lock_length(locks: int) -> timedelta:
 
 def _locked_row(account: str) -> LoginThrottle:
     """The account's row, created if missing, locked for this transaction."""
-    from app.core.db import begin_write
 
     begin_write()
     dialect = db.engine.dialect.name

@@ -34,6 +34,7 @@ import sqlalchemy as sa
 from flask import Flask, has_request_context, request
 
 from app.core.extensions import db
+from app.core.inputs import parse_local_int
 
 SQLITE_BEGIN_OPTION = "bazarche_sqlite_begin"
 _BEGIN_MODE = "bazarche_begin_mode"
@@ -115,7 +116,6 @@ def database_id(text: object) -> int | None:
     """An id typed in a query string or a form (Persian digits too): a whole number from 1 to
     :data:`MAX_DATABASE_ID`, else None. Every id read from a request goes through here, so none
     outside the columns' range ever reaches the database (PostgreSQL refuses it with an error)."""
-    from app.core.inputs import parse_local_int
 
     raw = str(text if text is not None else "").strip()[:40]
     try:

@@ -15,12 +15,12 @@ from flask import abort
 from flask_login import current_user
 
 from app.accounts.models import Role
+from app.core.extensions import db, login_manager
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 def require_login() -> None:
-    from app.core.extensions import login_manager
 
     if not current_user.is_authenticated:
         abort(login_manager.unauthorized())
@@ -55,7 +55,6 @@ def owned_or_404(model: Any, object_id: int, *, seller_id: int, options: tuple =
     The one lookup the seller area uses for anything a seller owns: another seller's row is
     indistinguishable from a missing one.
     """
-    from app.core.extensions import db
 
     owner_column = model.seller_id
     row = db.session.scalar(

@@ -6,10 +6,13 @@ import re
 from datetime import date
 from typing import Any
 
+import jdatetime
 from flask_babel import lazy_gettext as _l
 from wtforms import IntegerField, StringField
 from wtforms.widgets import TextInput
 
+from app.core.db import database_id
+from app.core.formatting import format_number, persian_digits
 from app.core.inputs import ascii_digits, parse_local_int
 
 __all__ = [
@@ -23,7 +26,6 @@ __all__ = [
 def coerce_id(value: object) -> int:
     """A SelectField's ``coerce`` for database ids: 0 (nothing chosen) or a whole number up to
     the largest id the database stores; ValueError (the field's error) for anything else."""
-    from app.core.db import database_id
 
     if str(value if value is not None else "").strip() in ("", "0"):
         return 0
@@ -71,7 +73,6 @@ class LocalIntegerField(IntegerField):
             return self.raw_data[0]
         if self.data is None:
             return ""
-        from app.core.formatting import format_number
 
         if _page_locale() == "fa" and isinstance(self.data, int):
             return format_number(self.data, "fa")
@@ -101,9 +102,6 @@ class LocalDateField(StringField):
             return self.raw_data[0]
         if self.data is None:
             return ""
-        import jdatetime
-
-        from app.core.formatting import persian_digits
 
         j = jdatetime.date.fromgregorian(date=self.data)
         text = f"{j.year:04d}/{j.month:02d}/{j.day:02d}"
@@ -111,7 +109,6 @@ class LocalDateField(StringField):
 
 
 def parse_local_date(text: str) -> date:
-    import jdatetime
 
     parts = re.split(r"[/\-.]", ascii_digits(text).strip())
     if len(parts) != 3 or not all(p.isdigit() and p.isascii() for p in parts):

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from flask import Response, request
 
 from app.core.csvcells import csv_cell
+from app.core.inputs import lenient_int
 
 
 def safe_next(target: str | None, default: str) -> str:
@@ -27,7 +28,6 @@ def safe_next(target: str | None, default: str) -> str:
 
 def page_arg(name: str = "page", maximum: int = 10_000) -> int:
     """A page number from the query string: bad or out-of-range values become 1 or the max."""
-    from app.core.inputs import lenient_int
 
     # A page past the end shows the last one, however many digits the number has.
     page = lenient_int(request.args.get(name, "1")[:400], 1, max_digits=400)
