@@ -408,7 +408,8 @@ def card_checkout(customer: Any, lines: list[tuple[Any, int]], token: str | None
     import secrets
 
     from app.orders import cart
-    from app.orders.services import Address, place_checkout
+    from app.orders.placing import Address
+    from app.payments.checkout import place_checkout
     from app.payments.models import Provider
 
     for product, quantity in lines:

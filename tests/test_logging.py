@@ -115,12 +115,12 @@ def test_a_page_cache_hit_has_a_request_id(client, app):
 
 def test_a_checkout_logs_one_info_line_naming_the_payment(client, shop, buyer, caplog):  # noqa: F811
     fill(client, (shop["cloth"], 1), (shop["bowl"], 1))
-    with caplog.at_level(logging.INFO, logger="app.orders.services"):
+    with caplog.at_level(logging.INFO, logger="app.payments.checkout"):
         response = checkout(client)
     assert response.status_code == 303
     payment_id = int(response.headers["Location"].rsplit("/", 1)[1])
     placed = [
-        r for r in caplog.records if r.name == "app.orders.services" and "checkout" in r.message
+        r for r in caplog.records if r.name == "app.payments.checkout" and "checkout" in r.message
     ]
     assert len(placed) == 1 and placed[0].levelno == logging.INFO
     assert f"payment {payment_id}," in placed[0].getMessage()

@@ -13,14 +13,16 @@ from app import notify
 from app.core.extensions import db
 from app.core.formatting import persian_digits
 from app.orders import cart as carts
-from app.orders import services as orders
 from app.orders.models import Order, OrderStatus
+from app.orders.placing import Address
+from app.payments import checkout as payment_checkout
+from app.payments import state as payment_state
 from app.payments.models import Provider
 from tests import factories
 from tests.conftest import make_app
 from tests.helpers import client_for
 
-ADDRESS = orders.Address(
+ADDRESS = Address(
     recipient_name="مینا رضایی",
     mobile="09121234567",
     province="سیستان و بلوچستان",
@@ -192,7 +194,7 @@ def test_payment_events_can_be_sent_outside_a_request(app, world):
 
 def test_an_expired_card_order_is_news_for_the_customer_only(app, world):
     payment = _place(world["mina"], world["bowl"], provider=Provider.STRIPE)
-    orders.expire_payment(payment)
+    payment_state.expire_payment(payment)
     db.session.commit()
     notify.send_order_event("expired", [payment.orders[0].id])
     notify.send_order_event("cancelled", [payment.orders[0].id])
@@ -241,7 +243,7 @@ def test_the_outbox_lists_newest_first_and_shows_one(tmp_path: Path):
 
 def _place(customer, product, provider: Provider = Provider.CASH):  # type: ignore[no-untyped-def]
     carts.add(customer, None, product.id, 1)
-    return orders.place_checkout(
+    return payment_checkout.place_checkout(
         customer,
         ADDRESS,
         provider,
@@ -254,7 +256,7 @@ def _place(customer, product, provider: Provider = Provider.CASH):  # type: igno
 
 def test_a_late_payment_refund_tells_both_parties(app, world):
     payment = _place(world["mina"], world["bowl"], provider=Provider.STRIPE)
-    orders.expire_payment(payment)
+    payment_state.expire_payment(payment)
     db.session.commit()
     notify.send_order_event("late_payment_refunded", [payment.orders[0].id])
     seller_email = world["b"].user.email

@@ -3,6 +3,7 @@ the customer follows it and may cancel before it ships; nobody sees another's or
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import timedelta
 from html import unescape
@@ -19,11 +20,14 @@ from app.orders import cart as carts
 from app.orders import services as orders
 from app.orders.errors import NotABuyer, OwnProducts
 from app.orders.models import Actor, CartLine, Order, OrderStatus, OrderStatusChange, may_move
+from app.orders.placing import Address
+from app.payments import checkout as payment_checkout
+from app.payments import state as payment_state
 from app.payments.models import Payment, PaymentStatus, Provider
 from tests import factories
 from tests.helpers import flashes
 
-ADDRESS = orders.Address(
+ADDRESS = Address(
     recipient_name="مینا رضایی",
     mobile="09121234567",
     province="سیستان و بلوچستان",
@@ -41,7 +45,7 @@ def place(customer, *items, provider: Provider = Provider.CASH) -> Payment:  # t
     """A checkout made through the services, as the checkout page makes it."""
     for product, quantity in items:
         carts.add(customer, None, product.id, quantity)
-    return orders.place_checkout(
+    return payment_checkout.place_checkout(
         customer,
         ADDRESS,
         provider,
@@ -321,7 +325,7 @@ def test_the_same_checkout_token_again_finds_the_first_checkout_without_making_a
     carts.add(world["reza"], None, world["bowl"].id, 1)
 
     def again():  # type: ignore[no-untyped-def]
-        return orders.place_checkout(
+        return payment_checkout.place_checkout(
             world["reza"],
             ADDRESS,
             Provider.CASH,
@@ -343,7 +347,7 @@ def test_the_same_checkout_token_again_finds_the_first_checkout_without_making_a
 
 def paid_card_order(customer, product) -> Order:  # type: ignore[no-untyped-def]
     payment = place(customer, (product, 1), provider=Provider.STRIPE)
-    assert orders.mark_payment_paid(payment) == "paid"
+    assert payment_state.mark_payment_paid(payment) == "paid"
     db.session.commit()
     return fresh(payment.orders[0].id)
 
@@ -445,7 +449,7 @@ def test_staff_and_own_products_are_refused_by_the_checkout_service(app, world):
     db.session.commit()
     for who, error in ((staff, NotABuyer), (seller_user, OwnProducts)):
         with pytest.raises(error):
-            orders.place_checkout(
+            payment_checkout.place_checkout(
                 who,
                 ADDRESS,
                 Provider.CASH,
@@ -471,7 +475,7 @@ def test_staff_and_own_products_are_refused_by_the_checkout_service(app, world):
 def test_a_card_checkout_holds_its_stock_at_least_thirty_minutes(app, world):
     carts.add(world["reza"], None, world["bowl"].id, 1)
     before = utcnow()
-    payment = orders.place_checkout(
+    payment = payment_checkout.place_checkout(
         world["reza"],
         ADDRESS,
         Provider.STRIPE,
@@ -481,4 +485,45 @@ def test_a_card_checkout_holds_its_stock_at_least_thirty_minutes(app, world):
         max_open_cash_orders=100,
     ).payment
     assert payment.expires_at >= before + timedelta(minutes=30)
-    assert orders.card_hold_minutes(5) == 30 and orders.card_hold_minutes(90) == 90
+    assert (
+        payment_checkout.card_hold_minutes(5) == 30 and payment_checkout.card_hold_minutes(90) == 90
+    )
+
+
+# --- the "order moved" log line is written once the move is committed ----------------------------
+
+
+def test_a_move_is_logged_after_its_commit_and_a_rolled_back_move_never(app, world, caplog):
+    order = world["order"]
+
+    def log_lines() -> list[str]:
+        return [
+            r.getMessage()
+            for r in caplog.records
+            if r.name == "app.orders.services" and "moved" in r.getMessage()
+        ]
+
+    with caplog.at_level(logging.INFO, logger="app.orders.services"):
+        # A move inside a transaction that rolls back is never logged.
+        orders._move(fresh(order.id), OrderStatus.CONFIRMED, Actor.SELLER, world["a"].user.id)
+        assert log_lines() == []  # not before the commit
+        db.session.rollback()
+        assert log_lines() == [] and fresh(order.id).status == OrderStatus.PLACED
+        # Nor when a savepoint is released: the transaction may still roll back.
+        orders._move(fresh(order.id), OrderStatus.CONFIRMED, Actor.SELLER, world["a"].user.id)
+        with db.session.begin_nested():
+            pass
+        assert log_lines() == []
+        db.session.rollback()
+        # A committed move is logged once, after its commit.
+        orders.seller_move(fresh(order.id), world["a"], world["a"].user, OrderStatus.CONFIRMED)
+        seen = log_lines()
+    assert seen == [f"order {order.id} moved placed -> confirmed by seller {world['a'].user.id}"]
+
+
+def test_a_refused_move_leaves_the_session_clean(app, world):
+    order = world["order"]
+    with pytest.raises(InvalidTransition):
+        orders.seller_move(order, world["a"], world["a"].user, OrderStatus.DELIVERED)
+    assert not db.session().in_transaction()
+    assert fresh(order.id).status == OrderStatus.PLACED

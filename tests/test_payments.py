@@ -15,9 +15,9 @@ from app.core.extensions import db
 from app.core.timeutil import as_utc, utcnow
 from app.orders.errors import CartProblem
 from app.orders.models import CartLine, Order, OrderLine, OrderStatus
-from app.orders.services import expire_unpaid
 from app.payments import services as payments
 from app.payments.models import Payment, PaymentEvent, PaymentStatus
+from app.payments.state import expire_unpaid
 from tests import factories
 from tests.fake_stripe import (  # noqa: F401  (fixtures)
     CANCEL_URL,

@@ -23,6 +23,7 @@ from app.core.extensions import db
 from app.orders import services as orders
 from app.orders.errors import OutOfStock
 from app.orders.models import Order, OrderStatus
+from app.payments import state as payment_state
 from app.payments.models import Provider
 from app.program import sales
 from app.program.sales import Filters, OfflineLineInput, Period
@@ -51,7 +52,7 @@ def at(monkeypatch, moment: datetime) -> None:
 def pay_card(monkeypatch, customer, items, moment):  # type: ignore[no-untyped-def]
     payment = place(customer, *items, provider=Provider.STRIPE)
     at(monkeypatch, moment)
-    assert orders.mark_payment_paid(payment) == "paid"
+    assert payment_state.mark_payment_paid(payment) == "paid"
     db.session.commit()
     return payment
 
@@ -96,7 +97,7 @@ def market(app, monkeypatch):  # type: ignore[no-untyped-def]
     cancelled = pay_card(monkeypatch, reza, [(napkin, 1)], utc(2026, 12, 3, 9, 0))
     orders.seller_move(cancelled.orders[0], a, a.user, OrderStatus.CANCELLED, reason="تمام شد")
     refunded = pay_card(monkeypatch, mina, [(cloth, 1)], utc(2026, 12, 6, 9, 0))
-    orders.mark_payment_refunded(refunded)
+    payment_state.mark_payment_refunded(refunded)
     db.session.commit()
     pay_card(monkeypatch, reza, [(bowl, 1)], utc(2026, 12, 11, 9, 0))  # 20 Azar
     staff = factories.user(role=factories.Role.STAFF, email="staff@example.com")
@@ -237,15 +238,15 @@ def test_seller_detail_has_a_monthly_series_and_top_products(app, market):
 
 def test_a_late_payment_after_expiry_counts_once(app, market, monkeypatch):
     payment = place(market["mina"], (market["napkin"], 1), provider=Provider.STRIPE)
-    orders.expire_payment(payment)
+    payment_state.expire_payment(payment)
     db.session.commit()
     at(monkeypatch, utc(2026, 12, 12, 9, 0))
-    assert orders.mark_payment_paid(payment) == "paid"
+    assert payment_state.mark_payment_paid(payment) == "paid"
     db.session.commit()
     a = by_seller(AZAR)[market["a"].id]
     assert a["card_amount"] == 900_000 + 300_000 and a["orders"] == 5
     assert sales.verify() == []
-    orders.mark_payment_refunded(payment)
+    payment_state.mark_payment_refunded(payment)
     db.session.commit()
     assert by_seller(AZAR)[market["a"].id] == A_AZAR
     assert sales.verify() == []
@@ -254,7 +255,7 @@ def test_a_late_payment_after_expiry_counts_once(app, market, monkeypatch):
 def test_summary_changes_roll_back_with_the_order(app, market, monkeypatch):
     payment = place(market["reza"], (market["napkin"], 1), provider=Provider.STRIPE)
     at(monkeypatch, utc(2026, 12, 12, 9, 0))
-    orders.mark_payment_paid(payment)
+    payment_state.mark_payment_paid(payment)
     db.session.rollback()
     assert db.session.get(Order, payment.orders[0].id).status == OrderStatus.AWAITING_PAYMENT
     assert by_seller(AZAR)[market["a"].id] == A_AZAR

@@ -18,8 +18,9 @@ from app.core.extensions import db
 from app.core.links import site_url, site_url_for, trusted_hosts
 from app.core.timeutil import utcnow
 from app.orders import cart as carts
-from app.orders import services as orders
 from app.orders.models import Order
+from app.orders.placing import Address
+from app.payments import checkout as payment_checkout
 from app.payments import services as payments
 from app.payments.models import Payment, Provider
 from tests import factories
@@ -38,7 +39,7 @@ CHECKOUT = {
     "payment_method": "cash",
     "checkout_token": "site-links-token-0001",
 }
-ADDRESS = orders.Address(
+ADDRESS = Address(
     **{k: v for k, v in CHECKOUT.items() if k not in ("payment_method", "checkout_token")}
 )
 LINK = re.compile(r"https?://[^\s\"'<>]+")
@@ -206,7 +207,7 @@ def test_a_staff_hide_mails_a_link_to_the_site_address(site):
 def test_a_command_builds_the_same_links_as_a_request(site):
     world = market()
     carts.add(world["buyer"], None, world["product"].id, 1)
-    payment = orders.place_checkout(
+    payment = payment_checkout.place_checkout(
         world["buyer"],
         ADDRESS,
         Provider.STRIPE,

@@ -16,8 +16,8 @@ from app.audit.models import AuditEvent
 from app.core.extensions import db
 from app.core.timeutil import utcnow
 from app.orders.models import Order, OrderStatus
-from app.orders.services import expire_unpaid
 from app.payments.models import Payment, PaymentStatus
+from app.payments.state import expire_unpaid
 from tests import factories
 from tests.fake_stripe import (  # noqa: F401  (fixtures)
     StripeError,

@@ -338,6 +338,24 @@ def view(user: User | None, guest: GuestCart | None) -> CartView:
     return CartView(groups=list(groups.values()), missing=missing)
 
 
+def unit_count(user_id: int) -> int:
+    """Units in the customer's cart, for the page header; 0 when the database cannot answer
+    (the header of an error page must not fail in its turn)."""
+    try:
+        return (
+            db.session.scalar(
+                sa.select(sa.func.coalesce(sa.func.sum(CartLine.quantity), 0)).where(
+                    CartLine.user_id == user_id
+                )
+            )
+            or 0
+        )
+    except sa.exc.SQLAlchemyError:
+        # The failed statement spoilt the transaction: drop it so the page can still render.
+        db.session.rollback()
+        return 0
+
+
 def clear(user: User) -> None:
     """Empty the account's cart (inside the caller's transaction, which holds :func:`lock`)."""
     db.session.execute(sa.delete(CartLine).where(CartLine.user_id == user.id))

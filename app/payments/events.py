@@ -15,14 +15,15 @@ from __future__ import annotations
 import importlib
 import logging
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeGuard
 
 import sqlalchemy as sa
 
-from app.core.db import MAX_DATABASE_ID, begin_write
+from app.core.db import MAX_DATABASE_ID, transaction
 from app.core.extensions import db
 from app.orders import services as orders
-from app.orders.models import Order
+from app.orders.models import Order, OrderStatus
+from app.payments import state
 from app.payments import stripe_provider as provider
 from app.payments.models import Payment, PaymentEvent, PaymentStatus, Provider
 
@@ -127,7 +128,7 @@ def _mapping(value: object) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _plain_id(value: object) -> bool:
+def _plain_id(value: object) -> TypeGuard[str]:
     """A Stripe id: a short text of printable characters (no NUL, which PostgreSQL refuses)."""
     return isinstance(value, str) and 0 < len(value) <= 255 and value.isprintable()
 
@@ -193,8 +194,12 @@ def _summary(obj: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _record(event_id: str, kind: str, payment_id: int | None, payload: dict[str, Any]) -> bool:
-    """Insert the event inside the open write transaction. False (and rolled back) if known."""
+class _Duplicate(Exception):
+    """The event is known already: its transaction rolls back and nothing is done again."""
+
+
+def _record(event_id: str, kind: str, payment_id: int | None, payload: dict[str, Any]) -> None:
+    """Insert the event inside the open write transaction; _Duplicate if it is known."""
     db.session.add(
         PaymentEvent(
             provider=Provider.STRIPE,
@@ -206,10 +211,8 @@ def _record(event_id: str, kind: str, payment_id: int | None, payload: dict[str,
     )
     try:
         db.session.flush()
-    except sa.exc.IntegrityError:
-        db.session.rollback()
-        return False
-    return True
+    except sa.exc.IntegrityError as exc:
+        raise _Duplicate(event_id) from exc
 
 
 def _lock(payment_id: int) -> Payment | None:
@@ -223,46 +226,40 @@ def _lock(payment_id: int) -> Payment | None:
 
 
 def _order_ids(payment: Payment) -> list[int]:
-    return list(
-        db.session.scalars(
-            sa.select(Order.id).where(Order.payment_id == payment.id).order_by(Order.id)
-        )
-    )
+    return orders.order_ids_of_payment(payment.id)
 
 
 def _apply(event_id: str, kind: str, obj: dict[str, Any], payment_id: int | None) -> Outcome:
     db.session.rollback()  # end the lookups' read transaction: this one must start as a write
-    begin_write()
     try:
-        if not _record(event_id, kind, payment_id, _summary(obj)):
-            return Outcome("duplicate")
-        payment = _lock(payment_id) if payment_id is not None else None
-        if payment is not None and kind != CHARGE_REFUNDED and payment.provider_reference is None:
-            payment.provider_reference = str(obj.get("id") or "") or None  # its store had failed
-        if payment is None:
-            outcome = Outcome("unknown_payment")
-        elif kind in (SESSION_COMPLETED, ASYNC_SUCCEEDED):
-            if kind == SESSION_COMPLETED and obj.get("payment_status") not in (
-                "paid",
-                "no_payment_required",
-            ):
-                outcome = Outcome("waiting")  # a delayed method: its own event follows
-            else:
-                outcome = _confirm(payment, obj)
-        elif kind in (ASYNC_FAILED, SESSION_EXPIRED):
-            reason = "failed" if kind == ASYNC_FAILED else "expired"
-            if orders.expire_payment(payment, reason):
-                notice = NOTICE_FAILED if kind == ASYNC_FAILED else NOTICE_EXPIRED
-                outcome = Outcome(reason, [(notice, _order_ids(payment))])
-            else:
-                outcome = Outcome("unchanged")
-        else:
-            outcome = _refunded(payment, obj)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
-    return outcome
+        with transaction():
+            _record(event_id, kind, payment_id, _summary(obj))
+            payment = _lock(payment_id) if payment_id is not None else None
+            if payment is None:
+                return Outcome("unknown_payment")
+            if kind != CHARGE_REFUNDED and payment.provider_reference is None:
+                payment.provider_reference = str(obj.get("id") or "") or None  # its store failed
+            return _act(kind, payment, obj)
+    except _Duplicate:
+        return Outcome("duplicate")
+
+
+def _act(kind: str, payment: Payment, obj: dict[str, Any]) -> Outcome:
+    """What the event does to its (locked) payment, inside the event's transaction."""
+    if kind in (SESSION_COMPLETED, ASYNC_SUCCEEDED):
+        if kind == SESSION_COMPLETED and obj.get("payment_status") not in (
+            "paid",
+            "no_payment_required",
+        ):
+            return Outcome("waiting")  # a delayed method: its own event follows
+        return _confirm(payment, obj)
+    if kind in (ASYNC_FAILED, SESSION_EXPIRED):
+        reason = "failed" if kind == ASYNC_FAILED else "expired"
+        if state.expire_payment(payment, reason):
+            notice = NOTICE_FAILED if kind == ASYNC_FAILED else NOTICE_EXPIRED
+            return Outcome(reason, [(notice, _order_ids(payment))])
+        return Outcome("unchanged")
+    return _refunded(payment, obj)
 
 
 def _confirm(payment: Payment, session: dict[str, Any]) -> Outcome:
@@ -283,7 +280,7 @@ def _confirm(payment: Payment, session: dict[str, Any]) -> Outcome:
         )
         payment.status = PaymentStatus.IN_REVIEW  # the return page tells the customer
         return Outcome("in_review")
-    result = orders.mark_payment_paid(payment)
+    result = state.mark_payment_paid(payment)
     if result == "paid":
         return Outcome("paid", [(NOTICE_PAID, _order_ids(payment))])
     if result == "needs_refund":
@@ -321,7 +318,7 @@ def _refunded(payment: Payment, charge: dict[str, Any]) -> Outcome:
             charge.get("amount_refunded"),
         )
         return Outcome("partial_refund")
-    if orders.mark_payment_refunded(payment):
+    if state.mark_payment_refunded(payment):
         return Outcome("refunded", [(NOTICE_REFUNDED, _order_ids(payment))])
     return Outcome("unchanged")
 
@@ -390,22 +387,19 @@ def issue_refund(payment_id: int) -> bool:
     if refund.get("status") in ("failed", "canceled"):
         log.error("refund of payment %s was %s", payment_id, refund.get("status"))
         return False
-    begin_write()
     try:
-        if not _record(
-            f"refund-issued:{payment_id}",
-            REFUND_ISSUED,
-            payment_id,
-            {"refund": refund.get("id"), "status": refund.get("status")},
-        ):
-            return False
-        payment = _lock(payment_id)
-        acted = payment is not None and orders.mark_payment_refunded(payment)
-        order_ids = _order_ids(payment) if acted and payment is not None else []
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
+        with transaction():
+            _record(
+                f"refund-issued:{payment_id}",
+                REFUND_ISSUED,
+                payment_id,
+                {"refund": refund.get("id"), "status": refund.get("status")},
+            )
+            payment = _lock(payment_id)
+            acted = payment is not None and state.mark_payment_refunded(payment)
+            order_ids = _order_ids(payment) if acted and payment is not None else []
+    except _Duplicate:
+        return False
     if acted:
         notify(NOTICE_REFUNDED, order_ids)
     return True
@@ -438,26 +432,15 @@ def refund_cancelled_order(order_id: int) -> bool:
     """A seller cancelled an order its customer had already paid by card: give that order's
     amount back (one partial refund per order, idempotent) and mark the order refunded.
 
-    Called after the cancellation committed. True when this call recorded the refund.
+    Called after the cancellation committed. True when this call recorded the refund. Whatever
+    fails, the session is left clean (each step is a transaction of its own).
     """
-    from app.orders.models import OrderStatus
-
-    order = db.session.get(Order, order_id, populate_existing=True)
-    if order is None or order.status != OrderStatus.CANCELLED or order.paid_at is None:
-        db.session.rollback()
+    # A reading transaction of its own, ended before the network: none is held open across it.
+    with transaction(write=False):
+        due = _refund_due_for_order(order_id)
+    if due is None:
         return False
-    payment = db.session.get(Payment, order.payment_id)
-    if payment is None or payment.provider != Provider.STRIPE:
-        db.session.rollback()
-        return False
-    intent = db.session.scalar(
-        sa.select(PaymentEvent.payload["payment_intent"].as_string()).where(
-            PaymentEvent.payment_id == payment.id,
-            PaymentEvent.payload["payment_intent"].as_string().is_not(None),
-        )
-    )
-    reference, amount = payment.provider_reference, order.total_amount
-    db.session.rollback()  # no transaction is held open across the network
+    payment_id, intent, reference, amount = due
     if not intent and reference:
         intent = _intent_id(provider.retrieve_session(reference).get("payment_intent"))
     if not intent:
@@ -467,20 +450,36 @@ def refund_cancelled_order(order_id: int) -> bool:
     if refund.get("status") in ("failed", "canceled"):
         log.error("refund of order %s was %s", order_id, refund.get("status"))
         return False
-    begin_write()
     try:
-        if not _record(
-            f"order-refund:{order_id}",
-            "order_refund",
-            payment.id,
-            {"refund": refund.get("id"), "amount": amount},
-        ):
-            return False
-        order = db.session.get(Order, order_id, populate_existing=True)
-        orders.refund_order(order)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
+        with transaction():
+            _record(
+                f"order-refund:{order_id}",
+                "order_refund",
+                payment_id,
+                {"refund": refund.get("id"), "amount": amount},
+            )
+            order = db.session.get(Order, order_id, populate_existing=True)
+            if order is not None:
+                orders.refund_order(order)
+    except _Duplicate:
+        return False
     notify(NOTICE_REFUNDED, [order_id])
     return True
+
+
+def _refund_due_for_order(order_id: int) -> tuple[int, str | None, str | None, int] | None:
+    """(payment id, PaymentIntent if an event named it, session id, amount) of a cancelled,
+    paid card order; None when it owes nothing."""
+    order = db.session.get(Order, order_id, populate_existing=True)
+    if order is None or order.status != OrderStatus.CANCELLED or order.paid_at is None:
+        return None
+    payment = db.session.get(Payment, order.payment_id)
+    if payment is None or payment.provider != Provider.STRIPE:
+        return None
+    intent = db.session.scalar(
+        sa.select(PaymentEvent.payload["payment_intent"].as_string()).where(
+            PaymentEvent.payment_id == payment.id,
+            PaymentEvent.payload["payment_intent"].as_string().is_not(None),
+        )
+    )
+    return payment.id, intent, payment.provider_reference, order.total_amount

@@ -14,14 +14,13 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask import Flask, current_app
 
-from app.core.db import begin_write
+from app.core.db import transaction
 from app.core.errors import DomainError, NotAllowed
 from app.core.extensions import db
 from app.core.links import site_url_for
 from app.core.timeutil import as_utc, utcnow
-from app.orders import services as orders
 from app.orders.models import Order, OrderLine
-from app.payments import events
+from app.payments import events, state
 from app.payments import stripe_provider as provider
 from app.payments.models import Payment, PaymentStatus, Provider
 
@@ -132,18 +131,13 @@ def _items(payment_id: int) -> list[tuple[str, int, int]]:
 
 
 def _store_reference(payment_id: int, session_id: str) -> None:
-    begin_write()
-    try:
+    with transaction():
         db.session.execute(
             sa.update(Payment)
             .where(Payment.id == payment_id, Payment.provider_reference.is_(None))
             .values(provider_reference=session_id)
             .execution_options(synchronize_session=False)
         )
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
 
 
 def return_urls(payment_id: int) -> dict[str, str]:
@@ -217,6 +211,15 @@ def payment_state(payment: Payment) -> str:
         PaymentStatus.EXPIRED: "expired",
         PaymentStatus.REFUNDED: "refunded",
     }[payment.status]
+
+
+def customer_payment_state(payment_id: int, customer_id: int) -> str | None:
+    """:func:`payment_state` of the customer's own payment; None when it is not theirs (or
+    does not exist)."""
+    payment = db.session.get(Payment, payment_id)
+    if payment is None or payment.customer_id != customer_id:
+        return None
+    return payment_state(payment)
 
 
 # ---- what Stripe tells us ---------------------------------------------------------------------
@@ -307,6 +310,6 @@ def expire_overdue(now: datetime | None = None, limit: int = 500) -> int:
                     continue
             if events.apply_session_state(session) == "expired":
                 expired += 1
-    return expired + orders.expire_unpaid(
+    return expired + state.expire_unpaid(
         now, limit, on_expired=lambda order_ids: events.notify(events.NOTICE_EXPIRED, order_ids)
     )

@@ -18,11 +18,10 @@ from sqlalchemy.orm import selectinload
 
 from app.accounts.models import User
 from app.audit import log as audit
-from app.core.db import begin_write
+from app.core.db import transaction
 from app.core.extensions import db
-from app.orders import services as orders
 from app.orders.models import Order
-from app.payments import events
+from app.payments import events, state
 from app.payments import stripe_provider as provider
 from app.payments.models import Payment, PaymentEvent, PaymentStatus, Provider
 
@@ -83,22 +82,16 @@ def accept(payment_id: int, actor_id: int, reason: str) -> str:
     "needs_refund" when its orders were cancelled and their stock sold meanwhile (then nothing
     changes: refund it instead).
     """
-    begin_write()
     try:
-        payment = _lock(payment_id)
-        if payment is None or payment.status != PaymentStatus.IN_REVIEW:
-            db.session.rollback()
-            return "not_in_review"
-        result = orders.mark_payment_paid(payment)
-        if result != "paid":
-            db.session.rollback()
-            return "needs_refund" if result == "needs_refund" else "not_in_review"
-        audit.record(actor_id, "payment.accept", "payment", payment_id, reason=reason)
-        order_ids = [o.id for o in payment.orders]
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
+        with transaction():
+            payment = _lock_in_review(payment_id)
+            result = state.mark_payment_paid(payment)
+            if result != "paid":
+                raise _Refused("needs_refund" if result == "needs_refund" else "not_in_review")
+            audit.record(actor_id, "payment.accept", "payment", payment_id, reason=reason)
+            order_ids = [o.id for o in payment.orders]
+    except _Refused as refused:
+        return refused.result
     events.notify(events.NOTICE_PAID, order_ids)
     return "paid"
 
@@ -110,48 +103,45 @@ def refund(payment_id: int, actor_id: int, reason: str) -> str:
     the way leaves it owed and listed, never forgotten. Returns "refunded", "owed" (Stripe could
     not do it now) or "not_in_review".
     """
-    begin_write()
     try:
-        payment = _lock(payment_id)
-        if payment is None or payment.status != PaymentStatus.IN_REVIEW:
-            db.session.rollback()
-            return "not_in_review"
-        key = f"refund-due:{payment_id}"
-        known = db.session.scalar(
-            sa.select(PaymentEvent.id).where(
-                PaymentEvent.provider == Provider.STRIPE, PaymentEvent.event_id == key
+        with transaction():
+            _record_refund_due(payment_id, actor_id, reason)
+    except _Refused as refused:
+        return refused.result
+    return _issue(payment_id)
+
+
+def _record_refund_due(payment_id: int, actor_id: int, reason: str) -> None:
+    """Inside the decision's transaction: the payment's refund recorded as owed, and why."""
+    _lock_in_review(payment_id)
+    key = f"refund-due:{payment_id}"
+    known = db.session.scalar(
+        sa.select(PaymentEvent.id).where(
+            PaymentEvent.provider == Provider.STRIPE, PaymentEvent.event_id == key
+        )
+    )
+    if known is None:
+        db.session.add(
+            PaymentEvent(
+                provider=Provider.STRIPE,
+                event_id=key,
+                type=events.REFUND_DUE,
+                payment_id=payment_id,
+                payload={"payment_intent": None, "reason": "staff_review"},
             )
         )
-        if known is None:
-            db.session.add(
-                PaymentEvent(
-                    provider=Provider.STRIPE,
-                    event_id=key,
-                    type=events.REFUND_DUE,
-                    payment_id=payment_id,
-                    payload={"payment_intent": None, "reason": "staff_review"},
-                )
-            )
-        audit.record(actor_id, "payment.refund", "payment", payment_id, reason=reason)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
-    return _issue(payment_id)
+    audit.record(actor_id, "payment.refund", "payment", payment_id, reason=reason)
 
 
 def retry_refund(payment_id: int, actor_id: int) -> str:
     """Ask Stripe again for a refund that is owed. Returns "refunded", "owed" or "not_owed"."""
-    if payment_id not in events.refunds_owed():
-        db.session.rollback()
-        return "not_owed"
-    begin_write()
     try:
-        audit.record(actor_id, "payment.retry_refund", "payment", payment_id)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
+        with transaction():
+            if payment_id not in events.refunds_owed():
+                raise _Refused("not_owed")
+            audit.record(actor_id, "payment.retry_refund", "payment", payment_id)
+    except _Refused as refused:
+        return refused.result
     return _issue(payment_id)
 
 
@@ -159,20 +149,31 @@ def _issue(payment_id: int) -> str:
     try:
         done = events.issue_refund(payment_id)
     except provider.ProviderError:
-        db.session.rollback()
+        # issue_refund holds no transaction across the call to Stripe: nothing to roll back.
         log.exception("refund of payment %s failed; it stays owed", payment_id)
         return "owed"
     if done:
         return "refunded"
-    db.session.rollback()
     status = db.session.scalar(sa.select(Payment.status).where(Payment.id == payment_id))
     return "refunded" if status == PaymentStatus.REFUNDED else "owed"
 
 
-def _lock(payment_id: int) -> Payment | None:
-    return db.session.scalar(
+class _Refused(Exception):
+    """A decision that cannot be made (``result`` says why): its transaction rolls back."""
+
+    def __init__(self, result: str) -> None:
+        super().__init__(result)
+        self.result = result
+
+
+def _lock_in_review(payment_id: int) -> Payment:
+    """The payment, locked for this transaction, if it is held for review (else _Refused)."""
+    payment = db.session.scalar(
         sa.select(Payment)
         .where(Payment.id == payment_id)
         .with_for_update()
         .execution_options(populate_existing=True)
     )
+    if payment is None or payment.status != PaymentStatus.IN_REVIEW:
+        raise _Refused("not_in_review")
+    return payment

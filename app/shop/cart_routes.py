@@ -7,19 +7,17 @@ by checkout alike; these pages only say it early.
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import current_app, flash, redirect, render_template, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.accounts.models import Role, User
 from app.core.errors import ValidationFailed
-from app.core.extensions import db
 from app.core.formatting import LocalNumber
 from app.orders import cart as carts
 from app.orders import services as orders
 from app.orders.errors import NotABuyer, OwnProducts
-from app.orders.models import CartLine, Order, OrderStatus
+from app.payments import checkout as payment_checkout
 from app.payments import services as payments
 from app.shop import bp
 from app.shop.cache import csrf_field
@@ -64,19 +62,7 @@ def cart_count() -> int:
         return sum(qty for _, qty, _ in carts.raw_lines(None, guest_cart()))
     if current_user.role == Role.STAFF:
         return 0
-    try:
-        return (
-            db.session.scalar(
-                sa.select(sa.func.coalesce(sa.func.sum(CartLine.quantity), 0)).where(
-                    CartLine.user_id == current_user.id
-                )
-            )
-            or 0
-        )
-    except sa.exc.SQLAlchemyError:
-        # The header of an error page must not fail in its turn.
-        db.session.rollback()
-        return 0
+    return carts.unit_count(current_user.id)
 
 
 def _back_to(product_id: int | None) -> str:
@@ -97,20 +83,10 @@ def cart():
     ids = [i.product_id for g in view.groups for i in g.items]
     awaiting = []
     if current_user.is_authenticated:
-        awaiting = list(
-            db.session.scalars(
-                sa.select(Order.id)
-                .where(
-                    Order.customer_id == current_user.id,
-                    Order.status == OrderStatus.AWAITING_PAYMENT,
-                )
-                .order_by(Order.id.desc())
-                .limit(5)
-            )
-        )
+        awaiting = orders.awaiting_payment(current_user.id, limit=5)
     cash_open, cash_limit = 0, int(current_app.config["MAX_OPEN_CASH_ORDERS"])
     if current_user.is_authenticated and not view.is_empty:
-        cash_open = orders.open_cash_checkouts(current_user._get_current_object())
+        cash_open = payment_checkout.open_cash_checkouts(current_user._get_current_object())
     return render_template(
         "shop/cart.html",
         cash_full=cash_open >= cash_limit,
@@ -135,8 +111,8 @@ def cart_add():
             return redirect(url_for("shop.cart"))
         flash(error_text("quantity_range"), "error")
         return redirect(_back_to(form.product_id.data))
-    product_id = form.product_id.data
-    quantity = form.quantity.data
+    product_id, quantity = form.product_id.data, form.quantity.data
+    assert product_id is not None and quantity is not None  # the form's validators saw to it
     if is_staff():
         flash(_("Programme staff accounts cannot buy in the market."), "error")
         return redirect(_back_to(product_id))
@@ -185,6 +161,7 @@ def cart_update():
         flash(error_text("quantity_range"), "error")
         return redirect(url_for("shop.cart"))
     product_id, quantity = form.product_id.data, form.quantity.data
+    assert product_id is not None and quantity is not None  # the form's validators saw to it
     user, guest = shopper(), guest_cart()
     if product_id not in {pid for pid, _, _ in carts.raw_lines(user, guest)}:
         flash(_("That product is not in your cart."), "error")

@@ -30,6 +30,8 @@ from app.orders.errors import (
     Unavailable,
 )
 from app.orders.models import Order
+from app.orders.placing import Address
+from app.payments import checkout as payment_checkout
 from app.payments import services as payments
 from app.payments.models import Payment, PaymentStatus, Provider
 from app.shop import bp
@@ -83,8 +85,8 @@ def _prefill(form: CheckoutForm) -> None:
         form.mobile.data = current_user.phone or ""
 
 
-def _address(form: CheckoutForm) -> orders.Address:
-    return orders.Address(
+def _address(form: CheckoutForm) -> Address:
+    return Address(
         recipient_name=form.recipient_name.data or "",
         mobile=form.mobile.data or "",
         province=form.province.data or "",
@@ -94,7 +96,7 @@ def _address(form: CheckoutForm) -> orders.Address:
     )
 
 
-def _address_errors(form: CheckoutForm, address: orders.Address) -> None:
+def _address_errors(form: CheckoutForm, address: Address) -> None:
     """The service's address rules, on fields the form itself found no fault with."""
     try:
         address.cleaned()
@@ -142,7 +144,9 @@ def _render_checkout(form: CheckoutForm, view: carts.CartView, status: int = 200
             view=view,
             errors=error_summary(form) if status >= 400 else [],
             cash_note=_cash_note(),
-            expiry_minutes=orders.card_hold_minutes(current_app.config["CHECKOUT_EXPIRY_MINUTES"]),
+            expiry_minutes=payment_checkout.card_hold_minutes(
+                current_app.config["CHECKOUT_EXPIRY_MINUTES"]
+            ),
         ),
         status,
     )
@@ -152,7 +156,7 @@ def _cash_note() -> str | None:
     """Said on the checkout page before the customer fills it in: cash on delivery is not
     possible now because the customer is at the limit."""
     limit = int(current_app.config["MAX_OPEN_CASH_ORDERS"])
-    open_count = orders.open_cash_checkouts(current_user._get_current_object())
+    open_count = payment_checkout.open_cash_checkouts(current_user._get_current_object())
     return cash_limit_message(open_count, limit) if open_count >= limit else None
 
 
@@ -188,14 +192,14 @@ def checkout():  # noqa: C901 (maps each checkout refusal to its message; to shr
         _address_errors(form, address)  # all mistakes at once, not one round each
         return _render_checkout(form, view, 400)
     token = form.checkout_token.data or ""
-    existing = orders.find_checkout(token) if token else None
+    existing = payment_checkout.find_checkout(token) if token else None
     if existing is not None and existing.customer_id == current_user.id:
         # The same form posted again (a double click, a retry): the checkout it already made.
         return _after_checkout(existing, created=False)
     provider = Provider.STRIPE if form.payment_method.data == "card" else Provider.CASH
     config = current_app.config
     try:
-        payment, created = orders.place_checkout(
+        payment, created = payment_checkout.place_checkout(
             current_user._get_current_object(),
             address,
             provider,
@@ -299,7 +303,9 @@ def _after_checkout(payment: Payment, *, created: bool):  # type: ignore[no-unty
                 "We could not reach the card payment service, so nothing was charged. Your items "
                 "stay reserved for %(n)s minutes; the order is cancelled if it is not paid.",
                 n=format_number(
-                    orders.card_hold_minutes(current_app.config["CHECKOUT_EXPIRY_MINUTES"]),
+                    payment_checkout.card_hold_minutes(
+                        current_app.config["CHECKOUT_EXPIRY_MINUTES"]
+                    ),
                     _locale(),
                 ),
             ),

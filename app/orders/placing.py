@@ -1,0 +1,184 @@
+"""The orders' side of a checkout: the shipping address, the customer's cart read under its lock
+and checked, the stock reserved, and one order per seller made from it.
+
+These are steps of the one checkout transaction that ``app.payments.checkout`` runs (it makes
+the payment the orders belong to); each runs inside that transaction and commits nothing. The
+cart lock is taken first (:func:`lock_cart`), so a cart becomes orders at most once however many
+tabs post it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from app.accounts.models import User
+from app.catalog.models import Product, ProductStatus, Seller, SellerStatus
+from app.core.errors import ValidationFailed
+from app.core.extensions import db
+from app.core.inputs import POSTAL_CODE, is_mobile, normalise_mobile, normalise_postal_code
+from app.orders import cart as carts
+from app.orders import stock
+from app.orders.errors import CartAlreadyCheckedOut, CartChanged, CartProblem, Unavailable
+from app.orders.models import CartState, Order, OrderLine, OrderStatus, OrderStatusChange
+
+# (product_id, quantity, the price the customer saw) of one cart line.
+CartLineTuple = tuple[int, int, int]
+
+
+@dataclass
+class Address:
+    recipient_name: str
+    mobile: str
+    province: str
+    city: str
+    address: str
+    postal_code: str
+
+    def cleaned(self) -> Address:
+        """Trimmed, digits made ASCII; raises ValidationFailed naming each bad field."""
+        mobile = normalise_mobile(self.mobile)
+        postal = normalise_postal_code(self.postal_code)
+        out = Address(
+            recipient_name=" ".join(self.recipient_name.split())[:120],
+            mobile=mobile,
+            province=" ".join(self.province.split())[:100],
+            city=" ".join(self.city.split())[:100],
+            address=self.address.strip()[:1000],
+            postal_code=postal,
+        )
+        errors: dict[str, list[str]] = {}
+        for name in ("recipient_name", "province", "city", "address"):
+            if not getattr(out, name):
+                errors[name] = ["required"]
+        if not is_mobile(out.mobile):
+            errors["mobile"] = ["mobile_invalid"]
+        if not POSTAL_CODE.match(out.postal_code):
+            errors["postal_code"] = ["postal_code_invalid"]
+        if errors:
+            raise ValidationFailed(errors)
+        return out
+
+
+def lock_cart(customer: User) -> CartState:
+    """Hold the customer's cart (their user row) for the rest of the transaction; its state."""
+    return carts.lock(customer)
+
+
+def read_cart(customer: User, state: CartState, cart_version: int | None) -> list[CartLineTuple]:
+    """The locked cart's lines. Raises CartAlreadyCheckedOut when the page showed the cart that
+    a checkout took (or the cart is still as that checkout left it), CartChanged when the cart
+    changed since the page showed ``cart_version``, CartProblem("empty") for an empty cart."""
+    lines = carts.raw_lines(customer, None)
+    taken = (
+        state.checkout_payment_id
+        if state.checked_out_version is not None
+        and (
+            # the page showed the cart a checkout took, or the cart is still as it left it
+            cart_version == state.checked_out_version
+            or (not lines and state.version == state.checked_out_version + 1)
+        )
+        else None
+    )
+    if taken is not None:
+        raise CartAlreadyCheckedOut(taken)
+    if cart_version is not None and cart_version != state.version:
+        raise CartChanged("the cart changed after the checkout page was shown")
+    if not lines:
+        raise CartProblem("empty")
+    return lines
+
+
+def check_cart(customer: User, lines: list[CartLineTuple]) -> dict[int, Product]:
+    """The cart's products by id, once the customer may buy them (NotABuyer, OwnProducts), each
+    quantity is in range (ValidationFailed), each product is on sale (Unavailable) and its price
+    is the one the customer saw (CartProblem("price_changed"))."""
+    ids = [pid for pid, _, _ in lines]
+    carts.check_buyer(customer, ids)
+    for _, qty, _ in lines:
+        carts.check_quantity(qty)
+    products = {
+        p.id: p
+        for p in db.session.scalars(
+            sa.select(Product)
+            .join(Seller, Seller.id == Product.seller_id)
+            .where(
+                Product.id.in_(ids),
+                Product.status == ProductStatus.PUBLISHED,
+                Seller.status == SellerStatus.APPROVED,
+            )
+        )
+    }
+    for pid, _, seen in lines:
+        product = products.get(pid)
+        if product is None:
+            raise Unavailable(pid)
+        if product.price_amount != seen:
+            raise CartProblem("price_changed")
+    return products
+
+
+def reserve(lines: list[CartLineTuple]) -> None:
+    """Take the lines' stock, all or none (OutOfStock; the transaction must roll back)."""
+    stock.take([(pid, qty) for pid, qty, _ in lines], published_only=True)
+
+
+def create_orders(
+    payment_id: int,
+    customer: User,
+    lines: list[CartLineTuple],
+    products: dict[int, Product],
+    address: Address,
+    *,
+    first: OrderStatus,
+    currency: str,
+) -> list[Order]:
+    """One order per seller for ``payment_id``, in status ``first``, its lines copying title,
+    seller and price from ``products``; each order's first status change is recorded."""
+    by_seller: dict[int, Order] = {}
+    for pid, qty, _ in sorted(lines):
+        product = products[pid]
+        order = by_seller.get(product.seller_id)
+        if order is None:
+            order = Order(
+                payment_id=payment_id,
+                customer_id=customer.id,
+                seller_id=product.seller_id,
+                status=first,
+                currency=currency,
+                subtotal_amount=0,
+                shipping_amount=0,
+                total_amount=0,
+                **address.__dict__,
+            )
+            by_seller[product.seller_id] = order
+            db.session.add(order)
+        line_total = product.price_amount * qty
+        order.lines.append(
+            OrderLine(
+                product_id=pid,
+                product_title=product.title,
+                seller_name=product.seller.display_name,
+                category_id=product.category_id,
+                unit_price_amount=product.price_amount,
+                quantity=qty,
+                line_total_amount=line_total,
+            )
+        )
+        order.subtotal_amount += line_total
+        order.total_amount += line_total
+    made = list(by_seller.values())
+    db.session.flush()
+    for order in made:
+        db.session.add(OrderStatusChange(order_id=order.id, to_status=first, actor_id=customer.id))
+    return made
+
+
+def close_cart(customer: User, state: CartState, payment_id: int) -> None:
+    """The cart became the orders of ``payment_id``: empty it and remember which checkout took
+    which version, so an old checkout page posted again finds that checkout."""
+    carts.clear(customer)
+    state.checked_out_version = state.version
+    state.checkout_payment_id = payment_id
+    state.version += 1
