@@ -1,51 +1,133 @@
-"""The demo market (``flask seed-demo``) comes with a sales history the staff pages can show."""
+"""The demo market (``flask seed-demo``): it loads on an empty database, the same every time,
+adds nothing when loaded again, and comes with a sales history the staff reports show."""
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import timedelta
 
 import sqlalchemy as sa
 
+from app.catalog.models import Product, Seller, SellerStatus
 from app.core.extensions import db
 from app.demo.seed import DEMO_PASSWORD, seed_demo
-from app.orders.models import Order, OrderStatus
-from app.program import sales
-from app.program.models import ProductViewDay
+from app.orders.models import Order, OrderLine, OrderStatus
+from app.program import calendar, rebuild
+from app.program.models import ProductViewDay, Quota
 from app.program.sales_models import OfflineSale, SalesOrder
 from tests import factories
+from tests.conftest import _empty_all_tables
+
+SMALL = {"sellers": 8, "products_per_seller": 3, "sales_months": 3}
 
 
-def _counts() -> tuple[int, int, int]:
-    return (
-        db.session.scalar(sa.select(sa.func.count(Order.id))),
-        db.session.scalar(sa.select(sa.func.count(OfflineSale.id))),
-        db.session.scalar(sa.select(sa.func.count()).select_from(ProductViewDay)),
-    )
+def _row_counts() -> dict[str, int]:
+    """Rows of every table."""
+    return {
+        table.name: db.session.scalar(sa.select(sa.func.count()).select_from(table)) or 0
+        for table in db.metadata.sorted_tables
+    }
 
 
-def test_small_demo_has_a_consistent_sales_history(app, client) -> None:  # type: ignore[no-untyped-def]
-    created = seed_demo(None, sellers=8, products_per_seller=3, sales_months=3)
+def _snapshot() -> dict[str, list[tuple]]:
+    """What the demo made, without its times (they follow the moment it is loaded)."""
+    queries = {
+        "sellers": sa.select(Seller.slug, Seller.display_name, Seller.phone, Seller.status),
+        "products": sa.select(
+            Product.title, Product.price_amount, Product.stock, Product.status, Product.featured
+        ),
+        "quotas": sa.select(Quota.county_id, Quota.programme_year, Quota.target_sellers),
+        "orders": sa.select(
+            Order.seller_id, Order.customer_id, Order.status, Order.total_amount, Order.carrier
+        ),
+        "lines": sa.select(OrderLine.order_id, OrderLine.product_id, OrderLine.quantity),
+        "offline": sa.select(OfflineSale.seller_id, OfflineSale.sold_on, OfflineSale.amount),
+        "views": sa.select(ProductViewDay.product_id, ProductViewDay.day, ProductViewDay.views),
+    }
+    return {
+        name: sorted(tuple(row) for row in db.session.execute(query))
+        for name, query in queries.items()
+    }
+
+
+def test_demo_loads_on_an_empty_database_and_a_second_load_adds_nothing(app) -> None:  # type: ignore[no-untyped-def]
+    created = seed_demo(None, **SMALL)
+    counts = _row_counts()
+    assert created["sellers"] == counts["seller"] == 8
+    assert created["products"] == counts["product"] == 8 * 3
+    assert created["orders"] == counts["shop_order"] > 10
+    assert created["offline_sales"] == counts["offline_sale"] > 0
+    assert created["view_rows"] == counts["product_view_day"] > 0
+    assert counts["quota"] == 2 * counts["county"] > 0
+    statuses = list(db.session.scalars(sa.select(Seller.status)))
+    assert statuses.count(SellerStatus.APPLIED) == 3
+    assert statuses.count(SellerStatus.SUSPENDED) == 1
+
+    again = seed_demo(None, **SMALL)
+    assert set(again.values()) == {0}
+    assert _row_counts() == counts
+
+
+def test_demo_is_the_same_market_every_time(app) -> None:  # type: ignore[no-untyped-def]
+    small = {"sellers": 6, "products_per_seller": 3, "sales_months": 2}
+    seed_demo(None, **small)
+    first = _snapshot()
+    assert all(first.values()), {name: len(rows) for name, rows in first.items()}
+    db.session.remove()
+    _empty_all_tables()
+    seed_demo(None, **small)
+    assert _snapshot() == first
+
+
+def _monthly_by_county(client) -> list[dict[str, str]]:  # type: ignore[no-untyped-def]
+    response = client.get("/admin/counties/monthly.csv?period=month&by=county")
+    assert response.status_code == 200
+    return list(csv.DictReader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+
+
+def test_demo_sales_history_reaches_the_reports(app, client) -> None:  # type: ignore[no-untyped-def]
+    created = seed_demo(None, **SMALL)
     assert created["orders"] > 10 and created["offline_sales"] > 0 and created["view_rows"] > 0
 
     statuses = set(db.session.scalars(sa.select(Order.status)))
     assert {OrderStatus.DELIVERED, OrderStatus.CANCELLED} <= statuses
     assert len(statuses) >= 3
     # The history lies in the past months, and the summary rows are exactly a rebuild's.
-    today = sales.tehran_today()
+    today = calendar.tehran_today()
+    this_month = calendar.jalali_month_start(*calendar.jalali_month_of(today))
     days = list(db.session.scalars(sa.select(SalesOrder.day)))
-    assert days and min(days) < today.replace(day=1) and max(days) <= today
-    assert sales.verify() == []
+    assert days and min(days) < this_month and max(days) <= today
+    assert rebuild.verify() == []
 
     factories.login(client, "staff@bazarche.example", DEMO_PASSWORD)
-    # Last month: a whole month of the history.
-    year, month = sales.jalali_month_of(
-        sales.jalali_month_start(*sales.jalali_month_of(today)) - timedelta(days=1)
-    )
+    # The monthly series: sales in several months and several counties.
+    selling = [row for row in _monthly_by_county(client) if int(row["sales_amount_rial"]) > 0]
+    assert len({(row["jalali_year"], row["jalali_month"]) for row in selling}) >= 2
+    assert len({row["county_id"] for row in selling}) >= 3
+
+    # Last month: a whole month of the history, a row per county linking to its page.
+    year, month = calendar.jalali_month_of(this_month - timedelta(days=1))
     response = client.get(f"/admin/counties?period=month&y={year}&m={month}")
     assert response.status_code == 200
-    html = response.get_data(as_text=True)
-    assert "/admin/counties/" in html  # a row per county, linking to its page
+    assert "/admin/counties/" in response.get_data(as_text=True)
 
-    before = _counts()
-    again = seed_demo(None, sellers=8, products_per_seller=3, sales_months=3)
-    assert again["orders"] == 0 and _counts() == before
+
+def test_seed_demo_command_with_if_empty_loads_an_empty_market_only(runner) -> None:  # type: ignore[no-untyped-def]
+    args = ["seed-demo", "--no-images", "--sellers", "5", "--products-per-seller", "2"]
+    result = runner.invoke(args=[*args, "--if-empty"])
+    assert result.exit_code == 0, result.output
+    assert "5 sellers and 10 products added" in result.output
+    counts = _row_counts()
+    assert counts["shop_order"] > 0  # one approved seller, with eight months of sales
+
+    again = runner.invoke(args=[*args, "--if-empty"])
+    assert again.exit_code == 0, again.output
+    assert "already has products" in again.output
+    assert _row_counts() == counts
+
+    # Without --if-empty it looks for what is missing, and finds nothing.
+    third = runner.invoke(args=args)
+    assert third.exit_code == 0, third.output
+    assert "0 sellers and 0 products added" in third.output
+    assert _row_counts() == counts

@@ -32,8 +32,10 @@ from app.orders.models import Order, OrderStatus, OrderStatusChange
 from app.orders.placing import Address
 from app.payments import checkout as payment_checkout
 from app.payments.models import Payment, Provider
-from app.program import sales as program_sales
+from app.program import offline
+from app.program.calendar import jalali_month_of, jalali_month_start, tehran_today
 from app.program.models import ProductViewDay
+from app.program.rebuild import rebuild as rebuild_summaries
 from app.reference.models import County
 
 SALES_MONTHS = 8
@@ -74,9 +76,9 @@ class _Calendar:
 
     @classmethod
     def of(cls, months: int) -> _Calendar:
-        today = program_sales.tehran_today()
-        year, month = program_sales.jalali_month_of(today)
-        first = program_sales.jalali_month_start(year, month - months + 1)
+        today = tehran_today()
+        year, month = jalali_month_of(today)
+        first = jalali_month_start(year, month - months + 1)
         days = [first + timedelta(days=n) for n in range((today - first).days + 1)]
         weights = [
             (0.5 + n / len(days)) * (1.3 if day.weekday() == 4 else 1.0)
@@ -85,8 +87,8 @@ class _Calendar:
         return cls(utcnow(), today, first, days, weights)
 
     def first_month(self) -> list[date]:
-        month = program_sales.jalali_month_of(self.first)
-        return [d for d in self.days if program_sales.jalali_month_of(d) == month]
+        month = jalali_month_of(self.first)
+        return [d for d in self.days if jalali_month_of(d) == month]
 
 
 @dataclass
@@ -129,7 +131,7 @@ def seed_demo_sales(
     done["orders"] = len(history)
     done["offline_sales"] = _offline_sales(market, calendar, rng)
     _into_the_past(history)
-    program_sales.rebuild()
+    rebuild_summaries()
     done["view_rows"] = _views(plan, market, calendar, rng)
     progress(
         f"sales: {done['orders']} orders, {done['offline_sales']} offline sales, "
@@ -380,8 +382,8 @@ def _offline_sales(market: _Market, calendar: _Calendar, rng: random.Random) -> 
                 qty = rng.randint(2, 8)
                 price = product.price_amount * rng.choice((0.85, 0.9, 1.0))
                 amount = int(round(price, -4)) * qty
-                lines.append(program_sales.OfflineLineInput(product.id, "", qty, amount))
-            sale = program_sales.record_offline_sale(
+                lines.append(offline.OfflineLineInput(product.id, "", qty, amount))
+            sale = offline.record_offline_sale(
                 seller,
                 seller.user_id,
                 sold_on=sold_on,

@@ -26,7 +26,7 @@ from app.core.extensions import db
 from app.demo import data
 from app.demo.sales import SALES_MONTHS, seed_demo_sales
 from app.demo.users import DEMO_PASSWORD, demo_user
-from app.program import counties as quotas
+from app.program import quotas
 from app.program.models import Quota
 from app.reference.models import County, Province, Sector
 
