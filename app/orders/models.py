@@ -1,3 +1,6 @@
+"""Order models: carts (``CartLine``, ``CartState``), orders with their lines and status history,
+and the one status table that says who may move an order from which status to which."""
+
 from __future__ import annotations
 
 import enum

@@ -1,3 +1,6 @@
+"""Payment models: one ``Payment`` per checkout (card or cash on delivery) and the provider
+events applied to payments, each stored once."""
+
 from __future__ import annotations
 
 import enum
