@@ -43,7 +43,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     register_security_headers(app)
     register_search_sync(app)
     register_cli(app)
-    register_dev_mail(app)
+    register_notifications(app)
     register_service_hooks()
     register_input_guard(app)
     register_trusted_hosts(app)
@@ -362,15 +362,12 @@ def register_trusted_hosts(app: Flask) -> None:
     install_trusted_hosts(app)
 
 
-def register_dev_mail(app: Flask) -> None:
-    """``/dev/mail``: the messages the file mail backend wrote, in debug mode only."""
-    if not app.debug:
-        return
-    from app.notify import dev_outbox, dev_outbox_message
+def register_notifications(app: Flask) -> None:
+    """E-mails for the domain packages' signals (login locked, seller details changed, order
+    events) and, in debug mode, ``/dev/mail``: see :mod:`app.notifications`."""
+    from app import notifications
 
-    app.add_url_rule("/dev/mail", "dev_mail", dev_outbox)
-    app.add_url_rule("/dev/mail/<name>", "dev_mail_message", dev_outbox_message)
-    app.add_url_rule("/dev/mail/<name>/<part>", "dev_mail_message", dev_outbox_message)
+    notifications.init_app(app)
 
 
 def register_search_sync(app: Flask) -> None:

@@ -32,6 +32,8 @@ import pytest
 from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
+from app.payments.signals import order_event
+
 API_KEY = "sk_test_x"
 WEBHOOK_SECRET = "whsec_test"
 CURRENCIES = {"eur", "usd", "gbp", "aed", "try", "cad", "aud", "chf", "sek", "nok", "dkk"}
@@ -451,13 +453,14 @@ def deliver(client: Any, event: dict[str, Any], **sign_kw: Any) -> Any:
 
 
 class Notices:
-    """Stands in for ``app.notify``: records what customers and sellers would be told."""
+    """Listens to the payment side's ``order_event`` signal (beside the order e-mails that
+    ``create_app`` connects to it): records what customers and sellers are told."""
 
     def __init__(self) -> None:
         self.sent: list[tuple[str, list[int]]] = []
         self.lock = threading.Lock()
 
-    def send_order_event(self, kind: str, order_ids: list[int]) -> None:
+    def receive(self, sender: object, *, kind: str, order_ids: list[int], **_: object) -> None:
         with self.lock:
             self.sent.append((kind, list(order_ids)))
 
@@ -466,12 +469,7 @@ class Notices:
 
 
 @pytest.fixture(name="notices")
-def notices_fixture(monkeypatch: pytest.MonkeyPatch) -> Notices:
-    import sys
-    import types
-
+def notices_fixture() -> Iterator[Notices]:
     recorder = Notices()
-    module = types.ModuleType("app.notify")
-    module.send_order_event = recorder.send_order_event  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "app.notify", module)
-    return recorder
+    with order_event.connected_to(recorder.receive):
+        yield recorder

@@ -13,6 +13,7 @@ from app import create_app
 from app.accounts.models import Role, User
 from app.audit.models import AuditEvent
 from app.core.extensions import db
+from app.notifications.outbox import sent_mail
 from tests import factories
 from tests.conftest import make_app, settings
 
@@ -182,8 +183,6 @@ def test_password_change_ends_the_other_sessions(app, client):
     assert factories.login(app.test_client(), "sara@example.com").status_code == 400
     assert factories.login(app.test_client(), "sara@example.com", STRONG).status_code == 302
     # The owner is told.
-    from app.notify import sent_mail
-
     mails = sent_mail(app.config["MAIL_DIR"])
     assert [m.to for m in mails] == ["sara@example.com"]
 

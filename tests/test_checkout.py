@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from app import notify
 from app.accounts.models import Role
 from app.catalog.models import Product
 from app.core.extensions import db
+from app.notifications.outbox import sent_mail
 from app.orders.models import CartLine, Order, OrderLine, OrderStatus, OrderStatusChange
 from app.payments import services as payments
 from app.payments.models import Payment, PaymentStatus, Provider
@@ -557,5 +557,5 @@ def test_a_card_checkout_end_to_end(tmp_path, fake_stripe):
         db.session.expire_all()
         html = client.get(url).get_data(as_text=True)
         assert "Paid. Thank you!" in html and 'http-equiv="refresh"' not in html
-        sent = notify.sent_mail(app.config["MAIL_DIR"])
+        sent = sent_mail(app.config["MAIL_DIR"])
         assert {m.to for m in sent} == {"mina@example.com", item.seller.user.email}

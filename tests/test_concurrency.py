@@ -23,8 +23,8 @@ from collections import Counter
 import pytest
 import sqlalchemy as sa
 
-from app import notify
 from app.core.extensions import db
+from app.notifications.outbox import sent_mail
 from app.orders.models import CartLine, Order, OrderLine, OrderStatus, OrderStatusChange
 from app.payments.models import Payment, PaymentEvent, PaymentStatus, Provider
 from tests import factories
@@ -194,7 +194,7 @@ def test_twenty_deliveries_of_one_webhook_event_pay_once_and_mail_once(live: Ser
             )
             == 1
         )
-    mails = notify.sent_mail(live.mail_dir)
+    mails = sent_mail(live.mail_dir)
     assert Counter(m.to for m in mails) == dict.fromkeys(recipients, 1)
     subjects = {m.to: m.subject for m in mails}
     numbers = ", ".join(str(i) for i in order_ids)
@@ -252,5 +252,5 @@ def test_ten_simultaneous_cancellations_give_the_stock_back_once(live: Server) -
         )
         == 1
     )
-    mails = notify.sent_mail(live.mail_dir)
+    mails = sent_mail(live.mail_dir)
     assert Counter(m.to for m in mails) == {buyer_email: 1, seller_email: 1}

@@ -18,7 +18,7 @@ from app.accounts import throttle
 from app.accounts.models import LoginSession, LoginThrottle, User
 from app.core.extensions import db
 from app.core.timeutil import utcnow
-from app.notify import sent_mail
+from app.notifications.outbox import sent_mail
 from tests import factories
 from tests.conftest import make_app
 

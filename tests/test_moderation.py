@@ -13,12 +13,12 @@ import pytest
 import sqlalchemy as sa
 from flask_babel import force_locale
 
-from app import notify
 from app.accounts.models import Role
 from app.audit.models import AuditEvent
 from app.catalog import indexing
 from app.catalog.models import Product, ProductImage, ProductStatus, SellerStatus
 from app.core.extensions import db
+from app.notifications.outbox import SentMail, sent_mail
 from app.search import SearchQuery
 from app.web.messages import ERROR_TEXT
 from tests import factories
@@ -55,8 +55,8 @@ def events(action: str | None = None) -> list[AuditEvent]:
     return list(db.session.scalars(stmt))
 
 
-def mail_to(app, email: str) -> list[notify.SentMail]:  # type: ignore[no-untyped-def]
-    return [m for m in notify.sent_mail(app.config["MAIL_DIR"]) if m.to == email]
+def mail_to(app, email: str) -> list[SentMail]:  # type: ignore[no-untyped-def]
+    return [m for m in sent_mail(app.config["MAIL_DIR"]) if m.to == email]
 
 
 def found(text: str) -> list[int]:

@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 from flask_babel import force_locale, ngettext
 
-from app import notify
 from app.core.extensions import db
 from app.core.formatting import persian_digits
+from app.notifications.orders import send_order_event
+from app.notifications.outbox import SentMail, sent_mail
 from app.orders import cart as carts
 from app.orders.models import Order, OrderStatus
 from app.orders.placing import Address
@@ -42,11 +43,11 @@ CHECKOUT = {
 }
 
 
-def outbox(app) -> list[notify.SentMail]:  # type: ignore[no-untyped-def]
-    return notify.sent_mail(app.config["MAIL_DIR"])
+def outbox(app) -> list[SentMail]:  # type: ignore[no-untyped-def]
+    return sent_mail(app.config["MAIL_DIR"])
 
 
-def to(app, email: str) -> list[notify.SentMail]:  # type: ignore[no-untyped-def]
+def to(app, email: str) -> list[SentMail]:  # type: ignore[no-untyped-def]
     return [m for m in outbox(app) if m.to == email]
 
 
@@ -167,7 +168,7 @@ def test_a_mail_failure_is_logged_and_the_action_still_succeeds(app, world, capl
     payment = _place(world["mina"], world["cloth"])
     order_id = payment.orders[0].id
     seller = client_for(app, world["a"].user)
-    with caplog.at_level(logging.ERROR, logger="app.notify"):
+    with caplog.at_level(logging.ERROR, logger="app.notifications"):
         response = seller.post(f"/seller/orders/{order_id}/move", data={"action": "confirm"})
     assert response.status_code == 302
     db.session.expire_all()
@@ -180,15 +181,15 @@ def test_payment_events_can_be_sent_outside_a_request(app, world):
     app.config["SITE_URL"] = "https://bazarche.example"
     payment = _place(world["mina"], world["bowl"], provider=Provider.STRIPE)
     order_id = payment.orders[0].id
-    notify.send_order_event("placed", [order_id])  # a card order waiting for money: no news yet
+    send_order_event("placed", [order_id])  # a card order waiting for money: no news yet
     assert outbox(app) == []
 
-    notify.send_order_event("paid", [order_id])
+    send_order_event("paid", [order_id])
     assert {m.to for m in outbox(app)} == {"mina@example.com", world["b"].user.email}
     assert f"https://bazarche.example/orders/{order_id}" in to(app, "mina@example.com")[0].text
 
     for kind in ("refunded", "late_payment_refunded"):
-        notify.send_order_event(kind, [order_id])
+        send_order_event(kind, [order_id])
     assert len(to(app, "mina@example.com")) == 3
 
 
@@ -196,15 +197,15 @@ def test_an_expired_card_order_is_news_for_the_customer_only(app, world):
     payment = _place(world["mina"], world["bowl"], provider=Provider.STRIPE)
     payment_state.expire_payment(payment)
     db.session.commit()
-    notify.send_order_event("expired", [payment.orders[0].id])
-    notify.send_order_event("cancelled", [payment.orders[0].id])
+    send_order_event("expired", [payment.orders[0].id])
+    send_order_event("cancelled", [payment.orders[0].id])
     assert {m.to for m in outbox(app)} == {"mina@example.com"}
 
 
 def test_unknown_events_and_missing_orders_send_nothing_and_raise_nothing(app, world):
-    notify.send_order_event("exploded", [1])
-    notify.send_order_event("paid", [])
-    notify.send_order_event("paid", [424242])
+    send_order_event("exploded", [1])
+    send_order_event("paid", [])
+    send_order_event("paid", [424242])
     assert outbox(app) == []
 
 
@@ -221,12 +222,12 @@ def test_the_outbox_lists_newest_first_and_shows_one(tmp_path: Path):
         mina = factories.user(email="mina@example.com")
         first = _place(mina, factories.product(stock=5))
         second = _place(mina, factories.product(stock=5))
-        notify.send_order_event("placed", [first.orders[0].id])
-        notify.send_order_event("placed", [second.orders[0].id])
+        send_order_event("placed", [first.orders[0].id])
+        send_order_event("placed", [second.orders[0].id])
         client = app.test_client()
         client.set_cookie("locale", "en")
         html = client.get("/dev/mail").get_data(as_text=True)
-        mails = notify.sent_mail(app.config["MAIL_DIR"])
+        mails = sent_mail(app.config["MAIL_DIR"])
         assert len(mails) == 4  # customer and seller, twice
         assert {persian_digits(second.orders[0].id) in m.subject for m in mails[:2]} == {True}
         assert {persian_digits(first.orders[0].id) in m.subject for m in mails[2:]} == {True}
@@ -258,7 +259,7 @@ def test_a_late_payment_refund_tells_both_parties(app, world):
     payment = _place(world["mina"], world["bowl"], provider=Provider.STRIPE)
     payment_state.expire_payment(payment)
     db.session.commit()
-    notify.send_order_event("late_payment_refunded", [payment.orders[0].id])
+    send_order_event("late_payment_refunded", [payment.orders[0].id])
     seller_email = world["b"].user.email
     assert {m.to for m in outbox(app)} == {"mina@example.com", seller_email}
     (seller_mail,) = to(app, seller_email)

@@ -11,7 +11,7 @@ from app.audit.models import AuditEvent
 from app.catalog import services as catalog
 from app.catalog.models import Seller
 from app.core.extensions import db
-from app.notify import sent_mail
+from app.notifications.outbox import sent_mail
 from tests import factories
 from tests.test_sessions import a_seller, profile_form
 

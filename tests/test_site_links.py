@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from app import notify
 from app.accounts.models import Role
 from app.core.extensions import db
 from app.core.links import site_url, site_url_for, trusted_hosts
 from app.core.timeutil import utcnow
+from app.notifications.outbox import SentMail, sent_mail
 from app.orders import cart as carts
 from app.orders.models import Order
 from app.orders.placing import Address
@@ -61,8 +61,8 @@ def proxied(tmp_path: Path) -> Iterator:
     yield from build(tmp_path, SITE_URL=SITE, PROXY_FIX=1)
 
 
-def mails(app) -> list[notify.SentMail]:  # type: ignore[no-untyped-def]
-    return notify.sent_mail(app.config["MAIL_DIR"])
+def mails(app) -> list[SentMail]:  # type: ignore[no-untyped-def]
+    return sent_mail(app.config["MAIL_DIR"])
 
 
 def links(app) -> list[str]:  # type: ignore[no-untyped-def]

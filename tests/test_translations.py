@@ -188,7 +188,7 @@ JINJA_NUMBER_FILTERS = {"length", "count", "int", "round", "sum", "abs", "float"
 TEXT_NAMES = {
     "title", "name", "display_name", "q", "reason", "status", "seller", "place", "county",
     "period", "value", "column", "columns", "known", "label", "new", "county_name",
-    "province_name", "numbers",  # notify: order_numbers() writes them in the reader's digits
+    "province_name", "numbers",  # notifications: order_numbers() writes them in the reader's digits
 }  # fmt: skip
 # Literal Latin text that stays Latin in Persian: a file format's name, and the example that
 # shows Latin digits are accepted too.

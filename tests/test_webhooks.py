@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from app.catalog.models import Seller
 from app.core.extensions import csrf, db
+from app.notifications.outbox import sent_mail
 from app.orders.models import Order, OrderLine, OrderStatus, OrderStatusChange
 from app.payments.models import Payment, PaymentEvent, PaymentStatus
 from tests import factories
@@ -343,8 +344,6 @@ def test_events_that_are_not_ours_are_acknowledged(stripe_app, fake_stripe, boug
 
 
 def test_the_customer_and_seller_are_mailed_once(stripe_app, fake_stripe):
-    from app import notify
-
     customer = factories.user(email="mina@example.com")
     product = factories.product(price_amount=1250, stock=5)
     payment = card_checkout(customer, [(product, 1)])
@@ -356,7 +355,7 @@ def test_the_customer_and_seller_are_mailed_once(stripe_app, fake_stripe):
     deliver(client, event)
     deliver(client, event)
     seller_email = db.session.get(Order, payment.orders[0].id).seller.user.email
-    mails = notify.sent_mail(stripe_app.config["MAIL_DIR"])
+    mails = sent_mail(stripe_app.config["MAIL_DIR"])
     assert sorted(m.to for m in mails) == sorted(["mina@example.com", seller_email])
 
 

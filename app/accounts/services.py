@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from app.accounts import passwords, sessions, throttle
+from app.accounts import passwords, sessions, signals, throttle
 from app.accounts.models import Role, User
 from app.accounts.passwords import (
     MAX_PASSWORD_LENGTH,
@@ -117,9 +117,7 @@ def _refused(attempt: throttle.Attempt, user: User | None) -> AuthenticationFail
     """End a failed attempt: nothing of it is written; the owner hears of a lock it started."""
     db.session.rollback()
     if attempt.locked_now and user is not None and attempt.until is not None:
-        from app import notify
-
-        notify.send_login_locked(user.id, attempt.until)
+        signals.login_locked.send(user_id=user.id, until=attempt.until)
     return AuthenticationFailed()
 
 

@@ -19,7 +19,6 @@ from flask_wtf import FlaskForm
 from sqlalchemy.orm import joinedload, selectinload
 from wtforms import HiddenField, TextAreaField
 
-from app import notify
 from app.admin import bp
 from app.admin.sales_routes import _choices, _period_choices
 from app.audit import log as audit
@@ -31,6 +30,7 @@ from app.core.db import database_id
 from app.core.errors import InvalidTransition, NotFound, ValidationFailed
 from app.core.extensions import db
 from app.core.formatting import format_date, format_money, format_number, persian_digits, to_local
+from app.notifications.moderation import send_listing_event
 from app.program import sales
 from app.program.sales_models import OfflineSale
 from app.reference.models import County
@@ -232,7 +232,7 @@ def hide_listing(product_id: int):
     except InvalidTransition:
         flash(_("This listing is already hidden."), "error")
         return redirect(url_for("admin.listing_detail", product_id=product_id))
-    notify.send_listing_event("hidden", product_id, form.reason.data.strip())
+    send_listing_event("hidden", product_id, form.reason.data.strip())
     flash(_("“%(title)s” is hidden; the seller was told why.", title=product.title), "success")
     return redirect(_back(form.next.data, product_id))
 
@@ -267,10 +267,10 @@ def release_listing(product_id: int):
         return redirect(url_for("admin.listing_detail", product_id=product_id))
     note = (form.note.data or "").strip()
     if new == ProductStatus.PUBLISHED:
-        notify.send_listing_event("released_published", product_id, note)
+        send_listing_event("released_published", product_id, note)
         flash(_("“%(title)s” is released and published again.", title=product.title), "success")
     else:
-        notify.send_listing_event("released_draft", product_id, note)
+        send_listing_event("released_draft", product_id, note)
         flash(
             _(
                 "“%(title)s” is released; it is a draft the seller can publish.",

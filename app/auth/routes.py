@@ -13,6 +13,7 @@ from app.core.errors import ValidationFailed
 from app.core.extensions import limiter
 from app.core.formatting import format_number
 from app.core.timeutil import utcnow
+from app.notifications.accounts import send_account_notice
 from app.orders.cart import merge_guest_cart
 from app.web.fresh import is_fresh, reauth_redirect
 from app.web.http import safe_next
@@ -137,9 +138,7 @@ def password():
             form.current_password.errors.append(_locked_message(exc.until))
             status = 429
         else:
-            from app import notify
-
-            notify.send_account_notice("password_changed", current_user.id)
+            send_account_notice("password_changed", current_user.id)
             flash(_("Your password has been changed."), "success")
             return redirect(url_for("shop.home"))
     return render_template("auth/password.html", form=form), status

@@ -24,6 +24,7 @@ from app.catalog.models import (
     SellerStatus,
     SellerStatusChange,
 )
+from app.catalog.signals import seller_details_changed
 from app.catalog.slugs import is_valid_slug, slugify
 from app.core.errors import InvalidTransition, NotAllowed, NotFound, ValidationFailed
 from app.core.extensions import db
@@ -264,11 +265,8 @@ def update_profile(
         db.session.rollback()
         raise _fail("slug", "slug_taken") from exc
     if changed:
-        from app import notify
-
-        notify.send_account_notice(
-            "seller_profile_changed",
-            seller.user_id,
+        seller_details_changed.send(
+            user_id=seller.user_id,
             changes=[(field, before[field], after[field]) for field in changed],
         )
     return seller

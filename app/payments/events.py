@@ -12,7 +12,6 @@ it if the call to Stripe fails; ``refund-issued:<payment id>`` records that it w
 
 from __future__ import annotations
 
-import importlib
 import logging
 from dataclasses import dataclass, field
 from typing import Any, TypeGuard
@@ -26,6 +25,7 @@ from app.orders.models import Order, OrderStatus
 from app.payments import state
 from app.payments import stripe_provider as provider
 from app.payments.models import Payment, PaymentEvent, PaymentStatus, Provider
+from app.payments.signals import order_event
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ HANDLED = frozenset(
 REFUND_DUE = "refund_due"
 REFUND_ISSUED = "refund_issued"
 
-# What customers and sellers are told: kinds of ``app.notify.send_order_event(kind, order_ids)``.
+# What customers and sellers are told: kinds of :data:`app.payments.signals.order_event`.
 NOTICE_PAID = "paid"
 NOTICE_FAILED = "cancelled"  # the order's reason says the card payment failed
 NOTICE_EXPIRED = "expired"
@@ -340,16 +340,13 @@ def _after_commit(outcome: Outcome) -> None:
 
 
 def notify(kind: str, order_ids: list[int]) -> None:
-    """Tell the customer and the sellers, through ``app.notify`` when the market has it."""
-    try:
-        notifier = importlib.import_module("app.notify")
-    except ModuleNotFoundError as exc:
-        if exc.name != "app.notify":
-            raise
+    """Tell the customer and the sellers: :data:`~app.payments.signals.order_event`, which the
+    market's notifications receive when ``create_app`` has connected them."""
+    if not order_event.receivers:
         log.info("notice %s for orders %s (no notifier installed)", kind, order_ids)
         return
     try:
-        notifier.send_order_event(kind, order_ids)
+        order_event.send(kind=kind, order_ids=order_ids)
     except Exception:  # a failed e-mail must not undo or repeat a payment
         log.exception("notice %s for orders %s could not be sent", kind, order_ids)
 

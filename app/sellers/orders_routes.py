@@ -12,12 +12,12 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
-from app import notify
 from app.catalog.models import Seller
 from app.catalog.queries import count_rows, page_of
 from app.core.errors import InvalidTransition, NotAllowed, ValidationFailed
 from app.core.extensions import db
 from app.core.formatting import format_digits
+from app.notifications.orders import send_order_event
 from app.orders import services as orders
 from app.orders.models import Actor, Order, OrderStatus, may_move
 from app.payments.models import Payment
@@ -146,7 +146,7 @@ def move_order(order_id: int):
     except NotAllowed:
         flash(_("That action is not possible here."), "error")
         return redirect(target)
-    notify.send_order_event(kind, [order_id])
+    send_order_event(kind, [order_id])
     if cancelled is not None and cancelled.refund == "sent":
         flash(_("The customer's payment for this order is being refunded."), "info")
     elif cancelled is not None and cancelled.refund == "failed":

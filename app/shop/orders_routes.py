@@ -11,12 +11,12 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload, selectinload
 
-from app import notify
 from app.catalog.models import Product
 from app.catalog.queries import count_rows, page_of
 from app.core.errors import InvalidTransition, NotAllowed, ValidationFailed
 from app.core.extensions import db
 from app.core.formatting import format_number, persian_digits
+from app.notifications.orders import send_order_event
 from app.orders import cart as carts
 from app.orders import services as orders
 from app.orders.errors import (
@@ -290,7 +290,7 @@ def _after_checkout(payment: Payment, *, created: bool):  # type: ignore[no-unty
     done = url_for("shop.checkout_return", payment_id=payment_id)
     if payment.provider == Provider.CASH:
         if created:
-            notify.send_order_event("placed", [o.id for o in payment.orders])
+            send_order_event("placed", [o.id for o in payment.orders])
         return redirect(done, code=303)
     if payment.status != PaymentStatus.PENDING:
         return redirect(done, code=303)
@@ -400,6 +400,6 @@ def cancel_order(order_id: int):
     except NotAllowed:
         abort(404)
     else:
-        notify.send_order_event("cancelled", [order.id])
+        send_order_event("cancelled", [order.id])
         flash(_("Order %(number)s is cancelled.", number=order_number(order.id)), "success")
     return redirect(url_for("shop.order_detail", order_id=order_id))

@@ -1,0 +1,17 @@
+"""Events of the catalog package that layers above it act on (the seller's e-mail, say) without
+this package importing them: blinker signals, sent after the commit of the change (without a
+sender). Receivers must not raise.
+"""
+
+from __future__ import annotations
+
+from blinker import Namespace
+
+_signals = Namespace()
+
+seller_details_changed = _signals.signal(
+    "seller-details-changed",
+    doc="A seller's sensitive details (county, phone, registration code, permit) were saved; "
+    "sent with ``user_id`` (the seller's user) and ``changes`` (a list of (field name, old "
+    "value, new value)).",
+)

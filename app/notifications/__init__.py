@@ -1,0 +1,35 @@
+"""What customers, sellers and account owners are told, and how: one module per channel, one
+module per subject.
+
+- Channels: :mod:`app.notifications.mail` (e-mail: compose in the recipient's language, send
+  after the reading transaction ended, log failures and never raise) and, for development,
+  :mod:`app.notifications.outbox` (the file backend's messages at ``/dev/mail``).
+- Subjects: :mod:`~app.notifications.orders` (order steps, to customers and sellers),
+  :mod:`~app.notifications.accounts` (login locked, password and shop details changed),
+  :mod:`~app.notifications.moderation` (listings hidden or released by staff).
+- :mod:`~app.notifications.receivers`: the domain packages never import this package; they send
+  blinker signals (``app.accounts.signals``, ``app.catalog.signals``, ``app.payments.signals``)
+  after their commit, and the receivers there turn them into messages. Blueprints, which sit
+  above, call the subject modules directly.
+
+Adding a channel (SMS comes next): write ``app/notifications/sms.py`` with the same shape as
+``mail`` — ``compose(...)`` returning ``(recipient user id, message)``, ``send(messages, kind)``
+that hands them to the provider after :func:`app.core.db.end_read`, logs each failure and never
+raises, and ``write_and_send(kind, write, what)`` — then let a subject module (or a receiver)
+write its messages for that channel too. A new event of a domain package is a new signal in that
+package's ``signals.py`` plus a receiver in ``receivers.py``'s ``CONNECTIONS``.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from app.notifications import outbox, receivers
+
+
+def init_app(app: Flask) -> None:
+    """Connect the receivers to the domain packages' signals and, in debug mode, serve
+    ``/dev/mail`` on ``app``."""
+    receivers.connect()
+    if app.debug:
+        outbox.register(app)

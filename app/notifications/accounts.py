@@ -1,0 +1,134 @@
+"""Account security notices, in the owner's own language: logins locked after repeated wrong
+passwords, the password changed, a seller's sensitive shop details changed.
+
+The accounts and catalog packages send signals (:data:`app.accounts.signals.login_locked`,
+:data:`app.catalog.signals.seller_details_changed`) that :mod:`app.notifications.receivers`
+passes here; the auth blueprint calls :func:`send_account_notice` for a password change.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from flask_babel import force_locale
+from flask_babel import gettext as _
+
+from app.accounts.models import User
+from app.core.extensions import db
+from app.core.formatting import format_date, persian_digits
+from app.core.links import site_url_for
+from app.notifications import mail
+from app.reference.models import County
+
+log = logging.getLogger(__name__)
+
+Change = tuple[str, object, object]  # field name, old value, new value
+
+
+def send_account_notice(
+    kind: str,
+    user_id: int,
+    *,
+    until: datetime | None = None,
+    changes: list[Change] | None = None,
+) -> None:
+    """E-mail the owner of ``user_id`` about their account, in their language:
+
+    * ``login_locked``: repeated wrong passwords locked logins to the account until ``until``;
+    * ``password_changed``: the password was changed;
+    * ``seller_profile_changed``: ``changes`` (field name, old value, new value) were saved.
+
+    Call after commit. Never raises: failures are logged.
+    """
+    mail.write_and_send(
+        kind,
+        lambda: _account_message(kind, user_id, until, changes),
+        f"write the {kind!r} notice to user {user_id}",
+    )
+
+
+def send_login_locked(user_id: int, until: datetime) -> None:
+    """Tell the owner that logins to their account are locked until ``until`` (once per lock)."""
+    send_account_notice("login_locked", user_id, until=until)
+
+
+def _account_message(
+    kind: str, user_id: int, until: datetime | None, changes: list[Change] | None
+) -> list[mail.Outgoing]:
+    recipient = db.session.get(User, user_id)
+    if recipient is None:
+        return []
+    locale = mail.recipient_locale(recipient)
+    with force_locale(locale), mail.link_context():
+        texts = _texts(locale, until)
+        if kind not in texts:
+            log.warning("no e-mail for account notice %r", kind)
+            return []
+        subject, intro = texts[kind]
+        context = {
+            "kind": kind,
+            "recipient": recipient,
+            "subject": subject,
+            "intro": intro,
+            "changes": [
+                (
+                    _change_label(field),
+                    _change_value(field, old, locale),
+                    _change_value(field, new, locale),
+                )
+                for field, old, new in changes or []
+            ],
+            "site_link": site_url_for("shop.home"),
+        }
+        return [mail.compose(recipient, locale, subject, "account_notice", context)]
+
+
+def _texts(locale: str, until: datetime | None) -> dict[str, tuple[str, str]]:
+    """Subject and opening paragraph of each notice, in the current language."""
+    return {
+        "login_locked": (
+            _("Logins to your Bazarche account are paused"),
+            _(
+                "Someone typed a wrong password for your account several times, so we paused "
+                "logins to it until %(time)s. If it was you, wait and try again. If not, your "
+                "password kept the account safe; choose a long one that you use nowhere else.",
+                time=format_date(until, locale, with_time=True) if until else "",
+            ),
+        ),
+        "password_changed": (
+            _("Your Bazarche password was changed"),
+            _(
+                "The password of your account was changed and your other logins were ended. "
+                "If you did not do this, contact programme staff at once."
+            ),
+        ),
+        "seller_profile_changed": (
+            _("Your shop's details were changed"),
+            _(
+                "These details of your shop were changed. If you did not do this, change "
+                "your password and contact programme staff at once."
+            ),
+        ),
+    }
+
+
+def _change_label(field: str) -> str:
+    labels = {
+        "county_id": _("County"),
+        "phone": _("Mobile number"),
+        "registration_code": _("Programme registration code"),
+        "permit_number": _("Permit number"),
+    }
+    return labels.get(field, field)
+
+
+def _change_value(field: str, value: object, locale: str) -> str:
+    if value is None or value == "":
+        return ""
+    if field == "county_id":
+        county = db.session.get(County, value)
+        return county.name(locale) if county is not None else str(value)
+    if field == "phone" and locale == "fa":
+        return persian_digits(value)
+    return str(value)

@@ -1,0 +1,93 @@
+"""The e-mail channel: one message in its recipient's language (plain text with an HTML
+alternative, from the market), written while the caller's reading transaction is open and sent
+after it has ended (a slow mail server must not keep the database's writers waiting).
+
+Mail is a side effect nothing may depend on: a failure is logged with its trace, never raised.
+In development and tests the file backend writes each message under ``MAIL_DIR``
+(:mod:`app.notifications.outbox` shows them).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
+from typing import Any
+
+from flask import current_app, has_request_context, render_template
+from flask_mailman import EmailMultiAlternatives
+
+from app.accounts.models import User
+from app.core.db import end_read, write_intent
+from app.core.extensions import mail
+from app.core.links import site_url
+
+log = logging.getLogger(__name__)
+
+Outgoing = tuple[int, EmailMultiAlternatives]  # the recipient's user id, their message
+
+
+def recipient_locale(user: User) -> str:
+    """The language ``user`` reads mail in: theirs when the market has it, else the default."""
+    languages = current_app.config["LANGUAGES"]
+    return str(
+        user.locale if user.locale in languages else current_app.config["BABEL_DEFAULT_LOCALE"]
+    )
+
+
+def link_context() -> AbstractContextManager[Any]:
+    """Templates render in a request: the current one, or one on the site address outside
+    requests (CLI, jobs). Links in messages never come from it: they are built by
+    :func:`app.core.links.site_url_for` from ``SITE_URL`` alone (a request's host is the
+    client's)."""
+    if has_request_context():
+        return nullcontext()
+    return current_app.test_request_context(base_url=site_url() + "/")
+
+
+def compose(
+    recipient: User, locale: str, subject: str, template: str, context: dict[str, Any]
+) -> Outgoing:
+    """``recipient``'s message: ``emails/<template>.html`` with its plain-text twin
+    ``emails/<template>_text.html``, rendered with ``context``. Call inside
+    ``force_locale(locale)`` and :func:`link_context`."""
+    html = render_template(f"emails/{template}.html", **context)
+    text = render_template(f"emails/{template}_text.html", **context)
+    return recipient.id, message(recipient.email, locale, subject, text, html)
+
+
+def message(to: str, locale: str, subject: str, text: str, html: str) -> EmailMultiAlternatives:
+    """One e-mail in ``locale``: plain text with an HTML alternative, from the market."""
+    letter = EmailMultiAlternatives(
+        subject=subject,
+        body=text,
+        from_email=current_app.config["MAIL_FROM"],
+        to=[to],
+        headers={"Content-Language": locale},
+        connection=mail.get_connection(),
+    )
+    letter.attach_alternative(html, "text/html")
+    return letter
+
+
+def write_and_send(kind: str, write: Callable[[], list[Outgoing]], what: str) -> None:
+    """Write the messages of ``kind`` (reading only: no write lock is taken meanwhile), then send
+    them. Never raises: a failure to write is logged as ``could not <what>``."""
+    try:
+        with write_intent(False):
+            messages = write()
+    except Exception:
+        log.exception("could not %s", what)
+        return
+    send(messages, kind)
+
+
+def send(messages: list[Outgoing], kind: str) -> None:
+    """Hand written messages to the mail backend, having ended the session's reading
+    transaction first. One recipient's failure is logged and is not another's."""
+    end_read()
+    for recipient_id, letter in messages:
+        try:
+            letter.send()
+        except Exception:
+            log.exception("could not send the %r e-mail to user %s", kind, recipient_id)

@@ -1,0 +1,70 @@
+"""What the notifications do when a domain package sends one of its signals: each receiver turns
+the signal's arguments into an e-mail (:mod:`app.notifications.accounts`,
+:mod:`app.notifications.orders`). :func:`connect` (called by
+:func:`app.notifications.init_app`) connects them; connecting again changes nothing.
+
+Receivers never raise: whatever goes wrong is logged, so the sender (which has committed) goes on.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from blinker import Signal
+
+from app.accounts.signals import login_locked
+from app.catalog.signals import seller_details_changed
+from app.notifications import accounts, orders
+from app.payments.signals import order_event
+
+log = logging.getLogger(__name__)
+
+Receiver = Callable[..., None]
+
+
+def _failure_proof(receiver: Receiver) -> Receiver:
+    @functools.wraps(receiver)
+    def guarded(sender: object, **kwargs: Any) -> None:
+        try:
+            receiver(sender, **kwargs)
+        except Exception:
+            log.exception("%s could not act on %s", receiver.__name__, kwargs)
+
+    return guarded
+
+
+@_failure_proof
+def on_login_locked(sender: object, *, user_id: int, until: datetime, **_: object) -> None:
+    """The owner hears that logins to their account are locked until ``until``."""
+    accounts.send_login_locked(user_id, until)
+
+
+@_failure_proof
+def on_seller_details_changed(
+    sender: object, *, user_id: int, changes: list[accounts.Change], **_: object
+) -> None:
+    """The seller hears which details of their shop changed, old and new."""
+    accounts.send_account_notice("seller_profile_changed", user_id, changes=changes)
+
+
+@_failure_proof
+def on_order_event(sender: object, *, kind: str, order_ids: list[int], **_: object) -> None:
+    """The customers and sellers of ``order_ids`` hear that ``kind`` happened."""
+    orders.send_order_event(kind, order_ids)
+
+
+CONNECTIONS: tuple[tuple[Signal, Receiver], ...] = (
+    (login_locked, on_login_locked),
+    (seller_details_changed, on_seller_details_changed),
+    (order_event, on_order_event),
+)
+
+
+def connect() -> None:
+    """Connect every receiver to its signal (from any sender), once per process."""
+    for signal, receiver in CONNECTIONS:
+        signal.connect(receiver)
