@@ -30,7 +30,7 @@ from app.search.backend import (
 from app.search.normalize import analyze, excerpt, fold, highlight, snippet, stems
 
 if TYPE_CHECKING:
-    from app.search.pg_backend import PostgresBackend
+    from app.search.postgres import PostgresBackend
     from app.search.whoosh_backend import WhooshBackend
 
 __all__ = [
@@ -61,7 +61,7 @@ def __getattr__(name: str) -> Any:
 
         return WhooshBackend
     if name == "PostgresBackend":
-        from app.search.pg_backend import PostgresBackend
+        from app.search.postgres import PostgresBackend
 
         return PostgresBackend
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

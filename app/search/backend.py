@@ -24,6 +24,10 @@ FACETS = ("category", "county", "sector")
 
 MAX_PER_PAGE = 100
 
+SUGGEST_BELOW = 3
+"""A query with words that finds fewer products than this gets a "did you mean"
+:attr:`SearchResult.suggestion` (when a corrected query finds more)."""
+
 
 class SearchError(Exception):
     """Base class of the errors a backend raises."""

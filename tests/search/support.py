@@ -32,14 +32,14 @@ def make_backend(kind: str, where: Path, **options: object) -> SearchBackend:
         from app.search.whoosh_backend import WhooshBackend
 
         return WhooshBackend(str(where / "index"), **options)  # type: ignore[arg-type]
-    from app.search.pg_backend import PostgresBackend
+    from app.search.postgres import PostgresBackend
 
     return PostgresBackend(DATABASE_URL, schema=f"test_{secrets.token_hex(5)}", **options)  # type: ignore[arg-type]
 
 
 def reopen(backend: SearchBackend) -> SearchBackend:
     """Another instance on the same index, as another process would open it."""
-    from app.search.pg_backend import PostgresBackend
+    from app.search.postgres import PostgresBackend
     from app.search.whoosh_backend import WhooshBackend
 
     if isinstance(backend, WhooshBackend):
@@ -50,7 +50,7 @@ def reopen(backend: SearchBackend) -> SearchBackend:
 
 def dispose(backend: SearchBackend) -> None:
     """Close ``backend`` and delete what it stored in the database (if anything)."""
-    from app.search.pg_backend import PostgresBackend
+    from app.search.postgres import PostgresBackend
 
     if isinstance(backend, PostgresBackend):
         backend.drop()
@@ -79,7 +79,7 @@ def check_case(backend: SearchBackend, case: Case) -> None:
 def spy_on_typo_lookups(backend: SearchBackend, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The words the backend's fuzzy term lookup ("did you mean") is asked about."""
     from app.search import whoosh_backend
-    from app.search.pg_backend import PostgresBackend
+    from app.search.postgres import PostgresBackend
 
     asked: list[str] = []
     if isinstance(backend, PostgresBackend):

@@ -18,7 +18,8 @@ import sqlalchemy as sa
 from app import create_app
 from app.core.extensions import db
 from app.search import IndexBusy, IndexUnavailable, SearchDoc, SearchQuery, doc_stamp
-from app.search.pg_backend import PostgresBackend, _quote, document_terms
+from app.search.postgres import PostgresBackend, document_terms
+from app.search.postgres.terms import _quote
 from tests.conftest import DATABASE_URL, settings
 from tests.search.support import DOCS, dispose, make_backend
 from tests.test_migrations import keep_logging  # noqa: F401  (a fixture)
