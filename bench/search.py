@@ -41,7 +41,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from app.search.backend import SearchDoc, SearchQuery  # noqa: E402
 from app.search.normalize import index_forms, parse_query  # noqa: E402
 from app.search.postgres import PostgresBackend  # noqa: E402
-from app.search.whoosh_backend import WhooshBackend  # noqa: E402
+from app.search.whoosh import WhooshBackend  # noqa: E402
 
 ZWNJ = "\u200c"
 

@@ -31,7 +31,7 @@ from app.search.normalize import analyze, excerpt, fold, highlight, snippet, ste
 
 if TYPE_CHECKING:
     from app.search.postgres import PostgresBackend
-    from app.search.whoosh_backend import WhooshBackend
+    from app.search.whoosh import WhooshBackend
 
 __all__ = [
     "FACETS",
@@ -57,7 +57,7 @@ __all__ = [
 
 def __getattr__(name: str) -> Any:
     if name == "WhooshBackend":
-        from app.search.whoosh_backend import WhooshBackend
+        from app.search.whoosh import WhooshBackend
 
         return WhooshBackend
     if name == "PostgresBackend":

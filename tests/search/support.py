@@ -29,7 +29,7 @@ def make_backend(kind: str, where: Path, **options: object) -> SearchBackend:
     """A new, empty backend of ``kind``: a Whoosh index under ``where``, or PostgreSQL
     tables in a new schema of the test database."""
     if kind == "whoosh":
-        from app.search.whoosh_backend import WhooshBackend
+        from app.search.whoosh import WhooshBackend
 
         return WhooshBackend(str(where / "index"), **options)  # type: ignore[arg-type]
     from app.search.postgres import PostgresBackend
@@ -40,7 +40,7 @@ def make_backend(kind: str, where: Path, **options: object) -> SearchBackend:
 def reopen(backend: SearchBackend) -> SearchBackend:
     """Another instance on the same index, as another process would open it."""
     from app.search.postgres import PostgresBackend
-    from app.search.whoosh_backend import WhooshBackend
+    from app.search.whoosh import WhooshBackend
 
     if isinstance(backend, WhooshBackend):
         return WhooshBackend(backend.path)
@@ -78,8 +78,8 @@ def check_case(backend: SearchBackend, case: Case) -> None:
 
 def spy_on_typo_lookups(backend: SearchBackend, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The words the backend's fuzzy term lookup ("did you mean") is asked about."""
-    from app.search import whoosh_backend
     from app.search.postgres import PostgresBackend
+    from app.search.whoosh import reader as whoosh_backend
 
     asked: list[str] = []
     if isinstance(backend, PostgresBackend):

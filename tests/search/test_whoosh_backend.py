@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from app.search import IndexBusy, IndexUnavailable, SearchDoc, SearchQuery
-from app.search.whoosh_backend import WhooshBackend
+from app.search.whoosh import WhooshBackend
 from tests.search.relevance_cases import CASES, Case
 from tests.search.support import DOCS, check_case
 
@@ -237,7 +237,7 @@ def test_posting_reader_matches_whoosh(segmented: WhooshBackend) -> None:
 
 
 def test_facets_of_large_sets_by_complement(backend: WhooshBackend) -> None:
-    from app.search.whoosh_backend import _count_facets, _facets_of
+    from app.search.whoosh.facets import _count_facets, _facets_of
 
     with backend._reading() as view:
         for size in (5, 19, 21, 31, 45, 60):
@@ -246,7 +246,7 @@ def test_facets_of_large_sets_by_complement(backend: WhooshBackend) -> None:
 
 
 def test_column_reader_matches_whoosh(segmented: WhooshBackend) -> None:
-    from app.search.whoosh_backend import _column_values
+    from app.search.whoosh.internals import _column_values
 
     with segmented._reading() as view:
         for reader, _offset in view.leaves:

@@ -1,0 +1,80 @@
+"""What the Whoosh index holds: its schema, and the fields of one product as it is indexed.
+
+The fields are described in :mod:`app.search.whoosh`; ``attrs`` packs the values filters,
+facets and sorting need into one column, read back by :class:`~app.search.whoosh.views._Segment`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC
+
+from whoosh import columns, formats
+from whoosh.fields import COLUMN, ID, KEYWORD, STORED, FieldType, Schema
+
+from app.search.backend import SearchDoc, doc_stamp
+from app.search.normalize import index_forms
+from app.search.whoosh.internals import PersianTokenizer
+
+_SEP = "\x1f"
+_ATTRS = 9  # values in ``attrs``
+
+
+def _term_field(mode: str) -> FieldType:
+    return FieldType(formats.Existence(), PersianTokenizer(mode), scorable=False)
+
+
+def make_schema() -> Schema:
+    """The index schema (see :mod:`app.search.whoosh`)."""
+    return Schema(
+        id=ID(unique=True, stored=True),
+        title=_term_field("exact"),
+        meta=_term_field("exact"),
+        body=_term_field("exact"),
+        tstem=_term_field("stem"),
+        stem=_term_field("stem"),
+        county=ID(),
+        sector=ID(),
+        category=KEYWORD(),
+        attrs=COLUMN(columns.VarBytesColumn()),
+        doc=STORED(),
+    )
+
+
+def _doc_fields(doc: SearchDoc) -> dict[str, object]:
+    created = doc.created_at
+    if created.tzinfo is None:
+        created = created.replace(tzinfo=UTC)
+    title_exact, title_stems = index_forms(doc.title)
+    meta_exact, meta_stems = index_forms(f"{doc.category_path} ; {doc.seller_name}")
+    body_exact, body_stems = index_forms(doc.description)
+    cats = [str(c) for c in doc.category_ids]
+    attrs = _SEP.join(
+        [
+            str(int(doc.id)),
+            cats[0] if cats else "",
+            doc.county or "",
+            doc.sector or "",
+            ",".join(cats),
+            str(int(doc.price_amount)),
+            str(int(created.timestamp())),
+            "1" if doc.in_stock else "0",
+            doc_stamp(doc),
+        ]
+    )
+    fields: dict[str, object] = {
+        "id": str(int(doc.id)),
+        "title": title_exact,
+        "meta": meta_exact,
+        "body": body_exact,
+        "tstem": title_stems,
+        "stem": meta_stems + body_stems,
+        "attrs": attrs.encode(),
+        "doc": (doc.title, doc.description, doc.category_path, doc.seller_name),
+    }
+    if doc.county:
+        fields["county"] = doc.county
+    if doc.sector:
+        fields["sector"] = doc.sector
+    if cats:
+        fields["category"] = " ".join(cats)
+    return fields
