@@ -19,8 +19,10 @@ from flask_mailman import EmailMultiAlternatives
 
 from app.accounts import passwords
 from app.accounts import services as accounts
+from app.accounts.models import Role
+from app.catalog import photos
+from app.catalog.models import ProductStatus, SellerStatus
 from app.core.extensions import db
-from app.sellers import routes as seller_routes
 from tests import factories
 from tests.helpers import jpeg
 from tests.test_sessions import a_seller, profile_form
@@ -121,13 +123,43 @@ def test_a_logo_is_decoded_holding_no_lock(app, client, monkeypatch):
     _sqlite_only(app)
     seller = a_seller()
     factories.login(client, "shop@example.com")
-    seen = spy(monkeypatch, seller_routes, "process_image")
+    seen = spy(monkeypatch, photos, "process_image")
     response = client.post(
         "/seller/profile",
         data={**profile_form(seller), "logo": (io.BytesIO(jpeg((120, 120))), "logo.jpg")},
         content_type="multipart/form-data",
     )
     assert response.status_code == 302, response.get_data(as_text=True)[:400]
+    assert seen == [True]
+
+
+def test_listing_photos_are_decoded_holding_no_lock(app, client, monkeypatch):
+    _sqlite_only(app)
+    owner = factories.user(Role.SELLER, email="shop@example.com")
+    seller = factories.seller(status=SellerStatus.APPROVED, owner=owner)
+    product = factories.product(seller, status=ProductStatus.DRAFT, with_image=False)
+    factories.login(client, "shop@example.com")
+    seen = spy(monkeypatch, photos, "process_image")
+    pictures = [(io.BytesIO(jpeg((120, 90))), "a.jpg"), (io.BytesIO(jpeg((90, 120))), "b.jpg")]
+    response = client.post(
+        f"/seller/listings/{product.id}/photos",
+        data={"photos": pictures},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)[:400]
+    assert seen == [True, True]
+
+
+def test_imported_photos_are_decoded_holding_no_lock(app, monkeypatch, tmp_path):
+    _sqlite_only(app)
+    seller = factories.seller()
+    (tmp_path / "bowl.jpg").write_bytes(jpeg((120, 90)))
+    csv_file = tmp_path / "in.csv"
+    csv_file.write_text("title,price,images\nKalpurgan bowl,450000,bowl.jpg\n", encoding="utf-8")
+    seen = spy(monkeypatch, photos, "process_image")
+    args = ["import-products", "--seller", seller.slug, str(csv_file), "--images", str(tmp_path)]
+    result = app.test_cli_runner().invoke(args=args)
+    assert result.exit_code == 0, result.output
     assert seen == [True]
 
 

@@ -20,7 +20,9 @@ from flask_babel import force_locale
 from PIL import Image, ImageOps
 
 from app.accounts.models import Role
+from app.catalog import photos
 from app.catalog.models import Product, ProductImage, ProductStatus, SellerStatus
+from app.core.errors import ValidationFailed
 from app.core.extensions import db
 from app.media.storage import LocalStorage
 from app.web.messages import ERROR_TEXT
@@ -729,20 +731,10 @@ def commit_photo_elsewhere(product_id: int, position: int, variants: list[list])
 
 
 def _add(app, product_id: int, body: bytes, store) -> None:  # type: ignore[no-untyped-def]
-    from app.catalog import services as catalog
-
-    catalog.add_photo(
-        db.session.get(Product, product_id),
-        body,
-        store,
-        max_bytes=app.config["MAX_IMAGE_BYTES"],
-        max_pixels=app.config["MAX_IMAGE_PIXELS"],
-    )
+    photos.add_photo(db.session.get(Product, product_id), body, store)
 
 
 def test_a_photo_refused_after_its_files_were_written_leaves_no_files(app, shop):
-    from app.catalog import services as catalog
-
     _, client, product_id = shop
     upload(client, product_id, *_distinct(7))
     before = media_files(app)
@@ -750,7 +742,7 @@ def test_a_photo_refused_after_its_files_were_written_leaves_no_files(app, shop)
     filled = functools.partial(commit_photo_elsewhere, product_id, 7, seventh.variants)
     store = RacingStorage(app.config["MEDIA_DIR"], filled)  # the 8th photo arrives meanwhile
 
-    with pytest.raises(catalog.ValidationFailed) as refused:
+    with pytest.raises(ValidationFailed) as refused:
         _add(app, product_id, jpeg(colour=RED), store)
 
     assert refused.value.errors == {"photo": ["too_many_photos"]}
@@ -760,7 +752,6 @@ def test_a_photo_refused_after_its_files_were_written_leaves_no_files(app, shop)
 
 
 def test_a_refused_photo_keeps_files_a_concurrent_upload_of_the_same_picture_uses(app, shop):
-    from app.catalog import services as catalog
     from app.media.images import process_image
     from app.media.storage import MemoryStorage
 
@@ -778,7 +769,7 @@ def test_a_refused_photo_keeps_files_a_concurrent_upload_of_the_same_picture_use
     filled = functools.partial(commit_photo_elsewhere, product_id, 7, twin_variants)
     store = RacingStorage(app.config["MEDIA_DIR"], filled)
 
-    with pytest.raises(catalog.ValidationFailed):
+    with pytest.raises(ValidationFailed):
         _add(app, product_id, picture, store)
 
     files = media_files(app)

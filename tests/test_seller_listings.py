@@ -721,7 +721,7 @@ def test_a_stale_quick_edit_does_not_overwrite_a_price_changed_meanwhile(shop, c
 def test_the_listing_service_refuses_to_overwrite_what_changed_since_the_form_was_shown(
     shop, category
 ):
-    from app.catalog import services as catalog
+    from app.catalog import listings as catalog
 
     seller, _ = shop
     product = factories.product(seller, price_amount=1_000_000, stock=5, category_row=category)

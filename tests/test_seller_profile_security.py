@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from app.accounts.models import Role
 from app.audit.models import AuditEvent
-from app.catalog import services as catalog
+from app.catalog import sellers as catalog
 from app.catalog.models import Seller
 from app.core.extensions import db
 from app.notifications.outbox import sent_mail

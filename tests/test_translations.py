@@ -385,7 +385,7 @@ def test_import_messages_show_their_numbers_in_persian_digits(app) -> None:  # t
               "known": "title", "value": "سفال", "name": "a.jpg", "reason": "corrupt"}  # fmt: skip
     problems = []
     with app.test_request_context("/"), force_locale("fa"):
-        for code in importer._MESSAGES:
+        for code in importer.MESSAGES:
             shown = importer.describe(code, params)
             for allowed in LATIN_ALLOWED:
                 shown = shown.replace(allowed, "")

@@ -25,11 +25,11 @@ from app.audit import log as audit
 from app.audit.models import AuditEvent
 from app.catalog import services as catalog
 from app.catalog.models import Product, ProductStatus, Seller
-from app.catalog.queries import count_rows, page_of
 from app.core.db import database_id
 from app.core.errors import InvalidTransition, NotFound, ValidationFailed
 from app.core.extensions import db
 from app.core.formatting import format_date, format_money, format_number, persian_digits, to_local
+from app.core.pagination import count_rows, page_of
 from app.notifications.moderation import send_listing_event
 from app.program import sales
 from app.program.sales_models import OfflineSale

@@ -14,9 +14,9 @@ from app.admin.forms import ReviewForm
 from app.admin.moderation_routes import id_arg, iso_time, jalali_time
 from app.admin.sales_routes import _choices
 from app.catalog import services as catalog
-from app.catalog.queries import contains_pattern, count_rows, page_of
 from app.core.errors import InvalidTransition, ValidationFailed
 from app.core.extensions import db
+from app.core.pagination import contains_pattern, count_rows, page_of
 from app.models import (
     Order,
     Product,

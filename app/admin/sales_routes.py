@@ -12,10 +12,10 @@ from sqlalchemy.orm import selectinload
 
 from app.admin import bp
 from app.catalog.models import Category, Product, Seller, SellerStatus
-from app.catalog.queries import page_of
 from app.core.db import database_id
 from app.core.extensions import db
 from app.core.inputs import normalise_code
+from app.core.pagination import page_of
 from app.program import sales
 from app.program.sales_models import OfflineSale
 from app.reference.models import County, Sector

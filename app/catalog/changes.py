@@ -8,6 +8,8 @@ work (the stock reservation's conditional UPDATE) calls ``mark_catalog_changed``
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
@@ -19,11 +21,14 @@ TRACKED = (Product, ProductImage, Seller, Category)
 def mark_catalog_changed(session: Session) -> None:
     """Bump the catalogue version inside the session's current transaction."""
     session.info["catalog_changed"] = True
-    result = session.execute(
-        sa.update(CatalogVersion)
-        .where(CatalogVersion.id == 1)
-        .values(version=CatalogVersion.version + 1)
-        .execution_options(synchronize_session=False)
+    result = cast(
+        "sa.CursorResult[Any]",
+        session.execute(
+            sa.update(CatalogVersion)
+            .where(CatalogVersion.id == 1)
+            .values(version=CatalogVersion.version + 1)
+            .execution_options(synchronize_session=False)
+        ),
     )
     if result.rowcount == 0:
         session.execute(sa.insert(CatalogVersion).values(id=1, version=2))
@@ -36,7 +41,7 @@ def current_version(session: Session) -> int:
 _PENDING = "bazarche_catalog_pending"
 
 
-def _before_flush(session: Session, _context, _instances) -> None:  # type: ignore[no-untyped-def]
+def _before_flush(session: Session, _context: object, _instances: object) -> None:
     """Mark touched products dirty (ORM attributes) and remember sellers/categories for after."""
     touched = [
         obj
@@ -61,7 +66,7 @@ def _before_flush(session: Session, _context, _instances) -> None:  # type: igno
             pending["categories"].add(obj.id)
 
 
-def _after_flush(session: Session, _context) -> None:  # type: ignore[no-untyped-def]
+def _after_flush(session: Session, _context: object) -> None:
     """After the rows themselves: their products' dirty flags, then the catalogue version.
 
     The version row is taken last, as the checkout's stock UPDATEs do (product rows, then the

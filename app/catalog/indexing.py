@@ -23,14 +23,15 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from datetime import datetime
 
 import sqlalchemy as sa
 from flask import Flask, current_app
 from sqlalchemy.orm import joinedload
 
 from app.catalog.models import Category, Product, ProductStatus, Seller, SellerStatus
-from app.core.db import begin_write
+from app.core.db import end_read, transaction
 from app.core.extensions import db
 from app.core.timeutil import utcnow
 from app.search import IndexBusy, IndexUnavailable, SearchBackend, SearchDoc, doc_stamp
@@ -197,41 +198,47 @@ def _sync_batches(engine: SearchBackend, limit: int | None) -> tuple[int, int]:
         paths = paths or _category_paths()
         docs = [doc_for(p, paths) for p in products.values() if _is_public(p)]
         gone = [pid for pid in seen if pid not in products or not _is_public(products[pid])]
-        db.session.rollback()  # end the read before the (slow) index write
+        end_read()  # hold no lock during the (slow) index write
         if docs:
             # never create an index here: a lost one is rebuilt, not replaced by an empty one
             _write(engine, lambda d: engine.index(d, create=False), docs)
         if gone:
             _write(engine, engine.remove, gone)
-        for pid, stamp in seen.items():
-            db.session.execute(
-                sa.update(Product)
-                .where(Product.id == pid, Product.updated_at == stamp)
-                .values(search_dirty=False, updated_at=stamp)
-                .execution_options(synchronize_session=False)
-            )
-        # A row that changed since it was read may have been indexed, and its flag cleared, by
-        # a concurrent sync that finished before this one wrote its older copy. Mark it dirty
-        # again with a new ``updated_at``, so no such sync can clear it, and the next sync
-        # writes the current row.
-        now_stamps = db.session.execute(
-            sa.select(Product.id, Product.updated_at).where(Product.id.in_(list(seen)))
-        ).all()
-        for pid, current in now_stamps:
-            if current != seen[pid]:
-                db.session.execute(
-                    sa.update(Product)
-                    .where(Product.id == pid, Product.updated_at == current)
-                    .values(search_dirty=True, updated_at=utcnow())
-                    .execution_options(synchronize_session=False)
-                )
-        db.session.commit()
+        with transaction():
+            _clear_flags(seen)
         indexed += len(docs)
         removed += len(gone)
         if len(rows) < batch:
             break
     # Deleted products leave no row to be dirty: the caller passes their ids to remove_deleted.
     return indexed, removed
+
+
+def _clear_flags(seen: dict[int, datetime]) -> None:
+    """Clear the dirty flag of each indexed row still as it was read (``seen``: id → its
+    ``updated_at`` then)."""
+    for pid, stamp in seen.items():
+        db.session.execute(
+            sa.update(Product)
+            .where(Product.id == pid, Product.updated_at == stamp)
+            .values(search_dirty=False, updated_at=stamp)
+            .execution_options(synchronize_session=False)
+        )
+    # A row that changed since it was read may have been indexed, and its flag cleared, by a
+    # concurrent sync that finished before this one wrote its older copy. Mark it dirty again
+    # with a new ``updated_at``, so no such sync can clear it, and the next sync writes the
+    # current row.
+    now_stamps = db.session.execute(
+        sa.select(Product.id, Product.updated_at).where(Product.id.in_(list(seen)))
+    ).all()
+    for pid, current in now_stamps:
+        if current != seen[pid]:
+            db.session.execute(
+                sa.update(Product)
+                .where(Product.id == pid, Product.updated_at == current)
+                .values(search_dirty=True, updated_at=utcnow())
+                .execution_options(synchronize_session=False)
+            )
 
 
 def remove_deleted(ids: list[int]) -> None:
@@ -373,7 +380,7 @@ def _count_problem(engine: SearchBackend) -> str | None:
     return None
 
 
-def public_docs():  # type: ignore[no-untyped-def]
+def public_docs() -> Iterator[SearchDoc]:
     """Every public product as a SearchDoc (for reindex and verify), streamed in batches."""
     paths = _category_paths()
     last = 0
@@ -406,16 +413,16 @@ def reindex() -> int:
         count = backend().rebuild(public_docs())
     finally:
         forget_index_check()
-    begin_write()  # the build only read: this transaction writes (SQLite takes the lock now)
     stmt = sa.update(Product).where(Product.search_dirty.is_(True))
     if started is not None:
         stmt = stmt.where(Product.updated_at <= started)
-    db.session.execute(
-        stmt.values(search_dirty=False, updated_at=Product.updated_at).execution_options(
-            synchronize_session=False
+    # The build only read: this transaction writes (SQLite takes the lock when it begins).
+    with transaction():
+        db.session.execute(
+            stmt.values(search_dirty=False, updated_at=Product.updated_at).execution_options(
+                synchronize_session=False
+            )
         )
-    )
-    db.session.commit()
     log.info("search: index rebuilt from the database, %d products indexed", count)
     return count
 

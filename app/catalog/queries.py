@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from app.catalog.models import Category, Product, ProductStatus, Seller, SellerStatus
 from app.core.extensions import db
-from app.reference.models import County
+from app.core.pagination import Page, contains_pattern, paginate
+from app.reference.models import County, Sector
 
 SORTS: dict[str, tuple[Any, ...]] = {
     "newest": (Product.created_at.desc(), Product.id.desc()),
@@ -18,26 +18,6 @@ SORTS: dict[str, tuple[Any, ...]] = {
     "price_desc": (Product.price_amount.desc(), Product.id.desc()),
 }
 DEFAULT_SORT = "newest"
-
-
-@dataclass(frozen=True)
-class Page:
-    items: list[Any]
-    page: int
-    per_page: int
-    total: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
 
 
 def public_products() -> sa.Select[tuple[Product]]:
@@ -53,38 +33,10 @@ def public_products() -> sa.Select[tuple[Product]]:
     )
 
 
-def contains_pattern(text: str) -> str:
-    """A LIKE pattern matching any value that contains ``text`` as typed: ``%``, ``_`` and
-    ``\\`` in it match only themselves (use with ``escape="\\"``)."""
-    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-
-
-def count_rows(stmt: sa.Select, column: Any) -> int:
-    """How many rows ``stmt`` selects, counting ``column`` (its ordering is dropped)."""
-    return db.session.scalar(stmt.with_only_columns(sa.func.count(column)).order_by(None)) or 0
-
-
-def page_of(stmt: sa.Select, total: int, page: int, per_page: int, unique: bool = False) -> Page:
-    """Page ``page`` of the ordered ``stmt`` that selects ``total`` rows, ``per_page`` a page;
-    a page before the first shows the first and one past the last shows the last. ``unique``
-    for a statement with joined eager loads of collections."""
-    page = min(max(page, 1), max(1, -(-total // per_page)))
-    rows = db.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page))
-    return Page(
-        items=list(rows.unique() if unique else rows), page=page, per_page=per_page, total=total
-    )
-
-
-def paginate(stmt: sa.Select, page: int, per_page: int, sort: str) -> Page:
-    total = (
-        db.session.scalar(
-            sa.select(sa.func.count()).select_from(
-                stmt.with_only_columns(Product.id).order_by(None).subquery()
-            )
-        )
-        or 0
-    )
-    return page_of(stmt.order_by(*SORTS.get(sort, SORTS[DEFAULT_SORT])), total, page, per_page)
+def _sorted_page(stmt: sa.Select, page: int, per_page: int, sort: str) -> Page:
+    """Page ``page`` of the products ``stmt`` selects, in the ``sort`` order (newest first when
+    ``sort`` names none of :data:`SORTS`)."""
+    return paginate(stmt, Product.id, SORTS.get(sort, SORTS[DEFAULT_SORT]), page, per_page)
 
 
 def category_tree() -> list[Category]:
@@ -96,6 +48,15 @@ def category_tree() -> list[Category]:
             .order_by(Category.position, Category.id)
             .options(selectinload(Category.children))
         )
+    )
+
+
+def leaf_category() -> Category | None:
+    """The first category (in tree order) that has no sub-categories: a real, specific one."""
+    parent = aliased(Category)
+    has_children = sa.exists().where(parent.parent_id == Category.id)
+    return db.session.scalar(
+        sa.select(Category).where(~has_children).order_by(Category.position, Category.id).limit(1)
     )
 
 
@@ -124,15 +85,19 @@ def breadcrumbs(category: Category | None) -> list[Category]:
 
 def products_in_category(category: Category, page: int, per_page: int, sort: str) -> Page:
     ids = category_and_descendant_ids(category)
-    return paginate(public_products().where(Product.category_id.in_(ids)), page, per_page, sort)
+    return _sorted_page(public_products().where(Product.category_id.in_(ids)), page, per_page, sort)
 
 
 def products_in_county(county: County, page: int, per_page: int, sort: str) -> Page:
-    return paginate(public_products().where(Seller.county_id == county.id), page, per_page, sort)
+    return _sorted_page(
+        public_products().where(Seller.county_id == county.id), page, per_page, sort
+    )
 
 
 def products_of_seller(seller: Seller, page: int, per_page: int, sort: str) -> Page:
-    return paginate(public_products().where(Product.seller_id == seller.id), page, per_page, sort)
+    return _sorted_page(
+        public_products().where(Product.seller_id == seller.id), page, per_page, sort
+    )
 
 
 def newest_products(limit: int) -> list[Product]:
@@ -214,8 +179,6 @@ def search_products(text: str, page: int, per_page: int, sort: str, filters: Any
                 County.slug == filters.county
             )
         if getattr(filters, "sector", None):
-            from app.reference.models import Sector
-
             stmt = stmt.join(Sector, Sector.id == Seller.sector_id).where(
                 Sector.slug == filters.sector
             )
@@ -225,4 +188,4 @@ def search_products(text: str, page: int, per_page: int, sort: str, filters: Any
             stmt = stmt.where(Product.price_amount <= filters.max_price)
         if getattr(filters, "in_stock", False):
             stmt = stmt.where(Product.stock > 0)
-    return paginate(stmt, page, per_page, sort)
+    return _sorted_page(stmt, page, per_page, sort)

@@ -21,6 +21,8 @@ from app.catalog import indexing, queries
 from app.catalog.models import Category, Product
 from app.core.db import database_id
 from app.core.extensions import db
+from app.core.inputs import parse_local_int
+from app.core.pagination import Page
 from app.reference.models import County, Sector
 from app.search import SORTS, IndexUnavailable, SearchQuery
 
@@ -31,8 +33,6 @@ MAX_QUERY_CHARS = 200
 def _int(value: str | None, low: int = 0, high: int = 10**15) -> int | None:
     if value is None or value.strip() == "":
         return None
-    from app.core.inputs import parse_local_int
-
     try:
         number = parse_local_int(value)
     except ValueError:
@@ -130,7 +130,7 @@ def run(params: SearchQuery) -> dict[str, Any]:
         else {}
     )
     items = [products[i] for i in result.ids if i in products]
-    page = queries.Page(items=items, page=params.page, per_page=params.per_page, total=result.total)
+    page = Page(items=items, page=params.page, per_page=params.per_page, total=result.total)
     return {
         "params": params,
         "page": page,

@@ -5,13 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-import sqlalchemy as sa
 from flask import current_app
 from flask_babel import force_locale
 
 from app.catalog import importer
-from app.catalog.models import Seller
-from app.core.extensions import db
+from app.catalog.sellers import seller_by_slug
 
 
 @click.command("import-products")
@@ -39,7 +37,7 @@ def import_products_command(
 
 
 def _import(seller_slug: str, images_dir: Path | None, dry_run: bool, csv_file: Path) -> None:
-    seller = db.session.scalar(sa.select(Seller).where(Seller.slug == seller_slug.strip().lower()))
+    seller = seller_by_slug(seller_slug)
     if seller is None:
         raise click.ClickException(f"No seller has the shop address {seller_slug!r}.")
 

@@ -6,14 +6,12 @@ from collections.abc import Callable
 
 import click
 import sqlalchemy as sa
-from flask import current_app
 
-from app.catalog import indexing
+from app.catalog import indexing, photos
 from app.catalog.models import Product
 from app.core.extensions import db
 from app.demo.seed import DEMO_PASSWORD, seed_demo
 from app.media.art import draw_logo, draw_product_art
-from app.media.images import process_image
 from app.media.store import storage
 from app.search import SearchError
 
@@ -53,21 +51,16 @@ def seed_demo_command(
 
 
 def demo_image_maker() -> Callable[[str, str, int], tuple[str, list, int, int]]:
-    """Draw a picture, run it through the upload pipeline, return what ProductImage stores."""
+    """Draw a picture, store it through the photo service as an upload is, and return what the
+    photo row (or, for ``kind`` "logo", the seller's logo key) keeps."""
     store = storage()
-    max_bytes = current_app.config["MAX_IMAGE_BYTES"]
-    max_pixels = current_app.config["MAX_IMAGE_PIXELS"]
 
     def make(title: str, kind: str, seed: int) -> tuple[str, list, int, int]:
         if kind == "logo":
-            raw = draw_logo(seed)
-            stored = process_image(
-                raw, store, max_bytes=max_bytes, max_pixels=max_pixels, widths=(256,)
-            )
-            return stored.variants[-1].key, [], stored.width, stored.height
+            stored = photos.store_picture(draw_logo(seed), store, widths=photos.LOGO_WIDTHS)
+            return stored.largest.key, [], stored.width, stored.height
         raw = draw_product_art(title, seed=seed, kind=kind, size=(960, 720))
-        stored = process_image(raw, store, max_bytes=max_bytes, max_pixels=max_pixels)
-        variants = [[v.width, v.height, v.key] for v in stored.variants]
-        return variants[-1][2], variants, stored.width, stored.height
+        stored = photos.store_picture(raw, store)
+        return stored.largest.key, photos.variant_list(stored), stored.width, stored.height
 
     return make

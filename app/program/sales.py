@@ -30,7 +30,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from app.catalog.models import Category, Product, Seller, SellerStatus
-from app.catalog.queries import Page, category_and_descendant_ids
+from app.catalog.queries import category_and_descendant_ids
 from app.core.errors import NotAllowed, ValidationFailed
 from app.core.extensions import db
 from app.core.formatting import (
@@ -41,6 +41,7 @@ from app.core.formatting import (
     persian_digits,
 )
 from app.core.inputs import ascii_digits, lenient_int
+from app.core.pagination import Page
 from app.orders.errors import OutOfStock
 from app.orders.models import Order, OrderLine, OrderStatus, OrderStatusChange
 from app.payments.models import Payment, Provider

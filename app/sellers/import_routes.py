@@ -17,15 +17,12 @@ import secrets
 import time
 from pathlib import Path
 
-import sqlalchemy as sa
 from flask import Response, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy.orm import aliased
 
 from app.catalog import importer
-from app.catalog.models import Category
-from app.core.extensions import db
+from app.catalog.queries import leaf_category
 from app.core.formatting import LocalNumber
 from app.sellers import bp
 from app.sellers.forms import ConfirmImportForm, ImportForm
@@ -174,16 +171,7 @@ def import_confirm():
 def import_sample() -> Response:
     """An example file to fill in: English headers, or Persian ones with ``?headers=fa``."""
     persian = request.args.get("headers") == "fa"
-    category = _sample_category()
+    category = leaf_category()
     header, rows = importer.sample_rows(persian=persian, category=category)
     name = "bazarche-listings-fa.csv" if persian else "bazarche-listings.csv"
     return csv_response(header, rows, name, headers={"Cache-Control": "no-store"})
-
-
-def _sample_category() -> Category | None:
-    """A category without sub-categories, so the sample names a real, specific one."""
-    parent = aliased(Category)
-    has_children = sa.exists().where(parent.parent_id == Category.id)
-    return db.session.scalar(
-        sa.select(Category).where(~has_children).order_by(Category.position, Category.id).limit(1)
-    )

@@ -9,8 +9,8 @@ from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
 from app.catalog.models import Product
-from app.catalog.queries import count_rows, page_of
 from app.core.extensions import db
+from app.core.pagination import count_rows, page_of
 from app.program import sales
 from app.program.sales_models import OfflineSale
 from app.sellers import bp

@@ -13,10 +13,10 @@ from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
 from app.catalog.models import Seller
-from app.catalog.queries import count_rows, page_of
 from app.core.errors import InvalidTransition, NotAllowed, ValidationFailed
 from app.core.extensions import db
 from app.core.formatting import format_digits
+from app.core.pagination import count_rows, page_of
 from app.notifications.orders import send_order_event
 from app.orders import services as orders
 from app.orders.models import Actor, Order, OrderStatus, may_move

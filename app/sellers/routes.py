@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
+from collections.abc import Callable
+
 from flask import (
     abort,
     current_app,
@@ -14,28 +15,37 @@ from flask import (
     request,
     url_for,
 )
+from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.orm import selectinload
 
-from app.catalog import services as catalog
-from app.catalog.models import Category, Product, ProductStatus, Seller, SellerStatus
-from app.catalog.queries import contains_pattern, count_rows, page_of
-from app.core.db import end_read
+from app.catalog import listings, photos
+from app.catalog.indexing import remove_deleted
+from app.catalog.models import Product, ProductStatus, Seller, SellerStatus
+from app.catalog.rules import MAX_IMAGES
+from app.catalog.sellers import (
+    FreshLoginRequired,
+    SellerProfile,
+    apply_to_sell,
+    profile_choices,
+    seller_of,
+    suggest_slug,
+    update_profile,
+)
 from app.core.errors import NotAllowed, NotFound, ValidationFailed
-from app.core.extensions import db
 from app.core.formatting import format_number
 from app.core.inputs import lenient_int
-from app.media.images import ImageRejected, process_image, read_limited
+from app.media.images import ImageRejected
 from app.media.store import storage
 from app.program import counties
-from app.reference.models import County, Sector
 from app.sellers import bp
 from app.sellers.forms import AltTextForm, ListingForm, QuickEditForm, SellerProfileForm
 from app.web.access import owned_or_404
 from app.web.fresh import is_fresh, reauth_redirect
-from app.web.http import csv_response, page_arg
+from app.web.http import csv_response, page_arg, safe_next
 from app.web.messages import apply_errors, error_text
 
 LISTINGS_PER_PAGE = 25
@@ -45,7 +55,7 @@ def current_seller() -> Seller:
     """The seller row of the logged-in user (the gate has checked the role)."""
     seller = g.get("seller")
     if seller is None:
-        seller = catalog.seller_of(current_user)
+        seller = seller_of(current_user)
         if seller is None:
             abort(redirect(url_for("sellers.apply")))
         g.seller = seller
@@ -59,40 +69,23 @@ def owned_product(product_id: int) -> Product:
 
 
 def _locale() -> str:
-    from flask_babel import get_locale
-
     return str(get_locale() or "fa")
 
 
 def _fill_profile_choices(form: SellerProfileForm) -> None:
     loc = _locale()
-    counties = db.session.scalars(sa.select(County).order_by(County.name_fa)).all()
-    sectors = db.session.scalars(sa.select(Sector).order_by(Sector.id)).all()
+    counties, sectors = profile_choices()
     form.county_id.choices = [(0, _("Choose…"))] + [(c.id, c.name(loc)) for c in counties]
     form.sector_id.choices = [(0, _("Choose…"))] + [(s.id, s.name(loc)) for s in sectors]
 
 
 def category_choices() -> list[tuple[int, str]]:
-    loc = _locale()
-    rows = db.session.scalars(sa.select(Category).order_by(Category.position, Category.id)).all()
-    by_parent: dict[int | None, list[Category]] = {}
-    for cat in rows:
-        by_parent.setdefault(cat.parent_id, []).append(cat)
-    out: list[tuple[int, str]] = []
-
-    def walk(parent: int | None, depth: int) -> None:
-        for cat in by_parent.get(parent, []):
-            out.append((cat.id, "— " * depth + cat.name(loc)))
-            if depth < 5:
-                walk(cat.id, depth + 1)
-
-    walk(None, 0)
-    return out
+    return listings.category_options(_locale())
 
 
-def _profile_data(form: SellerProfileForm) -> catalog.SellerProfile:
-    slug = (form.slug.data or "").strip().lower() or catalog.suggest_slug(form.display_name.data)
-    return catalog.SellerProfile(
+def _profile_data(form: SellerProfileForm) -> SellerProfile:
+    slug = (form.slug.data or "").strip().lower() or suggest_slug(form.display_name.data)
+    return SellerProfile(
         display_name=form.display_name.data,
         slug=slug,
         bio=form.bio.data or "",
@@ -107,23 +100,14 @@ def _profile_data(form: SellerProfileForm) -> catalog.SellerProfile:
 
 
 def _store_logo(form: SellerProfileForm) -> str | None:
-    """Run an uploaded logo through the image pipeline; None when no file was sent."""
+    """Run an uploaded logo through the photo service; None when no file was sent."""
     upload = form.logo.data
     if not upload or not getattr(upload, "filename", ""):
         return None
-    end_read()  # decoding takes a while: hold no database lock meanwhile
     try:
-        data = read_limited(upload.stream, current_app.config["MAX_IMAGE_BYTES"])
-        stored = process_image(
-            data,
-            storage(),
-            max_bytes=current_app.config["MAX_IMAGE_BYTES"],
-            max_pixels=current_app.config["MAX_IMAGE_PIXELS"],
-            widths=(256,),
-        )
+        return photos.store_logo(upload.stream)
     except ImageRejected as exc:
         raise ValidationFailed({"logo": [exc.code]}) from exc
-    return stored.variants[-1].key
 
 
 _LOGO_SALT = "seller-logo"
@@ -173,13 +157,13 @@ def _chosen_logo(form: SellerProfileForm) -> str | None:
 def _drop_logo(key: str | None, kept: str | None) -> None:
     """Delete the logo file ``key`` unless it is ``kept`` or still in use (files are shared)."""
     if key and key != kept:
-        _delete_files(catalog.unused_keys([key]))
+        photos.delete_files(photos.unused_keys([key]))
 
 
 @bp.route("/apply", methods=["GET", "POST"])
 def apply():
     """Apply to sell (or apply again after a rejection)."""
-    existing = catalog.seller_of(current_user)
+    existing = seller_of(current_user)
     if existing is not None and existing.status != SellerStatus.REJECTED:
         return redirect(url_for("sellers.dashboard"))
     form = SellerProfileForm(obj=existing)
@@ -191,7 +175,7 @@ def apply():
         old_logo = existing.logo_key if existing else None
         logo_key = chosen or old_logo
         try:
-            catalog.apply_to_sell(current_user, _profile_data(form), logo_key)
+            apply_to_sell(current_user, _profile_data(form), logo_key)
         except ValidationFailed as exc:
             apply_errors(form, exc)
         except NotAllowed:
@@ -214,8 +198,8 @@ def dashboard():
     return render_template(
         "sellers/dashboard.html",
         seller=seller,
-        counts=catalog.seller_counts(seller),
-        low_stock=catalog.low_stock(seller),
+        counts=listings.seller_counts(seller),
+        low_stock=listings.low_stock(seller),
         history=seller.status_changes[:5],
         numbers=counties.seller_numbers(seller.id),
     )
@@ -259,10 +243,10 @@ def profile():
         old_logo = seller.logo_key
         logo_key = chosen or old_logo
         try:
-            catalog.update_profile(seller, _profile_data(form), logo_key, fresh_login=is_fresh())
+            update_profile(seller, _profile_data(form), logo_key, fresh_login=is_fresh())
         except ValidationFailed as exc:
             apply_errors(form, exc)
-        except catalog.FreshLoginRequired:
+        except FreshLoginRequired:
             # Nothing was saved: confirm the password, then come back to the form.
             _drop_logo(chosen, old_logo)
             return reauth_redirect(url_for("sellers.profile"))
@@ -277,26 +261,15 @@ def profile():
     ), status
 
 
-@bp.get("/listings")
-def listings():
+@bp.get("/listings", endpoint="listings")
+def listing_table():
     seller = current_seller()
     status = request.args.get("status", "")
     text = request.args.get("q", "").strip()[:100]
-    stmt = sa.select(Product).where(Product.seller_id == seller.id)
-    if status in {s.value for s in ProductStatus}:
-        stmt = stmt.where(Product.status == status)
-    else:
+    if status not in {s.value for s in ProductStatus}:
         status = ""
-    if text:
-        pattern = contains_pattern(text)
-        stmt = stmt.where(Product.title.ilike(pattern, escape="\\"))
-    page = page_of(
-        stmt.options(selectinload(Product.images)).order_by(
-            Product.updated_at.desc(), Product.id.desc()
-        ),
-        count_rows(stmt, Product.id),
-        page_arg(),
-        LISTINGS_PER_PAGE,
+    page = listings.seller_listings(
+        seller, ProductStatus(status) if status else None, text, page_arg(), LISTINGS_PER_PAGE
     )
     return render_template(
         "sellers/listings.html",
@@ -308,9 +281,9 @@ def listings():
     )
 
 
-def _listing_data(form: ListingForm) -> catalog.ListingData:
+def _listing_data(form: ListingForm) -> listings.ListingData:
     price = form.price_toman.data
-    return catalog.ListingData(
+    return listings.ListingData(
         title=form.title.data or "",
         description=form.description.data or "",
         category_id=form.category_id.data or None,
@@ -328,7 +301,7 @@ def _seen(value: str | None) -> int | None:
     return number if number is not None and number >= 0 else None
 
 
-def _flash_kept(kept: list[catalog.ChangedWhileEditing]) -> None:
+def _flash_kept(kept: list[listings.ChangedWhileEditing]) -> None:
     """Tell the seller which values changed while they were editing and were left as they are."""
     loc = _locale()
     for change in kept:
@@ -361,7 +334,7 @@ def new_listing():
     form.category_id.choices = [(0, _("Choose…")), *category_choices()]
     if form.validate_on_submit():
         try:
-            product = catalog.create_product(seller, _listing_data(form))
+            product = listings.create_product(seller, _listing_data(form))
         except ValidationFailed as exc:
             apply_errors(form, exc)
         else:
@@ -385,7 +358,7 @@ def edit_listing(product_id: int):
     if form.validate_on_submit():
         was_hidden = product.status == ProductStatus.HIDDEN_BY_STAFF
         try:
-            kept = catalog.update_product(product, _listing_data(form))
+            kept = listings.update_product(product, _listing_data(form))
         except NotFound:
             abort(404)  # deleted in another tab meanwhile
         except ValidationFailed as exc:
@@ -410,9 +383,9 @@ def edit_listing(product_id: int):
             "sellers/listing_form.html",
             form=form,
             product=product,
-            problems=[error_text(p) for p in catalog.publish_problems(product)],
+            problems=[error_text(p) for p in listings.publish_problems(product)],
             alt_form=AltTextForm(),
-            max_images=catalog.MAX_IMAGES,
+            max_images=MAX_IMAGES,
         ),
         status,
     )
@@ -420,7 +393,7 @@ def edit_listing(product_id: int):
 
 @bp.post("/listings/<int:product_id>/duplicate")
 def duplicate_listing(product_id: int):
-    copy = catalog.duplicate_product(owned_product(product_id))
+    copy = listings.duplicate_product(owned_product(product_id))
     flash(_("A draft copy was made. Add photos to it before publishing."), "success")
     return redirect(url_for("sellers.edit_listing", product_id=copy.id))
 
@@ -429,9 +402,7 @@ def duplicate_listing(product_id: int):
 def delete_listing(product_id: int):
     product = owned_product(product_id)
     title = product.title
-    _delete_files(catalog.delete_product(product))
-    from app.catalog.indexing import remove_deleted
-
+    photos.delete_files(listings.delete_product(product))
     remove_deleted([product_id])
     flash(_("“%(title)s” was deleted.", title=title), "success")
     return redirect(url_for("sellers.listings"))
@@ -446,7 +417,7 @@ def quick_edit(product_id: int):
     else:
         price = form.price_toman.data
         try:
-            kept = catalog.quick_update(
+            kept = listings.quick_update(
                 product,
                 price_amount=None if price is None else price * 10,
                 stock=form.stock.data,
@@ -473,7 +444,7 @@ def set_status(product_id: int):
     if wanted not in (ProductStatus.DRAFT.value, ProductStatus.PUBLISHED.value):
         abort(400)
     try:
-        catalog.set_product_status(product, ProductStatus(wanted))
+        listings.set_product_status(product, ProductStatus(wanted))
     except NotFound:
         abort(404)  # deleted in another tab meanwhile
     except ValidationFailed as exc:
@@ -491,8 +462,6 @@ def set_status(product_id: int):
 
 
 def _same_site(url: str | None) -> bool:
-    from app.web.http import safe_next
-
     if not url:
         return False
     host = request.host_url.rstrip("/")
@@ -520,14 +489,7 @@ def upload_photos(product_id: int):
         errors.append(_("Choose at least one photo."))
     for upload in files:
         try:
-            data = read_limited(upload.stream, current_app.config["MAX_IMAGE_BYTES"])
-            catalog.add_photo(
-                product,
-                data,
-                storage(),
-                max_bytes=current_app.config["MAX_IMAGE_BYTES"],
-                max_pixels=current_app.config["MAX_IMAGE_PIXELS"],
-            )
+            photos.add_photo(product, upload.stream)
         except ImageRejected as exc:
             errors.append(f"{upload.filename}: {error_text(exc.code)}")
             continue
@@ -558,7 +520,7 @@ def owned_photo(product_id: int, image_id: int) -> Product:
     return product
 
 
-def _photo_action(product: Product, action) -> object:  # type: ignore[no-untyped-def]
+def _photo_action(product: Product, action: Callable[[Product], object]) -> ResponseReturnValue:
     product_id = product.id
     try:
         keys = action(product)
@@ -570,7 +532,7 @@ def _photo_action(product: Product, action) -> object:  # type: ignore[no-untype
                 flash(error_text(code), "error")
     else:
         if isinstance(keys, list):
-            _delete_files(keys)
+            photos.delete_files(keys)
         flash(_("Photos updated."), "success")
     return redirect(url_for("sellers.edit_listing", product_id=product_id, _anchor="photos"))
 
@@ -579,13 +541,13 @@ def _photo_action(product: Product, action) -> object:  # type: ignore[no-untype
 def move_photo(product_id: int, image_id: int):
     product = owned_photo(product_id, image_id)
     offset = -1 if request.form.get("direction") == "earlier" else 1
-    return _photo_action(product, lambda p: catalog.move_image(p, image_id, offset))
+    return _photo_action(product, lambda p: photos.move_image(p, image_id, offset))
 
 
 @bp.post("/listings/<int:product_id>/photos/<int:image_id>/cover")
 def cover_photo(product_id: int, image_id: int):
     product = owned_photo(product_id, image_id)
-    return _photo_action(product, lambda p: catalog.make_cover(p, image_id))
+    return _photo_action(product, lambda p: photos.make_cover(p, image_id))
 
 
 @bp.post("/listings/<int:product_id>/photos/<int:image_id>/alt")
@@ -596,21 +558,11 @@ def photo_alt(product_id: int, image_id: int):
         flash(_("The description can be at most 200 characters."), "error")
         return redirect(url_for("sellers.edit_listing", product_id=product_id, _anchor="photos"))
     return _photo_action(
-        product, lambda p: catalog.set_alt_text(p, image_id, form.alt_text.data or "")
+        product, lambda p: photos.set_alt_text(p, image_id, form.alt_text.data or "")
     )
 
 
 @bp.post("/listings/<int:product_id>/photos/<int:image_id>/delete")
 def delete_photo(product_id: int, image_id: int):
     product = owned_photo(product_id, image_id)
-    return _photo_action(product, lambda p: catalog.delete_image(p, image_id))
-
-
-def _delete_files(keys: list[str]) -> None:
-    """After commit: remove files no image refers to any more (a failure only leaves a file)."""
-    store = storage()
-    for key in keys:
-        try:
-            store.delete(key)
-        except (OSError, KeyError, ValueError):
-            current_app.logger.warning("could not delete media file %s", key)
+    return _photo_action(product, lambda p: photos.delete_image(p, image_id))

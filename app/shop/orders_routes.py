@@ -12,10 +12,10 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.catalog.models import Product
-from app.catalog.queries import count_rows, page_of
 from app.core.errors import InvalidTransition, NotAllowed, ValidationFailed
 from app.core.extensions import db
 from app.core.formatting import format_number, persian_digits
+from app.core.pagination import count_rows, page_of
 from app.notifications.orders import send_order_event
 from app.orders import cart as carts
 from app.orders import services as orders

@@ -1,0 +1,251 @@
+"""Step 2 of the CSV import: every row checked against the listing rules and the catalogue,
+and the photos it names looked up; the result is an :class:`ImportPlan`. Reads the database only.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from pathlib import Path
+from typing import Final
+
+import sqlalchemy as sa
+
+from app.catalog.importer.parsing import ARABIC_LETTERS, fold
+from app.catalog.importer.rows import (
+    DEFAULT_STOCK,
+    ImageLookup,
+    ImportPlan,
+    PlannedRow,
+    RowError,
+    RowInput,
+)
+from app.catalog.models import Category, Product, ProductStatus, Seller
+from app.catalog.rules import MAX_IMAGES, MAX_PRICE_AMOUNT, MAX_STOCK
+from app.core.extensions import db
+from app.core.inputs import parse_local_int
+from app.media.images import ImageRejected, read_limited
+
+MAX_TITLE_CHARS: Final = 200
+MAX_DESCRIPTION_CHARS: Final = 10_000
+MAX_PRICE_TOMAN: Final = MAX_PRICE_AMOUNT // 10
+MAX_IMAGE_NAME_CHARS: Final = 255
+
+_STATUS_WORDS: Final = {
+    ProductStatus.DRAFT: ("draft", "پیش‌نویس", "پیش نویس", "پیشنویس"),
+    ProductStatus.PUBLISHED: ("published", "publish", "منتشر", "منتشرشده", "منتشر شده"),
+}
+_TOMAN_SUFFIXES: Final = ("تومان", "toman")
+_UNSAFE_NAME: Final = re.compile(r"[/\\:\x00-\x1f\x7f]")
+_STATUS_INDEX: Final = {
+    fold(word): status for status, words in _STATUS_WORDS.items() for word in words
+}
+
+
+class _Categories:
+    """Category lookup by address (slug) or by exact Persian or English name."""
+
+    def __init__(self) -> None:
+        self.by_slug: dict[str, Category] = {}
+        self.by_name: dict[str, list[Category]] = {}
+        for cat in db.session.scalars(sa.select(Category)):
+            self.by_slug[cat.slug.casefold()] = cat
+            for name in {self._key(cat.name_fa), self._key(cat.name_en)}:
+                if name:
+                    self.by_name.setdefault(name, []).append(cat)
+
+    @staticmethod
+    def _key(text: str) -> str:
+        text = unicodedata.normalize("NFKC", text).translate(ARABIC_LETTERS)
+        return " ".join(text.replace("\u200c", " ").split()).casefold()
+
+    def find(self, value: str) -> tuple[Category | None, str | None]:
+        """(category, None) or (None, error code)."""
+        cat = self.by_slug.get(value.strip().casefold())
+        if cat is not None:
+            return cat, None
+        found = self.by_name.get(self._key(value), [])
+        if len(found) == 1:
+            return found[0], None
+        return None, ("category_ambiguous" if found else "category_unknown")
+
+
+def is_plain_file_name(name: str) -> bool:
+    """True for a bare file name: no directory part, no traversal, no hidden or odd name."""
+    return (
+        0 < len(name) <= MAX_IMAGE_NAME_CHARS
+        and not name.startswith(".")
+        and _UNSAFE_NAME.search(name) is None
+    )
+
+
+def directory_images(directory: str | Path, max_bytes: int) -> ImageLookup:
+    """An image lookup over the files directly inside ``directory``.
+
+    A name that is not a plain file name, or that resolves (through a symlink) to anything but
+    a regular file directly inside the directory, counts as missing. Files larger than
+    ``max_bytes`` raise :class:`ImageRejected` ``too_large_bytes`` without being read whole.
+    """
+    root = Path(directory).resolve()
+
+    def lookup(name: str) -> bytes | None:
+        if not is_plain_file_name(name):
+            return None
+        try:
+            path = (root / name).resolve(strict=True)
+        except (OSError, RuntimeError):
+            return None
+        if path.parent != root or not path.is_file():
+            return None
+        try:
+            with path.open("rb") as fh:
+                return read_limited(fh, max_bytes)
+        except OSError:  # unreadable (permissions, vanished): reported as missing
+            return None
+
+    return lookup
+
+
+def _number(
+    value: str, field_name: str, limit: int, errors: list[RowError], *, strip_toman: bool = False
+) -> int | None:
+    text = value.strip()
+    if strip_toman:
+        for suffix in _TOMAN_SUFFIXES:
+            if text.casefold().endswith(suffix):
+                text = text[: -len(suffix)].strip()
+    try:
+        number = parse_local_int(text)
+    except ValueError:
+        errors.append(RowError(field_name, f"{field_name}_invalid"))
+        return None
+    if not 0 <= number <= limit:
+        errors.append(RowError(field_name, f"{field_name}_out_of_range", {"limit": limit}))
+        return None
+    return number
+
+
+def _check_images(
+    row: PlannedRow, names: list[str], lookup: ImageLookup | None, seen: dict[str, RowError | None]
+) -> None:
+    if not names:
+        return
+    if lookup is None:
+        row.errors.append(RowError("images", "images_cli_only"))
+        return
+    if len(names) > MAX_IMAGES:
+        row.errors.append(RowError("images", "too_many_images", {"limit": MAX_IMAGES}))
+        return
+    for name in names:
+        if name not in seen:
+            seen[name] = _find_image(name, lookup)
+        problem = seen[name]
+        if problem is not None:
+            row.errors.append(problem)
+    if not any(e.field == "images" for e in row.errors):
+        row.images = names
+
+
+def _find_image(name: str, lookup: ImageLookup) -> RowError | None:
+    shown = name[:80]
+    if not is_plain_file_name(name):
+        return RowError("images", "image_name_invalid", {"name": shown})
+    try:
+        data = lookup(name)
+    except ImageRejected as exc:
+        return RowError("images", "image_rejected", {"name": shown, "reason": exc.code})
+    if data is None:
+        return RowError("images", "image_not_found", {"name": shown})
+    if not data:
+        return RowError("images", "image_rejected", {"name": shown, "reason": "empty"})
+    return None
+
+
+def _check_row(
+    source: RowInput,
+    categories: _Categories,
+    lookup: ImageLookup | None,
+    seen_images: dict[str, RowError | None],
+) -> PlannedRow:
+    row = PlannedRow(source=source, errors=list(source.errors))
+    errors = row.errors
+
+    row.title = " ".join(source.title.split())
+    if not row.title:
+        errors.append(RowError("title", "title_required"))
+    elif len(row.title) > MAX_TITLE_CHARS:
+        errors.append(RowError("title", "title_too_long", {"limit": MAX_TITLE_CHARS}))
+
+    row.description = source.description.strip()
+    if len(row.description) > MAX_DESCRIPTION_CHARS:
+        errors.append(
+            RowError("description", "description_too_long", {"limit": MAX_DESCRIPTION_CHARS})
+        )
+
+    if not source.price.strip():
+        errors.append(RowError("price", "price_required"))
+    else:
+        toman = _number(source.price, "price", MAX_PRICE_TOMAN, errors, strip_toman=True)
+        row.price_amount = None if toman is None else toman * 10
+
+    if source.stock.strip():
+        stock = _number(source.stock, "stock", MAX_STOCK, errors)
+        row.stock = DEFAULT_STOCK if stock is None else stock
+
+    if source.category.strip():
+        row.category, problem = categories.find(source.category)
+        row.category_id = row.category.id if row.category else None
+        if problem:
+            errors.append(RowError("category", problem, {"value": source.category.strip()[:80]}))
+
+    status = _STATUS_INDEX.get(fold(source.status)) if source.status.strip() else None
+    if source.status.strip() and status is None:
+        errors.append(RowError("status", "status_invalid"))
+    row.status = status or ProductStatus.DRAFT
+
+    _check_images(row, source.images, lookup, seen_images)
+
+    if row.status == ProductStatus.PUBLISHED:
+        # The publish rules of the listing editor; a field already in error is not repeated.
+        failed = row.error_fields()
+        if "images" not in failed and not row.images:
+            code = "needs_photo_web" if lookup is None else "needs_photo"
+            errors.append(RowError("status", code))
+        if "price" not in failed and not row.price_amount:
+            errors.append(RowError("status", "needs_price"))
+        if "category" not in failed and row.category is None:
+            errors.append(RowError("status", "needs_category"))
+    return row
+
+
+def validate(rows: list[RowInput], seller: Seller, image_lookup: ImageLookup | None) -> ImportPlan:
+    """Check every row; the plan lists each row's values, errors and warnings.
+
+    ``image_lookup`` maps a file name from the images column to its bytes (``None`` when there
+    is no such file; it may raise :class:`ImageRejected`, e.g. for an oversized file). Pass
+    ``None`` where photos cannot be imported (the seller area): rows naming photos are then
+    errors. Warnings (a title the seller already uses, or that repeats in the file) do not stop
+    the import. Reads the database only.
+    """
+    categories = _Categories()
+    seen_images: dict[str, RowError | None] = {}
+    planned = [_check_row(row, categories, image_lookup, seen_images) for row in rows]
+
+    existing = {
+        " ".join(title.split()).casefold()
+        for title in db.session.scalars(
+            sa.select(Product.title).where(Product.seller_id == seller.id)
+        )
+    }
+    first_line: dict[str, int] = {}
+    for row in planned:
+        key = row.title.casefold()
+        if not key:
+            continue
+        if key in existing:
+            row.warnings.append(RowError("title", "duplicate_title"))
+        if key in first_line:
+            row.warnings.append(RowError("title", "duplicate_in_file", {"line": first_line[key]}))
+        else:
+            first_line[key] = row.line
+    return ImportPlan(seller_id=seller.id, rows=planned, image_lookup=image_lookup)

@@ -1,0 +1,328 @@
+"""Listings as their seller keeps them: create, edit, quick edit, publish or unpublish, copy and
+delete, under the publish rules; and the seller's own lists and counts.
+
+Each public function that changes something is one unit of work: it validates, then changes and
+commits inside :func:`app.core.db.transaction`, or raises a domain error having changed nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from app.audit import log as audit
+from app.catalog.models import Category, Product, ProductStatus, Seller
+from app.catalog.photos import image_keys, unused_keys
+from app.catalog.rules import (
+    LOW_STOCK,
+    MAX_PRICE_AMOUNT,
+    MAX_STOCK,
+    fail,
+    locked_photos,
+    locked_product,
+)
+from app.core.db import transaction
+from app.core.errors import ValidationFailed
+from app.core.extensions import db
+from app.core.pagination import Page, contains_pattern, count_rows, page_of
+from app.core.timeutil import utcnow
+
+
+@dataclass
+class ListingData:
+    title: str
+    description: str
+    category_id: int | None
+    price_amount: int | None
+    stock: int
+    status: ProductStatus = ProductStatus.DRAFT
+    # What the seller's form showed when it was opened; ``None``: no check (a new listing).
+    seen_price_amount: int | None = None
+    seen_stock: int | None = None
+
+
+@dataclass(frozen=True)
+class ChangedWhileEditing:
+    """A price or stock the save left alone: it changed (a sale, another tab) after the form was
+    shown, and the seller's ``entered`` value would have overwritten ``current`` unseen."""
+
+    field: str  # "price_amount" or "stock"
+    current: int
+    entered: int
+
+
+def publish_problems(product: Product) -> list[str]:
+    """What stops a listing from being published: codes the form turns into messages."""
+    problems = []
+    if not product.images:
+        problems.append("needs_photo")
+    if product.price_amount is None or product.price_amount <= 0:
+        problems.append("needs_price")
+    if product.category_id is None:
+        problems.append("needs_category")
+    return problems
+
+
+def _check_listing(data: ListingData) -> ListingData:
+    errors: dict[str, list[str]] = {}
+    data.title = " ".join(data.title.split())
+    data.description = data.description.strip()
+    if not data.title:
+        errors.setdefault("title", []).append("required")
+    elif len(data.title) > 200:
+        errors.setdefault("title", []).append("too_long")
+    if data.price_amount is not None and not (0 <= data.price_amount <= MAX_PRICE_AMOUNT):
+        errors.setdefault("price_amount", []).append("out_of_range")
+    if not (0 <= data.stock <= MAX_STOCK):
+        errors.setdefault("stock", []).append("out_of_range")
+    if data.category_id is not None and db.session.get(Category, data.category_id) is None:
+        errors.setdefault("category_id", []).append("required")
+    if data.status not in (ProductStatus.DRAFT, ProductStatus.PUBLISHED):
+        errors.setdefault("status", []).append("invalid")
+    if errors:
+        raise ValidationFailed(errors)
+    return data
+
+
+def _set_status(product: Product, status: ProductStatus) -> None:
+    if status == ProductStatus.PUBLISHED and product.status != ProductStatus.PUBLISHED:
+        if product.status == ProductStatus.HIDDEN_BY_STAFF:
+            # A hidden listing goes back through moderation; the seller resubmits it as draft.
+            raise fail("status", "hidden_by_staff")
+        if product.hidden_reason:
+            # Resubmitted after staff hid it: only staff can clear it for publishing again.
+            raise fail("status", "awaiting_review")
+        problems = publish_problems(product)
+        if problems:
+            raise ValidationFailed({"status": problems})
+        product.published_at = product.published_at or utcnow()
+    # A hidden listing saved as draft keeps its ``hidden_reason``: that is the resubmission
+    # staff review; the reason is cleared by staff when they release it.
+    if product.status == ProductStatus.HIDDEN_BY_STAFF and status == ProductStatus.DRAFT:
+        # The seller's step belongs in the listing's moderation history beside the staff's.
+        audit.record(
+            product.seller.user_id,
+            "listing.resubmit",
+            "product",
+            product.id,
+            data={"seller_id": product.seller_id, "title": product.title},
+        )
+    product.status = status
+
+
+def create_product(seller: Seller, data: ListingData) -> Product:
+    """A new listing; publishing at creation needs a photo, so new listings start as drafts."""
+    _check_listing(data)
+    seller_id = seller.id
+    with transaction():
+        product = Product(
+            seller_id=seller_id,
+            title=data.title,
+            description=data.description,
+            category_id=data.category_id,
+            price_amount=data.price_amount or 0,
+            stock=data.stock,
+            status=ProductStatus.DRAFT,
+        )
+        db.session.add(product)
+        _set_status(product, data.status)
+    return product
+
+
+def _set_counted(
+    product: Product, field: str, entered: int | None, seen: int | None
+) -> ChangedWhileEditing | None:
+    """Write ``entered`` to ``field`` unless the value changed since the form showed ``seen``.
+
+    Called with the product row locked, so the comparison and the write are one step (as a
+    conditional UPDATE would be): a sale committed a moment earlier is seen, a later one waits.
+    """
+    if entered is None:
+        return None
+    current = getattr(product, field)
+    if seen is not None and current != seen and entered != current:
+        return ChangedWhileEditing(field, current=current, entered=entered)
+    setattr(product, field, entered)
+    return None
+
+
+def _set_counts(
+    product: Product,
+    price_amount: int | None,
+    stock: int | None,
+    seen_price_amount: int | None,
+    seen_stock: int | None,
+) -> list[ChangedWhileEditing]:
+    """Price and stock through :func:`_set_counted`; returns the values left alone."""
+    changes = (
+        _set_counted(product, "price_amount", price_amount, seen_price_amount),
+        _set_counted(product, "stock", stock, seen_stock),
+    )
+    return [change for change in changes if change is not None]
+
+
+def update_product(product: Product, data: ListingData) -> list[ChangedWhileEditing]:
+    """Save the seller's edit form and commit (or roll back and raise ``ValidationFailed``).
+
+    Price and stock are compared with what the form showed (``seen_price_amount``,
+    ``seen_stock``) inside the write transaction, the product row locked: a value that changed
+    meanwhile (units sold, a save from another tab) is kept and returned as
+    :class:`ChangedWhileEditing`; everything else the seller typed is saved.
+    """
+    _check_listing(data)
+    product_id = product.id
+    with transaction():
+        product = locked_product(product_id)
+        product.title = data.title
+        product.description = data.description
+        product.category_id = data.category_id
+        kept = _set_counts(
+            product, data.price_amount or 0, data.stock, data.seen_price_amount, data.seen_stock
+        )
+        _set_status(product, data.status)
+    return kept
+
+
+def set_product_status(product: Product, status: ProductStatus) -> None:
+    """Move a listing to ``status`` under the publish rules and commit (or roll back and raise).
+
+    The row is locked first, as photo changes lock it, so publishing and deleting the last photo
+    at the same moment cannot both succeed (a published listing keeps a photo).
+    """
+    product_id = product.id if product not in db.session.new else None
+    with transaction():
+        if product_id is not None:
+            product = locked_photos(product_id)
+        _set_status(product, status)
+
+
+def quick_update(
+    product: Product,
+    *,
+    price_amount: int | None,
+    stock: int | None,
+    seen_price_amount: int | None = None,
+    seen_stock: int | None = None,
+) -> list[ChangedWhileEditing]:
+    """Change price and/or stock from the listings table and commit.
+
+    As :func:`update_product`: a value that changed since the table showed ``seen_*`` is kept
+    and returned, the other one is saved.
+    """
+    errors: dict[str, list[str]] = {}
+    if price_amount is not None and not (0 < price_amount <= MAX_PRICE_AMOUNT):
+        errors["price_amount"] = ["out_of_range"]
+    if stock is not None and not (0 <= stock <= MAX_STOCK):
+        errors["stock"] = ["out_of_range"]
+    if errors:
+        raise ValidationFailed(errors)
+    product_id = product.id
+    with transaction():
+        product = locked_product(product_id)
+        kept = _set_counts(product, price_amount, stock, seen_price_amount, seen_stock)
+    return kept
+
+
+def duplicate_product(product: Product) -> Product:
+    """A draft copy without photos (photos belong to the original listing)."""
+    copy = Product(
+        seller_id=product.seller_id,
+        category_id=product.category_id,
+        title=(product.title + " (2)")[:200],
+        description=product.description,
+        price_amount=product.price_amount,
+        stock=product.stock,
+        status=ProductStatus.DRAFT,
+    )
+    with transaction():
+        db.session.add(copy)
+    return copy
+
+
+def delete_product(product: Product) -> list[str]:
+    """Delete a listing. Order lines keep their snapshots. Returns storage keys now unused."""
+    keys = [key for image in product.images for key in image_keys(image)]
+    with transaction():
+        db.session.delete(product)
+    return unused_keys(keys)
+
+
+# ---- the seller's own lists -----------------------------------------------------------------
+
+
+def seller_listings(
+    seller: Seller, status: ProductStatus | None, text: str, page: int, per_page: int
+) -> Page:
+    """One page of the seller's listings, last changed first: of one ``status`` if given, with
+    ``text`` in the title if given."""
+    stmt = sa.select(Product).where(Product.seller_id == seller.id)
+    if status is not None:
+        stmt = stmt.where(Product.status == status)
+    if text:
+        stmt = stmt.where(Product.title.ilike(contains_pattern(text), escape="\\"))
+    return page_of(
+        stmt.options(selectinload(Product.images)).order_by(
+            Product.updated_at.desc(), Product.id.desc()
+        ),
+        count_rows(stmt, Product.id),
+        page,
+        per_page,
+    )
+
+
+def category_options(locale: str) -> list[tuple[int, str]]:
+    """Every category as ``(id, label)`` in tree order, a sub-category's label indented by one
+    dash per level (six levels at most), for the listing form's drop-down."""
+    rows = db.session.scalars(sa.select(Category).order_by(Category.position, Category.id)).all()
+    by_parent: dict[int | None, list[Category]] = {}
+    for cat in rows:
+        by_parent.setdefault(cat.parent_id, []).append(cat)
+    out: list[tuple[int, str]] = []
+
+    def walk(parent: int | None, depth: int) -> None:
+        for cat in by_parent.get(parent, []):
+            out.append((cat.id, "— " * depth + cat.name(locale)))
+            if depth < 5:
+                walk(cat.id, depth + 1)
+
+    walk(None, 0)
+    return out
+
+
+def seller_counts(seller: Seller) -> dict[str, int]:
+    rows = db.session.execute(
+        sa.select(Product.status, sa.func.count(Product.id))
+        .where(Product.seller_id == seller.id)
+        .group_by(Product.status)
+    ).all()
+    counts = {status.value: 0 for status in ProductStatus}
+    for status, n in rows:
+        counts[ProductStatus(status).value] = n
+    counts["low_stock"] = (
+        db.session.scalar(
+            sa.select(sa.func.count(Product.id)).where(
+                Product.seller_id == seller.id,
+                Product.status == ProductStatus.PUBLISHED,
+                Product.stock <= LOW_STOCK,
+            )
+        )
+        or 0
+    )
+    return counts
+
+
+def low_stock(seller: Seller, limit: int = 10) -> list[Product]:
+    return list(
+        db.session.scalars(
+            sa.select(Product)
+            .where(
+                Product.seller_id == seller.id,
+                Product.status == ProductStatus.PUBLISHED,
+                Product.stock <= LOW_STOCK,
+            )
+            .order_by(Product.stock, Product.id)
+            .limit(limit)
+        )
+    )
