@@ -12,7 +12,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from app.accounts.models import Role, User
 from app.catalog.models import Product, ProductStatus, Seller, SellerStatus
-from app.core.db import begin_write
+from app.core.db import transaction
 from app.core.errors import ValidationFailed
 from app.core.extensions import db
 from app.orders.errors import NotABuyer, OwnProducts
@@ -164,40 +164,50 @@ def add(
     """Add ``quantity`` of a product (summing with what is there). Returns the new guest cart.
 
     Raises ValidationFailed, NotABuyer or OwnProducts (see :func:`check_buyer`); then the cart
-    is unchanged."""
-    if user is not None:
-        begin_write()
+    is unchanged (and the session clean)."""
+    if user is None:
+        return _add_to_guest_cart(guest, _buyable(None, product_id, quantity), quantity)
+    try:
+        with transaction():
+            _add_to_account(user, _buyable(user, product_id, quantity), quantity)
+    except sa.exc.IntegrityError:  # a concurrent add of the same product: add to it instead
+        return add(user, guest, product_id, quantity)
+    return None
+
+
+def _buyable(user: User | None, product_id: int, quantity: int) -> Product:
+    """The product, once ``user`` may buy ``quantity`` of it now (else the domain error)."""
     check_quantity(quantity)
     product = purchasable(product_id)
     if product is None:
         raise ValidationFailed({"product": ["unavailable"]})
     check_buyer(user, [product_id])
-    if user is not None:
-        _changed(lock(user))
-        lines = _lines_of(user)
-        line = lines.get(product_id)
-        if line is None:
-            if len(lines) >= MAX_LINES:
-                raise ValidationFailed({"product": ["cart_full"]})
-            db.session.add(
-                CartLine(
-                    user_id=user.id,
-                    product_id=product_id,
-                    quantity=quantity,
-                    seen_price_amount=product.price_amount,
-                )
+    return product
+
+
+def _add_to_account(user: User, product: Product, quantity: int) -> None:
+    _changed(lock(user))
+    lines = _lines_of(user)
+    line = lines.get(product.id)
+    if line is None:
+        if len(lines) >= MAX_LINES:
+            raise ValidationFailed({"product": ["cart_full"]})
+        db.session.add(
+            CartLine(
+                user_id=user.id,
+                product_id=product.id,
+                quantity=quantity,
+                seen_price_amount=product.price_amount,
             )
-        else:
-            line.quantity = min(line.quantity + quantity, MAX_QUANTITY)
-            line.seen_price_amount = product.price_amount
-        try:
-            db.session.commit()
-        except sa.exc.IntegrityError:  # a concurrent add of the same product: add to it instead
-            db.session.rollback()
-            return add(user, guest, product_id, quantity)
-        return None
+        )
+    else:
+        line.quantity = min(line.quantity + quantity, MAX_QUANTITY)
+        line.seen_price_amount = product.price_amount
+
+
+def _add_to_guest_cart(guest: GuestCart | None, product: Product, quantity: int) -> GuestCart:
     cart = dict(guest or {})
-    key = str(product_id)
+    key = str(product.id)
     if key not in cart and len(cart) >= MAX_LINES:
         raise ValidationFailed({"product": ["cart_full"]})
     current = cart.get(key, [0, product.price_amount])[0]
@@ -208,20 +218,19 @@ def add(
 def set_quantity(
     user: User | None, guest: GuestCart | None, product_id: int, quantity: int
 ) -> GuestCart | None:
-    """Set a line's quantity; 0 removes the line."""
-    if user is not None:
-        begin_write()
+    """Set a line's quantity; 0 removes the line (ValidationFailed for a quantity out of range)."""
     if quantity != 0:
         check_quantity(quantity)
     if user is not None:
-        _changed(lock(user))
-        line = _lines_of(user).get(product_id)
-        if line is not None:
-            if quantity == 0:
-                db.session.delete(line)
-            else:
-                line.quantity = quantity
-            db.session.commit()
+        with transaction():
+            state = lock(user)
+            line = _lines_of(user).get(product_id)
+            if line is not None:
+                _changed(state)
+                if quantity == 0:
+                    db.session.delete(line)
+                else:
+                    line.quantity = quantity
         return None
     cart = dict(guest or {})
     key = str(product_id)
@@ -236,14 +245,12 @@ def set_quantity(
 def accept_prices(user: User | None, guest: GuestCart | None) -> GuestCart | None:
     """The customer has seen the new prices: remember them so the flags go away."""
     if user is not None:
-        begin_write()
-    if user is not None:
-        _changed(lock(user))
-        for line in _lines_of(user).values():
-            product = db.session.get(Product, line.product_id)
-            if product is not None:
-                line.seen_price_amount = product.price_amount
-        db.session.commit()
+        with transaction():
+            _changed(lock(user))
+            for line in _lines_of(user).values():
+                product = db.session.get(Product, line.product_id)
+                if product is not None:
+                    line.seen_price_amount = product.price_amount
         return None
     cart = {}
     for key, (qty, seen) in (guest or {}).items():
@@ -256,7 +263,11 @@ def merge_guest_cart(user: User, guest: GuestCart | None) -> None:
     """At login: the guest cart's lines join the account's cart (quantities add up, capped)."""
     if not guest:
         return
-    begin_write()
+    with transaction():
+        _merge(user, guest)
+
+
+def _merge(user: User, guest: GuestCart) -> None:
     _changed(lock(user))
     lines = _lines_of(user)
     for key, (qty, seen) in guest.items():
@@ -278,7 +289,6 @@ def merge_guest_cart(user: User, guest: GuestCart | None) -> None:
             lines[product_id] = line
         else:
             line.quantity = min(line.quantity + qty, MAX_QUANTITY)
-    db.session.commit()
 
 
 def raw_lines(user: User | None, guest: GuestCart | None) -> list[tuple[int, int, int]]:

@@ -138,7 +138,13 @@ def _payment_for_session(session: dict[str, Any]) -> int | None:
 
     The reference alone is trusted only while the payment has no session id of its own (the
     session was created but storing its id failed), so another shop's ids cannot match ours.
+    Read in a transaction of its own (the event's own transaction begins as a write).
     """
+    with transaction(write=False):
+        return _session_payment_id(session)
+
+
+def _session_payment_id(session: dict[str, Any]) -> int | None:
     session_id = session.get("id")
     if _plain_id(session_id):
         found = db.session.scalar(
@@ -168,18 +174,18 @@ def _payment_for_charge(charge: dict[str, Any]) -> int | None:
     intent = _intent_id(charge.get("payment_intent"))
     if intent is None:
         return None
-    found = db.session.scalar(
-        sa.select(PaymentEvent.payment_id)
-        .where(
-            PaymentEvent.provider == Provider.STRIPE,
-            PaymentEvent.payment_id.is_not(None),
-            PaymentEvent.payload["payment_intent"].as_string() == intent,
+    with transaction(write=False):  # a read of its own: none is held open across the network
+        found = db.session.scalar(
+            sa.select(PaymentEvent.payment_id)
+            .where(
+                PaymentEvent.provider == Provider.STRIPE,
+                PaymentEvent.payment_id.is_not(None),
+                PaymentEvent.payload["payment_intent"].as_string() == intent,
+            )
+            .limit(1)
         )
-        .limit(1)
-    )
     if found is not None:
         return found
-    db.session.rollback()  # no transaction is held open across the network
     session = provider.find_session_for_intent(intent)
     return _payment_for_session(session) if session else None
 
@@ -230,7 +236,6 @@ def _order_ids(payment: Payment) -> list[int]:
 
 
 def _apply(event_id: str, kind: str, obj: dict[str, Any], payment_id: int | None) -> Outcome:
-    db.session.rollback()  # end the lookups' read transaction: this one must start as a write
     try:
         with transaction():
             _record(event_id, kind, payment_id, _summary(obj))
@@ -357,19 +362,11 @@ def issue_refund(payment_id: int) -> bool:
     Safe to repeat and to run concurrently: Stripe returns the same refund for the same key,
     and only one caller records it (and sends the notice).
     """
-    due = db.session.scalar(
-        sa.select(PaymentEvent).where(
-            PaymentEvent.provider == Provider.STRIPE,
-            PaymentEvent.event_id == f"refund-due:{payment_id}",
-        )
-    )
-    payment = db.session.get(Payment, payment_id, populate_existing=True)
-    if due is None or payment is None or payment.status == PaymentStatus.REFUNDED:
-        db.session.rollback()
+    with transaction(write=False):  # a read of its own: none is held open across the network
+        owed = _refund_owed(payment_id)
+    if owed is None:
         return False
-    intent = _intent_id((due.payload or {}).get("payment_intent"))
-    reference = payment.provider_reference
-    db.session.rollback()  # no transaction is held open across the network
+    intent, reference = owed
     if intent is None and reference:
         intent = _intent_id(provider.retrieve_session(reference).get("payment_intent"))
     if intent is None:
@@ -400,6 +397,21 @@ def issue_refund(payment_id: int) -> bool:
     if acted:
         notify(NOTICE_REFUNDED, order_ids)
     return True
+
+
+def _refund_owed(payment_id: int) -> tuple[str | None, str | None] | None:
+    """(PaymentIntent if the refund-due record names it, session id) of a payment that owes a
+    refund not yet made; None when it owes none."""
+    due = db.session.scalar(
+        sa.select(PaymentEvent).where(
+            PaymentEvent.provider == Provider.STRIPE,
+            PaymentEvent.event_id == f"refund-due:{payment_id}",
+        )
+    )
+    payment = db.session.get(Payment, payment_id, populate_existing=True)
+    if due is None or payment is None or payment.status == PaymentStatus.REFUNDED:
+        return None
+    return _intent_id((due.payload or {}).get("payment_intent")), payment.provider_reference
 
 
 def refunds_owed() -> list[int]:

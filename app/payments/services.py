@@ -163,16 +163,16 @@ def start_card_payment(payment: Payment, *, success_url: str, cancel_url: str) -
     if payment.provider != Provider.STRIPE:
         raise NotAllowed("not a card payment")
     payment_id = payment.id
-    fresh = db.session.get(Payment, payment_id, populate_existing=True)
-    if fresh is None or fresh.status != PaymentStatus.PENDING:
-        raise PaymentUnavailable("not_pending")
     now = utcnow()
-    if fresh.expires_at is None or as_utc(fresh.expires_at) <= now:
-        raise PaymentUnavailable("expired")
-    reference = fresh.provider_reference
-    currency, amount, expires_at = fresh.currency, fresh.amount, as_utc(fresh.expires_at)
-    items = [] if reference else _items(payment_id)
-    db.session.rollback()  # no transaction is held open across the network
+    with transaction(write=False):  # a read of its own: none is held open across the network
+        fresh = db.session.get(Payment, payment_id, populate_existing=True)
+        if fresh is None or fresh.status != PaymentStatus.PENDING:
+            raise PaymentUnavailable("not_pending")
+        if fresh.expires_at is None or as_utc(fresh.expires_at) <= now:
+            raise PaymentUnavailable("expired")
+        reference = fresh.provider_reference
+        currency, amount, expires_at = fresh.currency, fresh.amount, as_utc(fresh.expires_at)
+        items = [] if reference else _items(payment_id)
     if not reference and sum(unit * qty for _, unit, qty in items) != amount:
         log.error("payment %s: its order lines do not add up to its amount", payment_id)
         raise PaymentUnavailable("amount_mismatch")
@@ -248,17 +248,17 @@ def reconcile(older_than_minutes: int = 15, now: datetime | None = None) -> dict
     if not card_payments_enabled():
         raise PaymentUnavailable("disabled")
     cutoff = (now or utcnow()) - timedelta(minutes=older_than_minutes)
-    rows = db.session.execute(
-        sa.select(Payment.id, Payment.provider_reference)
-        .where(
-            Payment.provider == Provider.STRIPE,
-            Payment.status == PaymentStatus.PENDING,
-            Payment.provider_reference.is_not(None),
-            Payment.created_at < cutoff,
-        )
-        .order_by(Payment.id)
-    ).all()
-    db.session.rollback()
+    with transaction(write=False):  # a read of its own: none is held open across the network
+        rows = db.session.execute(
+            sa.select(Payment.id, Payment.provider_reference)
+            .where(
+                Payment.provider == Provider.STRIPE,
+                Payment.status == PaymentStatus.PENDING,
+                Payment.provider_reference.is_not(None),
+                Payment.created_at < cutoff,
+            )
+            .order_by(Payment.id)
+        ).all()
     counts: Counter[str] = Counter()
     for payment_id, reference in rows:
         try:
@@ -287,18 +287,18 @@ def expire_overdue(now: datetime | None = None, limit: int = 500) -> int:
     now = now or utcnow()
     expired = 0
     if card_payments_enabled():
-        rows = db.session.execute(
-            sa.select(Payment.id, Payment.provider_reference)
-            .where(
-                Payment.provider == Provider.STRIPE,
-                Payment.status == PaymentStatus.PENDING,
-                Payment.provider_reference.is_not(None),
-                Payment.expires_at < now,
-            )
-            .order_by(Payment.id)
-            .limit(limit)
-        ).all()
-        db.session.rollback()
+        with transaction(write=False):  # a read of its own: none is held across the network
+            rows = db.session.execute(
+                sa.select(Payment.id, Payment.provider_reference)
+                .where(
+                    Payment.provider == Provider.STRIPE,
+                    Payment.status == PaymentStatus.PENDING,
+                    Payment.provider_reference.is_not(None),
+                    Payment.expires_at < now,
+                )
+                .order_by(Payment.id)
+                .limit(limit)
+            ).all()
         for payment_id, reference in rows:
             try:
                 session = provider.expire_session(reference)
