@@ -111,10 +111,10 @@ def register_extensions(app: Flask) -> None:
 
     from app.catalog import changes
     from app.core.extensions import MarketSession
-    from app.program import sales
+    from app.program import summaries
 
     changes.install(MarketSession)
-    sales.install(MarketSession)
+    summaries.install(MarketSession)
 
 
 def market_timezone_name() -> str:

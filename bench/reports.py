@@ -5,11 +5,11 @@ Jalali years (1403 and 1404; card and cash orders in every state, plus offline s
 with COPY, builds the summary rows with the service ``flask reports rebuild`` uses, and times, in
 the same run:
 
-- the per-seller report for one year (1404) through ``sales.seller_sales`` (every seller, and
+- the per-seller report for one year (1404) through ``reports.seller_sales`` (every seller, and
   the first page as the staff page shows it, through the real page too) against
-  ``sales.plain_seller_sales``, a plain GROUP BY over the order lines;
-- the county-by-month roll-up for both years through ``sales.county_monthly`` against
-  ``sales.plain_county_monthly``.
+  ``plain.plain_seller_sales``, a plain GROUP BY over the order lines;
+- the county-by-month roll-up for both years through ``reports.county_monthly`` against
+  ``plain.plain_county_monthly``.
 
 Both sides must give identical numbers (checked for every seller and every county-month). The
 last line is ``ratio: N`` = per-seller report time through the service / plain GROUP BY time.
@@ -62,7 +62,7 @@ def copy_rows(raw, table: str, columns: list[str], rows) -> int:  # type: ignore
 
 def generate(raw, scale: float, seed: int) -> dict[str, int]:  # type: ignore[no-untyped-def]
     """Write the market with COPY; returns how many rows of each kind."""
-    from app.program.sales import jalali_month_start
+    from app.program.calendar import jalali_month_start
 
     rng = random.Random(seed)
     sellers = max(10, int(2_500 * scale))
@@ -296,7 +296,8 @@ def main() -> None:
 
     from app import create_app
     from app.core.extensions import db
-    from app.program import sales
+    from app.program import calendar, rebuild, reports
+    from app.program.plain import plain_county_monthly, plain_seller_sales
 
     if not args.reuse:
         recreate_database(url)
@@ -326,7 +327,7 @@ def main() -> None:
                 f"{counts['offline_sales']:,} offline sales ({time.perf_counter() - t0:.1f} s)"
             )
             t0 = time.perf_counter()
-            built = sales.rebuild()
+            built = rebuild.rebuild()
             print(
                 f"summary rows rebuilt in {time.perf_counter() - t0:.1f} s: {built['orders']:,} "
                 f"counted orders, {built['daily']:,} daily rows, {built['products']:,} product rows"
@@ -334,23 +335,24 @@ def main() -> None:
             with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
                 conn.exec_driver_sql("VACUUM ANALYZE")
 
-        year = sales.Period.jalali_year(1404)
-        two_years = sales.Period.custom(
-            sales.jalali_month_start(1403, 1), sales.jalali_month_start(1405, 1) - timedelta(1)
+        year = calendar.Period.jalali_year(1404)
+        two_years = calendar.Period.custom(
+            calendar.jalali_month_start(1403, 1),
+            calendar.jalali_month_start(1405, 1) - timedelta(1),
         )
 
         def ours_all():  # type: ignore[no-untyped-def]
-            page = sales.seller_sales(year, page=None)
+            page = reports.seller_sales(year, page=None)
             db.session.rollback()
             return page
 
         def ours_page():  # type: ignore[no-untyped-def]
-            page = sales.seller_sales(year, page=1, per_page=50)
+            page = reports.seller_sales(year, page=1, per_page=50)
             db.session.rollback()
             return page
 
         def plain():  # type: ignore[no-untyped-def]
-            out = sales.plain_seller_sales(year)
+            out = plain_seller_sales(year)
             db.session.rollback()
             return out
 
@@ -374,12 +376,12 @@ def main() -> None:
         )
 
         def ours_county():  # type: ignore[no-untyped-def]
-            out = sales.county_monthly(two_years)
+            out = reports.county_monthly(two_years)
             db.session.rollback()
             return out
 
         def plain_county():  # type: ignore[no-untyped-def]
-            out = sales.plain_county_monthly(two_years)
+            out = plain_county_monthly(two_years)
             db.session.rollback()
             return out
 

@@ -20,7 +20,7 @@ from app.catalog.models import ProductStatus, SellerStatus
 from app.core.extensions import db
 from app.core.formatting import format_date
 from app.core.timeutil import utcnow
-from app.program.sales import tehran_today
+from app.program.calendar import tehran_today
 from app.program.sales_models import OfflineSale
 from tests import factories
 

@@ -29,15 +29,26 @@ import sqlalchemy as sa
 
 from app.audit.models import AuditEvent
 from app.catalog.models import Product, SellerStatus
-from app.core.errors import ValidationFailed
+from app.core.errors import NotFound, ValidationFailed
 from app.core.extensions import db
 from app.orders import services as orders
 from app.orders.models import OrderStatus
 from app.payments import state as payment_state
 from app.payments.models import Provider
-from app.program import counties, sales, views
+from app.program import (
+    calendar,
+    criteria,
+    exports,
+    funnel,
+    monthly,
+    offline,
+    quotas,
+    reports,
+    views,
+)
+from app.program.calendar import Period
 from app.program.models import Quota
-from app.program.sales import OfflineLineInput, Period
+from app.program.offline import OfflineLineInput
 from app.program.sales_models import SalesPeriod
 from app.reference.models import County, Province, Sector
 from tests import factories
@@ -82,9 +93,15 @@ def product(owner, title, price, category, stock=10):  # type: ignore[no-untyped
     return row
 
 
+def freeze_today(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Today is the data set's ``TODAY`` for the period parser and the reports."""
+    for module in (calendar, funnel, monthly):
+        monkeypatch.setattr(module, "tehran_today", lambda: TODAY)
+
+
 @pytest.fixture
 def market(app, monkeypatch):  # type: ignore[no-untyped-def]
-    monkeypatch.setattr(counties, "tehran_today", lambda: TODAY)
+    freeze_today(monkeypatch)
     zahedan = county("zahedan", "زاهدان", "Zahedan")
     zabol = county("zabol", "زابل", "Zabol")
     chabahar = county("chabahar", "چابهار", "Chabahar")
@@ -126,12 +143,12 @@ def market(app, monkeypatch):  # type: ignore[no-untyped-def]
     pay_card(monkeypatch, mina, [(pickles, 1)], utc(2026, 12, 21, 20, 20))  # 30 Azar 23:50
     deliver_cash(monkeypatch, reza, h, [(pickles, 1)], utc(2026, 12, 21, 20, 40))  # 1 Dey 00:10
     staff = factories.user(role=factories.Role.STAFF, email="staff@example.com")
-    sales.record_offline_sale(
+    offline.record_offline_sale(
         a, staff.id, sold_on=date(2026, 12, 16), place="نمایشگاه زاهدان",  # 25 Azar
         lines=[OfflineLineInput(cloth.id, "", 1, 1_100_000), OfflineLineInput(None, "کیف", 2, 400_000)],
         today=TODAY,
     )  # fmt: skip
-    sales.record_offline_sale(
+    offline.record_offline_sale(
         c, staff.id, sold_on=date(2026, 11, 6), place="بازارچه چابهار",  # 15 Aban
         lines=[OfflineLineInput(mat.id, "", 1, 2_000_000)], today=TODAY,
     )  # fmt: skip
@@ -184,16 +201,16 @@ AZAR_RATIOS = {
 }  # fmt: skip
 
 
-def figures(row: counties.CountyRow) -> dict:
+def figures(row: criteria.CountyRow) -> dict:
     return {name: getattr(row, name) for name in FIELDS}
 
 
-def ratios(row: counties.CountyRow) -> tuple:
+def ratios(row: criteria.CountyRow) -> tuple:
     return (row.sales_amount, row.share, row.market_connection, row.orders_per_100_views,
             row.price_ratio, row.absorption, row.quota_progress)  # fmt: skip
 
 
-def by_slug(report: counties.CountyReport) -> dict[str, counties.CountyRow]:
+def by_slug(report: funnel.CountyReport) -> dict[str, criteria.CountyRow]:
     return {r.slug: r for r in report.rows}
 
 
@@ -201,7 +218,7 @@ def by_slug(report: counties.CountyReport) -> dict[str, counties.CountyRow]:
 
 
 def test_the_county_figures_of_azar(app, market):
-    report = counties.county_report(AZAR, locale="en")
+    report = funnel.county_report(AZAR, locale="en")
     assert report.programme_year == 1405 and report.stock_is_today
     rows = by_slug(report)
     assert [r.name for r in report.rows] == ["Chabahar", "Zabol", "Zahedan"]
@@ -229,7 +246,7 @@ def test_the_county_figures_of_azar(app, market):
 
 
 def test_aban_ends_before_the_month_edge_and_flags_zabol(app, market):
-    report = counties.county_report(ABAN, locale="en")
+    report = funnel.county_report(ABAN, locale="en")
     rows = by_slug(report)
     assert not report.stock_is_today  # Aban is over: the stock shown is today's
     z, b, c = rows["zahedan"], rows["zabol"], rows["chabahar"]
@@ -249,23 +266,23 @@ def test_aban_ends_before_the_month_edge_and_flags_zabol(app, market):
 
 def test_a_custom_period_across_the_month_edges(app, market):
     edge = Period.custom(date(2026, 12, 21), date(2026, 12, 22))  # 30 Azar and 1 Dey
-    rows = by_slug(counties.county_report(edge))
+    rows = by_slug(funnel.county_report(edge))
     c = rows["chabahar"]
     assert (c.card_amount, c.cash_amount, c.orders, c.online_orders, c.views) == (
         700_000, 700_000, 2, 2, 30
     )  # fmt: skip
     assert c.repeat_sales == 1  # H's second sale is on 1 Dey, inside this period
-    rows = by_slug(counties.county_report(Period.custom(date(2026, 11, 21), date(2026, 11, 22))))
+    rows = by_slug(funnel.county_report(Period.custom(date(2026, 11, 21), date(2026, 11, 22))))
     assert rows["zahedan"].sales_amount == 2_500_000 + 300_000
     # The same dates as whole months give what the monthly rows give.
     for period in (AZAR, ABAN, Period.season(1405, 3)):
-        whole = by_slug(counties.county_report(period))
-        days = by_slug(counties.county_report(Period.custom(period.start, period.end)))
+        whole = by_slug(funnel.county_report(period))
+        days = by_slug(funnel.county_report(Period.custom(period.start, period.end)))
         assert {k: figures(v) for k, v in whole.items()} == {k: figures(v) for k, v in days.items()}
 
 
 def test_a_sector_filter(app, market):
-    report = counties.county_report(AZAR, market["crafts"].id)
+    report = funnel.county_report(AZAR, market["crafts"].id)
     rows = by_slug(report)
     z, b, c = rows["zahedan"], rows["zabol"], rows["chabahar"]
     assert (z.registered, z.approved, z.listed, z.first_sale, z.repeat_sales) == (2, 1, 1, 1, 1)
@@ -280,18 +297,18 @@ def test_a_sector_filter(app, market):
 
 
 def test_sorting_keeps_blanks_last(app, market):
-    report = counties.county_report(AZAR, locale="en")
+    report = funnel.county_report(AZAR, locale="en")
     assert [r.slug for r in report.sorted_rows("-sales_amount")] == ["zahedan", "chabahar", "zabol"]
     assert [r.slug for r in report.sorted_rows("sales_amount")] == ["zabol", "chabahar", "zahedan"]
     assert [r.slug for r in report.sorted_rows("-quota_progress")][-1] == "chabahar"
     assert [r.slug for r in report.sorted_rows("quota_progress")][-1] == "chabahar"
-    for key in counties.SORT_KEYS:
+    for key in funnel.SORT_KEYS:
         assert len(report.sorted_rows(key)) == len(report.sorted_rows("-" + key)) == 3
     assert [r.slug for r in report.sorted_rows("nonsense")] == ["chabahar", "zabol", "zahedan"]
 
 
 def test_monthly_series_by_county_and_sector(app, market):
-    by_county = counties.monthly(AZAR, "county", locale="en")
+    by_county = monthly.monthly(AZAR, "county", locale="en")
     assert by_county.months[0] == (1404, 10) and by_county.months[-1] == (1405, 9)
     z, b, c = (market[k].id for k in ("zahedan", "zabol", "chabahar"))
     assert by_county.cell(z, 1405, 8).amount == 2_500_000
@@ -302,21 +319,21 @@ def test_monthly_series_by_county_and_sector(app, market):
     assert by_county.cell(c, 1405, 9).amount == 700_000  # 1 Dey's sale is not Azar's
     assert by_county.total(z) == 6_150_000 and by_county.peak == 3_650_000
     # The same figures as the sales report's county roll-up.
-    rollup = sales.county_monthly(Period.season(1405, 3))
+    rollup = reports.county_monthly(Period.season(1405, 3))
     for (county_id, y, m), cell in rollup.items():
         assert by_county.cell(county_id, y, m).amount == cell["amount"]
         assert by_county.cell(county_id, y, m).units == cell["units"]
-    by_sector = counties.monthly(AZAR, "sector", locale="en")
+    by_sector = monthly.monthly(AZAR, "sector", locale="en")
     crafts, food = market["crafts"].id, market["food"].id
     assert by_sector.cell(crafts, 1405, 8).amount == 4_500_000
     assert by_sector.cell(crafts, 1405, 9).amount == 4_100_000
     assert by_sector.cell(food, 1405, 9).amount == 700_000
-    only_food = counties.monthly(AZAR, "county", market["food"].id)
+    only_food = monthly.monthly(AZAR, "county", market["food"].id)
     assert only_food.total(c) == 700_000 and only_food.total(z) == 0
 
 
 def test_one_county_in_detail(app, market):
-    detail = counties.county_detail(market["zahedan"].id, AZAR, locale="en")
+    detail = funnel.county_detail(market["zahedan"].id, AZAR, locale="en")
     assert figures(detail.row) == AZAR_WANT["zahedan"]
     stages = {s.name: (s.stage, s.sales_to_date, s.first_sale, s.amount, s.orders, s.views)
               for s in detail.sellers}  # fmt: skip
@@ -335,12 +352,12 @@ def test_one_county_in_detail(app, market):
         (5, 3_250_000), (2, 400_000)
     ]  # fmt: skip
     assert detail.categories[1]["name"] is None  # the bag sold at the fair has no category
-    with pytest.raises(counties.NotFound):
-        counties.county_detail(999_999, AZAR)
+    with pytest.raises(NotFound):
+        funnel.county_detail(999_999, AZAR)
 
 
 def test_a_sellers_own_numbers(app, market):
-    numbers = counties.seller_numbers(market["a"].id, today=TODAY)
+    numbers = monthly.seller_numbers(market["a"].id, today=TODAY)
     months = {(m.amount, m.orders, m.units, m.views, m.online_orders) for m in numbers.months}
     assert (2_500_000, 1, 2, 10, 1) in months and (3_650_000, 4, 7, 150, 3) in months
     assert len(numbers.months) == 12
@@ -355,9 +372,9 @@ def test_a_sellers_own_numbers(app, market):
 
 
 def test_the_period_of_a_request_is_checked(app):
-    assert counties.period_from_args({"period": "month", "y": "۱۴۰۵", "m": "9"}) == AZAR
-    assert counties.period_from_args({}, today=TODAY) == AZAR
-    assert counties.period_from_args(
+    assert calendar.parse_period({"period": "month", "y": "۱۴۰۵", "m": "9"}) == AZAR
+    assert calendar.parse_period({}, today=TODAY) == AZAR
+    assert calendar.parse_period(
         {"period": "custom", "start": "1405/09/30", "end": "1405-10-01", "y": "x"}
     ) == Period.custom(date(2026, 12, 21), date(2026, 12, 22))
     for args, code in [
@@ -368,9 +385,9 @@ def test_the_period_of_a_request_is_checked(app):
         ({"period": "custom", "start": "1400/01/01", "end": "1405/01/01"}, "too_long"),
     ]:  # fmt: skip
         with pytest.raises(ValidationFailed) as caught:
-            counties.period_from_args(args)
+            calendar.parse_period(args)
         assert caught.value.errors == {"period": [code]}, args
-    assert counties.programme_year_of(Period.custom(date(2026, 3, 1), date(2026, 3, 21))) == 1405
+    assert calendar.programme_year_of(Period.custom(date(2026, 3, 1), date(2026, 3, 21))) == 1405
 
 
 # --- pages and files -----------------------------------------------------------------------------
@@ -504,9 +521,7 @@ def read_csv(response) -> list[list[str]]:  # type: ignore[no-untyped-def]
 def test_the_county_csv(app, market):
     client = staff_client(app, market)
     rows = read_csv(client.get(f"/admin/counties.csv?{AZAR_ARGS}"))
-    from app.admin.county_routes import COUNTY_HEADER
-
-    assert rows[0] == COUNTY_HEADER and len(rows) == 5
+    assert rows[0] == exports.COUNTY_HEADER and len(rows) == 5
     table = {r[1] or "province": dict(zip(rows[0], r, strict=True)) for r in rows[1:]}
     z = table["zahedan"]
     assert (z["registered_applicants"], z["approved_sellers"], z["sellers_with_listing"],
@@ -557,9 +572,9 @@ def test_the_series_and_funnel_csvs(app, market):
             a_row["sales_amount_rial"], a_row["product_views"]) == (
         "کارگاه سوزن‌دوزی", "repeat_sales", "5", "1405-08-30", "3650000", "150"
     )  # fmt: skip
-    monthly = read_csv(client.get(f"/admin/counties/{c}/monthly.csv?{AZAR_ARGS}"))
+    months = read_csv(client.get(f"/admin/counties/{c}/monthly.csv?{AZAR_ARGS}"))
     assert ["1405", "9", "2026-11-22", "2026-12-21", "4", "7", "3650000", "150", "3",
-            "2.0000"] in monthly  # fmt: skip
+            "2.0000"] in months  # fmt: skip
     cats = read_csv(client.get(f"/admin/counties/{c}/categories.csv?{AZAR_ARGS}"))
     assert [r[2:4] for r in cats[1:]] == [["5", "3250000"], ["2", "400000"]]
 
@@ -600,7 +615,7 @@ def test_staff_set_a_quota_with_the_form(app, market):
     assert event.data["before"] == {"target_sellers": 3, "target_sales_amount": 20_000_000}
     assert event.actor_id == market["staff"].id
     # The report now counts Chabahar against its quota.
-    rows = by_slug(counties.county_report(AZAR))
+    rows = by_slug(funnel.county_report(AZAR))
     assert rows["chabahar"].target_sellers == 5
 
 
@@ -669,7 +684,7 @@ def test_a_quota_file_is_previewed_then_saved(app, market):
 def test_the_exported_quota_file_uploads_back(app, market):
     client = staff_client(app, market)
     rows = read_csv(client.get("/admin/quotas.csv"))
-    assert rows[0] == list(counties.QUOTA_COLUMNS)
+    assert rows[0] == list(quotas.QUOTA_COLUMNS)
     z = str(market["zahedan"].id)
     assert [z, "zahedan", "زاهدان", "Zahedan", "1405", "4", "50000000"] in rows
     body = client.get("/admin/quotas.csv").get_data()
@@ -725,9 +740,9 @@ def test_quota_upload_without_a_file_and_a_quota_deleted(app, market):
 
 def test_the_service_refuses_duplicates_all_or_nothing(app, market):
     z = market["zahedan"].id
-    items = [counties.QuotaInput(z, 1407, 1), counties.QuotaInput(z, 1407, 2)]
+    items = [quotas.QuotaInput(z, 1407, 1), quotas.QuotaInput(z, 1407, 2)]
     with pytest.raises(ValidationFailed) as caught:
-        counties.save_quotas(None, items)
+        quotas.save_quotas(None, items)
     assert caught.value.errors == {"1.county_id": ["duplicate"]}
     assert quota_of(z, 1407) is None
 
@@ -736,7 +751,7 @@ def test_the_service_refuses_duplicates_all_or_nothing(app, market):
 
 
 def test_a_seller_sees_their_own_numbers(app, market, monkeypatch):
-    monkeypatch.setattr(counties, "tehran_today", lambda: TODAY)  # the data set's "today"
+    freeze_today(monkeypatch)  # the data set's "today"
     client = app.test_client()
     client.set_cookie("locale", "en")
     factories.login(client, market["a"].user.email)
@@ -755,7 +770,7 @@ def test_a_seller_sees_their_own_numbers(app, market, monkeypatch):
 
 
 def test_a_seller_downloads_their_own_numbers(app, market, monkeypatch):
-    monkeypatch.setattr(counties, "tehran_today", lambda: TODAY)  # the data set's "today"
+    freeze_today(monkeypatch)  # the data set's "today"
     client = app.test_client()
     factories.login(client, market["a"].user.email)
     response = client.get("/seller/numbers.csv")
@@ -788,9 +803,9 @@ def test_reports_read_summary_rows_not_order_lines(app, market):
     from tests.conftest import count_queries
 
     with count_queries(db.engine) as statements:
-        counties.county_report(AZAR)
-        counties.county_detail(market["zahedan"].id, AZAR)
-        counties.seller_numbers(market["a"].id, today=TODAY)
+        funnel.county_report(AZAR)
+        funnel.county_detail(market["zahedan"].id, AZAR)
+        monthly.seller_numbers(market["a"].id, today=TODAY)
     assert not [s for s in statements if "order_line" in s or "shop_order" in s]
     assert len(statements) < 40  # a fixed number of GROUP BYs, whatever the number of sellers
     assert db.session.scalar(sa.select(sa.func.count()).select_from(SalesPeriod)) > 0

@@ -25,8 +25,9 @@ from app.orders.models import OrderStatus
 from app.orders.placing import Address
 from app.payments import checkout as payment_checkout
 from app.payments.models import Provider
-from app.program import sales
-from app.program.sales import OfflineLineInput, tehran_today
+from app.program import offline, quotas
+from app.program.calendar import tehran_today
+from app.program.offline import OfflineLineInput
 from app.reference.models import County
 from app.web.http import csv_response
 from tests import factories
@@ -96,7 +97,7 @@ def planted(request, app):  # type: ignore[no-untyped-def]
     orders.seller_move(order, seller, owner, OrderStatus.DELIVERED)
 
     staff = factories.user(Role.STAFF, name=evil)
-    sales.record_offline_sale(
+    offline.record_offline_sale(
         seller,
         staff.id,
         sold_on=tehran_today(),
@@ -176,13 +177,11 @@ def test_cells_are_neutralised_and_numbers_stay_numbers(app):
 
 def test_a_county_name_with_a_leading_formula_character_still_uploads_back(app):
     """The quota file uploads back unchanged: a neutralised county name is read as typed."""
-    from app.program import counties
-
     county = factories.county()
     county.name_fa = "-منطقه آزاد"
     db.session.commit()
     text = "county_fa,programme_year,target_sellers\r\n'-منطقه آزاد,1405,10\r\n"
-    plan = counties.plan_quotas(text)
+    plan = quotas.plan_quotas(text)
     assert [row.item.county_id for row in plan.rows] == [county.id]
     assert db.session.scalar(sa.select(County.name_fa).where(County.id == county.id)).startswith(
         "-"

@@ -19,14 +19,17 @@ import sqlalchemy as sa
 
 from app.audit.models import AuditEvent
 from app.catalog.models import SellerStatus
+from app.core.errors import ValidationFailed
 from app.core.extensions import db
 from app.orders import services as orders
 from app.orders.errors import OutOfStock
 from app.orders.models import Order, OrderStatus
 from app.payments import state as payment_state
 from app.payments.models import Provider
-from app.program import sales
-from app.program.sales import Filters, OfflineLineInput, Period
+from app.program import calendar, offline, plain, rebuild, reports
+from app.program.calendar import Period
+from app.program.offline import OfflineLineInput
+from app.program.reports import Filters
 from app.program.sales_models import OfflineSale, SalesDaily, SalesOrder
 from tests import factories
 from tests.test_order_flow import place
@@ -101,7 +104,7 @@ def market(app, monkeypatch):  # type: ignore[no-untyped-def]
     db.session.commit()
     pay_card(monkeypatch, reza, [(bowl, 1)], utc(2026, 12, 11, 9, 0))  # 20 Azar
     staff = factories.user(role=factories.Role.STAFF, email="staff@example.com")
-    sales.record_offline_sale(
+    offline.record_offline_sale(
         a,
         staff.id,
         sold_on=date(2026, 12, 16),  # 25 Azar 1405
@@ -147,7 +150,7 @@ def figures(row) -> dict:  # type: ignore[no-untyped-def]
 
 
 def by_seller(period: Period, **kw) -> dict[int, dict]:  # type: ignore[no-untyped-def]
-    page = sales.seller_sales(period, page=None, **kw)
+    page = reports.seller_sales(period, page=None, **kw)
     return {row.seller_id: figures(row) for row in page.items}
 
 
@@ -175,10 +178,10 @@ def test_service_figures_are_the_known_answers(app, market, period, a, b):
 
 @pytest.mark.parametrize("period", [AZAR, ABAN, AUTUMN, Period.jalali_year(1405)])
 def test_summary_rows_equal_a_plain_group_by(app, market, period):
-    plain = sales.plain_seller_sales(period)
+    truth = plain.plain_seller_sales(period)
     for seller_id, row in by_seller(period).items():
-        assert plain.get(seller_id, NOTHING) == row
-    assert sales.verify() == []
+        assert truth.get(seller_id, NOTHING) == row
+    assert rebuild.verify() == []
 
 
 def test_rebuild_gives_the_same_rows(app, market, runner):
@@ -203,34 +206,37 @@ def test_verify_finds_a_tampered_row(app, market, runner):
 
 
 def test_sorting_filters_and_paging(app, market):
-    page = sales.seller_sales(AZAR, sort="-total_amount", per_page=2, page=1)
+    page = reports.seller_sales(AZAR, sort="-total_amount", per_page=2, page=1)
     assert [r.seller_id for r in page.items] == [market["a"].id, market["b"].id]
     assert page.total == 3 and page.pages == 2
-    page = sales.seller_sales(AZAR, sort="total_amount", per_page=2, page=2)
+    page = reports.seller_sales(AZAR, sort="total_amount", per_page=2, page=2)
     assert [r.seller_id for r in page.items] == [market["a"].id]
     only_a = Filters(county_id=market["a"].county_id)
-    assert [r.seller_id for r in sales.seller_sales(AZAR, only_a).items] == [market["a"].id]
-    cohort = sales.seller_sales(AZAR, Filters(cohort=1405)).items
+    assert [r.seller_id for r in reports.seller_sales(AZAR, only_a).items] == [market["a"].id]
+    cohort = reports.seller_sales(AZAR, Filters(cohort=1405)).items
     assert [r.seller_id for r in cohort] == [market["c"].id]
-    by_category = sales.seller_sales(AZAR, Filters(category_id=market["cat_cloth"].id))
+    by_category = reports.seller_sales(AZAR, Filters(category_id=market["cat_cloth"].id))
     row = next(r for r in by_category.items if r.seller_id == market["a"].id)
     # cash cloth 1,250,000 + offline cloth 1,100,000; napkins are another category.
     assert (row.card_amount, row.cash_amount, row.offline_amount, row.units) == (
         0, 1_250_000, 1_100_000, 2
     )  # fmt: skip
     assert row.orders is None and row.buyers is None
-    for key in sales.SORT_COLUMNS:
+    for key in reports.SORT_COLUMNS:
         for sort in (key, "-" + key):
-            assert len(sales.seller_sales(AZAR, sort=sort).items) == 3
+            assert len(reports.seller_sales(AZAR, sort=sort).items) == 3
 
 
 def test_seller_detail_has_a_monthly_series_and_top_products(app, market):
-    detail = sales.seller_detail(market["a"], AUTUMN)
+    detail = reports.seller_detail(market["a"], AUTUMN)
     assert figures(detail.row) == A_AUTUMN
-    months = {(m.year, m.month): m for m in detail.months}
+    series = detail.series
+    months = dict(zip(series.months, series.row(market["a"].id), strict=True))
     assert list(months) == [(1405, 7), (1405, 8), (1405, 9)]
-    assert months[(1405, 8)].total_amount == 2_500_000
-    assert months[(1405, 9)].total_amount == 3_650_000
+    assert months[(1405, 8)].amount == months[(1405, 8)].card_amount == 2_500_000
+    assert months[(1405, 9)].amount == 3_650_000
+    assert (months[(1405, 9)].card_amount, months[(1405, 9)].cash_amount) == (900_000, 1_250_000)
+    assert months[(1405, 9)].offline_amount == 1_500_000
     assert (months[(1405, 9)].orders, months[(1405, 9)].units) == (4, 7)
     top = detail.top_products
     assert top[0]["title"] == "رومیزی" and top[0]["amount"] == 2_500_000 + 1_250_000 + 1_100_000
@@ -245,11 +251,11 @@ def test_a_late_payment_after_expiry_counts_once(app, market, monkeypatch):
     db.session.commit()
     a = by_seller(AZAR)[market["a"].id]
     assert a["card_amount"] == 900_000 + 300_000 and a["orders"] == 5
-    assert sales.verify() == []
+    assert rebuild.verify() == []
     payment_state.mark_payment_refunded(payment)
     db.session.commit()
     assert by_seller(AZAR)[market["a"].id] == A_AZAR
-    assert sales.verify() == []
+    assert rebuild.verify() == []
 
 
 def test_summary_changes_roll_back_with_the_order(app, market, monkeypatch):
@@ -270,7 +276,7 @@ def test_offline_sale_takes_stock_only_when_asked_and_never_below_zero(app, mark
     db.session.refresh(cloth)
     stock = cloth.stock
     with pytest.raises(OutOfStock):
-        sales.record_offline_sale(
+        offline.record_offline_sale(
             market["a"], None, sold_on=date(2026, 12, 16), place="بازارچه",
             lines=[OfflineLineInput(cloth.id, "", stock + 1, 10)], take_stock=True,
             today=date(2026, 12, 20),
@@ -278,7 +284,7 @@ def test_offline_sale_takes_stock_only_when_asked_and_never_below_zero(app, mark
     db.session.refresh(cloth)
     assert cloth.stock == stock
     assert by_seller(AZAR)[market["a"].id] == A_AZAR
-    sale = sales.record_offline_sale(
+    sale = offline.record_offline_sale(
         market["a"], None, sold_on=date(2026, 12, 16), place="بازارچه",
         lines=[OfflineLineInput(cloth.id, "", 2, 2_000_000)], take_stock=True,
         today=date(2026, 12, 20),
@@ -286,11 +292,11 @@ def test_offline_sale_takes_stock_only_when_asked_and_never_below_zero(app, mark
     db.session.refresh(cloth)
     assert cloth.stock == stock - 2
     assert by_seller(AZAR)[market["a"].id]["offline_amount"] == 3_500_000
-    sales.delete_offline_sale(sale, market["staff"].id)
+    offline.delete_offline_sale(sale, market["staff"].id)
     db.session.refresh(cloth)
     assert cloth.stock == stock
     assert by_seller(AZAR)[market["a"].id] == A_AZAR
-    assert sales.verify() == []
+    assert rebuild.verify() == []
     actions = set(db.session.scalars(sa.select(AuditEvent.action)))
     assert {"offline_sale.create", "offline_sale.delete"} <= actions
 
@@ -330,7 +336,7 @@ def test_the_sales_page_sorts_filters_and_pages(app, market):
         client.get("/admin/sales?period=custom&start=1405-09-01&end=1405-09-30").status_code == 200
     )
     assert client.get("/admin/sales?period=season&y=1405&s=3&page=9").status_code == 200
-    assert client.get("/admin/sales?period=year&y=x&sort=nonsense").status_code == 200
+    assert client.get("/admin/sales?period=year&y=1405&sort=nonsense").status_code == 200
 
 
 def read_csv(response) -> list[list[str]]:  # type: ignore[no-untyped-def]
@@ -426,35 +432,107 @@ def test_the_period_labels(app):
     assert AZAR.label("fa") == "آذر ۱۴۰۵"
     assert AZAR.label("en") == "22 Nov 2026 – 21 Dec 2026"
     assert AUTUMN.label("fa") == "پاییز ۱۴۰۵"
-    assert sales.parse_period({"period": "custom", "start": "۱۴۰۵/۰۹/۰۱", "end": "1405-09-30"}) == (
-        Period.custom(date(2026, 11, 22), date(2026, 12, 21))
-    )
-    assert sales.parse_period({}, today=date(2026, 11, 26)) == AZAR
-    assert sales.parse_period({"period": "programme", "y": "1405"}).start == date(2026, 3, 21)
+    assert calendar.parse_period(
+        {"period": "custom", "start": "۱۴۰۵/۰۹/۰۱", "end": "1405-09-30"}
+    ) == (Period.custom(date(2026, 11, 22), date(2026, 12, 21)))
+    assert calendar.parse_period({}, today=date(2026, 11, 26)) == AZAR
+    assert calendar.parse_period({"period": "programme", "y": "1405"}).start == date(2026, 3, 21)
 
 
 @pytest.mark.parametrize(
-    "args",
+    ("args", "code"),
     [
-        {"period": "month", "y": "9" * 5000, "m": "1" * 5000},
-        {"period": "season", "y": "²³", "s": "٤"},
-        {"period": "year", "y": "-1405"},
-        {"period": "custom", "start": "9" * 5000, "end": "1405/13/40"},
-        {"period": "nonsense", "y": "1405.5", "m": "\x00"},
+        ({"period": "month", "y": "9" * 5000, "m": "1" * 5000}, "year"),
+        ({"period": "season", "y": "²³", "s": "٤"}, "year"),
+        ({"period": "year", "y": "-1405"}, "year"),
+        ({"period": "month", "y": "1405", "m": "13"}, "month"),
+        ({"period": "season", "y": "1405", "s": "0"}, "season"),
+        ({"period": "custom", "start": "9" * 5000, "end": "1405/13/40"}, "dates"),
+        ({"period": "nonsense", "y": "1405.5", "m": "\x00"}, "kind"),
     ],
 )
-def test_odd_period_arguments_fall_back_to_this_month(app, args):
-    today = date(2026, 11, 26)
-    period = sales.parse_period(args, today=today)
-    assert period.start <= period.end
-    if args["period"] in ("month", "custom", "nonsense"):
-        assert period == AZAR or period.kind == "month"
+def test_odd_period_arguments_are_refused_with_what_is_wrong(app, args, code):
+    with pytest.raises(ValidationFailed) as caught:
+        calendar.parse_period(args, today=date(2026, 11, 26))
+    assert caught.value.errors == {"period": [code]}
 
 
-def test_odd_period_arguments_never_fail_the_page(app, market):
+@pytest.mark.parametrize(
+    ("today", "args", "expected"),
+    [
+        (date(2026, 11, 26), {}, AZAR),  # 5 Azar 1405
+        (date(2026, 11, 22), {"period": "month"}, AZAR),  # 1 Azar
+        (date(2026, 11, 21), {"period": "month"}, ABAN),  # 30 Aban, the day before
+        (date(2026, 11, 26), {"period": "month", "y": "1404"}, Period.month(1404, 9)),
+        (date(2026, 11, 26), {"period": "month", "m": "8"}, ABAN),
+        (date(2026, 11, 26), {"period": "season"}, AUTUMN),
+        (date(2026, 12, 21), {"period": "season"}, AUTUMN),  # 30 Azar, autumn's last day
+        (date(2026, 12, 22), {"period": "season"}, Period.season(1405, 4)),  # 1 Dey: winter
+        (date(2026, 3, 20), {"period": "year"}, Period.jalali_year(1404)),  # 29 Esfand 1404
+        (date(2026, 3, 21), {"period": "programme"}, Period.jalali_year(1405, "programme")),
+    ],
+)
+def test_what_a_period_leaves_out_is_exactly_todays(app, today, args, expected):
+    """The year, month and season left out are those of today's Jalali date, exactly."""
+    assert calendar.parse_period(args, today=today) == expected
+
+
+def test_the_sales_page_without_a_period_shows_exactly_this_months_figures(
+    app, market, monkeypatch
+):
     client = staff_client(app, market)
-    for query in ("period=month&y=" + "9" * 5000, "period=season&y=²&s=٤", "cohort=" + "1" * 900):
-        assert client.get("/admin/sales?" + query).status_code == 200
+    a_code = market["a"].registration_code
+
+    def a_row() -> tuple[str, list[str]]:
+        response = client.get("/admin/sales/ministry.csv")
+        rows = read_csv(response)
+        row = dict(zip(rows[0], next(r for r in rows if r[0] == a_code), strict=True))
+        figures = [row[k] for k in ("period_start_jalali", "period_end_jalali", "card_amount_rial",
+                                    "cash_amount_rial", "offline_amount_rial",
+                                    "total_amount_rial")]  # fmt: skip
+        return response.headers["Content-Disposition"], figures
+
+    monkeypatch.setattr(calendar, "tehran_today", lambda: date(2026, 11, 26))  # 5 Azar 1405
+    disposition, figures = a_row()
+    assert "ministry_sales_2026-11-22_2026-12-21.csv" in disposition
+    assert figures == ["1405-09-01", "1405-09-30", "900000", "1250000", "1500000", "3650000"]
+    monkeypatch.setattr(calendar, "tehran_today", lambda: date(2026, 11, 21))  # 30 Aban 1405
+    disposition, figures = a_row()
+    assert "ministry_sales_2026-10-23_2026-11-21.csv" in disposition
+    assert figures == ["1405-08-01", "1405-08-30", "2500000", "0", "0", "2500000"]
+
+
+BAD_PERIODS = [
+    ("period=week", "Choose a month, a season"),
+    ("period=year&y=99999999999999999999", "Jalali year from 1300"),
+    ("period=season&y=\u00b2&s=\u0664", "Jalali year from 1300"),
+    ("period=month&y=1405&m=0", "from 1 to 12"),
+    ("period=season&y=1405&s=5", "from 1 to 4"),
+    ("period=custom&start=&end=", "enter both days"),
+    ("period=custom&start=1405/13/40&end=1405/09/01", "enter both days"),
+    ("period=custom&start=1390/01/01&end=1405/01/01", "at most three years"),
+]
+
+
+@pytest.mark.parametrize(("query", "message"), BAD_PERIODS)
+def test_a_bad_period_is_the_same_clear_400_on_the_sales_and_county_pages(
+    app, market, query, message
+):
+    """The sales pages once showed this month instead of a period they could not read, while
+    the county pages answered 400: now every report page and file refuses it the same way."""
+    client = staff_client(app, market)
+    for page in ("/admin/sales", "/admin/sales.csv", "/admin/sales/ministry.csv",
+                 f"/admin/sales/{market['a'].id}", "/admin/counties", "/admin/counties.csv"):  # fmt: skip
+        response = client.get(f"{page}?{query}")
+        assert response.status_code == 400, (page, query, response.status_code)
+        assert message in response.get_data(as_text=True), (page, query)
+
+
+def test_odd_arguments_never_fail_the_page(app, market):
+    client = staff_client(app, market)
+    for query in ("period=month&y=" + "9" * 5000, "period=season&y=²&s=٤"):
+        assert client.get("/admin/sales?" + query).status_code == 400
+    assert client.get("/admin/sales?cohort=" + "1" * 900).status_code == 200
 
 
 @pytest.mark.parametrize("period", [AZAR, ABAN, AUTUMN, Period.jalali_year(1405)])
@@ -466,14 +544,14 @@ def test_the_period_rows_agree_with_the_daily_rows(app, market, period):
 
 def test_the_county_by_month_roll_up(app, market):
     a_county = market["a"].county_id
-    whole = sales.county_monthly(AUTUMN)  # whole months: the monthly rows
+    whole = reports.county_monthly(AUTUMN)  # whole months: the monthly rows
     assert whole[(a_county, 1405, 9)] == {"orders": 4, "units": 7, "amount": 3_650_000}
     assert whole[(a_county, 1405, 8)] == {"orders": 1, "units": 2, "amount": 2_500_000}
-    assert whole == sales.plain_county_monthly(AUTUMN)
+    assert whole == plain.plain_county_monthly(AUTUMN)
     part = Period.custom(date(2026, 11, 21), date(2026, 11, 22))  # 30 Aban and 1 Azar
     assert (
-        sales.county_monthly(part)
-        == sales.plain_county_monthly(part)
+        reports.county_monthly(part)
+        == plain.plain_county_monthly(part)
         == {
             (a_county, 1405, 8): {"orders": 1, "units": 2, "amount": 2_500_000},
             (a_county, 1405, 9): {"orders": 1, "units": 1, "amount": 300_000},

@@ -20,7 +20,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from wtforms import HiddenField, TextAreaField
 
 from app.admin import bp
-from app.admin.sales_routes import _choices, _period_choices
+from app.admin.report_args import filter_choices, period_choices
 from app.audit import log as audit
 from app.audit.models import AuditEvent
 from app.catalog import services as catalog
@@ -31,7 +31,7 @@ from app.core.extensions import db
 from app.core.formatting import format_date, format_money, format_number, persian_digits, to_local
 from app.core.pagination import count_rows, page_of
 from app.notifications.moderation import send_listing_event
-from app.program import sales
+from app.program.calendar import PERIOD_KINDS, Period, parse_period
 from app.program.sales_models import OfflineSale
 from app.reference.models import County
 from app.web.http import csv_response, page_arg, safe_next
@@ -130,7 +130,7 @@ def listings():
         counts=catalog.moderation_counts(),
         state_of=catalog.moderation_state,
         max_reason=catalog.MAX_REASON,
-        **_choices(),
+        **filter_choices(),
     )
 
 
@@ -366,7 +366,7 @@ def target_label(target_type: str) -> str:
 
 @dataclass(frozen=True)
 class AllTime:
-    """The audit log's default period: no bounds. Shaped like ``sales.Period`` for the picker."""
+    """The audit log's default period: no bounds. Shaped like ``Period`` for the picker."""
 
     kind: str = "all"
     year: int | None = None
@@ -393,7 +393,7 @@ class EventView:
     details: list[tuple[str, str, str | None]]  # (label, text, link)
 
 
-def _audit_filters() -> tuple[audit.AuditFilters, sales.Period | AllTime, dict[str, str]]:
+def _audit_filters() -> tuple[audit.AuditFilters, Period | AllTime, dict[str, str]]:
     """The filters, the period, and the non-period filters as query values (for links)."""
     args = request.args
     actor = args.get("actor", "").strip()
@@ -404,11 +404,14 @@ def _audit_filters() -> tuple[audit.AuditFilters, sales.Period | AllTime, dict[s
         target_type=args.get("target_type", "").strip()[:40] or None,
         target_id=id_arg(args, "target_id"),
     )
-    period: sales.Period | AllTime = AllTime()
-    if args.get("period") in sales.PERIOD_KINDS:
-        # Longer values are nonsense anyway; cut so the parser never meets a giant number.
-        period = sales.parse_period({key: value[:20] for key, value in args.items()})
-        filters.since, filters.until = period.bounds_utc()
+    period: Period | AllTime = AllTime()
+    if args.get("period") in PERIOD_KINDS:
+        try:
+            period = parse_period(args)
+        except ValidationFailed:
+            pass  # a period that cannot be read filters nothing: all time, as the page says
+        else:
+            filters.since, filters.until = period.bounds_utc()
     keep = {}
     if filters.system:
         keep["actor"] = audit.SYSTEM
@@ -549,7 +552,7 @@ def audit_log():
         actions=[(a, action_label(a)) for a in choice["actions"]],
         target_types=[(t, target_label(t)) for t in choice["target_types"]],
         system=audit.SYSTEM,
-        **_period_choices(period),  # type: ignore[arg-type]
+        **period_choices(period),
     )
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from app.admin import bp
 from app.admin.forms import ReviewForm
 from app.admin.moderation_routes import id_arg, iso_time, jalali_time
-from app.admin.sales_routes import _choices
+from app.admin.report_args import filter_choices
 from app.catalog import services as catalog
 from app.core.errors import InvalidTransition, ValidationFailed
 from app.core.extensions import db
@@ -103,7 +103,7 @@ def sellers():
             sa.select(Seller.status, sa.func.count(Seller.id)).group_by(Seller.status)
         ).all()
     )
-    choices = _choices()
+    choices = filter_choices()
     return render_template(
         "admin/sellers.html",
         page=page,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
-from app.program import sales
+from app.program import rebuild
 
 reports_cli = AppGroup("reports", help="Sales reports: summary rows.")
 
@@ -13,7 +13,7 @@ reports_cli = AppGroup("reports", help="Sales reports: summary rows.")
 @reports_cli.command("rebuild")
 def rebuild_command() -> None:
     """Recompute every sales summary row from the orders and offline sales."""
-    counts = sales.rebuild()
+    counts = rebuild.rebuild()
     click.echo(
         f"Rebuilt: {counts['orders']} counted orders, {counts['daily']} daily rows, "
         f"{counts['products']} product rows."
@@ -23,7 +23,7 @@ def rebuild_command() -> None:
 @reports_cli.command("verify")
 def verify_command() -> None:
     """Compare the summary rows with the orders; exit 1 on any difference."""
-    problems = sales.verify()
+    problems = rebuild.verify()
     for line in problems[:50]:
         click.echo(line)
     if problems:

@@ -1,5 +1,5 @@
 """What people type, read into values: the one place for digits of any script, whole numbers,
-mobile numbers, postal codes and registration codes.
+amounts of money, dates, mobile numbers, postal codes and registration codes.
 
 People in Iran type Persian digits (``۱۲۳``), Arabic-Indic digits (``١٢٣``) or Latin ones, and
 group thousands with ``٬``, ``،``, ``,`` or a space. Every form, route and service that reads such
@@ -9,7 +9,10 @@ input calls these functions, so the same text means the same value everywhere.
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Final
+
+import jdatetime
 
 LOCAL_DIGITS: Final = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
 # Thousands separators people type: Latin comma, Arabic thousands separator, Arabic comma,
@@ -59,6 +62,75 @@ def lenient_int(
         return parse_local_int(text, max_digits=max_digits)
     except ValueError:
         return default
+
+
+# Money is typed in the unit the market shows (app.core.formatting.format_money): Iranian rials
+# in toman (1 toman = 10 rials, a whole number), as prices in Iran are spoken; any other currency
+# in its major unit with at most two decimals, stored in its minor unit (cents).
+TOMAN_RIALS: Final = 10
+MINOR_DIGITS: Final = 2
+DECIMAL_POINTS: Final = (".", "\u066b")  # Latin full stop, Arabic decimal separator
+
+
+def money_unit(currency: str) -> int:
+    """How many of ``currency``'s stored units one typed unit is: 10 for IRR (toman typed,
+    rials stored), 100 for any other currency (major unit typed, minor unit stored)."""
+    return TOMAN_RIALS if currency.upper() == "IRR" else 10**MINOR_DIGITS
+
+
+def parse_money(text: object, currency: str, *, max_digits: int = MAX_DIGITS) -> int:
+    """An amount a person typed, as an integer in ``currency``'s stored unit.
+
+    IRR: a whole number of toman in any digits with any separators, in rials (``"۱۲٬۵۰۰"`` →
+    125000). Other currencies: the major unit with at most two decimals after ``.`` or ``٫``
+    (``"1,250.5"`` → 125050). A leading sign is kept (callers check the range). Raises
+    ValueError for anything else (an empty text, letters, more than ``max_digits`` digits
+    before the decimal point, a part of a toman).
+    """
+    unit = money_unit(currency)
+    if unit == TOMAN_RIALS:
+        return parse_local_int(text, max_digits=max_digits) * TOMAN_RIALS
+    raw = ascii_digits(text).strip()
+    for point in DECIMAL_POINTS[1:]:
+        raw = raw.replace(point, DECIMAL_POINTS[0])
+    whole, point, fraction = raw.partition(DECIMAL_POINTS[0])
+    if point and not (fraction.isascii() and fraction.isdigit() and len(fraction) <= MINOR_DIGITS):
+        raise ValueError(text)
+    major = parse_local_int(whole, max_digits=max_digits)
+    amount = abs(major) * unit + int(fraction.ljust(MINOR_DIGITS, "0") if point else 0)
+    return -amount if whole.lstrip().startswith("-") else amount
+
+
+def optional_money(text: object, currency: str, *, max_digits: int = MAX_DIGITS) -> int | None:
+    """Like :func:`parse_money`, but an empty text is None (a field left blank)."""
+    if text is None or not str(text).strip():
+        return None
+    return parse_money(text, currency, max_digits=max_digits)
+
+
+_DATE: Final = re.compile(r"([0-9]{4})[-/.]([0-9]{1,2})[-/.]([0-9]{1,2})")
+JALALI_BEFORE: Final = 1700  # a typed year below this is Jalali
+
+
+def parse_date(text: object) -> date:
+    """A day typed as Jalali (``۱۴۰۵/۰۹/۰۱``, ``1405-9-1``) or Gregorian (``2026-11-22``): a
+    four-digit year, month and day, separated by ``/``, ``-`` or ``.``, in any digits. A year
+    below 1700 is Jalali (certificates and receipts in Iran are dated so). Raises ValueError for
+    anything else, a day that does not exist included."""
+    found = _DATE.fullmatch(ascii_digits(text).strip())
+    if found is None:
+        raise ValueError(text)
+    year, month, day = (int(part) for part in found.groups())
+    if year < JALALI_BEFORE:
+        return jdatetime.date(year, month, day).togregorian()
+    return date(year, month, day)
+
+
+def optional_date(text: object) -> date | None:
+    """Like :func:`parse_date`, but an empty text is None (a field left blank)."""
+    if text is None or not str(text).strip():
+        return None
+    return parse_date(text)
 
 
 def normalise_mobile(text: object) -> str:

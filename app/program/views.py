@@ -33,6 +33,7 @@ import time
 import weakref
 from collections import Counter, defaultdict
 from datetime import date, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask, current_app
@@ -42,8 +43,9 @@ from app.catalog.models import Product
 from app.core.db import SQLITE_BEGIN_OPTION
 from app.core.extensions import db
 from app.core.timeutil import utcnow
+from app.program.calendar import tehran_day
 from app.program.models import ProductViewDay, ProductViewVisitor
-from app.program.sales import tehran_day
+from app.program.summaries import table_of
 
 log = logging.getLogger(__name__)
 
@@ -221,6 +223,68 @@ def flush(app: Flask | None = None, *, only_if_due: bool = False) -> int:
     return counter(app).flush(only_if_due=only_if_due)
 
 
+def _existing(conn: sa.Connection, ids: list[int]) -> set[int]:
+    """Which of ``ids`` are products still (in batches of ``_BATCH_ROWS``)."""
+    existing: set[int] = set()
+    for start in range(0, len(ids), _BATCH_ROWS):
+        chunk = ids[start : start + _BATCH_ROWS]
+        existing.update(conn.scalars(sa.select(Product.id).where(Product.id.in_(chunk))))
+    return existing
+
+
+def _insert_visitors(conn: sa.Connection, rows: list[dict]) -> Counter[tuple[int, date]]:
+    """Insert the visitor rows not there yet; returns how many were new per (product, day)."""
+    table = table_of(ProductViewVisitor)
+    new: Counter[tuple[int, date]] = Counter()
+    for start in range(0, len(rows), _BATCH_ROWS):
+        stmt = (
+            _insert(conn)(table)
+            .values(rows[start : start + _BATCH_ROWS])
+            .on_conflict_do_nothing()
+            .returning(table.c.product_id, table.c.day)
+        )
+        new.update((row.product_id, row.day) for row in conn.execute(stmt))
+    return new
+
+
+def _add_day_views(conn: sa.Connection, new: Counter[tuple[int, date]]) -> None:
+    table = table_of(ProductViewDay)
+    day_rows = [
+        {"product_id": product_id, "day": day, "views": views}
+        for (product_id, day), views in sorted(new.items())
+    ]
+    for start in range(0, len(day_rows), _BATCH_ROWS):
+        stmt = _insert(conn)(table).values(day_rows[start : start + _BATCH_ROWS])
+        conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["product_id", "day"],
+                set_={"views": table.c.views + stmt.excluded.views},
+            )
+        )
+
+
+def _insert(conn: sa.Connection) -> Any:
+    """The dialect's INSERT (both have ON CONFLICT)."""
+    return postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+
+
+def _write_batch(conn: sa.Connection, counts: dict[tuple[int, date], set[str]]) -> int:
+    """The batch's statements, inside the caller's transaction; returns the views added."""
+    existing = _existing(conn, sorted({product_id for product_id, _day in counts}))
+    rows = [
+        {"day": day, "product_id": product_id, "visitor": visitor}
+        for (product_id, day), visitors in sorted(counts.items())
+        if product_id in existing
+        for visitor in sorted(visitors)
+    ]
+    new = _insert_visitors(conn, rows)
+    _add_day_views(conn, new)
+    oldest = tehran_day(utcnow()) - timedelta(days=VISITOR_DAYS)
+    visitors = table_of(ProductViewVisitor)
+    conn.execute(sa.delete(visitors).where(visitors.c.day < oldest))
+    return sum(new.values())
+
+
 def _write(counts: dict[tuple[int, date], set[str]], lock_timeout_ms: int) -> int:
     """Count the new visitors of ``counts`` in one transaction; returns the views added.
 
@@ -231,14 +295,11 @@ def _write(counts: dict[tuple[int, date], set[str]], lock_timeout_ms: int) -> in
     deadlock. Visitor rows older than :data:`VISITOR_DAYS` days are deleted.
     """
     engine = db.engine
-    dialect = engine.dialect.name
-    visitors_table = ProductViewVisitor.__table__
-    days_table = ProductViewDay.__table__
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    written = 0
+    sqlite_db = engine.dialect.name == "sqlite"
     with engine.connect() as conn:
         raw = conn.connection.dbapi_connection
-        if dialect == "sqlite":
+        assert raw is not None  # a connection just opened
+        if sqlite_db:
             # A short wait for the lock (not the pages' busy timeout, which would hold the
             # worker), and a write transaction from the start: it reads before it writes.
             previous = raw.execute("PRAGMA busy_timeout").fetchone()[0]
@@ -246,49 +307,12 @@ def _write(counts: dict[tuple[int, date], set[str]], lock_timeout_ms: int) -> in
             conn = conn.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
         try:
             with conn.begin():
-                if dialect == "postgresql":
+                if not sqlite_db:
                     conn.exec_driver_sql(f"SET LOCAL lock_timeout = {int(lock_timeout_ms)}")
-                ids = sorted({product_id for product_id, _day in counts})
-                existing: set[int] = set()
-                for start in range(0, len(ids), _BATCH_ROWS):
-                    chunk = ids[start : start + _BATCH_ROWS]
-                    existing.update(
-                        conn.scalars(sa.select(Product.id).where(Product.id.in_(chunk)))
-                    )
-                rows = [
-                    {"day": day, "product_id": product_id, "visitor": visitor}
-                    for (product_id, day), visitors in sorted(counts.items())
-                    if product_id in existing
-                    for visitor in sorted(visitors)
-                ]
-                new: Counter[tuple[int, date]] = Counter()
-                for start in range(0, len(rows), _BATCH_ROWS):
-                    stmt = (
-                        insert(visitors_table)
-                        .values(rows[start : start + _BATCH_ROWS])
-                        .on_conflict_do_nothing()
-                        .returning(visitors_table.c.product_id, visitors_table.c.day)
-                    )
-                    new.update((row.product_id, row.day) for row in conn.execute(stmt))
-                day_rows = [
-                    {"product_id": product_id, "day": day, "views": views}
-                    for (product_id, day), views in sorted(new.items())
-                ]
-                for start in range(0, len(day_rows), _BATCH_ROWS):
-                    stmt = insert(days_table).values(day_rows[start : start + _BATCH_ROWS])
-                    conn.execute(
-                        stmt.on_conflict_do_update(
-                            index_elements=["product_id", "day"],
-                            set_={"views": days_table.c.views + stmt.excluded.views},
-                        )
-                    )
-                oldest = tehran_day(utcnow()) - timedelta(days=VISITOR_DAYS)
-                conn.execute(sa.delete(visitors_table).where(visitors_table.c.day < oldest))
-                written = sum(new.values())
+                return _write_batch(conn, counts)
         finally:
-            if dialect == "sqlite":
+            if sqlite_db:
                 raw.execute(f"PRAGMA busy_timeout={int(previous)}")
-    return written
 
 
 def _flush_all() -> None:

@@ -40,7 +40,7 @@ from app.core.formatting import format_number
 from app.core.inputs import lenient_int
 from app.media.images import ImageRejected
 from app.media.store import storage
-from app.program import counties
+from app.program import monthly
 from app.sellers import bp
 from app.sellers.forms import AltTextForm, ListingForm, QuickEditForm, SellerProfileForm
 from app.web.access import owned_or_404
@@ -201,7 +201,7 @@ def dashboard():
         counts=listings.seller_counts(seller),
         low_stock=listings.low_stock(seller),
         history=seller.status_changes[:5],
-        numbers=counties.seller_numbers(seller.id),
+        numbers=monthly.seller_numbers(seller.id),
     )
 
 
@@ -209,7 +209,7 @@ def dashboard():
 def numbers_csv():
     """The dashboard's two tables (months, best products) as one CSV, UTF-8 with a BOM."""
     seller = current_seller()
-    numbers = counties.seller_numbers(seller.id)
+    numbers = monthly.seller_numbers(seller.id)
     series = numbers.series
     header = [
         "table", "jalali_month", "product_id", "product", "sales_volume", "sales", "units",

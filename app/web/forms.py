@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-from datetime import date
 from typing import Any
 
 import jdatetime
@@ -13,13 +11,12 @@ from wtforms.widgets import TextInput
 
 from app.core.db import database_id
 from app.core.formatting import format_number, persian_digits
-from app.core.inputs import ascii_digits, parse_local_int
+from app.core.inputs import parse_date, parse_local_int
 
 __all__ = [
     "LocalDateField",
     "LocalIntegerField",
     "coerce_id",
-    "parse_local_date",
 ]
 
 
@@ -92,7 +89,7 @@ class LocalDateField(StringField):
             self.data = None
             return
         try:
-            self.data = parse_local_date(text)
+            self.data = parse_date(text)
         except ValueError as exc:
             self.data = None
             raise ValueError(_l("Enter a date like 1403/05/12 or 2024-08-02.")) from exc
@@ -106,14 +103,3 @@ class LocalDateField(StringField):
         j = jdatetime.date.fromgregorian(date=self.data)
         text = f"{j.year:04d}/{j.month:02d}/{j.day:02d}"
         return persian_digits(text) if _page_locale() == "fa" else text
-
-
-def parse_local_date(text: str) -> date:
-
-    parts = re.split(r"[/\-.]", ascii_digits(text).strip())
-    if len(parts) != 3 or not all(p.isdigit() and p.isascii() for p in parts):
-        raise ValueError(text)
-    year, month, day = (int(p) for p in parts)
-    if year < 1700:
-        return jdatetime.date(year, month, day).togregorian()
-    return date(year, month, day)

@@ -7,8 +7,17 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from app.core.inputs import optional_int
-from app.program.sales import OfflineLineInput, parse_day
+from flask import current_app
+from flask_babel import gettext as _
+
+from app.catalog.models import Seller
+from app.core.errors import NotAllowed, ValidationFailed
+from app.core.inputs import optional_int, optional_money, parse_date
+from app.orders.errors import OutOfStock
+from app.program import offline
+from app.program.offline import OfflineLineInput
+from app.program.sales_models import OfflineSale
+from app.web.messages import error_text
 
 LINE_ROWS = 5
 
@@ -18,6 +27,15 @@ def _number(text: str | None) -> int | None:
     not a whole number of at most 15 digits (a negative number stays negative: both are refused)."""
     try:
         return optional_int(text, max_digits=15)
+    except ValueError:
+        return -1
+
+
+def _amount(text: str | None, currency: str) -> int | None:
+    """An amount in the market's typed unit (toman for rials), in the stored unit; None when
+    empty, -1 when it is no amount (a negative one stays negative: both are refused)."""
+    try:
+        return optional_money(text, currency, max_digits=15)
     except ValueError:
         return -1
 
@@ -40,10 +58,12 @@ class OfflineForm:
 
 def parse(data: Mapping[str, Any]) -> OfflineForm:
     """Read the form: the date (Jalali or Gregorian), the place, and up to ``LINE_ROWS`` lines of
-    product, title, quantity and amount in toman (stored in rials)."""
+    product, title, quantity and amount in the market's typed unit (toman, stored in rials)."""
     form = OfflineForm(data=data)
-    form.sold_on = parse_day(data.get("sold_on"))
-    if form.sold_on is None:
+    currency = current_app.config["MARKET_CURRENCY"]
+    try:
+        form.sold_on = parse_date(data.get("sold_on"))
+    except ValueError:
         form.errors["sold_on"] = ["invalid"]
     form.place = str(data.get("place", ""))
     form.note = str(data.get("note", ""))
@@ -52,16 +72,16 @@ def parse(data: Mapping[str, Any]) -> OfflineForm:
         product_id = _number(data.get(f"line-{i}-product_id"))
         title = str(data.get(f"line-{i}-title", "")).strip()
         quantity = _number(data.get(f"line-{i}-quantity"))
-        toman = _number(data.get(f"line-{i}-amount"))
-        if not product_id and not title and quantity is None and toman is None:
+        amount = _amount(data.get(f"line-{i}-amount"), currency)
+        if not product_id and not title and quantity is None and amount is None:
             continue
         if (product_id or 0) < 0 or quantity is None or quantity <= 0 or quantity > 100_000:
             form.errors.setdefault("lines", []).append("quantity_positive")
             continue
-        if toman is None or toman < 0:
+        if amount is None or amount < 0:
             form.errors.setdefault("lines", []).append("amount_non_negative")
             continue
-        form.lines.append(OfflineLineInput(product_id or None, title, quantity, toman * 10))
+        form.lines.append(OfflineLineInput(product_id or None, title, quantity, amount))
     if not form.lines and "lines" not in form.errors:
         form.errors["lines"] = ["required"]
     return form
@@ -69,10 +89,6 @@ def parse(data: Mapping[str, Any]) -> OfflineForm:
 
 def error_messages(errors: dict[str, list[str]]) -> list[str]:
     """The form's error codes as sentences in the visitor's language."""
-    from flask_babel import gettext as _
-
-    from app.web.messages import error_text
-
     texts = {
         "quantity_positive": lambda: _("Each line needs a quantity of at least 1."),
         "amount_non_negative": lambda: _("Each line needs an amount in toman (0 or more)."),
@@ -101,28 +117,22 @@ def error_messages(errors: dict[str, list[str]]) -> list[str]:
 
 def submit(
     form: OfflineForm,
-    seller: Any,
+    seller: Seller | None,
     actor_id: int,
     *,
     foreign_product: str,
     errors: dict[str, list[str]] | None = None,
-) -> tuple[Any | None, list[str]]:
+) -> tuple[OfflineSale | None, list[str]]:
     """Record the sale the form describes for ``seller``; returns (the sale or None, messages).
 
     ``errors`` adds the caller's own field errors; ``foreign_product`` is the message shown when a
     line names a product of another seller (staff and sellers are told it differently).
     """
-    from flask_babel import gettext as _
-
-    from app.core.errors import NotAllowed, ValidationFailed
-    from app.orders.errors import OutOfStock
-    from app.program import sales
-
     errors = {**form.errors, **(errors or {})}
     messages: list[str] = []
     if not errors and seller is not None and form.sold_on is not None:
         try:
-            return sales.record_offline_sale(
+            return offline.record_offline_sale(
                 seller,
                 actor_id,
                 sold_on=form.sold_on,

@@ -1,0 +1,236 @@
+"""Offline sales: sales made at a fair or an exhibition, recorded by staff or by the seller.
+
+A record counts as offline sales volume at once (its summary rows change in the same
+transaction); with "take stock" its quantities leave the online stock through
+``app.orders.stock`` (all or nothing, never below zero) and go back if the record is deleted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from app.audit import log as audit
+from app.catalog.models import Product, Seller, SellerStatus
+from app.core.db import database_id, transaction
+from app.core.errors import NotAllowed, ValidationFailed
+from app.core.extensions import db
+from app.core.inputs import normalise_code
+from app.core.pagination import Page, page_of
+from app.orders import stock
+from app.program.calendar import tehran_today
+from app.program.sales_models import OFFLINE, OfflineSale, OfflineSaleLine
+from app.program.summaries import Deltas, SaleLine
+
+MAX_AGE = timedelta(days=3 * 366)  # a sale older than this is a typo
+MAX_SELLERS_LISTED = 300  # more approved sellers than this: staff type a code instead
+
+
+@dataclass
+class OfflineLineInput:
+    product_id: int | None
+    title: str
+    quantity: int
+    amount: int
+
+
+def _lines(sale: OfflineSale) -> list[SaleLine]:
+    return [(x.product_id, x.title, x.category_id, x.quantity, x.amount) for x in sale.lines]
+
+
+def _errors(
+    sold_on: date, place: str, lines: list[OfflineLineInput], take_stock: bool, today: date
+) -> dict[str, list[str]]:
+    """Field -> error codes of an offline sale (nothing looked up)."""
+    errors: dict[str, list[str]] = {}
+    if not place:
+        errors["place"] = ["required"]
+    if sold_on > today:
+        errors["sold_on"] = ["in_future"]
+    elif sold_on < today - MAX_AGE:
+        errors["sold_on"] = ["too_old"]
+    if not lines:
+        errors["lines"] = ["required"]
+    for x in lines:
+        if x.quantity is None or x.quantity <= 0:
+            errors.setdefault("lines", []).append("quantity_positive")
+        if x.amount is None or x.amount < 0:
+            errors.setdefault("lines", []).append("amount_non_negative")
+    if take_stock and any(x.product_id is None for x in lines):
+        errors.setdefault("lines", []).append("stock_needs_product")
+    return errors
+
+
+def _sale_lines(seller: Seller, lines: list[OfflineLineInput]) -> list[OfflineSaleLine]:
+    """The record's lines: a chosen product gives its title and category. Raises NotAllowed
+    for a product of another seller (or none)."""
+    ids = {x.product_id for x in lines if x.product_id}
+    products = {p.id: p for p in db.session.scalars(sa.select(Product).where(Product.id.in_(ids)))}
+    if any(products.get(pid) is None or products[pid].seller_id != seller.id for pid in ids):
+        raise NotAllowed("product of another seller")
+    out = []
+    for x in lines:
+        product = products.get(x.product_id) if x.product_id else None
+        out.append(
+            OfflineSaleLine(
+                product_id=x.product_id,
+                title=(product.title if product else " ".join(x.title.split()))[:200],
+                category_id=product.category_id if product else None,
+                quantity=x.quantity,
+                amount=x.amount,
+            )
+        )
+    return out
+
+
+def record_offline_sale(
+    seller: Seller,
+    actor_id: int | None,
+    *,
+    sold_on: date,
+    place: str,
+    lines: list[OfflineLineInput],
+    note: str = "",
+    take_stock: bool = False,
+    today: date | None = None,
+) -> OfflineSale:
+    """Record a sale made at a fair or an exhibition; it counts as offline sales volume at once.
+
+    With ``take_stock`` the quantities leave the online stock (all or nothing; never below zero:
+    raises OutOfStock). Raises ValidationFailed for bad input, NotAllowed for another seller's
+    product. Commits.
+    """
+    place = " ".join((place or "").split())[:200]
+    clean = [x for x in lines if x.product_id or (x.title or "").strip()]
+    errors = _errors(sold_on, place, clean, take_stock, today or tehran_today())
+    if errors:
+        raise ValidationFailed(errors)
+    with transaction() as session:
+        sale = OfflineSale(
+            seller_id=seller.id,
+            recorded_by_id=actor_id,
+            sold_on=sold_on,
+            place=place,
+            note=(note or "").strip()[:2000],
+            amount=sum(x.amount for x in clean),
+            took_stock=take_stock,
+        )
+        sale.lines.extend(_sale_lines(seller, clean))
+        if take_stock:
+            stock.take((x.product_id, x.quantity) for x in clean if x.product_id)
+        session.add(sale)
+        session.flush()
+        deltas = Deltas()
+        deltas.add(seller.id, sold_on, OFFLINE, _lines(sale), +1)
+        deltas.apply(session)
+        audit.record(
+            actor_id,
+            "offline_sale.create",
+            "offline_sale",
+            sale.id,
+            data={"seller_id": seller.id, "amount": sale.amount, "took_stock": take_stock},
+        )
+    return sale
+
+
+def delete_offline_sale(sale: OfflineSale, actor_id: int | None) -> None:
+    """Remove a mistaken record: its figures leave the reports and taken stock goes back
+    (nothing when it is already gone). Commits."""
+    with transaction() as session:
+        found = session.get(OfflineSale, sale.id, populate_existing=True)
+        if found is None:
+            return
+        deltas = Deltas()
+        deltas.add(found.seller_id, found.sold_on, OFFLINE, _lines(found), -1)
+        deltas.apply(session)
+        if found.took_stock:
+            stock.give_back((line.product_id, line.quantity) for line in found.lines)
+        audit.record(
+            actor_id,
+            "offline_sale.delete",
+            "offline_sale",
+            found.id,
+            data={"seller_id": found.seller_id, "amount": found.amount,
+                  "sold_on": str(found.sold_on)},
+        )  # fmt: skip
+        session.delete(found)
+
+
+# ---- what the pages read ----------------------------------------------------------------------
+
+
+def find_sale(sale_id: int) -> OfflineSale | None:
+    return db.session.get(OfflineSale, sale_id)
+
+
+def _listing(seller_id: int | None) -> sa.Select[tuple[OfflineSale]]:
+    stmt = sa.select(OfflineSale).options(
+        selectinload(OfflineSale.lines),
+        selectinload(OfflineSale.seller),
+        selectinload(OfflineSale.recorded_by),
+    )
+    if seller_id:
+        stmt = stmt.where(OfflineSale.seller_id == seller_id)
+    return stmt.order_by(OfflineSale.sold_on.desc(), OfflineSale.id.desc())
+
+
+def offline_sales_page(seller_id: int | None, page: int, per_page: int) -> Page:
+    """One page of the offline sales (of one seller, or every one), newest day first."""
+    count = sa.select(sa.func.count(OfflineSale.id))
+    if seller_id:
+        count = count.where(OfflineSale.seller_id == seller_id)
+    return page_of(_listing(seller_id), db.session.scalar(count) or 0, page, per_page)
+
+
+def all_offline_sales(seller_id: int | None) -> list[OfflineSale]:
+    """Every offline sale (of one seller, or every one), as the list shows them."""
+    return list(db.session.scalars(_listing(seller_id)))
+
+
+def seller_products(seller_id: int) -> list[tuple[int, str, int]]:
+    """(id, title, stock) of a seller's products, for the form's product choices."""
+    return [
+        tuple(r)
+        for r in db.session.execute(
+            sa.select(Product.id, Product.title, Product.stock)
+            .where(Product.seller_id == seller_id)
+            .order_by(Product.title)
+        )
+    ]
+
+
+def approved_seller(raw: str | None) -> Seller | None:
+    """The approved seller a staff member named by id or programme registration code."""
+    raw = (raw or "").strip()
+    if not raw:
+        return None
+    seller = None
+    seller_id = database_id(raw)
+    if seller_id is not None:
+        seller = db.session.get(Seller, seller_id)
+    if seller is None:
+        # Codes are stored normalised; one saved before that is found as typed.
+        codes = {normalise_code(raw), raw}
+        seller = db.session.scalar(
+            sa.select(Seller).where(Seller.registration_code.in_(codes)).limit(1)
+        )
+    return seller if seller is not None and seller.status == SellerStatus.APPROVED else None
+
+
+def seller_choices() -> list[tuple[int, str, str | None]] | None:
+    """(id, name, code) of the approved sellers for a drop-down, or None when there are too
+    many (a code is typed instead)."""
+    rows = db.session.execute(
+        sa.select(Seller.id, Seller.display_name, Seller.registration_code)
+        .where(Seller.status == SellerStatus.APPROVED)
+        .order_by(Seller.display_name)
+        .limit(MAX_SELLERS_LISTED + 1)
+    ).all()
+    return None if len(rows) > MAX_SELLERS_LISTED else [tuple(r) for r in rows]
+
+
+def seller_by_id(seller_id: int | None) -> Seller | None:
+    return db.session.get(Seller, seller_id) if seller_id else None
