@@ -40,7 +40,7 @@ def _map_char(ch: str) -> str:
     return "".join(out)
 
 
-class _Table(dict):
+class _Table(dict[int, str]):
     """``str.translate`` table that fills itself on first sight of each character (up to a
     bound, so that text made of every code point cannot grow it without limit)."""
 

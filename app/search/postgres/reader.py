@@ -161,7 +161,7 @@ class _PostgresReader(_PostgresStore):
             {"w": word, "first": word[0]},
         ).all()
         for maxdist in (1, 2) if len(word) >= 5 else (1,):
-            counts = {
+            counts: dict[str, int] = {
                 term: int(df)
                 for term, df in rows
                 if term != word and _distance(term, word, maxdist) <= maxdist

@@ -27,6 +27,8 @@ from whoosh.analysis import Token, Tokenizer
 from whoosh.codec.whoosh3 import W3Codec, W3LeafMatcher, W3PostingsWriter
 from whoosh.fields import FieldType
 from whoosh.filedb.filestore import FileStorage
+from whoosh.filedb.structfile import StructFile
+from whoosh.matching import Matcher
 from whoosh.matching.wrappers import FilterMatcher
 from whoosh.reading import IndexReader, TermNotFound
 from whoosh.writing import SegmentWriter
@@ -97,12 +99,12 @@ class _PostingsWriter(W3PostingsWriter):
 
     # set by W3PostingsWriter (declared for the type checker only)
     _ids: Sequence[int]
-    _weights: array
+    _weights: array[float]
     _maxweight: float
     _blocklimit: int
     _compression: int
 
-    def add_ids(self, ids: array) -> None:
+    def add_ids(self, ids: array[int]) -> None:
         """Add the postings of ``ids`` (ascending docnums) to the term just started."""
         if len(self._ids):
             raise RuntimeError("add_ids() needs a term without postings")
@@ -127,7 +129,7 @@ class _PostingsWriter(W3PostingsWriter):
         finally:
             self._compression = compression
 
-    def _mini_weights(self):
+    def _mini_weights(self) -> float | tuple[float, ...] | None:
         weights = self._weights
         if weights.count(1.0) == len(weights):
             return None
@@ -144,7 +146,7 @@ class _Codec(W3Codec):
     def __init__(self, blocklimit: int = 1024, compression: int = 3, inlinelimit: int = 1):
         super().__init__(blocklimit=blocklimit, compression=compression, inlinelimit=inlinelimit)
 
-    def postings_writer(self, dbfile, byteids: bool = False) -> _PostingsWriter:
+    def postings_writer(self, dbfile: StructFile, byteids: bool = False) -> _PostingsWriter:
         return _PostingsWriter(
             dbfile,
             blocklimit=self._blocklimit,
@@ -200,7 +202,7 @@ class _BulkWriter(SegmentWriter):
             if fieldobj.vector or fieldobj.separate_spelling():
                 raise ValueError(f"field {name!r}: vectors and spelling are not supported")
         self._plan = {name: _bulk_terms(f) for name, f in self.schema.items()}
-        self._terms: dict[str, defaultdict[str, array]] = {
+        self._terms: dict[str, defaultdict[str, array[int]]] = {
             name: defaultdict(partial(array, "I")) for name, bulk in self._plan.items() if bulk
         }
         self._seen: dict[tuple[str, str], list[tuple[bytes, int, float, bytes]]] = {}
@@ -311,7 +313,7 @@ class _BulkWriter(SegmentWriter):
 _FAST_BLOCKS = all(hasattr(W3LeafMatcher, name) for name in ("_read_data", "_next_block"))
 
 
-def _add_matcher_ids(m, out: list[int] | array, offset: int) -> None:
+def _add_matcher_ids(m: Matcher, out: list[int] | array[int], offset: int) -> None:
     """Append every docnum of a fresh term matcher (plus ``offset``) to ``out``, deleted ones
     included.
 
@@ -335,7 +337,7 @@ def _add_matcher_ids(m, out: list[int] | array, offset: int) -> None:
 _NO_POSTINGS = array("I")  # shared by every term a segment lacks: never modified
 
 
-def _read_postings(reader: IndexReader, fieldname: str, term: str) -> array:
+def _read_postings(reader: IndexReader, fieldname: str, term: str) -> array[int]:
     """The docnums of a segment's posting list, deleted documents included."""
     try:
         m = reader.postings(fieldname, term)

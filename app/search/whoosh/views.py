@@ -44,10 +44,10 @@ class _PostingCache:
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
-        self._entries: OrderedDict[tuple[str, str, str], array] = OrderedDict()
+        self._entries: OrderedDict[tuple[str, str, str], array[int]] = OrderedDict()
         self._size = 0
 
-    def get(self, key: tuple[str, str, str], load: Callable[[], array]) -> array:
+    def get(self, key: tuple[str, str, str], load: Callable[[], array[int]]) -> array[int]:
         found = self._entries.get(key)
         if found is not None:
             self._entries.move_to_end(key)
@@ -156,13 +156,13 @@ class _View(_Columns):
             return self._combined(fieldname, term)
         return self.cache.get((self.key, fieldname, term), partial(self._combined, fieldname, term))
 
-    def _segment_postings(self, leaf: int, fieldname: str, term: str) -> array:
+    def _segment_postings(self, leaf: int, fieldname: str, term: str) -> array[int]:
         reader = self.leaves[leaf][0]
         key = self.keys[leaf]
         load = partial(_read_postings, reader, fieldname, term)
         return load() if key is None else self.cache.get((key, fieldname, term), load)
 
-    def _combined(self, fieldname: str, term: str) -> array:
+    def _combined(self, fieldname: str, term: str) -> array[int]:
         out = array("I")
         for leaf, (_reader, offset) in enumerate(self.leaves):
             ids = self._segment_postings(leaf, fieldname, term)
