@@ -248,17 +248,7 @@ def reconcile(older_than_minutes: int = 15, now: datetime | None = None) -> dict
     if not card_payments_enabled():
         raise PaymentUnavailable("disabled")
     cutoff = (now or utcnow()) - timedelta(minutes=older_than_minutes)
-    with transaction(write=False):  # a read of its own: none is held open across the network
-        rows = db.session.execute(
-            sa.select(Payment.id, Payment.provider_reference)
-            .where(
-                Payment.provider == Provider.STRIPE,
-                Payment.status == PaymentStatus.PENDING,
-                Payment.provider_reference.is_not(None),
-                Payment.created_at < cutoff,
-            )
-            .order_by(Payment.id)
-        ).all()
+    rows = _waiting_card_payments(Payment.created_at < cutoff)
     counts: Counter[str] = Counter()
     for payment_id, reference in rows:
         try:
@@ -278,6 +268,26 @@ def reconcile(older_than_minutes: int = 15, now: datetime | None = None) -> dict
     return dict(counts)
 
 
+def _waiting_card_payments(
+    condition: sa.ColumnElement[bool], limit: int | None = None
+) -> list[tuple[int, str]]:
+    """(id, Stripe session id) of pending card payments with a session that meet ``condition``,
+    oldest first; read in a transaction of its own, so none is held open across the network."""
+    with transaction(write=False):
+        rows = db.session.execute(
+            sa.select(Payment.id, Payment.provider_reference)
+            .where(
+                Payment.provider == Provider.STRIPE,
+                Payment.status == PaymentStatus.PENDING,
+                Payment.provider_reference.is_not(None),
+                condition,
+            )
+            .order_by(Payment.id)
+            .limit(limit)
+        ).all()
+    return [(payment_id, str(reference)) for payment_id, reference in rows]
+
+
 def expire_overdue(now: datetime | None = None, limit: int = 500) -> int:
     """``flask orders expire``: unpaid card checkouts past their time give their stock back.
 
@@ -287,18 +297,7 @@ def expire_overdue(now: datetime | None = None, limit: int = 500) -> int:
     now = now or utcnow()
     expired = 0
     if card_payments_enabled():
-        with transaction(write=False):  # a read of its own: none is held across the network
-            rows = db.session.execute(
-                sa.select(Payment.id, Payment.provider_reference)
-                .where(
-                    Payment.provider == Provider.STRIPE,
-                    Payment.status == PaymentStatus.PENDING,
-                    Payment.provider_reference.is_not(None),
-                    Payment.expires_at < now,
-                )
-                .order_by(Payment.id)
-                .limit(limit)
-            ).all()
+        rows = _waiting_card_payments(Payment.expires_at < now, limit=limit)
         for payment_id, reference in rows:
             try:
                 session = provider.expire_session(reference)
