@@ -5,10 +5,19 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask import Flask, request, session
+import sqlalchemy as sa
+from flask import Flask, Response, abort, g, render_template, request, session
+from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_login import current_user
+from flask_wtf.csrf import CSRFError
 
+from app.catalog.indexing import sync_quietly
+from app.core import logs
+from app.core.db import end_request_write_transaction, is_busy_error, write_intent
+from app.core.extensions import db
+from app.core.links import install_trusted_hosts
 from config import Config, load_secret_key
 
 
@@ -53,8 +62,6 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
 def register_logs(app: Flask) -> None:
     """Log configuration and the request id (first before_request hook; see :mod:`app.logs`)."""
-    from app.core import logs
-
     logs.install(app)
 
 
@@ -196,14 +203,8 @@ def register_template_helpers(app: Flask) -> None:
 
 
 def register_error_pages(app: Flask) -> None:
-    import sqlalchemy as sa
-    from flask import render_template
-    from flask_babel import gettext as _
-    from flask_wtf.csrf import CSRFError
-
-    from app.core.db import end_request_write_transaction, is_busy_error, write_intent
-    from app.core.extensions import db
-
+    """Error pages (JSON under ``/api/``), the 503 "busy, try again" page for a database that
+    was busy, and the end of a SQLite write transaction a request left open."""
     messages = {
         400: lambda: _("The request could not be understood."),
         403: lambda: _("You do not have permission to see this page."),
@@ -215,7 +216,7 @@ def register_error_pages(app: Flask) -> None:
         503: lambda: _("The market is busy right now. Please try again in a few seconds."),
     }
 
-    def render_error(code: int, message: str | None = None):
+    def render_error(code: int, message: str | None = None) -> tuple[Any, int]:
         if request.path.startswith("/api/"):
             return {"error": {"status": code, "message": message or messages[code]()}}, code
         return (
@@ -223,7 +224,7 @@ def register_error_pages(app: Flask) -> None:
             code,
         )
 
-    def busy():
+    def busy() -> ResponseReturnValue:
         db.session.rollback()
         # The page itself only reads (the visitor, their language): never wait for the lock again.
         with write_intent(writes=False):
@@ -234,13 +235,13 @@ def register_error_pages(app: Flask) -> None:
         app.register_error_handler(code, lambda e, code=code: render_error(code))
 
     @app.errorhandler(CSRFError)
-    def csrf_error(e: CSRFError):
+    def csrf_error(e: CSRFError) -> ResponseReturnValue:
         return render_error(
             400, _("Your form expired or was sent from elsewhere. Please try again.")
         )
 
     @app.errorhandler(sa.exc.DBAPIError)
-    def database_error(e: sa.exc.DBAPIError):
+    def database_error(e: sa.exc.DBAPIError) -> ResponseReturnValue:
         # The database was busy (a lock wait ran out): a 503 asking to try again. Any other
         # database error is a bug: on to the 500 handler (and the log).
         if is_busy_error(e):
@@ -249,7 +250,7 @@ def register_error_pages(app: Flask) -> None:
         raise e
 
     @app.errorhandler(500)
-    def server_error(e: Exception):
+    def server_error(e: Exception) -> ResponseReturnValue:
         # A busy database met outside the view (an after-request hook) arrives here.
         if is_busy_error(getattr(e, "original_exception", None)):
             return busy()
@@ -285,7 +286,7 @@ def register_security_headers(app: Flask) -> None:
     :func:`_private_response`), so no browser or proxy keeps a logged-in page."""
 
     @app.after_request
-    def headers(response):
+    def headers(response: Response) -> Response:
         # Like headers.setdefault() for each, in one pass over the headers (runs on every hit).
         present = {name.lower() for name, _value in response.headers.items()}
         for name, value in SECURITY_HEADERS:
@@ -304,8 +305,6 @@ def _private_response(app: Flask, response: Any) -> bool:
     cookie). Files marked public (static files, photos, the API's public answers) keep their
     long cache. Never touches the database: a visitor not loaded yet is judged by the session
     and the remember cookie."""
-    from flask import g
-
     cache_control = response.headers.get("Cache-Control", "")
     if "public" in cache_control or "no-store" in cache_control:
         return False
@@ -336,7 +335,6 @@ def register_input_guard(app: Flask) -> None:
     """Refuse with 400, before any other hook (the page cache's included), a request whose
     path, query string (names or values) or form (names, values, file names) holds a NUL or
     another C0 control character but tab, line feed and carriage return."""
-    from flask import abort
 
     def refuse_control_characters() -> None:
         if _has_control_characters([request.path]) or _has_control_characters(
@@ -357,8 +355,6 @@ def register_input_guard(app: Flask) -> None:
 def register_trusted_hosts(app: Flask) -> None:
     """Requests for a host other than the site's (``SITE_URL``, ``ALLOWED_HOSTS``) get 400 before
     any other hook runs, the page cache's included (see :mod:`app.links`)."""
-    from app.core.links import install_trusted_hosts
-
     install_trusted_hosts(app)
 
 
@@ -373,17 +369,14 @@ def register_notifications(app: Flask) -> None:
 def register_search_sync(app: Flask) -> None:
     """After a request that changed the catalogue, index its dirty products (if the writer is
     free; otherwise they stay dirty for the next request or ``flask search sync``)."""
-    from app.core.extensions import db
 
     @app.after_request
-    def sync_search(response):
+    def sync_search(response: Response) -> Response:
         # A request that never opened the ORM session changed nothing (a cached page, say): do
         # not create a session just to look.
         if not db.session.registry.has():
             return response
         if db.session.info.pop("catalog_changed", False) and app.config["SEARCH_SYNC_ON_REQUEST"]:
-            from app.catalog.indexing import sync_quietly
-
             sync_quietly()
         return response
 

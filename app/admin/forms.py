@@ -1,3 +1,5 @@
+"""The forms of the staff area: a seller review decision and the county quotas (one, or a CSV)."""
+
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l

@@ -9,14 +9,13 @@ from datetime import datetime
 from typing import Any
 
 import jdatetime
-import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy.orm import joinedload, selectinload
 from wtforms import HiddenField, TextAreaField
 
 from app.admin import bp
@@ -24,16 +23,14 @@ from app.admin.report_args import filter_choices, period_choices
 from app.audit import log as audit
 from app.audit.models import AuditEvent
 from app.catalog import services as catalog
-from app.catalog.models import Product, ProductStatus, Seller
+from app.catalog import staff_queries
+from app.catalog.models import Product, ProductStatus
 from app.core.db import database_id
 from app.core.errors import InvalidTransition, NotFound, ValidationFailed
-from app.core.extensions import db
 from app.core.formatting import format_date, format_money, format_number, persian_digits, to_local
-from app.core.pagination import count_rows, page_of
 from app.notifications.moderation import send_listing_event
+from app.program import audit_names
 from app.program.calendar import PERIOD_KINDS, Period, parse_period
-from app.program.sales_models import OfflineSale
-from app.reference.models import County
 from app.web.http import csv_response, page_arg, safe_next
 from app.web.messages import apply_errors, error_text, status_label
 
@@ -101,27 +98,11 @@ def _filter_args(filters: catalog.ListingFilters) -> dict[str, str]:
     return out
 
 
-def _with_rows(stmt: sa.Select[tuple[Product]]) -> sa.Select[tuple[Product]]:
-    return stmt.options(
-        selectinload(Product.images),
-        joinedload(Product.category),
-        joinedload(Product.seller).joinedload(Seller.county),
-        joinedload(Product.seller).joinedload(Seller.sector),
-    )
-
-
 @bp.get("/listings")
-def listings():
+def listings() -> ResponseReturnValue:
     """The moderation queue: resubmissions to review first, then any listing by tab."""
     filters = _listing_filters()
-    stmt = catalog.moderation_listings(filters)
-    page = page_of(
-        _with_rows(stmt),
-        count_rows(stmt, Product.id),
-        page_arg(),
-        current_app.config["PAGE_SIZE"],
-        unique=True,
-    )
+    page = staff_queries.moderation_page(filters, page_arg(), current_app.config["PAGE_SIZE"])
     return render_template(
         "admin/listings.html",
         page=page,
@@ -135,7 +116,7 @@ def listings():
 
 
 @bp.get("/listings.csv")
-def listings_csv():
+def listings_csv() -> ResponseReturnValue:
     filters = _listing_filters()
     locale = _locale()
     header = [
@@ -150,25 +131,13 @@ def listings_csv():
          ProductStatus(p.status).value, catalog.moderation_state(p), p.hidden_reason,
          iso_time(p.created_at), jalali_time(p.created_at), iso_time(p.published_at),
          jalali_time(p.published_at), iso_time(p.updated_at)]
-        for p in db.session.scalars(
-            _with_rows(catalog.moderation_listings(filters)).limit(CSV_MAX_ROWS)
-        ).unique()
+        for p in staff_queries.moderation_rows(filters, CSV_MAX_ROWS)
     ]  # fmt: skip
     return csv_response(header, rows, f"listings_{filters.tab}.csv")
 
 
 def _product_or_404(product_id: int) -> Product:
-    product = db.session.scalar(
-        sa.select(Product)
-        .where(Product.id == product_id)
-        .options(
-            selectinload(Product.images),
-            joinedload(Product.category),
-            joinedload(Product.seller).joinedload(Seller.user),
-            joinedload(Product.seller).joinedload(Seller.county),
-            joinedload(Product.seller).joinedload(Seller.sector),
-        )
-    )
+    product = staff_queries.listing_for_staff(product_id)
     if product is None:
         abort(404)
     return product
@@ -204,12 +173,12 @@ def _render_detail(
 
 
 @bp.get("/listings/<int:product_id>")
-def listing_detail(product_id: int):
+def listing_detail(product_id: int) -> ResponseReturnValue:
     return _render_detail(_product_or_404(product_id))
 
 
 @bp.post("/listings/<int:product_id>/hide")
-def hide_listing(product_id: int):
+def hide_listing(product_id: int) -> ResponseReturnValue:
     product = _product_or_404(product_id)
     form = HideForm()
     if not form.validate_on_submit():
@@ -238,7 +207,7 @@ def hide_listing(product_id: int):
 
 
 @bp.post("/listings/<int:product_id>/release")
-def release_listing(product_id: int):
+def release_listing(product_id: int) -> ResponseReturnValue:
     product = _product_or_404(product_id)
     form = ReleaseForm()
     if not form.validate_on_submit():
@@ -427,9 +396,6 @@ def _audit_filters() -> tuple[audit.AuditFilters, Period | AllTime, dict[str, st
     return filters, period, keep
 
 
-LOOKED_UP = frozenset({"product", "seller", "offline_sale", "county"})
-
-
 def _existing(events: list[AuditEvent]) -> dict[str, dict[int, str]]:
     """The targets that still exist, with their names (one query per kind), so only live pages
     are linked and sellers are shown by name."""
@@ -441,22 +407,7 @@ def _existing(events: list[AuditEvent]) -> dict[str, dict[int, str]]:
         for key, kind in (("seller_id", "seller"), ("county_id", "county")):
             if isinstance(data.get(key), int):
                 wanted.setdefault(kind, set()).add(data[key])
-    columns: dict[str, tuple[Any, Any]] = {
-        "product": (Product.id, Product.title),
-        "seller": (Seller.id, Seller.display_name),
-        "offline_sale": (OfflineSale.id, OfflineSale.place),
-        "county": (County.id, County.name_en if _locale() == "en" else County.name_fa),
-    }
-    found: dict[str, dict[int, str]] = {}
-    for kind, ids in wanted.items():
-        if kind in columns and ids:
-            id_column, name_column = columns[kind]
-            found[kind] = dict(
-                db.session.execute(sa.select(id_column, name_column).where(id_column.in_(ids)))
-                .tuples()
-                .all()
-            )
-    return found
+    return audit_names.existing_names(wanted, _locale())
 
 
 def _target_link(
@@ -465,7 +416,7 @@ def _target_link(
     """The staff page of a target, if there is one and (when ``live`` is given) it still exists."""
     if target_id is None:
         return None
-    if live is not None and kind in LOOKED_UP and target_id not in live.get(kind, {}):
+    if live is not None and kind in audit_names.KINDS and target_id not in live.get(kind, {}):
         return None  # deleted since
     if kind == "product":
         return url_for("admin.listing_detail", product_id=target_id)
@@ -534,12 +485,10 @@ def _event_view(event: AuditEvent, live: dict[str, dict[int, str]] | None) -> Ev
 
 
 @bp.get("/audit")
-def audit_log():
+def audit_log() -> ResponseReturnValue:
     """Every staff action (and the seller steps moderation answers), newest first, filtered."""
     filters, period, keep = _audit_filters()
-    page = page_of(
-        audit.events(filters), audit.count(filters), page_arg(), AUDIT_PER_PAGE, unique=True
-    )
+    page = audit.page(filters, page_arg(), AUDIT_PER_PAGE)
     live = _existing(page.items)
     choice = audit.choices()
     return render_template(
@@ -557,7 +506,7 @@ def audit_log():
 
 
 @bp.get("/audit.csv")
-def audit_csv():
+def audit_csv() -> ResponseReturnValue:
     filters, period, _keep = _audit_filters()
     header = [
         "id", "created_at", "created_at_jalali", "actor_id", "actor", "actor_email", "action",
@@ -568,6 +517,6 @@ def audit_csv():
          e.actor.name if e.actor else None, e.actor.email if e.actor else None, e.action,
          action_label(e.action), e.target_type, e.target_id, e.reason,
          json.dumps(e.data, ensure_ascii=False, sort_keys=True) if e.data is not None else None]
-        for e in db.session.scalars(audit.events(filters).limit(CSV_MAX_ROWS)).unique()
+        for e in audit.export(filters, CSV_MAX_ROWS)
     ]  # fmt: skip
     return csv_response(header, rows, f"audit_{period.file_slug()}.csv")

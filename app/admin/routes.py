@@ -2,31 +2,24 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy.orm import joinedload, selectinload
 
 from app.admin import bp
 from app.admin.forms import ReviewForm
 from app.admin.moderation_routes import id_arg, iso_time, jalali_time
 from app.admin.report_args import filter_choices
 from app.catalog import services as catalog
+from app.catalog import staff_queries
+from app.catalog.models import SellerStatus
+from app.catalog.staff_queries import SellerQueueFilters
 from app.core.errors import InvalidTransition, ValidationFailed
-from app.core.extensions import db
-from app.core.pagination import contains_pattern, count_rows, page_of
-from app.models import (
-    Order,
-    Product,
-    ProductStatus,
-    Seller,
-    SellerStatus,
-    SellerStatusChange,
-)
+from app.orders import lookups as order_lookups
 from app.web.http import csv_response, page_arg
-from app.web.messages import error_text
+from app.web.messages import error_text, status_label
 
 ACTIONS = {
     "approve": SellerStatus.APPROVED,
@@ -42,86 +35,60 @@ ACTION_FROM = {
 
 
 @bp.get("/")
-def dashboard():
+def dashboard() -> ResponseReturnValue:
+    sellers = staff_queries.seller_status_counts()
     counts = {
-        "applied": db.session.scalar(
-            sa.select(sa.func.count(Seller.id)).where(Seller.status == SellerStatus.APPLIED)
-        ),
-        "approved": db.session.scalar(
-            sa.select(sa.func.count(Seller.id)).where(Seller.status == SellerStatus.APPROVED)
-        ),
-        "published": db.session.scalar(
-            sa.select(sa.func.count(Product.id)).where(Product.status == ProductStatus.PUBLISHED)
-        ),
-        "orders": db.session.scalar(sa.select(sa.func.count(Order.id))),
+        "applied": sellers.get(SellerStatus.APPLIED.value, 0),
+        "approved": sellers.get(SellerStatus.APPROVED.value, 0),
+        "published": staff_queries.published_product_count(),
+        "orders": order_lookups.order_count(),
         "to_review": catalog.moderation_counts()[catalog.REVIEW],
     }
     return render_template("admin/dashboard.html", counts=counts)
 
 
-def _seller_queue() -> tuple[sa.Select[tuple[Seller]], dict[str, object]]:
-    """The queue's query and its filters (status, text, county, sector) from the query string."""
+def _queue_filters() -> SellerQueueFilters:
+    """The queue's filters (status, text, county, sector) from the query string; an unknown
+    status means every status."""
     status = request.args.get("status", SellerStatus.APPLIED.value)
-    text = request.args.get("q", "").strip()[:100]
-    county_id = id_arg(request.args, "county")
-    sector_id = id_arg(request.args, "sector")
-    stmt = sa.select(Seller)
-    if status in {s.value for s in SellerStatus}:
-        stmt = stmt.where(Seller.status == status)
-    else:
-        status = ""
-    if text:
-        pattern = contains_pattern(text)
-        stmt = stmt.where(
-            sa.or_(
-                Seller.display_name.ilike(pattern, escape="\\"),
-                Seller.registration_code.ilike(pattern, escape="\\"),
-                Seller.slug.ilike(pattern, escape="\\"),
-            )
-        )
-    if county_id is not None:
-        stmt = stmt.where(Seller.county_id == county_id)
-    if sector_id is not None:
-        stmt = stmt.where(Seller.sector_id == sector_id)
-    filters = {"status": status, "q": text, "county": county_id, "sector": sector_id}
-    return stmt, filters
+    return SellerQueueFilters(
+        status=status if status in {s.value for s in SellerStatus} else "",
+        text=request.args.get("q", "").strip()[:100],
+        county_id=id_arg(request.args, "county"),
+        sector_id=id_arg(request.args, "sector"),
+    )
 
 
 @bp.get("/sellers")
-def sellers():
+def sellers() -> ResponseReturnValue:
     """The review queue: applications first, then any status by filter, with search."""
-    stmt, filters = _seller_queue()
-    stmt = stmt.options(joinedload(Seller.county), joinedload(Seller.sector))
-    page = page_of(
-        stmt.order_by(Seller.created_at.asc(), Seller.id),
-        count_rows(stmt, Seller.id),
-        page_arg(),
-        current_app.config["PAGE_SIZE"],
-    )
-    counts = dict(
-        db.session.execute(
-            sa.select(Seller.status, sa.func.count(Seller.id)).group_by(Seller.status)
-        ).all()
-    )
+    queue = _queue_filters()
+    page = staff_queries.seller_queue_page(queue, page_arg(), current_app.config["PAGE_SIZE"])
+    filters = {
+        "status": queue.status,
+        "q": queue.text,
+        "county": queue.county_id,
+        "sector": queue.sector_id,
+    }
     choices = filter_choices()
     return render_template(
         "admin/sellers.html",
         page=page,
-        status=filters["status"],
-        q=filters["q"],
+        status=queue.status,
+        q=queue.text,
         filters=filters,
-        args={"status": filters["status"] or "all"}
+        args={"status": queue.status or "all"}
         | {k: v for k, v in filters.items() if k != "status" and v},
-        counts={SellerStatus(k).value: v for k, v in counts.items()},
+        counts=staff_queries.seller_status_counts(),
         counties=choices["counties"],
         sectors=choices["sectors"],
     )
 
 
 @bp.get("/sellers.csv")
-def sellers_csv():
+def sellers_csv() -> ResponseReturnValue:
     """The queue as it is filtered, every page, for a spreadsheet."""
-    stmt, filters = _seller_queue()
+    queue = _queue_filters()
     locale = str(get_locale() or "fa")
     header = [
         "seller_id", "registration_code", "business_name", "owner", "email", "county", "sector",
@@ -135,27 +102,14 @@ def sellers_csv():
          jalali_time(s.approved_at),
          s.training_completed_on.isoformat() if s.training_completed_on else None,
          s.permit_number]
-        for s in db.session.scalars(
-            stmt.options(
-                joinedload(Seller.county), joinedload(Seller.sector), joinedload(Seller.user)
-            ).order_by(Seller.created_at.asc(), Seller.id)
-        )
+        for s in staff_queries.seller_queue_rows(queue)
     ]  # fmt: skip
-    return csv_response(header, rows, f"sellers_{filters['status'] or 'all'}.csv")
+    return csv_response(header, rows, f"sellers_{queue.status or 'all'}.csv")
 
 
 @bp.route("/sellers/<int:seller_id>", methods=["GET", "POST"])
-def seller_detail(seller_id: int):
-    seller = db.session.scalar(
-        sa.select(Seller)
-        .where(Seller.id == seller_id)
-        .options(
-            joinedload(Seller.user),
-            joinedload(Seller.county),
-            joinedload(Seller.sector),
-            selectinload(Seller.status_changes).joinedload(SellerStatusChange.actor),
-        )
-    )
+def seller_detail(seller_id: int) -> ResponseReturnValue:
+    seller = staff_queries.seller_for_review(seller_id)
     if seller is None:
         abort(404)
     form = ReviewForm()
@@ -175,13 +129,11 @@ def seller_detail(seller_id: int):
             return redirect(url_for("admin.seller_detail", seller_id=seller.id))
         else:
             flash(
-                _("%(name)s: %(status)s.", name=seller.display_name, status=_status_text(new)),
+                _("%(name)s: %(status)s.", name=seller.display_name, status=status_label(new)),
                 "success",
             )
             return redirect(url_for("admin.seller_detail", seller_id=seller.id))
-    products = db.session.scalar(
-        sa.select(sa.func.count(Product.id)).where(Product.seller_id == seller.id)
-    )
+    products = staff_queries.product_count(seller)
     status = 400 if form.is_submitted() and form.errors else 200
     return (
         render_template(
@@ -193,9 +145,3 @@ def seller_detail(seller_id: int):
         ),
         status,
     )
-
-
-def _status_text(status: SellerStatus) -> str:
-    from app.web.messages import status_label
-
-    return status_label(status)

@@ -16,8 +16,10 @@ from typing import Any
 from flask import Response, abort, current_app, request
 
 from app.api import bp, openapi, serializers
-from app.catalog import queries, searching
+from app.catalog import browse, queries, searching
 from app.core.db import MAX_DATABASE_ID
+from app.core.inputs import parse_local_int
+from app.core.pagination import Page
 from app.search import SearchQuery
 from app.search.backend import MAX_PER_PAGE
 
@@ -46,8 +48,6 @@ def _text(value: str | None) -> str:
 
 def _whole(value: str | None, low: int, high: int) -> int | None:
     """A whole number in ``low..high``, or ``None`` for anything else (text, out of range)."""
-    from app.core.inputs import parse_local_int
-
     text = _text(value)
     if not text:
         return None
@@ -84,12 +84,12 @@ def search_query(args: Mapping[str, str]) -> SearchQuery:
 
 
 @bp.get("/products")
-def products():
+def products() -> Response:
     params = search_query(request.args)
     outcome = searching.run(params)
-    page: queries.Page = outcome["page"]
+    page: Page = outcome["page"]
     items = list(page.items)
-    serializers.preload_categories(items)
+    browse.preload_categories(items)
     return _json(
         {
             "items": [serializers.product_summary(p) for p in items],
@@ -105,7 +105,7 @@ def products():
 
 
 @bp.get(f"/products/<int(max={MAX_ID}):product_id>")
-def product(product_id: int):
+def product(product_id: int) -> Response:
     item = queries.public_product(product_id)
     if item is None:
         abort(404)
@@ -113,7 +113,7 @@ def product(product_id: int):
 
 
 @bp.get("/sellers/<slug>")
-def seller(slug: str):
+def seller(slug: str) -> Response:
     if len(slug) > MAX_SLUG or _text(slug) != slug:
         abort(404)
     shop = queries.public_seller(slug)
@@ -123,10 +123,10 @@ def seller(slug: str):
 
 
 @bp.get("/suggest")
-def suggest():
+def suggest() -> Response:
     return _json({"suggestions": searching.suggest(_text(request.args.get("q")))})
 
 
 @bp.get("/openapi.json")
-def openapi_document():
+def openapi_document() -> Response:
     return _json(openapi.document())

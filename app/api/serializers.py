@@ -9,13 +9,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import sqlalchemy as sa
 from flask import current_app, g, url_for
-from sqlalchemy.orm.attributes import set_committed_value
 
-from app.catalog import queries
-from app.catalog.models import Category, Product, ProductImage, ProductStatus, Seller
-from app.core.extensions import db
+from app.catalog import browse, queries
+from app.catalog.models import Category, Product, ProductImage, Seller
 from app.reference.models import County, Sector
 
 _URL_SAFE_KEY = re.compile(r"[A-Za-z0-9_./-]+")
@@ -51,17 +48,6 @@ def variants(image: ProductImage | None) -> list[dict[str, Any]]:
         width, height, key = entry[0], entry[1], entry[2]
         out.append({"width": int(width), "height": int(height), "url": media_url(str(key))})
     return out
-
-
-def preload_categories(products: list[Product]) -> None:
-    """Load the products' categories in one query instead of one lazy load per product."""
-    ids = {p.category_id for p in products if p.category_id is not None}
-    if not ids:
-        return
-    found = {c.id: c for c in db.session.scalars(sa.select(Category).where(Category.id.in_(ids)))}
-    for product in products:
-        if product.category_id is not None and "category" not in sa.inspect(product).dict:
-            set_committed_value(product, "category", found.get(product.category_id))
 
 
 def product_summary(product: Product) -> dict[str, Any]:
@@ -113,11 +99,6 @@ def product_detail(product: Product) -> dict[str, Any]:
 
 
 def seller_detail(seller: Seller) -> dict[str, Any]:
-    count = db.session.scalar(
-        sa.select(sa.func.count(Product.id)).where(
-            Product.seller_id == seller.id, Product.status == ProductStatus.PUBLISHED
-        )
-    )
     trained_on = seller.training_completed_on
     return {
         "slug": seller.slug,
@@ -129,7 +110,7 @@ def seller_detail(seller: Seller) -> dict[str, Any]:
         "training_completed_on": trained_on.isoformat() if trained_on else None,
         "url": url_for("shop.seller", slug=seller.slug, _external=True),
         "logo_url": media_url(seller.logo_key) if seller.logo_key else None,
-        "product_count": count or 0,
+        "product_count": browse.published_count(seller),
     }
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import joinedload
 
 from app.audit.models import AuditEvent
 from app.core.extensions import db
+from app.core.pagination import Page, page_of
 
 SYSTEM = "system"  # the actor filter's value for rows without a person (commands, jobs)
 
@@ -136,3 +137,13 @@ def choices() -> dict[str, list]:
             )
         ),
     }
+
+
+def page(filters: AuditFilters, number: int, per_page: int) -> Page:
+    """Page ``number`` of the matching rows, newest first, with their actors loaded."""
+    return page_of(events(filters), count(filters), number, per_page, unique=True)
+
+
+def export(filters: AuditFilters, limit: int) -> list[AuditEvent]:
+    """The newest ``limit`` matching rows, with their actors loaded, for a spreadsheet."""
+    return list(db.session.scalars(events(filters).limit(limit)).unique())

@@ -1,3 +1,5 @@
+"""The account pages, ``/auth/…``: register, log in and out, password change, re-authentication."""
+
 from flask import Blueprint
 
 bp = Blueprint("auth", __name__)

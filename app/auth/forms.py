@@ -1,3 +1,5 @@
+"""The forms of the account pages: log in, register, change the password, confirm it again."""
+
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
@@ -7,6 +9,19 @@ from wtforms.validators import DataRequired, EqualTo, Length
 
 from app.accounts.services import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from app.core.formatting import LocalNumber
+
+
+def _new_password_rules() -> list[DataRequired | Length]:
+    """The length rule of a new password (the service checks the rest: common words, sequences,
+    the e-mail address)."""
+    return [
+        DataRequired(),
+        Length(
+            min=MIN_PASSWORD_LENGTH,
+            max=MAX_PASSWORD_LENGTH,
+            message=_l("Use at least %(n)s characters.", n=LocalNumber(MIN_PASSWORD_LENGTH)),
+        ),
+    ]
 
 
 class LoginForm(FlaskForm):
@@ -21,14 +36,7 @@ class RegisterForm(FlaskForm):
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
     password = PasswordField(
         _l("Password"),
-        validators=[
-            DataRequired(),
-            Length(
-                min=MIN_PASSWORD_LENGTH,
-                max=MAX_PASSWORD_LENGTH,
-                message=_l("Use at least %(n)s characters.", n=LocalNumber(MIN_PASSWORD_LENGTH)),
-            ),
-        ],
+        validators=_new_password_rules(),
         description=_l("At least 12 characters; not a common password, a sequence or your e-mail."),
     )
     confirm = PasswordField(
@@ -40,17 +48,7 @@ class RegisterForm(FlaskForm):
 
 class ChangePasswordForm(FlaskForm):
     current_password = PasswordField(_l("Current password"), validators=[DataRequired()])
-    new_password = PasswordField(
-        _l("New password"),
-        validators=[
-            DataRequired(),
-            Length(
-                min=MIN_PASSWORD_LENGTH,
-                max=MAX_PASSWORD_LENGTH,
-                message=_l("Use at least %(n)s characters.", n=LocalNumber(MIN_PASSWORD_LENGTH)),
-            ),
-        ],
-    )
+    new_password = PasswordField(_l("New password"), validators=_new_password_rules())
     confirm = PasswordField(
         _l("Repeat new password"),
         validators=[DataRequired(), EqualTo("new_password", message=_l("The passwords differ."))],

@@ -1,8 +1,12 @@
+"""Accounts in the browser: register, log in and out, confirm the password again, change it."""
+
 from __future__ import annotations
 
 from datetime import datetime
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import confirm_login, current_user, login_required, login_user, logout_user
 
@@ -43,7 +47,7 @@ def _locked_message(until: datetime) -> str:
 
 @bp.route("/register", methods=["GET", "POST"])
 @limiter.limit(_register_limit, methods=["POST"])
-def register():
+def register() -> ResponseReturnValue:
     if current_user.is_authenticated:
         return redirect(url_for("shop.home"))
     form = RegisterForm(next=request.args.get("next", ""))
@@ -66,7 +70,7 @@ def register():
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
-def login():
+def login() -> ResponseReturnValue:
     if current_user.is_authenticated:
         return redirect(safe_next(request.args.get("next"), url_for("shop.home")))
     form = LoginForm(next=request.args.get("next", ""))
@@ -91,7 +95,7 @@ def login():
 @bp.route("/confirm", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
 @login_required
-def reauth():
+def reauth() -> ResponseReturnValue:
     """Confirm the password (a session restored from a remember cookie is not fresh), then go
     back to the page that asked."""
     form = ReauthForm(next=request.args.get("next", ""))
@@ -111,7 +115,7 @@ def reauth():
 
 
 @bp.post("/logout")
-def logout():
+def logout() -> ResponseReturnValue:
     """Log out: the login row ends, so neither the session nor the remember cookie works again."""
     if current_user.is_authenticated:
         accounts.logout(current_user._get_current_object())
@@ -122,7 +126,7 @@ def logout():
 
 @bp.route("/password", methods=["GET", "POST"])
 @login_required
-def password():
+def password() -> ResponseReturnValue:
     if not is_fresh():
         return reauth_redirect(url_for("auth.password"))
     form = ChangePasswordForm()
@@ -145,6 +149,4 @@ def password():
 
 
 def _current_locale() -> str:
-    from flask_babel import get_locale
-
     return str(get_locale() or "fa")

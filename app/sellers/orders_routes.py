@@ -5,8 +5,8 @@ Every lookup goes through ``owned_or_404``: another seller's order looks like a 
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -14,13 +14,12 @@ from sqlalchemy.orm import selectinload
 
 from app.catalog.models import Seller
 from app.core.errors import InvalidTransition, NotAllowed, ValidationFailed
-from app.core.extensions import db
 from app.core.formatting import format_digits
-from app.core.pagination import count_rows, page_of
 from app.notifications.orders import send_order_event
+from app.orders import lookups as order_lookups
 from app.orders import services as orders
 from app.orders.models import Actor, Order, OrderStatus, may_move
-from app.payments.models import Payment
+from app.payments import lookups as payment_lookups
 from app.sellers import bp
 from app.sellers.routes import current_seller
 from app.web.access import owned_or_404
@@ -47,14 +46,8 @@ def next_actions(order: Order) -> list[str]:
 
 
 def recent_orders(seller: Seller, limit: int = 5) -> list[Order]:
-    return list(
-        db.session.scalars(
-            sa.select(Order)
-            .where(Order.seller_id == seller.id)
-            .order_by(Order.created_at.desc(), Order.id.desc())
-            .limit(limit)
-        )
-    )
+    """The seller's newest orders, for the seller's dashboard."""
+    return order_lookups.recent_seller_orders(seller.id, limit)
 
 
 @bp.context_processor
@@ -72,19 +65,13 @@ def _owned_order(order_id: int) -> Order:
 
 
 @bp.get("/orders")
-def orders_list():
+def orders_list() -> ResponseReturnValue:
     seller = current_seller()
     status = request.args.get("status", "")
-    stmt = sa.select(Order).where(Order.seller_id == seller.id)
-    if status in {s.value for s in OrderStatus}:
-        stmt = stmt.where(Order.status == status)
-    else:
+    if status not in {s.value for s in OrderStatus}:
         status = ""
-    page = page_of(
-        stmt.options(selectinload(Order.lines)).order_by(Order.created_at.desc(), Order.id.desc()),
-        count_rows(stmt, Order.id),
-        page_arg(),
-        ORDERS_PER_PAGE,
+    page = order_lookups.seller_orders(
+        seller.id, OrderStatus(status) if status else None, page_arg(), ORDERS_PER_PAGE
     )
     return render_template(
         "sellers/orders.html",
@@ -96,19 +83,19 @@ def orders_list():
 
 
 @bp.get("/orders/<int:order_id>")
-def order_detail(order_id: int):
+def order_detail(order_id: int) -> ResponseReturnValue:
     order = _owned_order(order_id)
     return render_template(
         "sellers/order_detail.html",
         seller=current_seller(),
         order=order,
-        payment=db.session.get(Payment, order.payment_id),
+        payment=payment_lookups.payment(order.payment_id),
         actions=next_actions(order),
     )
 
 
 @bp.post("/orders/<int:order_id>/move")
-def move_order(order_id: int):
+def move_order(order_id: int) -> ResponseReturnValue:
     """Confirm, ship (carrier and tracking code), deliver or cancel (with a reason)."""
     order = _owned_order(order_id)
     target = url_for("sellers.order_detail", order_id=order_id)
@@ -133,7 +120,6 @@ def move_order(order_id: int):
                 flash(_field_message(field, code), "error")
         return redirect(target)
     except InvalidTransition as exc:
-        db.session.rollback()  # ends a write transaction the refused move may have begun
         flash(
             _(
                 "The order is %(status)s, so it cannot be moved to “%(new)s”. The page shows it as it is now.",
@@ -173,11 +159,11 @@ def _field_message(field: str, code: str) -> str:
 
 
 @bp.get("/orders/<int:order_id>/slip")
-def packing_slip(order_id: int):
+def packing_slip(order_id: int) -> ResponseReturnValue:
     order = _owned_order(order_id)
     return render_template(
         "sellers/packing_slip.html",
         seller=current_seller(),
         order=order,
-        payment=db.session.get(Payment, order.payment_id),
+        payment=payment_lookups.payment(order.payment_id),
     )

@@ -1,3 +1,5 @@
+"""The storefront, ``/…``: browsing, search, product and shop pages, cart, checkout, my orders."""
+
 from flask import Blueprint
 
 bp = Blueprint("shop", __name__)

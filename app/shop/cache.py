@@ -36,12 +36,12 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask, Response, current_app, g, request, session
+from flask.sansio.app import App
 from flask_babel import get_babel
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
-from app.catalog.changes import current_version
-from app.core.extensions import db
+from app.catalog.browse import catalog_version
 from app.shop import bp
 
 CSRF_MARKER = "__bazarche_csrf_token__"
@@ -49,6 +49,8 @@ _CSRF_MARKER_BYTES = CSRF_MARKER.encode()
 MAX_ENTRIES = 2000
 _CACHED_VIEW = "_bazarche_page_cached"
 _VERSION_SQL = "SELECT version FROM catalog_version WHERE id = 1"
+# A stored page: body, status, mimetype, and whether it holds the CSRF marker.
+_Entry = tuple[bytes, int, str | None, bool]
 
 
 class _LRU:
@@ -56,18 +58,18 @@ class _LRU:
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self.data: OrderedDict[tuple, tuple[bytes, int, str, bool]] = OrderedDict()
+        self.data: OrderedDict[tuple, _Entry] = OrderedDict()
         self.lock = threading.Lock()
         self.newest_version = 0
 
-    def get(self, key: tuple) -> tuple[bytes, int, str, bool] | None:
+    def get(self, key: tuple) -> _Entry | None:
         with self.lock:
             value = self.data.get(key)
             if value is not None:
                 self.data.move_to_end(key)
             return value
 
-    def put(self, key: tuple, value: tuple[bytes, int, str, bool]) -> None:
+    def put(self, key: tuple, value: _Entry) -> None:
         with self.lock:
             if key[0] > self.newest_version:
                 # Pages of older versions can only be asked for by requests already running.
@@ -112,7 +114,7 @@ def _version_engine(app: Flask) -> sa.Engine | None:
     engine = app.extensions.get(_ENGINE_KEY, _UNSET)
     if engine is _UNSET:
         engine = app.extensions[_ENGINE_KEY] = _make_version_engine(app)
-    return engine  # type: ignore[return-value]
+    return engine
 
 
 def _make_version_engine(app: Flask) -> sa.Engine | None:
@@ -158,14 +160,16 @@ atexit.register(_close_all)
 def _read_version(app: Flask) -> int:
     engine = _version_engine(app)
     if engine is None:
-        return current_version(db.session)
+        return catalog_version()
     for attempt in (1, 2):
         conn = engine.raw_connection()
         try:
             # The driver's own cursor, kept with its connection: a prepared statement, no BEGIN.
             cursor = conn.info.get("page_cache_cursor")
             if cursor is None:
-                cursor = conn.info["page_cache_cursor"] = conn.driver_connection.cursor()
+                driver = conn.driver_connection
+                assert driver is not None  # a checked-out connection has its driver's
+                cursor = conn.info["page_cache_cursor"] = driver.cursor()
             cursor.execute(_VERSION_SQL, prepare=True)
             row = cursor.fetchone()
         except engine.dialect.loaded_dbapi.Error as error:
@@ -271,7 +275,7 @@ def _fill(body: bytes, needs_csrf: bool) -> bytes:
     return body
 
 
-def _response(entry: tuple[bytes, int, str, bool], state: str) -> Response:
+def _response(entry: _Entry, state: str) -> Response:
     body, status, mimetype, needs_csrf = entry
     response = Response(_fill(body, needs_csrf), status, mimetype=mimetype)
     response.headers["X-Page-Cache"] = state
@@ -292,7 +296,7 @@ def serve_hit() -> Response | None:
     return _response(entry, "hit")
 
 
-def install(app: Flask) -> None:
+def install(app: App) -> None:
     """Serve hits from the first ``before_request`` hook of ``app`` (idempotent)."""
     hooks = app.before_request_funcs.setdefault(None, [])
     if serve_hit not in hooks:

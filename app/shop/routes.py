@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from flask import (
+    Response,
     abort,
     current_app,
     make_response,
@@ -17,10 +18,13 @@ from flask import (
     session,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from app.accounts.services import set_locale
-from app.catalog import queries
+from app.catalog import queries, searching
+from app.core.pagination import Page
+from app.media.store import storage
 from app.program import views
 from app.shop import bp
 from app.shop.cache import cached_page
@@ -41,9 +45,7 @@ def _found(row: T | None) -> T:
     return row
 
 
-def _sorted_page(
-    products_of: Callable[[T, int, int, str], queries.Page], owner: T
-) -> tuple[queries.Page, str]:
+def _sorted_page(products_of: Callable[[T, int, int, str], Page], owner: T) -> tuple[Page, str]:
     """The page of ``owner``'s products the query string asks for (page and sort), and the
     sort in force."""
     sort = _sort_arg()
@@ -52,7 +54,7 @@ def _sorted_page(
 
 @bp.get("/")
 @cached_page
-def home():
+def home() -> ResponseReturnValue:
     return render_template(
         "shop/home.html",
         featured=queries.featured_products(8),
@@ -64,7 +66,7 @@ def home():
 
 @bp.get("/c/<slug>")
 @cached_page
-def category(slug: str):
+def category(slug: str) -> ResponseReturnValue:
     cat = _found(queries.category_by_slug(slug))
     page, sort = _sorted_page(queries.products_in_category, cat)
     return render_template(
@@ -78,7 +80,7 @@ def category(slug: str):
 
 @bp.get("/county/<slug>")
 @cached_page
-def county(slug: str):
+def county(slug: str) -> ResponseReturnValue:
     place = _found(queries.county_by_slug(slug))
     page, sort = _sorted_page(queries.products_in_county, place)
     return render_template("shop/county.html", county=place, page=page, sort=sort)
@@ -86,7 +88,7 @@ def county(slug: str):
 
 @bp.get("/p/<int:product_id>")
 @cached_page
-def product(product_id: int):
+def product(product_id: int) -> ResponseReturnValue:
     item = _found(queries.public_product(product_id))
     return render_template(
         "shop/product.html", product=item, trail=queries.breadcrumbs(item.category)
@@ -94,7 +96,7 @@ def product(product_id: int):
 
 
 @bp.after_request
-def count_product_view(response):  # type: ignore[no-untyped-def]
+def count_product_view(response: Response) -> Response:
     """Count a product page seen, in memory. An after-request hook runs once for every product
     page, whether the view rendered it or the page cache answered before the view (a hit), so
     each view is seen; the visitor counts once per product and day. A batch that falls due is
@@ -122,14 +124,14 @@ def count_product_view(response):  # type: ignore[no-untyped-def]
 
 @bp.get("/s/<slug>")
 @cached_page
-def seller(slug: str):
+def seller(slug: str) -> ResponseReturnValue:
     shop = _found(queries.public_seller(slug))
     page, sort = _sorted_page(queries.products_of_seller, shop)
     return render_template("shop/seller.html", seller=shop, page=page, sort=sort)
 
 
 @bp.get("/lang/<code>")
-def set_language(code: str):
+def set_language(code: str) -> ResponseReturnValue:
     """Switch the interface language and go back where the visitor was."""
     if code not in current_app.config["LANGUAGES"]:
         abort(404)
@@ -149,28 +151,22 @@ def set_language(code: str):
 
 
 @bp.get("/search")
-def search():
+def search() -> ResponseReturnValue:
     """Product search with facets; answers from the database (with a notice) if the index fails."""
-    from app.catalog import searching
-
     params = searching.parse_args(request.args, current_app.config["PAGE_SIZE"])
     outcome = searching.run(params)
     return render_template("shop/search.html", **outcome)
 
 
 @bp.get("/search/suggest")
-def suggest():
+def suggest() -> ResponseReturnValue:
     """Completions for the header search box (titles, categories, sellers)."""
-    from app.catalog import searching
-
     return {"suggestions": searching.suggest(request.args.get("q", ""))}
 
 
 @bp.get("/media/<path:key>")
-def media(key: str):
+def media(key: str) -> ResponseReturnValue:
     """Stored image variants, content-addressed, so they may be cached for a year."""
-    from app.media.store import storage
-
     store = storage()
     try:
         path = store.path_for(key)
