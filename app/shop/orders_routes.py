@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
+from typing import Any
 
-import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy.orm import joinedload, selectinload
 
-from app.catalog.models import Product
-from app.core.errors import InvalidTransition, NotAllowed, ValidationFailed
-from app.core.extensions import db
+from app.catalog import browse
+from app.core.errors import DomainError, InvalidTransition, NotAllowed, ValidationFailed
 from app.core.formatting import format_number, persian_digits
-from app.core.pagination import count_rows, page_of
 from app.notifications.orders import send_order_event
 from app.orders import cart as carts
+from app.orders import lookups as order_lookups
 from app.orders import services as orders
 from app.orders.errors import (
     CartAlreadyCheckedOut,
@@ -32,6 +32,7 @@ from app.orders.errors import (
 from app.orders.models import Order
 from app.orders.placing import Address
 from app.payments import checkout as payment_checkout
+from app.payments import lookups as payment_lookups
 from app.payments import services as payments
 from app.payments.models import Payment, PaymentStatus, Provider
 from app.shop import bp
@@ -71,12 +72,7 @@ def _cart_blocker(view: carts.CartView) -> str | None:
 
 def _prefill(form: CheckoutForm) -> None:
     """The address of the customer's last order, or their name and phone."""
-    last = db.session.scalar(
-        sa.select(Order)
-        .where(Order.customer_id == current_user.id)
-        .order_by(Order.created_at.desc(), Order.id.desc())
-        .limit(1)
-    )
+    last = order_lookups.last_order(current_user.id)
     if last is not None:
         for name in ("recipient_name", "mobile", "province", "city", "address", "postal_code"):
             getattr(form, name).data = getattr(last, name)
@@ -136,7 +132,9 @@ def error_summary(form: CheckoutForm) -> list[tuple[str, str]]:
     return out
 
 
-def _render_checkout(form: CheckoutForm, view: carts.CartView, status: int = 200):  # type: ignore[no-untyped-def]
+def _render_checkout(
+    form: CheckoutForm, view: carts.CartView, status: int = 200
+) -> ResponseReturnValue:
     return (
         render_template(
             "shop/checkout.html",
@@ -170,23 +168,14 @@ def _version_arg(form: CheckoutForm) -> int | None:
 
 @bp.route("/checkout", methods=["GET", "POST"])
 @login_required
-def checkout():  # noqa: C901 (maps each checkout refusal to its message; to shrink in #11)
+def checkout() -> ResponseReturnValue:
     if is_staff():
         flash(_("Programme staff accounts cannot buy in the market."), "error")
         return redirect(url_for("shop.cart"))
     form = CheckoutForm(card_enabled=payments.card_payments_enabled())
     view = carts.view(current_user._get_current_object(), None)
-
     if request.method == "GET":
-        blocker = _cart_blocker(view)
-        if blocker:
-            flash(blocker, "error")
-            return redirect(url_for("shop.cart"))
-        _prefill(form)
-        form.checkout_token.data = secrets.token_urlsafe(24)
-        form.cart_version.data = str(carts.version(current_user._get_current_object()))
-        return _render_checkout(form, view)
-
+        return _show_checkout(form, view)
     address = _address(form)
     if not form.validate_on_submit():
         _address_errors(form, address)  # all mistakes at once, not one round each
@@ -196,95 +185,167 @@ def checkout():  # noqa: C901 (maps each checkout refusal to its message; to shr
     if existing is not None and existing.customer_id == current_user.id:
         # The same form posted again (a double click, a retry): the checkout it already made.
         return _after_checkout(existing, created=False)
-    provider = Provider.STRIPE if form.payment_method.data == "card" else Provider.CASH
-    config = current_app.config
     try:
-        payment, created = payment_checkout.place_checkout(
-            current_user._get_current_object(),
-            address,
-            provider,
-            token,
-            currency=config["MARKET_CURRENCY"],
-            expiry_minutes=int(config["CHECKOUT_EXPIRY_MINUTES"]),
-            max_open_cash_orders=int(config["MAX_OPEN_CASH_ORDERS"]),
-            cart_version=_version_arg(form),
-        )
-    except CartAlreadyCheckedOut as exc:
-        db.session.rollback()
-        flash(
-            _(
-                "This cart was already ordered (from another window or an earlier click), so "
-                "nothing new was ordered. Here is the order that was made."
-            ),
-            "info",
-        )
-        made = db.session.get(Payment, exc.payment_id)
-        if made is None:  # pragma: no cover - a payment row is never deleted
-            return redirect(url_for("shop.orders"), code=303)
-        # A card checkout still unpaid goes on to the provider's page, as the first tab did.
-        return _after_checkout(made, created=False)
-    except CartChanged:
-        db.session.rollback()
-        view = carts.view(current_user._get_current_object(), None)
-        if _cart_blocker(view):
-            flash(_("Your cart changed in another window. Please check it."), "error")
-            return redirect(url_for("shop.cart"))
-        form.form_errors.append(
-            _(
-                "Your cart changed in another window since this page was opened. Check the "
-                "order below and place it again."
-            )
-        )
-        form.cart_version.data = str(carts.version(current_user._get_current_object()))
-        form.checkout_token.data = secrets.token_urlsafe(24)
-        return _render_checkout(form, view, 409)
-    except NotABuyer:
-        flash(_("Programme staff accounts cannot buy in the market."), "error")
-        return redirect(url_for("shop.cart"))
-    except OwnProducts:
-        flash(_("Your cart holds your own products. Remove them to continue."), "error")
-        return redirect(url_for("shop.cart"))
-    except CartProblem as exc:
-        if exc.args and exc.args[0] == "empty":
-            flash(_("Your cart is empty."), "error")
-        else:
-            flash(_("Some prices changed since you added the items. Please check them."), "error")
-        return redirect(url_for("shop.cart"))
-    except (Unavailable, OutOfStock) as exc:
-        title = exc.title or db.session.scalar(
-            sa.select(Product.title).where(Product.id == exc.product_id)
-        )
-        if isinstance(exc, OutOfStock):
-            flash(
-                _("“%(title)s” has just sold out. Please change your cart.", title=title or "?"),
-                "error",
-            )
-        else:
-            flash(
-                _("“%(title)s” is no longer for sale. Please remove it.", title=title or "?"),
-                "error",
-            )
-        return redirect(url_for("shop.cart"))
-    except TooManyCashOrders as exc:
-        form.payment_method.errors = [
-            *form.payment_method.errors,
-            cash_limit_message(exc.open, exc.limit),
-        ]
-        return _render_checkout(form, view, 400)
-    except ValidationFailed as exc:
-        if exc.errors.pop("token", None):
-            form.form_errors.append(_("Please check the form and send it again."))
-            form.checkout_token.data = secrets.token_urlsafe(24)
-        apply_errors(form, exc)
-        return _render_checkout(form, view, 400)
-    except NotAllowed:
-        form.checkout_token.data = secrets.token_urlsafe(24)
-        form.form_errors.append(_("Please check the form and send it again."))
-        return _render_checkout(form, view, 400)
+        payment, created = _place(form, address, token)
+    except _REFUSALS as exc:
+        return _refused(exc, form, view)
     return _after_checkout(payment, created=created)
 
 
-def _after_checkout(payment: Payment, *, created: bool):  # type: ignore[no-untyped-def]
+def _show_checkout(form: CheckoutForm, view: carts.CartView) -> ResponseReturnValue:
+    """The checkout page, filled with the last address and a fresh form token; back to the
+    cart when it cannot go to checkout as it is."""
+    blocker = _cart_blocker(view)
+    if blocker:
+        flash(blocker, "error")
+        return redirect(url_for("shop.cart"))
+    _prefill(form)
+    form.checkout_token.data = secrets.token_urlsafe(24)
+    form.cart_version.data = str(carts.version(current_user._get_current_object()))
+    return _render_checkout(form, view)
+
+
+def _place(form: CheckoutForm, address: Address, token: str) -> payment_checkout.Checkout:
+    """The checkout service, with the market's settings and the form's choices."""
+    config = current_app.config
+    return payment_checkout.place_checkout(
+        current_user._get_current_object(),
+        address,
+        Provider.STRIPE if form.payment_method.data == "card" else Provider.CASH,
+        token,
+        currency=config["MARKET_CURRENCY"],
+        expiry_minutes=int(config["CHECKOUT_EXPIRY_MINUTES"]),
+        max_open_cash_orders=int(config["MAX_OPEN_CASH_ORDERS"]),
+        cart_version=_version_arg(form),
+    )
+
+
+# ---- what the customer is told when the checkout service refuses --------------------------------
+# Each answer gets the refusal, the form and the cart view; the service has rolled back.
+
+Refusal = Callable[[Any, CheckoutForm, carts.CartView], ResponseReturnValue]
+
+
+def _back_to_cart(message: str) -> ResponseReturnValue:
+    flash(message, "error")
+    return redirect(url_for("shop.cart"))
+
+
+def _already_ordered(
+    exc: CartAlreadyCheckedOut, form: CheckoutForm, view: carts.CartView
+) -> ResponseReturnValue:
+    flash(
+        _(
+            "This cart was already ordered (from another window or an earlier click), so "
+            "nothing new was ordered. Here is the order that was made."
+        ),
+        "info",
+    )
+    made = payment_lookups.payment(exc.payment_id)
+    if made is None:  # pragma: no cover - a payment row is never deleted
+        return redirect(url_for("shop.orders"), code=303)
+    # A card checkout still unpaid goes on to the provider's page, as the first tab did.
+    return _after_checkout(made, created=False)
+
+
+def _cart_changed(
+    exc: CartChanged, form: CheckoutForm, view: carts.CartView
+) -> ResponseReturnValue:
+    view = carts.view(current_user._get_current_object(), None)
+    if _cart_blocker(view):
+        return _back_to_cart(_("Your cart changed in another window. Please check it."))
+    form.form_errors.append(
+        _(
+            "Your cart changed in another window since this page was opened. Check the "
+            "order below and place it again."
+        )
+    )
+    form.cart_version.data = str(carts.version(current_user._get_current_object()))
+    form.checkout_token.data = secrets.token_urlsafe(24)
+    return _render_checkout(form, view, 409)
+
+
+def _not_a_buyer(exc: NotABuyer, form: CheckoutForm, view: carts.CartView) -> ResponseReturnValue:
+    return _back_to_cart(_("Programme staff accounts cannot buy in the market."))
+
+
+def _own_products(
+    exc: OwnProducts, form: CheckoutForm, view: carts.CartView
+) -> ResponseReturnValue:
+    return _back_to_cart(_("Your cart holds your own products. Remove them to continue."))
+
+
+def _cart_problem(
+    exc: CartProblem, form: CheckoutForm, view: carts.CartView
+) -> ResponseReturnValue:
+    if exc.args and exc.args[0] == "empty":
+        return _back_to_cart(_("Your cart is empty."))
+    return _back_to_cart(_("Some prices changed since you added the items. Please check them."))
+
+
+def _not_for_sale(
+    exc: Unavailable | OutOfStock, form: CheckoutForm, view: carts.CartView
+) -> ResponseReturnValue:
+    title = exc.title or browse.product_title(exc.product_id) or "?"
+    if isinstance(exc, OutOfStock):
+        return _back_to_cart(
+            _("“%(title)s” has just sold out. Please change your cart.", title=title)
+        )
+    return _back_to_cart(_("“%(title)s” is no longer for sale. Please remove it.", title=title))
+
+
+def _cash_cap(
+    exc: TooManyCashOrders, form: CheckoutForm, view: carts.CartView
+) -> ResponseReturnValue:
+    form.payment_method.errors = [
+        *form.payment_method.errors,
+        cash_limit_message(exc.open, exc.limit),
+    ]
+    return _render_checkout(form, view, 400)
+
+
+def _invalid(
+    exc: ValidationFailed, form: CheckoutForm, view: carts.CartView
+) -> ResponseReturnValue:
+    if exc.errors.pop("token", None):
+        form.form_errors.append(_("Please check the form and send it again."))
+        form.checkout_token.data = secrets.token_urlsafe(24)
+    apply_errors(form, exc)
+    return _render_checkout(form, view, 400)
+
+
+def _not_allowed(exc: NotAllowed, form: CheckoutForm, view: carts.CartView) -> ResponseReturnValue:
+    form.checkout_token.data = secrets.token_urlsafe(24)
+    form.form_errors.append(_("Please check the form and send it again."))
+    return _render_checkout(form, view, 400)
+
+
+# Refusal kinds and their answers, the first that matches wins.
+_ANSWERS: tuple[tuple[type[DomainError] | tuple[type[DomainError], ...], Refusal], ...] = (
+    (CartAlreadyCheckedOut, _already_ordered),
+    (CartChanged, _cart_changed),
+    (NotABuyer, _not_a_buyer),
+    (OwnProducts, _own_products),
+    (CartProblem, _cart_problem),
+    ((Unavailable, OutOfStock), _not_for_sale),
+    (TooManyCashOrders, _cash_cap),
+    (ValidationFailed, _invalid),
+    (NotAllowed, _not_allowed),
+)
+_REFUSALS = tuple(
+    kind
+    for kinds, _answer in _ANSWERS
+    for kind in (kinds if isinstance(kinds, tuple) else (kinds,))
+)
+
+
+def _refused(exc: DomainError, form: CheckoutForm, view: carts.CartView) -> ResponseReturnValue:
+    """The page or redirect that says why the checkout was refused."""
+    answer = next(answer for kinds, answer in _ANSWERS if isinstance(exc, kinds))
+    return answer(exc, form, view)
+
+
+def _after_checkout(payment: Payment, *, created: bool) -> ResponseReturnValue:
     """After commit: mail a new cash order; send a card payment to the provider."""
     payment_id = payment.id  # the provider call ends the session's transaction
     done = url_for("shop.checkout_return", payment_id=payment_id)
@@ -317,14 +378,10 @@ def _after_checkout(payment: Payment, *, created: bool):  # type: ignore[no-unty
 
 @bp.get("/checkout/return/<int:payment_id>")
 @login_required
-def checkout_return(payment_id: int):
+def checkout_return(payment_id: int) -> ResponseReturnValue:
     """Where the customer lands after checkout: cash orders are placed; a card payment is
     confirmed by the provider's event, so this page refreshes itself until it arrives."""
-    payment = db.session.scalar(
-        sa.select(Payment)
-        .where(Payment.id == payment_id, Payment.customer_id == current_user.id)
-        .options(selectinload(Payment.orders).joinedload(Order.seller))
-    )
+    payment = payment_lookups.customer_payment(payment_id, current_user.id)
     if payment is None:
         abort(404)
     waiting = payment.provider == Provider.STRIPE and payment.status == PaymentStatus.PENDING
@@ -339,15 +396,7 @@ def checkout_return(payment_id: int):
 
 
 def _own_order(order_id: int) -> Order:
-    order = db.session.scalar(
-        sa.select(Order)
-        .where(Order.id == order_id, Order.customer_id == current_user.id)
-        .options(
-            selectinload(Order.lines),
-            selectinload(Order.status_changes),
-            joinedload(Order.seller),
-        )
-    )
+    order = order_lookups.customer_order(order_id, current_user.id)
     if order is None:
         abort(404)
     return order
@@ -355,24 +404,16 @@ def _own_order(order_id: int) -> Order:
 
 @bp.get("/orders", endpoint="orders")
 @login_required
-def order_list():
-    base = sa.select(Order).where(Order.customer_id == current_user.id)
-    page = page_of(
-        base.options(joinedload(Order.seller), selectinload(Order.lines)).order_by(
-            Order.created_at.desc(), Order.id.desc()
-        ),
-        count_rows(base, Order.id),
-        page_arg(),
-        ORDERS_PER_PAGE,
-    )
+def order_list() -> ResponseReturnValue:
+    page = order_lookups.customer_orders(current_user.id, page_arg(), ORDERS_PER_PAGE)
     return render_template("shop/orders.html", page=page)
 
 
 @bp.get("/orders/<int:order_id>")
 @login_required
-def order_detail(order_id: int):
+def order_detail(order_id: int) -> ResponseReturnValue:
     order = _own_order(order_id)
-    payment = db.session.get(Payment, order.payment_id)
+    payment = payment_lookups.payment(order.payment_id)
     return render_template(
         "shop/order_detail.html",
         order=order,
@@ -383,13 +424,12 @@ def order_detail(order_id: int):
 
 @bp.post("/orders/<int:order_id>/cancel")
 @login_required
-def cancel_order(order_id: int):
+def cancel_order(order_id: int) -> ResponseReturnValue:
     order = _own_order(order_id)
     reason = (request.form.get("reason") or "").strip()[:500] or None
     try:
         orders.cancel_by_customer(order, current_user._get_current_object(), reason)
     except InvalidTransition:
-        db.session.rollback()  # ends a write transaction the refused move may have begun
         flash(
             _(
                 "This order can no longer be cancelled (status: %(status)s).",
