@@ -200,7 +200,7 @@ def _existing(customer: User, token: str) -> None:
 
 
 def _lock_customer(customer: User, token: str) -> CartState:
-    """Step 1: hold the customer's cart for the transaction; its state. A checkout the same
+    """Hold the customer's cart for the transaction; its state. A checkout the same
     form made, before or while we waited for the lock, is returned instead (_Found)."""
     _existing(customer, token)
     state = placing.lock_cart(customer)
