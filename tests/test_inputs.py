@@ -6,8 +6,10 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from flask_babel import force_locale
 
 from app.core.inputs import money_unit, optional_date, optional_money, parse_date, parse_money
+from app.sellers.forms import QuickEditForm
 
 
 @pytest.mark.parametrize(
@@ -93,3 +95,25 @@ def test_an_empty_date_is_none():
     assert optional_date("") is None
     assert optional_date(None) is None
     assert optional_date("2026-11-22") == date(2026, 11, 22)
+
+
+def test_a_money_field_reads_the_market_unit_and_holds_the_stored_one(app):
+    def typed(text: str) -> QuickEditForm:
+        with app.test_request_context("/", method="POST", data={"price_toman": text}):
+            form = QuickEditForm(meta={"csrf": False})
+            form.validate()
+            return form
+
+    assert typed("۱۲۰٬۰۰۰").price_toman.data == 1_200_000  # 120,000 toman, in rials
+    refused = typed("12.5")  # no part of a toman
+    assert refused.price_toman.data is None and refused.price_toman.errors
+    with app.test_request_context("/"), force_locale("fa"):
+        shown = str(QuickEditForm(data={"price_toman": 1_200_000}).price_toman())
+        assert 'value="۱۲۰٬۰۰۰"' in shown
+    app.config["MARKET_CURRENCY"] = "EUR"
+    try:
+        assert typed("12.5").price_toman.data == 1250  # euros typed, cents held
+        with app.test_request_context("/"), force_locale("en"):
+            assert 'value="12.50"' in str(QuickEditForm(data={"price_toman": 1250}).price_toman())
+    finally:
+        app.config["MARKET_CURRENCY"] = "IRR"

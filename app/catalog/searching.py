@@ -15,13 +15,14 @@ from collections.abc import Mapping
 from typing import Any
 
 import sqlalchemy as sa
+from flask import current_app
 from markupsafe import Markup
 
 from app.catalog import indexing, queries
 from app.catalog.models import Category, Product
 from app.core.db import database_id
 from app.core.extensions import db
-from app.core.inputs import parse_local_int
+from app.core.inputs import parse_local_int, parse_money
 from app.core.pagination import Page
 from app.reference.models import County, Sector
 from app.search import SORTS, IndexUnavailable, SearchQuery
@@ -42,19 +43,30 @@ def _int(value: str | None, low: int = 0, high: int = 10**15) -> int | None:
     return min(number, high)
 
 
+def _price(value: str | None, currency: str) -> int | None:
+    """A price bound typed in the market's unit (toman), in the stored unit; None for nothing
+    or anything that is no amount, at most a typo's worth."""
+    if value is None or value.strip() == "":
+        return None
+    try:
+        amount = parse_money(value, currency)
+    except ValueError:
+        return None
+    return None if amount < 0 else min(amount, 10**16)
+
+
 def parse_args(args: Mapping[str, str], per_page: int) -> SearchQuery:
     """Read the search page's parameters; anything malformed is ignored, never an error."""
     text = (args.get("q") or "")[:MAX_QUERY_CHARS]
-    min_toman = _int(args.get("min_price"))
-    max_toman = _int(args.get("max_price"))
+    currency = current_app.config["MARKET_CURRENCY"]
     sort = args.get("sort") or "relevance"
     return SearchQuery(
         text=text,
         category=database_id(args.get("category")),
         county=(args.get("county") or "")[:60] or None,
         sector=(args.get("sector") or "")[:60] or None,
-        min_price=None if min_toman is None else min_toman * 10,
-        max_price=None if max_toman is None else max_toman * 10,
+        min_price=_price(args.get("min_price"), currency),
+        max_price=_price(args.get("max_price"), currency),
         in_stock=args.get("in_stock") in ("1", "on", "true"),
         sort=sort if sort in SORTS else "relevance",
         page=_int(args.get("page"), 1, 10_000) or 1,

@@ -1,6 +1,6 @@
 """Offline sales and the sales summary rows that the programme's reports read.
 
-The summary rows are derived data: ``app.program.sales`` keeps them up to date in the same
+The summary rows are derived data: ``app.program.summaries`` keeps them up to date in the same
 transaction as each order's state change (and each offline sale), and ``flask reports rebuild``
 recomputes them from the orders, which stay the truth.
 """

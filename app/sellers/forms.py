@@ -6,7 +6,7 @@ from flask_wtf.file import FileField
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from app.web.forms import LocalDateField, LocalIntegerField
+from app.web.forms import LocalDateField, LocalIntegerField, LocalMoneyField
 
 
 class SellerProfileForm(FlaskForm):
@@ -47,11 +47,11 @@ class ListingForm(FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=10000)])
     category_id = SelectField(_l("Category"), coerce=int, validators=[Optional()])
-    price_toman = LocalIntegerField(
+    price_toman = LocalMoneyField(  # held in rials
         _l("Price (toman)"),
         validators=[
             Optional(),
-            NumberRange(min=0, max=10**12, message=_l("Enter a price from 0.")),
+            NumberRange(min=0, max=10**13, message=_l("Enter a price from 0.")),
         ],
     )
     stock = LocalIntegerField(
@@ -74,8 +74,8 @@ class ListingForm(FlaskForm):
 
 
 class QuickEditForm(FlaskForm):
-    price_toman = LocalIntegerField(
-        _l("Price (toman)"), validators=[Optional(), NumberRange(min=1, max=10**12)]
+    price_toman = LocalMoneyField(  # held in rials
+        _l("Price (toman)"), validators=[Optional(), NumberRange(min=1, max=10**13)]
     )
     stock = LocalIntegerField(
         _l("Stock"), validators=[Optional(), NumberRange(min=0, max=1_000_000)]

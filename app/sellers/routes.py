@@ -282,12 +282,11 @@ def listing_table():
 
 
 def _listing_data(form: ListingForm) -> listings.ListingData:
-    price = form.price_toman.data
     return listings.ListingData(
         title=form.title.data or "",
         description=form.description.data or "",
         category_id=form.category_id.data or None,
-        price_amount=None if price is None else price * 10,
+        price_amount=form.price_toman.data,
         stock=form.stock.data or 0,
         status=ProductStatus(form.status.data),
         seen_price_amount=_seen(form.seen_price_amount.data),
@@ -350,7 +349,7 @@ def edit_listing(product_id: int):
     form = ListingForm(obj=product)
     form.category_id.choices = [(0, _("Choose…")), *category_choices()]
     if request.method == "GET":
-        form.price_toman.data = product.price_amount // 10 if product.price_amount else None
+        form.price_toman.data = product.price_amount or None
         form.status.data = "published" if product.status == ProductStatus.PUBLISHED else "draft"
         form.category_id.data = product.category_id or 0
         form.seen_price_amount.data = str(product.price_amount)
@@ -415,11 +414,11 @@ def quick_edit(product_id: int):
     if not form.validate_on_submit():
         flash(_("Enter a price above 0 and a stock of 0 or more."), "error")
     else:
-        price = form.price_toman.data
+        price = form.price_toman.data  # rials
         try:
             kept = listings.quick_update(
                 product,
-                price_amount=None if price is None else price * 10,
+                price_amount=price,
                 stock=form.stock.data,
                 seen_price_amount=_seen(form.seen_price_amount.data),
                 seen_stock=_seen(form.seen_stock.data),

@@ -11,11 +11,12 @@ from wtforms.widgets import TextInput
 
 from app.core.db import database_id
 from app.core.formatting import format_number, persian_digits
-from app.core.inputs import parse_date, parse_local_int
+from app.core.inputs import TOMAN_RIALS, money_unit, parse_date, parse_local_int, parse_money
 
 __all__ = [
     "LocalDateField",
     "LocalIntegerField",
+    "LocalMoneyField",
     "coerce_id",
 ]
 
@@ -74,6 +75,45 @@ class LocalIntegerField(IntegerField):
         if _page_locale() == "fa" and isinstance(self.data, int):
             return format_number(self.data, "fa")
         return str(self.data)
+
+
+def _market_currency() -> str:
+    from flask import current_app, has_app_context
+
+    return str(current_app.config["MARKET_CURRENCY"]) if has_app_context() else "IRR"
+
+
+class LocalMoneyField(LocalIntegerField):
+    """An amount of money typed in the market's unit, read by ``parse_money``: toman for rials
+    (a whole number), the major unit with up to two decimals for any other currency; any digits,
+    any separators. ``data`` is the amount in the stored unit (rials, cents), as the database
+    keeps it, and is shown back in the typed unit."""
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        if not valuelist or valuelist[0].strip() == "":
+            self.data = None
+            return
+        currency = _market_currency()
+        try:
+            self.data = parse_money(valuelist[0], currency)
+        except ValueError as exc:
+            self.data = None
+            if money_unit(currency) == TOMAN_RIALS:
+                raise ValueError(_l("Please enter a whole number.")) from exc
+            raise ValueError(_l("Please enter a valid value.")) from exc
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return self.raw_data[0]
+        if self.data is None:
+            return ""
+        unit = money_unit(_market_currency())
+        if unit == TOMAN_RIALS:
+            typed = self.data // unit
+            return format_number(typed, "fa") if _page_locale() == "fa" else str(typed)
+        major, minor = divmod(abs(self.data), unit)
+        text = f"{'-' if self.data < 0 else ''}{major}.{minor:02d}"
+        return persian_digits(text).replace(".", "\u066b") if _page_locale() == "fa" else text
 
 
 class LocalDateField(StringField):

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Final
 
 import sqlalchemy as sa
+from flask import current_app
 
 from app.catalog.importer.parsing import ARABIC_LETTERS, fold
 from app.catalog.importer.rows import (
@@ -23,12 +24,11 @@ from app.catalog.importer.rows import (
 from app.catalog.models import Category, Product, ProductStatus, Seller
 from app.catalog.rules import MAX_IMAGES, MAX_PRICE_AMOUNT, MAX_STOCK
 from app.core.extensions import db
-from app.core.inputs import parse_local_int
+from app.core.inputs import money_unit, parse_local_int, parse_money
 from app.media.images import ImageRejected, read_limited
 
 MAX_TITLE_CHARS: Final = 200
 MAX_DESCRIPTION_CHARS: Final = 10_000
-MAX_PRICE_TOMAN: Final = MAX_PRICE_AMOUNT // 10
 MAX_IMAGE_NAME_CHARS: Final = 255
 
 _STATUS_WORDS: Final = {
@@ -106,14 +106,27 @@ def directory_images(directory: str | Path, max_bytes: int) -> ImageLookup:
     return lookup
 
 
-def _number(
-    value: str, field_name: str, limit: int, errors: list[RowError], *, strip_toman: bool = False
-) -> int | None:
+def _price(value: str, errors: list[RowError]) -> int | None:
+    """A price typed in the market's unit (``120000``, ``۱۲۰٬۰۰۰ تومان``), in the stored unit."""
     text = value.strip()
-    if strip_toman:
-        for suffix in _TOMAN_SUFFIXES:
-            if text.casefold().endswith(suffix):
-                text = text[: -len(suffix)].strip()
+    for suffix in _TOMAN_SUFFIXES:
+        if text.casefold().endswith(suffix):
+            text = text[: -len(suffix)].strip()
+    currency = current_app.config["MARKET_CURRENCY"]
+    try:
+        amount = parse_money(text, currency)
+    except ValueError:
+        errors.append(RowError("price", "price_invalid"))
+        return None
+    if not 0 <= amount <= MAX_PRICE_AMOUNT:
+        limit = MAX_PRICE_AMOUNT // money_unit(currency)
+        errors.append(RowError("price", "price_out_of_range", {"limit": limit}))
+        return None
+    return amount
+
+
+def _number(value: str, field_name: str, limit: int, errors: list[RowError]) -> int | None:
+    text = value.strip()
     try:
         number = parse_local_int(text)
     except ValueError:
@@ -185,8 +198,7 @@ def _check_row(
     if not source.price.strip():
         errors.append(RowError("price", "price_required"))
     else:
-        toman = _number(source.price, "price", MAX_PRICE_TOMAN, errors, strip_toman=True)
-        row.price_amount = None if toman is None else toman * 10
+        row.price_amount = _price(source.price, errors)
 
     if source.stock.strip():
         stock = _number(source.stock, "stock", MAX_STOCK, errors)
