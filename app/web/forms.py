@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import jdatetime
+from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
 from wtforms import IntegerField, StringField
 from wtforms.widgets import TextInput
@@ -61,25 +62,31 @@ class LocalIntegerField(IntegerField):
             self.data = None
             return
         try:
-            self.data = parse_local_int(valuelist[0])
+            self.data = self._read(valuelist[0])
         except ValueError as exc:
             self.data = None
-            raise ValueError(_l("Please enter a whole number.")) from exc
+            raise ValueError(self._refusal()) from exc
 
     def _value(self) -> str:
         if self.raw_data:
             return self.raw_data[0]
         if self.data is None:
             return ""
+        return self._shown(self.data)
 
-        if _page_locale() == "fa" and isinstance(self.data, int):
-            return format_number(self.data, "fa")
-        return str(self.data)
+    def _read(self, text: str) -> int:
+        return parse_local_int(text)
+
+    def _refusal(self) -> Any:
+        return _l("Please enter a whole number.")
+
+    def _shown(self, value: Any) -> str:
+        if _page_locale() == "fa" and isinstance(value, int):
+            return format_number(value, "fa")
+        return str(value)
 
 
 def _market_currency() -> str:
-    from flask import current_app, has_app_context
-
     return str(current_app.config["MARKET_CURRENCY"]) if has_app_context() else "IRR"
 
 
@@ -89,30 +96,20 @@ class LocalMoneyField(LocalIntegerField):
     any separators. ``data`` is the amount in the stored unit (rials, cents), as the database
     keeps it, and is shown back in the typed unit."""
 
-    def process_formdata(self, valuelist: list[str]) -> None:
-        if not valuelist or valuelist[0].strip() == "":
-            self.data = None
-            return
-        currency = _market_currency()
-        try:
-            self.data = parse_money(valuelist[0], currency)
-        except ValueError as exc:
-            self.data = None
-            if money_unit(currency) == TOMAN_RIALS:
-                raise ValueError(_l("Please enter a whole number.")) from exc
-            raise ValueError(_l("Please enter a valid value.")) from exc
+    def _read(self, text: str) -> int:
+        return parse_money(text, _market_currency())
 
-    def _value(self) -> str:
-        if self.raw_data:
-            return self.raw_data[0]
-        if self.data is None:
-            return ""
+    def _refusal(self) -> Any:
+        if money_unit(_market_currency()) == TOMAN_RIALS:
+            return _l("Please enter a whole number.")
+        return _l("Please enter a valid value.")
+
+    def _shown(self, value: Any) -> str:
         unit = money_unit(_market_currency())
         if unit == TOMAN_RIALS:
-            typed = self.data // unit
-            return format_number(typed, "fa") if _page_locale() == "fa" else str(typed)
-        major, minor = divmod(abs(self.data), unit)
-        text = f"{'-' if self.data < 0 else ''}{major}.{minor:02d}"
+            return super()._shown(value // unit)
+        major, minor = divmod(abs(value), unit)
+        text = f"{'-' if value < 0 else ''}{major}.{minor:02d}"
         return persian_digits(text).replace(".", "\u066b") if _page_locale() == "fa" else text
 
 
