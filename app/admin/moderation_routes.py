@@ -22,8 +22,7 @@ from app.admin import bp
 from app.admin.report_args import filter_choices, period_choices
 from app.audit import log as audit
 from app.audit.models import AuditEvent
-from app.catalog import services as catalog
-from app.catalog import staff_queries
+from app.catalog import moderation, staff_queries
 from app.catalog.models import Product, ProductStatus
 from app.core.db import database_id
 from app.core.errors import InvalidTransition, NotFound, ValidationFailed
@@ -39,11 +38,11 @@ CSV_MAX_ROWS = 100_000  # an export is a download, not a denial of service
 
 
 class HideForm(FlaskForm):
-    # The service checks the reason (required, at most catalog.MAX_REASON characters) so the
+    # The service checks the reason (required, at most moderation.MAX_REASON characters) so the
     # rule and its messages live in one place; the browser checks it too (required, maxlength).
     reason = TextAreaField(
         _l("Reason (shown to the seller)"),
-        render_kw={"required": True, "maxlength": catalog.MAX_REASON, "rows": 4},
+        render_kw={"required": True, "maxlength": moderation.MAX_REASON, "rows": 4},
     )
     expected = HiddenField()  # the moderation state the staff member saw
     next = HiddenField()
@@ -51,7 +50,8 @@ class HideForm(FlaskForm):
 
 class ReleaseForm(FlaskForm):
     note = TextAreaField(
-        _l("Note to the seller (optional)"), render_kw={"maxlength": catalog.MAX_REASON, "rows": 3}
+        _l("Note to the seller (optional)"),
+        render_kw={"maxlength": moderation.MAX_REASON, "rows": 3},
     )
     seen = HiddenField()  # the listing's updated_at as the staff member saw it
     next = HiddenField()
@@ -73,10 +73,10 @@ def _back(target: str | None, product_id: int) -> str:
 # ---- the listing queue ------------------------------------------------------------------------
 
 
-def _listing_filters() -> catalog.ListingFilters:
-    tab = request.args.get("tab", catalog.REVIEW)
-    return catalog.ListingFilters(
-        tab=tab if tab in catalog.LISTING_TABS else catalog.REVIEW,
+def _listing_filters() -> moderation.ListingFilters:
+    tab = request.args.get("tab", moderation.REVIEW)
+    return moderation.ListingFilters(
+        tab=tab if tab in moderation.LISTING_TABS else moderation.REVIEW,
         text=request.args.get("q", "").strip()[:100],
         county_id=id_arg(request.args, "county"),
         sector_id=id_arg(request.args, "sector"),
@@ -84,7 +84,7 @@ def _listing_filters() -> catalog.ListingFilters:
     )
 
 
-def _filter_args(filters: catalog.ListingFilters) -> dict[str, str]:
+def _filter_args(filters: moderation.ListingFilters) -> dict[str, str]:
     """The filters as query values, for links that keep them."""
     out = {"tab": filters.tab}
     for key, value in (
@@ -108,9 +108,9 @@ def listings() -> ResponseReturnValue:
         page=page,
         filters=filters,
         args=_filter_args(filters),
-        counts=catalog.moderation_counts(),
-        state_of=catalog.moderation_state,
-        max_reason=catalog.MAX_REASON,
+        counts=moderation.moderation_counts(),
+        state_of=moderation.moderation_state,
+        max_reason=moderation.MAX_REASON,
         **filter_choices(),
     )
 
@@ -128,7 +128,7 @@ def listings_csv() -> ResponseReturnValue:
         [p.id, p.title, p.seller_id, p.seller.display_name, p.seller.registration_code,
          p.seller.county.name(locale), p.seller.sector.name(locale),
          p.category.name(locale) if p.category else None, p.price_amount, p.stock,
-         ProductStatus(p.status).value, catalog.moderation_state(p), p.hidden_reason,
+         ProductStatus(p.status).value, moderation.moderation_state(p), p.hidden_reason,
          iso_time(p.created_at), jalali_time(p.created_at), iso_time(p.published_at),
          jalali_time(p.published_at), iso_time(p.updated_at)]
         for p in staff_queries.moderation_rows(filters, CSV_MAX_ROWS)
@@ -149,7 +149,7 @@ def _render_detail(
     release_form: ReleaseForm | None = None,
     status: int = 200,
 ) -> tuple[str, int]:
-    state = catalog.moderation_state(product)
+    state = moderation.moderation_state(product)
     hide_form = hide_form or HideForm(formdata=None)
     release_form = release_form or ReleaseForm(formdata=None)
     # What the forms carry: the state seen now, so a change in between is caught.
@@ -163,10 +163,12 @@ def _render_detail(
             state=state,
             hide_form=hide_form,
             release_form=release_form,
-            release_to=catalog.release_outcome(product) if state == catalog.RESUBMITTED else None,
+            release_to=moderation.release_outcome(product)
+            if state == moderation.RESUBMITTED
+            else None,
             is_public=product.status == ProductStatus.PUBLISHED and product.seller.is_approved,
             events=[_event_view(e, None) for e in events],
-            max_reason=catalog.MAX_REASON,
+            max_reason=moderation.MAX_REASON,
         ),
         status,
     )
@@ -184,7 +186,7 @@ def hide_listing(product_id: int) -> ResponseReturnValue:
     if not form.validate_on_submit():
         abort(400)
     try:
-        catalog.hide_product(
+        moderation.hide_product(
             product, current_user, form.reason.data, expected=form.expected.data or None
         )
     except ValidationFailed as exc:
@@ -192,7 +194,7 @@ def hide_listing(product_id: int) -> ResponseReturnValue:
         return _render_detail(_product_or_404(product_id), hide_form=form, status=400)
     except NotFound:
         abort(404)
-    except catalog.ListingChanged:
+    except moderation.ListingChanged:
         flash(
             _("The listing changed since you opened the page; nothing was done. Check it again."),
             "error",
@@ -215,15 +217,15 @@ def release_listing(product_id: int) -> ResponseReturnValue:
     seen = _parse_stamp(form.seen.data)
     try:
         if form.seen.data and seen is None:
-            raise catalog.ListingChanged(catalog.RESUBMITTED, "released")
-        new = catalog.release_product(product, current_user, form.note.data, seen_at=seen)
+            raise moderation.ListingChanged(moderation.RESUBMITTED, "released")
+        new = moderation.release_product(product, current_user, form.note.data, seen_at=seen)
     except ValidationFailed as exc:
         for codes in exc.errors.values():
             form.note.errors = [*form.note.errors, *(error_text(c) for c in codes)]
         return _render_detail(_product_or_404(product_id), release_form=form, status=400)
     except NotFound:
         abort(404)
-    except catalog.ListingChanged:
+    except moderation.ListingChanged:
         flash(
             _(
                 "The seller changed the listing since you opened the page; nothing was done. Check it again."
@@ -321,7 +323,7 @@ DATA_LABELS = {
 }
 MONEY_KEYS = frozenset({"amount", "target_sales_amount"})
 STATE_LABELS = {
-    catalog.HIDDEN: ProductStatus.HIDDEN_BY_STAFF.value,
+    moderation.HIDDEN: ProductStatus.HIDDEN_BY_STAFF.value,
 }
 
 
@@ -438,7 +440,7 @@ def _value_text(key: str, value: Any) -> str:
     if isinstance(value, bool):
         return _("Yes") if value else _("No")
     if key in ("from", "to", "restore"):
-        if value == catalog.RESUBMITTED:
+        if value == moderation.RESUBMITTED:
             return _("Resubmitted")
         return status_label(STATE_LABELS.get(value, value))
     if key in MONEY_KEYS and isinstance(value, int):

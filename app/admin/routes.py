@@ -12,9 +12,10 @@ from app.admin import bp
 from app.admin.forms import ReviewForm
 from app.admin.moderation_routes import id_arg, iso_time, jalali_time
 from app.admin.report_args import filter_choices
-from app.catalog import services as catalog
 from app.catalog import staff_queries
 from app.catalog.models import SellerStatus
+from app.catalog.moderation import REVIEW, moderation_counts
+from app.catalog.sellers import SELLER_MOVES, review_seller
 from app.catalog.staff_queries import SellerQueueFilters
 from app.core.errors import InvalidTransition, ValidationFailed
 from app.orders import lookups as order_lookups
@@ -42,7 +43,7 @@ def dashboard() -> ResponseReturnValue:
         "approved": sellers.get(SellerStatus.APPROVED.value, 0),
         "published": staff_queries.published_product_count(),
         "orders": order_lookups.order_count(),
-        "to_review": catalog.moderation_counts()[catalog.REVIEW],
+        "to_review": moderation_counts()[REVIEW],
     }
     return render_template("admin/dashboard.html", counts=counts)
 
@@ -120,7 +121,7 @@ def seller_detail(seller_id: int) -> ResponseReturnValue:
         try:
             if seller.status not in ACTION_FROM.get(form.action.data, {seller.status}):
                 raise InvalidTransition(seller.status, new)
-            catalog.review_seller(seller, new, current_user, form.reason.data)
+            review_seller(seller, new, current_user, form.reason.data)
         except ValidationFailed as exc:
             for codes in exc.errors.values():
                 form.reason.errors = [*form.reason.errors, *(error_text(c) for c in codes)]
@@ -140,7 +141,7 @@ def seller_detail(seller_id: int) -> ResponseReturnValue:
             "admin/seller_detail.html",
             seller=seller,
             form=form,
-            moves=catalog.SELLER_MOVES.get(seller.status, {}),
+            moves=SELLER_MOVES.get(seller.status, {}),
             products=products,
         ),
         status,

@@ -19,8 +19,8 @@ import sqlalchemy as sa
 
 from app.accounts.models import Role, User
 from app.accounts.services import hash_password
-from app.catalog import services as catalog
 from app.catalog.models import Category, Product, ProductImage, ProductStatus, Seller, SellerStatus
+from app.catalog.sellers import SellerProfile, apply_to_sell, review_seller
 from app.core.db import transaction
 from app.core.extensions import db
 from app.demo import data
@@ -182,7 +182,7 @@ def _seller(loader: _Loader, index: int, line: tuple[str, data.ProductLine]) -> 
     )
     applied_at = loader.now - timedelta(days=320 - index)
     patterns = data.BUSINESS_PATTERNS[line_key]
-    profile = catalog.SellerProfile(
+    profile = SellerProfile(
         display_name=patterns[index % len(patterns)].format(
             name=person.split()[-1], county=county.name_fa
         ),
@@ -202,12 +202,12 @@ def _seller(loader: _Loader, index: int, line: tuple[str, data.ProductLine]) -> 
     logo_key = None
     if loader.make_image is not None:
         logo_key = loader.make_image(profile.display_name, "logo", 5000 + index)[0]
-    seller = catalog.apply_to_sell(user, profile, logo_key)
+    seller = apply_to_sell(user, profile, logo_key)
     status = _status(index, loader.sellers)
     if status != SellerStatus.APPLIED:
-        catalog.review_seller(seller, SellerStatus.APPROVED, loader.staff)
+        review_seller(seller, SellerStatus.APPROVED, loader.staff)
     if status == SellerStatus.SUSPENDED:
-        catalog.review_seller(seller, SellerStatus.SUSPENDED, loader.staff, SUSPENSION_REASON)
+        review_seller(seller, SellerStatus.SUSPENDED, loader.staff, SUSPENSION_REASON)
     # Written directly: the services stamp the present; the demo's sellers joined months ago.
     with transaction():
         seller.created_at = applied_at
