@@ -23,6 +23,8 @@ from app.accounts.passwords import (
 )
 from app.accounts.sessions import load_user
 from app.accounts.throttle import AccountLocked
+from app.audit import log as audit
+from app.core.db import begin_write, end_read, write_intent
 from app.core.errors import ValidationFailed
 from app.core.extensions import db
 from app.core.timeutil import utcnow
@@ -76,8 +78,6 @@ def register_user(
 ) -> User:
     """Create an account. Raises ValidationFailed; an address already in use gives the neutral
     form-level ``registration_refused`` (the answer does not confirm that the account exists)."""
-    from app.core.db import begin_write, end_read
-
     address = normalise_email(email)
     check_password_rules(password, address)
     name = name.strip()
@@ -127,8 +127,6 @@ def authenticate(email: str, password: str, user_agent: str | None = None) -> Us
     AccountLocked while the account's attempts are locked (whatever the password).
 
     A hash with older parameters, or of the unnormalised password, is replaced on success."""
-    from app.core.db import begin_write, end_read, write_intent
-
     account = _account_key(email)
     attempt = throttle.count_attempt(account)  # raises AccountLocked; commits the count
     with write_intent(False):  # only reads: no write lock while the password is checked
@@ -155,8 +153,6 @@ def authenticate(email: str, password: str, user_agent: str | None = None) -> Us
 def confirm_password(user: User, password: str) -> bool:
     """Whether ``password`` is ``user``'s, counted against the account's attempt limit like a
     login (a stolen session cannot be used to guess the password). Raises AccountLocked."""
-    from app.core.db import begin_write, end_read, write_intent
-
     attempt = throttle.count_attempt(user.email)
     with write_intent(False):  # only reads: no write lock while the password is checked
         stored, email = user.password_hash, user.email
@@ -184,8 +180,6 @@ def change_password(user: User, current: str, new: str) -> None:
 
     Raises ValidationFailed (``current_password: wrong``, or the rules of a new password) or
     AccountLocked when the account's attempts are locked."""
-    from app.core.db import begin_write, end_read, write_intent
-
     if not confirm_password(user, current):
         raise ValidationFailed({"current_password": ["wrong"]})
     with write_intent(False):
@@ -216,8 +210,6 @@ def create_staff(email: str, password: str | None = None, name: str = "") -> tup
     db.session.flush()
     sessions.end_other_logins(user)  # a promoted account logs in again with the new password
     # Who holds staff powers is itself a staff-relevant fact: the audit log shows it.
-    from app.audit import log as audit
-
     audit.record(
         None, "user.make_staff", "user", user.id, data={"email": address, "from": promoted_from}
     )
