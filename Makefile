@@ -43,9 +43,13 @@ test: install
 		$(BIN)/python -m pytest; \
 	else echo "(TEST_DATABASE_URL not set: PostgreSQL run skipped; .ci/run sets it)"; fi
 
+# Style and complexity (ruff), the one-way layers (import-linter, [tool.importlinter]) and types
+# (mypy on app/, [tool.mypy]); CI runs it before the suite.
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 format: $(STAMP)
 	$(BIN)/ruff format .
