@@ -166,10 +166,7 @@ def refund_order(
         left = order.total_amount - _refunded(order_id)
         whole = order.total_amount
         payment_id = payment.id
-    amount = left if amount is None else amount
-    if not isinstance(amount, int) or not 0 < amount <= max(left, 0):
-        raise ValidationFailed({"amount": ["out_of_range"]})
-    key = key or f"order-refund-{order_id}-{amount}"
+    key = key or f"order-refund-{order_id}-{'all' if amount is None else amount}"
     with transaction(write=False):
         known = db.session.scalar(
             sa.select(PaymentEvent.id).where(
@@ -178,6 +175,9 @@ def refund_order(
         )
     if known is not None:
         return False
+    amount = left if amount is None else amount
+    if not isinstance(amount, int) or not 0 < amount <= max(left, 0):
+        raise ValidationFailed({"amount": ["out_of_range"]})
     made = chosen.refund(payment_id, amount, key=key)
     try:
         with transaction():
