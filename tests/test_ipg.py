@@ -110,11 +110,9 @@ def test_rials_offer_the_bank_gateway_and_cash_not_stripe(client, shop):
 
 def test_gateway_off_without_merchant_or_sandbox(tmp_path, fake_ipg):
     with app_with(tmp_path, **ipg_settings(fake_ipg, IPG_MERCHANT_ID="")) as app:
-        with app.test_request_context():
-            assert online.enabled_providers() == []
+        assert online.enabled_providers() == []
     with app_with(tmp_path, **ipg_settings(fake_ipg, MARKET_CURRENCY="EUR")) as app:
-        with app.test_request_context():
-            assert ipg.PROVIDER not in online.enabled_providers()
+        assert ipg.PROVIDER not in online.enabled_providers()
 
 
 def test_checkout_sends_the_customer_to_the_gateway_with_our_amount(client, shop, fake_ipg):
