@@ -109,9 +109,9 @@ def test_rials_offer_the_bank_gateway_and_cash_not_stripe(client, shop):
 
 
 def test_gateway_off_without_merchant_or_sandbox(tmp_path, fake_ipg):
-    with app_with(tmp_path, **ipg_settings(fake_ipg, IPG_MERCHANT_ID="")) as app:
+    with app_with(tmp_path, **ipg_settings(fake_ipg, IPG_MERCHANT_ID="")):
         assert online.enabled_providers() == []
-    with app_with(tmp_path, **ipg_settings(fake_ipg, MARKET_CURRENCY="EUR")) as app:
+    with app_with(tmp_path, **ipg_settings(fake_ipg, MARKET_CURRENCY="EUR")):
         assert ipg.PROVIDER not in online.enabled_providers()
 
 
