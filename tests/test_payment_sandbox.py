@@ -187,9 +187,10 @@ def test_no_sandbox_banner_or_page_when_it_is_off(tmp_path):
 
 
 def test_the_sandbox_refuses_to_start_beside_a_real_merchant_id(tmp_path):
+    from tests.conftest import make_app
+
     with pytest.raises(online.SandboxWithRealMerchant, match="PAYMENT_SANDBOX.*IPG_MERCHANT_ID"):
-        with app_with(tmp_path, **{**SANDBOX, "IPG_MERCHANT_ID": "0f3e4c2a-real"}):
-            pass
+        make_app(tmp_path, **{**SANDBOX, "IPG_MERCHANT_ID": "0f3e4c2a-real"})
 
 
 def test_an_unknown_sandbox_payment_page_is_a_clear_404(client):
