@@ -76,7 +76,7 @@ def client(sandbox_app, shop):  # type: ignore[no-untyped-def]
 def to_gateway(client, shop) -> tuple[Payment, str]:  # type: ignore[no-untyped-def]
     """A two-seller cart checked out through the (sandbox) bank: the payment and the bank page."""
     for product in (shop["cloth"], shop["bowl"]):
-        page = client.get(f"/products/{product.id}").get_data(as_text=True)
+        page = client.get(f"/p/{product.id}").get_data(as_text=True)
         response = client.post(
             "/cart/add",
             data={"product_id": product.id, "quantity": 1, "csrf_token": csrf(page)},
@@ -174,7 +174,7 @@ def test_reconcile_finishes_a_sandbox_payment_whose_callback_was_lost(sandbox_ap
 
 
 def test_every_page_says_sandbox_while_it_is_on(client, shop):
-    for path in ("/", "/cart", f"/products/{shop['bowl'].id}", "/orders"):
+    for path in ("/", "/cart", f"/p/{shop['bowl'].id}", "/orders"):
         assert "Sandbox: no real money" in client.get(path).get_data(as_text=True), path
 
 
