@@ -495,3 +495,42 @@ def test_the_staff_page_lists_gateway_payments_with_their_reference(
     html = admin.get("/admin/payments").get_data(as_text=True)
     assert "Bank gateway payments" in html
     assert payment.gateway_ref_id in html and payment.provider_reference in html
+
+
+def test_staff_cannot_accept_an_unverified_gateway_payment_but_can_refund_it(
+    client, shop, fake_ipg, notices
+):
+    from app.accounts.models import Role
+    from app.payments import staff as staff_payments
+
+    payment, _ = pay_online(client, (shop["cloth"], 1))
+    authority = fake_ipg.only_authority()
+    fake_ipg.pay(authority, amount=1000)  # -50: never verified
+    client.get(fake_ipg.callback(authority))
+    assert reload(payment.id).status == PaymentStatus.IN_REVIEW
+    staff = factories.user(Role.STAFF, email="staff@example.com")
+
+    assert staff_payments.accept(payment.id, staff.id, "looks fine") == "not_verified"
+    assert reload(payment.id).status == PaymentStatus.IN_REVIEW
+    assert staff_payments.refund(payment.id, staff.id, "wrong amount") == "refunded"
+    assert reload(payment.id).status == PaymentStatus.REFUNDED
+    assert fake_ipg.count("refund.json") == 0  # the bank returns unverified money by itself
+    assert stock(shop["cloth"].id) == 5
+
+
+def test_staff_refund_of_a_verified_gateway_payment_goes_through_the_gateway(
+    client, shop, fake_ipg
+):
+    from app.accounts.models import Role
+    from app.payments import staff as staff_payments
+
+    payment, _ = pay_online(client, (shop["cloth"], 1))
+    authority = fake_ipg.only_authority()
+    fake_ipg.pay(authority)
+    fake_ipg.report_amount = 1000  # verified, but the gateway reports another amount
+    client.get(fake_ipg.callback(authority))
+    assert reload(payment.id).status == PaymentStatus.IN_REVIEW
+    staff = factories.user(Role.STAFF, email="staff@example.com")
+    assert staff_payments.refund(payment.id, staff.id, "amount") == "refunded"
+    assert fake_ipg.count("refund.json") == 1
+    assert reload(payment.id).status == PaymentStatus.REFUNDED

@@ -56,6 +56,13 @@ DECISIONS = {
             _l("Payment %(id)s cannot be accepted: its products sold meanwhile. Refund it."),
             "error",
         ),
+        "not_verified": (
+            _l(
+                "Payment %(id)s cannot be accepted: the bank never verified it, so no money "
+                "arrived. Refund it (the bank returns unverified money by itself)."
+            ),
+            "error",
+        ),
     },
     "refund": {
         "refunded": (_l("Payment %(id)s refunded."), "success"),

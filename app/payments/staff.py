@@ -82,12 +82,15 @@ def accept(payment_id: int, actor_id: int, reason: str) -> str:
     """Accept a payment held for review: its orders are paid.
 
     Returns "paid"; "not_in_review" when it is no longer held (someone decided meanwhile);
-    "needs_refund" when its orders were cancelled and their stock sold meanwhile (then nothing
+    "not_verified" for a bank-gateway payment the bank never verified (its money goes back to
+    the customer by itself: refund it here instead); "needs_refund" when its orders were cancelled and their stock sold meanwhile (then nothing
     changes: refund it instead).
     """
     try:
         with transaction():
             payment = _lock_in_review(payment_id)
+            if payment.provider == Provider.IPG and payment.gateway_ref_id is None:
+                raise _Refused("not_verified")  # the bank never settled it: no money to accept
             result = state.mark_payment_paid(payment)
             if result != "paid":
                 raise _Refused("needs_refund" if result == "needs_refund" else "not_in_review")

@@ -424,15 +424,22 @@ def issue_refund(payment_id: int) -> bool:
     with transaction(write=False):
         if payment_id not in events.refunds_owed(Provider.IPG):
             return False
-        amount = db.session.scalar(sa.select(Payment.amount).where(Payment.id == payment_id))
-    made = PROVIDER.refund(payment_id, int(amount or 0), key=f"refund-{payment_id}")
+        amount, verified = db.session.execute(
+            sa.select(Payment.amount, Payment.gateway_ref_id).where(Payment.id == payment_id)
+        ).one()
+    if verified is None:
+        # Never verified (the gateway refused our amount): the gateway gives unverified money
+        # back by itself, so there is nothing to ask it; the refund is recorded as made.
+        made = Refund(None, int(amount), "returned_by_gateway")
+    else:
+        made = PROVIDER.refund(payment_id, int(amount), key=f"refund-{payment_id}")
     try:
         with transaction():
             _record(
                 f"refund-issued:{payment_id}",
                 events.REFUND_ISSUED,
                 payment_id,
-                {"refund": made.reference, "amount": made.amount},
+                {"refund": made.reference, "amount": made.amount, "status": made.status},
             )
             locked = _lock(payment_id)
             acted = state.mark_payment_refunded(locked)
