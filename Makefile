@@ -32,7 +32,7 @@ translations: $(STAMP)
 run: install
 	$(BIN)/flask db upgrade
 	$(BIN)/flask seed-demo --if-empty
-	SESSION_COOKIE_SECURE=0 $(BIN)/flask run --host 127.0.0.1 --port 5000
+	SESSION_COOKIE_SECURE=0 PAYMENT_SANDBOX=1 $(BIN)/flask run --host 127.0.0.1 --port 5000
 
 # The suite on SQLite, then on PostgreSQL when TEST_DATABASE_URL is set. Each run has two passes:
 # the test files spread over TEST_WORKERS processes (pytest-xdist, a whole file per process so its

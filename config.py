@@ -147,6 +147,13 @@ class Config:
     STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
     STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
     STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "")
+    # The bank gateway (IPG, Zarinpal's v4 API, in rials): on when IPG_MERCHANT_ID is set.
+    IPG_MERCHANT_ID = os.environ.get("IPG_MERCHANT_ID", "")
+    IPG_API_BASE = os.environ.get("IPG_API_BASE", "https://payment.zarinpal.com")
+    IPG_START_BASE = os.environ.get("IPG_START_BASE", "https://payment.zarinpal.com")
+    IPG_TIMEOUT_SECONDS = _int("IPG_TIMEOUT_SECONDS", 20)
+    # A simulated gateway served by the app itself (no real money); `make run` turns it on.
+    PAYMENT_SANDBOX = _bool("PAYMENT_SANDBOX", False)
     CHECKOUT_EXPIRY_MINUTES = _int("CHECKOUT_EXPIRY_MINUTES", 60)
     MAX_OPEN_CASH_ORDERS = _int("MAX_OPEN_CASH_ORDERS", 3)
 

@@ -54,6 +54,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     register_cli(app)
     register_notifications(app)
     register_service_hooks()
+    register_payment_checks(app)
     register_input_guard(app)
     register_trusted_hosts(app)
     register_logs(app)
@@ -396,6 +397,14 @@ def register_cli(app: Flask) -> None:
         write_intent_command(app.cli.commands[name])
 
 
+def register_payment_checks(app: Flask) -> None:
+    """Refuse to start with the payment sandbox on beside a real bank merchant id; say which
+    online payment providers are on."""
+    from app.payments import online as online_payments
+
+    online_payments.check_settings(app)
+
+
 def register_service_hooks() -> None:
     """Services that must not import each other meet here: payments refunds an order that the
     order service cancelled after it was paid, whichever path cancelled it, and a cash payment
@@ -403,9 +412,9 @@ def register_service_hooks() -> None:
     transaction commits (a listener on the app's session class)."""
     from app.core.extensions import MarketSession
     from app.orders import services as order_services
-    from app.payments import events as payment_events
+    from app.payments import online as online_payments
     from app.payments import state as payment_state
 
-    order_services.on_paid_order_cancelled(payment_events.refund_cancelled_order)
+    order_services.on_paid_order_cancelled(online_payments.refund_cancelled_order)
     order_services.on_order_moved(payment_state.sync_cash_payment)
     order_services.install(MarketSession)

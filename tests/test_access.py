@@ -44,6 +44,9 @@ ACCESS: dict[str, str] = {
     "shop.cancel_order": LOGIN,
     "shop.payment_state": LOGIN,
     "shop.stripe_webhook": PUBLIC,  # Stripe's signature is the check
+    "shop.ipg_callback": PUBLIC,  # the gateway's verify is the check, never the request
+    "shop.sandbox_gateway": PUBLIC,  # 404 unless PAYMENT_SANDBOX is on
+    "shop.sandbox_decide": PUBLIC,
     # accounts
     "auth.login": PUBLIC,
     "auth.register": PUBLIC,

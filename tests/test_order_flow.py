@@ -397,10 +397,10 @@ def test_every_move_is_checked_against_the_table_for_its_actor(app, world):
 def test_any_cancellation_of_a_paid_order_is_refunded_through_the_registered_hook(
     app, world, monkeypatch
 ):
-    # The app registers the payment provider's refund with the order service at start.
-    from app.payments import events
+    # The app registers the payment providers' refund with the order service at start.
+    from app.payments import online
 
-    assert orders._refund_cancelled == [events.refund_cancelled_order]
+    assert orders._refund_cancelled == [online.refund_cancelled_order]
     refunded: list[int] = []
     monkeypatch.setattr(orders, "_refund_cancelled", [lambda oid: refunded.append(oid) or True])
     staff = factories.user(Role.STAFF, email="staff@example.com")

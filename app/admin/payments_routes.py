@@ -1,4 +1,4 @@
-"""Staff area: card payments held for review and refunds still owed."""
+"""Staff area: online payments held for review, refunds still owed, bank-gateway payments."""
 
 from __future__ import annotations
 
@@ -13,8 +13,13 @@ from wtforms.validators import DataRequired, Length
 
 from app.admin import bp
 from app.core.formatting import format_digits
-from app.payments import staff
-from app.payments.services import card_payments_enabled
+from app.payments import online, staff
+from app.web.http import page_arg
+
+
+def card_payments_enabled() -> bool:
+    """True when an online payment provider is on (decisions and refunds go through it)."""
+    return bool(online.enabled_providers())
 
 
 def _locale() -> str:
@@ -40,6 +45,7 @@ def payments():
         decision=PaymentDecisionForm(),
         retry=RetryRefundForm(),
         card_enabled=card_payments_enabled(),
+        gateway=staff.gateway_payments(page_arg()),
     )
 
 
@@ -48,6 +54,13 @@ DECISIONS = {
         "paid": (_l("Payment %(id)s accepted: its orders are paid."), "success"),
         "needs_refund": (
             _l("Payment %(id)s cannot be accepted: its products sold meanwhile. Refund it."),
+            "error",
+        ),
+        "not_verified": (
+            _l(
+                "Payment %(id)s cannot be accepted: the bank never verified it, so no money "
+                "arrived. Refund it (the bank returns unverified money by itself)."
+            ),
             "error",
         ),
     },

@@ -6,10 +6,11 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
-from app.payments.services import PaymentUnavailable, expire_overdue, init_app, reconcile
+from app.payments.online import expire_all, reconcile_all
+from app.payments.services import PaymentUnavailable, init_app
 
 orders_cli = AppGroup("orders", help="Orders: housekeeping run from cron.")
-payments_cli = AppGroup("payments", help="Card payments: catching up with Stripe.")
+payments_cli = AppGroup("payments", help="Online payments: catching up with the providers.")
 
 
 def register(app: Flask) -> None:
@@ -21,8 +22,8 @@ def register(app: Flask) -> None:
 @orders_cli.command("expire")
 @click.option("--limit", default=500, show_default=True, help="At most this many per run.")
 def expire_command(limit: int) -> None:
-    """Cancel unpaid card checkouts past their time; their stock goes back once."""
-    click.echo(f"Expired {expire_overdue(limit=limit)} unpaid card checkouts.")
+    """Cancel unpaid online checkouts past their time; their stock goes back once."""
+    click.echo(f"Expired {expire_all(limit=limit)} unpaid card checkouts.")
 
 
 @payments_cli.command("reconcile")
@@ -32,13 +33,14 @@ def expire_command(limit: int) -> None:
     default=15,
     show_default=True,
     type=click.IntRange(min=0),
-    help="Ask Stripe about card payments still waiting after this many minutes.",
+    help="Ask the providers about online payments still waiting after this many minutes.",
 )
 def reconcile_command(older_than: int) -> None:
-    """Ask Stripe about payments whose webhook never came, and finish refunds still owed."""
+    """Ask each provider about payments whose notice or return never came (Stripe's webhooks,
+    the bank gateway's unverified list and pending authorities), and finish refunds owed."""
     try:
-        counts = reconcile(older_than)
+        counts = reconcile_all(older_than)
     except PaymentUnavailable as exc:
-        raise click.ClickException("Card payments are off (see the start-up log).") from exc
+        raise click.ClickException("Online payments are off (see the start-up log).") from exc
     summary = ", ".join(f"{name}: {n}" for name, n in sorted(counts.items())) or "nothing to do"
     click.echo(f"Reconciled: {summary}.")

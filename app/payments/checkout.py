@@ -177,11 +177,7 @@ def _place(wanted: _Wanted) -> tuple[Payment, _Placed]:
         lines,
         products,
         wanted.address,
-        first=(
-            OrderStatus.AWAITING_PAYMENT
-            if wanted.provider == Provider.STRIPE
-            else OrderStatus.PLACED
-        ),
+        first=(OrderStatus.AWAITING_PAYMENT if wanted.provider.online else OrderStatus.PLACED),
         currency=wanted.currency,
     )
     payment.amount = sum(o.total_amount for o in orders)
@@ -229,7 +225,7 @@ def _create_payment(wanted: _Wanted) -> Payment:
         currency=wanted.currency,
         checkout_token=wanted.token,
         expires_at=utcnow() + timedelta(minutes=card_hold_minutes(wanted.expiry_minutes))
-        if wanted.provider == Provider.STRIPE
+        if wanted.provider.online
         else None,
     )
     db.session.add(payment)

@@ -414,27 +414,22 @@ def _refund_owed(payment_id: int) -> tuple[str | None, str | None] | None:
     return _intent_id((due.payload or {}).get("payment_intent")), payment.provider_reference
 
 
-def refunds_owed() -> list[int]:
-    """Payments with a refund recorded as due but not yet made (for reconcile)."""
-    due = sa.select(PaymentEvent.payment_id).where(
-        PaymentEvent.provider == Provider.STRIPE, PaymentEvent.type == REFUND_DUE
-    )
+def refunds_owed(of: Provider | None = None) -> list[int]:
+    """Payments (of provider ``of``, else of any) with a refund recorded as due but not yet
+    made (for reconcile and the staff page)."""
+    due = sa.select(PaymentEvent.payment_id).where(PaymentEvent.type == REFUND_DUE)
     issued = sa.select(PaymentEvent.payment_id).where(
-        PaymentEvent.provider == Provider.STRIPE,
         PaymentEvent.type == REFUND_ISSUED,
         PaymentEvent.payment_id.is_not(None),
     )
-    return list(
-        db.session.scalars(
-            sa.select(Payment.id)
-            .where(
-                Payment.id.in_(due),
-                Payment.id.not_in(issued),
-                Payment.status != PaymentStatus.REFUNDED,
-            )
-            .order_by(Payment.id)
-        )
+    query = sa.select(Payment.id).where(
+        Payment.id.in_(due),
+        Payment.id.not_in(issued),
+        Payment.status != PaymentStatus.REFUNDED,
     )
+    if of is not None:
+        query = query.where(Payment.provider == of)
+    return list(db.session.scalars(query.order_by(Payment.id)))
 
 
 def refund_cancelled_order(order_id: int) -> bool:
@@ -474,6 +469,22 @@ def refund_cancelled_order(order_id: int) -> bool:
         return False
     notify(NOTICE_REFUNDED, [order_id])
     return True
+
+
+def intent_of(payment_id: int, reference: str | None) -> str | None:
+    """The PaymentIntent of a card payment: as an earlier event named it, else from its session."""
+    with transaction(write=False):
+        intent = db.session.scalar(
+            sa.select(PaymentEvent.payload["payment_intent"].as_string())
+            .where(
+                PaymentEvent.payment_id == payment_id,
+                PaymentEvent.payload["payment_intent"].as_string().is_not(None),
+            )
+            .limit(1)
+        )
+    if not intent and reference:
+        intent = _intent_id(provider.retrieve_session(reference).get("payment_intent"))
+    return intent
 
 
 def _refund_due_for_order(order_id: int) -> tuple[int, str | None, str | None, int] | None:

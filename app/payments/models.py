@@ -1,5 +1,5 @@
-"""Payment models: one ``Payment`` per checkout (card or cash on delivery) and the provider
-events applied to payments, each stored once."""
+"""Payment models: one ``Payment`` per checkout (an online provider or cash on delivery) and the
+provider events applied to payments, each stored once."""
 
 from __future__ import annotations
 
@@ -18,7 +18,13 @@ from app.orders.models import Order
 
 class Provider(enum.StrEnum):
     STRIPE = "stripe"
+    IPG = "ipg"  # an Iranian bank gateway (Zarinpal's v4 API), see app/payments/providers/ipg.py
     CASH = "cash"  # cash on delivery
+
+    @property
+    def online(self) -> bool:
+        """Paid through a provider before the orders go ahead (everything but cash)."""
+        return self is not Provider.CASH
 
 
 class PaymentStatus(enum.StrEnum):
@@ -51,6 +57,11 @@ class Payment(Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Bank gateway (IPG): the gateway's reference of the verified payment and the masked card.
+    gateway_ref_id: Mapped[str | None] = mapped_column(sa.String(64))
+    card_pan: Mapped[str | None] = mapped_column(sa.String(32))
+    # When a worker last claimed the right to ask the gateway to verify (one asks at a time).
+    verify_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     orders: Mapped[list[Order]] = relationship(order_by="Order.id")
 

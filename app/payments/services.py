@@ -199,9 +199,9 @@ def start_card_payment(payment: Payment, *, success_url: str, cancel_url: str) -
 
 
 def payment_state(payment: Payment) -> str:
-    """What the customer's return page shows: "confirming" until the provider's word lands,
-    then paid | in_review | failed | expired | refunded (cash: "cash")."""
-    if payment.provider != Provider.STRIPE:
+    """What the customer's return page shows (any online provider): "confirming" until the
+    provider's word lands, then paid | in_review | failed | expired | refunded (cash: "cash")."""
+    if payment.provider == Provider.CASH:
         return "cash"
     return {
         PaymentStatus.PENDING: "confirming",
@@ -241,13 +241,17 @@ def receive_stripe_webhook(payload: bytes, signature: str | None) -> str:
 
 
 def reconcile(older_than_minutes: int = 15, now: datetime | None = None) -> dict[str, int]:
-    """``flask payments reconcile``: ask Stripe about card payments still waiting after
-    ``older_than_minutes`` (lost webhooks) and act as their events would have; then make the
-    refunds still owed. Running it twice acts once. Returns counts by outcome.
+    """Stripe's part of ``flask payments reconcile``: ask Stripe about card payments still
+    waiting after ``older_than_minutes`` (lost webhooks) and act as their events would have;
+    then make the refunds still owed. Running it twice acts once. Returns counts by outcome.
     """
     if not card_payments_enabled():
         raise PaymentUnavailable("disabled")
-    cutoff = (now or utcnow()) - timedelta(minutes=older_than_minutes)
+    return reconcile_at((now or utcnow()) - timedelta(minutes=older_than_minutes))
+
+
+def reconcile_at(cutoff: datetime) -> dict[str, int]:
+    """:func:`reconcile` for card payments created before ``cutoff``."""
     rows = _waiting_card_payments(Payment.created_at < cutoff)
     counts: Counter[str] = Counter()
     for payment_id, reference in rows:
@@ -258,7 +262,7 @@ def reconcile(older_than_minutes: int = 15, now: datetime | None = None) -> dict
             counts["errors"] += 1
             continue
         counts[events.apply_session_state(session)] += 1
-    for payment_id in events.refunds_owed():
+    for payment_id in events.refunds_owed(Provider.STRIPE):
         try:
             if events.issue_refund(payment_id):
                 counts["refund_issued"] += 1
@@ -266,6 +270,21 @@ def reconcile(older_than_minutes: int = 15, now: datetime | None = None) -> dict
             log.warning("reconcile: refund of payment %s: %s", payment_id, exc)
             counts["errors"] += 1
     return dict(counts)
+
+
+def waiting_card_payment_ids(cutoff: datetime) -> list[int]:
+    """Pending card payments with a Stripe session, created before ``cutoff``."""
+    return [payment_id for payment_id, _ in _waiting_card_payments(Payment.created_at < cutoff)]
+
+
+def session_of(payment_id: int) -> str | None:
+    """The Stripe session id of a card payment, if it has one."""
+    with transaction(write=False):
+        return db.session.scalar(
+            sa.select(Payment.provider_reference).where(
+                Payment.id == payment_id, Payment.provider == Provider.STRIPE
+            )
+        )
 
 
 def _waiting_card_payments(
@@ -289,26 +308,31 @@ def _waiting_card_payments(
 
 
 def expire_overdue(now: datetime | None = None, limit: int = 500) -> int:
-    """``flask orders expire``: unpaid card checkouts past their time give their stock back.
-
-    Each open Stripe session is closed first, so the customer cannot pay after the stock went
-    back; a session that was paid meanwhile is confirmed instead. Returns how many expired.
-    """
+    """Unpaid card checkouts past their time give their stock back (Stripe's sessions closed
+    first, see :func:`expire_stripe_sessions`), then every other unpaid online checkout past
+    its time. Returns how many expired."""
     now = now or utcnow()
-    expired = 0
-    if card_payments_enabled():
-        rows = _waiting_card_payments(Payment.expires_at < now, limit=limit)
-        for payment_id, reference in rows:
-            try:
-                session = provider.expire_session(reference)
-            except provider.ProviderError:
-                try:  # not open any more: see what became of it
-                    session = provider.retrieve_session(reference)
-                except provider.ProviderError as exc:
-                    log.warning("expire: payment %s: %s", payment_id, exc)
-                    continue
-            if events.apply_session_state(session) == "expired":
-                expired += 1
+    expired = expire_stripe_sessions(now, limit) if card_payments_enabled() else 0
     return expired + state.expire_unpaid(
         now, limit, on_expired=lambda order_ids: events.notify(events.NOTICE_EXPIRED, order_ids)
     )
+
+
+def expire_stripe_sessions(now: datetime, limit: int = 500) -> int:
+    """Card checkouts past their time: each open Stripe session is closed first, so the customer
+    cannot pay after the stock went back; a session that was paid meanwhile is confirmed
+    instead. Returns how many expired."""
+    expired = 0
+    rows = _waiting_card_payments(Payment.expires_at < now, limit=limit)
+    for payment_id, reference in rows:
+        try:
+            session = provider.expire_session(reference)
+        except provider.ProviderError:
+            try:  # not open any more: see what became of it
+                session = provider.retrieve_session(reference)
+            except provider.ProviderError as exc:
+                log.warning("expire: payment %s: %s", payment_id, exc)
+                continue
+        if events.apply_session_state(session) == "expired":
+            expired += 1
+    return expired

@@ -1,4 +1,5 @@
-"""Card payments that need a person: amounts held for review, and refunds still owed.
+"""Online payments that need a person: amounts held for review, and refunds still owed; and the
+list of bank-gateway payments with their references.
 
 A payment goes to review when Stripe reports an amount or currency other than ours; its orders
 keep their stock and wait. Staff look at it in Stripe's dashboard and either accept it (the
@@ -20,10 +21,12 @@ from app.accounts.models import User
 from app.audit import log as audit
 from app.core.db import transaction
 from app.core.extensions import db
+from app.core.pagination import Page, paginate
 from app.orders.models import Order
-from app.payments import events, state
+from app.payments import events, online, state
 from app.payments import stripe_provider as provider
 from app.payments.models import Payment, PaymentEvent, PaymentStatus, Provider
+from app.payments.providers.base import ProviderFailure
 
 log = logging.getLogger(__name__)
 
@@ -79,12 +82,15 @@ def accept(payment_id: int, actor_id: int, reason: str) -> str:
     """Accept a payment held for review: its orders are paid.
 
     Returns "paid"; "not_in_review" when it is no longer held (someone decided meanwhile);
-    "needs_refund" when its orders were cancelled and their stock sold meanwhile (then nothing
+    "not_verified" for a bank-gateway payment the bank never verified (its money goes back to
+    the customer by itself: refund it here instead); "needs_refund" when its orders were cancelled and their stock sold meanwhile (then nothing
     changes: refund it instead).
     """
     try:
         with transaction():
             payment = _lock_in_review(payment_id)
+            if payment.provider == Provider.IPG and payment.gateway_ref_id is None:
+                raise _Refused("not_verified")  # the bank never settled it: no money to accept
             result = state.mark_payment_paid(payment)
             if result != "paid":
                 raise _Refused("needs_refund" if result == "needs_refund" else "not_in_review")
@@ -113,17 +119,17 @@ def refund(payment_id: int, actor_id: int, reason: str) -> str:
 
 def _record_refund_due(payment_id: int, actor_id: int, reason: str) -> None:
     """Inside the decision's transaction: the payment's refund recorded as owed, and why."""
-    _lock_in_review(payment_id)
+    payment = _lock_in_review(payment_id)
     key = f"refund-due:{payment_id}"
     known = db.session.scalar(
         sa.select(PaymentEvent.id).where(
-            PaymentEvent.provider == Provider.STRIPE, PaymentEvent.event_id == key
+            PaymentEvent.provider == payment.provider, PaymentEvent.event_id == key
         )
     )
     if known is None:
         db.session.add(
             PaymentEvent(
-                provider=Provider.STRIPE,
+                provider=payment.provider,
                 event_id=key,
                 type=events.REFUND_DUE,
                 payment_id=payment_id,
@@ -147,8 +153,8 @@ def retry_refund(payment_id: int, actor_id: int) -> str:
 
 def _issue(payment_id: int) -> str:
     try:
-        done = events.issue_refund(payment_id)
-    except provider.ProviderError:
+        done = online.issue_refund(payment_id)
+    except (provider.ProviderError, ProviderFailure):
         # issue_refund holds no transaction across the call to Stripe: nothing to roll back.
         log.exception("refund of payment %s failed; it stays owed", payment_id)
         return "owed"
@@ -177,3 +183,16 @@ def _lock_in_review(payment_id: int) -> Payment:
     if payment is None or payment.status != PaymentStatus.IN_REVIEW:
         raise _Refused("not_in_review")
     return payment
+
+
+def gateway_payments(page: int, per_page: int = 50) -> Page:
+    """Bank-gateway (IPG) payments, newest first, with their orders: the staff list that shows
+    each one's authority, bank reference and masked card."""
+    stmt = (
+        sa.select(Payment)
+        .where(Payment.provider == Provider.IPG)
+        .options(selectinload(Payment.orders).joinedload(Order.seller))
+    )
+    return paginate(
+        stmt, Payment.id, (Payment.created_at.desc(), Payment.id.desc()), page, per_page
+    )

@@ -78,7 +78,8 @@ def expire_unpaid(
     limit: int = 500,
     on_expired: Callable[[list[int]], None] | None = None,
 ) -> int:
-    """``flask orders expire``: cancel card checkouts unpaid past their time; returns how many.
+    """``flask orders expire``: cancel online checkouts (any provider but cash) unpaid past their
+    time; returns how many.
 
     Each expires in a transaction of its own. ``on_expired`` gets the order ids of each expired
     checkout after its commit (to tell the customer).
@@ -90,7 +91,7 @@ def expire_unpaid(
             db.session.scalars(
                 sa.select(Payment.id)
                 .where(
-                    Payment.provider == Provider.STRIPE,
+                    Payment.provider != Provider.CASH,
                     Payment.status == PaymentStatus.PENDING,
                     Payment.expires_at < now,
                 )

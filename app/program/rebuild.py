@@ -83,7 +83,7 @@ def _truth_orders(session: Session) -> sa.Select:
             Order.seller_id,
             Order.customer_id,
             day_of(Order.paid_at, session).label("day"),
-            sa.case((Payment.provider == Provider.STRIPE, CARD), else_=CASH).label("channel"),
+            sa.case((Payment.provider == Provider.CASH, CASH), else_=CARD).label("channel"),
             line_sums.c.units,
             line_sums.c.amount,
         )

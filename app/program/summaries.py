@@ -51,7 +51,7 @@ SaleLine = tuple[int | None, str, int | None, int, int]
 
 def channel_of(provider: Provider | str) -> str:
     """The summary rows' channel of an online order paid through ``provider``."""
-    return CARD if provider == Provider.STRIPE else CASH
+    return CASH if provider == Provider.CASH else CARD
 
 
 def table_of(model: type) -> sa.Table:

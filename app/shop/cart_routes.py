@@ -18,7 +18,7 @@ from app.orders import cart as carts
 from app.orders import services as orders
 from app.orders.errors import NotABuyer, OwnProducts
 from app.payments import checkout as payment_checkout
-from app.payments import services as payments
+from app.payments import online
 from app.shop import bp
 from app.shop.cache import csrf_field
 from app.shop.forms import AddToCartForm, CartLineForm
@@ -92,7 +92,7 @@ def cart():
         cash_full=cash_open >= cash_limit,
         cash_open=cash_open,
         cash_limit=cash_limit,
-        card_enabled=payments.card_payments_enabled(),
+        card_enabled=bool(online.enabled_providers()),
         view=view,
         own=own_product_ids(ids),
         price_changed=any("price_changed" in i.problems for g in view.groups for i in g.items),

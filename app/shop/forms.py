@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -122,13 +125,14 @@ class CheckoutForm(FlaskForm):
     checkout_token = HiddenField()
     cart_version = HiddenField()  # the cart as this page showed it (see carts.lock)
 
-    def __init__(self, *args: object, card_enabled: bool = False, **kwargs: object) -> None:
+    def __init__(
+        self, *args: object, online: Sequence[tuple[str, Any]] = (), **kwargs: object
+    ) -> None:
+        """``online``: (value, label) of each online payment provider offered, in order."""
         super().__init__(*args, **kwargs)
         locale = str(get_locale() or "fa")
         self.province.choices = [("", _l("Choose…")), *province_choices(locale)]
-        methods = [("cash", _l("Cash on delivery"))]
-        if card_enabled:
-            methods.append(("card", _l("Card (pay online now)")))
+        methods: list[tuple[str, Any]] = [("cash", _l("Cash on delivery")), *online]
         self.payment_method.choices = methods
         # A fresh list: validators given to the field class are shared by every instance.
         self.payment_method.validators = [

@@ -1,4 +1,4 @@
-"""Checkout, the page a card payment returns to, and the customer's own orders."""
+"""Checkout, the pages an online payment returns to, and the customer's own orders."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ from app.orders.models import Order
 from app.orders.placing import Address
 from app.payments import checkout as payment_checkout
 from app.payments import lookups as payment_lookups
-from app.payments import services as payments
+from app.payments import online
 from app.payments.models import Payment, PaymentStatus, Provider
 from app.shop import bp
 from app.shop.cart_routes import is_staff, own_product_ids
@@ -113,8 +113,8 @@ def cash_limit_message(open_count: int, limit: int) -> str:
         n=format_number(open_count, locale),
         limit=format_number(limit, locale),
     )
-    if payments.card_payments_enabled():
-        return text + " " + _("Pay by card, or wait until one of them is delivered.")
+    if online.enabled_providers():
+        return text + " " + _("Pay online, or wait until one of them is delivered.")
     return (
         text
         + " "
@@ -172,7 +172,7 @@ def checkout() -> ResponseReturnValue:
     if is_staff():
         flash(_("Programme staff accounts cannot buy in the market."), "error")
         return redirect(url_for("shop.cart"))
-    form = CheckoutForm(card_enabled=payments.card_payments_enabled())
+    form = CheckoutForm(online=[(p.form_value, p.label) for p in online.enabled_providers()])
     view = carts.view(current_user._get_current_object(), None)
     if request.method == "GET":
         return _show_checkout(form, view)
@@ -208,10 +208,11 @@ def _show_checkout(form: CheckoutForm, view: carts.CartView) -> ResponseReturnVa
 def _place(form: CheckoutForm, address: Address, token: str) -> payment_checkout.Checkout:
     """The checkout service, with the market's settings and the form's choices."""
     config = current_app.config
+    chosen = online.by_form_value(form.payment_method.data or "")
     return payment_checkout.place_checkout(
         current_user._get_current_object(),
         address,
-        Provider.STRIPE if form.payment_method.data == "card" else Provider.CASH,
+        chosen.key if chosen is not None else Provider.CASH,
         token,
         currency=config["MARKET_CURRENCY"],
         expiry_minutes=int(config["CHECKOUT_EXPIRY_MINUTES"]),
@@ -346,7 +347,7 @@ def _refused(exc: DomainError, form: CheckoutForm, view: carts.CartView) -> Resp
 
 
 def _after_checkout(payment: Payment, *, created: bool) -> ResponseReturnValue:
-    """After commit: mail a new cash order; send a card payment to the provider."""
+    """After commit: mail a new cash order; send an online payment to its provider's page."""
     payment_id = payment.id  # the provider call ends the session's transaction
     done = url_for("shop.checkout_return", payment_id=payment_id)
     if payment.provider == Provider.CASH:
@@ -356,9 +357,9 @@ def _after_checkout(payment: Payment, *, created: bool) -> ResponseReturnValue:
     if payment.status != PaymentStatus.PENDING:
         return redirect(done, code=303)
     try:
-        target = payments.start_card_payment(payment, **payments.return_urls(payment_id))
+        target = online.start(payment)
     except Exception:
-        current_app.logger.exception("could not start the card payment of payment %s", payment_id)
+        current_app.logger.exception("could not start the online payment %s", payment_id)
         flash(
             _(
                 "We could not reach the card payment service, so nothing was charged. Your items "
@@ -373,18 +374,20 @@ def _after_checkout(payment: Payment, *, created: bool) -> ResponseReturnValue:
             "error",
         )
         return redirect(url_for("shop.orders"), code=303)
-    return redirect(target, code=303)
+    if target.fields is not None:  # a provider that takes a posted form
+        return render_template("shop/provider_redirect.html", target=target)
+    return redirect(target.url, code=303)
 
 
 @bp.get("/checkout/return/<int:payment_id>")
 @login_required
 def checkout_return(payment_id: int) -> ResponseReturnValue:
-    """Where the customer lands after checkout: cash orders are placed; a card payment is
-    confirmed by the provider's event, so this page refreshes itself until it arrives."""
+    """Where the customer lands after checkout: cash orders are placed; an online payment is
+    confirmed by the provider's word, so this page refreshes itself until it arrives."""
     payment = payment_lookups.customer_payment(payment_id, current_user.id)
     if payment is None:
         abort(404)
-    waiting = payment.provider == Provider.STRIPE and payment.status == PaymentStatus.PENDING
+    waiting = payment.provider != Provider.CASH and payment.status == PaymentStatus.PENDING
     response = current_app.make_response(
         render_template("shop/checkout_return.html", payment=payment, waiting=waiting)
     )

@@ -89,6 +89,12 @@ STATUS_LABELS = {
     "delivered": _l("Delivered"),
     "cancelled": _l("Cancelled"),
     "refunded": _l("Refunded"),
+    # payment
+    "pending": _l("Waiting for the bank"),
+    "succeeded": _l("Paid"),
+    "failed": _l("Failed"),
+    "expired": _l("Expired"),
+    "in_review": _l("Held for review"),
 }
 
 
