@@ -75,6 +75,11 @@ ACCESS: dict[str, str] = {
     "sellers.move_order": SELLER,
     "sellers.packing_slip": SELLER,
     "sellers.offline_sales": SELLER,
+    "sellers.shipping_methods": SELLER,
+    "sellers.new_shipping_method": SELLER,
+    "sellers.edit_shipping_method": SELLER,
+    "sellers.delete_shipping_method": SELLER,
+    "sellers.vacation": SELLER,
     "sellers.delete_offline_sale": SELLER,
     # staff area
     "admin.dashboard": STAFF,
