@@ -125,7 +125,7 @@ def _items(payment_id: int) -> list[tuple[str, int, int]]:
         .where(Order.payment_id == payment_id, Order.shipping_amount > 0)
         .distinct()
     ):
-        # Shown on Stripe's page only (shipping is not charged separately yet).
+        # Each seller's shipping is a line of its own, so the lines add up to the payment amount.
         items.append((f"{seller_name}: shipping", shipping, 1))
     return items
 
