@@ -153,6 +153,9 @@ def cart_add():
     if own_product_ids([product.id]):
         flash(_("This is your own product: you cannot buy it."), "error")
         return redirect(_back_to(product.id))
+    if shipping.is_away(product.seller):
+        flash(_("The seller is away and cannot take orders now."), "error")
+        return redirect(_back_to(product.id))
     if product.stock < 1:
         flash(_("“%(title)s” is sold out.", title=product.title), "error")
         return redirect(_back_to(product.id))
