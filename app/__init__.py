@@ -193,6 +193,10 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["status_label"] = status_label
     app.jinja_env.globals["carrier_label"] = carrier_label
 
+    from app.web.tracking import tracking_url
+
+    app.jinja_env.globals["tracking_url"] = tracking_url
+
     @app.context_processor
     def inject_locale() -> dict[str, Any]:
         code = locale_code()

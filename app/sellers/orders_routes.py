@@ -22,6 +22,7 @@ from app.orders.models import Actor, Order, OrderStatus, may_move
 from app.payments import lookups as payment_lookups
 from app.sellers import bp
 from app.sellers.routes import current_seller
+from app.shipping.models import Carrier
 from app.web.access import owned_or_404
 from app.web.http import page_arg
 from app.web.messages import error_text, status_label
@@ -91,6 +92,7 @@ def order_detail(order_id: int) -> ResponseReturnValue:
         order=order,
         payment=payment_lookups.payment(order.payment_id),
         actions=next_actions(order),
+        carriers=[c.value for c in Carrier],
     )
 
 

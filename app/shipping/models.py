@@ -40,6 +40,17 @@ CARRIER_DEFAULTS: dict[Carrier, tuple[int, int, int]] = {
     Carrier.PICKUP: (1, 0, 0),
 }
 
+_BY_NAME = {name: carrier for carrier, name in CARRIER_NAMES.items()}
+
+
+def carrier_of(text: str | None) -> Carrier | None:
+    """The carrier a stored text names: its code (``tipax``) or its Persian name; else None."""
+    value = (text or "").strip()
+    if value in Carrier._value2member_map_:
+        return Carrier(value)
+    return _BY_NAME.get(value)
+
+
 MAX_PROCESSING_DAYS = 60
 MAX_DELIVERY_DAYS = 60
 MAX_METHODS = 10
