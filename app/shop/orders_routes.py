@@ -44,6 +44,7 @@ from app.shop import bp
 from app.shop.cart_routes import is_staff, own_product_ids
 from app.shop.forms import CheckoutForm, province_label
 from app.web.http import page_arg
+from app.web.invoices import render_invoice
 from app.web.messages import apply_errors, reason_text, status_label
 
 ORDERS_PER_PAGE = 20
@@ -490,6 +491,14 @@ def order_detail(order_id: int) -> ResponseReturnValue:
         payment=payment,
         can_cancel=orders.customer_may_cancel(order),
     )
+
+
+@bp.get("/orders/<int:order_id>/invoice")
+@login_required
+def order_invoice(order_id: int) -> ResponseReturnValue:
+    """The printable invoice of one of the customer's own orders (another's is a 404)."""
+    order = _own_order(order_id)
+    return render_invoice(order, url_for("shop.order_detail", order_id=order.id))
 
 
 @bp.post("/orders/<int:order_id>/cancel")
