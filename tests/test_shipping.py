@@ -383,3 +383,19 @@ def test_cart_shows_shipping_per_seller(customer, market):
     html = customer.get("/cart").get_data(as_text=True)
     assert "Shipping (پست پیشتاز)" in html and "from" in html
     assert "arrives" in html
+
+
+def test_every_demo_seller_gets_one_or_two_methods(app):
+    from app.demo.seed import seed_demo
+
+    seed_demo(None, sellers=4, products_per_seller=1, sales_months=0)
+    counts = db.session.execute(
+        sa.select(ShippingMethod.seller_id, sa.func.count(ShippingMethod.id)).group_by(
+            ShippingMethod.seller_id
+        )
+    ).all()
+    assert len(counts) == 4 and all(1 <= n <= 2 for _sid, n in counts)
+    seed_demo(None, sellers=4, products_per_seller=1, sales_months=0)  # again: nothing added
+    assert db.session.scalar(sa.select(sa.func.count(ShippingMethod.id))) == sum(
+        n for _s, n in counts
+    )
