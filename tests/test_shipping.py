@@ -17,6 +17,12 @@ from app.shipping import rates
 from app.shipping import services as shipping
 from app.shipping.models import Carrier, ShippingMethod
 from tests import factories
+from tests.fake_stripe import (  # noqa: F401  (fixtures)
+    card_checkout,
+    fake_stripe_fixture,
+    start,
+    stripe_app_fixture,
+)
 from tests.helpers import ADDRESS, client_for, flashes
 
 SB = "سیستان و بلوچستان"
@@ -399,3 +405,27 @@ def test_every_demo_seller_gets_one_or_two_methods(app):
     assert db.session.scalar(sa.select(sa.func.count(ShippingMethod.id))) == sum(
         n for _s, n in counts
     )
+
+
+# --- card payments: the provider's session adds up to the payment ---------------------------------
+
+
+def test_card_session_has_one_shipping_line_per_order(stripe_app, fake_stripe):
+    same_name = "کارگاه سوزن‌دوزی"  # two shops may share a name and a shipping cost
+    a, b = factories.seller(name=same_name), factories.seller(name=same_name)
+    add_method(a, flat_amount=300)
+    add_method(b, flat_amount=300)
+    customer = factories.user()
+    payment = card_checkout(
+        customer,
+        [(factories.product(a, price_amount=1000), 1), (factories.product(b, price_amount=500), 2)],
+    )
+    assert payment.amount == 1000 + 2 * 500 + 2 * 300
+    start(payment)
+    session = fake_stripe.only_session()
+    names = [
+        i["price_data"]["product_data"]["name"]
+        for i in fake_stripe.session_params[session["id"]]["line_items"]
+    ]
+    assert names.count(f"{same_name}: shipping") == 2
+    assert session["amount_total"] == payment.amount
