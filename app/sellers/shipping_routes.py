@@ -49,8 +49,12 @@ def _data(form: ShippingMethodForm) -> shipping.MethodData:
     )
 
 
-def _show_errors(form: ShippingMethodForm, exc: ValidationFailed) -> None:
-    """The service's errors beside their fields (a province's price beside that province)."""
+def _show_errors(
+    form: ShippingMethodForm, exc: ValidationFailed, *, skip_fields_with_errors: bool = False
+) -> None:
+    """The service's errors beside their fields (a province's price beside that province); with
+    ``skip_fields_with_errors``, none on a field the form already found a fault with (a number
+    it could not read is not also "required")."""
     index = {name: i for i, (name, _en) in enumerate(PROVINCES)}
     errors = {
         (
@@ -60,6 +64,10 @@ def _show_errors(form: ShippingMethodForm, exc: ValidationFailed) -> None:
         ): v
         for key, v in exc.errors.items()
     }
+    if skip_fields_with_errors:
+        errors = {
+            k: v for k, v in errors.items() if not getattr(getattr(form, k, None), "errors", None)
+        }
     apply_errors(form, ValidationFailed(errors))
 
 
@@ -71,7 +79,7 @@ def shipping_methods() -> ResponseReturnValue:
         seller=seller,
         methods=shipping.methods_of(seller.id),
         away=shipping.is_away(seller),
-        vacation=VacationForm(obj=seller),
+        vacation=VacationForm(),
         defaults=CARRIER_DEFAULTS,
     )
 
@@ -115,16 +123,7 @@ def _save(form: ShippingMethodForm, method: ShippingMethod | None) -> ResponseRe
         try:  # the service's rules too, so every mistake shows at once
             shipping.validate(_data(form))
         except ValidationFailed as exc:
-            _show_errors(
-                form,
-                ValidationFailed(
-                    {
-                        k: v
-                        for k, v in exc.errors.items()
-                        if not getattr(form, k, None) or not getattr(form, k).errors
-                    }
-                ),
-            )
+            _show_errors(form, exc, skip_fields_with_errors=True)
         return _render_method(form, method, 400)
     try:
         shipping.save_method(current_seller(), _data(form), method.id if method else None)
