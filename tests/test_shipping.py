@@ -429,3 +429,29 @@ def test_card_session_has_one_shipping_line_per_order(stripe_app, fake_stripe):
     ]
     assert names.count(f"{same_name}: shipping") == 2
     assert session["amount_total"] == payment.amount
+
+
+def test_product_page_shows_shipping_from_the_lowest_or_for_the_customer_province(app, market):
+    anonymous = app.test_client()
+    anonymous.set_cookie("locale", "en")
+    html = unescape(anonymous.get(f"/p/{market['cloth'].id}").get_data(as_text=True))
+    assert "from 25,000" in html and "arrives" in html  # Sistan's own price is the lowest
+    # A customer whose last order went to Tehran sees Tehran's cost.
+    user = factories.user()
+    client = client_for(app, user)
+    client.set_cookie("locale", "en")
+    client.post("/cart/add", data={"product_id": market["bowl"].id, "quantity": 1})
+    client.post("/checkout", data={**ADDRESS, "province": TEHRAN, "checkout_token": "p" * 24})
+    html = unescape(client.get(f"/p/{market['cloth'].id}").get_data(as_text=True))
+    assert "Costs for Tehran" in html and "30,000" in html
+
+
+def test_an_order_of_a_seller_without_methods_ships_as_the_seller_arranges(app):
+    seller = factories.seller()
+    product = factories.product(seller, price_amount=700_000)
+    client = client_for(app, factories.user())
+    client.post("/cart/add", data={"product_id": product.id, "quantity": 1})
+    assert client.post("/checkout", data={**ADDRESS, "checkout_token": "q" * 24}).status_code == 303
+    order = db.session.scalar(sa.select(Order))
+    assert order.shipping_amount == 0 and order.shipping_method_id is None
+    assert order.ship_by is None and order.total_amount == 700_000
