@@ -7,6 +7,7 @@ generated into ``instance/secret_key`` on first run and reused afterwards.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from datetime import timedelta
@@ -26,6 +27,24 @@ def _bool(name: str, default: bool) -> bool:
 def _int(name: str, default: int) -> int:
     value = os.environ.get(name)
     return int(value) if value not in (None, "") else default
+
+
+def _json_dict(name: str) -> dict[str, str]:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return {}
+    parsed = json.loads(value)
+    if not isinstance(parsed, dict):
+        raise ValueError(f"{name} must be a JSON object")
+    return {str(k): str(v) for k, v in parsed.items()}
+
+
+# Public tracking pages of the carriers; {code} is replaced by the (URL-quoted) tracking code.
+DEFAULT_TRACKING_URL_TEMPLATES = {
+    "post_pishtaz": "https://tracking.post.ir/?id={code}",
+    "post_sefareshi": "https://tracking.post.ir/?id={code}",
+    "tipax": "https://tipaxco.com/tracking?code={code}",
+}
 
 
 def load_secret_key(instance_dir: Path = DEFAULT_INSTANCE_DIR) -> str:
@@ -74,6 +93,12 @@ class Config:
 
     # Market
     MARKET_CURRENCY = os.environ.get("MARKET_CURRENCY", "IRR")
+    # Carrier code -> tracking page with {code}: a JSON object in the environment, added to and
+    # replacing the defaults (a carrier set to "" has no link).
+    TRACKING_URL_TEMPLATES = {
+        **DEFAULT_TRACKING_URL_TEMPLATES,
+        **_json_dict("TRACKING_URL_TEMPLATES"),
+    }
     PAGE_SIZE = _int("PAGE_SIZE", 24)
 
     # Locale

@@ -189,9 +189,14 @@ def register_template_helpers(app: Flask) -> None:
     def localname_filter(obj: Any) -> str:
         return obj.name(locale_code()) if obj is not None else ""
 
-    from app.web.messages import status_label
+    from app.web.messages import carrier_label, status_label
 
     app.jinja_env.globals["status_label"] = status_label
+    app.jinja_env.globals["carrier_label"] = carrier_label
+
+    from app.web.tracking import tracking_url
+
+    app.jinja_env.globals["tracking_url"] = tracking_url
 
     @app.context_processor
     def inject_locale() -> dict[str, Any]:

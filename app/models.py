@@ -25,6 +25,7 @@ from app.program.sales_models import (
     SalesPeriodBuyer,
 )
 from app.reference.models import County, Province, Sector
+from app.shipping.models import ShippingMethod
 
 __all__ = [
     "AuditEvent",
@@ -59,5 +60,6 @@ __all__ = [
     "Seller",
     "SellerStatus",
     "SellerStatusChange",
+    "ShippingMethod",
     "User",
 ]

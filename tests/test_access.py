@@ -42,6 +42,7 @@ ACCESS: dict[str, str] = {
     "shop.orders": LOGIN,
     "shop.order_detail": LOGIN,
     "shop.cancel_order": LOGIN,
+    "shop.order_invoice": LOGIN,
     "shop.payment_state": LOGIN,
     "shop.stripe_webhook": PUBLIC,  # Stripe's signature is the check
     "shop.ipg_callback": PUBLIC,  # the gateway's verify is the check, never the request
@@ -77,7 +78,13 @@ ACCESS: dict[str, str] = {
     "sellers.order_detail": SELLER,
     "sellers.move_order": SELLER,
     "sellers.packing_slip": SELLER,
+    "sellers.order_invoice": SELLER,
     "sellers.offline_sales": SELLER,
+    "sellers.shipping_methods": SELLER,
+    "sellers.new_shipping_method": SELLER,
+    "sellers.edit_shipping_method": SELLER,
+    "sellers.delete_shipping_method": SELLER,
+    "sellers.vacation": SELLER,
     "sellers.delete_offline_sale": SELLER,
     # staff area
     "admin.dashboard": STAFF,
@@ -112,6 +119,7 @@ ACCESS: dict[str, str] = {
     "admin.release_listing": STAFF,
     "admin.audit_log": STAFF,
     "admin.audit_csv": STAFF,
+    "admin.order_invoice": STAFF,
     "admin.payments": STAFF,
     "admin.decide_payment": STAFF,
     "admin.retry_refund": STAFF,

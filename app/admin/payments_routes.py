@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -13,8 +14,10 @@ from wtforms.validators import DataRequired, Length
 
 from app.admin import bp
 from app.core.formatting import format_digits
+from app.orders import lookups as order_lookups
 from app.payments import online, staff
 from app.web.http import page_arg
+from app.web.invoices import render_invoice
 
 
 def card_payments_enabled() -> bool:
@@ -35,6 +38,15 @@ class PaymentDecisionForm(FlaskForm):
 
 class RetryRefundForm(FlaskForm):
     pass
+
+
+@bp.get("/orders/<int:order_id>/invoice")
+def order_invoice(order_id: int) -> ResponseReturnValue:
+    """The printable invoice of any order, for programme staff."""
+    order = order_lookups.invoice_order(order_id)
+    if order is None:
+        abort(404)
+    return render_invoice(order, url_for("admin.payments"))
 
 
 @bp.get("/payments")

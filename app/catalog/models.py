@@ -51,6 +51,9 @@ class Seller(Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Vacation mode: away until this date (the day they are back), with a note for customers.
+    away_until: Mapped[date | None] = mapped_column(sa.Date)
+    away_note: Mapped[str | None] = mapped_column(sa.String(300))
 
     user: Mapped[User] = relationship()
     county: Mapped[County] = relationship()

@@ -29,6 +29,8 @@ from app.demo.users import DEMO_PASSWORD, demo_user
 from app.program import quotas
 from app.program.models import Quota
 from app.reference.models import County, Province, Sector
+from app.shipping import services as shipping
+from app.shipping.models import Carrier
 
 __all__ = ["DEMO_PASSWORD", "ImageMaker", "seed_demo"]
 
@@ -96,6 +98,7 @@ def seed_demo(
     created = {"sellers": 0, "products": 0}
     for index in range(sellers):
         seller, new = _seller(loader, index, lines[index % len(lines)])
+        _shipping(seller, index)
         created["sellers"] += new
         created["products"] += _products(loader, seller, index, lines[index % len(lines)])
         progress(f"{index + 1}/{sellers} {seller.display_name}")
@@ -214,6 +217,39 @@ def _seller(loader: _Loader, index: int, line: tuple[str, data.ProductLine]) -> 
         if status != SellerStatus.APPLIED:
             seller.approved_at = loader.now - timedelta(days=300 - index)
     return seller, True
+
+
+# ---- shipping ------------------------------------------------------------------------------------
+
+DEMO_PROVINCE = "سیستان و بلوچستان"  # the demo's sellers live there: their parcels cost less
+
+
+def _shipping(seller: Seller, index: int) -> None:
+    """One or two shipping methods for a demo seller who has none: Iran Post for everyone
+    (cheaper in the home province, free over an amount for every other seller), and Tipax or
+    pickup from the seller for some."""
+    if shipping.methods_of(seller.id):
+        return
+    shipping.save_method(
+        seller,
+        shipping.MethodData(
+            carrier=Carrier.POST_PISHTAZ.value,
+            flat_amount=450_000,
+            province_amounts={DEMO_PROVINCE: 300_000},
+            per_extra_item_amount=50_000,
+            free_over_amount=25_000_000 if index % 2 == 0 else None,
+            processing_days=1 + index % 4,  # made to order: some need a few days
+        ),
+    )
+    second = {0: Carrier.PICKUP, 1: Carrier.TIPAX}.get(index % 3)
+    if second is not None:
+        shipping.save_method(
+            seller,
+            shipping.MethodData(
+                carrier=second.value,
+                flat_amount=0 if second == Carrier.PICKUP else 750_000,
+            ),
+        )
 
 
 # ---- products and photos ------------------------------------------------------------------------

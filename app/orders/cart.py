@@ -6,6 +6,7 @@ A guest cart merges into the account at login.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload
@@ -17,6 +18,7 @@ from app.core.errors import ValidationFailed
 from app.core.extensions import db
 from app.orders.errors import NotABuyer, OwnProducts
 from app.orders.models import CartLine, CartState
+from app.shipping import services as shipping
 
 MAX_QUANTITY = 99
 MAX_LINES = 50
@@ -30,7 +32,8 @@ class CartItem:
     quantity: int
     seen_price_amount: int
     product: Product | None
-    problems: list[str] = field(default_factory=list)  # unavailable | out_of_stock | price_changed
+    # unavailable | out_of_stock | price_changed | seller_away
+    problems: list[str] = field(default_factory=list)
 
     @property
     def line_total_amount(self) -> int:
@@ -41,6 +44,11 @@ class CartItem:
 class SellerGroup:
     seller: Seller
     items: list[CartItem]
+    away_until: date | None = None  # the seller is on vacation until then
+
+    @property
+    def units(self) -> int:
+        return sum(i.quantity for i in self.items)
 
     @property
     def subtotal_amount(self) -> int:
@@ -345,6 +353,10 @@ def view(user: User | None, guest: GuestCart | None) -> CartView:
                 item.problems.append("price_changed")
         group = groups.setdefault(product.seller_id, SellerGroup(seller=product.seller, items=[]))
         group.items.append(item)
+    for seller_id, until in shipping.away_sellers(sorted(groups)).items():
+        groups[seller_id].away_until = until
+        for item in groups[seller_id].items:
+            item.problems.append("seller_away")
     return CartView(groups=list(groups.values()), missing=missing)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from app.core.errors import DomainError
 
 
@@ -58,3 +60,23 @@ class OwnProducts(DomainError):
     def __init__(self, product_ids: set[int]) -> None:
         super().__init__(f"own products {sorted(product_ids)}")
         self.product_ids = product_ids
+
+
+class SellerAway(DomainError):
+    """A seller of the cart is on vacation until ``until``: their lines cannot be ordered."""
+
+    def __init__(self, seller_id: int, name: str, until: date) -> None:
+        super().__init__(f"seller {seller_id} is away until {until}")
+        self.seller_id = seller_id
+        self.name = name
+        self.until = until
+
+
+class ShippingChanged(DomainError):
+    """The shipping cost of a seller's order is not the one the checkout page showed (the
+    seller changed it, or the address is in another province): ``costs`` are the costs now,
+    by seller id. The customer must see them before paying."""
+
+    def __init__(self, costs: dict[int, int]) -> None:
+        super().__init__(f"shipping costs changed: {costs}")
+        self.costs = costs

@@ -72,3 +72,12 @@ def recent_seller_orders(seller_id: int, limit: int) -> list[Order]:
             .limit(limit)
         )
     )
+
+
+def invoice_order(order_id: int) -> Order | None:
+    """Any order with its lines and seller, for an invoice (the caller checks who may see it)."""
+    return db.session.scalar(
+        sa.select(Order)
+        .where(Order.id == order_id)
+        .options(selectinload(Order.lines), joinedload(Order.seller))
+    )

@@ -4,7 +4,7 @@ and the one status table that says who may move an order from which status to wh
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -150,6 +150,15 @@ class Order(Model):
     city: Mapped[str] = mapped_column(sa.String(100))
     address: Mapped[str] = mapped_column(sa.Text)
     postal_code: Mapped[str] = mapped_column(sa.String(10))
+    # The shipping method chosen at checkout: its carrier and a copy of its name (the method
+    # may change or go), and the dates it promised (None: delivery arranged by the seller).
+    shipping_method_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("shipping_method.id", ondelete="SET NULL")
+    )
+    shipping_carrier: Mapped[str | None] = mapped_column(sa.String(20))
+    shipping_method_name: Mapped[str | None] = mapped_column(sa.String(80))
+    ship_by: Mapped[date | None] = mapped_column(sa.Date)
+    deliver_by: Mapped[date | None] = mapped_column(sa.Date)
     carrier: Mapped[str | None] = mapped_column(sa.String(80))
     tracking_code: Mapped[str | None] = mapped_column(sa.String(80))
     cancel_reason: Mapped[str | None] = mapped_column(sa.Text)

@@ -20,11 +20,23 @@ from app.core.extensions import db
 from app.core.inputs import POSTAL_CODE, is_mobile, normalise_mobile, normalise_postal_code
 from app.orders import cart as carts
 from app.orders import stock
-from app.orders.errors import CartAlreadyCheckedOut, CartChanged, CartProblem, Unavailable
+from app.orders.errors import (
+    CartAlreadyCheckedOut,
+    CartChanged,
+    CartProblem,
+    SellerAway,
+    ShippingChanged,
+    Unavailable,
+)
 from app.orders.models import CartState, Order, OrderLine, OrderStatus, OrderStatusChange
+from app.shipping import services as shipping
+from app.shipping.rates import Option, market_today
 
 # (product_id, quantity, the price the customer saw) of one cart line.
 CartLineTuple = tuple[int, int, int]
+# A seller's shipping as the checkout page posted it: (method id or None for the cheapest,
+# the cost the page showed or None when it showed none).
+ShippingWish = tuple[int | None, int | None]
 
 
 @dataclass
@@ -119,6 +131,41 @@ def check_cart(customer: User, lines: list[CartLineTuple]) -> dict[int, Product]
     return products
 
 
+def choose_shipping(
+    lines: list[CartLineTuple],
+    products: dict[int, Product],
+    province: str,
+    wishes: dict[int, ShippingWish],
+) -> dict[int, Option]:
+    """Each seller's shipping option for this cart and the address province, priced from the
+    database (never from the form). Raises SellerAway when a seller is on vacation,
+    ValidationFailed({"shipping": ...}) for a method that is not an active one of that seller,
+    ShippingChanged when a cost is not the one the page showed."""
+    groups: dict[int, list[int]] = {}  # seller id -> [units, subtotal]
+    for pid, qty, _ in lines:
+        product = products[pid]
+        group = groups.setdefault(product.seller_id, [0, 0])
+        group[0] += qty
+        group[1] += product.price_amount * qty
+    today = market_today()
+    away = shipping.away_sellers(sorted(groups), today)
+    if away:
+        seller_id = min(away)
+        name = next(p.seller.display_name for p in products.values() if p.seller_id == seller_id)
+        raise SellerAway(seller_id, name, away[seller_id])
+    chosen: dict[int, Option] = {}
+    changed: dict[int, int] = {}
+    for seller_id, (units, subtotal) in sorted(groups.items()):
+        method_id, seen = wishes.get(seller_id, (None, None))
+        option = shipping.choose(seller_id, method_id, province, units, subtotal, today)
+        if seen is not None and seen != option.cost:
+            changed[seller_id] = option.cost
+        chosen[seller_id] = option
+    if changed:
+        raise ShippingChanged(changed)
+    return chosen
+
+
 def reserve(lines: list[CartLineTuple]) -> None:
     """Take the lines' stock, all or none (OutOfStock; the transaction must roll back)."""
     stock.take([(pid, qty) for pid, qty, _ in lines], published_only=True)
@@ -133,9 +180,13 @@ def create_orders(
     *,
     first: OrderStatus,
     currency: str,
+    shipping_options: dict[int, Option] | None = None,
 ) -> list[Order]:
     """One order per seller for ``payment_id``, in status ``first``, its lines copying title,
-    seller and price from ``products``; each order's first status change is recorded."""
+    seller and price from ``products``, with the seller's shipping option (its cost in the
+    total, its carrier, name and dates copied; none: no shipping charged); each order's first
+    status change is recorded."""
+    options = shipping_options or {}
     by_seller: dict[int, Order] = {}
     for pid, qty, _ in sorted(lines):
         product = products[pid]
@@ -152,6 +203,7 @@ def create_orders(
                 total_amount=0,
                 **address.__dict__,
             )
+            _ship_with(order, options.get(product.seller_id))
             by_seller[product.seller_id] = order
             db.session.add(order)
         line_total = product.price_amount * qty
@@ -173,6 +225,20 @@ def create_orders(
     for order in made:
         db.session.add(OrderStatusChange(order_id=order.id, to_status=first, actor_id=customer.id))
     return made
+
+
+def _ship_with(order: Order, option: Option | None) -> None:
+    """Copy a shipping option onto a new order (its cost counts in the total)."""
+    if option is None:
+        return
+    order.shipping_method_id = option.method_id
+    order.shipping_carrier = option.carrier.value if option.carrier else None
+    order.shipping_method_name = option.name
+    order.shipping_amount = option.cost
+    order.total_amount = option.cost
+    if option.promise is not None:
+        order.ship_by = option.promise.ship_by
+        order.deliver_by = option.promise.deliver_by
 
 
 def close_cart(customer: User, state: CartState, payment_id: int) -> None:

@@ -92,6 +92,7 @@ class _Wanted(NamedTuple):
     expiry_minutes: int
     max_open_cash_orders: int
     cart_version: int | None
+    shipping: dict[int, placing.ShippingWish]
 
 
 def place_checkout(
@@ -104,6 +105,7 @@ def place_checkout(
     expiry_minutes: int,
     max_open_cash_orders: int,
     cart_version: int | None = None,
+    shipping: dict[int, placing.ShippingWish] | None = None,
 ) -> Checkout:
     """Turn the customer's cart into one payment and one order per seller, at most once.
 
@@ -116,7 +118,10 @@ def place_checkout(
     that was made. ``cart_version`` is the version the checkout page showed; when the cart
     changed since (another tab), CartChanged is raised. Staff cannot buy (NotABuyer), sellers
     not their own products (OwnProducts). At most ``max_open_cash_orders`` cash checkouts may
-    be open at once (TooManyCashOrders). A card checkout holds its stock ``expiry_minutes``,
+    be open at once (TooManyCashOrders). ``shipping`` is each seller's chosen method and the
+    cost the page showed (:func:`app.orders.placing.choose_shipping`; the cheapest method for
+    a seller not named); the cost charged comes from the database for the address province
+    and is in the payment's amount (SellerAway, ShippingChanged). A card checkout holds its stock ``expiry_minutes``,
     never under :data:`MIN_CARD_HOLD_MINUTES`.
     Raises those, CartProblem, Unavailable, OutOfStock or ValidationFailed; then nothing is
     created, no stock is taken and the session is clean.
@@ -130,6 +135,7 @@ def place_checkout(
         expiry_minutes,
         max_open_cash_orders,
         cart_version,
+        dict(shipping or {}),
     )
     if not _TOKEN.fullmatch(token or ""):
         raise ValidationFailed({"token": ["invalid"]})
@@ -168,6 +174,7 @@ def _place(wanted: _Wanted) -> tuple[Payment, _Placed]:
     state = _lock_customer(wanted.customer, wanted.token)
     lines = placing.read_cart(wanted.customer, state, wanted.cart_version)
     products = placing.check_cart(wanted.customer, lines)
+    options = placing.choose_shipping(lines, products, wanted.address.province, wanted.shipping)
     _check_cash_cap(wanted)
     placing.reserve(lines)
     payment = _create_payment(wanted)
@@ -179,6 +186,7 @@ def _place(wanted: _Wanted) -> tuple[Payment, _Placed]:
         wanted.address,
         first=(OrderStatus.AWAITING_PAYMENT if wanted.provider.online else OrderStatus.PLACED),
         currency=wanted.currency,
+        shipping_options=options,
     )
     payment.amount = sum(o.total_amount for o in orders)
     placing.close_cart(wanted.customer, state, payment.id)

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask import Flask, current_app
 
+from app.catalog.models import Seller
 from app.core.db import transaction
 from app.core.errors import DomainError, NotAllowed
 from app.core.extensions import db
@@ -120,12 +121,13 @@ def _items(payment_id: int) -> list[tuple[str, int, int]]:
     ).all()
     items = [(title, unit, qty) for title, unit, qty in rows]
     for seller_name, shipping in db.session.execute(
-        sa.select(OrderLine.seller_name, Order.shipping_amount)
-        .join(OrderLine, OrderLine.order_id == Order.id)
+        sa.select(Seller.display_name, Order.shipping_amount)
+        .join(Seller, Seller.id == Order.seller_id)
         .where(Order.payment_id == payment_id, Order.shipping_amount > 0)
-        .distinct()
+        .order_by(Order.id)
     ):
-        # Shown on Stripe's page only (shipping is not charged separately yet).
+        # One line per order (never merged: two shops may share a name and a cost), so the
+        # lines add up to the payment amount.
         items.append((f"{seller_name}: shipping", shipping, 1))
     return items
 

@@ -3,10 +3,11 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import HiddenField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from app.web.forms import LocalDateField, LocalIntegerField, LocalMoneyField
+from app.web.provinces import PROVINCES
 
 
 class SellerProfileForm(FlaskForm):
@@ -94,3 +95,63 @@ class ImportForm(FlaskForm):
 
 class ConfirmImportForm(FlaskForm):
     token = HiddenField()
+
+
+class ShippingMethodForm(FlaskForm):
+    """A shipping method: amounts typed in toman (held in rials), days as whole numbers, any
+    digits. Ranges are the shipping service's rules; the fields only read the numbers."""
+
+    carrier = SelectField(_l("Carrier"), validate_choice=False)
+    name = StringField(
+        _l("Name shown to customers"),
+        validators=[Optional(), Length(max=80)],
+        description=_l("Leave empty to use the carrier's name."),
+    )
+    active = BooleanField(_l("Offer this method to customers"), default=True)
+    flat_amount = LocalMoneyField(
+        _l("Shipping cost (toman)"),
+        default=0,
+        description=_l("For every province without a price of its own below."),
+    )
+    per_extra_item_amount = LocalMoneyField(
+        _l("Added for each extra item (toman)"),
+        default=0,
+        validators=[Optional()],
+        description=_l("Added once for every unit after the first; 0 for none."),
+    )
+    free_over_amount = LocalMoneyField(
+        _l("Free shipping for orders from (toman)"),
+        validators=[Optional()],
+        description=_l("Leave empty for no free shipping."),
+    )
+    processing_days = LocalIntegerField(
+        _l("Days to make or pack the order"),
+        validators=[Optional()],
+        description=_l("For made-to-order goods: the most days you need before sending."),
+    )
+    delivery_min_days = LocalIntegerField(
+        _l("Delivery takes at least (days)"), validators=[Optional()]
+    )
+    delivery_max_days = LocalIntegerField(
+        _l("Delivery takes at most (days)"), validators=[Optional()]
+    )
+
+
+# One price field per province (province_0 … province_30, in the order of PROVINCES).
+for _index, (_fa, _en) in enumerate(PROVINCES):
+    setattr(
+        ShippingMethodForm,
+        f"province_{_index}",
+        LocalMoneyField(_fa, validators=[Optional()]),
+    )
+
+
+class VacationForm(FlaskForm):
+    away_until = LocalDateField(
+        _l("Back on"),
+        validators=[Optional()],
+        description=_l("The date you start sending orders again, e.g. 1403/05/12."),
+    )
+    away_note = TextAreaField(
+        _l("Note for customers (optional)"), validators=[Optional(), Length(max=300)]
+    )

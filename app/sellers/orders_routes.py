@@ -22,8 +22,10 @@ from app.orders.models import Actor, Order, OrderStatus, may_move
 from app.payments import lookups as payment_lookups
 from app.sellers import bp
 from app.sellers.routes import current_seller
+from app.shipping.models import Carrier
 from app.web.access import owned_or_404
 from app.web.http import page_arg
+from app.web.invoices import render_invoice
 from app.web.messages import error_text, status_label
 
 ORDERS_PER_PAGE = 25
@@ -91,6 +93,7 @@ def order_detail(order_id: int) -> ResponseReturnValue:
         order=order,
         payment=payment_lookups.payment(order.payment_id),
         actions=next_actions(order),
+        carriers=[c.value for c in Carrier],
     )
 
 
@@ -167,3 +170,10 @@ def packing_slip(order_id: int) -> ResponseReturnValue:
         order=order,
         payment=payment_lookups.payment(order.payment_id),
     )
+
+
+@bp.get("/orders/<int:order_id>/invoice")
+def order_invoice(order_id: int) -> ResponseReturnValue:
+    """The printable invoice of one of the seller's orders (another seller's is a 404)."""
+    order = _owned_order(order_id)
+    return render_invoice(order, url_for("sellers.order_detail", order_id=order.id))

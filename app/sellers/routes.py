@@ -43,6 +43,7 @@ from app.media.store import storage
 from app.program import monthly
 from app.sellers import bp
 from app.sellers.forms import AltTextForm, ListingForm, QuickEditForm, SellerProfileForm
+from app.shipping import services as shipping
 from app.web.access import owned_or_404
 from app.web.fresh import is_fresh, reauth_redirect
 from app.web.http import csv_response, page_arg, safe_next
@@ -202,6 +203,8 @@ def dashboard():
         low_stock=listings.low_stock(seller),
         history=seller.status_changes[:5],
         numbers=monthly.seller_numbers(seller.id),
+        has_shipping=shipping.has_active_method(seller.id),
+        away=shipping.is_away(seller),
     )
 
 

@@ -42,6 +42,7 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
 from app.catalog.browse import catalog_version
+from app.shipping.rates import market_today
 from app.shop import bp
 
 CSRF_MARKER = "__bazarche_csrf_token__"
@@ -266,7 +267,8 @@ def _locale_code() -> str:
 
 
 def _key() -> tuple:
-    return (request_version(), _locale_code(), request.full_path)
+    # The market's date too: pages show delivery dates and vacation notices that end by date.
+    return (request_version(), market_today(), _locale_code(), request.full_path)
 
 
 def _fill(body: bytes, needs_csrf: bool) -> bytes:

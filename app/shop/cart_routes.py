@@ -15,10 +15,13 @@ from app.accounts.models import Role, User
 from app.core.errors import ValidationFailed
 from app.core.formatting import LocalNumber
 from app.orders import cart as carts
+from app.orders import lookups as order_lookups
 from app.orders import services as orders
 from app.orders.errors import NotABuyer, OwnProducts
 from app.payments import checkout as payment_checkout
 from app.payments import online
+from app.shipping import services as shipping
+from app.shipping.rates import Option
 from app.shop import bp
 from app.shop.cache import csrf_field
 from app.shop.forms import AddToCartForm, CartLineForm
@@ -65,6 +68,10 @@ def cart_count() -> int:
     return carts.unit_count(current_user.id)
 
 
+def _away_ids(view: carts.CartView) -> set[int]:
+    return {g.seller.id for g in view.groups if g.away_until}
+
+
 def _back_to(product_id: int | None) -> str:
     if product_id and carts.purchasable(product_id) is not None:
         return url_for("shop.product", product_id=product_id)
@@ -77,9 +84,29 @@ def _flash_errors(exc: ValidationFailed) -> None:
             flash(error_text(code), "error")
 
 
+def customer_province() -> str | None:
+    """The province the logged-in customer last had an order sent to (None: unknown)."""
+    if not current_user.is_authenticated:
+        return None
+    last = order_lookups.last_order(current_user.id)
+    return last.province if last is not None else None
+
+
+def shipping_estimates(view: carts.CartView, province: str | None) -> dict[int, Option]:
+    """Each seller group's cheapest shipping option (priced for ``province`` when known)."""
+    return {
+        group.seller.id: shipping.options(
+            group.seller.id, province, group.units, group.subtotal_amount
+        )[0]
+        for group in view.groups
+    }
+
+
 @bp.get("/cart")
 def cart():
     view = carts.view(shopper(), guest_cart())
+    province = customer_province()
+    estimates = shipping_estimates(view, province)
     ids = [i.product_id for g in view.groups for i in g.items]
     awaiting = []
     if current_user.is_authenticated:
@@ -94,6 +121,9 @@ def cart():
         cash_limit=cash_limit,
         card_enabled=bool(online.enabled_providers()),
         view=view,
+        shipping=estimates,
+        shipping_total=sum(o.cost for sid, o in estimates.items() if sid not in _away_ids(view)),
+        province=province,
         own=own_product_ids(ids),
         price_changed=any("price_changed" in i.problems for g in view.groups for i in g.items),
         awaiting=awaiting,
@@ -122,6 +152,9 @@ def cart_add():
         return redirect(url_for("shop.cart"))
     if own_product_ids([product.id]):
         flash(_("This is your own product: you cannot buy it."), "error")
+        return redirect(_back_to(product.id))
+    if shipping.is_away(product.seller):
+        flash(_("The seller is away and cannot take orders now."), "error")
         return redirect(_back_to(product.id))
     if product.stock < 1:
         flash(_("“%(title)s” is sold out.", title=product.title), "error")

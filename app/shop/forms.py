@@ -14,41 +14,8 @@ from wtforms.validators import AnyOf, InputRequired, Length, NumberRange, Valida
 from app.orders.cart import MAX_QUANTITY
 from app.web.forms import LocalIntegerField
 from app.web.messages import ERROR_TEXT
+from app.web.provinces import PROVINCES
 
-# Iran's 31 provinces as (Persian, English). Orders store the Persian name, as addresses are written.
-PROVINCES: tuple[tuple[str, str], ...] = (
-    ("آذربایجان شرقی", "East Azerbaijan"),
-    ("آذربایجان غربی", "West Azerbaijan"),
-    ("اردبیل", "Ardabil"),
-    ("اصفهان", "Isfahan"),
-    ("البرز", "Alborz"),
-    ("ایلام", "Ilam"),
-    ("بوشهر", "Bushehr"),
-    ("تهران", "Tehran"),
-    ("چهارمحال و بختیاری", "Chaharmahal and Bakhtiari"),
-    ("خراسان جنوبی", "South Khorasan"),
-    ("خراسان رضوی", "Razavi Khorasan"),
-    ("خراسان شمالی", "North Khorasan"),
-    ("خوزستان", "Khuzestan"),
-    ("زنجان", "Zanjan"),
-    ("سمنان", "Semnan"),
-    ("سیستان و بلوچستان", "Sistan and Baluchestan"),
-    ("فارس", "Fars"),
-    ("قزوین", "Qazvin"),
-    ("قم", "Qom"),
-    ("کردستان", "Kurdistan"),
-    ("کرمان", "Kerman"),
-    ("کرمانشاه", "Kermanshah"),
-    ("کهگیلویه و بویراحمد", "Kohgiluyeh and Boyer-Ahmad"),
-    ("گلستان", "Golestan"),
-    ("گیلان", "Gilan"),
-    ("لرستان", "Lorestan"),
-    ("مازندران", "Mazandaran"),
-    ("مرکزی", "Markazi"),
-    ("هرمزگان", "Hormozgan"),
-    ("همدان", "Hamadan"),
-    ("یزد", "Yazd"),
-)
 _PROVINCE_EN = dict(PROVINCES)
 MAX_ID = 2**31 - 1
 

@@ -13,8 +13,10 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.catalog import browse
+from app.core.db import database_id
 from app.core.errors import DomainError, InvalidTransition, NotAllowed, ValidationFailed
-from app.core.formatting import format_number, persian_digits
+from app.core.formatting import format_date, format_number, persian_digits
+from app.core.inputs import optional_int
 from app.notifications.orders import send_order_event
 from app.orders import cart as carts
 from app.orders import lookups as order_lookups
@@ -26,19 +28,23 @@ from app.orders.errors import (
     NotABuyer,
     OutOfStock,
     OwnProducts,
+    SellerAway,
+    ShippingChanged,
     TooManyCashOrders,
     Unavailable,
 )
 from app.orders.models import Order
-from app.orders.placing import Address
+from app.orders.placing import Address, ShippingWish
 from app.payments import checkout as payment_checkout
 from app.payments import lookups as payment_lookups
 from app.payments import online
 from app.payments.models import Payment, PaymentStatus, Provider
+from app.shipping import services as shipping
 from app.shop import bp
 from app.shop.cart_routes import is_staff, own_product_ids
 from app.shop.forms import CheckoutForm, province_label
 from app.web.http import page_arg
+from app.web.invoices import render_invoice
 from app.web.messages import apply_errors, reason_text, status_label
 
 ORDERS_PER_PAGE = 20
@@ -132,14 +138,52 @@ def error_summary(form: CheckoutForm) -> list[tuple[str, str]]:
     return out
 
 
+def shipping_wishes() -> dict[int, ShippingWish]:
+    """Each seller's shipping as the page posted it (``shipping-<seller id>`` =
+    ``<method id, 0 for the seller's own arrangement>:<cost shown>``); a malformed value counts
+    as no choice (the cheapest method, no cost to compare)."""
+    wishes: dict[int, ShippingWish] = {}
+    for key, value in request.form.items():
+        if not key.startswith("shipping-"):
+            continue
+        seller_id = database_id(key[9:])
+        method, _sep, seen = value.partition(":")
+        try:
+            method_id, seen_cost = optional_int(method), optional_int(seen)
+        except ValueError:
+            continue
+        if seller_id is None:
+            continue
+        wishes[seller_id] = (method_id or None, seen_cost)
+    return wishes
+
+
+def _shipping_choices(view: carts.CartView, province: str | None) -> list[dict[str, Any]]:
+    """For each seller group: its shipping options for ``province`` and the one selected (the
+    posted one when it is still offered, else the cheapest)."""
+    wishes = shipping_wishes() if request.method == "POST" else {}
+    out = []
+    for group in view.groups:
+        options = shipping.options(group.seller.id, province, group.units, group.subtotal_amount)
+        wanted = wishes.get(group.seller.id, (None, None))[0]
+        selected = next((o for o in options if o.method_id == wanted), options[0])
+        out.append({"group": group, "options": options, "selected": selected})
+    return out
+
+
 def _render_checkout(
     form: CheckoutForm, view: carts.CartView, status: int = 200
 ) -> ResponseReturnValue:
+    province = form.province.data or None
+    choices = _shipping_choices(view, province)
     return (
         render_template(
             "shop/checkout.html",
             form=form,
             view=view,
+            shipping_choices=choices,
+            shipping_total=sum(c["selected"].cost for c in choices),
+            province=province,
             errors=error_summary(form) if status >= 400 else [],
             cash_note=_cash_note(),
             expiry_minutes=payment_checkout.card_hold_minutes(
@@ -218,6 +262,7 @@ def _place(form: CheckoutForm, address: Address, token: str) -> payment_checkout
         expiry_minutes=int(config["CHECKOUT_EXPIRY_MINUTES"]),
         max_open_cash_orders=int(config["MAX_OPEN_CASH_ORDERS"]),
         cart_version=_version_arg(form),
+        shipping=shipping_wishes(),
     )
 
 
@@ -295,6 +340,30 @@ def _not_for_sale(
     return _back_to_cart(_("“%(title)s” is no longer for sale. Please remove it.", title=title))
 
 
+def _seller_away(exc: SellerAway, form: CheckoutForm, view: carts.CartView) -> ResponseReturnValue:
+    return _back_to_cart(
+        _(
+            "%(seller)s is away until %(date)s, so their items cannot be ordered now. Remove "
+            "them to order the rest.",
+            seller=exc.name,
+            date=format_date(exc.until, _locale()),
+        )
+    )
+
+
+def _shipping_changed(
+    exc: ShippingChanged, form: CheckoutForm, view: carts.CartView
+) -> ResponseReturnValue:
+    form.form_errors.append(
+        _(
+            "The shipping cost is different for this address (or the seller changed it). "
+            "Nothing was ordered: check the new shipping costs below and place the order again."
+        )
+    )
+    form.checkout_token.data = secrets.token_urlsafe(24)
+    return _render_checkout(form, view, 409)
+
+
 def _cash_cap(
     exc: TooManyCashOrders, form: CheckoutForm, view: carts.CartView
 ) -> ResponseReturnValue:
@@ -329,6 +398,8 @@ _ANSWERS: tuple[tuple[type[DomainError] | tuple[type[DomainError], ...], Refusal
     (OwnProducts, _own_products),
     (CartProblem, _cart_problem),
     ((Unavailable, OutOfStock), _not_for_sale),
+    (SellerAway, _seller_away),
+    (ShippingChanged, _shipping_changed),
     (TooManyCashOrders, _cash_cap),
     (ValidationFailed, _invalid),
     (NotAllowed, _not_allowed),
@@ -423,6 +494,14 @@ def order_detail(order_id: int) -> ResponseReturnValue:
         payment=payment,
         can_cancel=orders.customer_may_cancel(order),
     )
+
+
+@bp.get("/orders/<int:order_id>/invoice")
+@login_required
+def order_invoice(order_id: int) -> ResponseReturnValue:
+    """The printable invoice of one of the customer's own orders (another's is a 404)."""
+    order = _own_order(order_id)
+    return render_invoice(order, url_for("shop.order_detail", order_id=order.id))
 
 
 @bp.post("/orders/<int:order_id>/cancel")

@@ -26,8 +26,10 @@ from app.catalog import queries, searching
 from app.core.pagination import Page
 from app.media.store import storage
 from app.program import views
+from app.shipping import services as shipping
 from app.shop import bp
 from app.shop.cache import cached_page
+from app.shop.cart_routes import customer_province
 from app.web.http import page_arg, safe_next
 
 T = TypeVar("T")
@@ -90,8 +92,14 @@ def county(slug: str) -> ResponseReturnValue:
 @cached_page
 def product(product_id: int) -> ResponseReturnValue:
     item = _found(queries.public_product(product_id))
+    province = customer_province()
     return render_template(
-        "shop/product.html", product=item, trail=queries.breadcrumbs(item.category)
+        "shop/product.html",
+        product=item,
+        trail=queries.breadcrumbs(item.category),
+        province=province,
+        shipping_options=shipping.options(item.seller_id, province, 1, item.price_amount),
+        away_until=item.seller.away_until if shipping.is_away(item.seller) else None,
     )
 
 

@@ -53,7 +53,30 @@ ERROR_TEXT = {
     "postal_code_invalid": _l("Enter the 10-digit postal code."),
     "unavailable": _l("This product is not for sale at the moment."),
     "cart_full": _l("Your cart is full: it can hold 50 different products."),
+    # shipping
+    "carrier_required": _l("Choose a carrier."),
+    "amount_negative": _l("Enter an amount from 0."),
+    "free_over_negative": _l("Enter an order amount from 0, or leave it empty."),
+    "days_range": _l("Enter a number of days from 0 to 60."),
+    "days_order": _l("The longest delivery time cannot be shorter than the shortest."),
+    "too_many_methods": _l("You can have at most 10 shipping methods."),
+    "shipping_invalid": _l("Choose one of the seller's shipping methods."),
+    "away_past": _l("Choose a date after today."),
+    "away_too_far": _l("Choose a date within a year."),
 }
+
+CARRIER_TEXT = {
+    "post_pishtaz": _l("Iran Post (pishtaz, express)"),
+    "post_sefareshi": _l("Iran Post (sefareshi, registered)"),
+    "tipax": _l("Tipax"),
+    "courier": _l("In-city courier"),
+    "pickup": _l("Pickup from the seller"),
+}
+
+
+def carrier_label(code: str | None) -> str:
+    """A carrier's name in the reader's language; a carrier typed by hand as it was typed."""
+    return str(CARRIER_TEXT.get(code or "", code or ""))
 
 
 def error_text(code: str) -> str:
