@@ -149,6 +149,11 @@ class Config:
     STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "")
     CHECKOUT_EXPIRY_MINUTES = _int("CHECKOUT_EXPIRY_MINUTES", 60)
     MAX_OPEN_CASH_ORDERS = _int("MAX_OPEN_CASH_ORDERS", 3)
+    # Days the customer has after shipping to confirm receipt (or report a problem) before the
+    # order completes by itself; and the market's commission where a category names none, in
+    # basis points (1000 = 10%).
+    RECEIPT_WINDOW_DAYS = _int("RECEIPT_WINDOW_DAYS", 10)
+    COMMISSION_RATE_BP = _int("COMMISSION_RATE_BP", 1000)
 
     # Mail (Flask-Mailman). "file" writes each message under MAIL_DIR (development, tests; see
     # /dev/mail in debug mode); "smtp" sends through MAIL_SERVER. MAIL_FILE_PATH follows MAIL_DIR.

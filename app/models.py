@@ -14,6 +14,7 @@ from app.catalog.models import (
 )
 from app.orders.models import CartLine, Order, OrderLine, OrderStatus, OrderStatusChange
 from app.payments.models import Payment, PaymentEvent, PaymentStatus, Provider
+from app.payouts.models import LedgerEntry, SettlementBatch, SettlementLine
 from app.program.models import Quota
 from app.program.sales_models import (
     OfflineSale,
@@ -32,6 +33,7 @@ __all__ = [
     "CatalogVersion",
     "Category",
     "County",
+    "LedgerEntry",
     "LoginSession",
     "LoginThrottle",
     "OfflineSale",
@@ -57,6 +59,8 @@ __all__ = [
     "SalesPeriodBuyer",
     "Sector",
     "Seller",
+    "SettlementBatch",
+    "SettlementLine",
     "SellerStatus",
     "SellerStatusChange",
     "User",

@@ -42,6 +42,7 @@ ACCESS: dict[str, str] = {
     "shop.orders": LOGIN,
     "shop.order_detail": LOGIN,
     "shop.cancel_order": LOGIN,
+    "shop.confirm_receipt": LOGIN,
     "shop.payment_state": LOGIN,
     "shop.stripe_webhook": PUBLIC,  # Stripe's signature is the check
     # accounts

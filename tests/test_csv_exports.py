@@ -20,6 +20,7 @@ from app.catalog.models import ProductStatus
 from app.core.csvcells import csv_cell
 from app.core.extensions import db
 from app.orders import cart as carts
+from app.orders import completion
 from app.orders import services as orders
 from app.orders.models import OrderStatus
 from app.orders.placing import Address
@@ -95,6 +96,7 @@ def planted(request, app):  # type: ignore[no-untyped-def]
     orders.seller_move(order, seller, owner, OrderStatus.CONFIRMED)
     orders.seller_move(order, seller, owner, OrderStatus.SHIPPED, carrier=evil, tracking_code="1")
     orders.seller_move(order, seller, owner, OrderStatus.DELIVERED)
+    completion.complete_by_customer(order, buyer)  # a cash sale counts once completed
 
     staff = factories.user(Role.STAFF, name=evil)
     offline.record_offline_sale(

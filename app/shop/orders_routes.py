@@ -17,6 +17,7 @@ from app.core.errors import DomainError, InvalidTransition, NotAllowed, Validati
 from app.core.formatting import format_number, persian_digits
 from app.notifications.orders import send_order_event
 from app.orders import cart as carts
+from app.orders import completion
 from app.orders import lookups as order_lookups
 from app.orders import services as orders
 from app.orders.errors import (
@@ -419,7 +420,33 @@ def order_detail(order_id: int) -> ResponseReturnValue:
         order=order,
         payment=payment,
         can_cancel=orders.customer_may_cancel(order),
+        can_complete=completion.customer_may_complete(order),
+        receipt_deadline=completion.receipt_deadline(order),
     )
+
+
+@bp.post("/orders/<int:order_id>/received")
+@login_required
+def confirm_receipt(order_id: int) -> ResponseReturnValue:
+    order = _own_order(order_id)
+    try:
+        completion.complete_by_customer(order, current_user._get_current_object())
+    except InvalidTransition:
+        flash(
+            _(
+                "This order cannot be marked as received now (status: %(status)s).",
+                status=status_label(order.status),
+            ),
+            "error",
+        )
+    except NotAllowed:
+        abort(404)
+    else:
+        flash(
+            _("Thank you: order %(number)s is complete.", number=order_number(order.id)),
+            "success",
+        )
+    return redirect(url_for("shop.order_detail", order_id=order_id))
 
 
 @bp.post("/orders/<int:order_id>/cancel")

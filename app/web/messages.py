@@ -87,8 +87,12 @@ STATUS_LABELS = {
     "paid": _l("Paid"),
     "shipped": _l("Shipped"),
     "delivered": _l("Delivered"),
+    "completed": _l("Completed"),
     "cancelled": _l("Cancelled"),
     "refunded": _l("Refunded"),
+    # settlement batch
+    "open": _l("Open"),
+    "discarded": _l("Discarded"),
 }
 
 
@@ -104,6 +108,8 @@ REASON_TEXT = {
     "payment_failed": _l("The card payment failed."),
     "late payment: stock taken again": _l("The payment arrived late; the items were still there."),
     "refunded by the payment provider": _l("The payment was refunded."),
+    "received by the customer": _l("The customer confirmed receipt."),
+    "receipt window ended": _l("Completed by itself: the time to confirm receipt ran out."),
 }
 
 
