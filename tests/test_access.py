@@ -103,6 +103,8 @@ ACCESS: dict[str, str] = {
     "admin.quotas_csv": STAFF,
     "admin.offline_sales_csv": STAFF,
     "admin.sellers_csv": STAFF,
+    "admin.commission_rates": STAFF,
+    "admin.set_commission_rate": STAFF,
     "admin.listings": STAFF,
     "admin.listings_csv": STAFF,
     "admin.listing_detail": STAFF,

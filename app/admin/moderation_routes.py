@@ -291,6 +291,7 @@ ACTION_LABELS = {
     "quota.delete": _l("Quota removed"),
     "user.make_staff": _l("Staff account created"),
     "seller.details_change": _l("Seller changed county, phone, code or permit"),
+    "category.commission_rate": _l("Commission rate changed"),
 }
 TARGET_LABELS = {
     "product": _l("Listing"),
@@ -299,6 +300,8 @@ TARGET_LABELS = {
     "payment": _l("Payment"),
     "quota": _l("Quota"),
     "user": _l("Account"),
+    "category": _l("Category"),
+    "settlement_batch": _l("Settlement batch"),
 }
 DATA_LABELS = {
     "from": _l("From"),

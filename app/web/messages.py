@@ -8,6 +8,8 @@ from wtforms import Form
 from app.core.errors import ValidationFailed
 
 ERROR_TEXT = {
+    "rate_invalid": _l("Enter a percentage such as 7.5 (at most two decimals)."),
+    "rate_range": _l("The commission must be between 0 and 100 percent."),
     "invalid": _l("Please enter a valid value."),
     "email_invalid": _l("Please enter a valid e-mail address."),
     "taken": _l("An account with this e-mail already exists. Try logging in."),
