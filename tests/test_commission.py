@@ -43,7 +43,7 @@ def test_staff_set_a_rate_and_bad_input_changes_nothing(app):
     response = client.post(
         f"/admin/commission/{cat.id}", data={"rate": "7.5"}, follow_redirects=True
     )
-    assert flashes(response, "success") == [f"Commission of {cat.name_fa} saved."]
+    assert flashes(response, "success") == [f"Commission of {cat.name_en} saved."]
     db.session.expire_all()
     assert db.session.get(Category, cat.id).commission_rate_bp == 750
     event = db.session.scalar(
