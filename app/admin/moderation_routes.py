@@ -317,6 +317,7 @@ DATA_LABELS = {
     "phone": _l("Mobile number"),
     "registration_code": _l("Programme registration code"),
     "permit_number": _l("Permit number"),
+    "sheba": _l("Sheba number"),
     "programme_year": _l("Programme year"),
     "before": _l("Before"),
     "after": _l("After"),

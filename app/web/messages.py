@@ -8,6 +8,7 @@ from wtforms import Form
 from app.core.errors import ValidationFailed
 
 ERROR_TEXT = {
+    "sheba_invalid": _l("Enter a valid Sheba number: IR and 24 digits (check the digits)."),
     "rate_invalid": _l("Enter a percentage such as 7.5 (at most two decimals)."),
     "rate_range": _l("The commission must be between 0 and 100 percent."),
     "invalid": _l("Please enter a valid value."),
