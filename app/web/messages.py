@@ -8,6 +8,8 @@ from wtforms import Form
 from app.core.errors import ValidationFailed
 
 ERROR_TEXT = {
+    "date_invalid": _l("Enter a date such as 1405/09/30."),
+    "batch_open": _l("Another settlement batch is open: mark it paid or discard it first."),
     "sheba_invalid": _l("Enter a valid Sheba number: IR and 24 digits (check the digits)."),
     "rate_invalid": _l("Enter a percentage such as 7.5 (at most two decimals)."),
     "rate_range": _l("The commission must be between 0 and 100 percent."),
@@ -97,6 +99,31 @@ STATUS_LABELS = {
     "open": _l("Open"),
     "discarded": _l("Discarded"),
 }
+
+
+# Kinds of the sellers' ledger entries.
+ENTRY_LABELS = {
+    "sale": _l("Sale"),
+    "commission": _l("Market commission"),
+    "cash_collected": _l("Cash you collected"),
+    "refund": _l("Refund to the customer"),
+    "commission_reversal": _l("Commission given back"),
+    "cash_returned": _l("Cash you gave back"),
+    "payout": _l("Bank transfer to you"),
+}
+SKIP_LABELS = {
+    "no_sheba": _l("No valid Sheba number"),
+    "not_owed": _l("Nothing owed"),
+}
+
+
+def entry_label(kind: object) -> str:
+    value = str(getattr(kind, "value", kind))
+    return str(ENTRY_LABELS.get(value, value))
+
+
+def skip_label(reason: str | None) -> str:
+    return str(SKIP_LABELS.get(reason or "", reason or ""))
 
 
 def status_label(status: object) -> str:
