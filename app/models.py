@@ -12,7 +12,14 @@ from app.catalog.models import (
     SellerStatus,
     SellerStatusChange,
 )
-from app.orders.models import CartLine, Order, OrderLine, OrderStatus, OrderStatusChange
+from app.orders.models import (
+    CartLine,
+    Order,
+    OrderLine,
+    OrderStatus,
+    OrderStatusChange,
+    ProblemReport,
+)
 from app.payments.models import Payment, PaymentEvent, PaymentStatus, Provider
 from app.payouts.models import LedgerEntry, SettlementBatch, SettlementLine
 from app.program.models import Quota
@@ -45,6 +52,7 @@ __all__ = [
     "Payment",
     "PaymentEvent",
     "PaymentStatus",
+    "ProblemReport",
     "Product",
     "ProductImage",
     "ProductStatus",

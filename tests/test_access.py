@@ -43,6 +43,7 @@ ACCESS: dict[str, str] = {
     "shop.order_detail": LOGIN,
     "shop.cancel_order": LOGIN,
     "shop.confirm_receipt": LOGIN,
+    "shop.report_problem": LOGIN,
     "shop.payment_state": LOGIN,
     "shop.stripe_webhook": PUBLIC,  # Stripe's signature is the check
     # accounts
@@ -78,6 +79,7 @@ ACCESS: dict[str, str] = {
     "sellers.offline_sales": SELLER,
     "sellers.delete_offline_sale": SELLER,
     "sellers.statement": SELLER,
+    "sellers.reply_problem": SELLER,
     "sellers.statement_csv": SELLER,
     # staff area
     "admin.dashboard": STAFF,
@@ -108,6 +110,10 @@ ACCESS: dict[str, str] = {
     "admin.commission_rates": STAFF,
     "admin.set_commission_rate": STAFF,
     "admin.seller_balances": STAFF,
+    "admin.problems": STAFF,
+    "admin.problem_detail": STAFF,
+    "admin.refund_problem": STAFF,
+    "admin.close_problem": STAFF,
     "admin.settlement_batches": STAFF,
     "admin.create_settlement": STAFF,
     "admin.settlement_detail": STAFF,

@@ -125,6 +125,12 @@ def _complete(order: Order, actor: Actor, actor_id: int | None, reason: str) -> 
     services._moved(order.payment_id)
 
 
+def complete_in_transaction(order: Order, reason: str) -> None:
+    """Complete a shipped or delivered order inside the caller's transaction, as the system
+    (staff deciding a reported problem, say): the same move, commission and hooks."""
+    _complete(order, Actor.SYSTEM, None, reason)
+
+
 def complete_by_customer(order: Order, customer: User) -> None:
     """The customer confirms receipt of their shipped or delivered order: it completes now.
     Raises NotAllowed (not theirs) or InvalidTransition (not completable, or moved meanwhile);

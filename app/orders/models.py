@@ -237,3 +237,51 @@ class OrderStatusChange(Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     order: Mapped[Order] = relationship(back_populates="status_changes")
+
+
+class ProblemKind(enum.StrEnum):
+    NOT_RECEIVED = "not_received"
+    DAMAGED = "damaged"
+    NOT_AS_DESCRIBED = "not_as_described"
+
+
+class ProblemStatus(enum.StrEnum):
+    OPEN = "open"  # reported by the customer, waiting for the seller and staff
+    ANSWERED = "answered"  # the seller replied; waiting for staff
+    REFUNDED = "refunded"  # staff decided: money back (in full or part)
+    CLOSED = "closed"  # staff decided: no money back
+
+
+class ProblemReport(Model):
+    """A customer's report of a problem with a shipped order. While it is open (``open_order_id``
+    set: unique, so one open problem per order) the order does not complete by the clock."""
+
+    __tablename__ = "problem_report"
+    __table_args__ = (sa.CheckConstraint("refund_amount >= 0", name="refund_non_negative"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("shop_order.id", ondelete="CASCADE"), index=True
+    )
+    # The order's id while the problem is open, NULL once decided.
+    open_order_id: Mapped[int | None] = mapped_column(unique=True)
+    customer_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"))
+    kind: Mapped[ProblemKind] = mapped_column(enum_column(ProblemKind))
+    description: Mapped[str] = mapped_column(sa.Text)
+    photo_keys: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    status: Mapped[ProblemStatus] = mapped_column(
+        enum_column(ProblemStatus), default=ProblemStatus.OPEN
+    )
+    seller_reply: Mapped[str | None] = mapped_column(sa.Text)
+    replied_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decided_by: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decision_note: Mapped[str | None] = mapped_column(sa.Text)
+    refund_amount: Mapped[int | None] = mapped_column(sa.BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    order: Mapped[Order] = relationship()
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in (ProblemStatus.OPEN, ProblemStatus.ANSWERED)

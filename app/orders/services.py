@@ -390,3 +390,10 @@ def refund_order(order: Order) -> None:
     """Record that one cancelled, paid order's money went back (the caller commits)."""
     if order.status == OrderStatus.CANCELLED:
         _move(order, OrderStatus.REFUNDED, Actor.SYSTEM, None, "refunded after cancellation")
+
+
+def refunded_in_full(order: Order, reason: str) -> None:
+    """A completed order's money went back in full: it becomes refunded (and stops counting as
+    sold). Runs inside the caller's transaction; nothing happens to an order not completed."""
+    if order.status == OrderStatus.COMPLETED:
+        _move(order, OrderStatus.REFUNDED, Actor.SYSTEM, None, reason)

@@ -8,6 +8,8 @@ from wtforms import Form
 from app.core.errors import ValidationFailed
 
 ERROR_TEXT = {
+    "too_many_problem_photos": _l("Attach at most 4 photos."),
+    "refund_too_large": _l("The amount is more than what is left to refund of this order."),
     "date_invalid": _l("Enter a date such as 1405/09/30."),
     "batch_open": _l("Another settlement batch is open: mark it paid or discard it first."),
     "sheba_invalid": _l("Enter a valid Sheba number: IR and 24 digits (check the digits)."),
@@ -95,8 +97,10 @@ STATUS_LABELS = {
     "completed": _l("Completed"),
     "cancelled": _l("Cancelled"),
     "refunded": _l("Refunded"),
-    # settlement batch
+    # settlement batch, problem report
     "open": _l("Open"),
+    "answered": _l("Answered by the seller"),
+    "closed": _l("Closed"),
     "discarded": _l("Discarded"),
 }
 
@@ -115,6 +119,19 @@ SKIP_LABELS = {
     "no_sheba": _l("No valid Sheba number"),
     "not_owed": _l("Nothing owed"),
 }
+
+
+# Kinds of problem a customer may report with an order.
+PROBLEM_KINDS = {
+    "not_received": _l("I did not receive it"),
+    "damaged": _l("It arrived damaged"),
+    "not_as_described": _l("It is not as described"),
+}
+
+
+def problem_kind_label(kind: object) -> str:
+    value = str(getattr(kind, "value", kind))
+    return str(PROBLEM_KINDS.get(value, value))
 
 
 def entry_label(kind: object) -> str:
