@@ -148,6 +148,10 @@ class Config:
     STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
     STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "")
     CHECKOUT_EXPIRY_MINUTES = _int("CHECKOUT_EXPIRY_MINUTES", 60)
+    # Days after shipping in which a customer may report a problem with an order.
+    RECEIPT_WINDOW_DAYS = _int("RECEIPT_WINDOW_DAYS", 10)
+    # Days a seller has to answer a reported problem before the customer may ask the market.
+    PROBLEM_ANSWER_DAYS = _int("PROBLEM_ANSWER_DAYS", 3)
     MAX_OPEN_CASH_ORDERS = _int("MAX_OPEN_CASH_ORDERS", 3)
 
     # Mail (Flask-Mailman). "file" writes each message under MAIL_DIR (development, tests; see

@@ -12,6 +12,7 @@ from app.catalog.models import (
     SellerStatus,
     SellerStatusChange,
 )
+from app.disputes.models import OrderProblem, ProblemPhoto
 from app.orders.models import CartLine, Order, OrderLine, OrderStatus, OrderStatusChange
 from app.payments.models import Payment, PaymentEvent, PaymentStatus, Provider
 from app.program.models import Quota
@@ -38,11 +39,13 @@ __all__ = [
     "OfflineSaleLine",
     "Order",
     "OrderLine",
+    "OrderProblem",
     "OrderStatus",
     "OrderStatusChange",
     "Payment",
     "PaymentEvent",
     "PaymentStatus",
+    "ProblemPhoto",
     "Product",
     "ProductImage",
     "ProductStatus",

@@ -11,6 +11,7 @@ from app.admin import (  # noqa: E402,F401
     county_routes,
     moderation_routes,
     payments_routes,
+    problem_routes,
     routes,
     sales_routes,
 )

@@ -381,3 +381,9 @@ def refund_order(order: Order) -> None:
     """Record that one cancelled, paid order's money went back (the caller commits)."""
     if order.status == OrderStatus.CANCELLED:
         _move(order, OrderStatus.REFUNDED, Actor.SYSTEM, None, "refunded after cancellation")
+
+
+def refund_after_problem(order: Order) -> None:
+    """The market gave the whole amount of a sent order back after a reported problem (the
+    caller commits). Its goods left the seller, so no stock comes back."""
+    _move(order, OrderStatus.REFUNDED, Actor.SYSTEM, None, "refunded after a reported problem")

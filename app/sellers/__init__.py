@@ -20,4 +20,10 @@ def gate() -> None:
         require_seller()
 
 
-from app.sellers import import_routes, offline_routes, orders_routes, routes  # noqa: E402,F401
+from app.sellers import (  # noqa: E402,F401
+    import_routes,
+    offline_routes,
+    orders_routes,
+    problem_routes,
+    routes,
+)

@@ -15,6 +15,7 @@ from flask_login import current_user, login_required
 from app.catalog import browse
 from app.core.errors import DomainError, InvalidTransition, NotAllowed, ValidationFailed
 from app.core.formatting import format_number, persian_digits
+from app.disputes import services as disputes
 from app.notifications.orders import send_order_event
 from app.orders import cart as carts
 from app.orders import lookups as order_lookups
@@ -414,11 +415,16 @@ def order_list() -> ResponseReturnValue:
 def order_detail(order_id: int) -> ResponseReturnValue:
     order = _own_order(order_id)
     payment = payment_lookups.payment(order.payment_id)
+    problem = disputes.problem_of(order.id)
     return render_template(
         "shop/order_detail.html",
         order=order,
         payment=payment,
         can_cancel=orders.customer_may_cancel(order),
+        problem=problem,
+        can_report=problem is None and disputes.may_report(order),
+        report_deadline=disputes.report_deadline(order),
+        can_escalate=problem is not None and disputes.customer_may_escalate(problem),
     )
 
 

@@ -53,6 +53,17 @@ ERROR_TEXT = {
     "postal_code_invalid": _l("Enter the 10-digit postal code."),
     "unavailable": _l("This product is not for sale at the moment."),
     "cart_full": _l("Your cart is full: it can hold 50 different products."),
+    # problems with orders
+    "problem_kind_required": _l("Choose what went wrong."),
+    "problem_description_short": _l("Describe the problem in a few words (at least 10 letters)."),
+    "too_many_problem_photos": _l("Add at most 4 photos."),
+    "refund_amount_required": _l("Enter the amount to refund, in toman."),
+    "refund_amount_too_large": _l(
+        "The refund cannot be more than the customer paid for the order."
+    ),
+    "refund_wrong_kind": _l(
+        "A card payment is refunded online; a cash order's refund is recorded as a cash refund."
+    ),
 }
 
 
@@ -104,6 +115,7 @@ REASON_TEXT = {
     "payment_failed": _l("The card payment failed."),
     "late payment: stock taken again": _l("The payment arrived late; the items were still there."),
     "refunded by the payment provider": _l("The payment was refunded."),
+    "refunded after a reported problem": _l("Refunded after a problem the customer reported."),
 }
 
 
