@@ -42,6 +42,9 @@ ACCESS: dict[str, str] = {
     "shop.orders": LOGIN,
     "shop.order_detail": LOGIN,
     "shop.cancel_order": LOGIN,
+    "shop.report_problem": LOGIN,
+    "shop.escalate_problem": LOGIN,
+    "shop.withdraw_problem": LOGIN,
     "shop.payment_state": LOGIN,
     "shop.stripe_webhook": PUBLIC,  # Stripe's signature is the check
     # accounts
@@ -52,6 +55,8 @@ ACCESS: dict[str, str] = {
     "auth.reauth": LOGIN,
     # seller area
     "sellers.apply": LOGIN,
+    "sellers.answer_problem": SELLER,
+    "sellers.escalate_problem": SELLER,
     "sellers.dashboard": SELLER,
     "sellers.numbers_csv": SELLER,
     "sellers.profile": SELLER,
@@ -112,6 +117,10 @@ ACCESS: dict[str, str] = {
     "admin.payments": STAFF,
     "admin.decide_payment": STAFF,
     "admin.retry_refund": STAFF,
+    "admin.problems": STAFF,
+    "admin.problem_detail": STAFF,
+    "admin.decide_problem": STAFF,
+    "admin.retry_problem_refund": STAFF,
     # JSON API
     "api.products": PUBLIC,
     "api.product": PUBLIC,

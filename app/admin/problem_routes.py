@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import RadioField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
 from app.admin import bp
@@ -30,7 +31,7 @@ RESOLUTION_LABELS = {
 class DecisionForm(FlaskForm):
     resolution = RadioField(
         _l("Decision"),
-        choices=[(r.value, label) for r, label in RESOLUTION_LABELS.items()],
+        choices=[SelectChoice(r.value, label) for r, label in RESOLUTION_LABELS.items()],
         validators=[InputRequired(message=_l("Choose a decision."))],
     )
     amount = LocalMoneyField(

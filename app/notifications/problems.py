@@ -19,7 +19,7 @@ from sqlalchemy.orm import joinedload
 from app.accounts.models import User
 from app.catalog.models import Seller
 from app.core.extensions import db
-from app.core.formatting import persian_digits
+from app.core.formatting import format_digits
 from app.core.links import site_url_for
 from app.disputes.models import OrderProblem
 from app.notifications import mail
@@ -27,14 +27,17 @@ from app.orders.models import Order
 
 log = logging.getLogger(__name__)
 
-Subject = Callable[[str], str]  # (order number, as the reader writes it) -> subject
+Subject = Callable[[int, str], str]  # (order id, the reader's locale) -> subject
 Intro = Callable[[], str]
 
 # kind -> who hears of it ("seller", "customer") and what they read.
 PROBLEM: dict[str, tuple[tuple[str, ...], Subject, Intro]] = {
     "reported": (
         ("seller",),
-        lambda number: _("A customer reported a problem with order %(number)s", number=number),
+        lambda order_id, locale: _(
+            "A customer reported a problem with order %(number)s",
+            number=format_digits(order_id, locale),
+        ),
         lambda: _(
             "Please read the report and answer the customer from the order's page: say what you "
             "will do. If you cannot agree, the market decides."
@@ -42,7 +45,10 @@ PROBLEM: dict[str, tuple[tuple[str, ...], Subject, Intro]] = {
     ),
     "answered": (
         ("customer",),
-        lambda number: _("The seller answered your report on order %(number)s", number=number),
+        lambda order_id, locale: _(
+            "The seller answered your report on order %(number)s",
+            number=format_digits(order_id, locale),
+        ),
         lambda: _(
             "Read the seller's answer on the order's page. If it does not solve the problem, you "
             "can ask the market to decide."
@@ -50,12 +56,17 @@ PROBLEM: dict[str, tuple[tuple[str, ...], Subject, Intro]] = {
     ),
     "escalated": (
         ("seller", "customer"),
-        lambda number: _("The market will decide the problem with order %(number)s", number=number),
+        lambda order_id, locale: _(
+            "The market will decide the problem with order %(number)s",
+            number=format_digits(order_id, locale),
+        ),
         lambda: _("Programme staff will read the report and the answer, and decide."),
     ),
     "decided": (
         ("seller", "customer"),
-        lambda number: _("The problem with order %(number)s is decided", number=number),
+        lambda order_id, locale: _(
+            "The problem with order %(number)s is decided", number=format_digits(order_id, locale)
+        ),
         lambda: _("The market decided the problem; the decision is on the order's page."),
     ),
 }
@@ -91,8 +102,7 @@ def _messages(kind: str, problem_id: int) -> list[mail.Outgoing]:
         endpoint = "sellers.order_detail" if audience == "seller" else "shop.order_detail"
         locale = mail.recipient_locale(recipient)
         with force_locale(locale), mail.link_context():
-            number = persian_digits(order.id) if locale == "fa" else str(order.id)
-            subject = " ".join(subject_of(number).split())
+            subject = " ".join(subject_of(order.id, locale).split())
             context = {
                 "recipient": recipient,
                 "subject": subject,

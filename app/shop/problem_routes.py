@@ -11,6 +11,7 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
 from wtforms import RadioField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length
 
 from app.core.errors import InvalidTransition, NotAllowed, ValidationFailed
@@ -31,7 +32,7 @@ KIND_LABELS = {
 class ProblemForm(FlaskForm):
     kind = RadioField(
         _l("What went wrong?"),
-        choices=[(kind.value, label) for kind, label in KIND_LABELS.items()],
+        choices=[SelectChoice(kind.value, label) for kind, label in KIND_LABELS.items()],
         validators=[InputRequired(message=_l("Choose what went wrong."))],
     )
     description = TextAreaField(
