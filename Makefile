@@ -34,13 +34,22 @@ run: install
 	$(BIN)/flask seed-demo --if-empty
 	SESSION_COOKIE_SECURE=0 $(BIN)/flask run --host 127.0.0.1 --port 5000
 
-# The suite on SQLite, then on PostgreSQL when TEST_DATABASE_URL is set.
+# The suite on SQLite, then on PostgreSQL when TEST_DATABASE_URL is set. Each run has two passes:
+# the test files spread over TEST_WORKERS processes (pytest-xdist, a whole file per process so its
+# module fixtures are built once; on PostgreSQL each process works in a database of its own,
+# <name>_gw0..., which it creates and drops), then the tests marked serial (those driving the live
+# gunicorn with bursts of requests) one at a time in a single process.
+TEST_WORKERS ?= 2
+TEST_PARALLEL = $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile -m "not serial"
+TEST_SERIAL = $(BIN)/python -m pytest -p no:xdist -m serial
+
 test: install
 	@echo "== on SQLite"
-	TEST_DATABASE_URL= $(BIN)/python -m pytest
+	TEST_DATABASE_URL= $(TEST_PARALLEL)
+	TEST_DATABASE_URL= $(TEST_SERIAL)
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 		echo "== again on PostgreSQL: $$TEST_DATABASE_URL"; \
-		$(BIN)/python -m pytest; \
+		$(TEST_PARALLEL) && $(TEST_SERIAL); \
 	else echo "(TEST_DATABASE_URL not set: PostgreSQL run skipped; .ci/run sets it)"; fi
 
 # Style and complexity (ruff), the one-way layers (import-linter, [tool.importlinter]) and types

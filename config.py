@@ -148,6 +148,8 @@ class Config:
     STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
     STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "")
     CHECKOUT_EXPIRY_MINUTES = _int("CHECKOUT_EXPIRY_MINUTES", 60)
+    # Days a seller has to answer a reported problem before the customer may ask the market.
+    PROBLEM_ANSWER_DAYS = _int("PROBLEM_ANSWER_DAYS", 3)
     MAX_OPEN_CASH_ORDERS = _int("MAX_OPEN_CASH_ORDERS", 3)
     # Days the customer has after shipping to confirm receipt (or report a problem) before the
     # order completes by itself; and the market's commission where a category names none, in

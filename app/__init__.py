@@ -403,8 +403,8 @@ def register_service_hooks() -> None:
     ledger in the completion's own transaction. The order service logs each move once its
     transaction commits (a listener on the app's session class)."""
     from app.core.extensions import MarketSession
+    from app.disputes import services as disputes
     from app.orders import completion as order_completion
-    from app.orders import problems as order_problems
     from app.orders import services as order_services
     from app.payments import events as payment_events
     from app.payments import state as payment_state
@@ -412,5 +412,5 @@ def register_service_hooks() -> None:
     order_services.on_paid_order_cancelled(payment_events.refund_cancelled_order)
     order_services.on_order_moved(payment_state.sync_cash_payment)
     order_completion.on_order_completed(payment_state.order_completed)
-    order_completion.on_completion_hold(order_problems.holds_completion)
+    order_completion.on_completion_hold(disputes.holds_order)
     order_services.install(MarketSession)

@@ -12,14 +12,8 @@ from app.catalog.models import (
     SellerStatus,
     SellerStatusChange,
 )
-from app.orders.models import (
-    CartLine,
-    Order,
-    OrderLine,
-    OrderStatus,
-    OrderStatusChange,
-    ProblemReport,
-)
+from app.disputes.models import OrderProblem, ProblemPhoto
+from app.orders.models import CartLine, Order, OrderLine, OrderStatus, OrderStatusChange
 from app.payments.models import Payment, PaymentEvent, PaymentStatus, Provider
 from app.payouts.models import LedgerEntry, SettlementBatch, SettlementLine
 from app.program.models import Quota
@@ -47,12 +41,13 @@ __all__ = [
     "OfflineSaleLine",
     "Order",
     "OrderLine",
+    "OrderProblem",
     "OrderStatus",
     "OrderStatusChange",
     "Payment",
     "PaymentEvent",
     "PaymentStatus",
-    "ProblemReport",
+    "ProblemPhoto",
     "Product",
     "ProductImage",
     "ProductStatus",

@@ -2,11 +2,18 @@
 
 The schema is created once per test session; after each test every table is emptied, so each
 test starts from an empty database of the real kind (never a mock of our own database).
+
+Under pytest-xdist (``make test`` runs most of the suite in several processes) every process has
+a database of its own: a SQLite file in its own temporary folder, or, on PostgreSQL, a database
+named after TEST_DATABASE_URL's with the process's id appended (``mydb_gw0``), created when the
+process starts and dropped when it ends. Tests that drive the live gunicorn with bursts of
+requests are marked ``serial``: ``make test`` runs them afterwards, one at a time.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -21,12 +28,68 @@ from app.core.extensions import db
 # The live gunicorn fixtures (server, live, fake_stripe_server) for any test module.
 pytest_plugins = ["tests.live_server"]
 
-_tmp = Path(tempfile.mkdtemp(prefix="bazarche-tests-"))
-DATABASE_URL = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{_tmp / 'test.sqlite3'}"
-if DATABASE_URL.startswith(("postgres://", "postgresql://")):
-    DATABASE_URL = "postgresql+psycopg://" + DATABASE_URL.split("://", 1)[1]
+# "gw0", "gw1"... in a pytest-xdist worker process; empty in a run without xdist.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+
+_tmp = Path(tempfile.mkdtemp(prefix=f"bazarche-tests-{WORKER}-" if WORKER else "bazarche-tests-"))
+_GIVEN_URL = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{_tmp / 'test.sqlite3'}"
+if _GIVEN_URL.startswith(("postgres://", "postgresql://")):
+    _GIVEN_URL = "postgresql+psycopg://" + _GIVEN_URL.split("://", 1)[1]
+
+
+def _worker_database_url(url: str) -> str:
+    """``url`` itself, or in an xdist worker on PostgreSQL the URL of the worker's own database."""
+    if not (WORKER and url.startswith("postgresql")):
+        return url
+    parsed = sa.engine.make_url(url)
+    return parsed.set(database=f"{parsed.database}_{WORKER}").render_as_string(hide_password=False)
+
+
+DATABASE_URL = _worker_database_url(_GIVEN_URL)
+_OWN_DATABASE = DATABASE_URL != _GIVEN_URL  # created at the session's start, dropped at its end
 
 _schema_ready = False
+
+
+def _on_postgres_server(*statements: str) -> None:
+    """Run ``statements`` outside a transaction, connected to the database TEST_DATABASE_URL
+    names (CREATE and DROP DATABASE cannot run in one)."""
+    admin = sa.create_engine(_GIVEN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            for statement in statements:
+                conn.exec_driver_sql(statement)
+    finally:
+        admin.dispose()
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """In an xdist worker on PostgreSQL: a new, empty database of the worker's own (one left by
+    an interrupted run is dropped first)."""
+    if _OWN_DATABASE:
+        name = sa.engine.make_url(DATABASE_URL).database
+        _on_postgres_server(
+            f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"'
+        )
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Drop the worker's own database (connections still open to it are ended) and remove the
+    process's temporary folder (the SQLite database)."""
+    if _OWN_DATABASE:
+        name = sa.engine.make_url(DATABASE_URL).database
+        _on_postgres_server(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    shutil.rmtree(_tmp, ignore_errors=True)
+
+
+@pytest.hookimpl(tryfirst=True)  # before ``-m`` deselects by marker
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark ``serial`` every test that uses the live gunicorn (``server``): its bursts of
+    simultaneous requests and its four workers want the machine to themselves, so ``make test``
+    runs them after the parallel pass, one at a time (``-m serial -p no:xdist``)."""
+    for item in items:
+        if "server" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.serial)
 
 
 def settings(tmp_path: Path, **extra: object) -> dict[str, object]:

@@ -70,10 +70,14 @@ class Server:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def _listening_socket() -> socket.socket:
+    """A socket listening on a free port of 127.0.0.1, for gunicorn to inherit: the port is
+    never free between being chosen and being served (another test process could take it)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(128)
+    return sock
 
 
 def _answers(url: str) -> bool:
@@ -110,7 +114,8 @@ def server(
     """gunicorn with several sync workers on the test database; stopped after the module."""
     instance = tmp_path_factory.mktemp("gunicorn")
     log_path = instance / "gunicorn.log"
-    port = _free_port()
+    listener = _listening_socket()
+    port = int(listener.getsockname()[1])
     env = {
         **os.environ,
         "BAZARCHE_TEST_DATABASE_URL": DATABASE_URL,
@@ -128,7 +133,7 @@ def server(
         "--worker-class",
         "sync",
         "--bind",
-        f"127.0.0.1:{port}",
+        f"fd://{listener.fileno()}",  # 127.0.0.1:port, bound above
         "--timeout",
         "60",
         "--graceful-timeout",
@@ -139,7 +144,7 @@ def server(
         "tests.concurrency_app:app",
     ]
     url = f"http://127.0.0.1:{port}"
-    with open(log_path, "wb") as log:
+    with open(log_path, "wb") as log, listener:
         proc = subprocess.Popen(
             command,
             cwd=ROOT,
@@ -147,7 +152,9 @@ def server(
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
+            pass_fds=(listener.fileno(),),
         )
+        listener.close()  # gunicorn holds it now
         try:
             deadline = time.monotonic() + 30
             while not _answers(url + "/auth/login"):

@@ -44,6 +44,8 @@ ACCESS: dict[str, str] = {
     "shop.cancel_order": LOGIN,
     "shop.confirm_receipt": LOGIN,
     "shop.report_problem": LOGIN,
+    "shop.escalate_problem": LOGIN,
+    "shop.withdraw_problem": LOGIN,
     "shop.payment_state": LOGIN,
     "shop.stripe_webhook": PUBLIC,  # Stripe's signature is the check
     # accounts
@@ -54,6 +56,8 @@ ACCESS: dict[str, str] = {
     "auth.reauth": LOGIN,
     # seller area
     "sellers.apply": LOGIN,
+    "sellers.answer_problem": SELLER,
+    "sellers.escalate_problem": SELLER,
     "sellers.dashboard": SELLER,
     "sellers.numbers_csv": SELLER,
     "sellers.profile": SELLER,
@@ -79,7 +83,6 @@ ACCESS: dict[str, str] = {
     "sellers.offline_sales": SELLER,
     "sellers.delete_offline_sale": SELLER,
     "sellers.statement": SELLER,
-    "sellers.reply_problem": SELLER,
     "sellers.statement_csv": SELLER,
     # staff area
     "admin.dashboard": STAFF,
@@ -110,10 +113,6 @@ ACCESS: dict[str, str] = {
     "admin.commission_rates": STAFF,
     "admin.set_commission_rate": STAFF,
     "admin.seller_balances": STAFF,
-    "admin.problems": STAFF,
-    "admin.problem_detail": STAFF,
-    "admin.refund_problem": STAFF,
-    "admin.close_problem": STAFF,
     "admin.settlement_batches": STAFF,
     "admin.create_settlement": STAFF,
     "admin.settlement_detail": STAFF,
@@ -130,6 +129,10 @@ ACCESS: dict[str, str] = {
     "admin.payments": STAFF,
     "admin.decide_payment": STAFF,
     "admin.retry_refund": STAFF,
+    "admin.problems": STAFF,
+    "admin.problem_detail": STAFF,
+    "admin.decide_problem": STAFF,
+    "admin.retry_problem_refund": STAFF,
     # JSON API
     "api.products": PUBLIC,
     "api.product": PUBLIC,

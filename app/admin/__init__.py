@@ -12,7 +12,7 @@ from app.admin import (  # noqa: E402,F401
     moderation_routes,
     money_routes,
     payments_routes,
-    problems_routes,
+    problem_routes,
     routes,
     sales_routes,
 )

@@ -5,7 +5,7 @@ Every lookup goes through ``owned_or_404``: another seller's order looks like a 
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -15,9 +15,9 @@ from sqlalchemy.orm import selectinload
 from app.catalog.models import Seller
 from app.core.errors import InvalidTransition, NotAllowed, ValidationFailed
 from app.core.formatting import format_digits
+from app.disputes import services as disputes
 from app.notifications.orders import send_order_event
 from app.orders import lookups as order_lookups
-from app.orders import problems as order_problems
 from app.orders import services as orders
 from app.orders.models import Actor, Order, OrderStatus, may_move
 from app.payments import lookups as payment_lookups
@@ -92,28 +92,8 @@ def order_detail(order_id: int) -> ResponseReturnValue:
         order=order,
         payment=payment_lookups.payment(order.payment_id),
         actions=next_actions(order),
-        problems=order_problems.problems_of(order.id),
-        lambda_reply=lambda p: url_for("sellers.reply_problem", order_id=order.id, problem_id=p.id),
+        problem=disputes.problem_of(order.id),
     )
-
-
-@bp.post("/orders/<int:order_id>/problems/<int:problem_id>/reply")
-def reply_problem(order_id: int, problem_id: int) -> ResponseReturnValue:
-    order = _owned_order(order_id)
-    problem = order_problems.problem(problem_id)
-    if problem is None or problem.order_id != order.id:
-        abort(404)
-    try:
-        order_problems.seller_reply(problem, current_seller(), request.form.get("reply", ""))
-    except ValidationFailed:
-        flash(_("Write your reply to the customer's report."), "error")
-    except InvalidTransition:
-        flash(_("Staff have already decided this problem."), "error")
-    except NotAllowed:
-        abort(404)
-    else:
-        flash(_("Your reply is sent."), "success")
-    return redirect(url_for("sellers.order_detail", order_id=order_id) + f"#problem-{problem_id}")
 
 
 @bp.post("/orders/<int:order_id>/move")

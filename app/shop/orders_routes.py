@@ -15,11 +15,11 @@ from flask_login import current_user, login_required
 from app.catalog import browse
 from app.core.errors import DomainError, InvalidTransition, NotAllowed, ValidationFailed
 from app.core.formatting import format_number, persian_digits
+from app.disputes import services as disputes
 from app.notifications.orders import send_order_event
 from app.orders import cart as carts
 from app.orders import completion
 from app.orders import lookups as order_lookups
-from app.orders import problems as order_problems
 from app.orders import services as orders
 from app.orders.errors import (
     CartAlreadyCheckedOut,
@@ -41,14 +41,7 @@ from app.shop import bp
 from app.shop.cart_routes import is_staff, own_product_ids
 from app.shop.forms import CheckoutForm, province_label
 from app.web.http import page_arg
-from app.web.messages import (
-    PROBLEM_KINDS,
-    apply_errors,
-    error_text,
-    problem_kind_label,
-    reason_text,
-    status_label,
-)
+from app.web.messages import apply_errors, reason_text, status_label
 
 ORDERS_PER_PAGE = 20
 
@@ -63,7 +56,6 @@ def order_number(order_id: int) -> str:
 
 bp.add_app_template_global(lambda stored: province_label(stored, _locale()), "province_name")
 bp.add_app_template_global(reason_text, "reason_text")
-bp.add_app_template_global(problem_kind_label, "problem_kind_label")
 
 
 # ---- checkout -------------------------------------------------------------------------------
@@ -419,59 +411,24 @@ def order_list() -> ResponseReturnValue:
     return render_template("shop/orders.html", page=page)
 
 
-def _render_order(
-    order: Order, problem_errors: dict[str, str] | None = None, status: int = 200
-) -> ResponseReturnValue:
-    payment = payment_lookups.payment(order.payment_id)
-    return (
-        render_template(
-            "shop/order_detail.html",
-            order=order,
-            payment=payment,
-            can_cancel=orders.customer_may_cancel(order),
-            can_complete=completion.customer_may_complete(order),
-            receipt_deadline=completion.receipt_deadline(order),
-            problems=order_problems.problems_of(order.id),
-            can_report=order_problems.may_report(order),
-            problem_kinds=PROBLEM_KINDS,
-            problem_errors=problem_errors or {},
-            typed=request.form,
-        ),
-        status,
-    )
-
-
 @bp.get("/orders/<int:order_id>")
 @login_required
 def order_detail(order_id: int) -> ResponseReturnValue:
-    return _render_order(_own_order(order_id))
-
-
-@bp.post("/orders/<int:order_id>/problem")
-@login_required
-def report_problem(order_id: int) -> ResponseReturnValue:
     order = _own_order(order_id)
-    if not order_problems.may_report(order):
-        flash(_("A problem can be reported on a shipped order that has no open problem."), "error")
-        return redirect(url_for("shop.order_detail", order_id=order_id))
-    uploads = [f.stream for f in request.files.getlist("photos") if f and f.filename]
-    try:
-        keys = order_problems.store_photos(uploads)
-        order_problems.report_problem(
-            order,
-            current_user._get_current_object(),
-            request.form.get("kind", ""),
-            request.form.get("description", ""),
-            keys,
-        )
-    except ValidationFailed as exc:
-        errors = {field: error_text(codes[0]) for field, codes in exc.errors.items()}
-        return _render_order(order, errors, 400)
-    except InvalidTransition:
-        flash(_("A problem can be reported on a shipped order that has no open problem."), "error")
-        return redirect(url_for("shop.order_detail", order_id=order_id))
-    flash(_("Your report is sent. The seller and the market's staff will look at it."), "success")
-    return redirect(url_for("shop.order_detail", order_id=order_id))
+    payment = payment_lookups.payment(order.payment_id)
+    problem = disputes.problem_of(order.id)
+    return render_template(
+        "shop/order_detail.html",
+        order=order,
+        payment=payment,
+        can_cancel=orders.customer_may_cancel(order),
+        can_complete=completion.customer_may_complete(order),
+        receipt_deadline=completion.receipt_deadline(order),
+        problem=problem,
+        can_report=problem is None and disputes.may_report(order),
+        report_deadline=disputes.report_deadline(order),
+        can_escalate=problem is not None and disputes.customer_may_escalate(problem),
+    )
 
 
 @bp.post("/orders/<int:order_id>/received")

@@ -8,7 +8,6 @@ from wtforms import Form
 from app.core.errors import ValidationFailed
 
 ERROR_TEXT = {
-    "too_many_problem_photos": _l("Attach at most 4 photos."),
     "refund_too_large": _l("The amount is more than what is left to refund of this order."),
     "date_invalid": _l("Enter a date such as 1405/09/30."),
     "batch_open": _l("Another settlement batch is open: mark it paid or discard it first."),
@@ -60,6 +59,17 @@ ERROR_TEXT = {
     "postal_code_invalid": _l("Enter the 10-digit postal code."),
     "unavailable": _l("This product is not for sale at the moment."),
     "cart_full": _l("Your cart is full: it can hold 50 different products."),
+    # problems with orders
+    "problem_kind_required": _l("Choose what went wrong."),
+    "problem_description_short": _l("Describe the problem in a few words (at least 10 letters)."),
+    "too_many_problem_photos": _l("Add at most 4 photos."),
+    "refund_amount_required": _l("Enter the amount to refund, in toman."),
+    "refund_amount_too_large": _l(
+        "The refund cannot be more than the customer paid for the order."
+    ),
+    "refund_wrong_kind": _l(
+        "A card payment is refunded online; a cash order's refund is recorded as a cash refund."
+    ),
 }
 
 
@@ -97,10 +107,8 @@ STATUS_LABELS = {
     "completed": _l("Completed"),
     "cancelled": _l("Cancelled"),
     "refunded": _l("Refunded"),
-    # settlement batch, problem report
+    # settlement batch
     "open": _l("Open"),
-    "answered": _l("Answered by the seller"),
-    "closed": _l("Closed"),
     "discarded": _l("Discarded"),
 }
 
@@ -119,19 +127,6 @@ SKIP_LABELS = {
     "no_sheba": _l("No valid Sheba number"),
     "not_owed": _l("Nothing owed"),
 }
-
-
-# Kinds of problem a customer may report with an order.
-PROBLEM_KINDS = {
-    "not_received": _l("I did not receive it"),
-    "damaged": _l("It arrived damaged"),
-    "not_as_described": _l("It is not as described"),
-}
-
-
-def problem_kind_label(kind: object) -> str:
-    value = str(getattr(kind, "value", kind))
-    return str(PROBLEM_KINDS.get(value, value))
 
 
 def entry_label(kind: object) -> str:
@@ -157,6 +152,8 @@ REASON_TEXT = {
     "refunded by the payment provider": _l("The payment was refunded."),
     "received by the customer": _l("The customer confirmed receipt."),
     "receipt window ended": _l("Completed by itself: the time to confirm receipt ran out."),
+    "refunded after a reported problem": _l("Refunded after a problem the customer reported."),
+    "problem decided": _l("Completed when the market decided the problem the customer reported."),
 }
 
 
