@@ -180,7 +180,14 @@ class Config:
     # A simulated gateway served by the app itself (no real money); `make run` turns it on.
     PAYMENT_SANDBOX = _bool("PAYMENT_SANDBOX", False)
     CHECKOUT_EXPIRY_MINUTES = _int("CHECKOUT_EXPIRY_MINUTES", 60)
+    # Days a seller has to answer a reported problem before the customer may ask the market.
+    PROBLEM_ANSWER_DAYS = _int("PROBLEM_ANSWER_DAYS", 3)
     MAX_OPEN_CASH_ORDERS = _int("MAX_OPEN_CASH_ORDERS", 3)
+    # Days the customer has after shipping to confirm receipt (or report a problem) before the
+    # order completes by itself; and the market's commission where a category names none, in
+    # basis points (1000 = 10%).
+    RECEIPT_WINDOW_DAYS = _int("RECEIPT_WINDOW_DAYS", 10)
+    COMMISSION_RATE_BP = _int("COMMISSION_RATE_BP", 1000)
 
     # Mail (Flask-Mailman). "file" writes each message under MAIL_DIR (development, tests; see
     # /dev/mail in debug mode); "smtp" sends through MAIL_SERVER. MAIL_FILE_PATH follows MAIL_DIR.

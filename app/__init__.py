@@ -413,13 +413,18 @@ def register_payment_checks(app: Flask) -> None:
 def register_service_hooks() -> None:
     """Services that must not import each other meet here: payments refunds an order that the
     order service cancelled after it was paid, whichever path cancelled it, and a cash payment
-    follows the moves people make of its orders. The order service logs each move once its
+    follows the moves people make of its orders, and a completed order credits the seller's
+    ledger in the completion's own transaction. The order service logs each move once its
     transaction commits (a listener on the app's session class)."""
     from app.core.extensions import MarketSession
+    from app.disputes import services as disputes
+    from app.orders import completion as order_completion
     from app.orders import services as order_services
     from app.payments import online as online_payments
     from app.payments import state as payment_state
 
     order_services.on_paid_order_cancelled(online_payments.refund_cancelled_order)
     order_services.on_order_moved(payment_state.sync_cash_payment)
+    order_completion.on_order_completed(payment_state.order_completed)
+    order_completion.on_completion_hold(disputes.holds_order)
     order_services.install(MarketSession)

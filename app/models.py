@@ -12,8 +12,10 @@ from app.catalog.models import (
     SellerStatus,
     SellerStatusChange,
 )
+from app.disputes.models import OrderProblem, ProblemPhoto
 from app.orders.models import CartLine, Order, OrderLine, OrderStatus, OrderStatusChange
 from app.payments.models import Payment, PaymentEvent, PaymentStatus, Provider
+from app.payouts.models import LedgerEntry, SettlementBatch, SettlementLine
 from app.program.models import Quota
 from app.program.sales_models import (
     OfflineSale,
@@ -33,17 +35,20 @@ __all__ = [
     "CatalogVersion",
     "Category",
     "County",
+    "LedgerEntry",
     "LoginSession",
     "LoginThrottle",
     "OfflineSale",
     "OfflineSaleLine",
     "Order",
     "OrderLine",
+    "OrderProblem",
     "OrderStatus",
     "OrderStatusChange",
     "Payment",
     "PaymentEvent",
     "PaymentStatus",
+    "ProblemPhoto",
     "Product",
     "ProductImage",
     "ProductStatus",
@@ -58,6 +63,8 @@ __all__ = [
     "SalesPeriodBuyer",
     "Sector",
     "Seller",
+    "SettlementBatch",
+    "SettlementLine",
     "SellerStatus",
     "SellerStatusChange",
     "ShippingMethod",

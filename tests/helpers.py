@@ -50,3 +50,14 @@ def client_for(app, user):  # type: ignore[no-untyped-def]
     client = app.test_client()
     factories.login(client, user.email)
     return client
+
+
+def assert_ledger_holds() -> None:
+    """The sellers' ledger invariant holds for every seller: balance = sum of entries = sales −
+    commission − refunds (+ commission given back) − cash kept − payouts, from the orders."""
+    from app.core.extensions import db
+    from app.payouts import ledger
+
+    db.session.expire_all()
+    bad = ledger.verify()
+    assert bad == [], [m.describe() for m in bad]

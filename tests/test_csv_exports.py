@@ -20,11 +20,14 @@ from app.catalog.models import ProductStatus
 from app.core.csvcells import csv_cell
 from app.core.extensions import db
 from app.orders import cart as carts
+from app.orders import completion
 from app.orders import services as orders
 from app.orders.models import OrderStatus
 from app.orders.placing import Address
 from app.payments import checkout as payment_checkout
 from app.payments.models import Provider
+from app.payouts import settlements
+from app.payouts.models import EntryKind, LedgerEntry
 from app.program import offline, quotas
 from app.program.calendar import tehran_today
 from app.program.offline import OfflineLineInput
@@ -95,6 +98,7 @@ def planted(request, app):  # type: ignore[no-untyped-def]
     orders.seller_move(order, seller, owner, OrderStatus.CONFIRMED)
     orders.seller_move(order, seller, owner, OrderStatus.SHIPPED, carrier=evil, tracking_code="1")
     orders.seller_move(order, seller, owner, OrderStatus.DELIVERED)
+    completion.complete_by_customer(order, buyer)  # a cash sale counts once completed
 
     staff = factories.user(Role.STAFF, name=evil)
     offline.record_offline_sale(
@@ -114,9 +118,16 @@ def planted(request, app):  # type: ignore[no-untyped-def]
     )  # the reason reaches the audit log
     seller_client = app.test_client()
     factories.login(seller_client, owner.email)
+    # A settlement batch pays the seller (its account name is the seller's name).
+    seller.sheba = "IR062960000000100324200001"
+    db.session.add(LedgerEntry(seller_id=seller.id, kind=EntryKind.SALE, amount=5_000_000,
+                               key="test:planted-credit"))  # fmt: skip
+    db.session.commit()
+    batch = settlements.create_batch(tehran_today(), staff.id)
     return {
         "evil": evil,
         "county": county,
+        "batch": batch,
         "clients": {"admin": staff_client, "sellers": seller_client},
     }
 
@@ -131,7 +142,7 @@ def csv_routes(app) -> list[tuple[str, str, set[str]]]:  # type: ignore[no-untyp
 
 def test_no_export_hands_a_spreadsheet_a_live_formula(app, planted):
     evil = planted["evil"]
-    values = {"county_id": planted["county"].id}
+    values = {"county_id": planted["county"].id, "batch_id": planted["batch"].id}
     routes = csv_routes(app)
     assert len(routes) >= 15, routes  # every export of the market is found
     neutralised_in: set[str] = set()
@@ -161,6 +172,7 @@ def test_no_export_hands_a_spreadsheet_a_live_formula(app, planted):
         "/admin/audit.csv",
         "/admin/counties/<int:county_id>/sellers.csv",
         "/seller/numbers.csv",
+        "/admin/settlements/<int:batch_id>/transfers.csv",
     } <= neutralised_in, sorted(neutralised_in)
 
 

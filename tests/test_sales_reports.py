@@ -1,7 +1,7 @@
 """Sales volume per seller on a small hand-built market whose answers are known.
 
 Seller A (Azar 1405, Tehran days): card 300,000 (reza, 1 Azar 00:10) and 600,000 (mina, 10 Azar),
-cash delivered 1,250,000 (mina, 5 Azar), offline 1,500,000 (25 Azar, 3 units); not counted: a
+cash completed 1,250,000 (mina, 5 Azar), offline 1,500,000 (25 Azar, 3 units); not counted: a
 cash order only placed, a card order cancelled after payment, a card order refunded. In Aban 1405:
 card 2,500,000 (mina, 30 Aban 23:50 — ten minutes before the month's edge, which in UTC is the
 same evening as the 1 Azar order). Seller B: card 450,000 in Azar. Seller C: approved, no sales.
@@ -21,6 +21,7 @@ from app.audit.models import AuditEvent
 from app.catalog.models import SellerStatus
 from app.core.errors import ValidationFailed
 from app.core.extensions import db
+from app.orders import completion
 from app.orders import services as orders
 from app.orders.errors import OutOfStock
 from app.orders.models import Order, OrderStatus
@@ -68,8 +69,10 @@ def deliver_cash(monkeypatch, customer, seller, items, moment):  # type: ignore[
     orders.seller_move(
         order, seller, owner, OrderStatus.SHIPPED, carrier="پست", tracking_code="123"
     )
-    at(monkeypatch, moment)
     orders.seller_move(order, seller, owner, OrderStatus.DELIVERED)
+    # A cash order counts as sold when it completes (here: the customer confirms receipt).
+    at(monkeypatch, moment)
+    completion.complete_by_customer(order, customer)
     return payment
 
 

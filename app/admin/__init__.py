@@ -10,7 +10,9 @@ bp.before_request(require_staff)
 from app.admin import (  # noqa: E402,F401
     county_routes,
     moderation_routes,
+    money_routes,
     payments_routes,
+    problem_routes,
     routes,
     sales_routes,
 )

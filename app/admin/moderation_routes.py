@@ -290,7 +290,11 @@ ACTION_LABELS = {
     "quota.update": _l("Quota changed"),
     "quota.delete": _l("Quota removed"),
     "user.make_staff": _l("Staff account created"),
-    "seller.details_change": _l("Seller changed county, phone, code or permit"),
+    "seller.details_change": _l("Seller changed county, phone, code, permit or Sheba number"),
+    "category.commission_rate": _l("Commission rate changed"),
+    "settlement.create": _l("Settlement batch made"),
+    "settlement.paid": _l("Settlement batch marked paid"),
+    "settlement.discard": _l("Settlement batch discarded"),
 }
 TARGET_LABELS = {
     "product": _l("Listing"),
@@ -299,6 +303,8 @@ TARGET_LABELS = {
     "payment": _l("Payment"),
     "quota": _l("Quota"),
     "user": _l("Account"),
+    "category": _l("Category"),
+    "settlement_batch": _l("Settlement batch"),
 }
 DATA_LABELS = {
     "from": _l("From"),
@@ -314,6 +320,8 @@ DATA_LABELS = {
     "phone": _l("Mobile number"),
     "registration_code": _l("Programme registration code"),
     "permit_number": _l("Permit number"),
+    "sheba": _l("Sheba number"),
+    "reference": _l("Reference"),
     "programme_year": _l("Programme year"),
     "before": _l("Before"),
     "after": _l("After"),

@@ -44,6 +44,8 @@ class Seller(Model):
     training_completed_on: Mapped[date | None] = mapped_column(sa.Date)
     training_provider: Mapped[str | None] = mapped_column(sa.String(160))
     permit_number: Mapped[str | None] = mapped_column(sa.String(60))
+    # The bank account payouts go to: an Iranian IBAN (Sheba), "IR" and 24 digits, checksum valid.
+    sheba: Mapped[str | None] = mapped_column(sa.String(26))
     status: Mapped[SellerStatus] = mapped_column(
         enum_column(SellerStatus), default=SellerStatus.APPLIED, index=True
     )
@@ -88,6 +90,11 @@ class SellerStatusChange(Model):
 
 class Category(Model):
     __tablename__ = "category"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "commission_rate_bp >= 0 AND commission_rate_bp <= 10000", name="commission_rate_range"
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     parent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("category.id"), index=True)
@@ -95,6 +102,9 @@ class Category(Model):
     name_fa: Mapped[str] = mapped_column(sa.String(100))
     name_en: Mapped[str] = mapped_column(sa.String(100))
     position: Mapped[int] = mapped_column(default=0)
+    # The market's commission on sales in this category, in basis points (1/100 of a percent);
+    # None means the market default (setting COMMISSION_RATE_BP).
+    commission_rate_bp: Mapped[int | None] = mapped_column()
 
     parent: Mapped[Category | None] = relationship(remote_side=[id], back_populates="children")
     children: Mapped[list[Category]] = relationship(

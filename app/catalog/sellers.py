@@ -18,6 +18,7 @@ from app.accounts.models import Role, User
 from app.audit import log as audit
 from app.catalog.models import Seller, SellerStatus, SellerStatusChange
 from app.catalog.rules import fail
+from app.catalog.sheba import is_valid_sheba, mask_sheba, normalise_sheba
 from app.catalog.signals import seller_details_changed
 from app.catalog.slugs import is_valid_slug, slugify
 from app.core.db import transaction
@@ -37,9 +38,11 @@ SELLER_MOVES: dict[SellerStatus, dict[SellerStatus, bool]] = {
     SellerStatus.SUSPENDED: {SellerStatus.APPROVED: False},
 }
 
-# Details that identify the seller to the programme (the county feeds the quota reports):
-# changing them needs the password typed in this session, is audited and is mailed to the seller.
-SENSITIVE_PROFILE_FIELDS = ("county_id", "phone", "registration_code", "permit_number")
+# Details that identify the seller to the programme (the county feeds the quota reports) and the
+# bank account payouts go to: changing them needs the password typed in this session, is audited
+# and is mailed to the seller (a Sheba number masked in both).
+SENSITIVE_PROFILE_FIELDS = ("county_id", "phone", "registration_code", "permit_number", "sheba")
+MASKED_FIELDS = frozenset({"sheba"})
 
 
 @dataclass
@@ -54,6 +57,7 @@ class SellerProfile:
     training_completed_on: date | None = None
     training_provider: str | None = None
     permit_number: str | None = None
+    sheba: str | None = None
 
 
 class FreshLoginRequired(NotAllowed):
@@ -124,6 +128,9 @@ def _check_profile(data: SellerProfile, seller_id: int | None) -> SellerProfile:
         )
         if owner is not None and owner != seller_id:
             errors.setdefault("registration_code", []).append("code_taken")
+    data.sheba = normalise_sheba(data.sheba) or None
+    if data.sheba and not is_valid_sheba(data.sheba):
+        errors.setdefault("sheba", []).append("sheba_invalid")
     if data.training_completed_on and data.training_completed_on > date.today():
         errors.setdefault("training_completed_on", []).append("future_date")
     if errors:
@@ -142,6 +149,7 @@ def _apply_profile(seller: Seller, data: SellerProfile) -> None:
     seller.training_completed_on = data.training_completed_on
     seller.training_provider = (data.training_provider or "").strip() or None
     seller.permit_number = (data.permit_number or "").strip() or None
+    seller.sheba = data.sheba or None
 
 
 def apply_to_sell(user: User, data: SellerProfile, logo_key: str | None = None) -> Seller:
@@ -200,7 +208,14 @@ def _comparable(field: str, value: object) -> object:
         return normalise_mobile(str(value))
     if field in ("registration_code", "permit_number"):
         return normalise_code(str(value)) or None
+    if field == "sheba":
+        return normalise_sheba(value) or None
     return value
+
+
+def _shown(field: str, value: object) -> object:
+    """A sensitive value as the audit row and the e-mail may show it (a Sheba number masked)."""
+    return mask_sheba(str(value)) if field in MASKED_FIELDS and value else value
 
 
 def update_profile(
@@ -208,10 +223,11 @@ def update_profile(
 ) -> Seller:
     """Save the seller's profile and commit.
 
-    A change of county, phone, registration code or permit number needs ``fresh_login`` (the
-    password was typed in this session): otherwise FreshLoginRequired and nothing changes. Such
-    a change writes an audit row (``seller.details_change``, before and after) in the same
-    transaction, and the seller is e-mailed the old and new values after the commit.
+    A change of county, phone, registration code, permit number or Sheba number needs
+    ``fresh_login`` (the password was typed in this session): otherwise FreshLoginRequired and
+    nothing changes. Such a change writes an audit row (``seller.details_change``, before and
+    after; a Sheba number masked) in the same transaction, and the seller is e-mailed the old and
+    new values (masked likewise) after the commit.
     """
     _check_profile(data, seller.id)
     before = _sensitive(seller)
@@ -235,8 +251,8 @@ def update_profile(
                     "seller",
                     seller.id,
                     data={
-                        "before": {field: before[field] for field in changed},
-                        "after": {field: after[field] for field in changed},
+                        "before": {field: _shown(field, before[field]) for field in changed},
+                        "after": {field: _shown(field, after[field]) for field in changed},
                     },
                 )
     except sa.exc.IntegrityError as exc:
@@ -244,7 +260,10 @@ def update_profile(
     if changed:
         seller_details_changed.send(
             user_id=seller.user_id,
-            changes=[(field, before[field], after[field]) for field in changed],
+            changes=[
+                (field, _shown(field, before[field]), _shown(field, after[field]))
+                for field in changed
+            ],
         )
     return seller
 

@@ -8,6 +8,7 @@ from app.cli.accounts import create_staff_command
 from app.cli.catalog import import_products_command
 from app.cli.demo import seed_demo_command
 from app.cli.payments import register as register_payment_commands
+from app.cli.payouts import payouts_cli
 from app.cli.reports import reports_cli
 from app.cli.search import search_cli
 
@@ -19,6 +20,7 @@ def register(app: Flask) -> None:
         search_cli,
         import_products_command,
         reports_cli,
+        payouts_cli,
     ):
         app.cli.add_command(command)
     register_payment_commands(app)

@@ -6,6 +6,7 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
+from app.orders.completion import complete_due
 from app.payments.online import expire_all, reconcile_all
 from app.payments.services import PaymentUnavailable, init_app
 
@@ -24,6 +25,14 @@ def register(app: Flask) -> None:
 def expire_command(limit: int) -> None:
     """Cancel unpaid online checkouts past their time; their stock goes back once."""
     click.echo(f"Expired {expire_all(limit=limit)} unpaid card checkouts.")
+
+
+@orders_cli.command("complete-due")
+@click.option("--limit", default=500, show_default=True, help="At most this many per run.")
+def complete_due_command(limit: int) -> None:
+    """Complete shipped orders whose receipt window (RECEIPT_WINDOW_DAYS) ran out unconfirmed;
+    each in its own transaction, safe to run again or twice at once."""
+    click.echo(f"Completed {complete_due(limit=limit)} orders.")
 
 
 @payments_cli.command("reconcile")

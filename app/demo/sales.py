@@ -27,11 +27,13 @@ from app.core.timeutil import utcnow
 from app.demo import data
 from app.demo.users import DEMO_PASSWORD, demo_user
 from app.orders import cart as carts
+from app.orders import completion
 from app.orders import services as order_services
 from app.orders.models import Order, OrderStatus, OrderStatusChange
 from app.orders.placing import Address
 from app.payments import checkout as payment_checkout
 from app.payments.models import Payment, Provider
+from app.payouts.models import LedgerEntry
 from app.program import offline
 from app.program.calendar import jalali_month_of, jalali_month_start, tehran_today
 from app.program.models import ProductViewDay
@@ -183,11 +185,14 @@ def _moves(at: datetime, now: datetime, rng: random.Random) -> tuple[Moves, bool
         by_customer = False
         confirmed = at + hours(1, 20)
         shipped = confirmed + hours(12, 60)
+        delivered = shipped + hours(24, 120)
         moves = [
             (OrderStatus.CONFIRMED, confirmed),
             (OrderStatus.SHIPPED, shipped),
-            (OrderStatus.DELIVERED, shipped + hours(24, 120)),
+            (OrderStatus.DELIVERED, delivered),
         ]
+        if rng.random() < 0.85:  # most customers confirm receipt; the others wait for the clock
+            moves.append((OrderStatus.COMPLETED, delivered + hours(6, 96)))
     return [(status, moment) for status, moment in moves if moment < now], by_customer
 
 
@@ -352,6 +357,9 @@ def _move(order: Order, customer: User, planned: _PlannedOrder, rng: random.Rand
         if status == OrderStatus.CANCELLED and planned.cancelled_by_customer:
             order_services.cancel_by_customer(order, customer)
             continue
+        if status == OrderStatus.COMPLETED:
+            completion.complete_by_customer(order, customer)
+            continue
         shipped = status == OrderStatus.SHIPPED
         reason = rng.choice(data.CANCEL_REASONS) if status == OrderStatus.CANCELLED else None
         carrier = rng.choice(data.CARRIERS) if shipped else None
@@ -406,14 +414,25 @@ def _into_the_past(history: dict[int, tuple[datetime, Moves]]) -> None:
     are rebuilt from the moved rows afterwards.
     """
     order_rows, payment_rows, change_rows = [], [], []
+    ledger_rows: list[dict[str, object]] = []
     with transaction():
         payments = dict(db.session.execute(sa.select(Order.id, Order.payment_id)).tuples().all())
         for order_id, (at, moves) in history.items():
             last = moves[-1][1] if moves else at
-            paid = next((m for s, m in moves if s == OrderStatus.DELIVERED), None)
+            when = dict(moves)
+            # A cash order counts as sold from its completion.
+            paid = when.get(OrderStatus.COMPLETED)
             order_rows.append(
-                {"id": order_id, "created_at": at, "updated_at": last, "paid_at": paid}
-            )
+                {"id": order_id, "created_at": at, "updated_at": last, "paid_at": paid,
+                 "shipped_at": when.get(OrderStatus.SHIPPED), "completed_at": paid}
+            )  # fmt: skip
+            if paid is not None:
+                ledger_rows.extend(
+                    {"id": entry_id, "created_at": paid}
+                    for entry_id in db.session.scalars(
+                        sa.select(LedgerEntry.id).where(LedgerEntry.order_id == order_id)
+                    )
+                )
             payment_rows.append({"id": payments[order_id], "created_at": at, "updated_at": last})
         for change_id, order_id, to_status in db.session.execute(
             sa.select(OrderStatusChange.id, OrderStatusChange.order_id, OrderStatusChange.to_status)
@@ -423,6 +442,8 @@ def _into_the_past(history: dict[int, tuple[datetime, Moves]]) -> None:
         if order_rows:
             db.session.execute(sa.update(Order), order_rows)
             db.session.execute(sa.update(Payment), payment_rows)
+        if ledger_rows:
+            db.session.execute(sa.update(LedgerEntry), ledger_rows)
             db.session.execute(sa.update(OrderStatusChange), change_rows)
 
 

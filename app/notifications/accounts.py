@@ -119,6 +119,7 @@ def _change_label(field: str) -> str:
         "phone": _("Mobile number"),
         "registration_code": _("Programme registration code"),
         "permit_number": _("Permit number"),
+        "sheba": _("Sheba number"),
     }
     return labels.get(field, field)
 

@@ -152,7 +152,10 @@ SELLER: dict[str, tuple[Subject, Intro]] = {
             n,
             numbers=numbers,
         ),
-        lambda: _("The order was delivered and now counts towards your sales."),
+        lambda: _(
+            "The order was delivered. It counts towards your sales once the customer confirms receipt "
+            "or the time to confirm runs out."
+        ),
     ),
     "cancelled": (
         lambda n, numbers: ngettext(

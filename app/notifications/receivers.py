@@ -18,7 +18,8 @@ from blinker import Signal
 
 from app.accounts.signals import login_locked
 from app.catalog.signals import seller_details_changed
-from app.notifications import accounts, orders
+from app.disputes.signals import problem_event
+from app.notifications import accounts, orders, problems
 from app.payments.signals import order_event
 
 log = logging.getLogger(__name__)
@@ -57,10 +58,17 @@ def on_order_event(sender: object, *, kind: str, order_ids: list[int], **_: obje
     orders.send_order_event(kind, order_ids)
 
 
+@_failure_proof
+def on_problem_event(sender: object, *, kind: str, problem_id: int, **_: object) -> None:
+    """The seller or the customer of a reported problem hears what happened to it."""
+    problems.send_problem_event(kind, problem_id)
+
+
 CONNECTIONS: tuple[tuple[Signal, Receiver], ...] = (
     (login_locked, on_login_locked),
     (seller_details_changed, on_seller_details_changed),
     (order_event, on_order_event),
+    (problem_event, on_problem_event),
 )
 
 

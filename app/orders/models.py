@@ -23,6 +23,9 @@ class OrderStatus(enum.StrEnum):
     PAID = "paid"  # card payment confirmed by the provider
     SHIPPED = "shipped"
     DELIVERED = "delivered"
+    # The customer confirmed receipt, or the receipt window ran out: the sale is final. The
+    # seller's ledger is credited and a cash order counts as sold from this moment.
+    COMPLETED = "completed"
     CANCELLED = "cancelled"
     REFUNDED = "refunded"
 
@@ -33,7 +36,7 @@ class Actor(enum.StrEnum):
     CUSTOMER = "customer"
     SELLER = "seller"
     STAFF = "staff"
-    SYSTEM = "system"  # the payment provider's word, checkout expiry, reconciliation
+    SYSTEM = "system"  # the payment provider's word, checkout expiry, reconciliation, completion
 
 
 _C, _S, _T, _P = Actor.CUSTOMER, Actor.SELLER, Actor.STAFF, Actor.SYSTEM
@@ -60,11 +63,19 @@ MOVES: dict[OrderStatus, dict[OrderStatus, frozenset[Actor]]] = {
         OrderStatus.CANCELLED: frozenset({_S, _T}),
         OrderStatus.REFUNDED: frozenset({_P}),
     },
+    # After shipping the customer confirms receipt ("I received it"), or the system completes
+    # the order once the receipt window has run out (``flask orders complete-due``).
     OrderStatus.SHIPPED: {
         OrderStatus.DELIVERED: frozenset({_S}),
+        OrderStatus.COMPLETED: frozenset({_C, _P}),
         OrderStatus.REFUNDED: frozenset({_P}),
     },
-    OrderStatus.DELIVERED: {OrderStatus.REFUNDED: frozenset({_P})},
+    OrderStatus.DELIVERED: {
+        OrderStatus.COMPLETED: frozenset({_C, _P}),
+        OrderStatus.REFUNDED: frozenset({_P}),
+    },
+    # A completed order is final; only the money may still go back to the customer.
+    OrderStatus.COMPLETED: {OrderStatus.REFUNDED: frozenset({_P})},
     # A late payment of an expired checkout takes its stock again, if it is still there.
     OrderStatus.CANCELLED: {
         OrderStatus.PAID: frozenset({_P}),
@@ -130,8 +141,13 @@ class Order(Model):
         sa.CheckConstraint("subtotal_amount >= 0", name="subtotal_non_negative"),
         sa.CheckConstraint("shipping_amount >= 0", name="shipping_non_negative"),
         sa.CheckConstraint("total_amount >= 0", name="total_non_negative"),
+        sa.CheckConstraint("commission_amount >= 0", name="commission_non_negative"),
+        sa.CheckConstraint(
+            "refunded_amount >= 0 AND refunded_amount <= total_amount", name="refunded_in_range"
+        ),
         sa.Index("ix_order_seller_status", "seller_id", "status"),
         sa.Index("ix_order_customer_created", "customer_id", "created_at"),
+        sa.Index("ix_order_status_shipped", "status", "shipped_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -166,8 +182,17 @@ class Order(Model):
     stock_released: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
-    # Sales volume counts an order from this moment (card: provider confirmed; cash: delivered).
+    # Sales volume counts an order from this moment (card: provider confirmed; cash: completed).
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    # The receipt window runs from shipping; completion credits the seller's ledger.
+    shipped_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The market's commission, fixed at completion from the lines (see app.orders.completion).
+    commission_amount: Mapped[int | None] = mapped_column(sa.BigInteger)
+    # Money given back to the customer after completion (partial or full), never above the total.
+    refunded_amount: Mapped[int] = mapped_column(
+        sa.BigInteger, default=0, server_default=sa.text("0")
+    )
 
     customer: Mapped[User] = relationship()
     seller: Mapped[Seller] = relationship()

@@ -117,15 +117,24 @@ def _move(
     actor: Actor,
     actor_id: int | None,
     reason: str | None = None,
+    extra: dict[str, object] | None = None,
 ) -> None:
     """Move ``order`` to ``new`` if the table lets ``actor`` make that move and nobody moved the
-    order meanwhile; otherwise InvalidTransition (the caller's transaction rolls back)."""
+    order meanwhile; otherwise InvalidTransition (the caller's transaction rolls back). ``extra``
+    columns are set by the same conditional UPDATE."""
     current = order.status
     if not may_move(current, new, actor):
         raise InvalidTransition(current, new)
-    values: dict[str, object] = {"status": new, "updated_at": utcnow()}
-    if new == OrderStatus.PAID or (new == OrderStatus.DELIVERED and order.paid_at is None):
-        values["paid_at"] = utcnow()
+    now = utcnow()
+    values: dict[str, object] = {"status": new, "updated_at": now}
+    # Sales volume counts a card order from its payment and a cash order from its completion.
+    if new == OrderStatus.PAID or (new == OrderStatus.COMPLETED and order.paid_at is None):
+        values["paid_at"] = now
+    if new == OrderStatus.SHIPPED:
+        values["shipped_at"] = now
+    if new == OrderStatus.COMPLETED:
+        values["completed_at"] = now
+    values.update(extra or {})
     moved = db.session.execute(
         sa.update(Order)
         .where(Order.id == order.id, Order.status == current)
@@ -381,3 +390,10 @@ def refund_order(order: Order) -> None:
     """Record that one cancelled, paid order's money went back (the caller commits)."""
     if order.status == OrderStatus.CANCELLED:
         _move(order, OrderStatus.REFUNDED, Actor.SYSTEM, None, "refunded after cancellation")
+
+
+def refunded_in_full(order: Order, reason: str) -> None:
+    """A completed order's money went back in full: it becomes refunded (and stops counting as
+    sold). Runs inside the caller's transaction; nothing happens to an order not completed."""
+    if order.status == OrderStatus.COMPLETED:
+        _move(order, OrderStatus.REFUNDED, Actor.SYSTEM, None, reason)

@@ -17,8 +17,9 @@ from app.core.errors import InvalidTransition
 from app.core.extensions import db
 from app.core.timeutil import utcnow
 from app.orders import services as orders
-from app.orders.models import OrderStatus
+from app.orders.models import Order, OrderStatus
 from app.payments.models import Payment, PaymentStatus, Provider
+from app.payouts import ledger
 
 
 def mark_payment_paid(payment: Payment) -> str:
@@ -55,22 +56,34 @@ def mark_payment_refunded(payment: Payment) -> bool:
     """
     if payment.status == PaymentStatus.REFUNDED:
         return False
+    for order in orders.orders_of_payment(payment.id):
+        if order.completed_at is not None:  # credited to the seller: reverse what is left
+            ledger.record_refund(order, order.total_amount - order.refunded_amount, ref="provider")
     orders.refund_orders(payment.id)
     payment.status = PaymentStatus.REFUNDED
     return True
 
 
 def sync_cash_payment(payment_id: int) -> None:
-    """Cash payments follow their orders: succeeded when all are delivered, failed when none is
-    left. Called by the order service (a registered hook) inside the transaction of a move."""
+    """Cash payments follow their orders: succeeded when all are completed (the customer has the
+    goods and the seller the money: delivery alone is not enough), failed when none is left.
+    Called by the order service (a registered hook) inside the transaction of a move."""
     payment = db.session.get(Payment, payment_id)
     if payment is None or payment.provider != Provider.CASH:
         return
     statuses = orders.statuses_of_payment(payment_id)
     if statuses <= {OrderStatus.CANCELLED}:
         payment.status = PaymentStatus.FAILED
-    elif statuses <= {OrderStatus.DELIVERED, OrderStatus.CANCELLED}:
+    elif statuses <= {OrderStatus.COMPLETED, OrderStatus.CANCELLED}:
         payment.status = PaymentStatus.SUCCEEDED
+
+
+def order_completed(order: Order) -> None:
+    """An order completed: the seller's ledger is credited (a cash order also records the cash
+    the seller collected). Called by the order service (a registered hook) inside the
+    completion's transaction."""
+    payment = db.session.get(Payment, order.payment_id)
+    ledger.record_completion(order, cash=payment is not None and payment.provider == Provider.CASH)
 
 
 def expire_unpaid(

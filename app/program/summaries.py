@@ -1,7 +1,7 @@
 """The sales summary rows, kept exact in the transaction of every change that moves them.
 
 What counts: an online order from the moment it is paid (card: the provider confirmed it; cash on
-delivery: delivered) until it is cancelled or refunded, on the local (Tehran) day of ``paid_at``;
+delivery: completed — the customer confirmed receipt or the receipt window ran out) until it is cancelled or refunded, on the local (Tehran) day of ``paid_at``;
 and every offline sale (a fair, an exhibition) on the day it was made. Amounts are the sums of
 the order lines (snapshots), in rials.
 
@@ -10,7 +10,7 @@ The reports read only summary rows (``sales_order``, ``sales_daily``, ``sales_da
 moved (a new ``OrderStatusChange``, a new or changed ``Order``), and before the transaction
 commits compares what each such order should count with what it counts now (``sales_order``),
 adding or taking back the difference with upserts. Comparing with the truth instead of
-interpreting each move keeps every path exact (cash delivered, card paid, late payment after an
+interpreting each move keeps every path exact (cash completed, card paid, late payment after an
 expiry, cancel, refund) and makes the work idempotent. Offline sales add and take back their own
 figures through :class:`Deltas`. ``app.program.rebuild`` recomputes every row and checks them.
 """
@@ -41,7 +41,9 @@ from app.program.sales_models import (
     SalesPeriodBuyer,
 )
 
-COUNTED = (OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.DELIVERED)
+# Statuses in which an order with a ``paid_at`` counts. A cash order gets its ``paid_at`` only at
+# completion, so a delivered cash order is not yet sold; a card order counts from its payment.
+COUNTED = (OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.DELIVERED, OrderStatus.COMPLETED)
 _PENDING_KEY = "sales_orders_touched"
 _PERIOD_SUMS = ("card_amount", "cash_amount", "offline_amount", "orders", "units")
 

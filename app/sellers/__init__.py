@@ -24,6 +24,8 @@ from app.sellers import (  # noqa: E402,F401
     import_routes,
     offline_routes,
     orders_routes,
+    problem_routes,
     routes,
     shipping_routes,
+    statement_routes,
 )

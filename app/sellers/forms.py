@@ -39,6 +39,12 @@ class SellerProfileForm(FlaskForm):
         _l("Training provider"), validators=[Optional(), Length(max=160)]
     )
     permit_number = StringField(_l("Permit number"), validators=[Optional(), Length(max=60)])
+    sheba = StringField(
+        _l("Sheba number (bank account for payouts)"),
+        validators=[Optional(), Length(max=60)],
+        description=_l("IR and 24 digits, as on your bank card or statement."),
+        render_kw={"inputmode": "text", "dir": "ltr", "autocomplete": "off"},
+    )
     logo = FileField(_l("Logo (JPEG, PNG or WebP)"))
     # A logo already stored by an earlier try of this form (signed; see sellers.routes).
     logo_token = HiddenField()

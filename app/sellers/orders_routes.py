@@ -15,6 +15,7 @@ from sqlalchemy.orm import selectinload
 from app.catalog.models import Seller
 from app.core.errors import InvalidTransition, NotAllowed, ValidationFailed
 from app.core.formatting import format_digits
+from app.disputes import services as disputes
 from app.notifications.orders import send_order_event
 from app.orders import lookups as order_lookups
 from app.orders import services as orders
@@ -94,6 +95,7 @@ def order_detail(order_id: int) -> ResponseReturnValue:
         payment=payment_lookups.payment(order.payment_id),
         actions=next_actions(order),
         carriers=[c.value for c in Carrier],
+        problem=disputes.problem_of(order.id),
     )
 
 

@@ -97,6 +97,7 @@ def _profile_data(form: SellerProfileForm) -> SellerProfile:
         training_completed_on=form.training_completed_on.data,
         training_provider=form.training_provider.data,
         permit_number=form.permit_number.data,
+        sheba=form.sheba.data,
     )
 
 

@@ -4,4 +4,10 @@ from flask import Blueprint
 
 bp = Blueprint("shop", __name__)
 
-from app.shop import cart_routes, orders_routes, payments_routes, routes  # noqa: E402,F401
+from app.shop import (  # noqa: E402,F401
+    cart_routes,
+    orders_routes,
+    payments_routes,
+    problem_routes,
+    routes,
+)

@@ -17,8 +17,10 @@ from app.core.db import database_id
 from app.core.errors import DomainError, InvalidTransition, NotAllowed, ValidationFailed
 from app.core.formatting import format_date, format_number, persian_digits
 from app.core.inputs import optional_int
+from app.disputes import services as disputes
 from app.notifications.orders import send_order_event
 from app.orders import cart as carts
+from app.orders import completion
 from app.orders import lookups as order_lookups
 from app.orders import services as orders
 from app.orders.errors import (
@@ -488,11 +490,18 @@ def order_list() -> ResponseReturnValue:
 def order_detail(order_id: int) -> ResponseReturnValue:
     order = _own_order(order_id)
     payment = payment_lookups.payment(order.payment_id)
+    problem = disputes.problem_of(order.id)
     return render_template(
         "shop/order_detail.html",
         order=order,
         payment=payment,
         can_cancel=orders.customer_may_cancel(order),
+        can_complete=completion.customer_may_complete(order),
+        receipt_deadline=completion.receipt_deadline(order),
+        problem=problem,
+        can_report=problem is None and disputes.may_report(order),
+        report_deadline=disputes.report_deadline(order),
+        can_escalate=problem is not None and disputes.customer_may_escalate(problem),
     )
 
 
@@ -502,6 +511,30 @@ def order_invoice(order_id: int) -> ResponseReturnValue:
     """The printable invoice of one of the customer's own orders (another's is a 404)."""
     order = _own_order(order_id)
     return render_invoice(order, url_for("shop.order_detail", order_id=order.id))
+
+
+@bp.post("/orders/<int:order_id>/received")
+@login_required
+def confirm_receipt(order_id: int) -> ResponseReturnValue:
+    order = _own_order(order_id)
+    try:
+        completion.complete_by_customer(order, current_user._get_current_object())
+    except InvalidTransition:
+        flash(
+            _(
+                "This order cannot be marked as received now (status: %(status)s).",
+                status=status_label(order.status),
+            ),
+            "error",
+        )
+    except NotAllowed:
+        abort(404)
+    else:
+        flash(
+            _("Thank you: order %(number)s is complete.", number=order_number(order.id)),
+            "success",
+        )
+    return redirect(url_for("shop.order_detail", order_id=order_id))
 
 
 @bp.post("/orders/<int:order_id>/cancel")

@@ -8,6 +8,12 @@ from wtforms import Form
 from app.core.errors import ValidationFailed
 
 ERROR_TEXT = {
+    "refund_too_large": _l("The amount is more than what is left to refund of this order."),
+    "date_invalid": _l("Enter a date such as 1405/09/30."),
+    "batch_open": _l("Another settlement batch is open: mark it paid or discard it first."),
+    "sheba_invalid": _l("Enter a valid Sheba number: IR and 24 digits (check the digits)."),
+    "rate_invalid": _l("Enter a percentage such as 7.5 (at most two decimals)."),
+    "rate_range": _l("The commission must be between 0 and 100 percent."),
     "invalid": _l("Please enter a valid value."),
     "email_invalid": _l("Please enter a valid e-mail address."),
     "taken": _l("An account with this e-mail already exists. Try logging in."),
@@ -63,6 +69,17 @@ ERROR_TEXT = {
     "shipping_invalid": _l("Choose one of the seller's shipping methods."),
     "away_past": _l("Choose a date after today."),
     "away_too_far": _l("Choose a date within a year."),
+    # problems with orders
+    "problem_kind_required": _l("Choose what went wrong."),
+    "problem_description_short": _l("Describe the problem in a few words (at least 10 letters)."),
+    "too_many_problem_photos": _l("Add at most 4 photos."),
+    "refund_amount_required": _l("Enter the amount to refund, in toman."),
+    "refund_amount_too_large": _l(
+        "The refund cannot be more than the customer paid for the order."
+    ),
+    "refund_wrong_kind": _l(
+        "A card payment is refunded online; a cash order's refund is recorded as a cash refund."
+    ),
 }
 
 CARRIER_TEXT = {
@@ -110,6 +127,7 @@ STATUS_LABELS = {
     "paid": _l("Paid"),
     "shipped": _l("Shipped"),
     "delivered": _l("Delivered"),
+    "completed": _l("Completed"),
     "cancelled": _l("Cancelled"),
     "refunded": _l("Refunded"),
     # payment
@@ -118,7 +136,35 @@ STATUS_LABELS = {
     "failed": _l("Failed"),
     "expired": _l("Expired"),
     "in_review": _l("Held for review"),
+    # settlement batch
+    "open": _l("Open"),
+    "discarded": _l("Discarded"),
 }
+
+
+# Kinds of the sellers' ledger entries.
+ENTRY_LABELS = {
+    "sale": _l("Sale"),
+    "commission": _l("Market commission"),
+    "cash_collected": _l("Cash you collected"),
+    "refund": _l("Refund to the customer"),
+    "commission_reversal": _l("Commission given back"),
+    "cash_returned": _l("Cash you gave back"),
+    "payout": _l("Bank transfer to you"),
+}
+SKIP_LABELS = {
+    "no_sheba": _l("No valid Sheba number"),
+    "not_owed": _l("Nothing owed"),
+}
+
+
+def entry_label(kind: object) -> str:
+    value = str(getattr(kind, "value", kind))
+    return str(ENTRY_LABELS.get(value, value))
+
+
+def skip_label(reason: str | None) -> str:
+    return str(SKIP_LABELS.get(reason or "", reason or ""))
 
 
 def status_label(status: object) -> str:
@@ -133,6 +179,10 @@ REASON_TEXT = {
     "payment_failed": _l("The card payment failed."),
     "late payment: stock taken again": _l("The payment arrived late; the items were still there."),
     "refunded by the payment provider": _l("The payment was refunded."),
+    "received by the customer": _l("The customer confirmed receipt."),
+    "receipt window ended": _l("Completed by itself: the time to confirm receipt ran out."),
+    "refunded after a reported problem": _l("Refunded after a problem the customer reported."),
+    "problem decided": _l("Completed when the market decided the problem the customer reported."),
 }
 
 
