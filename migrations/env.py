@@ -89,10 +89,25 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        # SQLite: a batch operation rebuilds a table (copy, drop, rename), and with foreign keys
+        # enforced, dropping a table that other rows point at fails. They are off while the
+        # migration runs (set on the driver's connection, before any BEGIN: SQLite ignores the
+        # pragma inside a transaction) and every reference is checked before they are on again.
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
         context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
 
-        with context.begin_transaction():
-            context.run_migrations()
+        try:
+            with context.begin_transaction():
+                context.run_migrations()
+        finally:
+            if sqlite:
+                driver = connection.connection.driver_connection
+                broken = driver.execute("PRAGMA foreign_key_check").fetchall()
+                driver.execute("PRAGMA foreign_keys=ON")
+        if sqlite and broken:
+            raise RuntimeError(f"the migration left rows pointing at nothing: {broken[:10]}")
 
 
 if context.is_offline_mode():
