@@ -77,3 +77,25 @@ def test_refund_order_says_when_stripe_refuses(stripe_app, fake_stripe):
         )
         == 0
     )
+
+
+def test_an_order_refunded_on_cancellation_has_nothing_left_to_refund(stripe_app, fake_stripe):
+    from app.accounts.models import Role
+    from app.orders import services as orders
+    from app.orders.models import Actor
+
+    soap = factories.product(price_amount=400, stock=5)
+    payment = card_checkout(factories.user(), [(soap, 1)])
+    start(payment)
+    session_id = fake_stripe.only_session()["id"]
+    deliver(
+        stripe_app.test_client(),
+        fake_stripe.event("checkout.session.completed", fake_stripe.pay(session_id)),
+    )
+    db.session.rollback()
+    order = db.session.scalar(sa.select(Order).where(Order.payment_id == payment.id))
+    staff = factories.user(Role.STAFF, email="staff@example.com")
+    assert orders.cancel_order(order, Actor.STAFF, staff, "away").refund == "sent"
+    with pytest.raises(ValidationFailed):
+        online.refund_order(order.id, 1, reason="again")
+    assert len(fake_stripe.refunds) == 1
