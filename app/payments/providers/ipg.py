@@ -225,9 +225,7 @@ class BankGateway:
     def _settled(self, payment_id: int) -> str:
         with transaction(write=False):
             status = db.session.scalar(sa.select(Payment.status).where(Payment.id == payment_id))
-        if status in _CLAIMABLE and status == PaymentStatus.PENDING:
-            return "confirming"
-        return "already"
+        return "confirming" if status == PaymentStatus.PENDING else "already"
 
     def _apply(
         self, payment_id: int, authority: str, answer: api.Answer, *, cancelled: bool
