@@ -534,3 +534,19 @@ def test_staff_refund_of_a_verified_gateway_payment_goes_through_the_gateway(
     assert staff_payments.refund(payment.id, staff.id, "amount") == "refunded"
     assert fake_ipg.count("refund.json") == 1
     assert reload(payment.id).status == PaymentStatus.REFUNDED
+
+
+def test_expiry_asks_the_gateway_first_and_pays_a_payment_whose_callback_was_lost(
+    client, shop, fake_ipg, notices
+):
+    payment, _ = pay_online(client, (shop["cloth"], 2))
+    fake_ipg.pay(fake_ipg.only_authority())  # ... the browser never came back
+    sql(
+        sa.update(Payment)
+        .where(Payment.id == payment.id)
+        .values(expires_at=utcnow() - timedelta(minutes=1))
+    )
+    assert online.expire_all() == 0
+    assert reload(payment.id).status == PaymentStatus.SUCCEEDED
+    assert stock(shop["cloth"].id) == 3
+    assert notices.kinds() == ["paid"]

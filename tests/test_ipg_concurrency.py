@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 import sqlalchemy as sa
 
+from app.core.extensions import db
 from app.orders.models import Order, OrderStatus, OrderStatusChange
 from app.payments.models import Payment, PaymentEvent, PaymentStatus, Provider
 from tests import factories
@@ -79,8 +80,6 @@ def test_twenty_duplicate_callbacks_verify_once_and_pay_once(
     fresh()
     payment = sa.select(Payment).where(Payment.provider == Provider.IPG)
     assert count(Payment, Payment.provider == Provider.IPG) == 1
-    from app.core.extensions import db
-
     paid = db.session.scalar(payment)
     assert paid.status == PaymentStatus.SUCCEEDED and paid.gateway_ref_id
     assert count(PaymentEvent, PaymentEvent.type == "verified") == 1

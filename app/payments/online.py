@@ -211,7 +211,11 @@ def _refunded(order_id: int) -> int:
     rows = db.session.scalars(
         sa.select(PaymentEvent.payload).where(
             PaymentEvent.type == "order_refund",
-            PaymentEvent.payload["order_id"].as_integer() == order_id,
+            sa.or_(
+                PaymentEvent.payload["order_id"].as_integer() == order_id,
+                # Stripe's refund of a cancelled order (events.refund_cancelled_order)
+                PaymentEvent.event_id == f"order-refund:{order_id}",
+            ),
         )
     )
     return sum(int((row or {}).get("amount") or 0) for row in rows)

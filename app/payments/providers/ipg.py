@@ -225,9 +225,7 @@ class BankGateway:
     def _settled(self, payment_id: int) -> str:
         with transaction(write=False):
             status = db.session.scalar(sa.select(Payment.status).where(Payment.id == payment_id))
-        if status in _CLAIMABLE and status == PaymentStatus.PENDING:
-            return "confirming"
-        return "already"
+        return "confirming" if status == PaymentStatus.PENDING else "already"
 
     def _apply(
         self, payment_id: int, authority: str, answer: api.Answer, *, cancelled: bool
@@ -378,8 +376,30 @@ class BankGateway:
         return dict(counts)
 
     def expire_overdue(self, now: datetime, limit: int) -> int:
-        # Nothing to close at the gateway: an unverified payment goes back to the customer by
-        # itself. Our side expires with every other online checkout (state.expire_unpaid).
+        """Before overdue payments expire, ask the gateway once about each that has an
+        authority: one paid meanwhile (its callback lost) is paid instead of expired. Nothing is
+        closed at the gateway (an unverified payment goes back to the customer by itself); the
+        rest expire with every other online checkout (``state.expire_unpaid``). Returns 0."""
+        with transaction(write=False):
+            overdue = list(
+                db.session.scalars(
+                    sa.select(Payment.id)
+                    .where(
+                        Payment.provider == Provider.IPG,
+                        Payment.status == PaymentStatus.PENDING,
+                        Payment.provider_reference.is_not(None),
+                        Payment.expires_at < now,
+                    )
+                    .order_by(Payment.id)
+                    .limit(limit)
+                )
+            )
+        for payment_id in overdue:
+            log.info(
+                "expire: payment %s asked of the gateway first: %s",
+                payment_id,
+                self.verify(payment_id),
+            )
         return 0
 
 

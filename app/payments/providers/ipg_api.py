@@ -181,8 +181,12 @@ def unverified() -> list[dict[str, Any]]:
 
 
 def refund(*, authority: str, amount: int, key: str) -> Answer:
-    """Give ``amount`` of a verified payment back. The gateway's refund is modelled as
-    ``refund.json``; ``key`` (our idempotency key) makes a repeat return the same refund."""
+    """Give ``amount`` of a verified payment back; ``key`` (our idempotency key) makes a repeat
+    return the same refund.
+
+    Modelled as ``refund.json`` beside the other calls. Zarinpal's real refund service is a
+    GraphQL mutation with an access token (transaction number, amount of at least 20,000 rials,
+    method PAYA or CARD, a reason); connecting it changes this function only."""
     return transport().post(
         "refund.json",
         {"merchant_id": merchant_id(), "authority": authority, "amount": amount, "key": key},
