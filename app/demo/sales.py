@@ -32,6 +32,7 @@ from app.orders import services as order_services
 from app.orders.models import Order, OrderStatus, OrderStatusChange
 from app.orders.placing import Address
 from app.payments import checkout as payment_checkout
+from app.payments import state as payment_state
 from app.payments.models import Payment, Provider
 from app.payouts.models import LedgerEntry
 from app.program import offline
@@ -42,6 +43,7 @@ from app.reference.models import County
 
 SALES_MONTHS = 8
 ORDERS_PER_SELLER_MONTH = 1.7  # the demo history's average, before each seller's own weight
+ONLINE_SHARE = 0.6  # of the demo orders, paid online through the bank gateway (the rest cash)
 RNG_SEED = 1399
 
 Moves = list[tuple[OrderStatus, datetime]]  # status moves of one order, in order, with times
@@ -100,6 +102,7 @@ class _PlannedOrder:
     lines: list[tuple[int, int]]  # product id, quantity
     moves: Moves  # the moves that had happened by now
     cancelled_by_customer: bool = False
+    online: bool = False  # paid through the bank gateway at checkout (else cash on delivery)
 
 
 def seed_demo_sales(
@@ -112,7 +115,8 @@ def seed_demo_sales(
     (ending today, Tehran time); does nothing when any order exists. Returns counts of what it
     made: ``orders``, ``offline_sales``, ``view_rows``.
 
-    Cash orders of demo customers go through the real cart, checkout and status moves, then
+    Orders of demo customers (paid online through the bank gateway, or cash on delivery) go
+    through the real cart, checkout and status moves, then
     their timestamps are moved into the past and the sales summary rows are rebuilt from them.
     Adds a few offline sales at fairs and product-page views per day (about 1 to 5 paid orders
     per 100 views). The sellers of ``data.QUIET_COUNTIES`` barely sell, so the county report
@@ -171,23 +175,26 @@ def _local(day: date, rng: random.Random) -> datetime:
     return local.astimezone(UTC)
 
 
-def _moves(at: datetime, now: datetime, rng: random.Random) -> tuple[Moves, bool]:
-    """The status moves of one cash order placed at ``at`` that are past by ``now``, and whether
-    the customer (rather than the seller) cancelled it."""
+def _moves(
+    at: datetime, now: datetime, rng: random.Random, *, online: bool = False
+) -> tuple[Moves, bool]:
+    """The status moves of one order placed at ``at`` that are past by ``now``, and whether
+    the customer (rather than the seller) cancelled it. An order paid online is paid minutes
+    after it was placed and never cancelled (that would refund it through the bank)."""
 
     def hours(low: float, high: float) -> timedelta:
         return timedelta(hours=rng.uniform(low, high))
 
-    if rng.random() < 0.07:  # cancelled: by the seller (with a reason) or by the customer
+    if not online and rng.random() < 0.07:  # cancelled: by the seller or by the customer
         by_customer = rng.random() < 0.4
         moves = [(OrderStatus.CANCELLED, at + hours(2, 30))]
     else:
         by_customer = False
-        confirmed = at + hours(1, 20)
-        shipped = confirmed + hours(12, 60)
+        accepted = at + (hours(0.02, 0.2) if online else hours(1, 20))
+        shipped = accepted + hours(12, 60)
         delivered = shipped + hours(24, 120)
         moves = [
-            (OrderStatus.CONFIRMED, confirmed),
+            (OrderStatus.PAID if online else OrderStatus.CONFIRMED, accepted),
             (OrderStatus.SHIPPED, shipped),
             (OrderStatus.DELIVERED, delivered),
         ]
@@ -215,8 +222,9 @@ def _plan(
         for day in days:
             at = min(_local(day, rng), calendar.now - timedelta(minutes=rng.randint(5, 90)))
             lines = _lines(sellable, popularity, rng)
-            moves, by_customer = _moves(at, calendar.now, rng)
-            plan.append(_PlannedOrder(at, seller_id, lines, moves, by_customer))
+            online = rng.random() < ONLINE_SHARE
+            moves, by_customer = _moves(at, calendar.now, rng, online=online)
+            plan.append(_PlannedOrder(at, seller_id, lines, moves, by_customer, online))
     plan.sort(key=lambda o: (o.at, o.seller_id))
     return plan
 
@@ -322,7 +330,7 @@ def _place(
         customer = db.session.get_one(User, customer_id)
         order = _checkout(customer, address, planned, f"{token_prefix}-{number:05d}", buyers)
         _move(order, customer, planned, rng)
-        if order.status in order_services.OPEN_CASH:
+        if not planned.online and order.status in order_services.OPEN_CASH:
             buyers.open[pick] += 1
         history[order.id] = (planned.at, planned.moves)
         if number % 100 == 99:
@@ -333,20 +341,27 @@ def _place(
 def _checkout(
     customer: User, address: Address, planned: _PlannedOrder, token: str, buyers: _Buyers
 ) -> Order:
-    """The planned lines in the customer's cart, checked out as one cash order."""
+    """The planned lines in the customer's cart, checked out as one order: cash on delivery, or
+    paid online (the bank's word is taken as given: this is history, no gateway is asked)."""
     config = current_app.config
     for product_id, qty in planned.lines:
         carts.add(customer, None, product_id, qty)
     checkout = payment_checkout.place_checkout(
         customer,
         address,
-        Provider.CASH,
+        Provider.IPG if planned.online else Provider.CASH,
         token,
         currency=config["MARKET_CURRENCY"],
         expiry_minutes=int(config["CHECKOUT_EXPIRY_MINUTES"]),
         max_open_cash_orders=buyers.max_open,
     )
-    return db.session.scalars(sa.select(Order).where(Order.payment_id == checkout.payment.id)).one()
+    payment_id = checkout.payment.id
+    if planned.online:
+        with transaction():
+            payment = db.session.get_one(Payment, payment_id, with_for_update=True)
+            payment.provider_reference = f"demo-{token}"
+            payment_state.mark_payment_paid(payment)
+    return db.session.scalars(sa.select(Order).where(Order.payment_id == payment_id)).one()
 
 
 def _move(order: Order, customer: User, planned: _PlannedOrder, rng: random.Random) -> None:
@@ -354,6 +369,8 @@ def _move(order: Order, customer: User, planned: _PlannedOrder, rng: random.Rand
     seller = db.session.get_one(Seller, planned.seller_id)
     actor = db.session.get_one(User, seller.user_id)
     for status, _at in planned.moves:
+        if status == OrderStatus.PAID:
+            continue  # paid at checkout (_checkout)
         if status == OrderStatus.CANCELLED and planned.cancelled_by_customer:
             order_services.cancel_by_customer(order, customer)
             continue
@@ -420,15 +437,17 @@ def _into_the_past(history: dict[int, tuple[datetime, Moves]]) -> None:
         for order_id, (at, moves) in history.items():
             last = moves[-1][1] if moves else at
             when = dict(moves)
-            # A cash order counts as sold from its completion.
-            paid = when.get(OrderStatus.COMPLETED)
+            # An order paid online counts as sold from its payment, a cash order from its
+            # completion; the ledger credits both at completion.
+            completed = when.get(OrderStatus.COMPLETED)
+            paid = when.get(OrderStatus.PAID, completed)
             order_rows.append(
                 {"id": order_id, "created_at": at, "updated_at": last, "paid_at": paid,
-                 "shipped_at": when.get(OrderStatus.SHIPPED), "completed_at": paid}
+                 "shipped_at": when.get(OrderStatus.SHIPPED), "completed_at": completed}
             )  # fmt: skip
-            if paid is not None:
+            if completed is not None:
                 ledger_rows.extend(
-                    {"id": entry_id, "created_at": paid}
+                    {"id": entry_id, "created_at": completed}
                     for entry_id in db.session.scalars(
                         sa.select(LedgerEntry.id).where(LedgerEntry.order_id == order_id)
                     )
