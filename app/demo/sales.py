@@ -43,6 +43,7 @@ from app.reference.models import County
 
 SALES_MONTHS = 8
 ORDERS_PER_SELLER_MONTH = 1.7  # the demo history's average, before each seller's own weight
+CANCEL_EVERY = 14  # one planned order in fourteen was cancelled
 ONLINE_SHARE = 0.6  # of the demo orders, paid online through the bank gateway (the rest cash)
 RNG_SEED = 1399
 
@@ -176,20 +177,23 @@ def _local(day: date, rng: random.Random) -> datetime:
 
 
 def _moves(
-    at: datetime, now: datetime, rng: random.Random, *, online: bool = False
-) -> tuple[Moves, bool]:
-    """The status moves of one order placed at ``at`` that are past by ``now``, and whether
-    the customer (rather than the seller) cancelled it. An order paid online is paid minutes
-    after it was placed and never cancelled (that would refund it through the bank)."""
+    at: datetime, now: datetime, rng: random.Random, *, cancelled: bool
+) -> tuple[Moves, bool, bool]:
+    """The status moves of one order placed at ``at`` that are past by ``now``, whether the
+    customer (rather than the seller) cancelled it, and whether it was paid online. Cancelled
+    orders were cash orders (cancelling one paid online would refund it through the bank); of
+    the others, ``ONLINE_SHARE`` were paid online, minutes after they were placed."""
 
     def hours(low: float, high: float) -> timedelta:
         return timedelta(hours=rng.uniform(low, high))
 
-    if not online and rng.random() < 0.07:  # cancelled: by the seller or by the customer
+    online = False
+    if cancelled:  # by the seller (with a reason) or by the customer
         by_customer = rng.random() < 0.4
         moves = [(OrderStatus.CANCELLED, at + hours(2, 30))]
     else:
         by_customer = False
+        online = rng.random() < ONLINE_SHARE
         accepted = at + (hours(0.02, 0.2) if online else hours(1, 20))
         shipped = accepted + hours(12, 60)
         delivered = shipped + hours(24, 120)
@@ -200,7 +204,7 @@ def _moves(
         ]
         if rng.random() < 0.85:  # most customers confirm receipt; the others wait for the clock
             moves.append((OrderStatus.COMPLETED, delivered + hours(6, 96)))
-    return [(status, moment) for status, moment in moves if moment < now], by_customer
+    return [(status, moment) for status, moment in moves if moment < now], by_customer, online
 
 
 def _plan(
@@ -222,8 +226,8 @@ def _plan(
         for day in days:
             at = min(_local(day, rng), calendar.now - timedelta(minutes=rng.randint(5, 90)))
             lines = _lines(sellable, popularity, rng)
-            online = rng.random() < ONLINE_SHARE
-            moves, by_customer = _moves(at, calendar.now, rng, online=online)
+            cancelled = len(plan) % CANCEL_EVERY == CANCEL_EVERY - 1
+            moves, by_customer, online = _moves(at, calendar.now, rng, cancelled=cancelled)
             plan.append(_PlannedOrder(at, seller_id, lines, moves, by_customer, online))
     plan.sort(key=lambda o: (o.at, o.seller_id))
     return plan
