@@ -20,22 +20,6 @@ OLD_STATUSES = "'awaiting_payment', 'placed', 'confirmed', 'paid', 'shipped', 'd
 NEW_STATUSES = "'awaiting_payment', 'placed', 'confirmed', 'paid', 'shipped', 'delivered', 'completed', 'cancelled', 'refunded'"
 
 
-def _foreign_keys(on: bool) -> None:
-    """SQLite rebuilds a table to change its CHECKs (drop, copy, rename); with foreign keys
-    enforced, dropping a table other rows refer to (category, shop_order) fails. The pragma only
-    takes effect outside a transaction, hence the autocommit block."""
-    bind = op.get_bind()
-    if bind.dialect.name != "sqlite":
-        return
-    with op.get_context().autocommit_block():
-        # On the driver's connection itself: the app's "begin" hook would wrap a statement sent
-        # through SQLAlchemy in an explicit BEGIN, where the pragma is silently ignored.
-        raw = bind.connection.dbapi_connection
-        if raw.in_transaction:
-            raw.commit()
-        raw.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
-
-
 def _statuses(values: str) -> None:
     """Recreate the CHECKs of the order status columns with ``values``."""
     with op.batch_alter_table('shop_order', schema=None) as batch_op:
@@ -49,7 +33,6 @@ def _statuses(values: str) -> None:
 
 
 def upgrade():
-    _foreign_keys(False)
     op.create_table('settlement_batch',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('reference', sa.String(length=40), nullable=False),
@@ -134,11 +117,9 @@ def upgrade():
         "WHERE c.order_id = shop_order.id AND c.to_status = 'shipped') "
         "WHERE status IN ('shipped', 'delivered')"
     )
-    _foreign_keys(True)
 
 
 def downgrade():
-    _foreign_keys(False)
     op.execute("UPDATE shop_order SET status = 'delivered' WHERE status = 'completed'")
     op.execute("UPDATE order_status_change SET to_status = 'delivered' WHERE to_status = 'completed'")
     op.execute(
@@ -174,4 +155,3 @@ def downgrade():
 
     op.drop_table('settlement_line')
     op.drop_table('settlement_batch')
-    _foreign_keys(True)
