@@ -3,6 +3,8 @@ statements, settlement batches."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
@@ -159,46 +161,36 @@ def settlement_csv(batch_id: int) -> ResponseReturnValue:
     )
 
 
+def _close_batch(batch: SettlementBatch, close: Callable[[int, int], object], done: str) -> bool:
+    """``close`` the open batch (mark it paid, or discard it) and flash ``done`` (a message with
+    ``%(reference)s``); False, with the reason flashed, when it was no longer open."""
+    try:
+        close(batch.id, current_user.id)
+    except InvalidTransition:
+        flash(
+            _(
+                "This batch is no longer open (status: %(status)s).",
+                status=status_label(batch.status),
+            ),
+            "error",
+        )
+        return False
+    flash(done % {"reference": format_digits(batch.reference, _locale())}, "success")
+    return True
+
+
 @bp.post("/settlements/<int:batch_id>/paid")
 def settlement_paid(batch_id: int) -> ResponseReturnValue:
     b = _batch_or_404(batch_id)
     if request.form.get("confirm") != "yes":
         flash(_("Tick the box to confirm that the bank made every transfer of the file."), "error")
-        return redirect(url_for("admin.settlement_detail", batch_id=batch_id))
-    try:
-        settlements.mark_paid(b.id, current_user.id)
-    except InvalidTransition:
-        flash(
-            _("This batch is no longer open (status: %(status)s).", status=status_label(b.status)),
-            "error",
-        )
     else:
-        flash(
-            _(
-                "Settlement batch %(reference)s is marked paid.",
-                reference=format_digits(b.reference, _locale()),
-            ),
-            "success",
-        )
+        _close_batch(b, settlements.mark_paid, _("Settlement batch %(reference)s is marked paid."))
     return redirect(url_for("admin.settlement_detail", batch_id=batch_id))
 
 
 @bp.post("/settlements/<int:batch_id>/discard")
 def settlement_discard(batch_id: int) -> ResponseReturnValue:
     b = _batch_or_404(batch_id)
-    try:
-        settlements.discard(b.id, current_user.id)
-    except InvalidTransition:
-        flash(
-            _("This batch is no longer open (status: %(status)s).", status=status_label(b.status)),
-            "error",
-        )
-    else:
-        flash(
-            _(
-                "Settlement batch %(reference)s is discarded.",
-                reference=format_digits(b.reference, _locale()),
-            ),
-            "success",
-        )
+    _close_batch(b, settlements.discard, _("Settlement batch %(reference)s is discarded."))
     return redirect(url_for("admin.settlement_batches"))

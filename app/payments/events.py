@@ -22,7 +22,7 @@ from app.core.db import MAX_DATABASE_ID, transaction
 from app.core.extensions import db
 from app.orders import services as orders
 from app.orders.models import Order, OrderStatus
-from app.payments import state
+from app.payments import eventlog, state
 from app.payments import stripe_provider as provider
 from app.payments.models import Payment, PaymentEvent, PaymentStatus, Provider
 from app.payments.signals import order_event
@@ -200,37 +200,6 @@ def _summary(obj: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-class _Duplicate(Exception):
-    """The event is known already: its transaction rolls back and nothing is done again."""
-
-
-def _record(event_id: str, kind: str, payment_id: int | None, payload: dict[str, Any]) -> None:
-    """Insert the event inside the open write transaction; _Duplicate if it is known."""
-    db.session.add(
-        PaymentEvent(
-            provider=Provider.STRIPE,
-            event_id=event_id[:255],
-            type=kind[:80],
-            payment_id=payment_id,
-            payload=payload,
-        )
-    )
-    try:
-        db.session.flush()
-    except sa.exc.IntegrityError as exc:
-        raise _Duplicate(event_id) from exc
-
-
-def _lock(payment_id: int) -> Payment | None:
-    """The payment, read fresh and locked for this transaction (SQLite: BEGIN IMMEDIATE does it)."""
-    return db.session.scalar(
-        sa.select(Payment)
-        .where(Payment.id == payment_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-
-
 def _order_ids(payment: Payment) -> list[int]:
     return orders.order_ids_of_payment(payment.id)
 
@@ -238,14 +207,14 @@ def _order_ids(payment: Payment) -> list[int]:
 def _apply(event_id: str, kind: str, obj: dict[str, Any], payment_id: int | None) -> Outcome:
     try:
         with transaction():
-            _record(event_id, kind, payment_id, _summary(obj))
-            payment = _lock(payment_id) if payment_id is not None else None
+            eventlog.record(Provider.STRIPE, event_id, kind, payment_id, _summary(obj))
+            payment = eventlog.lock_payment(payment_id) if payment_id is not None else None
             if payment is None:
                 return Outcome("unknown_payment")
             if kind != CHARGE_REFUNDED and payment.provider_reference is None:
                 payment.provider_reference = str(obj.get("id") or "") or None  # its store failed
             return _act(kind, payment, obj)
-    except _Duplicate:
+    except eventlog.DuplicateEvent:
         return Outcome("duplicate")
 
 
@@ -383,16 +352,17 @@ def issue_refund(payment_id: int) -> bool:
         return False
     try:
         with transaction():
-            _record(
+            eventlog.record(
+                Provider.STRIPE,
                 f"refund-issued:{payment_id}",
                 REFUND_ISSUED,
                 payment_id,
                 {"refund": refund.get("id"), "status": refund.get("status")},
             )
-            payment = _lock(payment_id)
+            payment = eventlog.lock_payment(payment_id)
             acted = payment is not None and state.mark_payment_refunded(payment)
             order_ids = _order_ids(payment) if acted and payment is not None else []
-    except _Duplicate:
+    except eventlog.DuplicateEvent:
         return False
     if acted:
         notify(NOTICE_REFUNDED, order_ids)
@@ -456,7 +426,8 @@ def refund_cancelled_order(order_id: int) -> bool:
         return False
     try:
         with transaction():
-            _record(
+            eventlog.record(
+                Provider.STRIPE,
                 f"order-refund:{order_id}",
                 "order_refund",
                 payment_id,
@@ -465,7 +436,7 @@ def refund_cancelled_order(order_id: int) -> bool:
             order = db.session.get(Order, order_id, populate_existing=True)
             if order is not None:
                 orders.refund_order(order)
-    except _Duplicate:
+    except eventlog.DuplicateEvent:
         return False
     notify(NOTICE_REFUNDED, [order_id])
     return True

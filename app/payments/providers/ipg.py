@@ -41,8 +41,8 @@ from app.core.extensions import db
 from app.core.links import site_url_for
 from app.core.timeutil import as_utc, utcnow
 from app.orders.models import Order
-from app.payments import events, state
-from app.payments.models import Payment, PaymentEvent, PaymentStatus, Provider
+from app.payments import eventlog, events, state
+from app.payments.models import Payment, PaymentStatus, Provider
 from app.payments.providers import ipg_api as api
 from app.payments.providers.base import ProviderFailure, Refund, Returned, Start
 from app.payments.services import PaymentUnavailable
@@ -232,14 +232,20 @@ class BankGateway:
     ) -> _Outcome:
         try:
             with transaction():
-                payment = _lock(payment_id)
+                payment = _locked(payment_id)
                 if answer.ok:
                     return self._verified(payment, authority, answer)
                 if answer.code == api.AMOUNT_MISMATCH:
                     return self._review(payment, authority, answer.code, None)
                 payment.verify_started_at = None  # the next callback or reconcile may ask again
                 if answer.code == api.NOT_PAID and cancelled:
-                    _record(f"failed:{authority}", "failed", payment.id, {"code": answer.code})
+                    eventlog.record(
+                        Provider.IPG,
+                        f"failed:{authority}",
+                        "failed",
+                        payment.id,
+                        {"code": answer.code},
+                    )
                     if state.expire_payment(payment, "failed"):
                         return _Outcome("failed", [(events.NOTICE_FAILED, _order_ids(payment))])
                     return _Outcome("unchanged")
@@ -247,13 +253,14 @@ class BankGateway:
                     return _Outcome("not_paid")
                 log.error("payment %s: verify answered code %s", payment.id, answer.code)
                 return _Outcome("error")
-        except _Duplicate:
+        except eventlog.DuplicateEvent:
             return _Outcome("duplicate")
 
     def _verified(self, payment: Payment, authority: str, answer: api.Answer) -> _Outcome:
         data = answer.data
         ref_id, card = data.get("ref_id"), data.get("card_pan")
-        _record(
+        eventlog.record(
+            Provider.IPG,
             f"verify:{authority}",
             "verified",
             payment.id,
@@ -268,8 +275,12 @@ class BankGateway:
         if result == "paid":
             return _Outcome("paid", [(events.NOTICE_PAID, _order_ids(payment))])
         if result == "needs_refund":
-            _record(
-                f"refund-due:{payment.id}", events.REFUND_DUE, payment.id, {"reason": "sold_out"}
+            eventlog.record(
+                Provider.IPG,
+                f"refund-due:{payment.id}",
+                events.REFUND_DUE,
+                payment.id,
+                {"reason": "sold_out"},
             )
             return _Outcome(
                 "refund_due",
@@ -403,35 +414,6 @@ class BankGateway:
         return 0
 
 
-class _Duplicate(Exception):
-    """The gateway's answer was applied before: its transaction rolls back."""
-
-
-def _record(event_id: str, kind: str, payment_id: int | None, payload: dict[str, Any]) -> None:
-    db.session.add(
-        PaymentEvent(
-            provider=Provider.IPG,
-            event_id=event_id[:255],
-            type=kind[:80],
-            payment_id=payment_id,
-            payload=payload,
-        )
-    )
-    try:
-        db.session.flush()
-    except sa.exc.IntegrityError as exc:
-        raise _Duplicate(event_id) from exc
-
-
-def _lock(payment_id: int) -> Payment:
-    return db.session.scalars(
-        sa.select(Payment)
-        .where(Payment.id == payment_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
-
-
 def _order_ids(payment: Payment) -> list[int]:
     return [
         o.id for o in db.session.scalars(sa.select(Order).where(Order.payment_id == payment.id))
@@ -455,16 +437,17 @@ def issue_refund(payment_id: int) -> bool:
         made = PROVIDER.refund(payment_id, int(amount), key=f"refund-{payment_id}")
     try:
         with transaction():
-            _record(
+            eventlog.record(
+                Provider.IPG,
                 f"refund-issued:{payment_id}",
                 events.REFUND_ISSUED,
                 payment_id,
                 {"refund": made.reference, "amount": made.amount, "status": made.status},
             )
-            locked = _lock(payment_id)
+            locked = _locked(payment_id)
             acted = state.mark_payment_refunded(locked)
             order_ids = _order_ids(locked) if acted else []
-    except _Duplicate:
+    except eventlog.DuplicateEvent:
         return False
     if acted:
         events.notify(events.NOTICE_REFUNDED, order_ids)
@@ -472,3 +455,11 @@ def issue_refund(payment_id: int) -> bool:
 
 
 PROVIDER = BankGateway()
+
+
+def _locked(payment_id: int) -> Payment:
+    """The payment, fresh and locked (it exists: its id came from our own rows)."""
+    payment = eventlog.lock_payment(payment_id)
+    if payment is None:  # pragma: no cover - payments are never deleted
+        raise LookupError(f"payment {payment_id}")
+    return payment
