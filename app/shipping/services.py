@@ -208,6 +208,18 @@ def options(
     return sorted(found, key=lambda o: (o.cost, o.promise.deliver_by if o.promise else day))
 
 
+def costs_by_province(
+    seller_id: int, provinces: list[str], quantity: int, subtotal: int
+) -> dict[int | None, dict[str, int]]:
+    """For each active method of the seller (None: the seller arranges delivery), what an order
+    of ``quantity`` units worth ``subtotal`` costs to each of ``provinces``: what the checkout
+    page shows as soon as the customer picks a province, before anything is posted."""
+    found = methods_of(seller_id, active_only=True)
+    if not found:
+        return {None: dict.fromkeys(provinces, 0)}
+    return {m.id: {p: rates.cost(m, p, quantity, subtotal) for p in provinces} for m in found}
+
+
 def choose(
     seller_id: int,
     method_id: int | None,

@@ -160,16 +160,22 @@ def shipping_wishes() -> dict[int, ShippingWish]:
     return wishes
 
 
-def _shipping_choices(view: carts.CartView, province: str | None) -> list[dict[str, Any]]:
-    """For each seller group: its shipping options for ``province`` and the one selected (the
-    posted one when it is still offered, else the cheapest)."""
+def _shipping_choices(
+    view: carts.CartView, province: str | None, provinces: list[str]
+) -> list[dict[str, Any]]:
+    """For each seller group: its shipping options for ``province``, the one selected (the
+    posted one when it is still offered, else the cheapest), and each option's cost to each of
+    ``provinces`` (the page's script shows those when the customer picks another province)."""
     wishes = shipping_wishes() if request.method == "POST" else {}
     out = []
     for group in view.groups:
         options = shipping.options(group.seller.id, province, group.units, group.subtotal_amount)
         wanted = wishes.get(group.seller.id, (None, None))[0]
         selected = next((o for o in options if o.method_id == wanted), options[0])
-        out.append({"group": group, "options": options, "selected": selected})
+        costs = shipping.costs_by_province(
+            group.seller.id, provinces, group.units, group.subtotal_amount
+        )
+        out.append({"group": group, "options": options, "selected": selected, "costs": costs})
     return out
 
 
@@ -177,7 +183,8 @@ def _render_checkout(
     form: CheckoutForm, view: carts.CartView, status: int = 200
 ) -> ResponseReturnValue:
     province = form.province.data or None
-    choices = _shipping_choices(view, province)
+    provinces = [str(value) for value, _label in form.province.choices if value]
+    choices = _shipping_choices(view, province, provinces)
     return (
         render_template(
             "shop/checkout.html",

@@ -115,3 +115,43 @@ document.querySelectorAll("[data-print]").forEach((button) => {
   });
   document.addEventListener("click", (event) => { if (!form.contains(event.target)) close(); });
 })();
+
+// Checkout: when the customer picks a province, each shipping option shows (and will post) its
+// cost to that province, and the totals follow, so the order is placed at the price shown. The
+// server prices every option again from the database; without this script a changed cost is
+// shown on a second page before anything is placed.
+(() => {
+  const form = document.querySelector("form[data-reprice]");
+  const province = form?.querySelector("select[name=province]");
+  if (!form || !province || form.dataset.currency !== "IRR") return;
+  const persian = document.documentElement.lang === "fa";
+  const digits = new Intl.NumberFormat(persian ? "fa-IR" : "en-US");
+  // As the server writes rials: in toman, rounded half up (app/core/formatting.format_money).
+  const money = (rials) => digits.format(Math.floor((rials + 5) / 10)) + (persian ? " تومان" : " toman");
+  const radios = [...form.querySelectorAll("input[type=radio][data-costs]")];
+  const update = () => {
+    const chosen = province.value;
+    if (!chosen) return;
+    let shipping = 0;
+    for (const radio of radios) {
+      const cost = JSON.parse(radio.dataset.costs || "{}")[chosen];
+      if (cost === undefined) continue;
+      radio.value = radio.value.split(":")[0] + ":" + cost;
+      const label = radio.closest("label")?.querySelector("[data-cost]");
+      if (label) label.textContent = cost === 0 ? form.dataset.free : money(cost);
+      if (radio.checked) shipping += cost;
+    }
+    const line = document.querySelector("[data-shipping-line]");
+    if (line) {
+      line.hidden = shipping === 0;
+      line.querySelector("[data-shipping-total]").textContent = money(shipping);
+    }
+    const total = document.querySelector("[data-grand-total]");
+    if (total) total.textContent = money(Number(form.dataset.goods) + shipping);
+    const note = form.querySelector("[data-shipping-note]");
+    if (note) note.textContent = form.dataset.repriced;
+  };
+  province.addEventListener("change", update);
+  form.addEventListener("change", (event) => { if (event.target.matches("input[data-costs]")) update(); });
+  update();
+})();
