@@ -373,8 +373,13 @@ def register_notifications(app: Flask) -> None:
 
 
 def register_search_sync(app: Flask) -> None:
-    """After a request that changed the catalogue, index its dirty products (if the writer is
-    free; otherwise they stay dirty for the next request or ``flask search sync``)."""
+    """After a request that changed the catalogue, index its dirty products: at once when the
+    job queue runs tasks in place (if the writer is free; otherwise they stay dirty for the next
+    request or ``flask search sync``), else through a task for the job worker."""
+    from app import jobs
+    from app.jobs import tasks as jobs_tasks
+
+    jobs.init_app(app)
 
     @app.after_request
     def sync_search(response: Response) -> Response:
@@ -383,7 +388,10 @@ def register_search_sync(app: Flask) -> None:
         if not db.session.registry.has():
             return response
         if db.session.info.pop("catalog_changed", False) and app.config["SEARCH_SYNC_ON_REQUEST"]:
-            sync_quietly()
+            if jobs.queue.immediate:
+                sync_quietly()
+            else:  # the job worker indexes them (retried while the index writer is busy)
+                jobs_tasks.sync_search()
         return response
 
 

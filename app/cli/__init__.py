@@ -7,6 +7,7 @@ from flask import Flask
 from app.cli.accounts import create_staff_command
 from app.cli.catalog import import_products_command
 from app.cli.demo import seed_demo_command
+from app.cli.jobs import jobs_cli
 from app.cli.payments import register as register_payment_commands
 from app.cli.payouts import payouts_cli
 from app.cli.reports import reports_cli
@@ -21,6 +22,7 @@ def register(app: Flask) -> None:
         import_products_command,
         reports_cli,
         payouts_cli,
+        jobs_cli,
     ):
         app.cli.add_command(command)
     register_payment_commands(app)

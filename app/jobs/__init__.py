@@ -1,0 +1,83 @@
+"""Work that does not belong in a web request, on a job queue (Huey): tasks the web workers
+enqueue and a worker process runs, and the market's scheduled jobs (run by the same worker's
+scheduler instead of cron).
+
+The queue is chosen by ``JOBS_BACKEND`` (read once, at import, from the environment as every
+setting is): ``immediate`` (the embedded default: a task runs at once in the process that
+enqueues it, so ``make run`` needs no worker and the scheduled jobs stay with cron or the
+``flask`` commands), ``sqlite`` (a local queue file, ``JOBS_SQLITE_PATH``, and ``flask jobs
+worker`` beside the web server: no other server) or ``redis`` (``JOBS_REDIS_URL``, for several
+machines). See
+:mod:`app.jobs.tasks` for the tasks and :func:`run_worker` for the worker.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from flask import Flask
+from huey import Huey, RedisHuey, SqliteHuey
+
+from config import Config
+
+log = logging.getLogger(__name__)
+
+BACKENDS = ("sqlite", "redis", "immediate")
+
+
+def _make_queue() -> Huey:
+    backend = Config.JOBS_BACKEND
+    if backend not in BACKENDS:
+        raise RuntimeError(f"JOBS_BACKEND={backend!r}: use one of {', '.join(BACKENDS)}")
+    if backend == "redis":
+        return RedisHuey("bazarche", url=Config.JOBS_REDIS_URL, utc=True)
+    path = Path(Config.JOBS_SQLITE_PATH)
+    if backend == "sqlite":
+        path.parent.mkdir(parents=True, exist_ok=True)
+    # Immediate mode keeps its tasks in memory: the queue file is made only when it is used.
+    return SqliteHuey("bazarche", filename=str(path), utc=True, immediate=backend == "immediate")
+
+
+queue = _make_queue()
+
+# The app the worker's tasks run in (set by init_app; the web app sets it too, for immediate runs).
+_apps: list[Flask] = []
+
+
+def init_app(app: Flask) -> None:
+    """Remember ``app`` for tasks run in this process (immediate mode, or the worker)."""
+    _apps[:] = [app]
+    if app.config.get("JOBS_IMMEDIATE"):
+        queue.immediate = True
+
+
+def app_for_tasks() -> Flask:
+    """The app a task runs in: the one this process set up."""
+    if not _apps:
+        raise RuntimeError("no app for the job queue: call app.jobs.init_app(app) first")
+    return _apps[0]
+
+
+def pending() -> int:
+    """How many tasks wait in the queue (0 in immediate mode)."""
+    return 0 if queue.immediate else int(queue.pending_count())
+
+
+def scheduled() -> int:
+    return 0 if queue.immediate else int(queue.scheduled_count())
+
+
+def run_worker(app: Flask, workers: int = 2, periodic: bool = True) -> None:
+    """Run the consumer (tasks and, with ``periodic``, the schedule) until stopped."""
+    init_app(app)
+    from app.jobs import tasks  # noqa: F401  (registers the tasks on the queue)
+
+    if queue.immediate:
+        raise RuntimeError("JOBS_BACKEND=immediate runs tasks where they are enqueued: no worker")
+    log.info("job worker: %s workers, schedule %s, queue %s", workers, periodic, type(queue))
+    consumer = queue.create_consumer(workers=workers, worker_type="thread", periodic=periodic)
+    consumer.run()
+
+
+__all__ = ["BACKENDS", "app_for_tasks", "init_app", "pending", "queue", "run_worker"]

@@ -1,0 +1,89 @@
+"""The market's tasks and scheduled jobs. Each runs inside the app (an app context of its own),
+is safe to run twice (the services it calls act once), and logs what it did.
+
+Scheduled (run by ``flask jobs worker``'s scheduler, in UTC):
+
+- every 5 minutes: unpaid online checkouts past their time give their stock back
+  (``flask orders expire``);
+- every 15 minutes: online payments whose notice never came are asked about
+  (``flask payments reconcile``);
+- every hour: orders whose receipt window ran out complete (``flask orders complete-due``);
+- every 10 minutes: products changed but not yet in the search index are indexed
+  (``flask search sync``; a web request enqueues the same right after a change).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from huey import crontab
+
+from app.catalog.indexing import sync_dirty
+from app.jobs import app_for_tasks, queue
+from app.orders.completion import complete_due
+from app.payments.online import expire_all, reconcile_all
+from app.payments.services import PaymentUnavailable
+
+log = logging.getLogger(__name__)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def in_app(fn: F) -> F:
+    """Run ``fn`` inside an app context of the process's app (the worker has none of its own)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with app_for_tasks().app_context():
+            return fn(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+@queue.task(retries=3, retry_delay=30)
+@in_app
+def sync_search() -> tuple[int, int]:
+    """Index the products changed since the last sync (at most one run at a time matters
+    little: each product is written once per change)."""
+    done = sync_dirty()
+    log.info("job: search sync indexed %s, removed %s", *done)
+    return done
+
+
+@queue.periodic_task(crontab(minute="*/5"))
+@in_app
+def expire_unpaid_checkouts() -> int:
+    expired = expire_all()
+    log.info("job: expired %s unpaid online checkouts", expired)
+    return expired
+
+
+@queue.periodic_task(crontab(minute="*/15"))
+@in_app
+def reconcile_payments() -> dict[str, int]:
+    try:
+        counts = reconcile_all(15)
+    except PaymentUnavailable:
+        return {}  # online payments are off: nothing to ask
+    log.info("job: reconciled %s", counts or "nothing")
+    return counts
+
+
+@queue.periodic_task(crontab(minute="7"))
+@in_app
+def complete_due_orders() -> int:
+    completed = complete_due()
+    log.info("job: completed %s orders whose receipt window ran out", completed)
+    return completed
+
+
+@queue.periodic_task(crontab(minute="*/10"))
+@in_app
+def sync_search_regularly() -> tuple[int, int]:
+    return sync_dirty()
+
+
+SCHEDULE = (expire_unpaid_checkouts, reconcile_payments, complete_due_orders, sync_search_regularly)

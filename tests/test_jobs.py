@@ -1,0 +1,138 @@
+"""The job queue: a catalogue change made in a request is indexed by a task the worker runs
+(queued mode) or at once (immediate mode); tasks run inside the app and act once however often
+they run; the schedule names the market's housekeeping; the worker command explains itself."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from app import jobs
+from app.catalog import indexing
+from app.catalog.models import Product
+from app.core.extensions import db
+from app.jobs import tasks
+from app.search import SearchQuery
+from tests import factories
+from tests.conftest import running_app
+
+EDIT = {
+    "title": "گلدان سفالی کلپورگان",
+    "description": "",
+    "price_toman": "50000",
+    "stock": "3",
+    "status": "published",
+}
+
+
+@pytest.fixture
+def synced_app(tmp_path: Path) -> Iterator:
+    """An app that indexes after every request that changed the catalogue (as in production)."""
+    yield from running_app(tmp_path, lambda: None, SEARCH_SYNC_ON_REQUEST=True)
+
+
+@pytest.fixture
+def queued(tmp_path: Path) -> Iterator[None]:
+    """The job queue in queued mode, on a queue file of this test's own."""
+    jobs.queue.storage_kwargs["filename"] = str(tmp_path / "jobs.sqlite3")
+    jobs.queue.immediate = False
+    try:
+        yield
+    finally:
+        jobs.queue.flush()
+        jobs.queue.immediate = True
+
+
+def found(text: str) -> list[int]:
+    return indexing.backend().search(SearchQuery(text=text, per_page=100)).ids
+
+
+def dirty(product_id: int) -> bool:
+    db.session.rollback()  # a new snapshot: the task committed in a session of its own
+    return bool(db.session.scalar(sa.select(Product.search_dirty).where(Product.id == product_id)))
+
+
+def edit_listing(app, product: Product) -> None:  # type: ignore[no-untyped-def]
+    client = app.test_client()
+    factories.login(client, product.seller.user.email)
+    response = client.post(
+        f"/seller/listings/{product.id}/edit", data={**EDIT, "category_id": product.category_id}
+    )
+    assert response.status_code == 302
+
+
+def run_waiting_tasks() -> int:
+    """What the worker does: take each waiting task and run it; how many ran."""
+    ran = 0
+    while (task := jobs.queue.dequeue()) is not None:
+        jobs.queue.execute(task)
+        ran += 1
+    return ran
+
+
+def test_a_change_is_indexed_by_the_worker_once_it_runs_the_task(synced_app, queued) -> None:
+    product = factories.product(title="کوزهٔ سفالی")
+    indexing.reindex()
+    edit_listing(synced_app, product)
+
+    # The request only enqueued the work: the product waits, dirty, for the worker.
+    assert jobs.pending() >= 1
+    assert dirty(product.id) and found("کلپورگان") == []
+
+    assert run_waiting_tasks() >= 1
+    assert jobs.pending() == 0
+    assert not dirty(product.id) and found("کلپورگان") == [product.id]
+    # Running the task again (a retry, a second worker) changes nothing.
+    assert tasks.sync_search.call_local() == (0, 0)
+    assert indexing.verify() == {"missing": [], "extra": [], "stale": []}
+
+
+def test_in_immediate_mode_the_request_indexes_at_once(synced_app) -> None:
+    assert jobs.queue.immediate
+    product = factories.product(title="کوزهٔ سفالی")
+    indexing.reindex()
+    edit_listing(synced_app, product)
+    assert jobs.pending() == 0
+    assert not dirty(product.id) and found("کلپورگان") == [product.id]
+
+
+def test_a_task_runs_inside_the_app_even_where_no_request_is(synced_app, queued) -> None:
+    product = factories.product(title="کوزهٔ سفالی")
+    db.session.execute(sa.update(Product).values(search_dirty=True))
+    db.session.commit()
+    tasks.sync_search()  # enqueued from outside any request, as a command would
+    with synced_app.app_context():
+        db.session.remove()
+    assert run_waiting_tasks() == 1
+    assert not dirty(product.id)
+
+
+def test_the_schedule_holds_the_markets_housekeeping() -> None:
+    def due(hour: int, minute: int) -> set[str]:
+        moment = datetime(2026, 12, 5, hour, minute, tzinfo=UTC).replace(tzinfo=None)
+        return {task.name for task in jobs.queue.read_periodic(moment)}
+
+    assert due(0, 0) == {"expire_unpaid_checkouts", "reconcile_payments", "sync_search_regularly"}
+    assert due(3, 7) == {"complete_due_orders"}
+    assert due(3, 5) == {"expire_unpaid_checkouts"}
+    assert due(3, 50) == {"expire_unpaid_checkouts", "sync_search_regularly"}
+
+
+def test_the_scheduled_jobs_run_in_the_app_and_act_once(synced_app) -> None:
+    # With nothing due they find nothing; run twice, they still find nothing.
+    for _ in range(2):
+        assert tasks.expire_unpaid_checkouts.call_local() == 0
+        assert tasks.complete_due_orders.call_local() == 0
+        assert tasks.reconcile_payments.call_local() == {}
+
+
+def test_the_worker_command_explains_immediate_mode(synced_app) -> None:
+    runner = synced_app.test_cli_runner()
+    result = runner.invoke(args=["jobs", "worker"])
+    assert result.exit_code != 0 and "JOBS_BACKEND=immediate" in result.output
+    status = runner.invoke(args=["jobs", "status"])
+    assert status.exit_code == 0 and "waiting: 0" in status.output
