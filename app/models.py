@@ -13,6 +13,7 @@ from app.catalog.models import (
     SellerStatusChange,
 )
 from app.disputes.models import OrderProblem, ProblemPhoto
+from app.jobs.models import JobFailure
 from app.orders.models import CartLine, Order, OrderLine, OrderStatus, OrderStatusChange
 from app.payments.models import Payment, PaymentEvent, PaymentStatus, Provider
 from app.payouts.models import LedgerEntry, SettlementBatch, SettlementLine
@@ -36,6 +37,7 @@ __all__ = [
     "Category",
     "County",
     "LedgerEntry",
+    "JobFailure",
     "LoginSession",
     "LoginThrottle",
     "OfflineSale",

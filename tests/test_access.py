@@ -141,6 +141,7 @@ ACCESS: dict[str, str] = {
     "admin.decide_payment": STAFF,
     "admin.retry_refund": STAFF,
     "admin.problems": STAFF,
+    "admin.job_queue": STAFF,
     "admin.problem_detail": STAFF,
     "admin.decide_problem": STAFF,
     "admin.retry_problem_refund": STAFF,

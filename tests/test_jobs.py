@@ -136,3 +136,99 @@ def test_the_worker_command_explains_immediate_mode(synced_app) -> None:
     assert result.exit_code != 0 and "JOBS_BACKEND=immediate" in result.output
     status = runner.invoke(args=["jobs", "status"])
     assert status.exit_code == 0 and "waiting: 0" in status.output
+
+
+@jobs.queue.task(retries=1, retry_delay=60)
+def failing_task() -> None:
+    raise RuntimeError("the gateway did not answer")
+
+
+def test_failed_runs_are_recorded_and_shown_to_staff(synced_app, queued) -> None:
+    from app.accounts.models import Role
+    from app.jobs.models import JobFailure
+
+    failing_task()
+    run_waiting_tasks()
+    db.session.rollback()
+    rows = db.session.scalars(sa.select(JobFailure)).all()
+    assert [(r.task, r.retrying) for r in rows] == [("failing_task", True)]
+    assert "RuntimeError: the gateway did not answer" in rows[0].error
+    assert jobs.scheduled() == 1  # its retry waits a minute
+
+    staff = factories.user(role=Role.STAFF, email="staff@example.com")
+    client = synced_app.test_client()
+    client.set_cookie("locale", "en")
+    factories.login(client, staff.email)
+    page = client.get("/admin/jobs").get_data(as_text=True)
+    assert "the gateway did not answer" in page and "failing_task" in page
+
+
+def test_the_staff_page_says_when_tasks_run_in_place(synced_app) -> None:
+    from app.accounts.models import Role
+
+    staff = factories.user(role=Role.STAFF, email="staff@example.com")
+    client = synced_app.test_client()
+    client.set_cookie("locale", "en")
+    factories.login(client, staff.email)
+    page = client.get("/admin/jobs").get_data(as_text=True)
+    assert "No task has failed." in page and "JOBS_BACKEND=immediate" in page
+
+
+def test_a_worker_process_runs_what_the_web_side_enqueued(tmp_path: Path) -> None:
+    """A real ``flask jobs worker`` style process on a SQLite queue file, as a second machine
+    (or process) would run it, picks up the task the test enqueued and indexes the product."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import DATABASE_URL
+
+    instance = tmp_path / "instance"
+    queue_file = instance / "jobs.sqlite3"
+    log_path = tmp_path / "worker.log"
+    instance.mkdir()
+    gen = running_app(tmp_path, lambda: None, SEARCH_INDEX_DIR=str(instance / "search"))
+    next(gen)
+    worker = None
+    try:
+        product = factories.product(title="کوزهٔ سفالی")
+        indexing.reindex()
+        db.session.execute(sa.update(Product).values(title="گلدان کلپورگان", search_dirty=True))
+        db.session.commit()
+
+        env = {
+            **os.environ,
+            "JOBS_BACKEND": "sqlite",
+            "JOBS_SQLITE_PATH": str(queue_file),
+            "BAZARCHE_TEST_DATABASE_URL": DATABASE_URL,
+            "BAZARCHE_TEST_INSTANCE_DIR": str(instance),
+            "BAZARCHE_INSTANCE": str(instance),
+        }
+        code = (
+            "from tests.concurrency_app import build; from app import jobs; "
+            "jobs.run_worker(build(), workers=1, periodic=False)"
+        )
+        with open(log_path, "wb") as log:
+            worker = subprocess.Popen(
+                [sys.executable, "-c", code],
+                cwd=Path(__file__).resolve().parents[1],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        jobs.queue.storage_kwargs["filename"] = str(queue_file)
+        jobs.queue.immediate = False
+        tasks.sync_search()
+        deadline = time.monotonic() + 30
+        while dirty(product.id) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not dirty(product.id), log_path.read_text(errors="replace")
+        assert found("کلپورگان") == [product.id]
+        assert jobs.pending() == 0
+    finally:
+        jobs.queue.immediate = True
+        if worker is not None:
+            worker.terminate()
+            worker.wait(timeout=15)
+        next(gen, None)

@@ -9,6 +9,7 @@ bp.before_request(require_staff)
 
 from app.admin import (  # noqa: E402,F401
     county_routes,
+    jobs_routes,
     moderation_routes,
     money_routes,
     payments_routes,

@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 from huey import crontab
 
 from app.catalog.indexing import sync_dirty
-from app.jobs import app_for_tasks, queue
+from app.jobs import app_for_tasks, failures, queue
 from app.orders.completion import complete_due
 from app.payments.online import expire_all, reconcile_all
 from app.payments.services import PaymentUnavailable
@@ -85,5 +85,8 @@ def complete_due_orders() -> int:
 def sync_search_regularly() -> tuple[int, int]:
     return sync_dirty()
 
+
+# Failed runs are recorded by the worker (imported for its signal handler).
+RECORDED_BY = failures
 
 SCHEDULE = (expire_unpaid_checkouts, reconcile_payments, complete_due_orders, sync_search_regularly)
