@@ -151,7 +151,9 @@ class Config:
     # The job queue (app/jobs): "immediate" runs each task where it is enqueued (no worker);
     # "sqlite" keeps a local queue file for `flask jobs worker`; "redis" for several machines.
     JOBS_BACKEND = os.environ.get("JOBS_BACKEND", "immediate")
-    JOBS_SQLITE_PATH = os.environ.get("JOBS_SQLITE_PATH", str(DEFAULT_INSTANCE_DIR / "jobs.sqlite3"))
+    JOBS_SQLITE_PATH = os.environ.get(
+        "JOBS_SQLITE_PATH", str(DEFAULT_INSTANCE_DIR / "jobs.sqlite3")
+    )
     JOBS_REDIS_URL = os.environ.get("JOBS_REDIS_URL", "redis://127.0.0.1:6379/1")
     MAX_CONTENT_LENGTH = _int("MAX_UPLOAD_BYTES", 12 * 1024 * 1024)
     MAX_IMAGE_BYTES = _int("MAX_IMAGE_BYTES", 10 * 1024 * 1024)
