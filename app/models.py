@@ -14,6 +14,7 @@ from app.catalog.models import (
 )
 from app.disputes.models import OrderProblem, ProblemPhoto
 from app.jobs.models import JobFailure
+from app.notifications.models import OutgoingMail
 from app.orders.models import CartLine, Order, OrderLine, OrderStatus, OrderStatusChange
 from app.payments.models import Payment, PaymentEvent, PaymentStatus, Provider
 from app.payouts.models import LedgerEntry, SettlementBatch, SettlementLine
@@ -47,6 +48,7 @@ __all__ = [
     "OrderProblem",
     "OrderStatus",
     "OrderStatusChange",
+    "OutgoingMail",
     "Payment",
     "PaymentEvent",
     "PaymentStatus",

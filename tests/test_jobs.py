@@ -232,3 +232,58 @@ def test_a_worker_process_runs_what_the_web_side_enqueued(tmp_path: Path) -> Non
             worker.terminate()
             worker.wait(timeout=15)
         next(gen, None)
+
+
+def _letter(app, user):  # type: ignore[no-untyped-def]
+    from app.notifications import mail
+
+    return (user.id, mail.message(user.email, "fa", "سفارش شما ارسال شد", "متن", "<p>متن</p>"))
+
+
+def test_mail_goes_through_the_outbox_to_the_worker(synced_app, queued) -> None:
+    from app.notifications import mail
+    from app.notifications.models import OutgoingMail
+    from app.notifications.outbox import sent_mail
+
+    user = factories.user(email="mina@example.com")
+    mail.send([_letter(synced_app, user)], "order_shipped")
+    db.session.rollback()
+    row = db.session.scalars(sa.select(OutgoingMail)).one()
+    assert row.sent_at is None and row.to == "mina@example.com" and row.locale == "fa"
+    assert sent_mail(synced_app.config["MAIL_DIR"]) == []  # nothing left the market yet
+
+    assert run_waiting_tasks() == 1
+    db.session.rollback()
+    row = db.session.get(OutgoingMail, row.id)
+    assert row.sent_at is not None and row.attempts == 1
+    [sent] = sent_mail(synced_app.config["MAIL_DIR"])
+    assert sent.to == "mina@example.com" and "سفارش شما ارسال شد" in sent.subject
+    # Delivered once: running the task again sends nothing more.
+    assert tasks_deliver(row.id) is False
+    assert len(sent_mail(synced_app.config["MAIL_DIR"])) == 1
+
+
+def tasks_deliver(mail_id: int) -> bool:
+    from app.notifications import queued
+
+    return bool(queued.deliver.call_local(mail_id))
+
+
+def test_a_mail_server_that_fails_is_tried_again_later(synced_app, queued) -> None:
+    from app.jobs.models import JobFailure
+    from app.notifications import mail
+    from app.notifications.models import OutgoingMail
+
+    user = factories.user(email="mina@example.com")
+    synced_app.config.update(MAIL_BACKEND="smtp", MAIL_SERVER="127.0.0.1", MAIL_PORT=9)
+    synced_app.extensions["mailman"].backend = "smtp"  # nothing listens on port 9
+    mail.send([_letter(synced_app, user)], "order_shipped")
+    run_waiting_tasks()
+    db.session.rollback()
+    row = db.session.scalars(sa.select(OutgoingMail)).one()
+    assert row.sent_at is None and row.attempts == 1
+    assert "Connection refused" in (row.last_error or "") or "ConnectionRefused" in (
+        row.last_error or ""
+    ), row.last_error
+    assert jobs.scheduled() == 1  # its next try waits
+    assert db.session.scalar(sa.select(JobFailure.task)) == "deliver"

@@ -13,8 +13,11 @@ machines). See
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 from flask import Flask
 from huey import Huey, RedisHuey, SqliteHuey
@@ -24,6 +27,7 @@ from config import Config
 log = logging.getLogger(__name__)
 
 BACKENDS = ("sqlite", "redis", "immediate")
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _make_queue() -> Huey:
@@ -59,6 +63,17 @@ def app_for_tasks() -> Flask:
     return _apps[0]
 
 
+def in_app(fn: F) -> F:
+    """Run ``fn`` inside an app context of the process's app (the worker has none of its own)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with app_for_tasks().app_context():
+            return fn(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
 def pending() -> int:
     """How many tasks wait in the queue (0 in immediate mode)."""
     return 0 if queue.immediate else int(queue.pending_count())
@@ -80,4 +95,4 @@ def run_worker(app: Flask, workers: int = 2, periodic: bool = True) -> None:
     consumer.run()
 
 
-__all__ = ["BACKENDS", "app_for_tasks", "init_app", "pending", "queue", "run_worker"]
+__all__ = ["BACKENDS", "app_for_tasks", "in_app", "init_app", "pending", "queue", "run_worker"]

@@ -14,33 +14,17 @@ Scheduled (run by ``flask jobs worker``'s scheduler, in UTC):
 
 from __future__ import annotations
 
-import functools
 import logging
-from collections.abc import Callable
-from typing import Any, TypeVar
 
 from huey import crontab
 
 from app.catalog.indexing import sync_dirty
-from app.jobs import app_for_tasks, failures, queue
+from app.jobs import failures, in_app, queue
 from app.orders.completion import complete_due
 from app.payments.online import expire_all, reconcile_all
 from app.payments.services import PaymentUnavailable
 
 log = logging.getLogger(__name__)
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def in_app(fn: F) -> F:
-    """Run ``fn`` inside an app context of the process's app (the worker has none of its own)."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        with app_for_tasks().app_context():
-            return fn(*args, **kwargs)
-
-    return wrapper  # type: ignore[return-value]
 
 
 @queue.task(retries=3, retry_delay=30)

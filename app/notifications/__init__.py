@@ -7,6 +7,8 @@ module per subject.
 - Subjects: :mod:`~app.notifications.orders` (order steps, to customers and sellers),
   :mod:`~app.notifications.accounts` (login locked, password and shop details changed),
   :mod:`~app.notifications.moderation` (listings hidden or released by staff).
+- :mod:`~app.notifications.queued`: when a job worker runs the tasks, e-mails go through a
+  stored outbox and a task that retries them with a growing wait.
 - :mod:`~app.notifications.receivers`: the domain packages never import this package; they send
   blinker signals (``app.accounts.signals``, ``app.catalog.signals``, ``app.payments.signals``)
   after their commit, and the receivers there turn them into messages. Blueprints, which sit
@@ -24,7 +26,8 @@ from __future__ import annotations
 
 from flask import Flask
 
-from app.notifications import outbox, receivers
+# queued: its delivery task must be known to every process that runs the job worker.
+from app.notifications import outbox, queued, receivers  # noqa: F401
 
 
 def init_app(app: Flask) -> None:

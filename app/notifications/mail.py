@@ -17,8 +17,9 @@ from typing import Any
 from flask import current_app, has_request_context, render_template
 from flask_mailman import EmailMultiAlternatives
 
+from app import jobs
 from app.accounts.models import User
-from app.core.db import end_read, write_intent
+from app.core.db import end_read, transaction, write_intent
 from app.core.extensions import mail
 from app.core.links import site_url
 
@@ -84,10 +85,28 @@ def write_and_send(kind: str, write: Callable[[], list[Outgoing]], what: str) ->
 
 def send(messages: list[Outgoing], kind: str) -> None:
     """Hand written messages to the mail backend, having ended the session's reading
-    transaction first. One recipient's failure is logged and is not another's."""
+    transaction first, or, when a job worker runs the tasks, to the worker through the outbox
+    (:mod:`app.notifications.queued`). One recipient's failure is logged and is not another's."""
     end_read()
+    if messages and not jobs.queue.immediate:
+        _to_the_outbox(messages, kind)
+        return
     for recipient_id, letter in messages:
         try:
             letter.send()
         except Exception:
             log.exception("could not send the %r e-mail to user %s", kind, recipient_id)
+
+
+def _to_the_outbox(messages: list[Outgoing], kind: str) -> None:
+    """Store the messages (one transaction), then give each to the worker."""
+    from app.notifications import queued
+
+    try:
+        with transaction():
+            ids = [queued.store(kind, recipient_id, letter) for recipient_id, letter in messages]
+    except Exception:
+        log.exception("could not keep the %r e-mails for the worker", kind)
+        return
+    for mail_id in ids:
+        queued.deliver(mail_id)

@@ -1,0 +1,33 @@
+"""E-mails waiting for the job worker (when a queue runs the tasks): one row per message, kept
+after it is sent, with its attempts and the last error."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.core.dbtypes import UTCDateTime
+from app.core.extensions import Model
+from app.core.timeutil import utcnow
+
+
+class OutgoingMail(Model):
+    __tablename__ = "outgoing_mail"
+    __table_args__ = (sa.Index("ix_outgoing_mail_sent_created", "sent_at", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(60))
+    recipient_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user.id", ondelete="SET NULL"), index=True
+    )
+    to: Mapped[str] = mapped_column(sa.String(254))
+    locale: Mapped[str] = mapped_column(sa.String(10))
+    subject: Mapped[str] = mapped_column(sa.Text)
+    text: Mapped[str] = mapped_column(sa.Text)
+    html: Mapped[str] = mapped_column(sa.Text)
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(sa.Text)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
