@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export FLASK_APP := wsgi
 
-.PHONY: run test test-sqlite test-postgres install lint format translations translations-update bench clean lock
+.PHONY: run worker test test-sqlite test-postgres install lint format translations translations-update bench clean lock
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,7 +32,13 @@ translations: $(STAMP)
 run: install
 	$(BIN)/flask db upgrade
 	$(BIN)/flask seed-demo --if-empty
+	@echo "Tasks run in the web process (JOBS_BACKEND=immediate). To try the job queue: run"
+	@echo "  JOBS_BACKEND=sqlite make run   and, in another terminal,   JOBS_BACKEND=sqlite make worker"
 	SESSION_COOKIE_SECURE=0 PAYMENT_SANDBOX=1 $(BIN)/flask run --host 127.0.0.1 --port 5000
+
+# The job worker (tasks and the schedule) for JOBS_BACKEND=sqlite or redis; see README.
+worker: install
+	$(BIN)/flask jobs worker
 
 # The suite on SQLite, then on PostgreSQL when TEST_DATABASE_URL is set. Each run has two passes:
 # the test files spread over TEST_WORKERS processes (pytest-xdist, a whole file per process so its

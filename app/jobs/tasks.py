@@ -9,7 +9,9 @@ Scheduled (run by ``flask jobs worker``'s scheduler, in UTC):
   (``flask payments reconcile``);
 - every hour: orders whose receipt window ran out complete (``flask orders complete-due``);
 - every 10 minutes: products changed but not yet in the search index are indexed
-  (``flask search sync``; a web request enqueues the same right after a change).
+  (``flask search sync``; a web request enqueues the same right after a change);
+- every day at 00:30 UTC: the sales summary rows are checked against the orders
+  (``flask reports verify``; a difference fails the run, which staff see).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from app.jobs import failures, in_app, queue
 from app.orders.completion import complete_due
 from app.payments.online import expire_all, reconcile_all
 from app.payments.services import PaymentUnavailable
+from app.program.rebuild import verify as verify_summaries
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +73,29 @@ def sync_search_regularly() -> tuple[int, int]:
     return sync_dirty()
 
 
+class SummariesDisagree(RuntimeError):
+    """The sales summary rows do not match the orders (the failure staff see at /admin/jobs)."""
+
+
+@queue.periodic_task(crontab(hour="0", minute="30"))
+@in_app
+def verify_sales_summaries() -> int:
+    """Check the sales summary rows against the orders once a day (``flask reports verify``);
+    a difference fails the run, so it is recorded and shown to staff (``flask reports rebuild``
+    mends it)."""
+    problems = verify_summaries()
+    if problems:
+        raise SummariesDisagree(f"{len(problems)} differences, first: {problems[0]}")
+    return 0
+
+
 # Failed runs are recorded by the worker (imported for its signal handler).
 RECORDED_BY = failures
 
-SCHEDULE = (expire_unpaid_checkouts, reconcile_payments, complete_due_orders, sync_search_regularly)
+SCHEDULE = (
+    expire_unpaid_checkouts,
+    reconcile_payments,
+    complete_due_orders,
+    sync_search_regularly,
+    verify_sales_summaries,
+)
