@@ -21,7 +21,7 @@ from botocore.config import Config
 from moto.server import ThreadedMotoServer
 
 from app.accounts.models import Role
-from app.catalog.models import ProductImage, ProductStatus, SellerStatus
+from app.catalog.models import ProductImage, ProductStatus, Seller, SellerStatus
 from app.core.extensions import db
 from app.media.s3 import CACHE_CONTROL, S3Storage
 from app.media.storage import InvalidKey, StorageUnavailable
@@ -237,6 +237,9 @@ def test_the_product_page_shows_the_photo_streamed_by_the_media_route(s3_app, bu
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     etag = response.headers["ETag"]
 
+    head = visitor.head(src)
+    assert head.status_code == 200 and head.headers["Content-Length"] == str(len(stored))
+
     again = visitor.get(src, headers={"If-None-Match": etag})
     assert again.status_code == 304 and again.get_data() == b""
 
@@ -299,5 +302,30 @@ def test_a_storage_fault_refuses_the_upload_clearly_and_records_nothing(
         assert answer.status_code == 503
         assert answer.get_json()["added"] == 0
         assert image_rows(product_id) == []
-        assert app.test_client().get("/media/ab/cd/abc.webp").status_code in (404, 503)
+        assert app.test_client().get("/media/ab/cd/abc.webp").status_code == 503
+
+        seller = db.session.scalars(sa.select(Seller)).one()
+        bio = seller.bio
+        profile = client.post(
+            "/seller/profile",
+            data=profile_form(seller, bio="new words", logo=(io.BytesIO(jpeg()), "logo.jpg")),
+            content_type="multipart/form-data",
+        )
+        assert profile.status_code == 400  # the form again, with the error beside the logo
+        assert "file storage cannot be reached" in unescape(profile.get_data(as_text=True))
+        db.session.expire_all()
+        assert (seller.bio, seller.logo_key) == (bio, None)
     assert bucket_keys(bucket) == set()
+
+
+def profile_form(seller, **fields) -> dict:  # type: ignore[no-untyped-def]
+    data = {
+        "display_name": seller.display_name,
+        "slug": seller.slug,
+        "bio": seller.bio or "",
+        "county_id": str(seller.county_id),
+        "sector_id": str(seller.sector_id),
+        "phone": "09121234567",
+    }
+    data.update(fields)
+    return data

@@ -148,13 +148,19 @@ def _chosen_logo(form: SellerProfileForm) -> str | None:
     """The logo this submission brings: a newly chosen file, run through the image pipeline and
     stored at once (so a form that comes back with an error does not lose it), else the one an
     earlier try stored and carried in ``logo_token``. A refused image is shown on the logo
-    field; the carried logo, if any, stays chosen."""
-    carried = _carried_logo(form.logo_token.data or "")
+    field; the carried logo, if any, stays chosen. A media storage that cannot be reached is
+    an error on the logo field too (so nothing is saved), and no logo is chosen."""
     try:
-        return _store_logo(form) or carried
-    except ValidationFailed as exc:
-        form.logo.errors = [*form.logo.errors, *(error_text(c) for c in exc.errors["logo"])]
-        return carried
+        carried = _carried_logo(form.logo_token.data or "")
+        try:
+            return _store_logo(form) or carried
+        except ValidationFailed as exc:
+            form.logo.errors = [*form.logo.errors, *(error_text(c) for c in exc.errors["logo"])]
+            return carried
+    except StorageUnavailable:
+        current_app.logger.warning("media storage unreachable: logo refused")
+        form.logo.errors = [*form.logo.errors, storage_down_text()]
+        return None
 
 
 def _drop_logo(key: str | None, kept: str | None) -> None:

@@ -206,6 +206,7 @@ def _remote_media(store: Storage, key: str) -> Response:
                 response = Response(
                     obj.chunks(), mimetype=_media_type(key), direct_passthrough=True
                 )
+                response.call_on_close(obj.close)  # also when the body is never read (HEAD)
                 if obj.length is not None:
                     response.content_length = obj.length
             if obj.etag:
