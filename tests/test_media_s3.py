@@ -296,6 +296,11 @@ def test_a_storage_fault_refuses_the_upload_clearly_and_records_nothing(
         assert "Nothing was changed" in message
         assert image_rows(product_id) == []
 
+        client.set_cookie("locale", "fa")
+        persian = upload(client, product_id, jpeg((800, 600), RED), follow_redirects=True)
+        assert any("فضای نگهداری فایل‌ها در دسترس نیست" in m for m in flashes(persian))
+        client.set_cookie("locale", "en")
+
         answer = upload(
             client, product_id, jpeg((800, 600), GREEN), headers={"X-Requested-With": "fetch"}
         )
