@@ -147,6 +147,20 @@ class Config:
 
     # Media
     MEDIA_DIR = os.environ.get("MEDIA_DIR", str(DEFAULT_INSTANCE_DIR / "media"))
+    # "local" (files in MEDIA_DIR) or "s3" (an S3-compatible bucket: the S3_* settings below)
+    MEDIA_BACKEND = os.environ.get("MEDIA_BACKEND", "local")
+    # Where browsers fetch media from: a CDN or the bucket's public address; empty = this app's
+    # own /media/<key> route (which streams objects from the bucket with the s3 backend)
+    MEDIA_BASE_URL = os.environ.get("MEDIA_BASE_URL", "")
+    S3_BUCKET = os.environ.get("S3_BUCKET", "")
+    S3_ENDPOINT_URL = os.environ.get("S3_ENDPOINT_URL", "")  # empty = AWS itself
+    S3_REGION = os.environ.get("S3_REGION", "")
+    S3_ACCESS_KEY_ID = os.environ.get("S3_ACCESS_KEY_ID", "")
+    S3_SECRET_ACCESS_KEY = os.environ.get("S3_SECRET_ACCESS_KEY", "")
+    S3_PREFIX = os.environ.get("S3_PREFIX", "")
+    S3_CONNECT_TIMEOUT = float(os.environ.get("S3_CONNECT_TIMEOUT") or 3)
+    S3_READ_TIMEOUT = float(os.environ.get("S3_READ_TIMEOUT") or 10)
+    S3_MAX_ATTEMPTS = _int("S3_MAX_ATTEMPTS", 3)
 
     # The job queue (app/jobs): "immediate" runs each task where it is enqueued (no worker);
     # "sqlite" keeps a local queue file for `flask jobs worker`; "redis" for several machines.

@@ -18,6 +18,7 @@ from app.core import logs
 from app.core.db import end_request_write_transaction, is_busy_error, write_intent
 from app.core.extensions import db
 from app.core.links import install_trusted_hosts
+from app.media.storage import StorageUnavailable
 from config import Config, load_secret_key
 
 
@@ -194,7 +195,10 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["status_label"] = status_label
     app.jinja_env.globals["carrier_label"] = carrier_label
 
+    from app.media.store import media_url
     from app.web.tracking import tracking_url
+
+    app.jinja_env.globals["media_url"] = media_url
 
     app.jinja_env.globals["tracking_url"] = tracking_url
 
@@ -254,6 +258,17 @@ def register_error_pages(app: Flask) -> None:
             app.logger.warning("database busy on %s %s: %s", request.method, request.path, e.orig)
             return busy()
         raise e
+
+    @app.errorhandler(StorageUnavailable)
+    def storage_unavailable(e: StorageUnavailable) -> ResponseReturnValue:
+        # The media storage (an S3 bucket) is unreachable: the picture was not saved.
+        app.logger.warning(
+            "media storage unreachable on %s %s: %s", request.method, request.path, e
+        )
+        db.session.rollback()
+        message = _("Files cannot be saved right now. Nothing was changed; please try again soon.")
+        body, code = render_error(503, message)
+        return body, code, {"Retry-After": "30"}
 
     @app.errorhandler(500)
     def server_error(e: Exception) -> ResponseReturnValue:

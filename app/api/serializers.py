@@ -6,27 +6,19 @@ language and may be cached by anyone.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-from flask import current_app, g, url_for
+from flask import current_app, url_for
 
 from app.catalog import browse, queries
 from app.catalog.models import Category, Product, ProductImage, Seller
+from app.media import store
 from app.reference.models import County, Sector
-
-_URL_SAFE_KEY = re.compile(r"[A-Za-z0-9_./-]+")
 
 
 def media_url(key: str) -> str:
-    """The absolute address of a stored image; one ``url_for`` per request serves every
-    URL-safe key (a page of 100 products has several hundred of them)."""
-    if not _URL_SAFE_KEY.fullmatch(key):
-        return url_for("shop.media", key=key, _external=True)
-    prefix = g.get("api_media_prefix")
-    if prefix is None:
-        prefix = g.api_media_prefix = url_for("shop.media", key="k", _external=True)[:-1]
-    return prefix + key
+    """The absolute address of a stored image (``MEDIA_BASE_URL`` or this app's ``/media/``)."""
+    return store.media_url(key, external=True)
 
 
 def category_ref(category: Category | None) -> dict[str, Any] | None:

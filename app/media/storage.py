@@ -2,8 +2,10 @@
 
 :class:`Storage` is the interface the rest of the project codes against; :class:`LocalStorage`
 keeps files under a directory (the embedded default, ``instance/media``), :class:`MemoryStorage`
-keeps them in a dict (tests, previews). An object-storage backend implements the same five
-methods and returns ``None`` from :meth:`Storage.path_for`.
+keeps them in a dict (tests, previews), :class:`app.media.s3.S3Storage` keeps them in an
+S3-compatible bucket (implements the same five methods and returns ``None`` from
+:meth:`Storage.path_for`). A backend that cannot reach its service raises
+:class:`StorageUnavailable`.
 
 Keys are relative, slash-separated names such as ``ab/cd/<sha256>.webp``. Only ASCII letters,
 digits, ``_`` and ``-`` are allowed in each segment, plus one ``.ext`` on the last segment, so a
@@ -22,6 +24,7 @@ from typing import Final, Protocol, runtime_checkable
 
 __all__ = [
     "InvalidKey",
+    "StorageUnavailable",
     "LocalStorage",
     "MemoryStorage",
     "Storage",
@@ -36,6 +39,14 @@ _MAX_KEY_LENGTH: Final = 512
 
 class InvalidKey(ValueError):
     """A storage key that is not a plain relative name (traversal, absolute path, odd bytes)."""
+
+
+class StorageUnavailable(RuntimeError):
+    """The storage could not be reached or refused the request (network, credentials, bucket).
+
+    Backends raise it instead of their client library's errors, so callers can tell "try again
+    later" from a missing key (``KeyError``) or a bad one (:class:`InvalidKey`).
+    """
 
 
 def validate_key(key: str) -> str:

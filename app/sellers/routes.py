@@ -39,6 +39,7 @@ from app.core.errors import NotAllowed, NotFound, ValidationFailed
 from app.core.formatting import format_number
 from app.core.inputs import lenient_int
 from app.media.images import ImageRejected
+from app.media.storage import StorageUnavailable
 from app.media.store import storage
 from app.program import monthly
 from app.sellers import bp
@@ -147,13 +148,19 @@ def _chosen_logo(form: SellerProfileForm) -> str | None:
     """The logo this submission brings: a newly chosen file, run through the image pipeline and
     stored at once (so a form that comes back with an error does not lose it), else the one an
     earlier try stored and carried in ``logo_token``. A refused image is shown on the logo
-    field; the carried logo, if any, stays chosen."""
-    carried = _carried_logo(form.logo_token.data or "")
+    field; the carried logo, if any, stays chosen. A media storage that cannot be reached is
+    an error on the logo field too (so nothing is saved), and no logo is chosen."""
     try:
-        return _store_logo(form) or carried
-    except ValidationFailed as exc:
-        form.logo.errors = [*form.logo.errors, *(error_text(c) for c in exc.errors["logo"])]
-        return carried
+        carried = _carried_logo(form.logo_token.data or "")
+        try:
+            return _store_logo(form) or carried
+        except ValidationFailed as exc:
+            form.logo.errors = [*form.logo.errors, *(error_text(c) for c in exc.errors["logo"])]
+            return carried
+    except StorageUnavailable:
+        current_app.logger.warning("media storage unreachable: logo refused")
+        form.logo.errors = [*form.logo.errors, storage_down_text()]
+        return None
 
 
 def _drop_logo(key: str | None, kept: str | None) -> None:
@@ -488,6 +495,7 @@ def upload_photos(product_id: int):
     files = [f for f in request.files.getlist("photos") if f and f.filename]
     errors: list[str] = []
     added = 0
+    unavailable = False
     if not files:
         errors.append(_("Choose at least one photo."))
     for upload in files:
@@ -501,6 +509,11 @@ def upload_photos(product_id: int):
             break
         except NotFound:
             abort(404)  # the listing was deleted meanwhile
+        except StorageUnavailable:
+            current_app.logger.warning("media storage unreachable: photo upload refused")
+            errors.append(storage_down_text())
+            unavailable = True
+            break
         added += 1
     if added:
         flash(_("%(n)s photo(s) added.", n=format_number(added, _locale())), "success")
@@ -508,8 +521,16 @@ def upload_photos(product_id: int):
         flash(message, "error")
     target = url_for("sellers.edit_listing", product_id=product_id, _anchor="photos")
     if _wants_json():
-        return jsonify(added=added, errors=errors, redirect=target), (200 if added else 400)
+        status = 200 if added else (503 if unavailable else 400)
+        return jsonify(added=added, errors=errors, redirect=target), status
     return redirect(target)
+
+
+def storage_down_text() -> str:
+    return _(
+        "Photos cannot be saved right now because the file storage cannot be reached. "
+        "Nothing was changed; please try again in a few minutes."
+    )
 
 
 def owned_photo(product_id: int, image_id: int) -> Product:

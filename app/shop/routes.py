@@ -24,6 +24,7 @@ from flask_login import current_user
 from app.accounts.services import set_locale
 from app.catalog import queries, searching
 from app.core.pagination import Page
+from app.media.storage import Storage, StorageUnavailable
 from app.media.store import storage
 from app.program import views
 from app.shipping import services as shipping
@@ -174,15 +175,54 @@ def suggest() -> ResponseReturnValue:
 
 @bp.get("/media/<path:key>")
 def media(key: str) -> ResponseReturnValue:
-    """Stored image variants, content-addressed, so they may be cached for a year."""
+    """Stored image variants, content-addressed, so they may be cached for a year.
+
+    A local file is sent by path (conditional requests and ranges included). A remote one (the
+    s3 backend) is streamed from the bucket through the app, so the bucket can stay private;
+    an ``If-None-Match`` naming its ETag gets 304. A storage that cannot be reached gives 503.
+    """
     store = storage()
     try:
         path = store.path_for(key)
     except (KeyError, ValueError):
         abort(404)
-    if path is None or not os.path.isfile(path):
+    if path is None:
+        return _remote_media(store, key)
+    if not os.path.isfile(path):
         abort(404)
     response = send_file(path, mimetype=_media_type(key), max_age=31536000, conditional=True)
+    return _immutable(response)
+
+
+def _remote_media(store: Storage, key: str) -> Response:
+    try:
+        opener = getattr(store, "open", None)  # S3Storage: headers first, body as it is sent
+        if opener is not None:
+            obj = opener(key)
+            if obj.etag and obj.etag in request.if_none_match:
+                obj.close()
+                response = Response(status=304)
+            else:
+                response = Response(
+                    obj.chunks(), mimetype=_media_type(key), direct_passthrough=True
+                )
+                response.call_on_close(obj.close)  # also when the body is never read (HEAD)
+                if obj.length is not None:
+                    response.content_length = obj.length
+            if obj.etag:
+                response.set_etag(obj.etag)
+        else:
+            response = Response(store.get(key), mimetype=_media_type(key))
+    except KeyError:
+        abort(404)
+    except StorageUnavailable:
+        current_app.logger.warning("media storage unreachable serving %s", key)
+        abort(503)
+    return _immutable(response)
+
+
+def _immutable(response: Response) -> Response:
+    response.cache_control.max_age = 31536000
     response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
