@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export FLASK_APP := wsgi
 
-.PHONY: run worker test test-sqlite test-postgres install lint format translations translations-update bench clean lock
+.PHONY: run run-cluster worker test test-sqlite test-postgres install lint format translations translations-update bench clean lock
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,11 @@ run: install
 	@echo "Tasks run in the web process (JOBS_BACKEND=immediate). To try the job queue: run"
 	@echo "  JOBS_BACKEND=sqlite make run   and, in another terminal,   JOBS_BACKEND=sqlite make worker"
 	SESSION_COOKIE_SECURE=0 PAYMENT_SANDBOX=1 $(BIN)/flask run --host 127.0.0.1 --port 5000
+
+# The multi-process layout on this machine: PostgreSQL, Redis, a local S3 server, gunicorn and a
+# job worker (docs/deploy.md).
+run-cluster: install
+	scripts/run-cluster
 
 # The job worker (tasks and the schedule) for JOBS_BACKEND=sqlite or redis; see README.
 worker: install
