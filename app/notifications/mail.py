@@ -18,6 +18,7 @@ from flask import current_app, has_request_context, render_template
 from flask_mailman import EmailMultiAlternatives
 
 from app.accounts.models import User
+from app.core import metrics
 from app.core.db import end_read, write_intent
 from app.core.extensions import mail
 from app.core.links import site_url
@@ -78,6 +79,7 @@ def write_and_send(kind: str, write: Callable[[], list[Outgoing]], what: str) ->
             messages = write()
     except Exception:
         log.exception("could not %s", what)
+        metrics.EMAILS_FAILED.inc()
         return
     send(messages, kind)
 
@@ -91,3 +93,4 @@ def send(messages: list[Outgoing], kind: str) -> None:
             letter.send()
         except Exception:
             log.exception("could not send the %r e-mail to user %s", kind, recipient_id)
+            metrics.EMAILS_FAILED.inc()
