@@ -281,3 +281,14 @@ def test_readyz_checks_the_postgres_search_schema(tmp_path: Path) -> None:
             assert response.get_json()["checks"]["search"]["backend"] == "postgres"
         finally:
             index.drop()  # type: ignore[attr-defined]
+
+
+def test_metrics_count_an_unreachable_payment_gateway(ready_app) -> None:
+    from app.payments.providers import ipg_api
+
+    key = ("bazarche_payment_provider_errors_total", (("provider", "ipg"),))
+    before = scrape(ready_app).get(key, 0.0)
+    gateway = ipg_api.HttpTransport(f"http://127.0.0.1:{closed_port()}")
+    with pytest.raises(ipg_api.GatewayError):
+        gateway.post("request.json", {})
+    assert scrape(ready_app)[key] == before + 1

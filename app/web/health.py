@@ -41,6 +41,7 @@ from werkzeug.exceptions import SecurityError
 
 from app.core import metrics
 from app.core.extensions import db, limiter
+from app.core.links import refuse_foreign_host
 
 # Threads that run the checks. A hung check keeps its thread until it ends; with every thread
 # hung, later checks time out too, which is the right answer (the part is still hung).
@@ -281,7 +282,9 @@ def init_app(app: Flask) -> None:
     app.add_url_rule("/readyz", "readyz", limiter.exempt(readyz), methods=["GET"])
     app.add_url_rule("/metrics", "metrics", metrics_view, methods=["GET"])
     before = app.before_request_funcs.setdefault(None, [])
-    before.insert(0, _probe_for_any_host)
+    # Just before the trusted-host check (after the request id is given); the timer first.
+    at = before.index(refuse_foreign_host) if refuse_foreign_host in before else 0
+    before.insert(at, _probe_for_any_host)
     before.insert(0, _start_timer)
     # after_request hooks run last registered first: at the front, this one runs last.
     app.after_request_funcs.setdefault(None, []).insert(0, _observe)
