@@ -185,6 +185,12 @@ class Config:
     SEARCH_REBUILD_IN_BACKGROUND = _bool("SEARCH_REBUILD_IN_BACKGROUND", True)
     SEARCH_REBUILD_RETRY_SECONDS = float(os.environ.get("SEARCH_REBUILD_RETRY_SECONDS") or 300)
 
+    # Health and metrics (app/web/health.py). /metrics answers only a request carrying
+    # "Authorization: Bearer <METRICS_TOKEN>"; with no token set it is a 404.
+    METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+    # how long each /readyz check may take before its part counts as degraded
+    READYZ_TIMEOUT_SECONDS = float(os.environ.get("READYZ_TIMEOUT_SECONDS") or 2)
+
     # Product-page views: counted in memory per process, written in batches
     VIEW_FLUSH_SECONDS = _int("VIEW_FLUSH_SECONDS", 60)
     VIEW_FLUSH_VIEWS = _int("VIEW_FLUSH_VIEWS", 1000)

@@ -59,12 +59,21 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     register_input_guard(app)
     register_trusted_hosts(app)
     register_logs(app)
+    register_health(app)
     return app
 
 
 def register_logs(app: Flask) -> None:
     """Log configuration and the request id (first before_request hook; see :mod:`app.logs`)."""
     logs.install(app)
+
+
+def register_health(app: Flask) -> None:
+    """``/healthz``, ``/readyz``, ``/metrics`` and the request timer (last: its hooks must come
+    first; see :mod:`app.web.health`)."""
+    from app.web import health
+
+    health.init_app(app)
 
 
 def register_url_converters(app: Flask) -> None:

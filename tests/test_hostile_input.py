@@ -300,6 +300,10 @@ def test_ids_past_the_range_in_any_query_string_are_never_a_500(app, world):  # 
         client = client_as(app, world, role)
         for path in get_endpoints(app):
             response = client.get(f"{path}?{query}")
+            if path == "/readyz":  # its 503 is an answer (this test's folder has no search index)
+                assert response.status_code in (200, 503), (role, path, response.status_code)
+                assert response.get_json()["checks"]["database"]["status"] == "ok"
+                continue
             assert response.status_code < 500, (role, path, response.status_code)
 
 

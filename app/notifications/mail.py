@@ -19,6 +19,7 @@ from flask_mailman import EmailMultiAlternatives
 
 from app import jobs
 from app.accounts.models import User
+from app.core import metrics
 from app.core.db import end_read, transaction, write_intent
 from app.core.extensions import mail
 from app.core.links import site_url
@@ -79,6 +80,7 @@ def write_and_send(kind: str, write: Callable[[], list[Outgoing]], what: str) ->
             messages = write()
     except Exception:
         log.exception("could not %s", what)
+        metrics.EMAILS_FAILED.inc()
         return
     send(messages, kind)
 
@@ -96,6 +98,7 @@ def send(messages: list[Outgoing], kind: str) -> None:
             letter.send()
         except Exception:
             log.exception("could not send the %r e-mail to user %s", kind, recipient_id)
+            metrics.EMAILS_FAILED.inc()
 
 
 def _to_the_outbox(messages: list[Outgoing], kind: str) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 
+from app.core import metrics
 from app.core.db import transaction
 from app.core.extensions import db
 from app.core.timeutil import utcnow
@@ -62,6 +63,7 @@ def deliver(mail_id: int) -> bool:
             if failed is not None:
                 failed.attempts += 1
                 failed.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+        metrics.EMAILS_FAILED.inc()
         log.warning("mail %s not sent (will be tried again): %s", mail_id, exc)
         raise
     with transaction():

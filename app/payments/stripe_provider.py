@@ -14,6 +14,8 @@ from typing import Any
 import stripe
 from flask import current_app
 
+from app.core import metrics
+
 # Connect and read timeouts (seconds): a worker must not hang on a slow network for long.
 TIMEOUT = (5, 30)
 # Connection failures, 409s and 5xx are retried by the library with the same idempotency key.
@@ -63,6 +65,7 @@ def _call(fn: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
     try:
         return _plain(fn(*args, **kwargs))
     except stripe.StripeError as exc:
+        metrics.PAYMENT_ERRORS.labels("stripe").inc()
         raise ProviderError(
             exc.user_message or str(exc), code=exc.code, status=exc.http_status
         ) from exc

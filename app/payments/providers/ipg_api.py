@@ -23,6 +23,7 @@ import requests
 import sqlalchemy as sa
 from flask import current_app
 
+from app.core import metrics
 from app.core.db import transaction
 from app.core.extensions import db
 from app.core.links import site_url_for
@@ -104,12 +105,15 @@ class HttpTransport:
                 headers={"Accept": "application/json"},
             )
         except requests.Timeout as exc:
+            metrics.PAYMENT_ERRORS.labels("ipg").inc()
             raise GatewayError(f"{path}: timed out", timeout=True) from exc
         except requests.RequestException as exc:
+            metrics.PAYMENT_ERRORS.labels("ipg").inc()
             raise GatewayError(f"{path}: {exc.__class__.__name__}") from exc
         try:
             body = response.json()
         except ValueError as exc:
+            metrics.PAYMENT_ERRORS.labels("ipg").inc()
             raise GatewayError(f"{path}: HTTP {response.status_code}, not JSON") from exc
         return _answer(body)
 
