@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import threading
 import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
@@ -288,13 +289,21 @@ def test_a_lost_index_is_rebuilt_in_the_background_after_a_change(synced_app, sh
     assert {item["id"]: item["price"] for item in body["items"]}[bowl.id] == 900_000
 
 
-def test_a_search_that_finds_the_index_damaged_starts_a_rebuild(synced_app, shop) -> None:
+def test_a_search_that_finds_the_index_damaged_starts_a_rebuild(
+    synced_app, shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
     synced_app.config["SEARCH_REBUILD_IN_BACKGROUND"] = True
     client = synced_app.test_client()
     empty_the_index(synced_app)
     bowl = shop["products"][0]
+    # The rebuild waits until the test has seen the pages answered meanwhile (a small index
+    # rebuilds faster than the test's next request).
+    seen = threading.Event()
+    rebuild = indexing._rebuild_thread
+    monkeypatch.setattr(indexing, "_rebuild_thread", lambda app: (seen.wait(30), rebuild(app)))
 
     search_answers_from_the_database(client, bowl.title)
+    seen.set()
     state = synced_app.extensions["bazarche_search_rebuild"]
     state["thread"].join(60)
     indexing.forget_index_check()
