@@ -83,9 +83,20 @@ def breadcrumbs(category: Category | None) -> list[Category]:
     return list(reversed(trail))
 
 
+def _subtree_ids(category: Category) -> sa.Select[tuple[int]]:
+    """A select of the ids of ``category`` and every category below it, for use inside the query
+    that needs them (one round trip less than reading them first). ``UNION`` (not ``ALL``) ends
+    at a parent loop in the data, as :func:`category_and_descendant_ids` does."""
+    tree = sa.select(Category.id).where(Category.id == category.id).cte("subtree", recursive=True)
+    child = aliased(Category)
+    tree = tree.union(sa.select(child.id).where(child.parent_id == tree.c.id))
+    return sa.select(tree.c.id)
+
+
 def products_in_category(category: Category, page: int, per_page: int, sort: str) -> Page:
-    ids = category_and_descendant_ids(category)
-    return _sorted_page(public_products().where(Product.category_id.in_(ids)), page, per_page, sort)
+    """Page ``page`` of the public products of ``category`` and the categories below it."""
+    stmt = public_products().where(Product.category_id.in_(_subtree_ids(category)))
+    return _sorted_page(stmt, page, per_page, sort)
 
 
 def products_in_county(county: County, page: int, per_page: int, sort: str) -> Page:
@@ -145,8 +156,13 @@ def public_seller(slug: str) -> Seller | None:
 
 
 def category_by_slug(slug: str) -> Category | None:
-    return db.session.scalar(
-        sa.select(Category).where(Category.slug == slug).options(selectinload(Category.children))
+    """The category named ``slug`` with its sub-categories loaded (one query)."""
+    return (
+        db.session.scalars(
+            sa.select(Category).where(Category.slug == slug).options(joinedload(Category.children))
+        )
+        .unique()
+        .first()
     )
 
 
