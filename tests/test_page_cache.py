@@ -292,3 +292,45 @@ def test_a_change_in_photos_marks_the_product(item):
     item.images[0].alt_text = "کاسه سفالی آبی"
     db.session.commit()
     assert _dirty_titles() == {"سفال کلپورگان"}
+
+
+def test_a_signed_in_visitors_log_out_form_on_a_cached_page_works(csrf_app):
+    """The log-out form of a filled-in header carries the visitor's own token, not another's."""
+    from app.shop import cache
+
+    cache.clear()
+    item = factories.product(stock=5)
+    factories.user(email="sara@example.com", name="سارا")
+    factories.user(email="nika@example.com", name="سارا")  # the same name: the same links
+    pages = {}
+    clients = {}
+    for email in ("sara@example.com", "nika@example.com"):
+        client = csrf_app.test_client()
+        login_page = client.get("/auth/login").get_data(as_text=True)
+        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', login_page)
+        assert token
+        client.post(
+            "/auth/login",
+            data={"email": email, "password": factories.PASSWORD, "csrf_token": token.group(1)},
+        )
+        clients[email] = client
+        pages[email] = client.get(f"/p/{item.id}")
+    assert pages["nika@example.com"].headers["X-Page-Cache"] == "hit"
+
+    def logout_token(response) -> str:  # type: ignore[no-untyped-def]
+        html = response.get_data(as_text=True)
+        match = re.search(r'action="/auth/logout".*?value="([^"]+)"', html, re.S)
+        assert match
+        return match.group(1)
+
+    sara, nika = clients["sara@example.com"], clients["nika@example.com"]
+    assert logout_token(pages["sara@example.com"]) != logout_token(pages["nika@example.com"])
+    refused = nika.post(
+        "/auth/logout", data={"csrf_token": logout_token(pages["sara@example.com"])}
+    )
+    assert refused.status_code == 400
+    done = nika.post("/auth/logout", data={"csrf_token": logout_token(pages["nika@example.com"])})
+    assert done.status_code in (302, 303)
+    assert "/auth/logout" in sara.get(f"/p/{item.id}").get_data(as_text=True)
+    assert "/auth/logout" not in nika.get(f"/p/{item.id}").get_data(as_text=True)
+    cache.clear()

@@ -107,6 +107,7 @@ _pages = _LRU(MAX_ENTRIES)
 
 def clear() -> None:
     _pages.clear()
+    _navs.clear()
 
 
 def page_cache_marker(name: str) -> Markup:
@@ -300,10 +301,46 @@ def _render_part(name: str, **context: Any) -> bytes:
     return template.render(request=request, g=g, **context).encode()
 
 
+# Rendered header links, by everything they show (the CSRF token is a marker in them).
+_navs: dict[tuple, bytes] = {}
+_MAX_NAVS = 4096
+
+
+def _visitor_nav() -> bytes:
+    """This visitor's header links, rendered once for everyone who would see the same ones.
+
+    The key holds all the fragment shows: the locale, who (role and name, or anonymous with
+    the path the log-in link returns to) and the cart count; the log-out form's token is a
+    marker filled in per request like the page's own.
+    """
+    from app.shop.cart_routes import cart_count  # that module uses this one
+
+    user = current_user._get_current_object()
+    in_cart = cart_count()
+    if user.is_authenticated:
+        who: tuple = (str(user.role), user.name)
+    else:
+        who = (None, request.path)
+    key = (id(current_app._get_current_object()), _locale_code(), who, in_cart)  # type: ignore[attr-defined]
+    nav = _navs.get(key)
+    if nav is None:
+        g.page_cache_rendering = True
+        try:
+            nav = _render_part("account_nav", nav_user=user, nav_in_cart=in_cart)
+        finally:
+            g.page_cache_rendering = False
+        if len(_navs) >= _MAX_NAVS:
+            _navs.clear()
+        _navs[key] = nav
+    return nav
+
+
 def _fill_personal(body: bytes) -> bytes:
-    """``body`` with this visitor's header links and flashed messages in place of the markers."""
-    body = body.replace(_MARKERS["nav"], _render_part("account_nav", nav_user=current_user), 1)
-    return body.replace(_MARKERS["flashes"], _render_part("flashes"), 1)
+    """``body`` with this visitor's header links and flashed messages in place of the markers
+    (CSRF markers are left for :func:`_response`)."""
+    body = body.replace(_MARKERS["nav"], _visitor_nav(), 1)
+    messages = _render_part("flashes") if session.get("_flashes") else b""
+    return body.replace(_MARKERS["flashes"], messages, 1)
 
 
 def _store(key: tuple, body: bytes, status: int, mimetype: str | None) -> _Entry:
@@ -320,7 +357,7 @@ def _store(key: tuple, body: bytes, status: int, mimetype: str | None) -> _Entry
 
 def _response(entry: _Entry, state: str, personal: bool) -> Response:
     body = _fill_personal(entry.personal) if personal else entry.anonymous
-    if entry.needs_csrf:
+    if entry.needs_csrf or personal:  # a signed-in visitor's log-out form has one too
         body = body.replace(_CSRF_MARKER_BYTES, generate_csrf().encode())
     response = Response(body, entry.status, mimetype=entry.mimetype)
     response.headers["X-Page-Cache"] = state
