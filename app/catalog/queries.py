@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import aliased, joinedload, selectinload
+from sqlalchemy.orm import aliased, defer, joinedload, selectinload
 
 from app.catalog.models import Category, Product, ProductStatus, Seller, SellerStatus
 from app.core.extensions import db
@@ -31,6 +31,12 @@ def public_products() -> sa.Select[tuple[Product]]:
             joinedload(Product.seller).joinedload(Seller.county),
         )
     )
+
+
+def product_cards() -> sa.Select[tuple[Product]]:
+    """:func:`public_products` for lists of product cards: without the description, which a
+    card never shows (reading it raises, so a template that starts to is caught at once)."""
+    return public_products().options(defer(Product.description, raiseload=True))
 
 
 def _sorted_page(stmt: sa.Select, page: int, per_page: int, sort: str) -> Page:
@@ -95,30 +101,26 @@ def _subtree_ids(category: Category) -> sa.Select[tuple[int]]:
 
 def products_in_category(category: Category, page: int, per_page: int, sort: str) -> Page:
     """Page ``page`` of the public products of ``category`` and the categories below it."""
-    stmt = public_products().where(Product.category_id.in_(_subtree_ids(category)))
+    stmt = product_cards().where(Product.category_id.in_(_subtree_ids(category)))
     return _sorted_page(stmt, page, per_page, sort)
 
 
 def products_in_county(county: County, page: int, per_page: int, sort: str) -> Page:
-    return _sorted_page(
-        public_products().where(Seller.county_id == county.id), page, per_page, sort
-    )
+    return _sorted_page(product_cards().where(Seller.county_id == county.id), page, per_page, sort)
 
 
 def products_of_seller(seller: Seller, page: int, per_page: int, sort: str) -> Page:
-    return _sorted_page(
-        public_products().where(Product.seller_id == seller.id), page, per_page, sort
-    )
+    return _sorted_page(product_cards().where(Product.seller_id == seller.id), page, per_page, sort)
 
 
 def newest_products(limit: int) -> list[Product]:
-    return list(db.session.scalars(public_products().order_by(*SORTS["newest"]).limit(limit)))
+    return list(db.session.scalars(product_cards().order_by(*SORTS["newest"]).limit(limit)))
 
 
 def featured_products(limit: int) -> list[Product]:
     return list(
         db.session.scalars(
-            public_products()
+            product_cards()
             .where(Product.featured.is_(True))
             .order_by(*SORTS["newest"])
             .limit(limit)
