@@ -125,11 +125,17 @@ class Server:
             return ""
 
 
-def fetch(url: str, timeout: float = 10.0) -> tuple[int, dict[str, str], str]:
-    """GET ``url`` (loopback only): status, headers and body text."""
+def fetch(
+    url: str, timeout: float = 10.0, cookie: str | None = None
+) -> tuple[int, dict[str, str], str]:
+    """GET ``url`` (loopback only, with ``cookie`` as the Cookie header if given): status,
+    headers and body text."""
     if not url.startswith(f"http://{HOST}:"):
         raise ValueError("benchmarks only talk to 127.0.0.1")
-    request = urllib.request.Request(url, headers={"Accept-Language": "fa"})
+    headers = {"Accept-Language": "fa"}
+    if cookie:
+        headers["Cookie"] = cookie
+    request = urllib.request.Request(url, headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             return (
@@ -232,7 +238,10 @@ def parse_wrk(output: str) -> WrkResult:
     )
 
 
-def run_wrk(url: str, *, seconds: int, connections: int, threads: int) -> WrkResult:
+def run_wrk(
+    url: str, *, seconds: int, connections: int, threads: int, cookie: str | None = None
+) -> WrkResult:
+    """wrk against ``url`` (every request with ``cookie`` as its Cookie header, if given)."""
     if not url.startswith(f"http://{HOST}:"):
         raise ValueError("benchmarks only talk to 127.0.0.1")
     wrk = shutil.which("wrk") or "/usr/bin/wrk"
@@ -244,6 +253,7 @@ def run_wrk(url: str, *, seconds: int, connections: int, threads: int) -> WrkRes
         "--latency",
         "-H",
         "Accept-Language: fa",
+        *(["-H", f"Cookie: {cookie}"] if cookie else []),
         url,
     ]
     done = subprocess.run(

@@ -256,6 +256,9 @@ def test_with_a_media_base_url_pages_and_api_point_at_it(cdn_app, bucket):
     page = unescape(cdn_app.test_client().get(f"/p/{product_id}").get_data(as_text=True))
     assert f"https://cdn.example.test/m/{key}" in page
     assert "/media/" not in page
+    # The product grids (home, category, seller page) too.
+    grid = unescape(cdn_app.test_client().get("/").get_data(as_text=True))
+    assert f"https://cdn.example.test/m/{row.variants[1][2]}" in grid and "/media/" not in grid
     edit = unescape(client.get(f"/seller/listings/{product_id}/edit").get_data(as_text=True))
     assert f"https://cdn.example.test/m/{row.variants[0][2]}" in edit
 

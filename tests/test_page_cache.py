@@ -1,4 +1,4 @@
-"""The anonymous page cache is never stale, never personal; catalogue changes mark search work."""
+"""The page cache is never stale and never shows one visitor's parts to another; catalogue changes mark search work."""
 
 from __future__ import annotations
 
@@ -94,28 +94,68 @@ def test_a_suspended_sellers_products_disappear_at_once(client, item):
     assert get(client, f"/s/{item.seller.slug}")[0].status_code == 404
 
 
-def test_logged_in_users_never_get_cached_pages(app, client, item):
-    anonymous = app.test_client()
-    get(anonymous, "/")
-    assert get(anonymous, "/")[0].headers["X-Page-Cache"] == "hit"
+def test_signed_in_visitors_share_the_page_with_their_own_header(app, client, item):
+    """Two users, one cache: each sees the shared page with only their own header."""
+    from app.accounts.models import Role
 
+    anonymous = app.test_client()
+    sara = factories.user(email="sara@example.com", name="سارا رئیسی")
+    factories.user(Role.SELLER, email="reza@example.com", name="رضا کرمانی")
+    factories.login(client, sara.email)
+    client.post("/cart/add", data={"product_id": item.id, "quantity": 3})
+    reza = app.test_client()
+    factories.login(reza, "reza@example.com")
+
+    for url in ("/", f"/c/{item.category.slug}", f"/p/{item.id}", f"/s/{item.seller.slug}"):
+        first, sara_html = get(client, url)
+        second, reza_html = get(reza, url)
+        third, anon_html = get(anonymous, url)
+        assert first.headers["X-Page-Cache"] == "miss", url
+        assert second.headers["X-Page-Cache"] == "hit", url
+        assert third.headers["X-Page-Cache"] == "hit", url
+        assert "سفال کلپورگان" in sara_html and "سفال کلپورگان" in reza_html
+        # Sara's name and cart count are on her page only; Reza's shop link on his only.
+        assert "سارا رئیسی" in sara_html and 'class="cart-count"' in sara_html
+        assert "سارا رئیسی" not in reza_html and 'class="cart-count"' not in reza_html
+        assert "رضا کرمانی" in reza_html and 'href="/seller/' in reza_html
+        assert "رضا کرمانی" not in sara_html and 'href="/seller/apply' in sara_html
+        assert "سارا رئیسی" not in anon_html and "رضا کرمانی" not in anon_html
+        assert "/auth/logout" not in anon_html and 'class="cart-count"' not in anon_html
+        for html in (sara_html, reza_html, anon_html):
+            assert "<!--bazarche:" not in html
+        # The logout form carries each user's own token, never a marker.
+        tokens = [
+            re.search(r'action="/auth/logout".*?value="([^"]+)"', html, re.S)
+            for html in (sara_html, reza_html)
+        ]
+        assert tokens[0] and tokens[1]
+        assert "__bazarche" not in tokens[0].group(1) + tokens[1].group(1)
+
+
+def test_the_staff_links_are_the_visitors_own(app, client, item):
+    from app.accounts.models import Role
+
+    factories.user(Role.STAFF, email="staff@example.com", name="مینا")
+    factories.login(client, "staff@example.com")
+    get(app.test_client(), "/")  # an anonymous visitor fills the cache
+    response, html = get(client, "/")
+    assert response.headers["X-Page-Cache"] == "hit"
+    assert 'href="/admin' in html and "cart-link" not in html and "مینا" in html
+    assert 'href="/admin' not in get(app.test_client(), "/")[1]
+
+
+def test_per_user_pages_are_never_served_from_the_cache(app, client, item):
     factories.user(email="sara@example.com", name="سارا رئیسی")
     factories.login(client, "sara@example.com")
-    for _ in range(2):
-        response, html = get(client, "/")
-        assert response.headers.get("X-Page-Cache") != "hit"
-        assert "سارا رئیسی" in html  # their own header, not the anonymous page
-        assert 'action="/auth/logout"' in html
-
-    # Nor does an anonymous visitor ever see a logged-in user's page.
-    other = app.test_client()
-    for url in ("/", f"/p/{item.id}"):
+    client.post("/cart/add", data={"product_id": item.id, "quantity": 1})
+    for url in ("/cart", "/orders"):
         for _ in range(2):
-            html = get(other, url)[1]
-            assert "سارا رئیسی" not in html and "/auth/logout" not in html
+            response = client.get(url)
+            assert response.status_code == 200, url
+            assert response.headers.get("X-Page-Cache") is None, url
 
 
-def test_a_visitor_logged_in_by_the_remember_cookie_gets_their_own_page(app, client, item):
+def test_a_visitor_logged_in_by_the_remember_cookie_gets_their_own_header(app, client, item):
     anonymous = app.test_client()
     get(anonymous, "/")
     assert get(anonymous, "/")[0].headers["X-Page-Cache"] == "hit"
@@ -127,8 +167,9 @@ def test_a_visitor_logged_in_by_the_remember_cookie_gets_their_own_page(app, cli
     )
     client.delete_cookie("session")  # the browser was closed; only the remember cookie is left
     response, html = get(client, "/")
-    assert response.headers.get("X-Page-Cache") != "hit"
-    assert "سارا رئیسی" in html
+    assert response.headers["X-Page-Cache"] == "hit"
+    assert "سارا رئیسی" in html and "/auth/logout" in html
+    assert "سارا رئیسی" not in get(anonymous, "/")[1]
 
 
 def test_the_locale_is_part_of_the_key(client, item):
@@ -148,12 +189,13 @@ def test_the_locale_is_part_of_the_key(client, item):
     assert 'lang="fa"' in get(persian, "/")[1]
 
 
-def test_a_page_with_flashed_messages_is_not_cached(app, client, item):
+def test_flashed_messages_are_shown_once_to_their_visitor_only(app, client, item):
     client.set_cookie("locale", "en")
+    get(client, "/")  # the page is in the cache
     client.post("/auth/logout")  # flashes "You have logged out." for the next page
     response, html = get(client, "/")
     assert "You have logged out." in html
-    assert response.headers.get("X-Page-Cache") is None
+    assert response.headers["X-Page-Cache"] == "hit"
 
     for visitor in (client, app.test_client()):
         visitor.set_cookie("locale", "en")
@@ -250,3 +292,45 @@ def test_a_change_in_photos_marks_the_product(item):
     item.images[0].alt_text = "کاسه سفالی آبی"
     db.session.commit()
     assert _dirty_titles() == {"سفال کلپورگان"}
+
+
+def test_a_signed_in_visitors_log_out_form_on_a_cached_page_works(csrf_app):
+    """The log-out form of a filled-in header carries the visitor's own token, not another's."""
+    from app.shop import cache
+
+    cache.clear()
+    item = factories.product(stock=5)
+    factories.user(email="sara@example.com", name="سارا")
+    factories.user(email="nika@example.com", name="سارا")  # the same name: the same links
+    pages = {}
+    clients = {}
+    for email in ("sara@example.com", "nika@example.com"):
+        client = csrf_app.test_client()
+        login_page = client.get("/auth/login").get_data(as_text=True)
+        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', login_page)
+        assert token
+        client.post(
+            "/auth/login",
+            data={"email": email, "password": factories.PASSWORD, "csrf_token": token.group(1)},
+        )
+        clients[email] = client
+        pages[email] = client.get(f"/p/{item.id}")
+    assert pages["nika@example.com"].headers["X-Page-Cache"] == "hit"
+
+    def logout_token(response) -> str:  # type: ignore[no-untyped-def]
+        html = response.get_data(as_text=True)
+        match = re.search(r'action="/auth/logout".*?value="([^"]+)"', html, re.S)
+        assert match
+        return match.group(1)
+
+    sara, nika = clients["sara@example.com"], clients["nika@example.com"]
+    assert logout_token(pages["sara@example.com"]) != logout_token(pages["nika@example.com"])
+    refused = nika.post(
+        "/auth/logout", data={"csrf_token": logout_token(pages["sara@example.com"])}
+    )
+    assert refused.status_code == 400
+    done = nika.post("/auth/logout", data={"csrf_token": logout_token(pages["nika@example.com"])})
+    assert done.status_code in (302, 303)
+    assert "/auth/logout" in sara.get(f"/p/{item.id}").get_data(as_text=True)
+    assert "/auth/logout" not in nika.get(f"/p/{item.id}").get_data(as_text=True)
+    cache.clear()

@@ -455,3 +455,25 @@ def test_an_order_of_a_seller_without_methods_ships_as_the_seller_arranges(app):
     order = db.session.scalar(sa.select(Order))
     assert order.shipping_amount == 0 and order.shipping_method_id is None
     assert order.ship_by is None and order.total_amount == 700_000
+
+
+def test_the_cached_product_page_is_priced_for_each_customers_own_province(app, market):
+    """One page cache: a customer's province is part of the key, so nobody sees another's."""
+    app.config["PAGE_CACHE_ENABLED"] = True
+    url = f"/p/{market['cloth'].id}"
+    anonymous = app.test_client()
+    anonymous.set_cookie("locale", "en")
+    assert anonymous.get(url).headers["X-Page-Cache"] == "miss"
+    tehran = client_for(app, factories.user())
+    tehran.set_cookie("locale", "en")
+    tehran.post("/cart/add", data={"product_id": market["bowl"].id, "quantity": 1})
+    tehran.post("/checkout", data={**ADDRESS, "province": TEHRAN, "checkout_token": "p" * 24})
+    newcomer = client_for(app, factories.user())
+    newcomer.set_cookie("locale", "en")
+    for _ in range(2):
+        html = unescape(tehran.get(url).get_data(as_text=True))
+        assert "Costs for Tehran" in html and "30,000" in html
+        response = newcomer.get(url)
+        html = unescape(response.get_data(as_text=True))
+        assert "Costs for Tehran" not in html and "from 25,000" in html
+    assert response.headers["X-Page-Cache"] == "hit"

@@ -32,14 +32,15 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from flask import Flask, Response, current_app, g, request, session
 from flask.sansio.app import App
 from flask_babel import get_babel
-from flask_login import current_user
+from flask_login import AnonymousUserMixin, current_user
 from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
 
 from app.catalog.browse import catalog_version
 from app.shipping.rates import market_today
@@ -47,11 +48,24 @@ from app.shop import bp
 
 CSRF_MARKER = "__bazarche_csrf_token__"
 _CSRF_MARKER_BYTES = CSRF_MARKER.encode()
+# Where the visitor's own parts go; base.html puts them before the page's content, so the
+# first occurrence is always the layout's, whatever a product's text holds.
+_MARKUP = {"nav": Markup("<!--bazarche:nav-->"), "flashes": Markup("<!--bazarche:flashes-->")}
+_MARKERS = {name: str(markup).encode() for name, markup in _MARKUP.items()}
 MAX_ENTRIES = 2000
 _CACHED_VIEW = "_bazarche_page_cached"
 _VERSION_SQL = "SELECT version FROM catalog_version WHERE id = 1"
-# A stored page: body, status, mimetype, and whether it holds the CSRF marker.
-_Entry = tuple[bytes, int, str | None, bool]
+
+
+class _Entry(NamedTuple):
+    """A stored page: as an anonymous visitor without a cart or messages sees it, and with
+    markers for the visitor's own parts (header links, flashed messages)."""
+
+    anonymous: bytes
+    personal: bytes
+    status: int
+    mimetype: str | None
+    needs_csrf: bool
 
 
 class _LRU:
@@ -93,6 +107,12 @@ _pages = _LRU(MAX_ENTRIES)
 
 def clear() -> None:
     _pages.clear()
+    _navs.clear()
+
+
+def page_cache_marker(name: str) -> Markup:
+    """The placeholder of the visitor's own part ``name`` in a page being cached."""
+    return _MARKUP[name]
 
 
 def csrf_field() -> str:
@@ -241,18 +261,20 @@ def _anonymous_visitor(app: Flask) -> None:
 
 
 def _cacheable() -> bool:
-    """May this visitor see (and fill) the shared anonymous page?"""
-    if not current_app.config["PAGE_CACHE_ENABLED"] or request.method != "GET":
-        return False
+    """May this request be answered from (and fill) the shared pages?"""
+    return current_app.config["PAGE_CACHE_ENABLED"] and request.method == "GET"
+
+
+def _personal() -> bool:
+    """Does this visitor need their own parts filled in (logged in, a cart or messages)?
+
+    A visitor without a session or remember cookie cannot have any of them: Flask-Login is
+    handed its anonymous user at once.
+    """
     if not _has_visitor_state() and not _login_by_request(current_app):
-        # No session and no remember cookie: nobody is logged in, nothing is flashed, no cart.
         _anonymous_visitor(current_app)
-        return True
-    return (
-        not current_user.is_authenticated
-        and not session.get("_flashes")
-        and not session.get("cart")
-    )
+        return False
+    return bool(current_user.is_authenticated or session.get("_flashes") or session.get("cart"))
 
 
 def _locale_code() -> str:
@@ -266,20 +288,78 @@ def _locale_code() -> str:
     return str(chosen or babel.instance.default_locale)
 
 
-def _key() -> tuple:
+def _key(vary: Callable[[], Any] | None) -> tuple:
     # The market's date too: pages show delivery dates and vacation notices that end by date.
-    return (request_version(), market_today(), _locale_code(), request.full_path)
+    # ``vary`` names what else the view's page depends on (the same for many visitors).
+    extra = vary() if vary is not None else None
+    return (request_version(), market_today(), _locale_code(), request.full_path, extra)
 
 
-def _fill(body: bytes, needs_csrf: bool) -> bytes:
-    if needs_csrf:
+def _render_part(name: str, **context: Any) -> bytes:
+    """One of the visitor's own parts, rendered from its small template."""
+    template = current_app.jinja_env.get_template(f"_{name}.html")
+    return template.render(request=request, g=g, **context).encode()
+
+
+# Rendered header links, by everything they show (the CSRF token is a marker in them).
+_navs: dict[tuple, bytes] = {}
+_MAX_NAVS = 4096
+
+
+def _visitor_nav() -> bytes:
+    """This visitor's header links, rendered once for everyone who would see the same ones.
+
+    The key holds all the fragment shows: the locale, who (role and name, or anonymous with
+    the path the log-in link returns to) and the cart count; the log-out form's token is a
+    marker filled in per request like the page's own.
+    """
+    from app.shop.cart_routes import cart_count  # that module uses this one
+
+    user = current_user._get_current_object()
+    in_cart = cart_count()
+    if user.is_authenticated:
+        who: tuple = (str(user.role), user.name)
+    else:
+        who = (None, request.path)
+    key = (id(current_app._get_current_object()), _locale_code(), who, in_cart)  # type: ignore[attr-defined]
+    nav = _navs.get(key)
+    if nav is None:
+        g.page_cache_rendering = True
+        try:
+            nav = _render_part("account_nav", nav_user=user, nav_in_cart=in_cart)
+        finally:
+            g.page_cache_rendering = False
+        if len(_navs) >= _MAX_NAVS:
+            _navs.clear()
+        _navs[key] = nav
+    return nav
+
+
+def _fill_personal(body: bytes) -> bytes:
+    """``body`` with this visitor's header links and flashed messages in place of the markers
+    (CSRF markers are left for :func:`_response`)."""
+    body = body.replace(_MARKERS["nav"], _visitor_nav(), 1)
+    messages = _render_part("flashes") if session.get("_flashes") else b""
+    return body.replace(_MARKERS["flashes"], messages, 1)
+
+
+def _store(key: tuple, body: bytes, status: int, mimetype: str | None) -> _Entry:
+    """Keep a freshly rendered page, with its anonymous copy made once now."""
+    anonymous = body.replace(
+        _MARKERS["nav"],
+        _render_part("account_nav", nav_user=AnonymousUserMixin(), nav_in_cart=0),
+        1,
+    ).replace(_MARKERS["flashes"], b"", 1)
+    entry = _Entry(anonymous, body, status, mimetype, _CSRF_MARKER_BYTES in body)
+    _pages.put(key, entry)
+    return entry
+
+
+def _response(entry: _Entry, state: str, personal: bool) -> Response:
+    body = _fill_personal(entry.personal) if personal else entry.anonymous
+    if entry.needs_csrf or personal:  # a signed-in visitor's log-out form has one too
         body = body.replace(_CSRF_MARKER_BYTES, generate_csrf().encode())
-    return body
-
-
-def _response(entry: _Entry, state: str) -> Response:
-    body, status, mimetype, needs_csrf = entry
-    response = Response(_fill(body, needs_csrf), status, mimetype=mimetype)
+    response = Response(body, entry.status, mimetype=entry.mimetype)
     response.headers["X-Page-Cache"] = state
     return response
 
@@ -290,12 +370,13 @@ def serve_hit() -> Response | None:
         return None
     app = current_app
     view = app.view_functions.get(request.endpoint or "")
-    if view is None or not getattr(view, _CACHED_VIEW, False) or not _cacheable():
+    if view is None or not hasattr(view, _CACHED_VIEW) or not _cacheable():
         return None
-    entry = _pages.get(_key())
+    personal = _personal()
+    entry = _pages.get(_key(getattr(view, _CACHED_VIEW)))
     if entry is None:
         return None
-    return _response(entry, "hit")
+    return _response(entry, "hit", personal)
 
 
 def install(app: App) -> None:
@@ -307,32 +388,42 @@ def install(app: App) -> None:
 
 # The shop blueprint holds the cached views: registering it on an app installs the hook.
 bp.record_once(lambda state: install(state.app))
+bp.add_app_template_global(page_cache_marker, "page_cache_marker")
 
 
-def cached_page(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Cache ``view`` for anonymous visitors: hits are served by :func:`serve_hit`; a miss
-    renders the page here and stores it."""
+def cached_page(
+    view: Callable[..., Any] | None = None, *, vary: Callable[[], Any] | None = None
+) -> Any:
+    """Serve ``view``'s page to every visitor from the shared pages, each with their own parts
+    filled in: hits are served by :func:`serve_hit`; a miss renders the page here and stores it.
+
+    Only for views whose page is the same for everyone apart from the layout's visitor parts
+    (header links, cart count, flashed messages) and the CSRF marker. ``vary`` returns what else
+    the page depends on for this visitor (the same for many, e.g. their province); it is part of
+    the key. Usable bare (``@cached_page``) or with arguments.
+    """
+    if view is None:
+        return lambda actual: cached_page(actual, vary=vary)
 
     @wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         if not _cacheable():
             return view(*args, **kwargs)
-        key = _key()
+        personal = _personal()
+        key = _key(vary)
         entry = _pages.get(key)
         if entry is not None:  # the hook was not installed, or another thread just stored it
-            return _response(entry, "hit")
+            return _response(entry, "hit", personal)
         g.page_cache_rendering = True
         try:
             response = current_app.make_response(view(*args, **kwargs))
         finally:
             g.page_cache_rendering = False
         if response.status_code in (200, 404) and not response.direct_passthrough:
-            body = response.get_data()
-            entry = (body, response.status_code, response.mimetype, _CSRF_MARKER_BYTES in body)
-            _pages.put(key, entry)
-            return _response(entry, "miss")
+            entry = _store(key, response.get_data(), response.status_code, response.mimetype)
+            return _response(entry, "miss", personal)
         response.headers["X-Page-Cache"] = "miss"
         return response
 
-    setattr(wrapped, _CACHED_VIEW, True)
+    setattr(wrapped, _CACHED_VIEW, vary)
     return wrapped

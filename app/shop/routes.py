@@ -90,7 +90,7 @@ def county(slug: str) -> ResponseReturnValue:
 
 
 @bp.get("/p/<int:product_id>")
-@cached_page
+@cached_page(vary=customer_province)  # shipping costs are priced for the customer's province
 def product(product_id: int) -> ResponseReturnValue:
     item = _found(queries.public_product(product_id))
     province = customer_province()
