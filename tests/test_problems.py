@@ -22,7 +22,7 @@ from app.core.timeutil import utcnow
 from app.disputes import services as disputes
 from app.disputes.models import OrderProblem, ProblemStatus, Resolution
 from app.orders import services as orders
-from app.orders.models import Order, OrderStatus, OrderStatusChange
+from app.orders.models import Order, OrderStatus
 from tests import factories
 from tests.fake_stripe import (  # noqa: F401  (fixtures)
     card_checkout,
@@ -172,9 +172,9 @@ def test_only_the_customer_of_a_sent_order_within_the_window_may_report(app, sen
 
     # Past the window after shipping: too late.
     db.session.execute(
-        sa.update(OrderStatusChange)
-        .where(OrderStatusChange.order_id == order.id)
-        .values(created_at=utcnow() - timedelta(days=app.config["RECEIPT_WINDOW_DAYS"] + 1))
+        sa.update(Order)
+        .where(Order.id == order.id)
+        .values(shipped_at=utcnow() - timedelta(days=app.config["RECEIPT_WINDOW_DAYS"] + 1))
     )
     db.session.commit()
     assert not disputes.may_report(fresh(Order, order.id))

@@ -53,7 +53,7 @@ from app.disputes.signals import problem_event
 from app.media.images import ImageRejected
 from app.orders import completion
 from app.orders import services as orders
-from app.orders.models import Order, OrderStatus, OrderStatusChange
+from app.orders.models import Order, OrderStatus
 from app.payments.models import Payment, Provider
 from app.payouts import ledger
 
@@ -81,25 +81,10 @@ class RefundFailed(DomainError):
 # ---- reading -----------------------------------------------------------------------------------
 
 
-def window_days() -> int:
-    return int(current_app.config["RECEIPT_WINDOW_DAYS"])
-
-
-def shipped_at(order_id: int) -> datetime | None:
-    """When the order was marked shipped (None if it never was)."""
-    value = db.session.scalar(
-        sa.select(sa.func.max(OrderStatusChange.created_at)).where(
-            OrderStatusChange.order_id == order_id,
-            OrderStatusChange.to_status == OrderStatus.SHIPPED,
-        )
-    )
-    return as_utc(value) if value is not None else None
-
-
 def report_deadline(order: Order) -> datetime | None:
-    """Until when a problem may be reported on ``order`` (None: it was never shipped)."""
-    sent = shipped_at(order.id)
-    return sent + timedelta(days=window_days()) if sent is not None else None
+    """Until when a problem may be reported on ``order``: the end of its receipt window, the
+    same deadline after which it completes by itself (None: not sent, or already completed)."""
+    return completion.receipt_deadline(order)
 
 
 def problem_of(order_id: int) -> OrderProblem | None:
