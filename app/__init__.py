@@ -415,7 +415,7 @@ def register_search_sync(app: Flask) -> None:
             if jobs.queue.immediate:
                 sync_quietly()
             else:  # the job worker indexes them (retried while the index writer is busy)
-                jobs_tasks.sync_search()
+                jobs.submit(jobs_tasks.sync_search)
         return response
 
 

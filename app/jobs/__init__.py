@@ -74,6 +74,23 @@ def in_app(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def submit(task: Callable[..., Any], *args: Any, **kwargs: Any) -> bool:
+    """Enqueue ``task(*args, **kwargs)``; False (logged, nothing raised) when the queue cannot
+    take it. Callers only submit work that the database already records (a dirty product, a
+    stored message, a photo waiting for its variants), so a broker that is down delays the work
+    until a scheduled sweep finds it again; it never fails the request that asked for it."""
+    try:
+        task(*args, **kwargs)
+    except Exception:
+        log.warning("job queue unavailable: %s not enqueued", _name(task), exc_info=True)
+        return False
+    return True
+
+
+def _name(task: Callable[..., Any]) -> str:
+    return str(getattr(task, "name", None) or getattr(task, "__name__", repr(task)))
+
+
 def pending() -> int:
     """How many tasks wait in the queue (0 in immediate mode)."""
     return 0 if queue.immediate else int(queue.pending_count())
@@ -95,4 +112,13 @@ def run_worker(app: Flask, workers: int = 2, periodic: bool = True) -> None:
     consumer.run()
 
 
-__all__ = ["BACKENDS", "app_for_tasks", "in_app", "init_app", "pending", "queue", "run_worker"]
+__all__ = [
+    "BACKENDS",
+    "app_for_tasks",
+    "in_app",
+    "init_app",
+    "pending",
+    "queue",
+    "run_worker",
+    "submit",
+]

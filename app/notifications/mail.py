@@ -112,4 +112,4 @@ def _to_the_outbox(messages: list[Outgoing], kind: str) -> None:
         log.exception("could not keep the %r e-mails for the worker", kind)
         return
     for mail_id in ids:
-        queued.deliver(mail_id)
+        jobs.submit(queued.deliver, mail_id)
