@@ -334,3 +334,53 @@ def test_a_signed_in_visitors_log_out_form_on_a_cached_page_works(csrf_app):
     assert "/auth/logout" in sara.get(f"/p/{item.id}").get_data(as_text=True)
     assert "/auth/logout" not in nika.get(f"/p/{item.id}").get_data(as_text=True)
     cache.clear()
+
+
+def test_a_signed_in_hit_reads_the_visitor_with_the_version_in_one_query(app, client, item):
+    """On PostgreSQL a signed-in visitor's hit opens no ORM session: their login, name, role,
+    cart units and last province come with the catalogue version in one round trip."""
+    from tests.conftest import count_queries
+
+    sara = factories.user(email="sara@example.com", name="سارا رئیسی")
+    factories.login(client, sara.email)
+    client.post("/cart/add", data={"product_id": item.id, "quantity": 2})
+    url = f"/c/{item.category.slug}"
+    get(app.test_client(), url)  # an anonymous visitor fills the cache
+    with count_queries(db.engine) as statements:
+        response, html = get(client, url)
+    assert response.headers["X-Page-Cache"] == "hit"
+    assert "سارا رئیسی" in html
+    assert re.search(r'class="cart-count">.*?۲</span>', html)
+    if db.engine.dialect.name == "postgresql":
+        assert statements == []
+    else:  # SQLite: the session loads the user and counts the cart as on any page
+        assert statements
+
+
+def test_a_hit_never_serves_an_ended_or_inactive_login_as_signed_in(app, client, item):
+    from app.accounts.models import LoginSession, User
+
+    sara = factories.user(email="sara@example.com", name="سارا رئیسی")
+    factories.login(client, sara.email)
+    get(app.test_client(), "/")
+    assert "سارا رئیسی" in get(client, "/")[1]
+
+    db.session.execute(sa.update(User).where(User.id == sara.id).values(active=False))
+    db.session.commit()
+    response, html = get(client, "/")
+    assert response.headers["X-Page-Cache"] == "hit"
+    assert "سارا رئیسی" not in html and "/auth/logout" not in html
+
+    db.session.execute(sa.update(User).where(User.id == sara.id).values(active=True))
+    db.session.commit()
+    assert "سارا رئیسی" in get(client, "/")[1]
+    # Her login ended elsewhere (a log-out on another device, a password change).
+    db.session.execute(
+        sa.update(LoginSession)
+        .where(LoginSession.user_id == sara.id)
+        .values(ended_at=sa.func.current_timestamp())
+    )
+    db.session.commit()
+    response, html = get(client, "/")
+    assert response.headers["X-Page-Cache"] == "hit"
+    assert "سارا رئیسی" not in html and "/auth/logout" not in html

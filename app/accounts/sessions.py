@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
@@ -83,9 +83,9 @@ def end_other_logins(user: User, keep: str | None = None) -> None:
     db.session.execute(statement.values(ended_at=utcnow()))
 
 
-def load_user(user_id: str) -> User | None:
-    """Flask-Login's loader: the user of an open, unexpired login named by ``user_id``, with
-    ``login_id`` set; None for anything else (old formats, ended or unknown logins)."""
+def parse_user_id(user_id: str) -> tuple[int, str] | None:
+    """``(user id, login id)`` from Flask-Login's ``"<user id>:<login id>"``; None for anything
+    else (old formats, garbage)."""
     try:
         raw_id, login_id = user_id.split(":", 1)
         uid = int(raw_id)
@@ -93,24 +93,50 @@ def load_user(user_id: str) -> User | None:
         return None
     if not login_id or len(login_id) > 64:
         return None
+    return uid, login_id
+
+
+def open_login_where(
+    uid: int | sa.ColumnElement[int], login_id: str | sa.ColumnElement[str]
+) -> sa.ColumnElement[bool]:
+    """The rows of user ``uid`` joined to their login ``login_id`` while it is open (use with a
+    join of :class:`LoginSession` on its user); its age is checked by :func:`accept_login`."""
+    return sa.and_(User.id == uid, LoginSession.id == login_id, LoginSession.ended_at.is_(None))
+
+
+def accept_login(login_id: str, created_at: datetime, last_seen_at: datetime) -> bool:
+    """Is the open login ``login_id`` (opened ``created_at``) still young enough to log its user
+    in? Records its use when the last record is older than :data:`SEEN_EVERY`."""
+    now = utcnow()
+    if created_at <= now - lifetime():
+        return False
+    if last_seen_at <= now - SEEN_EVERY:
+        _touch(login_id, now)
+    return True
+
+
+def load_user(user_id: str) -> User | None:
+    """Flask-Login's loader: the user of an open, unexpired login named by ``user_id``, with
+    ``login_id`` set; None for anything else (old formats, ended or unknown logins)."""
+    parsed = parse_user_id(user_id)
+    if parsed is None:
+        return None
+    uid, login_id = parsed
     found = db.session.execute(
         sa.select(User, LoginSession.created_at, LoginSession.last_seen_at)
         .join(LoginSession, LoginSession.user_id == User.id)
-        .where(User.id == uid, LoginSession.id == login_id, LoginSession.ended_at.is_(None))
+        .where(open_login_where(uid, login_id))
     ).first()
     if found is None:
         return None
     user, created_at, last_seen_at = found
-    now = utcnow()
-    if created_at <= now - lifetime():
+    if not accept_login(login_id, created_at, last_seen_at):
         return None
     user.login_id = login_id
-    if last_seen_at <= now - SEEN_EVERY:
-        _touch(login_id, now)
     return user
 
 
-def _touch(login_id: str, now) -> None:
+def _touch(login_id: str, now: datetime) -> None:
     """Record that the login was used, on a connection of its own (the request's transaction
     stays as it is); a busy database only skips the note. In a request that writes, the
     request's own transaction already holds SQLite's write lock (``app.db``): the note goes

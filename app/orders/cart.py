@@ -360,18 +360,20 @@ def view(user: User | None, guest: GuestCart | None) -> CartView:
     return CartView(groups=list(groups.values()), missing=missing)
 
 
+def units_of(user_id: sa.ColumnExpressionArgument[int] | int) -> sa.ScalarSelect[int]:
+    """The units in the cart of ``user_id`` (a value or a column), as a scalar subquery."""
+    return (
+        sa.select(sa.func.coalesce(sa.func.sum(CartLine.quantity), 0))
+        .where(CartLine.user_id == user_id)
+        .scalar_subquery()
+    )
+
+
 def unit_count(user_id: int) -> int:
     """Units in the customer's cart, for the page header; 0 when the database cannot answer
     (the header of an error page must not fail in its turn)."""
     try:
-        return (
-            db.session.scalar(
-                sa.select(sa.func.coalesce(sa.func.sum(CartLine.quantity), 0)).where(
-                    CartLine.user_id == user_id
-                )
-            )
-            or 0
-        )
+        return db.session.scalar(sa.select(units_of(user_id))) or 0
     except sa.exc.SQLAlchemyError:
         # The failed statement spoilt the transaction: drop it so the page can still render.
         db.session.rollback()

@@ -25,6 +25,20 @@ def last_order(customer_id: int) -> Order | None:
     )
 
 
+def last_province_of(
+    customer_id: sa.ColumnExpressionArgument[int] | int,
+) -> sa.ScalarSelect[str | None]:
+    """The province of the customer's most recent order (:func:`last_order`'s), as a scalar
+    subquery: NULL when they have none."""
+    return (
+        sa.select(Order.province)
+        .where(Order.customer_id == customer_id)
+        .order_by(*_NEWEST_FIRST)
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
 def customer_order(order_id: int, customer_id: int) -> Order | None:
     """The order if it is the customer's own (else None), with lines, history and seller."""
     return db.session.scalar(

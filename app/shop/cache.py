@@ -20,8 +20,11 @@ counted, once, whether it was a hit or not.
 
 On PostgreSQL the version is read on a connection of its own in autocommit mode (one round trip,
 prepared by the driver after a few runs), not through the request's ORM session, whose pool
-checkout would add a ping, a ``BEGIN`` and a ``ROLLBACK``; a hit never opens the ORM session. On
-SQLite the session reads it (no network, and a second engine would not see an in-memory database).
+checkout would add a ping, a ``BEGIN`` and a ``ROLLBACK``; a hit never opens the ORM session. For
+a signed-in visitor the same round trip also reads their login (open and young enough, by the
+accounts' own rules), name, role, cart units and last order's province, and Flask-Login is handed
+that user: a signed-in hit costs about what an anonymous one does. On SQLite the session reads
+them (no network, and a second engine would not see an in-memory database).
 """
 
 from __future__ import annotations
@@ -42,7 +45,12 @@ from flask_login import AnonymousUserMixin, current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
+from app.accounts import sessions
+from app.accounts.models import LoginSession, Role, User
 from app.catalog.browse import catalog_version
+from app.catalog.models import CatalogVersion
+from app.orders import cart as carts
+from app.orders import lookups as order_lookups
 from app.shipping.rates import market_today
 from app.shop import bp
 
@@ -178,37 +186,122 @@ os.register_at_fork(after_in_child=_forget_inherited_connections)
 atexit.register(_close_all)
 
 
-def _read_version(app: Flask) -> int:
-    engine = _version_engine(app)
-    if engine is None:
-        return catalog_version()
+def _on_own_cursor(
+    engine: sa.Engine, sql: str, params: dict[str, Any] | None = None
+) -> tuple | None:
+    """The first row of ``sql`` run on the driver's own cursor of an autocommit connection (a
+    prepared statement, no ``BEGIN``); a connection the server closed (restart, idle timeout)
+    is replaced once."""
     for attempt in (1, 2):
         conn = engine.raw_connection()
         try:
-            # The driver's own cursor, kept with its connection: a prepared statement, no BEGIN.
             cursor = conn.info.get("page_cache_cursor")
             if cursor is None:
                 driver = conn.driver_connection
                 assert driver is not None  # a checked-out connection has its driver's
                 cursor = conn.info["page_cache_cursor"] = driver.cursor()
-            cursor.execute(_VERSION_SQL, prepare=True)
-            row = cursor.fetchone()
+            cursor.execute(sql, params, prepare=True)
+            return cursor.fetchone()
         except engine.dialect.loaded_dbapi.Error as error:
             if not engine.dialect.is_disconnect(error, conn.dbapi_connection, None):
                 raise
-            # The server closed it (restart, idle timeout): start afresh, once.
             conn.invalidate(error)
             engine.dispose()
             if attempt == 2:
                 raise
-            continue
         finally:
             conn.close()
-        return (row[0] if row else None) or 1
     raise AssertionError("unreachable")
 
 
+def _read_version(app: Flask) -> int:
+    engine = _version_engine(app)
+    if engine is None:
+        return catalog_version()
+    row = _on_own_cursor(engine, _VERSION_SQL)
+    return (row[0] if row else None) or 1
+
+
 _VERSION_KEY = "bazarche.catalog_version"
+# The signed-in visitor's cart units and last order's province, when read with their login by
+# :func:`_signed_in_at_once` (the header and the product page then need no query of their own).
+KNOWN_CART_UNITS = "bazarche.cart_units"
+KNOWN_PROVINCE = "bazarche.last_province"
+
+
+def _visitor_statement() -> sa.Select:
+    """The catalogue version with the signed-in visitor's open login, name, role, state, cart units and
+    last order's province (parameters ``uid`` and ``login_id``): one row, or none when the login
+    is not open. Each part is the owning service's own clause (accounts' open login, the cart's
+    units, the orders' last province)."""
+    uid = sa.bindparam("uid", type_=sa.Integer)
+    return (
+        sa.select(
+            sa.select(CatalogVersion.version).where(CatalogVersion.id == 1).scalar_subquery(),
+            User.name,
+            User.role,
+            User.active,
+            LoginSession.created_at,
+            LoginSession.last_seen_at,
+            carts.units_of(User.id),
+            order_lookups.last_province_of(User.id),
+        )
+        .select_from(User)
+        .join(LoginSession, LoginSession.user_id == User.id)
+        .where(sessions.open_login_where(uid, sa.bindparam("login_id", type_=sa.String)))
+    )
+
+
+_VISITOR_SQL_KEY = "bazarche_page_cache_visitor_sql"
+
+
+def _visitor_sql(app: Flask, engine: sa.Engine) -> tuple[str, dict[str, Any]]:
+    """:func:`_visitor_statement` compiled once for the driver: its SQL and fixed parameters."""
+    compiled = app.extensions.get(_VISITOR_SQL_KEY)
+    if compiled is None:
+        statement = _visitor_statement().compile(dialect=engine.dialect)
+        compiled = app.extensions[_VISITOR_SQL_KEY] = (str(statement), dict(statement.params))
+    return compiled
+
+
+def _read_visitor(app: Flask, uid: int, login_id: str) -> tuple | None:
+    engine = _version_engine(app)
+    assert engine is not None
+    sql, fixed = _visitor_sql(app, engine)
+    return _on_own_cursor(engine, sql, {**fixed, "uid": uid, "login_id": login_id})
+
+
+def _signed_in_at_once(app: Flask) -> bool:
+    """On PostgreSQL, for a visitor whose session names a login: read the catalogue version and
+    the visitor (login, name, role, cart units, last province) in one round trip on the
+    autocommit connection, and hand Flask-Login the user, so the hit opens no ORM session.
+    False (nothing set) when the usual loading must decide: no such session, SQLite, a login
+    that is not open or too old."""
+    user_id = session.get("_user_id")
+    if not user_id or _version_engine(app) is None:
+        return False
+    manager = getattr(app, "login_manager", None)
+    if manager is None or manager._session_protection_failed():
+        return False
+    parsed = sessions.parse_user_id(str(user_id))
+    if parsed is None:
+        return False
+    uid, login_id = parsed
+    row = _read_visitor(app, uid, login_id)
+    if row is None:
+        return False
+    version, name, role, active, created_at, last_seen_at, units, province = row
+    if not sessions.accept_login(login_id, created_at, last_seen_at):
+        return False
+    # A user object for the header and the after-request hooks, never added to a session.
+    user = User(id=uid, name=name, role=Role(role), active=active)
+    user.login_id = login_id
+    manager._update_request_context_with_user(user)
+    environ = request.environ
+    environ[_VERSION_KEY] = version or 1
+    environ[KNOWN_CART_UNITS] = 0 if role == Role.STAFF else units
+    environ[KNOWN_PROVINCE] = province
+    return True
 
 
 def request_version() -> int:
@@ -274,6 +367,8 @@ def _personal() -> bool:
     if not _has_visitor_state() and not _login_by_request(current_app):
         _anonymous_visitor(current_app)
         return False
+    if _signed_in_at_once(current_app):
+        return True
     return bool(current_user.is_authenticated or session.get("_flashes") or session.get("cart"))
 
 

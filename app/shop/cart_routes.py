@@ -7,7 +7,7 @@ by checkout alike; these pages only say it early.
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, session, url_for
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -23,7 +23,7 @@ from app.payments import online
 from app.shipping import services as shipping
 from app.shipping.rates import Option
 from app.shop import bp
-from app.shop.cache import csrf_field
+from app.shop.cache import KNOWN_CART_UNITS, KNOWN_PROVINCE, csrf_field
 from app.shop.forms import AddToCartForm, CartLineForm
 from app.web.messages import error_text
 
@@ -58,6 +58,9 @@ def own_product_ids(product_ids: list[int]) -> set[int]:
     return carts.own_product_ids(shopper(), product_ids)
 
 
+_UNKNOWN = object()
+
+
 @bp.app_template_global()
 def cart_count() -> int:
     """Units in the visitor's cart, for the header (never on a cached page)."""
@@ -65,6 +68,9 @@ def cart_count() -> int:
         return sum(qty for _, qty, _ in carts.raw_lines(None, guest_cart()))
     if current_user.role == Role.STAFF:
         return 0
+    known = request.environ.get(KNOWN_CART_UNITS)
+    if known is not None:
+        return int(known)
     return carts.unit_count(current_user.id)
 
 
@@ -88,6 +94,9 @@ def customer_province() -> str | None:
     """The province the logged-in customer last had an order sent to (None: unknown)."""
     if not current_user.is_authenticated:
         return None
+    known = request.environ.get(KNOWN_PROVINCE, _UNKNOWN)
+    if known is not _UNKNOWN:  # read with the visitor's login by a page-cache hit
+        return known
     last = order_lookups.last_order(current_user.id)
     return last.province if last is not None else None
 
