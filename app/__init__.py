@@ -40,6 +40,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     if app.debug or app.testing:
         app.config.setdefault("SESSION_COOKIE_SECURE", False)
 
+    from app.shop import lane  # cached pages for cookie-less visitors, answered before Flask
+
+    lane.install(app)
     if app.config.get("PROXY_FIX"):
         from werkzeug.middleware.proxy_fix import ProxyFix
 

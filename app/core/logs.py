@@ -45,10 +45,16 @@ def current_request_id() -> str:
 def _incoming_or_new() -> str:
     from flask import current_app
 
-    if current_app.config.get("PROXY_FIX"):
-        incoming = request.headers.get(REQUEST_ID_HEADER)
-        if incoming and _WELL_FORMED_ID.fullmatch(incoming):
-            return incoming
+    return request_id_for(
+        request.headers.get(REQUEST_ID_HEADER), trusted=bool(current_app.config.get("PROXY_FIX"))
+    )
+
+
+def request_id_for(incoming: str | None, *, trusted: bool) -> str:
+    """The id of a request that came with ``incoming`` in its ``X-Request-ID`` header: that one
+    when the proxy in front is trusted (``PROXY_FIX``) and it is well formed, else a new one."""
+    if trusted and incoming and _WELL_FORMED_ID.fullmatch(incoming):
+        return incoming
     return secrets.token_hex(8)
 
 

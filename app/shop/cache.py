@@ -35,7 +35,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, NamedTuple
+from typing import Any, Generic, NamedTuple, TypeVar
 
 import sqlalchemy as sa
 from flask import Flask, Response, current_app, g, request, session
@@ -61,7 +61,12 @@ _CSRF_MARKER_BYTES = CSRF_MARKER.encode()
 _MARKUP = {"nav": Markup("<!--bazarche:nav-->"), "flashes": Markup("<!--bazarche:flashes-->")}
 _MARKERS = {name: str(markup).encode() for name, markup in _MARKUP.items()}
 MAX_ENTRIES = 2000
+V = TypeVar("V")
 _CACHED_VIEW = "_bazarche_page_cached"
+_LANE_VIEW = "_bazarche_page_lane"
+# Set in the WSGI environ when a cached page was answered as every cookie-less visitor gets it:
+# the endpoint's name (app.shop.lane keeps such answers).
+LANE_ENDPOINT = "bazarche.lane_endpoint"
 _VERSION_SQL = "SELECT version FROM catalog_version WHERE id = 1"
 
 
@@ -76,23 +81,23 @@ class _Entry(NamedTuple):
     needs_csrf: bool
 
 
-class _LRU:
+class LRU(Generic[V]):
     """Bounded, least recently used first out; keys start with the catalogue version."""
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self.data: OrderedDict[tuple, _Entry] = OrderedDict()
+        self.data: OrderedDict[tuple, V] = OrderedDict()
         self.lock = threading.Lock()
         self.newest_version = 0
 
-    def get(self, key: tuple) -> _Entry | None:
+    def get(self, key: tuple) -> V | None:
         with self.lock:
             value = self.data.get(key)
             if value is not None:
                 self.data.move_to_end(key)
             return value
 
-    def put(self, key: tuple, value: _Entry) -> None:
+    def put(self, key: tuple, value: V) -> None:
         with self.lock:
             if key[0] > self.newest_version:
                 # Pages of older versions can only be asked for by requests already running.
@@ -110,7 +115,7 @@ class _LRU:
             self.newest_version = 0
 
 
-_pages = _LRU(MAX_ENTRIES)
+_pages: LRU[_Entry] = LRU(MAX_ENTRIES)
 
 
 def clear() -> None:
@@ -139,7 +144,7 @@ _ENGINE_KEY = "bazarche_page_cache_engine"
 _UNSET = object()
 
 
-def _version_engine(app: Flask) -> sa.Engine | None:
+def version_engine(app: Flask) -> sa.Engine | None:
     engine = app.extensions.get(_ENGINE_KEY, _UNSET)
     if engine is _UNSET:
         engine = app.extensions[_ENGINE_KEY] = _make_version_engine(app)
@@ -214,15 +219,18 @@ def _on_own_cursor(
     raise AssertionError("unreachable")
 
 
-def _read_version(app: Flask) -> int:
-    engine = _version_engine(app)
-    if engine is None:
-        return catalog_version()
+def committed_version(engine: sa.Engine) -> int:
+    """The committed catalogue version, read on ``engine`` (:func:`version_engine`'s)."""
     row = _on_own_cursor(engine, _VERSION_SQL)
     return (row[0] if row else None) or 1
 
 
-_VERSION_KEY = "bazarche.catalog_version"
+def _read_version(app: Flask) -> int:
+    engine = version_engine(app)
+    return catalog_version() if engine is None else committed_version(engine)
+
+
+VERSION_KEY = "bazarche.catalog_version"
 # The signed-in visitor's cart units and last order's province, when read with their login by
 # :func:`_signed_in_at_once` (the header and the product page then need no query of their own).
 KNOWN_CART_UNITS = "bazarche.cart_units"
@@ -265,7 +273,7 @@ def _visitor_sql(app: Flask, engine: sa.Engine) -> tuple[str, dict[str, Any]]:
 
 
 def _read_visitor(app: Flask, uid: int, login_id: str) -> tuple | None:
-    engine = _version_engine(app)
+    engine = version_engine(app)
     assert engine is not None
     sql, fixed = _visitor_sql(app, engine)
     return _on_own_cursor(engine, sql, {**fixed, "uid": uid, "login_id": login_id})
@@ -278,7 +286,7 @@ def _signed_in_at_once(app: Flask) -> bool:
     False (nothing set) when the usual loading must decide: no such session, SQLite, a login
     that is not open or too old."""
     user_id = session.get("_user_id")
-    if not user_id or _version_engine(app) is None:
+    if not user_id or version_engine(app) is None:
         return False
     manager = getattr(app, "login_manager", None)
     if manager is None or manager._session_protection_failed():
@@ -298,7 +306,7 @@ def _signed_in_at_once(app: Flask) -> bool:
     user.login_id = login_id
     manager._update_request_context_with_user(user)
     environ = request.environ
-    environ[_VERSION_KEY] = version or 1
+    environ[VERSION_KEY] = version or 1
     environ[KNOWN_CART_UNITS] = 0 if role == Role.STAFF else units
     environ[KNOWN_PROVINCE] = province
     return True
@@ -311,9 +319,9 @@ def request_version() -> int:
     app context, which a test may share between requests).
     """
     environ = request.environ
-    version = environ.get(_VERSION_KEY)
+    version = environ.get(VERSION_KEY)
     if version is None:
-        version = environ[_VERSION_KEY] = _read_version(current_app)
+        version = environ[VERSION_KEY] = _read_version(current_app)
     return version
 
 
@@ -450,7 +458,9 @@ def _store(key: tuple, body: bytes, status: int, mimetype: str | None) -> _Entry
     return entry
 
 
-def _response(entry: _Entry, state: str, personal: bool) -> Response:
+def _response(entry: _Entry, state: str, personal: bool, lane: bool) -> Response:
+    if lane and not personal and not entry.needs_csrf and not _has_visitor_state():
+        request.environ[LANE_ENDPOINT] = request.endpoint
     body = _fill_personal(entry.personal) if personal else entry.anonymous
     if entry.needs_csrf or personal:  # a signed-in visitor's log-out form has one too
         body = body.replace(_CSRF_MARKER_BYTES, generate_csrf().encode())
@@ -471,7 +481,7 @@ def serve_hit() -> Response | None:
     entry = _pages.get(_key(getattr(view, _CACHED_VIEW)))
     if entry is None:
         return None
-    return _response(entry, "hit", personal)
+    return _response(entry, "hit", personal, getattr(view, _LANE_VIEW, False))
 
 
 def install(app: App) -> None:
@@ -487,7 +497,10 @@ bp.add_app_template_global(page_cache_marker, "page_cache_marker")
 
 
 def cached_page(
-    view: Callable[..., Any] | None = None, *, vary: Callable[[], Any] | None = None
+    view: Callable[..., Any] | None = None,
+    *,
+    vary: Callable[[], Any] | None = None,
+    lane: bool = True,
 ) -> Any:
     """Serve ``view``'s page to every visitor from the shared pages, each with their own parts
     filled in: hits are served by :func:`serve_hit`; a miss renders the page here and stores it.
@@ -495,10 +508,12 @@ def cached_page(
     Only for views whose page is the same for everyone apart from the layout's visitor parts
     (header links, cart count, flashed messages) and the CSRF marker. ``vary`` returns what else
     the page depends on for this visitor (the same for many, e.g. their province); it is part of
-    the key. Usable bare (``@cached_page``) or with arguments.
+    the key. ``lane``: may :mod:`app.shop.lane` answer cookie-less visitors before Flask
+    (False for a view with per-visit work in an after-request hook). Usable bare
+    (``@cached_page``) or with arguments.
     """
     if view is None:
-        return lambda actual: cached_page(actual, vary=vary)
+        return lambda actual: cached_page(actual, vary=vary, lane=lane)
 
     @wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
@@ -508,7 +523,7 @@ def cached_page(
         key = _key(vary)
         entry = _pages.get(key)
         if entry is not None:  # the hook was not installed, or another thread just stored it
-            return _response(entry, "hit", personal)
+            return _response(entry, "hit", personal, lane)
         g.page_cache_rendering = True
         try:
             response = current_app.make_response(view(*args, **kwargs))
@@ -516,9 +531,10 @@ def cached_page(
             g.page_cache_rendering = False
         if response.status_code in (200, 404) and not response.direct_passthrough:
             entry = _store(key, response.get_data(), response.status_code, response.mimetype)
-            return _response(entry, "miss", personal)
+            return _response(entry, "miss", personal, lane)
         response.headers["X-Page-Cache"] = "miss"
         return response
 
     setattr(wrapped, _CACHED_VIEW, vary)
+    setattr(wrapped, _LANE_VIEW, lane)
     return wrapped

@@ -90,7 +90,8 @@ def county(slug: str) -> ResponseReturnValue:
 
 
 @bp.get("/p/<int:product_id>")
-@cached_page(vary=customer_province)  # shipping costs are priced for the customer's province
+# Shipping costs are priced for the customer's province; each view is counted after the request.
+@cached_page(vary=customer_province, lane=False)
 def product(product_id: int) -> ResponseReturnValue:
     item = _found(queries.public_product(product_id))
     province = customer_province()
