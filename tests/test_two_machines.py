@@ -365,3 +365,36 @@ def test_failed_logins_of_one_account_over_both_machines_lock_it_on_both(
             break
         time.sleep(0.2)
     assert sent and all(m.sent_at is not None for m in sent), machines.worker_log.read_text()
+
+
+def test_an_import_previewed_on_one_machine_is_confirmed_on_the_other(machines: Market) -> None:
+    owner, product = shop_with_listing()
+    seller = signed_in(machines.a, owner)
+    form = seller.get("/seller/import")
+    csv = (
+        b"title,description,category,price,stock\n"
+        b"Balochi needlework cushion,Hand stitched,rugs,125000,3\n"
+        b"Kilim of Sistan,Wool,rugs,900000,1\n"
+    )
+    preview = seller.upload(
+        "/seller/import",
+        "file",
+        [("listings.csv", csv, "text/csv")],
+        headers={"X-CSRFToken": csrf_token(form)},
+    )
+    assert preview.status == 200, (preview.status, preview.text[-2000:])
+    found = re.search(r'name="token"[^>]*value="([0-9a-f]{32})"', preview.text)
+    assert found, preview.text[-2000:]
+    confirm = {"token": found.group(1), "csrf_token": csrf_token(preview)}
+
+    # The confirmation reaches the other machine.
+    done = on(machines.b, seller).post("/seller/import/confirm", confirm)
+    assert done.status == 302 and done.location.endswith("/seller/listings"), done
+    # Pressed again, on the first machine: the file was claimed once, for both.
+    again = seller.post("/seller/import/confirm", confirm)
+    assert again.status == 302 and again.location.endswith("/seller/import"), again
+    fresh()
+    titles = db.session.scalars(
+        sa.select(Product.title).where(Product.id != product.id).order_by(Product.id)
+    ).all()
+    assert titles == ["Balochi needlework cushion", "Kilim of Sistan"]
