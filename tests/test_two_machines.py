@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from html import unescape
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 import sqlalchemy as sa
@@ -71,6 +72,7 @@ class Market:
     redis: Any
     limit_prefix: str
     worker_log: Path
+    index: PostgresBackend  # the search index the machines share
 
     def machines(self) -> list[Server]:
         return [self.a, self.b]
@@ -136,7 +138,7 @@ def market(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Market]:
             for name in ("a", "b")
         )
         worker_log = stack.enter_context(job_worker(folders["jobs"], settings, environ=environ))
-        yield Market(a, b, bucket, s3, store, limit_prefix, worker_log)
+        yield Market(a, b, bucket, s3, store, limit_prefix, worker_log, index)
 
 
 _versions = itertools.count(1_000_000, 1_000_000)
@@ -190,12 +192,15 @@ def signed_in(machine: Server, user: User) -> Browser:
     return browser
 
 
-def shop_with_listing(with_image: bool = True) -> tuple[User, Product]:
+def shop_with_listing(
+    with_image: bool = True, title: str = "رومیزی سوزن‌دوزی"
+) -> tuple[User, Product]:
     owner = factories.user(Role.SELLER, name="Golbibi")
     owner.locale = "en"
     seller = factories.seller(status=SellerStatus.APPROVED, owner=owner)
     product = factories.product(
         seller,
+        title=title,
         price_amount=1_250_000,
         stock=5,
         category_row=factories.category("rugs"),
@@ -269,6 +274,31 @@ def test_a_price_changed_on_one_machine_is_shown_by_the_other_at_once(machines: 
                 assert reply.status == 200
                 assert price(1_870_000) in reply.text, (path, reply.headers)
                 assert price(1_250_000) not in reply.text, (path, reply.headers)
+
+
+def test_a_listing_changed_on_one_machine_is_found_by_search_on_the_other(
+    machines: Market,
+) -> None:
+    owner, product = shop_with_listing(title="گلیم کلپورگان")
+    seller = signed_in(machines.a, owner)
+    listings = seller.get("/seller/listings")
+    changed = seller.post(
+        f"/seller/listings/{product.id}/quick",
+        {"price_toman": "99000", "stock": "2", "csrf_token": csrf_token(listings)},
+    )
+    assert changed.status == 302, (changed.status, changed.text[-2000:])
+    # A queued the index update in Redis; the job worker wrote it to the shared index.
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        fresh()
+        if not db.session.scalar(sa.select(Product.search_dirty).where(Product.id == product.id)):
+            break
+        time.sleep(0.2)
+    assert product.id in machines.index.all_ids_with_stamp(), machines.worker_log.read_text()
+    found = Browser(machines.b.url).get("/search?" + urlencode({"q": "کلپورگان"}))
+    assert found.status == 200
+    assert f'href="/p/{product.id}"' in found.text
+    assert price(990_000) in found.text
 
 
 def test_a_photo_uploaded_on_one_machine_is_served_by_the_other(machines: Market) -> None:
