@@ -68,6 +68,12 @@ def load_secret_key(instance_dir: Path = DEFAULT_INSTANCE_DIR) -> str:
     return key
 
 
+def secret_key_in_environment() -> bool:
+    """Is ``SECRET_KEY`` given (the same on every machine), rather than made in the instance
+    folder by :func:`load_secret_key`?"""
+    return bool(os.environ.get("SECRET_KEY"))
+
+
 def _database_url() -> str:
     url = os.environ.get("DATABASE_URL", "")
     if not url:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import logging
 import re
 import secrets
 import socket
@@ -32,6 +33,7 @@ from urllib.parse import urlencode
 import pytest
 import sqlalchemy as sa
 
+from app import create_app
 from app.accounts.models import Role, User
 from app.catalog.models import CatalogVersion, Product, ProductImage, SellerStatus
 from app.core.extensions import db
@@ -39,7 +41,7 @@ from app.core.formatting import format_money
 from app.notifications.models import OutgoingMail
 from app.search import PostgresBackend
 from tests import factories
-from tests.conftest import DATABASE_URL
+from tests.conftest import DATABASE_URL, settings
 from tests.fake_s3 import new_bucket, s3_client, s3_server, s3_settings
 from tests.helpers import jpeg
 from tests.live_server import Browser, Reply, Server, fresh, gunicorn, job_worker
@@ -428,3 +430,40 @@ def test_an_import_previewed_on_one_machine_is_confirmed_on_the_other(machines: 
         sa.select(Product.title).where(Product.id != product.id).order_by(Product.id)
     ).all()
     assert titles == ["Balochi needlework cushion", "Kilim of Sistan"]
+
+
+# ---- the one setting each machine must not make for itself --------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("given", "shared", "warned"),
+    [
+        (False, {"JOBS_BACKEND": "redis"}, True),
+        (False, {"RATELIMIT_STORAGE_URI": REDIS_URL}, True),
+        (False, {}, False),  # one machine: its own key is right
+        (True, {"JOBS_BACKEND": "redis", "MEDIA_BACKEND": "s3"}, False),
+    ],
+    ids=["redis-queue", "redis-limits", "one-machine", "key-given"],
+)
+def test_a_machine_signing_with_a_key_of_its_own_on_shared_services_warns(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    given: bool,
+    shared: dict[str, str],
+    warned: bool,
+) -> None:
+    if given:
+        monkeypatch.setenv("SECRET_KEY", "the-same-on-every-machine")
+    else:
+        monkeypatch.delenv("SECRET_KEY", raising=False)
+    with caplog.at_level(logging.WARNING, logger="app"):
+        app = create_app(settings(tmp_path, SECRET_KEY=None, **shared))
+    try:
+        messages = [r.getMessage() for r in caplog.records if r.name == "app"]
+        assert any("Set the same SECRET_KEY on every machine" in m for m in messages) == warned
+        assert app.config["SECRET_KEY"]
+        assert (tmp_path / "secret_key").exists() != given
+    finally:
+        with app.app_context():
+            db.engine.dispose()
