@@ -68,6 +68,12 @@ def load_secret_key(instance_dir: Path = DEFAULT_INSTANCE_DIR) -> str:
     return key
 
 
+def secret_key_in_environment() -> bool:
+    """Is ``SECRET_KEY`` given (the same on every machine), rather than made in the instance
+    folder by :func:`load_secret_key`?"""
+    return bool(os.environ.get("SECRET_KEY"))
+
+
 def _database_url() -> str:
     url = os.environ.get("DATABASE_URL", "")
     if not url:
@@ -169,6 +175,9 @@ class Config:
         "JOBS_SQLITE_PATH", str(DEFAULT_INSTANCE_DIR / "jobs.sqlite3")
     )
     JOBS_REDIS_URL = os.environ.get("JOBS_REDIS_URL", "redis://127.0.0.1:6379/1")
+    # The queue's name: its Redis keys are named after it, so two markets (or test runs) may
+    # share one Redis database under different names.
+    JOBS_QUEUE_NAME = os.environ.get("JOBS_QUEUE_NAME", "bazarche")
     MAX_CONTENT_LENGTH = _int("MAX_UPLOAD_BYTES", 12 * 1024 * 1024)
     MAX_IMAGE_BYTES = _int("MAX_IMAGE_BYTES", 10 * 1024 * 1024)
     MAX_IMAGE_PIXELS = _int("MAX_IMAGE_PIXELS", 40_000_000)

@@ -19,7 +19,7 @@ from app.core.db import end_request_write_transaction, is_busy_error, write_inte
 from app.core.extensions import db
 from app.core.links import install_trusted_hosts
 from app.media.storage import StorageUnavailable
-from config import Config, load_secret_key
+from config import Config, load_secret_key, secret_key_in_environment
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
@@ -37,6 +37,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         from pathlib import Path
 
         app.config["SECRET_KEY"] = load_secret_key(Path(app.config["INSTANCE_DIR"]))
+        app.config["SECRET_KEY_FROM_INSTANCE"] = not secret_key_in_environment()
     if app.debug or app.testing:
         app.config.setdefault("SESSION_COOKIE_SECURE", False)
 
@@ -59,6 +60,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     register_notifications(app)
     register_service_hooks()
     register_payment_checks(app)
+    register_machine_checks(app)
     register_input_guard(app)
     register_trusted_hosts(app)
     register_logs(app)
@@ -443,6 +445,38 @@ def register_payment_checks(app: Flask) -> None:
     from app.payments import online as online_payments
 
     online_payments.check_settings(app)
+
+
+# Settings that mean the market may run on several machines (docs/deploy.md).
+_SHARED_SERVICES = {
+    "MEDIA_BACKEND": "s3",
+    "JOBS_BACKEND": "redis",
+    "SEARCH_BACKEND": "postgres",
+}
+
+
+def register_machine_checks(app: Flask) -> None:
+    """Warn when the app uses services that several machines share but signs its sessions with
+    a key of this machine's own instance folder: every other machine would refuse its sessions
+    and forms (docs/deploy.md: the same ``SECRET_KEY`` on every machine)."""
+    from pathlib import Path
+
+    if not app.config.get("SECRET_KEY_FROM_INSTANCE"):
+        return
+    shared = [
+        f"{name}={value}"
+        for name, value in _SHARED_SERVICES.items()
+        if app.config.get(name) == value
+    ]
+    if str(app.config.get("RATELIMIT_STORAGE_URI", "")).startswith(("redis", "rediss")):
+        shared.append("RATELIMIT_STORAGE_URI=redis…")
+    if shared:
+        app.logger.warning(
+            "SECRET_KEY is not set: sessions are signed with this machine's own key (%s), "
+            "which no other machine has, although %s. Set the same SECRET_KEY on every machine.",
+            Path(app.config["INSTANCE_DIR"]) / "secret_key",
+            ", ".join(shared),
+        )
 
 
 def register_service_hooks() -> None:

@@ -5,6 +5,7 @@ from app.audit.models import AuditEvent
 from app.catalog.models import (
     CatalogVersion,
     Category,
+    PendingImport,
     Product,
     ProductImage,
     ProductStatus,
@@ -52,6 +53,7 @@ __all__ = [
     "Payment",
     "PaymentEvent",
     "PaymentStatus",
+    "PendingImport",
     "ProblemPhoto",
     "Product",
     "ProductImage",

@@ -22,7 +22,8 @@ import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from html import unescape
 from http.cookiejar import CookieJar
 from pathlib import Path
@@ -64,7 +65,7 @@ class Server:
     url: str
     mail_dir: Path
     log_path: Path
-    stripe: FakeStripe
+    stripe: FakeStripe | None = None
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
@@ -105,31 +106,54 @@ def server_settings() -> dict[str, Any]:
     return {}
 
 
-@pytest.fixture(scope="module")
-def server(
-    tmp_path_factory: pytest.TempPathFactory,
-    fake_stripe_server: FakeStripe,
-    server_settings: dict[str, Any],
-) -> Iterator[Server]:
-    """gunicorn with several sync workers on the test database; stopped after the module."""
-    instance = tmp_path_factory.mktemp("gunicorn")
-    log_path = instance / "gunicorn.log"
-    listener = _listening_socket()
-    port = int(listener.getsockname()[1])
-    env = {
+def _environment(
+    instance: Path, settings: dict[str, Any], environ: dict[str, str] | None
+) -> dict[str, str]:
+    """The environment of a process of ``tests.concurrency_app`` on the test database, with
+    ``instance`` as its instance folder; ``environ`` adds what is read at import (``JOBS_*``)."""
+    return {
         **os.environ,
         "BAZARCHE_TEST_DATABASE_URL": DATABASE_URL,
         "BAZARCHE_TEST_INSTANCE_DIR": str(instance),
-        "BAZARCHE_TEST_STRIPE_URL": fake_stripe_server.url,
         "BAZARCHE_INSTANCE": str(instance),
-        "BAZARCHE_TEST_SETTINGS": json.dumps(server_settings),
+        "BAZARCHE_TEST_SETTINGS": json.dumps(settings),
+        **(environ or {}),
     }
+
+
+def _stop(proc: subprocess.Popen[bytes], sig: int = signal.SIGINT) -> None:
+    proc.send_signal(sig)
+    try:
+        proc.wait(15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(5)
+
+
+@contextmanager
+def gunicorn(
+    instance: Path,
+    settings: dict[str, Any] | None = None,
+    *,
+    environ: dict[str, str] | None = None,
+    stripe: FakeStripe | None = None,
+    workers: int = WORKERS,
+) -> Iterator[Server]:
+    """gunicorn with ``workers`` sync workers serving ``tests.concurrency_app`` on the test
+    database, from its own ``instance`` folder (as one machine has), stopped when the block ends
+    (a failure included). ``settings`` are added to the app's; ``environ`` to the environment."""
+    log_path = instance / "gunicorn.log"
+    listener = _listening_socket()
+    port = int(listener.getsockname()[1])
+    env = _environment(instance, settings or {}, environ)
+    if stripe is not None:
+        env["BAZARCHE_TEST_STRIPE_URL"] = stripe.url
     command = [
         sys.executable,
         "-m",
         "gunicorn",
         "--workers",
-        str(WORKERS),
+        str(workers),
         "--worker-class",
         "sync",
         "--bind",
@@ -164,14 +188,53 @@ def server(
                         + log_path.read_text(errors="replace")
                     )
                 time.sleep(0.1)
-            yield Server(url, instance / "mail", log_path, fake_stripe_server)
+            yield Server(url, instance / "mail", log_path, stripe)
         finally:
-            proc.send_signal(signal.SIGINT)  # quick shutdown (TERM waits for idle workers)
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(5)
+            _stop(proc)  # SIGINT: quick shutdown (TERM waits for idle workers)
+
+
+@contextmanager
+def job_worker(
+    instance: Path,
+    settings: dict[str, Any] | None = None,
+    *,
+    environ: dict[str, str] | None = None,
+    threads: int = 1,
+) -> Iterator[Path]:
+    """A job worker (``app.jobs.run_worker``, no schedule) of ``tests.concurrency_app`` with
+    ``instance`` as its folder, for a queue named by ``environ`` (``JOBS_BACKEND``…); stopped
+    when the block ends. Yields the path of its log."""
+    log_path = instance / "jobs.log"
+    code = (
+        "from tests.concurrency_app import build; from app import jobs; "
+        f"jobs.run_worker(build(), workers={int(threads)}, periodic=False)"
+    )
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-c", code],
+            cwd=ROOT,
+            env=_environment(instance, settings or {}, environ),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+    try:
+        yield log_path
+    finally:
+        _stop(proc, signal.SIGTERM)
+
+
+@pytest.fixture(scope="module")
+def server(
+    tmp_path_factory: pytest.TempPathFactory,
+    fake_stripe_server: FakeStripe,
+    server_settings: dict[str, Any],
+) -> Iterator[Server]:
+    """gunicorn with several sync workers on the test database; stopped after the module."""
+    with gunicorn(
+        tmp_path_factory.mktemp("gunicorn"), server_settings, stripe=fake_stripe_server
+    ) as running:
+        yield running
 
 
 @pytest.fixture
@@ -195,6 +258,7 @@ class Reply:
     status: int
     location: str
     text: str
+    headers: dict[str, str] = field(default_factory=dict)
 
     def flashes(self, category: str = "") -> list[str]:
         pattern = rf'<p class="flash flash-{category or "[a-z]+"}">(.*?)</p>'
@@ -235,13 +299,56 @@ class Browser:
             response = exc
         with response:
             location = response.headers.get("Location") or ""
-            return Reply(response.status, location, response.read().decode("utf-8", "replace"))
+            text = response.read().decode("utf-8", "replace")
+            return Reply(response.status, location, text, dict(response.headers.items()))
+
+    def fetch(self, path: str) -> tuple[int, bytes, dict[str, str]]:
+        """GET ``path`` as bytes (a picture): the status, the body and the headers."""
+        req = urllib.request.Request(self.base + path, method="GET")
+        try:
+            response = self.opener.open(req, timeout=BURST_TIMEOUT)
+        except urllib.error.HTTPError as exc:
+            response = exc
+        with response:
+            return response.status, response.read(), dict(response.headers.items())
 
     def get(self, path: str) -> Reply:
         return self.request("GET", path)
 
     def post(self, path: str, form: dict[str, Any]) -> Reply:
         return self.request("POST", path, form=form)
+
+    def upload(
+        self,
+        path: str,
+        field_name: str,
+        files: list[tuple[str, bytes, str]],
+        headers: dict[str, str] | None = None,
+    ) -> Reply:
+        """POST ``files`` (name, bytes, content type) as the multipart field ``field_name``, the
+        way the photo form's script does (it asks for a JSON answer); ``headers`` are added."""
+        boundary = "----bazarche" + secrets.token_hex(8)
+        payload = b"".join(
+            (
+                f"--{boundary}\r\n"
+                f'Content-Disposition: form-data; name="{field_name}"; filename="{name}"\r\n'
+                f"Content-Type: {content_type}\r\n\r\n"
+            ).encode()
+            + body
+            + b"\r\n"
+            for name, body, content_type in files
+        )
+        return self.request(
+            "POST",
+            path,
+            body=payload + f"--{boundary}--\r\n".encode(),
+            headers={
+                "Content-Type": f"multipart/form-data; boundary={boundary}",
+                "X-Requested-With": "fetch",
+                "Accept": "application/json",
+                **(headers or {}),
+            },
+        )
 
     def follow(self, reply: Reply) -> Reply:
         """GET the page a redirect points to (same site only)."""

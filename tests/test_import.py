@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import os
 import re
-import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -14,9 +14,10 @@ from flask_babel import force_locale
 from PIL import Image
 
 from app.catalog import importer
-from app.catalog.models import Product, ProductStatus
+from app.catalog.models import PendingImport, Product, ProductStatus
 from app.core.errors import NotAllowed
 from app.core.extensions import db
+from app.core.timeutil import utcnow
 from app.media.images import is_variant_key
 from tests import factories
 
@@ -51,6 +52,12 @@ def _token(html: str) -> str:
     )
     assert match, "the preview offers no confirmation"
     return match.group(1)
+
+
+def _kept() -> list[PendingImport]:
+    """The previewed files waiting for confirmation."""
+    db.session.expire_all()
+    return list(db.session.scalars(sa.select(PendingImport)))
 
 
 def _flashes(client) -> list[str]:  # type: ignore[no-untyped-def]
@@ -214,7 +221,7 @@ def test_web_import_english_headers(seller_client, app):
     again = client.post("/seller/import/confirm", data={"token": _token(html)})
     assert again.status_code == 302 and again.headers["Location"].endswith("/seller/import")
     assert len(_products()) == 2
-    assert not list((Path(app.config["INSTANCE_DIR"]) / "imports").glob("*.csv"))
+    assert _kept() == []
 
 
 def test_web_import_persian_headers_and_digits(seller_client):
@@ -254,7 +261,7 @@ def test_web_preview_reports_bad_row_and_saves_nothing(seller_client, app):
     assert 'href="#line-3"' in html and "whole number of toman" in html
     assert 'name="token"' not in html and "/seller/import/confirm" not in html
     assert _products() == []
-    assert not (Path(app.config["INSTANCE_DIR"]) / "imports").exists()
+    assert _kept() == []
 
 
 def test_web_import_refuses_photos_and_unphotographed_published_rows(seller_client):
@@ -331,12 +338,28 @@ def test_confirm_after_expiry(seller_client, app):
     client, _seller = seller_client
     factories.category(slug="rugs")
     token = _token(_upload(client, ENGLISH.format(cat="rugs")).get_data(as_text=True))
-    (kept,) = (Path(app.config["INSTANCE_DIR"]) / "imports").glob("*.csv")
-    old = time.time() - 2 * 3600
-    os.utime(kept, (old, old))
+    (kept,) = _kept()
+    assert token not in kept.token_hash  # only a hash of the token is stored
+    kept.created_at = utcnow() - importer.PENDING_MAX_AGE - timedelta(seconds=1)
+    db.session.commit()
     response = client.post("/seller/import/confirm", data={"token": token})
     assert response.status_code == 302 and response.headers["Location"].endswith("/seller/import")
     assert _products() == []
+    assert _kept() == []
+
+
+def test_keeping_a_file_removes_the_expired_ones(seller_client, app):
+    client, seller = seller_client
+    factories.category(slug="rugs")
+    old = _token(_upload(client, ENGLISH.format(cat="rugs")).get_data(as_text=True))
+    (kept,) = _kept()
+    kept.created_at = utcnow() - importer.PENDING_MAX_AGE - timedelta(seconds=1)
+    db.session.commit()
+    new = importer.keep_pending(seller.id, b"title,price\nA,1\n")
+    assert len(_kept()) == 1
+    assert importer.claim_pending(seller.id, old) is None
+    assert importer.claim_pending(seller.id, new) == b"title,price\nA,1\n"
+    assert importer.claim_pending(seller.id, new) is None  # once
 
 
 def test_import_with_csrf_protection(csrf_app):

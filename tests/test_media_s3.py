@@ -8,17 +8,13 @@ pages and from ``/media/``, never how the backend does it.
 from __future__ import annotations
 
 import io
-import socket
 import uuid
 from collections.abc import Iterator
 from html import unescape
 from pathlib import Path
 
-import boto3
 import pytest
 import sqlalchemy as sa
-from botocore.config import Config
-from moto.server import ThreadedMotoServer
 
 from app.accounts.models import Role
 from app.catalog.models import ProductImage, ProductStatus, Seller, SellerStatus
@@ -28,32 +24,20 @@ from app.media.storage import InvalidKey, StorageUnavailable
 from app.media.store import storage
 from tests import factories
 from tests.conftest import running_app
+from tests.fake_s3 import REGION, free_port, new_bucket, s3_client, s3_server, s3_settings
 from tests.helpers import flashes, jpeg
 
 pytestmark = pytest.mark.slow
 
 RED = (230, 20, 20)
 GREEN = (40, 160, 60)
-REGION = "us-east-1"
-CREDENTIALS = {"aws_access_key_id": "test-key", "aws_secret_access_key": "test-secret"}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
 def s3_endpoint() -> Iterator[str]:
     """moto's S3-compatible server, on loopback, for this module."""
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.stop()
+    with s3_server() as endpoint:
+        yield endpoint
 
 
 @pytest.fixture
@@ -61,29 +45,8 @@ def bucket(s3_endpoint: str, monkeypatch: pytest.MonkeyPatch):  # type: ignore[n
     """A fresh, empty bucket; returns (name, a boto3 client that sees it)."""
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
     monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
-    client = boto3.session.Session().client(
-        "s3",
-        endpoint_url=s3_endpoint,
-        region_name=REGION,
-        config=Config(s3={"addressing_style": "path"}),
-        **CREDENTIALS,
-    )
-    name = f"media-{uuid.uuid4().hex[:12]}"
-    client.create_bucket(Bucket=name)
-    return name, client
-
-
-def s3_settings(endpoint: str, bucket_name: str, **extra: object) -> dict[str, object]:
-    return {
-        "MEDIA_BACKEND": "s3",
-        "S3_BUCKET": bucket_name,
-        "S3_ENDPOINT_URL": endpoint,
-        "S3_REGION": REGION,
-        "S3_ACCESS_KEY_ID": CREDENTIALS["aws_access_key_id"],
-        "S3_SECRET_ACCESS_KEY": CREDENTIALS["aws_secret_access_key"],
-        "S3_PREFIX": "market",
-        **extra,
-    }
+    client = s3_client(s3_endpoint)
+    return new_bucket(client), client
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 import json
 import random
-import secrets
 import shutil
 from pathlib import Path
 
@@ -42,25 +41,8 @@ def picture(seed: int) -> bytes:
 
 def upload(browser: Browser, product_id: int, body: bytes, name: str) -> Reply:
     """POST one photo as the page's script does (multipart, JSON answer)."""
-    boundary = "----bazarche" + secrets.token_hex(8)
-    payload = (
-        (
-            f"--{boundary}\r\n"
-            f'Content-Disposition: form-data; name="photos"; filename="{name}"\r\n'
-            "Content-Type: image/jpeg\r\n\r\n"
-        ).encode()
-        + body
-        + f"\r\n--{boundary}--\r\n".encode()
-    )
-    return browser.request(
-        "POST",
-        f"/seller/listings/{product_id}/photos",
-        body=payload,
-        headers={
-            "Content-Type": f"multipart/form-data; boundary={boundary}",
-            "X-Requested-With": "fetch",
-            "Accept": "application/json",
-        },
+    return browser.upload(
+        f"/seller/listings/{product_id}/photos", "photos", [(name, body, "image/jpeg")]
     )
 
 

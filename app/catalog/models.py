@@ -196,3 +196,19 @@ class CatalogVersion(Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     version: Mapped[int] = mapped_column(sa.BigInteger, default=1)
+
+
+class PendingImport(Model):
+    """A CSV file a seller previewed in the seller area, kept until they confirm it.
+
+    Kept in the database rather than on one machine's disk, so the confirmation may reach any
+    web machine. Only a hash of the token is stored: the token itself travels in the page.
+    """
+
+    __tablename__ = "pending_import"
+    __table_args__ = (sa.Index("ix_pending_import_created", "created_at"),)
+
+    token_hash: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    seller_id: Mapped[int] = mapped_column(sa.ForeignKey("seller.id", ondelete="CASCADE"))
+    data: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

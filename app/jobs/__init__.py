@@ -7,7 +7,7 @@ setting is): ``immediate`` (the embedded default: a task runs at once in the pro
 enqueues it, so ``make run`` needs no worker and the scheduled jobs stay with cron or the
 ``flask`` commands), ``sqlite`` (a local queue file, ``JOBS_SQLITE_PATH``, and ``flask jobs
 worker`` beside the web server: no other server) or ``redis`` (``JOBS_REDIS_URL``, for several
-machines). See
+machines; ``JOBS_QUEUE_NAME`` names its keys). See
 :mod:`app.jobs.tasks` for the tasks and :func:`run_worker` for the worker.
 """
 
@@ -35,12 +35,14 @@ def _make_queue() -> Huey:
     if backend not in BACKENDS:
         raise RuntimeError(f"JOBS_BACKEND={backend!r}: use one of {', '.join(BACKENDS)}")
     if backend == "redis":
-        return RedisHuey("bazarche", url=Config.JOBS_REDIS_URL, utc=True)
+        return RedisHuey(Config.JOBS_QUEUE_NAME, url=Config.JOBS_REDIS_URL, utc=True)
     path = Path(Config.JOBS_SQLITE_PATH)
     if backend == "sqlite":
         path.parent.mkdir(parents=True, exist_ok=True)
     # Immediate mode keeps its tasks in memory: the queue file is made only when it is used.
-    return SqliteHuey("bazarche", filename=str(path), utc=True, immediate=backend == "immediate")
+    return SqliteHuey(
+        Config.JOBS_QUEUE_NAME, filename=str(path), utc=True, immediate=backend == "immediate"
+    )
 
 
 queue = _make_queue()

@@ -35,6 +35,10 @@ the listing editor and publish from there. Photos are stored through the catalog
 (:func:`app.catalog.photos.store_picture`, as uploads are) before the database transaction
 starts.
 
+**The seller area's two requests.** Between the preview and the confirmation the file waits in
+the database (:mod:`.pending`: :func:`keep_pending`, :func:`claim_pending`), so the confirmation
+may reach any web machine.
+
 **Messages.** Errors carry a stable ``code`` and parameters; :func:`describe` turns them into
 text through Flask-Babel, so the seller area and the command line show the same sentences.
 """
@@ -49,6 +53,7 @@ from app.catalog.importer.parsing import (
     parse_csv,
     sample_rows,
 )
+from app.catalog.importer.pending import PENDING_MAX_AGE, claim_pending, keep_pending
 from app.catalog.importer.rows import (
     MESSAGES,
     ImageLookup,
@@ -70,6 +75,7 @@ __all__ = [
     "MAX_FILE_BYTES",
     "MAX_ROWS",
     "MESSAGES",
+    "PENDING_MAX_AGE",
     "PERSIAN_HEADERS",
     "ImageLookup",
     "ImportInvalid",
@@ -78,9 +84,11 @@ __all__ = [
     "PlannedRow",
     "RowError",
     "RowInput",
+    "claim_pending",
     "describe",
     "directory_images",
     "is_plain_file_name",
+    "keep_pending",
     "parse_csv",
     "sample_rows",
     "save",
