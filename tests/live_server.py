@@ -2,7 +2,10 @@
 
 Tests that need concurrency import the fixtures (``server``, ``live``, ``fake_stripe_server``) and
 the helpers from here. Extra settings for the workers can be given per module by overriding the
-``server_settings`` fixture (a dict merged into ``tests.concurrency_app``'s settings).
+``server_settings`` fixture (a dict merged into ``tests.concurrency_app``'s settings), extra
+environment variables (settings read at import, such as ``JOBS_BACKEND``) by overriding
+``server_env``, and another database than the test process's by overriding
+``server_database_url`` (the fault tests' private PostgreSQL cluster).
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from html import unescape
 from http.cookiejar import CookieJar
 from pathlib import Path
@@ -65,9 +68,32 @@ class Server:
     mail_dir: Path
     log_path: Path
     stripe: FakeStripe
+    pid: int = 0  # gunicorn's master process
+    instance: Path = Path()
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def workers(self) -> set[int]:
+        """The ids of the master's worker processes now."""
+        return children(self.pid)
+
+
+def children(pid: int) -> set[int]:
+    """The ids of the live processes whose parent is ``pid`` (read from /proc)."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue  # ended meanwhile
+        # "pid (name) state ppid ...": the name may hold spaces and parentheses.
+        fields = stat.rsplit(")", 1)[1].split()
+        if int(fields[1]) == pid and fields[0] != "Z":
+            found.add(int(entry.name))
+    return found
 
 
 def _listening_socket() -> socket.socket:
@@ -106,10 +132,25 @@ def server_settings() -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
+def server_env() -> dict[str, str]:
+    """Environment variables the workers get on top of the test process's; a module may
+    override it (settings that are read at import, such as ``JOBS_BACKEND``)."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def server_database_url() -> str:
+    """The database the workers use: the test process's, unless a module overrides it."""
+    return DATABASE_URL
+
+
+@pytest.fixture(scope="module")
 def server(
     tmp_path_factory: pytest.TempPathFactory,
     fake_stripe_server: FakeStripe,
     server_settings: dict[str, Any],
+    server_env: dict[str, str],
+    server_database_url: str,
 ) -> Iterator[Server]:
     """gunicorn with several sync workers on the test database; stopped after the module."""
     instance = tmp_path_factory.mktemp("gunicorn")
@@ -118,7 +159,8 @@ def server(
     port = int(listener.getsockname()[1])
     env = {
         **os.environ,
-        "BAZARCHE_TEST_DATABASE_URL": DATABASE_URL,
+        **server_env,
+        "BAZARCHE_TEST_DATABASE_URL": server_database_url,
         "BAZARCHE_TEST_INSTANCE_DIR": str(instance),
         "BAZARCHE_TEST_STRIPE_URL": fake_stripe_server.url,
         "BAZARCHE_INSTANCE": str(instance),
@@ -164,7 +206,7 @@ def server(
                         + log_path.read_text(errors="replace")
                     )
                 time.sleep(0.1)
-            yield Server(url, instance / "mail", log_path, fake_stripe_server)
+            yield Server(url, instance / "mail", log_path, fake_stripe_server, proc.pid, instance)
         finally:
             proc.send_signal(signal.SIGINT)  # quick shutdown (TERM waits for idle workers)
             try:
@@ -195,6 +237,7 @@ class Reply:
     status: int
     location: str
     text: str
+    headers: dict[str, str] = field(default_factory=dict)
 
     def flashes(self, category: str = "") -> list[str]:
         pattern = rf'<p class="flash flash-{category or "[a-z]+"}">(.*?)</p>'
@@ -235,7 +278,8 @@ class Browser:
             response = exc
         with response:
             location = response.headers.get("Location") or ""
-            return Reply(response.status, location, response.read().decode("utf-8", "replace"))
+            text = response.read().decode("utf-8", "replace")
+            return Reply(response.status, location, text, dict(response.headers.items()))
 
     def get(self, path: str) -> Reply:
         return self.request("GET", path)

@@ -182,6 +182,17 @@ def _read_version(app: Flask) -> int:
     engine = _version_engine(app)
     if engine is None:
         return catalog_version()
+    try:
+        return _read_version_raw(engine)
+    except engine.dialect.loaded_dbapi.Error as error:
+        # As SQLAlchemy's own error, so the app's database error pages answer it (a 503 while
+        # the server is down) like any other query's.
+        raise sa.exc.DBAPIError.instance(
+            _VERSION_SQL, None, error, engine.dialect.loaded_dbapi.Error, dialect=engine.dialect
+        ) from error
+
+
+def _read_version_raw(engine: sa.Engine) -> int:
     for attempt in (1, 2):
         conn = engine.raw_connection()
         try:
