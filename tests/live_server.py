@@ -368,6 +368,25 @@ def stock(product_id: int) -> int:
     return db.session.scalar(sa.select(Product.stock).where(Product.id == product_id))
 
 
+def hidden(html: str, name: str) -> str:
+    """The value of the hidden form field ``name`` on a page."""
+    found = re.search(rf'name="{name}" type="hidden" value="([^"]*)"', html)
+    assert found, f"no {name} on the page"
+    return unescape(found.group(1))
+
+
+def checkout_page(browser: Browser) -> dict[str, str]:
+    """GET /checkout as this tab: the form it would post, with this page's token and version."""
+    page = browser.get("/checkout")
+    assert page.status == 200, (page.status, page.location)
+    return {
+        **ADDRESS,
+        "payment_method": "cash",
+        "checkout_token": hidden(page.text, "checkout_token"),
+        "cart_version": hidden(page.text, "cart_version"),
+    }
+
+
 def checkout_form(method: str = "cash") -> dict[str, str]:
     return {**ADDRESS, "payment_method": method, "checkout_token": secrets.token_urlsafe(24)}
 
