@@ -1,7 +1,7 @@
 """Private servers for the fault tests, each started on a free loopback port in a temporary
 folder of its own and stopped (and removed) however the test ends: a PostgreSQL cluster the test
 may stop and start (never the machine's shared server on 5432) and a ``redis-server`` (never the
-shared one on 6379)."""
+shared one on 6379); and job worker processes the tests may kill."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -17,6 +18,7 @@ from pathlib import Path
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 REDIS_SERVER = "/usr/bin/redis-server"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def free_port() -> int:
@@ -150,3 +152,65 @@ def private_redis() -> Iterator[PrivateRedis]:
     finally:
         server.stop()
         shutil.rmtree(root, ignore_errors=True)
+
+
+class JobWorker:
+    """A job worker process (``app.jobs.run_worker``, as ``flask jobs worker`` runs it) on the
+    app of :mod:`tests.concurrency_app`, with the environment given (the queue's backend and
+    address, the database, the instance folder). ``before`` is Python run in the process once
+    the app is built and before the worker starts (a test hook, or enqueuing a scheduled
+    sweep as the scheduler would when it is due)."""
+
+    def __init__(self, env: dict[str, str], log: Path, before: str = "") -> None:
+        self.log = log
+        code = "\n".join(
+            [
+                "from tests.concurrency_app import build",
+                "from app import jobs",
+                "app = build()",
+                "from app.jobs import tasks",
+                before,
+                "jobs.run_worker(app, workers=1, periodic=False)",
+            ]
+        )
+        with open(log, "ab") as out:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-c", code],
+                cwd=ROOT,
+                env={**os.environ, **env},
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def kill(self) -> None:
+        """SIGKILL: the task it is running ends where it is, with nothing cleaned up."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+
+@contextmanager
+def job_worker(env: dict[str, str], log: Path, before: str = "") -> Iterator[JobWorker]:
+    """A :class:`JobWorker`, stopped when the block ends."""
+    worker = JobWorker(env, log, before)
+    try:
+        yield worker
+    finally:
+        worker.stop()
