@@ -19,6 +19,9 @@ Test-only hooks, inert unless a module's settings turn them on:
   folder, once it has taken the stock and made its payment and orders but before its
   transaction commits, renames the file ``held-checkout-<worker pid>`` (one checkout only) and
   waits there, holding the transaction, until the test kills the worker.
+- ``TEST_HOLD_MAIL``: the same for handing an e-mail to the mail backend (a job worker's
+  delivery task): the file ``hold-mail`` becomes ``held-mail-<pid>``, and the process waits
+  before the message is sent.
 """
 
 from __future__ import annotations
@@ -51,6 +54,24 @@ def hold_checkouts(instance: Path) -> None:
         return made
 
     checkout._place = place_and_hold
+
+
+def hold_mail(instance: Path) -> None:
+    """Install the ``TEST_HOLD_MAIL`` hook (see the module's docstring)."""
+    from flask_mailman import EmailMultiAlternatives
+
+    send = EmailMultiAlternatives.send
+    armed = instance / "hold-mail"
+
+    def hold_and_send(self: EmailMultiAlternatives, *args: Any, **kwargs: Any) -> int:
+        try:
+            armed.rename(instance / f"held-mail-{os.getpid()}")
+        except FileNotFoundError:
+            return int(send(self, *args, **kwargs))
+        time.sleep(HOLD_SECONDS)
+        return int(send(self, *args, **kwargs))
+
+    EmailMultiAlternatives.send = hold_and_send  # type: ignore[method-assign]
 
 
 def build():  # type: ignore[no-untyped-def]
@@ -92,6 +113,8 @@ def build():  # type: ignore[no-untyped-def]
     settings.update(json.loads(os.environ.get("BAZARCHE_TEST_SETTINGS") or "{}"))
     if settings.get("TEST_HOLD_CHECKOUT"):
         hold_checkouts(instance)
+    if settings.get("TEST_HOLD_MAIL"):
+        hold_mail(instance)
     return create_app(settings)
 
 
