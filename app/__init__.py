@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -305,8 +306,7 @@ def register_error_pages(app: Flask) -> None:
         if original is not None and is_unavailable_error(original):
             # Outside the view (a hook) or the driver's own error (the page cache's read).
             return database_unavailable(app, original)
-        db.session.rollback()
-        return render_error(500)
+        return rendered_unless_unavailable(app, lambda: render_error(500))
 
     @app.teardown_request
     def end_write_transaction(_exc: BaseException | None) -> None:
@@ -331,6 +331,20 @@ def database_unavailable(app: Flask, e: BaseException) -> ResponseReturnValue:
     if request.path.startswith("/api/"):
         return {"error": {"status": 503, "message": message}}, 503, headers
     return render_template("unavailable.html", message=message), 503, headers
+
+
+def rendered_unless_unavailable(
+    app: Flask, render: Callable[[], ResponseReturnValue]
+) -> ResponseReturnValue:
+    """``render()`` after rolling the session back; the "temporarily unavailable" page when that
+    needs the database (the visitor, their cart) and it went away."""
+    try:
+        db.session.rollback()
+        return render()
+    except sa.exc.DBAPIError as error:
+        if not is_unavailable_error(error):
+            raise
+        return database_unavailable(app, error)
 
 
 def register_lost_connections(app: Flask) -> None:

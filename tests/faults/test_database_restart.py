@@ -177,7 +177,6 @@ def test_a_database_restart_gives_503_then_the_same_workers_serve_again(
         server.log()[-5000:],
     )
     assert any(r.status == 503 for _, r in down), statuses  # the load met the outage...
-    assert all(r.status in (503, 302, 303) for _, r in down if r.status != 200), statuses
     # ...and the very workers that answered 503 serve again: the app was never restarted.
     assert server.workers() == workers
     assert "database unavailable" in server.log()
