@@ -127,6 +127,12 @@ class Config:
     # Rate limits (Flask-Limiter): memory:// on one process, redis://127.0.0.1:6379 for several
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
+    # When that storage cannot be reached (Redis down): a warning is logged and each process
+    # counts the same limits in its own memory until the storage answers again (checked after
+    # 1, 2, 4… seconds); any other storage error is logged and the request goes on unlimited.
+    # The market keeps serving either way (docs/deploy.md, "When a server is down").
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = _bool("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+    RATELIMIT_SWALLOW_ERRORS = _bool("RATELIMIT_SWALLOW_ERRORS", True)
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour")
     REGISTER_RATE_LIMIT = os.environ.get("REGISTER_RATE_LIMIT", "5 per minute;20 per hour")
     RATELIMIT_HEADERS_ENABLED = True

@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask, Response, abort, g, render_template, request, session
+from flask import (
+    Flask,
+    Response,
+    abort,
+    g,
+    render_template,
+    request,
+    session,
+)
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -15,7 +24,12 @@ from flask_wtf.csrf import CSRFError
 
 from app.catalog.indexing import sync_quietly
 from app.core import logs
-from app.core.db import end_request_write_transaction, is_busy_error, write_intent
+from app.core.db import (
+    end_request_write_transaction,
+    is_busy_error,
+    is_unavailable_error,
+    write_intent,
+)
 from app.core.extensions import db
 from app.core.links import install_trusted_hosts
 from app.media.storage import StorageUnavailable
@@ -228,7 +242,9 @@ def register_template_helpers(app: Flask) -> None:
 
 def register_error_pages(app: Flask) -> None:
     """Error pages (JSON under ``/api/``), the 503 "busy, try again" page for a database that
-    was busy, and the end of a SQLite write transaction a request left open."""
+    was busy, the 503 "temporarily unavailable" page for one that cannot be reached
+    (:func:`database_unavailable`), and the end of a SQLite write transaction a request left
+    open."""
     messages = {
         400: lambda: _("The request could not be understood."),
         403: lambda: _("You do not have permission to see this page."),
@@ -266,11 +282,13 @@ def register_error_pages(app: Flask) -> None:
 
     @app.errorhandler(sa.exc.DBAPIError)
     def database_error(e: sa.exc.DBAPIError) -> ResponseReturnValue:
-        # The database was busy (a lock wait ran out): a 503 asking to try again. Any other
-        # database error is a bug: on to the 500 handler (and the log).
+        # The database was busy (a lock wait ran out) or cannot be reached: a 503 asking to try
+        # again. Any other database error is a bug: on to the 500 handler (and the log).
         if is_busy_error(e):
             app.logger.warning("database busy on %s %s: %s", request.method, request.path, e.orig)
             return busy()
+        if is_unavailable_error(e):
+            return database_unavailable(app, e)
         raise e
 
     @app.errorhandler(StorageUnavailable)
@@ -287,18 +305,76 @@ def register_error_pages(app: Flask) -> None:
     @app.errorhandler(500)
     def server_error(e: Exception) -> ResponseReturnValue:
         # A busy database met outside the view (an after-request hook) arrives here.
-        if is_busy_error(getattr(e, "original_exception", None)):
+        original = getattr(e, "original_exception", None)
+        if is_busy_error(original):
             return busy()
-        db.session.rollback()
-        return render_error(500)
+        if original is not None and is_unavailable_error(original):
+            # Outside the view (a hook) or the driver's own error (the page cache's read).
+            return database_unavailable(app, original)
+        return rendered_unless_unavailable(app, lambda: render_error(500))
 
     @app.teardown_request
     def end_write_transaction(_exc: BaseException | None) -> None:
         end_request_write_transaction()
 
+    register_lost_connections(app)
+
+
+def database_unavailable(app: Flask, e: BaseException) -> ResponseReturnValue:
+    """The 503 page for a database that cannot be reached (down, restarting): it needs none of
+    it — no visitor loaded, no cart counted — and is in the visitor's chosen language."""
+    app.logger.warning("database unavailable on %s %s: %s", request.method, request.path, e)
+    try:
+        db.session.rollback()
+    except sa.exc.DBAPIError:  # the connection is gone: the pool replaces it on next use
+        db.session().invalidate()
+    from app.core.extensions import login_manager
+
+    g._login_user = login_manager.anonymous_user()
+    message = _("The market is temporarily unavailable. Please try again in a minute.")
+    headers = {"Retry-After": str(UNAVAILABLE_RETRY_AFTER_SECONDS), "Cache-Control": "no-store"}
+    if request.path.startswith("/api/"):
+        return {"error": {"status": 503, "message": message}}, 503, headers
+    return render_template("unavailable.html", message=message), 503, headers
+
+
+def rendered_unless_unavailable(
+    app: Flask, render: Callable[[], ResponseReturnValue]
+) -> ResponseReturnValue:
+    """``render()`` after rolling the session back; the "temporarily unavailable" page when that
+    needs the database (the visitor, their cart) and it went away."""
+    try:
+        db.session.rollback()
+        return render()
+    except sa.exc.DBAPIError as error:
+        if not is_unavailable_error(error):
+            raise
+        return database_unavailable(app, error)
+
+
+def register_lost_connections(app: Flask) -> None:
+    """End each app context's session before Flask-SQLAlchemy's own teardown (registered
+    earlier, so run later): a transaction whose server went away cannot be rolled back, so its
+    connection is dropped instead, and the response already made (or the 503 page) stands
+    instead of a bare 500 from the server."""
+
+    @app.teardown_appcontext
+    def drop_lost_connection(_exc: BaseException | None) -> None:
+        if not db.session.registry.has():
+            return
+        try:
+            db.session.rollback()
+        except sa.exc.DBAPIError as error:
+            if not is_unavailable_error(error):
+                raise
+            app.logger.warning("database connection lost before the session ended: %s", error)
+            db.session().invalidate()
+
 
 # How long a visitor is asked to wait before trying again when the database was busy.
 BUSY_RETRY_AFTER_SECONDS = 5
+# ...and when the database could not be reached at all (a restart takes some seconds).
+UNAVAILABLE_RETRY_AFTER_SECONDS = 30
 
 SECURITY_HEADERS = (
     ("X-Content-Type-Options", "nosniff"),

@@ -12,15 +12,66 @@ gunicorn, so all workers and the test process share one database:
 CSRF and rate limits are off, password hashing is cheap and the search index is not touched
 after requests, as in ``tests.conftest.settings``. The schema is made by the test process.
 ``BAZARCHE_TEST_SETTINGS`` (optional, JSON) adds or replaces settings for one test module.
+
+Test-only hooks, inert unless a module's settings turn them on:
+
+- ``TEST_HOLD_CHECKOUT``: a checkout that finds the file ``hold-checkout`` in the instance
+  folder, once it has taken the stock and made its payment and orders but before its
+  transaction commits, renames the file ``held-checkout-<worker pid>`` (one checkout only) and
+  waits there, holding the transaction, until the test kills the worker.
+- ``TEST_HOLD_MAIL``: the same for handing an e-mail to the mail backend (a job worker's
+  delivery task): the file ``hold-mail`` becomes ``held-mail-<pid>``, and the process waits
+  before the message is sent.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
+from typing import Any
 
 from app import create_app
+
+HOLD_SECONDS = 120  # longer than any test waits: the worker is killed first (or timed out)
+
+
+def hold_checkouts(instance: Path) -> None:
+    """Install the ``TEST_HOLD_CHECKOUT`` hook (see the module's docstring)."""
+    from app.payments import checkout
+
+    place = checkout._place
+    armed = instance / "hold-checkout"
+
+    def place_and_hold(wanted: Any) -> Any:
+        made = place(wanted)
+        try:
+            armed.rename(instance / f"held-checkout-{os.getpid()}")  # atomic: one checkout
+        except FileNotFoundError:
+            return made
+        time.sleep(HOLD_SECONDS)
+        return made
+
+    checkout._place = place_and_hold
+
+
+def hold_mail(instance: Path) -> None:
+    """Install the ``TEST_HOLD_MAIL`` hook (see the module's docstring)."""
+    from flask_mailman import EmailMultiAlternatives
+
+    send = EmailMultiAlternatives.send
+    armed = instance / "hold-mail"
+
+    def hold_and_send(self: EmailMultiAlternatives, *args: Any, **kwargs: Any) -> int:
+        try:
+            armed.rename(instance / f"held-mail-{os.getpid()}")
+        except FileNotFoundError:
+            return int(send(self, *args, **kwargs))
+        time.sleep(HOLD_SECONDS)
+        return int(send(self, *args, **kwargs))
+
+    EmailMultiAlternatives.send = hold_and_send  # type: ignore[method-assign]
 
 
 def build():  # type: ignore[no-untyped-def]
@@ -60,6 +111,10 @@ def build():  # type: ignore[no-untyped-def]
     else:
         settings.update(STRIPE_SECRET_KEY="", STRIPE_WEBHOOK_SECRET="", STRIPE_API_BASE="")
     settings.update(json.loads(os.environ.get("BAZARCHE_TEST_SETTINGS") or "{}"))
+    if settings.get("TEST_HOLD_CHECKOUT"):
+        hold_checkouts(instance)
+    if settings.get("TEST_HOLD_MAIL"):
+        hold_mail(instance)
     return create_app(settings)
 
 

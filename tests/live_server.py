@@ -2,7 +2,10 @@
 
 Tests that need concurrency import the fixtures (``server``, ``live``, ``fake_stripe_server``) and
 the helpers from here. Extra settings for the workers can be given per module by overriding the
-``server_settings`` fixture (a dict merged into ``tests.concurrency_app``'s settings).
+``server_settings`` fixture (a dict merged into ``tests.concurrency_app``'s settings), extra
+environment variables (settings read at import, such as ``JOBS_BACKEND``) by overriding
+``server_env``, and another database than the test process's by overriding
+``server_database_url`` (the fault tests' private PostgreSQL cluster).
 """
 
 from __future__ import annotations
@@ -66,9 +69,32 @@ class Server:
     mail_dir: Path
     log_path: Path
     stripe: FakeStripe | None = None
+    pid: int = 0  # gunicorn's master process
+    instance: Path = Path()
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def workers(self) -> set[int]:
+        """The ids of the master's worker processes now."""
+        return children(self.pid)
+
+
+def children(pid: int) -> set[int]:
+    """The ids of the live processes whose parent is ``pid`` (read from /proc)."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue  # ended meanwhile
+        # "pid (name) state ppid ...": the name may hold spaces and parentheses.
+        fields = stat.rsplit(")", 1)[1].split()
+        if int(fields[1]) == pid and fields[0] != "Z":
+            found.add(int(entry.name))
+    return found
 
 
 def _listening_socket() -> socket.socket:
@@ -106,14 +132,31 @@ def server_settings() -> dict[str, Any]:
     return {}
 
 
+@pytest.fixture(scope="module")
+def server_env() -> dict[str, str]:
+    """Environment variables the workers get on top of the test process's; a module may
+    override it (settings that are read at import, such as ``JOBS_BACKEND``)."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def server_database_url() -> str:
+    """The database the workers use: the test process's, unless a module overrides it."""
+    return DATABASE_URL
+
+
 def _environment(
-    instance: Path, settings: dict[str, Any], environ: dict[str, str] | None
+    instance: Path,
+    settings: dict[str, Any],
+    environ: dict[str, str] | None,
+    database_url: str | None = None,
 ) -> dict[str, str]:
-    """The environment of a process of ``tests.concurrency_app`` on the test database, with
-    ``instance`` as its instance folder; ``environ`` adds what is read at import (``JOBS_*``)."""
+    """The environment of a process of ``tests.concurrency_app`` on the test database (or
+    ``database_url``), with ``instance`` as its instance folder; ``environ`` adds what is read
+    at import (``JOBS_*``)."""
     return {
         **os.environ,
-        "BAZARCHE_TEST_DATABASE_URL": DATABASE_URL,
+        "BAZARCHE_TEST_DATABASE_URL": database_url or DATABASE_URL,
         "BAZARCHE_TEST_INSTANCE_DIR": str(instance),
         "BAZARCHE_INSTANCE": str(instance),
         "BAZARCHE_TEST_SETTINGS": json.dumps(settings),
@@ -138,6 +181,7 @@ def gunicorn(
     environ: dict[str, str] | None = None,
     stripe: FakeStripe | None = None,
     workers: int = WORKERS,
+    database_url: str | None = None,
 ) -> Iterator[Server]:
     """gunicorn with ``workers`` sync workers serving ``tests.concurrency_app`` on the test
     database, from its own ``instance`` folder (as one machine has), stopped when the block ends
@@ -145,7 +189,7 @@ def gunicorn(
     log_path = instance / "gunicorn.log"
     listener = _listening_socket()
     port = int(listener.getsockname()[1])
-    env = _environment(instance, settings or {}, environ)
+    env = _environment(instance, settings or {}, environ, database_url)
     if stripe is not None:
         env["BAZARCHE_TEST_STRIPE_URL"] = stripe.url
     command = [
@@ -188,7 +232,7 @@ def gunicorn(
                         + log_path.read_text(errors="replace")
                     )
                 time.sleep(0.1)
-            yield Server(url, instance / "mail", log_path, stripe)
+            yield Server(url, instance / "mail", log_path, stripe, proc.pid, instance)
         finally:
             _stop(proc)  # SIGINT: quick shutdown (TERM waits for idle workers)
 
@@ -229,10 +273,16 @@ def server(
     tmp_path_factory: pytest.TempPathFactory,
     fake_stripe_server: FakeStripe,
     server_settings: dict[str, Any],
+    server_env: dict[str, str],
+    server_database_url: str,
 ) -> Iterator[Server]:
     """gunicorn with several sync workers on the test database; stopped after the module."""
     with gunicorn(
-        tmp_path_factory.mktemp("gunicorn"), server_settings, stripe=fake_stripe_server
+        tmp_path_factory.mktemp("gunicorn"),
+        server_settings,
+        environ=server_env,
+        stripe=fake_stripe_server,
+        database_url=server_database_url,
     ) as running:
         yield running
 
@@ -429,6 +479,25 @@ def count(model: Any, *where: Any) -> int:
 
 def stock(product_id: int) -> int:
     return db.session.scalar(sa.select(Product.stock).where(Product.id == product_id))
+
+
+def hidden(html: str, name: str) -> str:
+    """The value of the hidden form field ``name`` on a page."""
+    found = re.search(rf'name="{name}" type="hidden" value="([^"]*)"', html)
+    assert found, f"no {name} on the page"
+    return unescape(found.group(1))
+
+
+def checkout_page(browser: Browser) -> dict[str, str]:
+    """GET /checkout as this tab: the form it would post, with this page's token and version."""
+    page = browser.get("/checkout")
+    assert page.status == 200, (page.status, page.location)
+    return {
+        **ADDRESS,
+        "payment_method": "cash",
+        "checkout_token": hidden(page.text, "checkout_token"),
+        "cart_version": hidden(page.text, "cart_version"),
+    }
 
 
 def checkout_form(method: str = "cash") -> dict[str, str]:

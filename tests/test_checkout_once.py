@@ -10,7 +10,6 @@ burst too.
 
 from __future__ import annotations
 
-import re
 import time
 from collections import Counter
 from html import unescape
@@ -24,12 +23,12 @@ from app.orders.models import CartLine, Order, OrderStatus
 from app.payments.models import Payment, Provider
 from tests import factories
 from tests.live_server import (
-    ADDRESS,
     Browser,
     Reply,
     Server,
     assert_no_server_errors,
     burst,
+    checkout_page,
     count,
     customers,
     fresh,
@@ -45,24 +44,6 @@ ALREADY = (
     "This cart was already ordered (from another window or an earlier click), so nothing new "
     "was ordered. Here is the order that was made."
 )
-
-
-def hidden(html: str, name: str) -> str:
-    found = re.search(rf'name="{name}" type="hidden" value="([^"]*)"', html)
-    assert found, f"no {name} on the page"
-    return unescape(found.group(1))
-
-
-def checkout_page(browser: Browser) -> dict[str, str]:
-    """GET /checkout as this tab: the form it would post, with this page's token and version."""
-    page = browser.get("/checkout")
-    assert page.status == 200, (page.status, page.location)
-    return {
-        **ADDRESS,
-        "payment_method": "cash",
-        "checkout_token": hidden(page.text, "checkout_token"),
-        "cart_version": hidden(page.text, "cart_version"),
-    }
 
 
 def tabs_of(browser: Browser, n: int) -> list[tuple[Browser, dict[str, str]]]:

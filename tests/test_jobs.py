@@ -116,16 +116,16 @@ def test_the_schedule_holds_the_markets_housekeeping() -> None:
         moment = datetime(2026, 12, 5, hour, minute, tzinfo=UTC).replace(tzinfo=None)
         return {task.name for task in jobs.queue.read_periodic(moment)}
 
-    assert due(0, 0) == {"expire_unpaid_checkouts", "reconcile_payments", "sync_search_regularly"}
-    assert due(0, 30) == {
-        "expire_unpaid_checkouts",
+    every_5 = {"expire_unpaid_checkouts", "resend_unsent"}  # resend_unsent: lost e-mails
+    assert due(0, 0) == every_5 | {"reconcile_payments", "sync_search_regularly"}
+    assert due(0, 30) == every_5 | {
         "reconcile_payments",
         "sync_search_regularly",
         "verify_sales_summaries",
     }
     assert due(3, 7) == {"complete_due_orders"}
-    assert due(3, 5) == {"expire_unpaid_checkouts"}
-    assert due(3, 50) == {"expire_unpaid_checkouts", "sync_search_regularly"}
+    assert due(3, 5) == every_5
+    assert due(3, 50) == every_5 | {"sync_search_regularly"}
 
 
 def test_the_scheduled_jobs_run_in_the_app_and_act_once(synced_app) -> None:
@@ -294,3 +294,55 @@ def test_a_mail_server_that_fails_is_tried_again_later(synced_app, queued) -> No
     ), row.last_error
     assert jobs.scheduled() == 1  # its next try waits
     assert db.session.scalar(sa.select(JobFailure.task)) == "deliver"
+
+
+def test_the_mail_sweep_enqueues_again_only_messages_whose_task_was_lost(
+    synced_app, queued
+) -> None:
+    """Never tried and stored 5 minutes ago: lost (the broker was down, or a worker died with
+    it); tried, not given up and stored an hour ago: its retries were lost. Young messages,
+    messages sent and messages given up are left alone; delivery then sends each once."""
+    from datetime import timedelta
+
+    from app.core.timeutil import utcnow
+    from app.notifications import queued as outbox_queue
+    from app.notifications.models import OutgoingMail
+    from app.notifications.outbox import sent_mail
+
+    user = factories.user(email="mina@example.com")
+    now = utcnow()
+
+    def stored(minutes_ago: int, attempts: int = 0, sent: bool = False) -> int:
+        row = OutgoingMail(
+            kind="order_shipped",
+            recipient_id=user.id,
+            to=f"m{minutes_ago}-{attempts}-{int(sent)}@example.com",
+            locale="fa",
+            subject="سفارش شما ارسال شد",
+            text="متن",
+            html="<p>متن</p>",
+            attempts=attempts,
+            sent_at=now if sent else None,
+            created_at=now - timedelta(minutes=minutes_ago),
+        )
+        db.session.add(row)
+        db.session.commit()
+        return row.id
+
+    lost_now = stored(6)
+    stored(2)  # its task is surely still on its way
+    stored(30, attempts=2)  # its retries are still due
+    lost_retries = stored(61, attempts=2)
+    stored(120, attempts=outbox_queue.RETRIES + 1)  # given up: staff see it
+    stored(120, sent=True)
+
+    assert outbox_queue.resend_unsent.call_local() == 2
+    assert jobs.pending() == 2
+    assert run_waiting_tasks() == 2
+    db.session.rollback()
+    assert {
+        db.session.get(OutgoingMail, i).sent_at is not None for i in (lost_now, lost_retries)
+    } == {True}
+    assert len(sent_mail(synced_app.config["MAIL_DIR"])) == 2
+    # Nothing is lost any more: the next sweep finds nothing.
+    assert outbox_queue.resend_unsent.call_local() == 0

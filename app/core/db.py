@@ -16,7 +16,8 @@ roll back and re-raise. Routes never commit or roll back.
 
 A wait that runs out raises OperationalError "database is locked"; :func:`is_busy_error` tells it
 (and PostgreSQL's lock and statement timeouts, deadlocks and serialization failures) apart, and
-the app answers it with a 503 "busy, try again" page instead of a 500.
+the app answers it with a 503 "busy, try again" page instead of a 500. A database that cannot be
+reached at all (:func:`is_unavailable_error`) gets a 503 "temporarily unavailable" page too.
 """
 
 from __future__ import annotations
@@ -50,6 +51,9 @@ _write_intent: contextvars.ContextVar[bool | None] = contextvars.ContextVar(
 # PostgreSQL: lock_not_available (lock_timeout), query_canceled (statement_timeout),
 # deadlock_detected, serialization_failure. Each means "try again", not a bug.
 _POSTGRES_BUSY_STATES = frozenset({"55P03", "57014", "40P01", "40001"})
+# PostgreSQL: admin_shutdown, crash_shutdown, cannot_connect_now (starting or stopping),
+# too_many_connections; with the connection_exception class (08...), "unavailable, try later".
+_POSTGRES_GONE_STATES = frozenset({"57P01", "57P02", "57P03", "53300"})
 # The SQLite connection on which this thread holds the write lock, if any.
 _lock_holder = threading.local()
 _SQLITE_BUSY_WORDS = ("database is locked", "database is busy", "database table is locked")
@@ -110,6 +114,35 @@ def is_busy_error(exc: BaseException | None) -> bool:
         text = str(orig).lower()
         return any(words in text for words in _SQLITE_BUSY_WORDS)
     return False
+
+
+def is_unavailable_error(exc: BaseException | None) -> bool:
+    """True for an error that means "the database cannot be reached now": a connection that
+    could not be made (the server is down, restarting, or refuses more connections) or was lost
+    (the server went away in the middle). ``exc`` is SQLAlchemy's wrapped error or the driver's
+    own (the page cache reads through a raw connection). The same workers serve again once the
+    server is back: the pool's pre-ping replaces the connections that died."""
+    if isinstance(exc, sa.exc.DBAPIError):
+        if exc.connection_invalidated:
+            return True
+        if not isinstance(exc, sa.exc.OperationalError):
+            return False
+        orig: BaseException | None = exc.orig
+    else:
+        orig = exc
+    if orig is None or not _is_driver_operational_error(orig):
+        return False
+    state = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    # psycopg gives no state to a connection that failed or broke (refused, reset, closed).
+    return state is None or state.startswith("08") or state in _POSTGRES_GONE_STATES
+
+
+def _is_driver_operational_error(orig: BaseException) -> bool:
+    """PostgreSQL's driver's OperationalError (or a subclass), without importing the driver."""
+    return any(
+        cls.__name__ == "OperationalError" and (cls.__module__ or "").startswith("psycopg")
+        for cls in type(orig).__mro__
+    )
 
 
 def database_id(text: object) -> int | None:

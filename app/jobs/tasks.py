@@ -11,7 +11,13 @@ Scheduled (run by ``flask jobs worker``'s scheduler, in UTC):
 - every 10 minutes: products changed but not yet in the search index are indexed
   (``flask search sync``; a web request enqueues the same right after a change);
 - every day at 00:30 UTC: the sales summary rows are checked against the orders
-  (``flask reports verify``; a difference fails the run, which staff see).
+  (``flask reports verify``; a difference fails the run, which staff see);
+- every 5 minutes (defined in :mod:`app.notifications.queued`): stored e-mails whose delivery
+  task was lost (the broker was down, a worker was killed) are enqueued again.
+
+Every task acts on what the database records, never only on what the queue holds: a task lost
+(never enqueued because the broker was down, or taken off the queue by a worker that was
+killed) is found again by the sweep above that covers its work.
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ from app import jobs
 from app.accounts.models import User
 from app.core import metrics
 from app.core.db import end_read, transaction, write_intent
-from app.core.extensions import mail
+from app.core.extensions import db, mail
 from app.core.links import site_url
 
 log = logging.getLogger(__name__)
@@ -81,8 +81,18 @@ def write_and_send(kind: str, write: Callable[[], list[Outgoing]], what: str) ->
     except Exception:
         log.exception("could not %s", what)
         metrics.EMAILS_FAILED.inc()
+        _end_failed_read()
         return
     send(messages, kind)
+
+
+def _end_failed_read() -> None:
+    """Roll back the reading transaction a failed write left (its connection may be gone), so
+    the rest of the request works on a clean session."""
+    try:
+        db.session.rollback()
+    except Exception:  # the connection died: drop it, the pool makes a new one
+        db.session().invalidate()
 
 
 def send(messages: list[Outgoing], kind: str) -> None:

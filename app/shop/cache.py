@@ -196,7 +196,17 @@ def _on_own_cursor(
 ) -> tuple | None:
     """The first row of ``sql`` run on the driver's own cursor of an autocommit connection (a
     prepared statement, no ``BEGIN``); a connection the server closed (restart, idle timeout)
-    is replaced once."""
+    is replaced once. The driver's errors are raised as SQLAlchemy's, so the app's database
+    error pages answer them (a 503 while the server is down) like any other query's."""
+    try:
+        return _on_own_cursor_raw(engine, sql, params)
+    except engine.dialect.loaded_dbapi.Error as error:
+        raise sa.exc.DBAPIError.instance(
+            sql, params, error, engine.dialect.loaded_dbapi.Error, dialect=engine.dialect
+        ) from error
+
+
+def _on_own_cursor_raw(engine: sa.Engine, sql: str, params: dict[str, Any] | None) -> tuple | None:
     for attempt in (1, 2):
         conn = engine.raw_connection()
         try:
