@@ -148,10 +148,13 @@ def public_seller(slug: str) -> Seller | None:
 
 
 def category_by_slug(slug: str) -> Category | None:
-    """The category named ``slug`` with its sub-categories loaded (one query)."""
+    """The category named ``slug`` with its sub-categories and its parent (the breadcrumbs')
+    loaded (one query)."""
     return (
         db.session.scalars(
-            sa.select(Category).where(Category.slug == slug).options(joinedload(Category.children))
+            sa.select(Category)
+            .where(Category.slug == slug)
+            .options(joinedload(Category.children), joinedload(Category.parent))
         )
         .unique()
         .first()
