@@ -130,6 +130,10 @@ class Record:
     payments: list[tuple[str, int]] = field(default_factory=list)  # (provider, payment id)
     steps: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     done: int = 0  # requests answered within the measured time (for the throughput)
+    # page kind -> X-Page-Cache answers ("hit", "miss", "-" when the page says none)
+    cache: dict[str, dict[str, int]] = field(
+        default_factory=lambda: defaultdict(lambda: defaultdict(int))
+    )
 
     def error(self, kind: str, what: str) -> None:
         self.errors[kind] += 1
@@ -147,6 +151,9 @@ def merge(records: Iterable[Record]) -> Record:
         for step, n in record.steps.items():
             total.steps[step] += n
         total.done += record.done
+        for kind, states in record.cache.items():
+            for state, n in states.items():
+                total.cache[kind][state] += n
         total.samples.extend(record.samples[: max(0, 10 - len(total.samples))])
         total.payments.extend(record.payments)
     return total
@@ -262,6 +269,8 @@ class Agent:
         # the throughput counts the answers that arrived in it.
         if self.counting(started):
             self.record.times[kind].append((ended - started) * 1000)
+            if method == "GET" and kind in BROWSE_KINDS:
+                self.record.cache[kind][response.headers.get("X-Page-Cache", "-")] += 1
         if self.counting(ended):
             self.record.done += 1
         if response.status != expect:
@@ -983,6 +992,16 @@ def table(result: PhaseResult, order: list[str]) -> None:
         )
 
 
+def cache_line(result: PhaseResult) -> str:
+    """How often each page kind came from the page cache."""
+    parts = []
+    for kind in BROWSE_KINDS:
+        states = result.record.cache.get(kind)
+        if states:
+            parts.append(f"{kind} {states.get('hit', 0)}/{sum(states.values())}")
+    return "page cache hits: " + ", ".join(parts)
+
+
 def usage(result: PhaseResult, workers_cpu: bool) -> str:
     seconds = result.seconds
     parts = [
@@ -995,6 +1014,12 @@ def usage(result: PhaseResult, workers_cpu: bool) -> str:
     if workers_cpu:
         parts.append(f"job worker {100 * result.worker_cpu / seconds:.0f}%")
     return ", ".join(parts)
+
+
+def client_bound(results: Iterable[PhaseResult]) -> list[str]:
+    """Phases in which the client process used most of a core: their figures may be the
+    client's, not the server's."""
+    return [r.name for r in results if r.client_cpu / r.seconds > 0.8]
 
 
 def met(ok: bool) -> str:
@@ -1190,6 +1215,7 @@ def main(argv: list[str] | None = None) -> int:
         table(mixed, [*BROWSE_KINDS])
         steps = mixed.record.steps
         total_steps = sum(steps.values()) or 1
+        print(cache_line(mixed))
         print(
             "steps done: "
             + ", ".join(f"{s} {steps[s]} ({100 * steps[s] / total_steps:.0f}%)" for s, _ in MIX)
@@ -1202,11 +1228,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"mixed: {usage(mixed, worker is not None)}")
         for sample in mixed.record.samples:
             print(f"  error: {sample}")
-        shop_log = shop.log_path.read_text(errors="replace")
-        if "Traceback" in shop_log:
-            print(
-                f"  the app logged {shop_log.count('Traceback')} tracebacks (see {shop.log_path})"
-            )
+        for log_path in (shop.log_path, tmp / "worker.log"):
+            with contextlib.suppress(OSError):
+                tracebacks = log_path.read_text(errors="replace").count("Traceback")
+                if tracebacks:
+                    print(f"  {log_path.name}: {tracebacks} tracebacks (--keep to read it)")
 
         upload_ratio = None
         if args.uploads:
@@ -1232,6 +1258,7 @@ def main(argv: list[str] | None = None) -> int:
             for result in (browse, loaded_browse):
                 print(f"{result.name}:")
                 table(result, [*BROWSE_KINDS])
+                print(cache_line(result))
                 print(f"{result.name}: {usage(result, worker is not None)}")
                 for sample in result.record.samples:
                     print(f"  error: {sample}")
@@ -1261,6 +1288,9 @@ def main(argv: list[str] | None = None) -> int:
             f"mixed {mixed.rate:.1f} req/s ÷ hello world {hello_result.rate:.1f} req/s: "
             f"{ratio:.2f} (goal ≥ {RATIO_GOAL}: {met(ratio >= RATIO_GOAL)})"
         )
+        busy_client = client_bound([hello_result, mixed])
+        if busy_client:
+            print(f"warning: the client used over 80% of a core in: {', '.join(busy_client)}")
         print(f"ratio: {ratio:.2f}")
         return 0
     finally:
