@@ -62,11 +62,13 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from http.cookies import SimpleCookie
 from pathlib import Path
+from typing import Any
 
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import sqlalchemy as sa
+from flask import Flask
 
 from bench.common import (
     HOST,
@@ -598,7 +600,7 @@ class User:
         )
 
 
-STEPS: dict[str, Callable[[User], None]] = {
+STEPS: dict[str, Callable[[Any], None]] = {
     "anonymous browsing": User.anonymous_browsing,
     "signed-in browsing": User.signed_in_browsing,
     "search": User.search,
@@ -607,6 +609,10 @@ STEPS: dict[str, Callable[[User], None]] = {
     "seller edits": User.seller_edit,
     "photo upload": User.upload,
 }
+
+
+Mix = tuple[tuple[str, int], ...]  # (step, weight)
+Maker = Callable[["Agent", Record], Any]  # makes a thread's user (with .rng) on its connection
 
 
 @dataclass
@@ -633,7 +639,7 @@ class PhaseResult:
 
 def run_phase(
     name: str,
-    users: list[tuple[Callable[[Agent, Record], User], tuple[tuple[str, int], ...]]],
+    users: list[tuple[Maker, Mix]],
     port: int,
     seconds: float,
     warmup: float,
@@ -645,7 +651,7 @@ def run_phase(
     records: list[Record] = []
     window = [float("inf"), float("inf")]
 
-    def loop(make: Callable[[Agent, Record], User], mix: tuple[tuple[str, int], ...]) -> None:
+    def loop(make: Maker, mix: Mix) -> None:
         record = Record()
         records.append(record)
         agent = Agent(port, record, window)
@@ -719,9 +725,16 @@ def big_photo() -> bytes:
     return best
 
 
-def load_people(app, sellers_wanted: int) -> dict[str, object]:  # type: ignore[no-untyped-def]
-    """Customers with a known password, and ``sellers_wanted`` approved sellers given it too;
-    what the steps choose from."""
+@dataclass
+class People:
+    password_hash: str
+    sellers: list[tuple[str, list[int], int]]  # (e-mail, published products, a draft)
+    world: World
+
+
+def load_people(app: Flask, sellers_wanted: int) -> People:
+    """The password hash for customers, ``sellers_wanted`` approved sellers given the known
+    password, and what the steps choose from."""
     from app.accounts.models import User
     from app.accounts.passwords import hash_password
     from app.catalog.models import Category, Product, ProductStatus, Seller, SellerStatus
@@ -785,19 +798,21 @@ def load_people(app, sellers_wanted: int) -> dict[str, object]:  # type: ignore[
         )
         db.session.commit()
         db.session.remove()
-        return {
-            "password_hash": password_hash,
-            "sellers": [
+        return People(
+            password_hash=password_hash,
+            sellers=[
                 (email, own[seller_id], drafts.get(seller_id, 0)) for seller_id, email in sellers
             ],
-            "products": list(buyable),
-            "categories": list(categories),
-            "queries": words + pairs,
-            "cash_limit": int(app.config["MAX_OPEN_CASH_ORDERS"]),
-        }
+            world=World(
+                categories=list(categories),
+                products=list(buyable),
+                queries=words + pairs,
+                cash_limit=int(app.config["MAX_OPEN_CASH_ORDERS"]),
+            ),
+        )
 
 
-def add_customers(app, count: int, password_hash: str) -> list[str]:  # type: ignore[no-untyped-def]
+def add_customers(app: Flask, count: int, password_hash: str) -> list[str]:
     from datetime import UTC, datetime
 
     from app.accounts.models import Role, User
@@ -807,7 +822,7 @@ def add_customers(app, count: int, password_hash: str) -> list[str]:  # type: ig
     emails = [f"bench-load-customer{n + 1}@bazarche.example" for n in range(count)]
     with app.app_context():
         db.session.execute(
-            sa.insert(User.__table__),
+            sa.insert(User),
             [
                 {
                     "email": email,
@@ -1118,14 +1133,9 @@ def main(argv: list[str] | None = None) -> int:
         loaded = load_products(loader_app, args.products)
         editing = args.clients
         people = load_people(loader_app, editing + (UPLOADERS if args.uploads else 0))
-        emails = add_customers(loader_app, customers_wanted, str(people["password_hash"]))
+        emails = add_customers(loader_app, customers_wanted, people.password_hash)
         index_catalogue(env)
-        world = World(
-            categories=people["categories"],  # type: ignore[arg-type]
-            products=people["products"],  # type: ignore[arg-type]
-            queries=people["queries"],  # type: ignore[arg-type]
-            cash_limit=people["cash_limit"],  # type: ignore[arg-type]
-        )
+        world = people.world
         if args.uploads:
             world.upload_body = big_photo()
         rng = random.Random(args.seed)
@@ -1135,7 +1145,7 @@ def main(argv: list[str] | None = None) -> int:
 
         customers = [Session(address(n), email) for n, email in enumerate(emails)]
         sellers = []
-        for n, (email, own, draft) in enumerate(people["sellers"]):  # type: ignore[attr-defined]
+        for n, (email, own, draft) in enumerate(people.sellers):
             seller = Session(address(len(customers) + n), email)
             seller.products, seller.draft = own, draft
             sellers.append(seller)
@@ -1170,24 +1180,15 @@ def main(argv: list[str] | None = None) -> int:
 
             return read
 
-        def users_for(mix: tuple[tuple[str, int], ...]) -> list:  # type: ignore[type-arg]
-            made = []
-            for n in range(args.clients):
-                own_customers = customers[n :: args.clients]
-                own_sellers = sellers[n:editing:editing]
-                seed = rng.random()
-
-                def make(
-                    agent: Agent,
-                    record: Record,
-                    c: list[Session] = own_customers,
-                    s: list[Session] = own_sellers,
-                    seed: float = seed,
-                ) -> User:
-                    return User(agent, world, c, s, random.Random(seed))
-
-                made.append((make, mix))
-            return made
+        def users_for(mix: Mix) -> list[tuple[Maker, Mix]]:
+            """A user per client thread: its own customers and its own editing seller."""
+            return [
+                (
+                    user_maker(world, customers[n :: args.clients], [sellers[n]], rng.random()),
+                    mix,
+                )
+                for n in range(args.clients)
+            ]
 
         print(
             "mix: " + ", ".join(f"{step} {weight}%" for step, weight in MIX) + "; "
@@ -1196,9 +1197,8 @@ def main(argv: list[str] | None = None) -> int:
             f"{os.cpu_count()} CPUs",
             flush=True,
         )
-        hello_users = [
-            (lambda agent, record, s=Session(address(n)): HelloUser(agent, s), (("hello", 1),))
-            for n in range(args.clients)
+        hello_users: list[tuple[Maker, Mix]] = [
+            (hello_maker(Session(address(n))), (("hello", 1),)) for n in range(args.clients)
         ]
         hello_result = run_phase("hello", hello_users, hello.port, seconds, warmup, cpu_of(hello))
         mixed = run_phase("mixed", users_for(MIX), port, seconds, warmup, cpu_of(shop))
@@ -1207,9 +1207,8 @@ def main(argv: list[str] | None = None) -> int:
             mixed.record.error("checkout (database)", problem)
 
         print()
-        print(
-            f"hello world: {usage(hello_result, False)}, errors {sum(hello_result.record.errors.values())}"
-        )
+        hello_errors = sum(hello_result.record.errors.values())
+        print(f"hello world: {usage(hello_result, False)}, errors {hello_errors}")
         print()
         print("mixed workload:")
         table(mixed, [*BROWSE_KINDS])
@@ -1234,14 +1233,11 @@ def main(argv: list[str] | None = None) -> int:
                 if tracebacks:
                     print(f"  {log_path.name}: {tracebacks} tracebacks (--keep to read it)")
 
-        upload_ratio = None
         if args.uploads:
             browse = run_phase("browse", users_for(BROWSE_MIX), port, seconds, warmup, cpu_of(shop))
-            uploaders = [
+            uploaders: list[tuple[Maker, Mix]] = [
                 (
-                    lambda agent, record, s=sellers[editing + n], seed=rng.random(): User(
-                        agent, world, [customers[0]], [s], random.Random(seed)
-                    ),
+                    user_maker(world, [customers[0]], [sellers[editing + n]], rng.random()),
                     (("photo upload", 1),),
                 )
                 for n in range(UPLOADERS)
@@ -1266,8 +1262,9 @@ def main(argv: list[str] | None = None) -> int:
             busy = percentile(loaded_browse.kinds(BROWSE_KINDS), 0.95)
             # No browse answer at all during the uploads is the worst case, not a zero.
             upload_ratio = busy / quiet if quiet and busy else float("inf")
+            during = f"{busy:.1f} ms" if busy else "no browse request begun"
             print(
-                f"browse p95: {quiet:.1f} ms alone, {busy:.1f} ms during {UPLOADERS} uploads of "
+                f"browse p95: {quiet:.1f} ms alone, {during} during {UPLOADERS} uploads of "
                 f"{len(world.upload_body) / 2**20:.1f} MiB: ×{upload_ratio:.2f} "
                 f"(goal ≤ {UPLOAD_SLOWDOWN_GOAL:.0f}: {met(upload_ratio <= UPLOAD_SLOWDOWN_GOAL)})"
             )
@@ -1308,6 +1305,22 @@ def main(argv: list[str] | None = None) -> int:
             print(f"kept database {args.database} and {tmp}", file=sys.stderr)
 
 
+def user_maker(
+    world: World, customers: list[Session], sellers: list[Session], seed: float
+) -> Maker:
+    def make(agent: Agent, record: Record) -> User:
+        return User(agent, world, customers, sellers, random.Random(seed))
+
+    return make
+
+
+def hello_maker(session: Session) -> Maker:
+    def make(agent: Agent, record: Record) -> HelloUser:
+        return HelloUser(agent, session)
+
+    return make
+
+
 class HelloUser:
     """The hello world's only step: ``GET /``."""
 
@@ -1320,7 +1333,7 @@ class HelloUser:
         self.agent.request(self.session, "GET", "/", "hello world")
 
 
-STEPS["hello"] = HelloUser.hello  # type: ignore[assignment]
+STEPS["hello"] = HelloUser.hello
 
 
 if __name__ == "__main__":
