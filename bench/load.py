@@ -62,7 +62,7 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from http.cookies import SimpleCookie
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -116,6 +116,7 @@ UPLOAD_SLOWDOWN_GOAL = 2.0
 UPLOADERS = 20
 IMAGE_BYTES_MAX = 10 * 1024 * 1024
 REQUEST_TIMEOUT = 120.0
+T = TypeVar("T")
 
 
 # --------------------------------------------------------------------------------------------
@@ -367,13 +368,33 @@ def forms(text: str) -> dict[str, dict[str, str]]:
 # The simulated users' steps
 
 
+class Popular(Generic[T]):
+    """Items picked with Zipf-like popularity (the n-th most popular item weighs 1/n), in an
+    order shuffled once by a fixed seed, so a few products, categories and queries are asked
+    for often and most rarely, as in a market's real traffic."""
+
+    def __init__(self, items: Iterable[T], seed: int = 1404) -> None:
+        self.items: list[T] = list(items)
+        random.Random(seed).shuffle(self.items)
+        total, self.cumulative = 0.0, []
+        for rank in range(1, len(self.items) + 1):
+            total += 1 / rank
+            self.cumulative.append(total)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def pick(self, rng: random.Random) -> T:
+        return rng.choices(self.items, cum_weights=self.cumulative)[0]
+
+
 @dataclass
 class World:
     """What the steps choose from: set up once, read by every thread."""
 
-    categories: list[str]
-    products: list[int]  # public products of sellers who do not edit (browsed and bought)
-    queries: list[str]
+    categories: Popular[str]
+    products: Popular[int]  # public products of sellers who do not edit (browsed and bought)
+    queries: Popular[str]
     cash_limit: int
     upload_body: bytes = b""
 
@@ -408,11 +429,11 @@ class User:
             kind, path = "home", "/"
         elif roll < 0.6:
             kind = "category"
-            path = f"/c/{self.rng.choice(self.world.categories)}"
+            path = f"/c/{self.world.categories.pick(self.rng)}"
             if self.rng.random() < 0.3:
                 path += f"?page={self.rng.randint(2, 4)}"
         else:
-            kind, path = "product", f"/p/{self.rng.choice(self.world.products)}"
+            kind, path = "product", f"/p/{self.world.products.pick(self.rng)}"
         reply = self.agent.request(session, "GET", path, kind + suffix)
         if suffix and "/auth/logout" not in reply.text:
             self.agent.fail(kind + suffix, f"{path}: not the signed-in customer's page")
@@ -424,14 +445,14 @@ class User:
         self.page(self.customer(), ", signed in")
 
     def search(self) -> None:
-        query = urllib.parse.quote(self.rng.choice(self.world.queries))
+        query = urllib.parse.quote(self.world.queries.pick(self.rng))
         page = self.rng.choice(("", "", "", "&page=2"))
         self.agent.request(self.anonymous, "GET", f"/search?q={query}{page}", "search")
 
     def add_to_cart(self, session: Session) -> None:
-        product_id = self.rng.choice(self.world.products)
+        product_id = self.world.products.pick(self.rng)
         while product_id in session.cart:
-            product_id = self.rng.choice(self.world.products)
+            product_id = self.world.products.pick(self.rng)
         page = self.agent.request(session, "GET", f"/p/{product_id}", "product, signed in")
         form = {"csrf_token": csrf(self.agent, "cart add", page), "product_id": str(product_id)}
         reply = self.agent.request(
@@ -804,9 +825,9 @@ def load_people(app: Flask, sellers_wanted: int) -> People:
                 (email, own[seller_id], drafts.get(seller_id, 0)) for seller_id, email in sellers
             ],
             world=World(
-                categories=list(categories),
-                products=list(buyable),
-                queries=words + pairs,
+                categories=Popular(categories),
+                products=Popular(buyable),
+                queries=Popular(words + pairs),
                 cash_limit=int(app.config["MAX_OPEN_CASH_ORDERS"]),
             ),
         )
