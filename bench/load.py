@@ -19,6 +19,10 @@ CSRF tokens per session, redirects followed by hand) then run, each for ``--seco
    sandbox gateway with the payment completed), and sellers editing their listings (full form
    or the quick price/stock form) at the same time.
 
+Products, categories and search queries are picked with Zipf-like popularity (a few often, most
+rarely). Sellers' edits change the catalogue version, so they also show what the page cache
+keeps under edits: the hits per page kind are printed.
+
 Per page kind it prints count, errors, p50/p95/p99; then throughput, the client's and the
 servers' CPU use and the goals. An error is a transport failure, a status other than the one the
 step expects (200 for pages, 302/303 for posts and the payment hops: none other is expected), or
