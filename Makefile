@@ -84,6 +84,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/images.py
 	$(BIN)/python bench/search.py
 	$(BIN)/python bench/reports.py --scale 0.1
+	$(BIN)/python bench/load.py --quick --uploads
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
