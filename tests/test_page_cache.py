@@ -384,3 +384,42 @@ def test_a_hit_never_serves_an_ended_or_inactive_login_as_signed_in(app, client,
     response, html = get(client, "/")
     assert response.headers["X-Page-Cache"] == "hit"
     assert "سارا رئیسی" not in html and "/auth/logout" not in html
+
+
+def test_edits_of_a_listing_no_one_can_see_keep_the_cached_pages(client, item):
+    """A draft being written (its text, price, photos) or deleted shows on no public page: the
+    cached pages stay; publishing it, or unpublishing a listing, makes them stale at once."""
+    from app.catalog.models import ProductImage, ProductStatus
+
+    draft = factories.product(
+        item.seller, title="پیش‌نویس", status=ProductStatus.DRAFT, category_row=item.category
+    )
+    url = f"/c/{item.category.slug}"
+    get(client, url)
+    version = changes.current_version(db.session)
+
+    draft.title = "پیش‌نویس تازه"
+    draft.price_amount = 990_000
+    draft.images.append(
+        ProductImage(position=1, storage_key="cc/dd/x-640.webp", variants=[], width=1, height=1)
+    )
+    db.session.commit()
+    assert changes.current_version(db.session) == version
+    assert get(client, url)[0].headers["X-Page-Cache"] == "hit"
+
+    draft.status = ProductStatus.PUBLISHED
+    db.session.commit()
+    assert changes.current_version(db.session) > version
+    response, html = get(client, url)
+    assert response.headers["X-Page-Cache"] == "miss" and "پیش‌نویس تازه" in html
+
+    version = changes.current_version(db.session)
+    item.status = ProductStatus.DRAFT
+    db.session.commit()
+    assert changes.current_version(db.session) > version
+    assert "سفال کلپورگان" not in get(client, url)[1]
+
+    version = changes.current_version(db.session)
+    db.session.delete(item)
+    db.session.commit()
+    assert changes.current_version(db.session) == version

@@ -1,8 +1,10 @@
 """Catalogue change tracking, in the same transaction as the change.
 
-Any flush that adds, changes or deletes a product, image, seller or category bumps the one
-``catalog_version`` row (cached storefront pages are keyed by it) and marks the affected products
-``search_dirty`` (the search index's durable to-do list). Bulk SQL that bypasses the ORM unit of
+Any flush that adds, changes or deletes a product, image, seller or category marks the affected
+products ``search_dirty`` (the search index's durable to-do list) and, when the change can show on
+a storefront page, bumps the one ``catalog_version`` row (cached storefront pages are keyed by
+it). A listing that is not published before nor after the change (a draft being written, its
+photos, a listing hidden by staff) shows nowhere public, so its edits leave the cached pages be. Bulk SQL that bypasses the ORM unit of
 work (the stock reservation's conditional UPDATE) calls ``mark_catalog_changed`` itself.
 """
 
@@ -13,7 +15,14 @@ from typing import Any, cast
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from app.catalog.models import CatalogVersion, Category, Product, ProductImage, Seller
+from app.catalog.models import (
+    CatalogVersion,
+    Category,
+    Product,
+    ProductImage,
+    ProductStatus,
+    Seller,
+)
 
 TRACKED = (Product, ProductImage, Seller, Category)
 
@@ -51,8 +60,11 @@ def _before_flush(session: Session, _context: object, _instances: object) -> Non
     ]
     if not touched:
         return
-    pending = session.info.setdefault(_PENDING, {"sellers": set(), "categories": set()})
+    pending = session.info.setdefault(
+        _PENDING, {"sellers": set(), "categories": set(), "shown": False}
+    )
     for obj in touched:
+        pending["shown"] = pending["shown"] or _shown(obj)
         if isinstance(obj, Product):
             if obj not in session.deleted:
                 obj.search_dirty = True
@@ -64,6 +76,24 @@ def _before_flush(session: Session, _context: object, _instances: object) -> Non
             pending["sellers"].add(obj.id)
         elif isinstance(obj, Category) and obj.id is not None:
             pending["categories"].add(obj.id)
+
+
+def _published_now_or_before(product: Product) -> bool:
+    if product.status == ProductStatus.PUBLISHED:
+        return True
+    before = sa.inspect(product).attrs.status.history.deleted or ()
+    return ProductStatus.PUBLISHED in before
+
+
+def _shown(obj: object) -> bool:
+    """Can this change show on a storefront page? Products and their photos only while the
+    product is (or was, before this change) published; sellers and categories always."""
+    if isinstance(obj, Product):
+        return _published_now_or_before(obj)
+    if isinstance(obj, ProductImage):
+        product = obj.product
+        return product is None or _published_now_or_before(product)
+    return True
 
 
 def _after_flush(session: Session, _context: object) -> None:
@@ -88,7 +118,8 @@ def _after_flush(session: Session, _context: object) -> None:
             .where(Product.category_id.in_(pending["categories"]))
             .values(search_dirty=True)
         )
-    mark_catalog_changed(session)
+    if pending["shown"] or pending["sellers"] or pending["categories"]:
+        mark_catalog_changed(session)
 
 
 def install(session_factory: object) -> None:
