@@ -116,16 +116,26 @@ def test_the_schedule_holds_the_markets_housekeeping() -> None:
         moment = datetime(2026, 12, 5, hour, minute, tzinfo=UTC).replace(tzinfo=None)
         return {task.name for task in jobs.queue.read_periodic(moment)}
 
-    assert due(0, 0) == {"expire_unpaid_checkouts", "reconcile_payments", "sync_search_regularly"}
+    assert due(0, 0) == {
+        "expire_unpaid_checkouts",
+        "reconcile_payments",
+        "sync_search_regularly",
+        "resubmit_stuck_photos",
+    }
     assert due(0, 30) == {
         "expire_unpaid_checkouts",
         "reconcile_payments",
         "sync_search_regularly",
         "verify_sales_summaries",
+        "resubmit_stuck_photos",
     }
     assert due(3, 7) == {"complete_due_orders"}
-    assert due(3, 5) == {"expire_unpaid_checkouts"}
-    assert due(3, 50) == {"expire_unpaid_checkouts", "sync_search_regularly"}
+    assert due(3, 5) == {"expire_unpaid_checkouts", "resubmit_stuck_photos"}
+    assert due(3, 50) == {
+        "expire_unpaid_checkouts",
+        "sync_search_regularly",
+        "resubmit_stuck_photos",
+    }
 
 
 def test_the_scheduled_jobs_run_in_the_app_and_act_once(synced_app) -> None:
@@ -135,6 +145,7 @@ def test_the_scheduled_jobs_run_in_the_app_and_act_once(synced_app) -> None:
         assert tasks.complete_due_orders.call_local() == 0
         assert tasks.reconcile_payments.call_local() == {}
         assert tasks.verify_sales_summaries.call_local() == 0
+        assert tasks.resubmit_stuck_photos.call_local() == 0
 
 
 def test_the_worker_command_explains_immediate_mode(synced_app) -> None:
