@@ -296,7 +296,8 @@ def make_variants(image_id: int, store: Storage | None = None) -> str:
     ``not_processed``. A photo deleted meanwhile: the variant files this run wrote are removed
     again (unless a row uses them by then) and nothing else is done. No database lock is held
     while the picture is decoded. A storage that cannot be reached raises
-    ``StorageUnavailable`` (the queue tries again later) and changes nothing.
+    ``StorageUnavailable`` (the queue, or the sweep, tries again later): the photo stays
+    processing, with this run counted.
     """
     store = store if store is not None else storage()
     with transaction():
