@@ -21,6 +21,7 @@ logo refers to it any more.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable, Sequence
 from datetime import timedelta
 from typing import IO
@@ -39,6 +40,7 @@ from app.media.images import (
     ImageRejected,
     Original,
     StoredImage,
+    original_content_type,
     process_image,
     read_limited,
     store_original,
@@ -254,10 +256,24 @@ def accept_photo(
         max_pixels=current_app.config["MAX_IMAGE_PIXELS"],
     )
     try:
-        return _record_upload(product_id, original, alt)
+        image_id = _record_upload(product_id, original, alt)
     except BaseException:
-        discard_written(written.written, store)
+        if written.written:  # best effort: the error that refused the photo is the one to tell
+            try:
+                _remove_original(original.key, data, store)
+            except Exception:
+                log.warning("could not remove the original %s of a refused upload", original.key)
         raise
+    # Originals are shared by identical uploads: another photo's run may have removed this one
+    # after it was found present above and before the row named it. Write it again if so (the
+    # photo is recorded by now: a storage failing here leaves it to the worker, which marks it
+    # failed if its original is missing).
+    try:
+        if not store.exists(original.key):
+            store.put(original.key, data, original.content_type)
+    except Exception:
+        log.warning("photo %s: could not check its original %s", image_id, original.key)
+    return image_id
 
 
 def _record_upload(product_id: int, original: Original, alt: str) -> int:
@@ -325,9 +341,8 @@ def make_variants(image_id: int, store: Storage | None = None) -> str:
         return NOTHING
     if not original_key or attempts > MAX_ATTEMPTS:
         return _failed(product_id, image_id, NOT_PROCESSED, store)
-    try:
-        data = store.get(original_key)
-    except KeyError:
+    data = _read_original(original_key, store)
+    if data is None:
         log.warning("photo %s: its original %s is missing", image_id, original_key)
         return _failed(product_id, image_id, NOT_PROCESSED, store)
     written = WriteLog(store)
@@ -349,9 +364,21 @@ def make_variants(image_id: int, store: Storage | None = None) -> str:
     if not done:
         discard_written(written.written, store)
         return GONE if done is None else NOTHING
-    _drop_original(image_id, original_key, store)
+    _drop_original(image_id, original_key, store, data)
     log.info("photo %s ready (%s variants)", image_id, len(stored.variants))
     return READY
+
+
+def _read_original(key: str, store: Storage) -> bytes | None:
+    """The original's bytes, or None when it is missing. One more look after a moment: another
+    photo's run that shared it may be putting it back (see :func:`_remove_original`)."""
+    for wait in (0.0, 1.0):
+        time.sleep(wait)
+        try:
+            return store.get(key)
+        except KeyError:
+            continue
+    return None
 
 
 def _processing_photo(product_id: int, image_id: int) -> ProductImage | None:
@@ -396,22 +423,45 @@ def _failed(product_id: int, image_id: int, code: str, store: Storage) -> str:
     return FAILED
 
 
-def _drop_original(image_id: int, key: str, store: Storage) -> None:
+def _original_wanted(key: str, image_id: int | None) -> bool:
+    """Whether a photo row other than ``image_id`` still needs the original ``key``."""
+    with transaction(write=False):
+        stmt = sa.select(sa.func.count(ProductImage.id)).where(ProductImage.original_key == key)
+        if image_id is not None:
+            stmt = stmt.where(ProductImage.id != image_id)
+        return bool(db.session.scalar(stmt))
+
+
+def _remove_original(
+    key: str, data: bytes | None, store: Storage, image_id: int | None = None
+) -> None:
+    """Delete the original ``key`` unless a photo row other than ``image_id`` needs it.
+
+    Identical uploads share one original, and an upload that found it present records its row
+    without writing it: a row that appears between the check and the delete gets the file back
+    (from ``data``, or the bytes read before deleting), and the upload itself writes it again
+    if it was gone once its row was saved (see :func:`accept_photo`). Storage errors propagate.
+    """
+    if _original_wanted(key, image_id):
+        return
+    if data is None:
+        try:
+            data = store.get(key)
+        except KeyError:
+            return  # gone already
+    store.delete(key)
+    if _original_wanted(key, image_id):
+        store.put(key, data, original_content_type(key))
+
+
+def _drop_original(image_id: int, key: str, store: Storage, data: bytes | None = None) -> None:
     """Remove the photo's original unless another photo row still needs it, then forget it on
     the row. A storage that fails leaves both as they are, for the next run (the sweep)."""
-    with transaction(write=False):
-        shared = db.session.scalar(
-            sa.select(sa.func.count(ProductImage.id)).where(
-                ProductImage.id != image_id,
-                sa.or_(ProductImage.original_key == key, ProductImage.storage_key == key),
-            )
-        )
-    if not shared:
-        try:
-            store.delete(key)
-        except Exception:
-            log.warning("photo %s: could not delete its original %s yet", image_id, key)
-            return
+    try:
+        _remove_original(key, data, store, image_id)
+    except Exception:
+        log.warning("photo %s: could not delete its original %s yet", image_id, key)
+        return
     with transaction():
         db.session.execute(
             sa.update(ProductImage)

@@ -56,6 +56,7 @@ __all__ = [
     "Variant",
     "is_original_key",
     "is_variant_key",
+    "original_content_type",
     "process_image",
     "read_limited",
     "store_original",
@@ -245,6 +246,16 @@ class Original:
     key: str
     width: int
     height: int
+
+    @property
+    def content_type(self) -> str:
+        return original_content_type(self.key)
+
+
+def original_content_type(key: str) -> str:
+    """The Content-Type of an original by its key's extension."""
+    extension = key.rsplit(".", 1)[-1]
+    return next((t for ext, t in _ORIGINAL_TYPES.values() if ext == extension), "image/jpeg")
 
 
 def is_original_key(key: str) -> bool:
