@@ -27,6 +27,7 @@ from app.catalog.rules import MAX_IMAGES
 from app.core.extensions import db
 from app.core.timeutil import utcnow
 from app.jobs import tasks
+from app.media.storage import LocalStorage
 from app.web.messages import ERROR_TEXT
 from tests import factories
 from tests.helpers import flashes, jpeg
@@ -353,3 +354,75 @@ def test_photos_still_processing_count_toward_the_limit(app, shop):
     assert all(row.status == PhotoStatus.PROCESSING for row in rows(product_id))
     page = client.get(f"/seller/listings/{product_id}/edit").get_data(as_text=True)
     assert 'name="photos"' not in page
+
+
+def test_identical_uploads_share_one_original_until_the_last_is_ready(app, shop):
+    client, product_id = shop
+    picture = jpeg((500, 400))
+    upload(client, product_id, picture)
+    upload(client, product_id, picture)
+    first, second = rows(product_id)
+    original = first.original_key
+    assert original and second.original_key == original
+    assert media_files(app) == {original}
+
+    task = jobs.queue.dequeue()
+    jobs.queue.execute(task)  # the first photo's run: the second still needs the original
+    assert [row.status for row in rows(product_id)] == [PhotoStatus.READY, PhotoStatus.PROCESSING]
+    assert original in media_files(app)
+
+    assert run_waiting_tasks() == 1
+    done = rows(product_id)
+    assert [row.status for row in done] == [PhotoStatus.READY] * 2
+    assert media_files(app) == {key for _, _, key in done[0].variants}
+
+
+class DeleteRacingStorage(LocalStorage):
+    """The media directory, where an identical upload records its photo row just as this run
+    deletes the original they share (the upload found the file present, so wrote nothing)."""
+
+    def __init__(self, root: str, on_delete) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(root, fsync=False)
+        self.on_delete = on_delete
+
+    def delete(self, key: str) -> None:
+        super().delete(key)
+        hook, self.on_delete = self.on_delete, None
+        if hook:
+            hook(key)
+
+
+def test_an_original_deleted_as_an_identical_upload_is_saved_is_put_back(app, shop):
+    client, product_id = shop
+    picture = jpeg((500, 400))
+    upload(client, product_id, picture)
+    [row] = rows(product_id)
+    image_id, original = row.id, row.original_key
+
+    def identical_upload_saved(key: str) -> None:
+        with db.engine.begin() as conn:
+            conn.execute(
+                sa.insert(ProductImage).values(
+                    product_id=product_id,
+                    position=1,
+                    storage_key="",
+                    variants=[],
+                    width=500,
+                    height=400,
+                    alt_text="",
+                    status=PhotoStatus.PROCESSING,
+                    original_key=key,
+                    attempts=0,
+                    created_at=utcnow(),
+                )
+            )
+
+    store = DeleteRacingStorage(app.config["MEDIA_DIR"], identical_upload_saved)
+    assert photos.make_variants(image_id, store) == photos.READY
+
+    first, twin = rows(product_id)
+    assert first.status == PhotoStatus.READY and first.original_key is None
+    assert twin.original_key == original
+    assert (Path(app.config["MEDIA_DIR"]) / original).read_bytes() == picture  # put back
+    assert photos.make_variants(twin.id) == photos.READY
+    assert original not in media_files(app)
