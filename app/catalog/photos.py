@@ -432,26 +432,60 @@ def _original_wanted(key: str, image_id: int | None) -> bool:
         return bool(db.session.scalar(stmt))
 
 
+def _forget_original(image_id: int, key: str) -> None:
+    """Inside a write transaction: the photo no longer keeps the original ``key`` (a plain
+    UPDATE: nothing the storefront shows changes)."""
+    db.session.execute(
+        sa.update(ProductImage)
+        .where(ProductImage.id == image_id, ProductImage.original_key == key)
+        .values(original_key=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _left_to_others(key: str, image_id: int | None) -> bool:
+    """Whether other photo rows keep the original ``key``; if so, ``image_id`` lets go of it.
+
+    Decided with every row naming ``key`` locked (SQLite: the write transaction itself), so of
+    two photos sharing an original and finishing at once, one lets go first and the other then
+    finds itself the last, rather than each leaving the file to the other.
+    """
+    with transaction():
+        holders = db.session.scalars(
+            sa.select(ProductImage.id)
+            .where(ProductImage.original_key == key)
+            .order_by(ProductImage.id)  # one lock order for every run
+            .with_for_update()
+        ).all()
+        if any(holder != image_id for holder in holders):
+            if image_id is not None:
+                _forget_original(image_id, key)
+            return True
+    return False
+
+
 def _remove_original(
     key: str, data: bytes | None, store: Storage, image_id: int | None = None
 ) -> None:
-    """Delete the original ``key`` unless a photo row other than ``image_id`` needs it.
+    """Delete the original ``key`` unless a photo row other than ``image_id`` keeps it (then
+    ``image_id`` lets go of it); the caller forgets it on its row afterwards.
 
     Identical uploads share one original, and an upload that found it present records its row
     without writing it: a row that appears between the check and the delete gets the file back
     (from ``data``, or the bytes read before deleting), and the upload itself writes it again
     if it was gone once its row was saved (see :func:`accept_photo`). Storage errors propagate.
     """
-    if _original_wanted(key, image_id):
+    if _left_to_others(key, image_id):
         return
     if data is None:
         try:
             data = store.get(key)
         except KeyError:
-            return  # gone already
-    store.delete(key)
-    if _original_wanted(key, image_id):
-        store.put(key, data, original_content_type(key))
+            data = b""  # gone already
+    if data:
+        store.delete(key)
+        if _original_wanted(key, image_id):
+            store.put(key, data, original_content_type(key))
 
 
 def _drop_original(image_id: int, key: str, store: Storage, data: bytes | None = None) -> None:
@@ -463,12 +497,7 @@ def _drop_original(image_id: int, key: str, store: Storage, data: bytes | None =
         log.warning("photo %s: could not delete its original %s yet", image_id, key)
         return
     with transaction():
-        db.session.execute(
-            sa.update(ProductImage)
-            .where(ProductImage.id == image_id, ProductImage.original_key == key)
-            .values(original_key=None)
-            .execution_options(synchronize_session=False)
-        )
+        _forget_original(image_id, key)
 
 
 def owed_photos(older_than: timedelta = STUCK_AFTER, limit: int = 500) -> list[int]:
