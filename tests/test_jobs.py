@@ -116,7 +116,7 @@ def test_the_schedule_holds_the_markets_housekeeping() -> None:
         moment = datetime(2026, 12, 5, hour, minute, tzinfo=UTC).replace(tzinfo=None)
         return {task.name for task in jobs.queue.read_periodic(moment)}
 
-    every_5 = {"expire_unpaid_checkouts", "resend_unsent"}  # resend_unsent: lost e-mails
+    every_5 = {"expire_unpaid_checkouts", "resend_unsent", "resubmit_stuck_photos"}
     assert due(0, 0) == every_5 | {"reconcile_payments", "sync_search_regularly"}
     assert due(0, 30) == every_5 | {
         "reconcile_payments",
@@ -135,6 +135,7 @@ def test_the_scheduled_jobs_run_in_the_app_and_act_once(synced_app) -> None:
         assert tasks.complete_due_orders.call_local() == 0
         assert tasks.reconcile_payments.call_local() == {}
         assert tasks.verify_sales_summaries.call_local() == 0
+        assert tasks.resubmit_stuck_photos.call_local() == 0
 
 
 def test_the_worker_command_explains_immediate_mode(synced_app) -> None:

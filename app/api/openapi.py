@@ -145,7 +145,7 @@ def schemas() -> dict[str, Any]:
                 "url": {**_URL, "description": "The product's page in the shop."},
                 "images": _array(
                     _ref("ImageVariant"),
-                    "The sizes of the cover photo, narrowest first; empty without photos.",
+                    "The sizes of the cover photo, narrowest first; empty while no photo is ready.",
                 ),
             },
             "A product as a search result lists it.",
@@ -174,7 +174,10 @@ def schemas() -> dict[str, Any]:
                     }
                 ),
                 "url": {**_URL, "description": "The product's page in the shop."},
-                "images": _array(_ref("Image"), "Every photo, the cover first."),
+                "images": _array(
+                    _ref("Image"),
+                    "Every photo ready to show (not those still being processed), the cover first.",
+                ),
             },
             "One product with everything its page shows.",
         ),

@@ -85,7 +85,7 @@ def product_detail(product: Product) -> dict[str, Any]:
                 "height": image.height,
                 "variants": variants(image),
             }
-            for image in product.images
+            for image in product.ready_images
         ],
     }
 

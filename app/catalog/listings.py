@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from app.audit import log as audit
-from app.catalog.models import Category, Product, ProductStatus, Seller
+from app.catalog.models import Category, PhotoStatus, Product, ProductStatus, Seller
 from app.catalog.photos import image_keys, unused_keys
 from app.catalog.rules import (
     LOW_STOCK,
@@ -56,7 +56,8 @@ class ChangedWhileEditing:
 def publish_problems(product: Product) -> list[str]:
     """What stops a listing from being published: codes the form turns into messages."""
     problems = []
-    if not product.images:
+    # A photo still processing counts (its variants come within moments); a failed one does not.
+    if not any(image.status != PhotoStatus.FAILED for image in product.images):
         problems.append("needs_photo")
     if product.price_amount is None or product.price_amount <= 0:
         problems.append("needs_price")

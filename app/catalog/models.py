@@ -26,6 +26,16 @@ class ProductStatus(enum.StrEnum):
     HIDDEN_BY_STAFF = "hidden_by_staff"
 
 
+class PhotoStatus(enum.StrEnum):
+    """Where a listing photo stands: its variants exist and it is shown (``ready``), the job
+    worker still has to make them (``processing``), or the picture could not be decoded
+    (``failed``, the reason in ``ProductImage.failure``). Only ready photos are public."""
+
+    READY = "ready"
+    PROCESSING = "processing"
+    FAILED = "failed"
+
+
 class Seller(Model):
     __tablename__ = "seller"
     __table_args__ = (sa.Index("ix_seller_county_status", "county_id", "status"),)
@@ -153,8 +163,14 @@ class Product(Model):
     )
 
     @property
+    def ready_images(self) -> list[ProductImage]:
+        """The photos the storefront shows (their variants exist), in their order."""
+        return [image for image in self.images if image.status == PhotoStatus.READY]
+
+    @property
     def cover(self) -> ProductImage | None:
-        return self.images[0] if self.images else None
+        """The first ready photo (a photo still processing or failed is never the cover)."""
+        return next((image for image in self.images if image.status == PhotoStatus.READY), None)
 
     @property
     def in_stock(self) -> bool:
@@ -174,13 +190,28 @@ class ProductImage(Model):
         sa.ForeignKey("product.id", ondelete="CASCADE"), index=True
     )
     position: Mapped[int] = mapped_column(default=0)
-    # Key prefix of the stored variants; ``variants`` lists "width:height:key" per size.
+    # Key of the largest stored variant ("" until the variants exist); ``variants`` lists
+    # ``[width, height, key]`` per size, narrowest first (empty until the photo is ready).
     storage_key: Mapped[str] = mapped_column(sa.String(200))
     variants: Mapped[list[list]] = mapped_column(sa.JSON, default=list)
     width: Mapped[int]
     height: Mapped[int]
     alt_text: Mapped[str] = mapped_column(sa.String(200), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    status: Mapped[PhotoStatus] = mapped_column(
+        enum_column(PhotoStatus, name="photostatus"),
+        default=PhotoStatus.READY,
+        server_default=PhotoStatus.READY.value,
+    )
+    # The uploaded bytes (``originals/<sha256>.<ext>``) while the job worker still owes this
+    # photo work: set at upload, cleared once the worker has removed the file. Indexed for the
+    # sweep that finds photos whose task was lost.
+    original_key: Mapped[str | None] = mapped_column(sa.String(200), index=True)
+    # Why a failed photo failed: an image rejection code (``corrupt``...) or ``not_processed``.
+    failure: Mapped[str | None] = mapped_column(sa.String(40))
+    # Runs of the variant task that began on this photo (a photo that keeps killing its worker
+    # ends as failed rather than being tried for ever).
+    attempts: Mapped[int] = mapped_column(default=0, server_default=sa.text("0"))
 
     product: Mapped[Product] = relationship(back_populates="images")
 

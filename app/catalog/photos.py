@@ -2,29 +2,49 @@
 files (listing photos and shop logos alike), and a listing's photos (add, order, describe,
 delete).
 
-Every picture goes through :func:`store_picture`: it ends a transaction that has only read
-(:func:`app.core.db.end_read`, so no database lock is held while the picture is decoded and
-encoded), validates and processes it through :mod:`app.media` with the configured limits, and
-writes its variants to the media storage. :func:`add_photo` (the seller's upload) then records it
-as the listing's last photo; the CSV import records the rows it creates through
-:func:`photo_row`. Files are content addressed, so shared: a file is deleted only when no photo
-row or logo refers to it any more.
+A seller's upload is accepted in two steps. :func:`accept_photo` (in the request) makes only the
+cheap checks (bytes, format and pixel count from the header), stores the upload's own bytes
+under ``originals/<sha256>.<ext>`` and records the listing's last photo as ``processing``; the
+caller then hands :func:`make_variants` to the job worker, which decodes the picture, writes its
+variants, marks the photo ``ready`` (or ``failed``, with the reason) and removes the original.
+Only ready photos are public. :func:`owed_photos` lists the photos whose task was lost, for the
+worker's sweep.
+
+The synchronous path, :func:`store_picture`, is kept for logos, the CSV import, the demo data and
+:func:`add_photo`: it ends a transaction that has only read (:func:`app.core.db.end_read`, so no
+database lock is held while the picture is decoded and encoded), validates and processes it
+through :mod:`app.media` with the configured limits, and writes its variants to the media
+storage. Files are content addressed, so shared: a file is deleted only when no photo row or
+logo refers to it any more.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable, Sequence
+from datetime import timedelta
 from typing import IO
 
 import sqlalchemy as sa
 from flask import current_app
 
-from app.catalog.models import Product, ProductImage, ProductStatus, Seller
-from app.catalog.rules import MAX_IMAGES, fail, locked_photos
+from app.catalog.models import PhotoStatus, Product, ProductImage, ProductStatus, Seller
+from app.catalog.rules import MAX_IMAGES, fail, locked_photos, locked_product
 from app.core.db import end_read, transaction
+from app.core.errors import NotFound
 from app.core.extensions import db
-from app.media.images import DEFAULT_WIDTHS, StoredImage, process_image, read_limited
+from app.core.timeutil import utcnow
+from app.media.images import (
+    DEFAULT_WIDTHS,
+    ImageRejected,
+    Original,
+    StoredImage,
+    original_content_type,
+    process_image,
+    read_limited,
+    store_original,
+)
 from app.media.storage import Storage, WriteLog
 from app.media.store import storage
 
@@ -93,7 +113,13 @@ def photo_row(stored: StoredImage, position: int, alt: str) -> ProductImage:
 
 
 def image_keys(image: ProductImage) -> list[str]:
-    return [v[2] for v in image.variants] or [image.storage_key]
+    """Every file the photo row refers to: its variants (or its one key) and a kept original."""
+    keys = [v[2] for v in image.variants or []] or (
+        [image.storage_key] if image.storage_key else []
+    )
+    if image.original_key:
+        keys.append(image.original_key)
+    return keys
 
 
 def unused_keys(keys: list[str]) -> list[str]:
@@ -102,11 +128,13 @@ def unused_keys(keys: list[str]) -> list[str]:
     if not keys:
         return []
     still = set()
-    for variants, storage_key in db.session.execute(
-        sa.select(ProductImage.variants, ProductImage.storage_key)
+    for variants, storage_key, original_key in db.session.execute(
+        sa.select(ProductImage.variants, ProductImage.storage_key, ProductImage.original_key)
     ):
         still.add(storage_key)
         still.update(v[2] for v in variants or [])
+        if original_key:
+            still.add(original_key)
     still.update(db.session.scalars(sa.select(Seller.logo_key).where(Seller.logo_key.in_(keys))))
     return [k for k in keys if k not in still]
 
@@ -184,6 +212,337 @@ def _record_photo(product_id: int, stored: StoredImage, alt: str) -> ProductImag
     return image
 
 
+# ---- an upload whose variants the job worker makes ------------------------------------------
+
+#: Runs of :func:`make_variants` a photo may start before it is given up as failed.
+MAX_ATTEMPTS = 5
+#: A photo still owed work this long after its upload has lost its task (see :func:`owed_photos`).
+STUCK_AFTER = timedelta(minutes=5)
+#: The failure of a photo whose variants could not be made for a reason other than the picture.
+NOT_PROCESSED = "not_processed"
+
+# What one run of :func:`make_variants` did.
+READY, FAILED, GONE, NOTHING = "ready", "failed", "gone", "nothing"
+
+
+def accept_photo(
+    product: Product, upload: Upload, store: Storage | None = None, *, alt: str = ""
+) -> int:
+    """Add an uploaded picture as the listing's last photo, ``processing``, without decoding it;
+    returns the photo's id (read before the commit: nothing is loaded again afterwards, so no
+    transaction is left open for the caller).
+
+    Guarantees: a full listing is refused (``ValidationFailed`` ``too_many_photos``; photos
+    still processing or failed count) before anything is stored; a picture over the byte or
+    pixel limit, empty, or not a JPEG, PNG or WebP by its header raises ``ImageRejected`` and
+    writes nothing; otherwise the upload's bytes are stored under their content-addressed
+    original key and the row records it. No database lock is held while the bytes are hashed
+    and written. If the row cannot be added afterwards (the listing filled up or was deleted
+    meanwhile, or the save failed), the original this call wrote is removed again, unless a
+    photo row uses it by then; a listing deleted meanwhile raises ``NotFound``. The caller
+    hands the id to :func:`make_variants` (through the job queue) after this returns.
+    """
+    product_id = product.id
+    data = read_upload(upload)
+    if _photo_count(product_id) >= MAX_IMAGES:
+        raise fail("photo", "too_many_photos")
+    end_read()  # hashing and writing megabytes takes a moment: hold no database lock meanwhile
+    store = store if store is not None else storage()
+    written = WriteLog(store)
+    original = store_original(
+        data,
+        written,
+        max_bytes=current_app.config["MAX_IMAGE_BYTES"],
+        max_pixels=current_app.config["MAX_IMAGE_PIXELS"],
+    )
+    try:
+        image_id = _record_upload(product_id, original, alt)
+    except BaseException:
+        if written.written:  # best effort: the error that refused the photo is the one to tell
+            try:
+                _remove_original(original.key, data, store)
+            except Exception:
+                log.warning("could not remove the original %s of a refused upload", original.key)
+        raise
+    # Originals are shared by identical uploads: another photo's run may have removed this one
+    # after it was found present above and before the row named it. Write it again if so (the
+    # photo is recorded by now: a storage failing here leaves it to the worker, which marks it
+    # failed if its original is missing).
+    try:
+        if not store.exists(original.key):
+            store.put(original.key, data, original.content_type)
+    except Exception:
+        log.warning("photo %s: could not check its original %s", image_id, original.key)
+    return image_id
+
+
+def _record_upload(product_id: int, original: Original, alt: str) -> int:
+    """As :func:`_record_photo`, for a photo whose variants do not exist yet."""
+    with transaction():
+        product = locked_photos(product_id)
+        if len(product.images) >= MAX_IMAGES:
+            raise fail("photo", "too_many_photos")
+        _renumber(product)
+        image = ProductImage(
+            position=len(product.images),
+            storage_key="",
+            variants=[],
+            width=original.width,
+            height=original.height,
+            alt_text=(alt or product.title)[:200],
+            status=PhotoStatus.PROCESSING,
+            original_key=original.key,
+        )
+        product.images.append(image)
+        db.session.flush()
+        image_id = image.id
+    return image_id
+
+
+def make_variants(image_id: int, store: Storage | None = None) -> str:
+    """The job worker's half of an upload: decode the photo's original, write its variants and
+    mark it ready, then remove the original. Returns what this run did: ``ready``, ``failed``,
+    ``gone`` (the photo or its listing was deleted) or ``nothing``.
+
+    Guarantees: it acts once however often it runs, alone or at the same time as another run
+    (a photo that is no longer processing is only relieved of an original still kept, so a
+    run killed before that step is finished by the next one). A picture that fails the full
+    decode marks the photo ``failed`` with the rejection code; an original that is missing, or
+    a photo that has started :data:`MAX_ATTEMPTS` runs already, marks it failed with
+    ``not_processed``. A photo deleted meanwhile: the variant files this run wrote are removed
+    again (unless a row uses them by then) and nothing else is done. No database lock is held
+    while the picture is decoded. A storage that cannot be reached raises
+    ``StorageUnavailable`` (the queue, or the sweep, tries again later): the photo stays
+    processing, with this run counted.
+    """
+    store = store if store is not None else storage()
+    with transaction():
+        # A plain UPDATE: counting a run is no change the storefront shows.
+        db.session.execute(
+            sa.update(ProductImage)
+            .where(ProductImage.id == image_id, ProductImage.status == PhotoStatus.PROCESSING)
+            .values(attempts=ProductImage.attempts + 1)
+            .execution_options(synchronize_session=False)
+        )
+        row = db.session.execute(
+            sa.select(
+                ProductImage.product_id,
+                ProductImage.status,
+                ProductImage.original_key,
+                ProductImage.attempts,
+            ).where(ProductImage.id == image_id)
+        ).one_or_none()
+    if row is None:
+        return GONE
+    product_id, status, original_key, attempts = row
+    if status != PhotoStatus.PROCESSING:
+        if original_key:
+            _drop_original(image_id, original_key, store)
+        return NOTHING
+    if not original_key or attempts > MAX_ATTEMPTS:
+        return _failed(product_id, image_id, NOT_PROCESSED, store)
+    data = _read_original(original_key, store)
+    if data is None:
+        log.warning("photo %s: its original %s is missing", image_id, original_key)
+        return _failed(product_id, image_id, NOT_PROCESSED, store)
+    written = WriteLog(store)
+    try:
+        stored = process_image(
+            data,
+            written,
+            max_bytes=current_app.config["MAX_IMAGE_BYTES"],
+            max_pixels=current_app.config["MAX_IMAGE_PIXELS"],
+        )
+    except ImageRejected as exc:
+        log.info("photo %s refused by the full decode: %s", image_id, exc.code)
+        return _failed(product_id, image_id, exc.code, store)
+    try:
+        done = _mark_ready(product_id, image_id, stored)
+    except BaseException:
+        discard_written(written.written, store)
+        raise
+    if not done:
+        discard_written(written.written, store)
+        return GONE if done is None else NOTHING
+    _drop_original(image_id, original_key, store, data)
+    log.info("photo %s ready (%s variants)", image_id, len(stored.variants))
+    return READY
+
+
+def _read_original(key: str, store: Storage) -> bytes | None:
+    """The original's bytes, or None when it is missing. One more look after a moment: another
+    photo's run that shared it may be putting it back (see :func:`_remove_original`)."""
+    for wait in (0.0, 1.0):
+        time.sleep(wait)
+        try:
+            return store.get(key)
+        except KeyError:
+            continue
+    return None
+
+
+def _processing_photo(product_id: int, image_id: int) -> ProductImage | None:
+    """Inside a write transaction: the photo under its listing's lock (the lock every change to
+    a listing's photos takes), or None when it, or its listing, is gone."""
+    try:
+        locked_product(product_id)
+    except NotFound:
+        return None
+    return db.session.get(ProductImage, image_id, populate_existing=True)
+
+
+def _mark_ready(product_id: int, image_id: int, stored: StoredImage) -> bool | None:
+    """True: the photo is ready now. False: it was not processing any more. None: it is gone."""
+    with transaction():
+        image = _processing_photo(product_id, image_id)
+        if image is None:
+            return None
+        if image.status != PhotoStatus.PROCESSING:
+            return False
+        image.storage_key = stored.largest.key
+        image.variants = variant_list(stored)
+        image.width, image.height = stored.width, stored.height
+        image.status = PhotoStatus.READY
+        image.failure = None
+    return True
+
+
+def _failed(product_id: int, image_id: int, code: str, store: Storage) -> str:
+    """Mark a processing photo failed with ``code`` and remove its original."""
+    with transaction():
+        image = _processing_photo(product_id, image_id)
+        if image is None:
+            return GONE
+        if image.status != PhotoStatus.PROCESSING:
+            return NOTHING
+        image.status = PhotoStatus.FAILED
+        image.failure = code[:40]
+        original_key = image.original_key
+    if original_key:
+        _drop_original(image_id, original_key, store)
+    return FAILED
+
+
+def _original_wanted(key: str, image_id: int | None) -> bool:
+    """Whether a photo row other than ``image_id`` still needs the original ``key``."""
+    with transaction(write=False):
+        stmt = sa.select(sa.func.count(ProductImage.id)).where(ProductImage.original_key == key)
+        if image_id is not None:
+            stmt = stmt.where(ProductImage.id != image_id)
+        return bool(db.session.scalar(stmt))
+
+
+def _forget_original(image_id: int, key: str) -> None:
+    """Inside a write transaction: the photo no longer keeps the original ``key`` (a plain
+    UPDATE: nothing the storefront shows changes)."""
+    db.session.execute(
+        sa.update(ProductImage)
+        .where(ProductImage.id == image_id, ProductImage.original_key == key)
+        .values(original_key=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _left_to_others(key: str, image_id: int | None) -> bool:
+    """Whether other photo rows keep the original ``key``; if so, ``image_id`` lets go of it.
+
+    Decided with every row naming ``key`` locked (SQLite: the write transaction itself), so of
+    two photos sharing an original and finishing at once, one lets go first and the other then
+    finds itself the last, rather than each leaving the file to the other.
+    """
+    with transaction():
+        holders = db.session.scalars(
+            sa.select(ProductImage.id)
+            .where(ProductImage.original_key == key)
+            .order_by(ProductImage.id)  # one lock order for every run
+            .with_for_update()
+        ).all()
+        if any(holder != image_id for holder in holders):
+            if image_id is not None:
+                _forget_original(image_id, key)
+            return True
+    return False
+
+
+def _remove_original(
+    key: str, data: bytes | None, store: Storage, image_id: int | None = None
+) -> None:
+    """Delete the original ``key`` unless a photo row other than ``image_id`` keeps it (then
+    ``image_id`` lets go of it); the caller forgets it on its row afterwards.
+
+    Identical uploads share one original, and an upload that found it present records its row
+    without writing it: a row that appears between the check and the delete gets the file back
+    (from ``data``, or the bytes read before deleting), and the upload itself writes it again
+    if it was gone once its row was saved (see :func:`accept_photo`). Storage errors propagate.
+    """
+    if _left_to_others(key, image_id):
+        return
+    if data is None:
+        try:
+            data = store.get(key)
+        except KeyError:
+            data = b""  # gone already
+    if data:
+        store.delete(key)
+        if _original_wanted(key, image_id):
+            store.put(key, data, original_content_type(key))
+
+
+def _drop_original(image_id: int, key: str, store: Storage, data: bytes | None = None) -> None:
+    """Remove the photo's original unless another photo row still needs it, then forget it on
+    the row. A storage that fails leaves both as they are, for the next run (the sweep)."""
+    try:
+        _remove_original(key, data, store, image_id)
+    except Exception:
+        log.warning("photo %s: could not delete its original %s yet", image_id, key)
+        return
+    with transaction():
+        _forget_original(image_id, key)
+
+
+def owed_photos(older_than: timedelta = STUCK_AFTER, limit: int = 500) -> list[int]:
+    """Photos uploaded more than ``older_than`` ago that the job worker still owes work (their
+    variants, or removing their original): their task was lost (the queue was down at upload,
+    or a worker died). Oldest first."""
+    return list(
+        db.session.scalars(
+            sa.select(ProductImage.id)
+            .where(
+                ProductImage.original_key.is_not(None),
+                ProductImage.created_at < utcnow() - older_than,
+            )
+            .order_by(ProductImage.id)
+            .limit(limit)
+        )
+    )
+
+
+def settle_in_place(image_id: int) -> str | None:
+    """After :func:`make_variants` ran in place (the job queue's immediate mode): None when the
+    photo is ready (or gone); otherwise the photo is removed with its files, as a refused
+    upload, and the reason is returned (a rejection code, or ``not_processed`` when the run
+    did not finish)."""
+    with transaction(write=False):
+        row = db.session.execute(
+            sa.select(ProductImage.product_id, ProductImage.status).where(
+                ProductImage.id == image_id
+            )
+        ).one_or_none()
+    if row is None or row[1] == PhotoStatus.READY:
+        return None
+    with transaction():
+        product = locked_photos(row[0])
+        image = next((img for img in product.images if img.id == image_id), None)
+        if image is None or image.status == PhotoStatus.READY:
+            return None
+        code = image.failure or NOT_PROCESSED
+        keys = image_keys(image)
+        product.images.remove(image)
+        _renumber(product)
+    delete_files(unused_keys(keys))
+    return code
+
+
 def _renumber(product: Product) -> None:
     """Positions 0..n-1 in the collection's order. Positions are unique per listing and checked
     at each UPDATE, so the rows are first parked on free places, then put in order."""
@@ -231,12 +590,14 @@ def set_alt_text(product: Product, image_id: int, alt: str) -> None:
 
 
 def delete_image(product: Product, image_id: int) -> list[str]:
-    """Remove a photo; a published listing keeps at least one. Returns storage keys now unused."""
+    """Remove a photo; a published listing keeps at least one that is not failed (a failed
+    photo may always go). Returns storage keys now unused."""
     product_id = product.id
     with transaction():
         product = locked_photos(product_id)
         image = _photo_of(product, image_id)
-        if product.status == ProductStatus.PUBLISHED and len(product.images) == 1:
+        shown = [img for img in product.images if img.status != PhotoStatus.FAILED]
+        if product.status == ProductStatus.PUBLISHED and shown == [image]:
             raise fail("photo", "last_photo_of_published")
         keys = image_keys(image)
         product.images.remove(image)

@@ -13,7 +13,13 @@ Scheduled (run by ``flask jobs worker``'s scheduler, in UTC):
 - every day at 00:30 UTC: the sales summary rows are checked against the orders
   (``flask reports verify``; a difference fails the run, which staff see);
 - every 5 minutes (defined in :mod:`app.notifications.queued`): stored e-mails whose delivery
-  task was lost (the broker was down, a worker was killed) are enqueued again.
+  task was lost (the broker was down, a worker was killed) are enqueued again;
+- every 5 minutes: listing photos still owed their variants (or the removal of their original)
+  minutes after their upload are handed to the worker again (the queue was down at upload, or a
+  worker died meanwhile).
+
+Enqueued by requests: the search sync after a catalogue change, e-mails
+(:mod:`app.notifications.queued`) and a seller's photo upload (:func:`make_photo_variants`).
 
 Every task acts on what the database records, never only on what the queue holds: a task lost
 (never enqueued because the broker was down, or taken off the queue by a worker that was
@@ -26,8 +32,9 @@ import logging
 
 from huey import crontab
 
+from app.catalog import photos
 from app.catalog.indexing import sync_dirty
-from app.jobs import failures, in_app, queue
+from app.jobs import failures, in_app, queue, submit
 from app.orders.completion import complete_due
 from app.payments.online import expire_all, reconcile_all
 from app.payments.services import PaymentUnavailable
@@ -44,6 +51,26 @@ def sync_search() -> tuple[int, int]:
     done = sync_dirty()
     log.info("job: search sync indexed %s, removed %s", *done)
     return done
+
+
+@queue.task(retries=2, retry_delay=60)
+@in_app
+def make_photo_variants(image_id: int) -> None:
+    """Make an uploaded photo's variants and show it (:func:`app.catalog.photos.make_variants`:
+    acts once however often it runs). Returns nothing, so immediate mode keeps no result."""
+    done = photos.make_variants(image_id)
+    log.info("job: photo %s: %s", image_id, done)
+
+
+@queue.periodic_task(crontab(minute="*/5"))
+@in_app
+def resubmit_stuck_photos() -> int:
+    """Hand the worker again every photo still owed work minutes after its upload."""
+    owed = photos.owed_photos()
+    sent = sum(submit(make_photo_variants, image_id) for image_id in owed)
+    if owed:
+        log.info("job: %s photos still processing handed to the worker again", sent)
+    return sent
 
 
 @queue.periodic_task(crontab(minute="*/5"))
@@ -99,6 +126,7 @@ def verify_sales_summaries() -> int:
 RECORDED_BY = failures
 
 SCHEDULE = (
+    resubmit_stuck_photos,
     expire_unpaid_checkouts,
     reconcile_payments,
     complete_due_orders,

@@ -20,6 +20,11 @@ Contract of this module (the rest of the project only sees plain values):
 
 Every refusal raises :class:`ImageRejected` with a stable ``code``; the web layer maps codes to
 translated messages. Nothing is written to storage unless the whole image was accepted.
+
+:func:`store_original` is the cheap half, for an upload whose variants are made later (by the job
+worker): the same byte and pixel limits and format allowlist, from the header only (no pixel is
+decoded), and the upload's own bytes stored under ``originals/<sha256>.<ext>``. The full decode,
+and so the refusal of a damaged body, comes when :func:`process_image` runs on those bytes.
 """
 
 from __future__ import annotations
@@ -43,13 +48,18 @@ __all__ = [
     "ACCEPTED_FORMATS",
     "CONTENT_TYPE",
     "DEFAULT_WIDTHS",
+    "ORIGINALS_PREFIX",
     "REJECTION_CODES",
     "ImageRejected",
+    "Original",
     "StoredImage",
     "Variant",
+    "is_original_key",
     "is_variant_key",
+    "original_content_type",
     "process_image",
     "read_limited",
+    "store_original",
 ]
 
 #: Container formats accepted on upload (Pillow format names).
@@ -71,6 +81,16 @@ REJECTION_CODES: Final = frozenset(
 )
 
 _KEY_RE: Final = re.compile(r"[0-9a-f]{2}/[0-9a-f]{2}/[0-9a-f]{64}\.webp")
+#: Where uploads waiting for their variants are kept (never served: see ``is_original_key``).
+ORIGINALS_PREFIX: Final = "originals"
+_ORIGINAL_RE: Final = re.compile(r"originals/[0-9a-f]{64}\.(?:jpg|png|webp)")
+# An accepted original's extension and Content-Type, by the format Pillow reports.
+_ORIGINAL_TYPES: Final[Mapping[str, tuple[str, str]]] = {
+    "JPEG": ("jpg", "image/jpeg"),
+    "MPO": ("jpg", "image/jpeg"),
+    "PNG": ("png", "image/png"),
+    "WEBP": ("webp", "image/webp"),
+}
 _READ_CHUNK: Final = 64 * 1024
 _RESAMPLE: Final = Image.Resampling.LANCZOS
 _REDUCING_GAP: Final = 3.0
@@ -216,6 +236,58 @@ def read_limited(stream: _Readable, max_bytes: int) -> bytes:
     if total > max_bytes:
         raise ImageRejected("too_large_bytes", f"upload is larger than {max_bytes} bytes")
     return b"".join(chunks)
+
+
+@dataclass(frozen=True)
+class Original:
+    """An upload accepted from its header and stored as it came: its storage key and its size
+    as the header gives it (before any EXIF rotation)."""
+
+    key: str
+    width: int
+    height: int
+
+    @property
+    def content_type(self) -> str:
+        return original_content_type(self.key)
+
+
+def original_content_type(key: str) -> str:
+    """The Content-Type of an original by its key's extension."""
+    extension = key.rsplit(".", 1)[-1]
+    return next((t for ext, t in _ORIGINAL_TYPES.values() if ext == extension), "image/jpeg")
+
+
+def is_original_key(key: str) -> bool:
+    """True if ``key`` has the shape of a key made by :func:`store_original`."""
+    return _ORIGINAL_RE.fullmatch(key) is not None
+
+
+def store_original(data: bytes, storage: Storage, *, max_bytes: int, max_pixels: int) -> Original:
+    """Check ``data`` cheaply and store it unchanged under ``originals/<sha256>.<ext>``.
+
+    The checks are those :func:`process_image` makes before it decodes: not empty, at most
+    ``max_bytes``, a JPEG, PNG or WebP header, at most ``max_pixels`` by the header's size; a
+    refusal raises :class:`ImageRejected` and writes nothing. No pixel data is decoded, so a
+    damaged body passes here and is refused by :func:`process_image` later. A key that exists
+    already is not written again (the same bytes).
+    """
+    if max_pixels < 1:
+        raise ValueError("max_pixels must be positive")
+    if not data:
+        raise ImageRejected("empty", "upload is empty")
+    if len(data) > max_bytes:
+        raise ImageRejected("too_large_bytes", f"upload is larger than {max_bytes} bytes")
+    img = _open(data, max_pixels)
+    try:
+        width, height = img.size
+        extension, content_type = _ORIGINAL_TYPES[str(img.format)]
+    finally:
+        img.close()
+    key = f"{ORIGINALS_PREFIX}/{hashlib.sha256(data).hexdigest()}.{extension}"
+    if not storage.exists(key):
+        storage.put(key, data, content_type)
+    return Original(key=key, width=width, height=height)
 
 
 def is_variant_key(key: str) -> bool:

@@ -22,9 +22,10 @@ from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.orm import selectinload
 
+from app import jobs
 from app.catalog import listings, photos
 from app.catalog.indexing import remove_deleted
-from app.catalog.models import Product, ProductStatus, Seller, SellerStatus
+from app.catalog.models import PhotoStatus, Product, ProductStatus, Seller, SellerStatus
 from app.catalog.rules import MAX_IMAGES
 from app.catalog.sellers import (
     FreshLoginRequired,
@@ -38,6 +39,7 @@ from app.catalog.sellers import (
 from app.core.errors import NotAllowed, NotFound, ValidationFailed
 from app.core.formatting import format_number
 from app.core.inputs import lenient_int
+from app.jobs import tasks as jobs_tasks
 from app.media.images import ImageRejected
 from app.media.storage import StorageUnavailable
 from app.media.store import storage
@@ -396,6 +398,11 @@ def edit_listing(product_id: int):
             problems=[error_text(p) for p in listings.publish_problems(product)],
             alt_form=AltTextForm(),
             max_images=MAX_IMAGES,
+            photo_failures={
+                image.id: error_text(image.failure or photos.NOT_PROCESSED)
+                for image in product.images
+                if image.status == PhotoStatus.FAILED
+            },
         ),
         status,
     )
@@ -490,7 +497,10 @@ def _wants_json() -> bool:
 
 @bp.post("/listings/<int:product_id>/photos")
 def upload_photos(product_id: int):
-    """Upload one or more photos; each is validated by decoding it, then stored as variants."""
+    """Upload one or more photos. Each is checked from its header and stored as it came, and the
+    job worker makes its variants (the listing shows it as processing until then). When the
+    queue runs tasks in place, the variants exist before the answer, and a picture that fails
+    the full decode is refused here as it always was."""
     product = owned_product(product_id)
     files = [f for f in request.files.getlist("photos") if f and f.filename]
     errors: list[str] = []
@@ -500,10 +510,9 @@ def upload_photos(product_id: int):
         errors.append(_("Choose at least one photo."))
     for upload in files:
         try:
-            photos.add_photo(product, upload.stream)
+            failure = _add_photo(product, upload.stream)
         except ImageRejected as exc:
-            errors.append(f"{upload.filename}: {error_text(exc.code)}")
-            continue
+            failure = exc.code
         except ValidationFailed as exc:
             errors.extend(error_text(c) for codes in exc.errors.values() for c in codes)
             break
@@ -514,9 +523,14 @@ def upload_photos(product_id: int):
             errors.append(storage_down_text())
             unavailable = True
             break
+        if failure:
+            errors.append(f"{upload.filename}: {error_text(failure)}")
+            continue
         added += 1
     if added:
         flash(_("%(n)s photo(s) added.", n=format_number(added, _locale())), "success")
+        if not jobs.queue.immediate:
+            flash(_("New photos are being prepared and appear in the shop in a moment."), "info")
     for message in errors:
         flash(message, "error")
     target = url_for("sellers.edit_listing", product_id=product_id, _anchor="photos")
@@ -524,6 +538,16 @@ def upload_photos(product_id: int):
         status = 200 if added else (503 if unavailable else 400)
         return jsonify(added=added, errors=errors, redirect=target), status
     return redirect(target)
+
+
+def _add_photo(product: Product, stream: photos.Upload) -> str | None:
+    """Accept one upload and hand its variants to the job worker. When the queue ran the task in
+    place, a photo it could not make ready is removed again and its reason returned."""
+    image_id = photos.accept_photo(product, stream)
+    jobs.submit(jobs_tasks.make_photo_variants, image_id)
+    if jobs.queue.immediate:
+        return photos.settle_in_place(image_id)
+    return None
 
 
 def storage_down_text() -> str:

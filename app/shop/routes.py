@@ -24,6 +24,7 @@ from flask_login import current_user
 from app.accounts.services import set_locale
 from app.catalog import queries, searching
 from app.core.pagination import Page
+from app.media.images import ORIGINALS_PREFIX
 from app.media.storage import Storage, StorageUnavailable
 from app.media.store import storage
 from app.program import views
@@ -181,7 +182,10 @@ def media(key: str) -> ResponseReturnValue:
     A local file is sent by path (conditional requests and ranges included). A remote one (the
     s3 backend) is streamed from the bucket through the app, so the bucket can stay private;
     an ``If-None-Match`` naming its ETag gets 304. A storage that cannot be reached gives 503.
+    Uploads waiting for their variants (``originals/``, with their metadata) are never served.
     """
+    if key.startswith(ORIGINALS_PREFIX + "/"):
+        abort(404)
     store = storage()
     try:
         path = store.path_for(key)

@@ -53,6 +53,9 @@ ERROR_TEXT = {
     "unsupported_format": _l("Only JPEG, PNG and WebP images are accepted."),
     "corrupt": _l("The image is damaged or incomplete. Please try another file."),
     "empty": _l("The file is empty."),
+    "not_processed": _l(
+        "The photo could not be processed. Please upload it again in a few minutes."
+    ),
     # buying
     "quantity_range": _l("Choose a quantity from 1 to 99."),
     "mobile_invalid": _l("Enter an 11-digit mobile number starting with 09, like 09121234567."),
