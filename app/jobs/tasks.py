@@ -33,7 +33,7 @@ import logging
 from huey import crontab
 
 from app.catalog import photos
-from app.catalog.indexing import sync_dirty
+from app.catalog.indexing import sync_dirty, sync_quietly
 from app.jobs import failures, in_app, queue, submit
 from app.orders.completion import complete_due
 from app.payments.online import expire_all, reconcile_all
@@ -60,6 +60,10 @@ def make_photo_variants(image_id: int) -> None:
     acts once however often it runs). Returns nothing, so immediate mode keeps no result."""
     done = photos.make_variants(image_id)
     log.info("job: photo %s: %s", image_id, done)
+    if done == "ready" and not queue.immediate:
+        # The listing changed (its photos): index it now, not at the next scheduled sync (in
+        # immediate mode the request that ran this indexes it after its commit).
+        sync_quietly()
 
 
 @queue.periodic_task(crontab(minute="*/5"))
