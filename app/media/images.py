@@ -272,13 +272,7 @@ def store_original(data: bytes, storage: Storage, *, max_bytes: int, max_pixels:
     damaged body passes here and is refused by :func:`process_image` later. A key that exists
     already is not written again (the same bytes).
     """
-    if max_pixels < 1:
-        raise ValueError("max_pixels must be positive")
-    if not data:
-        raise ImageRejected("empty", "upload is empty")
-    if len(data) > max_bytes:
-        raise ImageRejected("too_large_bytes", f"upload is larger than {max_bytes} bytes")
-    img = _open(data, max_pixels)
+    img = _open_checked(data, max_bytes, max_pixels)
     try:
         width, height = img.size
         extension, content_type = _ORIGINAL_TYPES[str(img.format)]
@@ -350,19 +344,23 @@ def _render(
     wanted = sorted({int(w) for w in widths})
     if not wanted or wanted[0] < 1:
         raise ValueError("widths must be positive and not empty")
-    if max_pixels < 1:
-        raise ValueError("max_pixels must be positive")
-
-    if not data:
-        raise ImageRejected("empty", "upload is empty")
-    if len(data) > max_bytes:
-        raise ImageRejected("too_large_bytes", f"upload is larger than {max_bytes} bytes")
-
-    img = _open(data, max_pixels)
+    img = _open_checked(data, max_bytes, max_pixels)
     try:
         return _render_opened(img, wanted)
     finally:
         img.close()
+
+
+def _open_checked(data: bytes, max_bytes: int, max_pixels: int) -> ImageFile.ImageFile:
+    """The checks made before any decoding: not empty, at most ``max_bytes``, then the header
+    (:func:`_open`). ``ValueError`` for a non-positive ``max_pixels``."""
+    if max_pixels < 1:
+        raise ValueError("max_pixels must be positive")
+    if not data:
+        raise ImageRejected("empty", "upload is empty")
+    if len(data) > max_bytes:
+        raise ImageRejected("too_large_bytes", f"upload is larger than {max_bytes} bytes")
+    return _open(data, max_pixels)
 
 
 def _open(data: bytes, max_pixels: int) -> ImageFile.ImageFile:
