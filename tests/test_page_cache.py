@@ -355,6 +355,13 @@ def test_a_signed_in_hit_reads_the_visitor_with_the_version_in_one_query(app, cl
         assert statements == []
     else:  # SQLite: the session loads the user and counts the cart as on any page
         assert statements
+    # Her page is in her own language, from the same shared pages.
+    sara.locale = "en"
+    db.session.commit()
+    for state in ("miss", "hit"):  # the English page is made once, then shared
+        response, html = get(client, url)
+        assert response.headers["X-Page-Cache"] == state
+        assert 'lang="en"' in html and "سارا رئیسی" in html
 
 
 def test_a_hit_never_serves_an_ended_or_inactive_login_as_signed_in(app, client, item):

@@ -248,9 +248,9 @@ KNOWN_PROVINCE = "bazarche.last_province"
 
 
 def _visitor_statement() -> sa.Select:
-    """The catalogue version with the signed-in visitor's open login, name, role, state, cart units and
-    last order's province (parameters ``uid`` and ``login_id``): one row, or none when the login
-    is not open. Each part is the owning service's own clause (accounts' open login, the cart's
+    """The catalogue version with the signed-in visitor's open login, name, role, state,
+    locale, cart units and last order's province (parameters ``uid`` and ``login_id``): one
+    row, or none when the login is not open. Each part is the owning service's own clause (accounts' open login, the cart's
     units, the orders' last province)."""
     uid = sa.bindparam("uid", type_=sa.Integer)
     return (
@@ -259,6 +259,7 @@ def _visitor_statement() -> sa.Select:
             User.name,
             User.role,
             User.active,
+            User.locale,
             LoginSession.created_at,
             LoginSession.last_seen_at,
             carts.units_of(User.id),
@@ -308,11 +309,13 @@ def _signed_in_at_once(app: Flask) -> bool:
     row = _read_visitor(app, uid, login_id)
     if row is None:
         return False
-    version, name, role, active, created_at, last_seen_at, units, province = row
+    version, name, role, active, locale, created_at, last_seen_at, units, province = row
     if not sessions.accept_login(login_id, created_at, last_seen_at):
         return False
     # A user object for the header and the after-request hooks, never added to a session.
-    user = User(id=uid, name=name, role=Role(role), active=active)
+    # What a hit reads of the user: the header (name, role), the locale selector (locale),
+    # Flask-Login (active) and the after-request hooks (id).
+    user = User(id=uid, name=name, role=Role(role), active=active, locale=locale)
     user.login_id = login_id
     manager._update_request_context_with_user(user)
     environ = request.environ
