@@ -762,6 +762,7 @@ def load_people(app: Flask, sellers_wanted: int) -> People:
     password, and what the steps choose from."""
     from app.accounts.models import User
     from app.accounts.passwords import hash_password
+    from app.catalog import changes
     from app.catalog.models import Category, Product, ProductStatus, Seller, SellerStatus
     from app.core.extensions import db
     from app.demo import data
@@ -803,6 +804,12 @@ def load_people(app: Flask, sellers_wanted: int) -> People:
             )
             .order_by(Product.id)
         ).all()
+        # Enough stock that the popular products do not sell out within a run (a refused cart
+        # add or checkout would count as an error).
+        db.session.execute(
+            sa.update(Product).where(Product.id.in_(buyable)).values(stock=1_000_000)
+        )
+        changes.mark_catalog_changed(db.session())
         categories = db.session.scalars(sa.select(Category.slug).order_by(Category.id)).all()
         words = sorted(
             {
