@@ -35,7 +35,7 @@ import sqlalchemy as sa
 
 from app import create_app
 from app.accounts.models import Role, User
-from app.catalog.models import CatalogVersion, Product, ProductImage, SellerStatus
+from app.catalog.models import CatalogVersion, PhotoStatus, Product, ProductImage, SellerStatus
 from app.core.extensions import db
 from app.core.formatting import format_money
 from app.notifications.models import OutgoingMail
@@ -317,10 +317,18 @@ def test_a_photo_uploaded_on_one_machine_is_served_by_the_other(machines: Market
     assert reply.status == 200, (reply.status, reply.text[-2000:])
     assert json.loads(reply.text)["added"] == 1
 
-    fresh()
-    [photo] = db.session.scalars(
-        sa.select(ProductImage).where(ProductImage.product_id == product.id)
-    )
+    # The job worker (reading the shared queue) makes the variants from the original in the
+    # bucket; the photo is shown once they exist.
+    deadline = time.monotonic() + 30
+    while True:
+        fresh()
+        [photo] = db.session.scalars(
+            sa.select(ProductImage).where(ProductImage.product_id == product.id)
+        )
+        if photo.status == PhotoStatus.READY or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert photo.status == PhotoStatus.READY, (photo.status, photo.failure)
     keys = {photo.storage_key, *(v[2] for v in photo.variants)}
     page = Browser(machines.b.url).get(f"/p/{product.id}")
     assert f"/media/{photo.storage_key}" in page.text
