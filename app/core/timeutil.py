@@ -8,8 +8,10 @@ database, so they do not move with the setting.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from functools import lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app, has_app_context
@@ -36,8 +38,14 @@ def market_timezone() -> ZoneInfo:
     """The zone shown times are in: the app's ``DEFAULT_TIMEZONE`` (config key
     ``BABEL_DEFAULT_TIMEZONE``), Asia/Tehran outside an app."""
     if has_app_context():
-        return _zone(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or DEFAULT_TIMEZONE_NAME)
+        return timezone_of(current_app.config)
     return REPORT_TIMEZONE
+
+
+def timezone_of(config: Mapping[str, Any]) -> ZoneInfo:
+    """The market's zone as the app config ``config`` sets it (for code that runs outside an
+    app context with the app at hand, such as WSGI middleware)."""
+    return _zone(config.get("BABEL_DEFAULT_TIMEZONE") or DEFAULT_TIMEZONE_NAME)
 
 
 def check_timezone(name: str) -> None:

@@ -25,13 +25,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
-from zoneinfo import ZoneInfo
 
 from flask import Flask
 
 from app.core import metrics
 from app.core.logs import REQUEST_ID_HEADER, request_id_for
-from app.core.timeutil import DEFAULT_TIMEZONE_NAME, utcnow
+from app.core.timeutil import timezone_of, utcnow
 from app.shop.cache import (
     LANE_ENDPOINT,
     LRU,
@@ -97,8 +96,8 @@ class AnonymousLane:
             version = committed_version(engine)
         except Exception:  # the database is down: the app answers (503) and logs it
             return self.inner(environ, start_response)
-        zone = ZoneInfo(config.get("BABEL_DEFAULT_TIMEZONE") or DEFAULT_TIMEZONE_NAME)
-        key = (version, utcnow().astimezone(zone).date(), *map(environ.get, _VARIES_BY))
+        today = utcnow().astimezone(timezone_of(config)).date()  # the cache's market_today()
+        key = (version, today, *map(environ.get, _VARIES_BY))
         kept = self.kept.get(key)
         if kept is not None:
             return self._serve(kept, environ, start_response, started)
