@@ -20,8 +20,9 @@ CSRF tokens per session, redirects followed by hand) then run, each for ``--seco
    or the quick price/stock form) at the same time.
 
 Products, categories and search queries are picked with Zipf-like popularity (a few often, most
-rarely). Sellers' edits change the catalogue version, so they also show what the page cache
-keeps under edits: the hits per page kind are printed.
+rarely). Sellers' edits and the sales change the versions of the pages they show on (a listing's
+own page, its category, shop, county and the home page), so the run also shows what the page
+cache keeps under edits: the hits per page kind are printed.
 
 Per page kind it prints count, errors, p50/p95/p99; then throughput, the client's and the
 servers' CPU use and the goals. An error is a transport failure, a status other than the one the

@@ -147,3 +147,14 @@ def login_id(user: User) -> str:
 
 def login(client, email: str, password: str = PASSWORD):  # type: ignore[no-untyped-def]
     return client.post("/auth/login", data={"email": email, "password": password})
+
+
+def pages_changed_count() -> int:
+    """A number that grows with every bump of the catalogue's or any page scope's version (what
+    makes some cached page stale), read in a fresh transaction."""
+    from app.catalog.models import CatalogVersion, PageVersion
+
+    db.session.rollback()
+    catalog = db.session.scalar(sa.select(CatalogVersion.version).where(CatalogVersion.id == 1))
+    pages = db.session.scalar(sa.select(sa.func.coalesce(sa.func.sum(PageVersion.version), 0)))
+    return (catalog or 1) + int(pages or 0)

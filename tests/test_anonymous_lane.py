@@ -109,3 +109,24 @@ def test_the_lane_follows_the_cache_switch(app, item, flask_requests):
     response = visitor.get(url)
     assert response.status_code == 200 and "X-Page-Cache" not in response.headers
     assert flask_requests == [url]
+
+
+def test_a_listing_change_passes_only_its_own_pages_through(app, item, flask_requests):
+    other = factories.product(title="حصیر خرمایی", price_amount=600_000)
+    visitor = app.test_client(use_cookies=False)
+    mine, theirs = f"/c/{item.category.slug}", f"/c/{other.category.slug}"
+    for url in (mine, theirs, mine, theirs):
+        visitor.get(url)
+
+    other.price_amount = 550_000  # through the ORM: the flush hook names the pages
+    db.session.commit()
+    flask_requests.clear()
+
+    assert visitor.get(mine).headers["X-Page-Cache"] == "hit"
+    html = visitor.get(theirs).get_data(as_text=True)
+    assert "۵۵٬۰۰۰" in html and "۶۰٬۰۰۰" not in html
+    assert visitor.get(theirs).headers["X-Page-Cache"] == "hit"
+    if _lane_runs():
+        assert flask_requests == [theirs]  # only the changed list went through Flask
+    else:
+        assert flask_requests == [mine, theirs, theirs]

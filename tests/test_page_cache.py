@@ -403,7 +403,7 @@ def test_edits_of_a_listing_no_one_can_see_keep_the_cached_pages(client, item):
     )
     url = f"/c/{item.category.slug}"
     get(client, url)
-    version = changes.current_version(db.session)
+    version = factories.pages_changed_count()
 
     draft.title = "پیش‌نویس تازه"
     draft.price_amount = 990_000
@@ -411,22 +411,108 @@ def test_edits_of_a_listing_no_one_can_see_keep_the_cached_pages(client, item):
         ProductImage(position=1, storage_key="cc/dd/x-640.webp", variants=[], width=1, height=1)
     )
     db.session.commit()
-    assert changes.current_version(db.session) == version
+    assert factories.pages_changed_count() == version
     assert get(client, url)[0].headers["X-Page-Cache"] == "hit"
 
     draft.status = ProductStatus.PUBLISHED
     db.session.commit()
-    assert changes.current_version(db.session) > version
+    assert factories.pages_changed_count() > version
     response, html = get(client, url)
     assert response.headers["X-Page-Cache"] == "miss" and "پیش‌نویس تازه" in html
 
-    version = changes.current_version(db.session)
+    version = factories.pages_changed_count()
     item.status = ProductStatus.DRAFT
     db.session.commit()
-    assert changes.current_version(db.session) > version
+    assert factories.pages_changed_count() > version
     assert "سفال کلپورگان" not in get(client, url)[1]
 
-    version = changes.current_version(db.session)
+    version = factories.pages_changed_count()
     db.session.delete(item)
     db.session.commit()
-    assert changes.current_version(db.session) == version
+    assert factories.pages_changed_count() == version
+
+
+# --------------------------------------------------------------------------------------------
+# A listing's change makes only the pages it shows on stale
+
+
+def _cache_state(client, url: str) -> str:  # type: ignore[no-untyped-def]
+    return get(client, url)[0].headers["X-Page-Cache"]
+
+
+def _warm(client, urls) -> None:  # type: ignore[no-untyped-def]
+    for url in urls:
+        get(client, url)
+        assert _cache_state(client, url) == "hit", url
+
+
+def test_a_listing_change_leaves_the_pages_it_is_not_on_cached(client, item):
+    parent = factories.category()
+    child = factories.category(parent=parent)
+    mine = factories.product(title="گلیم نقش‌دار", price_amount=800_000, category_row=child)
+    mine_pages = (
+        f"/p/{mine.id}",
+        f"/c/{child.slug}",
+        f"/c/{parent.slug}",
+        f"/s/{mine.seller.slug}",
+        f"/county/{mine.seller.county.slug}",
+        "/",
+    )
+    other_pages = (
+        f"/p/{item.id}",
+        f"/c/{item.category.slug}",
+        f"/s/{item.seller.slug}",
+        f"/county/{item.seller.county.slug}",
+    )
+    _warm(client, mine_pages + other_pages)
+
+    mine.price_amount = 700_000
+    db.session.commit()
+
+    for url in mine_pages:
+        response, html = get(client, url)
+        assert response.headers["X-Page-Cache"] == "miss", url
+        assert "۷۰٬۰۰۰ تومان" in html and "۸۰٬۰۰۰ تومان" not in html, url
+    for url in other_pages:
+        assert _cache_state(client, url) == "hit", url
+
+
+def test_a_listing_moved_to_another_category_leaves_both_lists_at_once(client, item):
+    before, after = item.category, factories.category()
+    _warm(client, (f"/c/{before.slug}", f"/c/{after.slug}"))
+
+    db.session.rollback()  # the listing is expired: its old category must still be known
+    item.category_id = after.id
+    db.session.commit()
+
+    assert "سفال کلپورگان" not in get(client, f"/c/{before.slug}")[1]
+    assert "سفال کلپورگان" in get(client, f"/c/{after.slug}")[1]
+
+
+def test_a_sale_stales_the_product_page_and_the_lists_only_when_it_sells_out(client, item):
+    from app.orders import stock
+
+    other = factories.product(title="حصیر", category_row=item.category, seller_row=item.seller)
+    lists = (f"/c/{item.category.slug}", f"/s/{item.seller.slug}", "/")
+    _warm(client, (f"/p/{item.id}", f"/p/{other.id}", *lists))
+
+    stock.take([(item.id, 2)], published_only=True)  # 5 → 3: the cards do not change
+    db.session.commit()
+    response, html = get(client, f"/p/{item.id}")
+    assert response.headers["X-Page-Cache"] == "miss" and "۳" in html
+    assert _cache_state(client, f"/p/{other.id}") == "hit"
+    for url in lists:
+        assert _cache_state(client, url) == "hit", url
+
+    stock.take([(item.id, 3)], published_only=True)  # sold out: every card says so
+    db.session.commit()
+    for url in lists:
+        response, html = get(client, url)
+        assert response.headers["X-Page-Cache"] == "miss", url
+        assert "badge-muted" in html, url
+    assert _cache_state(client, f"/p/{other.id}") == "hit"
+
+    stock.give_back([(item.id, 1)])  # back in stock: the cards change again
+    db.session.commit()
+    for url in lists:
+        assert _cache_state(client, url) == "miss", url

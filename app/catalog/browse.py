@@ -1,20 +1,21 @@
 """Reads of the public catalogue that the storefront, the checkout and the API make beside the
 listing queries of :mod:`app.catalog.queries`: small lookups by id, a seller's published count,
-the categories of a page of products, and the catalogue version the page cache is keyed by."""
+the categories of a page of products, and the versions the page cache is keyed by."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 from sqlalchemy.orm.attributes import set_committed_value
 
-from app.catalog.changes import current_version
+from app.catalog.changes import current_versions
 from app.catalog.models import Category, Product, ProductStatus, Seller
 from app.core.extensions import db
 
 
-def catalog_version() -> int:
-    """The committed catalogue version, read through the request's session."""
-    return current_version(db.session())
+def page_versions(scope: str) -> tuple[int, int]:
+    """The committed catalogue version and the version of the pages' ``scope``, read through
+    the request's session."""
+    return current_versions(db.session(), scope)
 
 
 def product_title(product_id: int) -> str | None:

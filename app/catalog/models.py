@@ -138,13 +138,18 @@ class Product(Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     seller_id: Mapped[int] = mapped_column(sa.ForeignKey("seller.id"))
-    category_id: Mapped[int | None] = mapped_column(sa.ForeignKey("category.id"))
+    # The values before a change are loaded even when the row was expired (active history):
+    # a change from or to published, or to another category, decides which cached pages
+    # go stale (app.catalog.changes).
+    category_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("category.id"), active_history=True
+    )
     title: Mapped[str] = mapped_column(sa.String(200))
     description: Mapped[str] = mapped_column(sa.Text, default="")
     price_amount: Mapped[int] = mapped_column(sa.BigInteger)
     stock: Mapped[int] = mapped_column(default=0)
     status: Mapped[ProductStatus] = mapped_column(
-        enum_column(ProductStatus), default=ProductStatus.DRAFT
+        enum_column(ProductStatus), default=ProductStatus.DRAFT, active_history=True
     )
     featured: Mapped[bool] = mapped_column(default=False)
     hidden_reason: Mapped[str | None] = mapped_column(sa.Text)
@@ -219,13 +224,30 @@ class ProductImage(Model):
 class CatalogVersion(Model):
     """One row whose number grows with every change a storefront page shows.
 
-    Cached anonymous pages are keyed by it, so a change in price, stock, status, seller or
-    category makes every cached page stale in the same transaction that made the change.
+    Cached pages are keyed by it, so a change of a seller, a category or the shipping rules
+    makes every cached page stale in the same transaction that made the change; a listing's own
+    changes bump only the scopes it shows on (:class:`PageVersion`).
     """
 
     __tablename__ = "catalog_version"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(sa.BigInteger, default=1)
+
+
+class PageVersion(Model):
+    """How often the pages of one scope changed, beside the whole catalogue's version.
+
+    A scope names the storefront pages a change shows on: ``product:<id>`` (its page),
+    ``category:<slug>``, ``seller:<slug>``, ``county:<slug>`` (their lists) and ``home``. A
+    cached page is keyed by the catalogue version and its own scope's version, so a price change
+    of one listing leaves the pages of every other category, shop and product cached. A scope
+    with no row has version 0.
+    """
+
+    __tablename__ = "page_version"
+
+    scope: Mapped[str] = mapped_column(sa.String(100), primary_key=True)
     version: Mapped[int] = mapped_column(sa.BigInteger, default=1)
 
 

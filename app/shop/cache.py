@@ -1,15 +1,17 @@
-"""A cache of the pages anonymous visitors see, made stale by any catalogue change.
+"""A cache of storefront pages, shared by every visitor, made stale by the catalogue changes
+they show.
 
-Entries are keyed by the catalogue version, the locale and the full path, so a change in price,
-stock or status is never shown stale: the transaction that made it also bumped the version, and
-every request reads the committed version once (never remembered across requests) before it
-looks a page up or renders one. Each worker keeps its own bounded LRU in memory. Pages carry
-per-visitor pieces as markers that are filled in when served (the CSRF token of the add-to-cart
-form).
+Entries are keyed by the catalogue version, the version of the page's scope (its product, its
+category, its shop...: :mod:`app.catalog.changes`), the locale and the full path, so a change in
+price, stock or status is never shown stale: the transaction that made it also bumped the
+versions of the pages it shows on, and every request reads the committed versions once (never
+remembered across requests) before it looks a page up or renders one. Each worker keeps its own
+bounded LRU in memory. Pages carry per-visitor pieces as markers that are filled in when served
+(the header links, flashed messages, the CSRF token of the add-to-cart form).
 
 Hits are served by a ``before_request`` hook that runs before every other one: no view, no
 template, no ORM session. A visitor without a session or remember-me cookie cannot be logged in,
-have flashed messages or a cart, so for them a hit costs one primary-key read of the version, the
+have flashed messages or a cart, so for them a hit costs one read of the versions (two primary keys), the
 locale selector and a dictionary lookup (Flask-Login is handed its anonymous user instead of
 looking for one). Visitors with a session are checked as before, and those who must not get a
 shared page (logged in, with flashed messages or a cart) go on to the view as usual. On a miss the
@@ -47,8 +49,8 @@ from markupsafe import Markup
 
 from app.accounts import sessions
 from app.accounts.models import LoginSession, Role, User
-from app.catalog.browse import catalog_version
-from app.catalog.models import CatalogVersion
+from app.catalog.browse import page_versions
+from app.catalog.models import CatalogVersion, PageVersion
 from app.orders import cart as carts
 from app.orders import lookups as order_lookups
 from app.shipping.rates import market_today
@@ -64,10 +66,14 @@ MAX_ENTRIES = 2000
 V = TypeVar("V")
 _CACHED_VIEW = "_bazarche_page_cached"
 _LANE_VIEW = "_bazarche_page_lane"
+_SCOPE_VIEW = "_bazarche_page_scope"
 # Set in the WSGI environ when a cached page was answered as every cookie-less visitor gets it:
 # the endpoint's name (app.shop.lane keeps such answers).
 LANE_ENDPOINT = "bazarche.lane_endpoint"
-_VERSION_SQL = "SELECT version FROM catalog_version WHERE id = 1"
+_VERSION_SQL = (
+    "SELECT (SELECT version FROM catalog_version WHERE id = 1),"
+    " (SELECT version FROM page_version WHERE scope = %(scope)s)"
+)
 
 
 class _Entry(NamedTuple):
@@ -229,18 +235,24 @@ def _on_own_cursor_raw(engine: sa.Engine, sql: str, params: dict[str, Any] | Non
     raise AssertionError("unreachable")
 
 
-def committed_version(engine: sa.Engine) -> int:
-    """The committed catalogue version, read on ``engine`` (:func:`version_engine`'s)."""
-    row = _on_own_cursor(engine, _VERSION_SQL)
-    return (row[0] if row else None) or 1
+Versions = tuple[int, int]
 
 
-def _read_version(app: Flask) -> int:
+def committed_version(engine: sa.Engine, scope: str = "") -> Versions:
+    """The committed catalogue version and the version of the pages' ``scope`` (0 when it never
+    changed), read on ``engine`` (:func:`version_engine`'s)."""
+    row = _on_own_cursor(engine, _VERSION_SQL, {"scope": scope})
+    return ((row[0] or 1), (row[1] or 0)) if row else (1, 0)
+
+
+def _read_version(app: Flask, scope: str) -> Versions:
     engine = version_engine(app)
-    return catalog_version() if engine is None else committed_version(engine)
+    return page_versions(scope) if engine is None else committed_version(engine, scope)
 
 
 VERSION_KEY = "bazarche.catalog_version"
+# The scope of the cached page this request asks for (app.catalog.changes names them).
+SCOPE_KEY = "bazarche.page_scope"
 # The signed-in visitor's cart units and last order's province, when read with their login by
 # :func:`_signed_in_at_once` (the header and the product page then need no query of their own).
 KNOWN_CART_UNITS = "bazarche.cart_units"
@@ -248,7 +260,7 @@ KNOWN_PROVINCE = "bazarche.last_province"
 
 
 def _visitor_statement() -> sa.Select:
-    """The catalogue version with the signed-in visitor's open login, name, role, state,
+    """The catalogue and page scope's versions with the signed-in visitor's open login, name, role, state,
     locale, cart units and last order's province (parameters ``uid`` and ``login_id``): one
     row, or none when the login is not open. Each part is the owning service's own clause (accounts' open login, the cart's
     units, the orders' last province)."""
@@ -256,6 +268,9 @@ def _visitor_statement() -> sa.Select:
     return (
         sa.select(
             sa.select(CatalogVersion.version).where(CatalogVersion.id == 1).scalar_subquery(),
+            sa.select(PageVersion.version)
+            .where(PageVersion.scope == sa.bindparam("scope", type_=sa.String))
+            .scalar_subquery(),
             User.name,
             User.role,
             User.active,
@@ -283,11 +298,11 @@ def _visitor_sql(app: Flask, engine: sa.Engine) -> tuple[str, dict[str, Any]]:
     return compiled
 
 
-def _read_visitor(app: Flask, uid: int, login_id: str) -> tuple | None:
+def _read_visitor(app: Flask, uid: int, login_id: str, scope: str) -> tuple | None:
     engine = version_engine(app)
     assert engine is not None
     sql, fixed = _visitor_sql(app, engine)
-    return _on_own_cursor(engine, sql, {**fixed, "uid": uid, "login_id": login_id})
+    return _on_own_cursor(engine, sql, {**fixed, "uid": uid, "login_id": login_id, "scope": scope})
 
 
 def _signed_in_at_once(app: Flask) -> bool:
@@ -306,10 +321,11 @@ def _signed_in_at_once(app: Flask) -> bool:
     if parsed is None:
         return False
     uid, login_id = parsed
-    row = _read_visitor(app, uid, login_id)
+    environ = request.environ
+    row = _read_visitor(app, uid, login_id, environ.get(SCOPE_KEY, ""))
     if row is None:
         return False
-    version, name, role, active, locale, created_at, last_seen_at, units, province = row
+    version, page, name, role, active, locale, created_at, last_seen_at, units, province = row
     if not sessions.accept_login(login_id, created_at, last_seen_at):
         return False
     # A user object for the header and the after-request hooks, never added to a session.
@@ -318,15 +334,15 @@ def _signed_in_at_once(app: Flask) -> bool:
     user = User(id=uid, name=name, role=Role(role), active=active, locale=locale)
     user.login_id = login_id
     manager._update_request_context_with_user(user)
-    environ = request.environ
-    environ[VERSION_KEY] = version or 1
+    environ[VERSION_KEY] = (version or 1, page or 0)
     environ[KNOWN_CART_UNITS] = 0 if role == Role.STAFF else units
     environ[KNOWN_PROVINCE] = province
     return True
 
 
-def request_version() -> int:
-    """The committed catalogue version, read at most once during this request.
+def request_version() -> Versions:
+    """The committed catalogue version and the requested page scope's, read at most once during
+    this request.
 
     Kept in the WSGI environ, which lives exactly as long as the request (``g`` belongs to the
     app context, which a test may share between requests).
@@ -334,7 +350,8 @@ def request_version() -> int:
     environ = request.environ
     version = environ.get(VERSION_KEY)
     if version is None:
-        version = environ[VERSION_KEY] = _read_version(current_app)
+        scope = environ.get(SCOPE_KEY, "")
+        version = environ[VERSION_KEY] = _read_version(current_app, scope)
     return version
 
 
@@ -408,7 +425,7 @@ def _key(vary: Callable[[], Any] | None) -> tuple:
     # The market's date too: pages show delivery dates and vacation notices that end by date.
     # ``vary`` names what else the view's page depends on (the same for many visitors).
     extra = vary() if vary is not None else None
-    return (request_version(), market_today(), _locale_code(), request.full_path, extra)
+    return (*request_version(), market_today(), _locale_code(), request.full_path, extra)
 
 
 def _render_part(name: str, **context: Any) -> bytes:
@@ -490,11 +507,18 @@ def serve_hit() -> Response | None:
     view = app.view_functions.get(request.endpoint or "")
     if view is None or not hasattr(view, _CACHED_VIEW) or not _cacheable():
         return None
+    _name_scope(view, request.view_args or {})
     personal = _personal()
     entry = _pages.get(_key(getattr(view, _CACHED_VIEW)))
     if entry is None:
         return None
     return _response(entry, "hit", personal, getattr(view, _LANE_VIEW, False))
+
+
+def _name_scope(view: Callable[..., Any], view_args: dict[str, Any]) -> None:
+    """Say which pages' scope this request asks for (before the version is read)."""
+    scope = getattr(view, _SCOPE_VIEW, None)
+    request.environ[SCOPE_KEY] = scope(**view_args) if scope is not None else ""
 
 
 def install(app: App) -> None:
@@ -513,6 +537,7 @@ def cached_page(
     view: Callable[..., Any] | None = None,
     *,
     vary: Callable[[], Any] | None = None,
+    scope: Callable[..., str] | None = None,
     lane: bool = True,
 ) -> Any:
     """Serve ``view``'s page to every visitor from the shared pages, each with their own parts
@@ -521,17 +546,20 @@ def cached_page(
     Only for views whose page is the same for everyone apart from the layout's visitor parts
     (header links, cart count, flashed messages) and the CSRF marker. ``vary`` returns what else
     the page depends on for this visitor (the same for many, e.g. their province); it is part of
-    the key. ``lane``: may :mod:`app.shop.lane` answer cookie-less visitors before Flask
+    the key. ``scope`` names the pages' scope from the view's arguments
+    (:mod:`app.catalog.changes`): the page is stale when that scope or the whole catalogue
+    changed; without it, only the whole catalogue's changes make it stale. ``lane``: may :mod:`app.shop.lane` answer cookie-less visitors before Flask
     (False for a view with per-visit work in an after-request hook). Usable bare
     (``@cached_page``) or with arguments.
     """
     if view is None:
-        return lambda actual: cached_page(actual, vary=vary, lane=lane)
+        return lambda actual: cached_page(actual, vary=vary, scope=scope, lane=lane)
 
     @wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         if not _cacheable():
             return view(*args, **kwargs)
+        _name_scope(wrapped, kwargs)
         personal = _personal()
         key = _key(vary)
         entry = _pages.get(key)
@@ -549,5 +577,6 @@ def cached_page(
         return response
 
     setattr(wrapped, _CACHED_VIEW, vary)
+    setattr(wrapped, _SCOPE_VIEW, scope)
     setattr(wrapped, _LANE_VIEW, lane)
     return wrapped

@@ -3,13 +3,14 @@
 A visitor who sends no cookie cannot be logged in, have a cart, flashed messages or a form
 token, so every such visitor of a cached page gets the same bytes. This WSGI middleware answers
 them without building Flask's request, running its hooks or rendering anything: one read of the
-catalogue version (on the page cache's autocommit connection) and a dictionary lookup.
+catalogue and page versions (on the page cache's autocommit connection) and a dictionary lookup.
 
 Only answers the app itself gave go in. A request first passes through Flask (every check runs:
 the trusted host, the input guard, the locale, the security headers); when Flask served it as an
 anonymous cached page of a view that allows the lane (:func:`app.shop.cache.cached_page`), with
 status 200, no cookie set and no form token in it, its status, headers and body are kept under
-everything the request could vary them by: the catalogue version, the market's date, the host and
+everything the request could vary them by: the catalogue version and the version of the page's
+scope (which the lane learns from Flask's answer for that path), the market's date, the host and
 scheme (as the proxy in front reported them), ``Accept-Language``, the path and the query. A
 request that differs in any of these goes through Flask again, so a foreign host or a malformed
 path never finds a kept answer. Each answer gets its own request id; the latency histogram and
@@ -35,6 +36,7 @@ from app.shop.cache import (
     LANE_ENDPOINT,
     LRU,
     MAX_ENTRIES,
+    SCOPE_KEY,
     VERSION_KEY,
     committed_version,
     version_engine,
@@ -76,9 +78,13 @@ class AnonymousLane:
         self.app = app
         self.inner = inner
         self.kept: LRU[_Kept] = LRU(MAX_ENTRIES)
+        # The page scope of each path whose answer was kept (the same path always names the
+        # same scope); a path not in here goes through Flask, which names it.
+        self.scopes: dict[tuple[str, str], str] = {}
 
     def clear(self) -> None:
         self.kept.clear()
+        self.scopes.clear()
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         config = self.app.config
@@ -91,18 +97,24 @@ class AnonymousLane:
         engine = version_engine(self.app)
         if engine is None:
             return self.inner(environ, start_response)
+        scope = self.scopes.get((environ.get("SCRIPT_NAME", ""), environ.get("PATH_INFO", "")))
+        if scope is None:
+            return self._through(environ, start_response)
         started = time.perf_counter()
         try:
-            version = committed_version(engine)
+            version = committed_version(engine, scope)
         except Exception:  # the database is down: the app answers (503) and logs it
             return self.inner(environ, start_response)
-        today = utcnow().astimezone(timezone_of(config)).date()  # the cache's market_today()
-        key = (version, today, *map(environ.get, _VARIES_BY))
-        kept = self.kept.get(key)
+        kept = self.kept.get(self._key(version, environ))
         if kept is not None:
             return self._serve(kept, environ, start_response, started)
-        environ[VERSION_KEY] = version  # the app's request reads the same version
-        return self._through(environ, start_response, key)
+        # the app's request reads the same versions
+        environ[VERSION_KEY], environ[SCOPE_KEY] = version, scope
+        return self._through(environ, start_response)
+
+    def _key(self, version: tuple[int, int], environ: dict[str, Any]) -> tuple:
+        today = utcnow().astimezone(timezone_of(self.app.config)).date()  # market_today()
+        return (*version, today, *map(environ.get, _VARIES_BY))
 
     def _serve(
         self,
@@ -121,9 +133,7 @@ class AnonymousLane:
         metrics.PAGE_CACHE.labels("hit").inc()
         return [kept.body]
 
-    def _through(
-        self, environ: dict[str, Any], start_response: StartResponse, key: tuple
-    ) -> Iterable[bytes]:
+    def _through(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         answered: list[Any] = []
 
         def capture(status: str, headers: list[tuple[str, str]], *exc_info: Any) -> Any:
@@ -141,9 +151,19 @@ class AnonymousLane:
             if close is not None:
                 close()
         status, headers = answered
-        if not any(name.lower() == "set-cookie" for name, _value in headers):
+        version, scope = environ.get(VERSION_KEY), environ.get(SCOPE_KEY)
+        if (
+            version is not None
+            and scope is not None
+            and not any(name.lower() == "set-cookie" for name, _value in headers)
+        ):
             kept = [(n, v) for n, v in headers if n.lower() not in _PER_ANSWER]
-            self.kept.put(key, _Kept(status, kept, body, str(endpoint)))
+            self.kept.put(self._key(version, environ), _Kept(status, kept, body, str(endpoint)))
+            path = (environ.get("SCRIPT_NAME", ""), environ.get("PATH_INFO", ""))
+            if path not in self.scopes:
+                if len(self.scopes) >= MAX_ENTRIES:
+                    self.scopes.clear()
+                self.scopes[path] = scope
         return [body]
 
 

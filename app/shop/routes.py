@@ -22,7 +22,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from app.accounts.services import set_locale
-from app.catalog import queries, searching
+from app.catalog import changes, queries, searching
 from app.core.pagination import Page
 from app.media.images import ORIGINALS_PREFIX
 from app.media.storage import Storage, StorageUnavailable
@@ -57,7 +57,7 @@ def _sorted_page(products_of: Callable[[T, int, int, str], Page], owner: T) -> t
 
 
 @bp.get("/")
-@cached_page
+@cached_page(scope=lambda: changes.HOME_SCOPE)
 def home() -> ResponseReturnValue:
     return render_template(
         "shop/home.html",
@@ -69,7 +69,7 @@ def home() -> ResponseReturnValue:
 
 
 @bp.get("/c/<slug>")
-@cached_page
+@cached_page(scope=changes.scope_of_category)
 def category(slug: str) -> ResponseReturnValue:
     cat = _found(queries.category_by_slug(slug))
     page, sort = _sorted_page(queries.products_in_category, cat)
@@ -83,7 +83,7 @@ def category(slug: str) -> ResponseReturnValue:
 
 
 @bp.get("/county/<slug>")
-@cached_page
+@cached_page(scope=changes.scope_of_county)
 def county(slug: str) -> ResponseReturnValue:
     place = _found(queries.county_by_slug(slug))
     page, sort = _sorted_page(queries.products_in_county, place)
@@ -92,7 +92,7 @@ def county(slug: str) -> ResponseReturnValue:
 
 @bp.get("/p/<int:product_id>")
 # Shipping costs are priced for the customer's province; each view is counted after the request.
-@cached_page(vary=customer_province, lane=False)
+@cached_page(vary=customer_province, scope=changes.scope_of_product, lane=False)
 def product(product_id: int) -> ResponseReturnValue:
     item = _found(queries.public_product(product_id))
     province = customer_province()
@@ -134,7 +134,7 @@ def count_product_view(response: Response) -> Response:
 
 
 @bp.get("/s/<slug>")
-@cached_page
+@cached_page(scope=changes.scope_of_seller)
 def seller(slug: str) -> ResponseReturnValue:
     shop = _found(queries.public_seller(slug))
     page, sort = _sorted_page(queries.products_of_seller, shop)
