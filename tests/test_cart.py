@@ -270,6 +270,8 @@ def test_changed_products_are_flagged_and_checkout_waits_until_resolved(client, 
     db.session.commit()
 
     html = unescape(client.get("/cart").get_data(as_text=True))
+    # The header counts every unit in the cart, the unpublished product's too.
+    assert re.search(r'class="cart-count"><span [^>]*>[^<]*</span>7</span>', html)
     assert "Some items need your attention before checkout." in html
     assert "The price changed from 125,000 toman to 150,000 toman since you added it." in html
     assert "Only 3 left. Lower the quantity to continue." in html

@@ -74,6 +74,12 @@ def cart_count() -> int:
     return carts.unit_count(current_user.id)
 
 
+def known_cart_units(view: carts.CartView) -> None:
+    """The header's cart count from a cart the page has just read whole (no query of its own)."""
+    if current_user.is_authenticated:
+        request.environ[KNOWN_CART_UNITS] = view.count
+
+
 def _away_ids(view: carts.CartView) -> set[int]:
     return {g.seller.id for g in view.groups if g.away_until}
 
@@ -114,6 +120,7 @@ def shipping_estimates(view: carts.CartView, province: str | None) -> dict[int, 
 @bp.get("/cart")
 def cart():
     view = carts.view(shopper(), guest_cart())
+    known_cart_units(view)
     province = customer_province()
     estimates = shipping_estimates(view, province)
     ids = [i.product_id for g in view.groups for i in g.items]

@@ -43,7 +43,7 @@ from app.payments import online
 from app.payments.models import Payment, PaymentStatus, Provider
 from app.shipping import services as shipping
 from app.shop import bp
-from app.shop.cart_routes import is_staff, own_product_ids
+from app.shop.cart_routes import is_staff, known_cart_units, own_product_ids
 from app.shop.forms import CheckoutForm, province_label
 from app.web.http import page_arg
 from app.web.invoices import render_invoice
@@ -228,6 +228,7 @@ def checkout() -> ResponseReturnValue:
     form = CheckoutForm(online=[(p.form_value, p.label) for p in online.enabled_providers()])
     view = carts.view(current_user._get_current_object(), None)
     if request.method == "GET":
+        known_cart_units(view)
         return _show_checkout(form, view)
     address = _address(form)
     if not form.validate_on_submit():
