@@ -516,3 +516,19 @@ def test_a_sale_stales_the_product_page_and_the_lists_only_when_it_sells_out(cli
     db.session.commit()
     for url in lists:
         assert _cache_state(client, url) == "miss", url
+
+
+def test_a_published_listing_deleted_leaves_its_pages_at_once(client, item):
+    other = factories.product(title="حصیر", category_row=item.category)
+    pages = (f"/p/{item.id}", f"/c/{item.category.slug}", f"/s/{item.seller.slug}", "/")
+    _warm(client, (*pages, f"/p/{other.id}"))
+
+    db.session.rollback()  # expired, as after any commit
+    db.session.delete(item)
+    db.session.commit()
+
+    assert get(client, f"/p/{item.id}")[0].status_code == 404
+    for url in pages[1:]:
+        response, html = get(client, url)
+        assert response.headers["X-Page-Cache"] == "miss" and "سفال کلپورگان" not in html, url
+    assert _cache_state(client, f"/p/{other.id}") == "hit"
