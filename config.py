@@ -246,3 +246,14 @@ class Config:
     MAIL_TIMEOUT = _int("MAIL_TIMEOUT", 10)
     # Former name of SITE_URL (above), still read when SITE_URL is empty
     MAIL_SITE_URL = os.environ.get("MAIL_SITE_URL", "")
+
+    # SMS (app/notifications/sms_gateway.py). "file" writes each message under SMS_DIR
+    # (development, tests; see /dev/sms in debug mode); "kavenegar" sends through Kavenegar's
+    # HTTP API with KAVENEGAR_API_KEY from the line KAVENEGAR_SENDER. SMS_TIMEOUT: seconds per
+    # call to the provider.
+    SMS_BACKEND = os.environ.get("SMS_BACKEND", "file")
+    SMS_DIR = os.environ.get("SMS_DIR", str(DEFAULT_INSTANCE_DIR / "sms"))
+    SMS_TIMEOUT = _int("SMS_TIMEOUT", 10)
+    KAVENEGAR_API_KEY = os.environ.get("KAVENEGAR_API_KEY", "")
+    KAVENEGAR_SENDER = os.environ.get("KAVENEGAR_SENDER", "")
+    KAVENEGAR_URL = os.environ.get("KAVENEGAR_URL", "https://api.kavenegar.com/v1")

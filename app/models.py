@@ -15,7 +15,7 @@ from app.catalog.models import (
 )
 from app.disputes.models import OrderProblem, ProblemPhoto
 from app.jobs.models import JobFailure
-from app.notifications.models import OutgoingMail
+from app.notifications.models import OutgoingMail, OutgoingSms
 from app.orders.models import CartLine, Order, OrderLine, OrderStatus, OrderStatusChange
 from app.payments.models import Payment, PaymentEvent, PaymentStatus, Provider
 from app.payouts.models import LedgerEntry, SettlementBatch, SettlementLine
@@ -50,6 +50,7 @@ __all__ = [
     "OrderStatus",
     "OrderStatusChange",
     "OutgoingMail",
+    "OutgoingSms",
     "Payment",
     "PaymentEvent",
     "PaymentStatus",

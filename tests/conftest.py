@@ -101,6 +101,7 @@ def settings(tmp_path: Path, **extra: object) -> dict[str, object]:
         "MEDIA_DIR": str(tmp_path / "media"),
         "SEARCH_INDEX_DIR": str(tmp_path / "search"),
         "MAIL_DIR": str(tmp_path / "mail"),
+        "SMS_DIR": str(tmp_path / "sms"),
         # The test client's host: links in messages are built from this address.
         "SITE_URL": "http://localhost",
         "WTF_CSRF_ENABLED": False,

@@ -12,6 +12,7 @@ from app.cli.payments import register as register_payment_commands
 from app.cli.payouts import payouts_cli
 from app.cli.reports import reports_cli
 from app.cli.search import search_cli
+from app.cli.sms import sms_cli
 
 
 def register(app: Flask) -> None:
@@ -23,6 +24,7 @@ def register(app: Flask) -> None:
         reports_cli,
         payouts_cli,
         jobs_cli,
+        sms_cli,
     ):
         app.cli.add_command(command)
     register_payment_commands(app)

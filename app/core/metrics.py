@@ -59,6 +59,12 @@ EMAILS_FAILED = Counter(
     "E-mails that could not be written or sent (each is logged).",
     registry=REGISTRY,
 )
+SMS_FAILED = Counter(
+    "bazarche_sms_failed",
+    "Text messages that could not be written or sent, or a try the provider refused (each is "
+    "logged).",
+    registry=REGISTRY,
+)
 PAYMENT_ERRORS = Counter(
     "bazarche_payment_provider_errors",
     "Calls to an online payment provider that failed (provider unreachable or refused).",

@@ -2,23 +2,23 @@
 module per subject.
 
 - Channels: :mod:`app.notifications.mail` (e-mail: compose in the recipient's language, send
-  after the reading transaction ended, log failures and never raise) and, for development,
-  :mod:`app.notifications.outbox` (the file backend's messages at ``/dev/mail``).
+  after the reading transaction ended, log failures and never raise),
+  :mod:`app.notifications.sms` (text messages, the same shape; the providers are in
+  :mod:`~app.notifications.sms_gateway`) and, for development, :mod:`app.notifications.outbox`
+  (the file backends' messages at ``/dev/mail`` and ``/dev/sms``).
 - Subjects: :mod:`~app.notifications.orders` (order steps, to customers and sellers),
   :mod:`~app.notifications.accounts` (login locked, password and shop details changed),
   :mod:`~app.notifications.moderation` (listings hidden or released by staff).
-- :mod:`~app.notifications.queued`: when a job worker runs the tasks, e-mails go through a
-  stored outbox and a task that retries them with a growing wait.
+- :mod:`~app.notifications.queued`: when a job worker runs the tasks, e-mails and texts go
+  through a stored outbox and a task that retries them with a growing wait.
 - :mod:`~app.notifications.receivers`: the domain packages never import this package; they send
   blinker signals (``app.accounts.signals``, ``app.catalog.signals``, ``app.payments.signals``)
   after their commit, and the receivers there turn them into messages. Blueprints, which sit
   above, call the subject modules directly.
 
-Adding a channel (SMS comes next): write ``app/notifications/sms.py`` with the same shape as
-``mail`` — ``compose(...)`` returning ``(recipient user id, message)``, ``send(messages, kind)``
-that hands them to the provider after :func:`app.core.db.end_read`, logs each failure and never
-raises, and ``write_and_send(kind, write, what)`` — then let a subject module (or a receiver)
-write its messages for that channel too. A new event of a domain package is a new signal in that
+A subject module (or a receiver) writes its messages for each channel the event goes by:
+``sms.compose(...)`` renders ``templates/sms/<template>.txt`` in the recipient's language, and
+``sms.write_and_send(kind, write, what)`` sends them as ``mail.write_and_send`` does e-mails. A new event of a domain package is a new signal in that
 package's ``signals.py`` plus a receiver in ``receivers.py``'s ``CONNECTIONS``.
 """
 
@@ -27,12 +27,13 @@ from __future__ import annotations
 from flask import Flask
 
 # queued: its delivery task must be known to every process that runs the job worker.
-from app.notifications import outbox, queued, receivers  # noqa: F401
+from app.notifications import outbox, queued, receivers, sms_gateway  # noqa: F401
 
 
 def init_app(app: Flask) -> None:
-    """Connect the receivers to the domain packages' signals and, in debug mode, serve
-    ``/dev/mail`` on ``app``."""
+    """Check the SMS settings, connect the receivers to the domain packages' signals and, in
+    debug mode, serve ``/dev/mail`` and ``/dev/sms`` on ``app``."""
+    sms_gateway.check_settings(app.config)
     receivers.connect()
     if app.debug:
         outbox.register(app)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import current_app, has_request_context, render_template
 from flask_mailman import EmailMultiAlternatives
@@ -27,6 +27,7 @@ from app.core.links import site_url
 log = logging.getLogger(__name__)
 
 Outgoing = tuple[int, EmailMultiAlternatives]  # the recipient's user id, their message
+M = TypeVar("M")
 
 
 def recipient_locale(user: User) -> str:
@@ -72,18 +73,24 @@ def message(to: str, locale: str, subject: str, text: str, html: str) -> EmailMu
     return letter
 
 
-def write_and_send(kind: str, write: Callable[[], list[Outgoing]], what: str) -> None:
+def write_and_send(
+    kind: str,
+    write: Callable[[], list[M]],
+    what: str,
+    deliver: Callable[[list[M], str], None] | None = None,
+) -> None:
     """Write the messages of ``kind`` (reading only: no write lock is taken meanwhile), then send
-    them. Never raises: a failure to write is logged as ``could not <what>``."""
+    them (by e-mail, or through the channel's ``deliver``: :func:`app.notifications.sms.send`).
+    Never raises: a failure to write is logged as ``could not <what>``."""
     try:
         with write_intent(False):
             messages = write()
     except Exception:
         log.exception("could not %s", what)
-        metrics.EMAILS_FAILED.inc()
+        (metrics.EMAILS_FAILED if deliver is None else metrics.SMS_FAILED).inc()
         _end_failed_read()
         return
-    send(messages, kind)
+    (deliver or send)(messages, kind)  # type: ignore[arg-type]
 
 
 def _end_failed_read() -> None:

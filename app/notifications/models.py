@@ -31,3 +31,27 @@ class OutgoingMail(Model):
     last_error: Mapped[str | None] = mapped_column(sa.Text)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class OutgoingSms(Model):
+    """A text message waiting for the job worker (when a queue runs the tasks), kept after it
+    is sent (with the provider's message id) or given up (``failed_at``: the provider refused
+    it for good, e.g. a number it does not serve)."""
+
+    __tablename__ = "outgoing_sms"
+    __table_args__ = (sa.Index("ix_outgoing_sms_sent_created", "sent_at", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(60))
+    recipient_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user.id", ondelete="SET NULL"), index=True
+    )
+    to: Mapped[str] = mapped_column(sa.String(20))
+    locale: Mapped[str] = mapped_column(sa.String(10))
+    text: Mapped[str] = mapped_column(sa.Text)
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(sa.Text)
+    provider_id: Mapped[str | None] = mapped_column(sa.String(100))
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

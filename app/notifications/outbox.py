@@ -1,6 +1,7 @@
-"""The file mail backend's outbox, for development: the messages it wrote under
-``MAIL_FILE_PATH``, read back (:func:`sent_mail`, which tests use too) and shown at ``/dev/mail``
-when the app runs in debug mode (:func:`register`).
+"""The file backends' outboxes, for development: the e-mails written under ``MAIL_FILE_PATH``,
+read back (:func:`sent_mail`, which tests use too) and shown at ``/dev/mail``, and the texts the
+file SMS backend wrote under ``SMS_DIR`` at ``/dev/sms``, when the app runs in debug mode
+(:func:`register`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from email.message import EmailMessage as ParsedMessage
 from pathlib import Path
 
 from flask import Flask, Response, abort, current_app, render_template, request
+
+from app.notifications.sms_gateway import written_sms
 
 _SEPARATOR = b"\n" + b"-" * 79 + b"\n"
 _FILE_NAME = re.compile(r"^[\w.-]+\.log$")
@@ -95,8 +98,14 @@ def dev_outbox_message(name: str, part: str = "text") -> Response | str:
     return render_template("emails/outbox.html", messages=sent_mail(), shown=found)
 
 
+def dev_sms() -> str:
+    """``/dev/sms`` (debug mode only): every text the file SMS backend wrote, newest first."""
+    return render_template("sms/outbox.html", messages=written_sms())
+
+
 def register(app: Flask) -> None:
-    """``/dev/mail`` and its messages on ``app`` (call in debug mode only)."""
+    """``/dev/mail`` and its messages, and ``/dev/sms``, on ``app`` (call in debug mode only)."""
+    app.add_url_rule("/dev/sms", "dev_sms", dev_sms)
     app.add_url_rule("/dev/mail", "dev_mail", dev_outbox)
     app.add_url_rule("/dev/mail/<name>", "dev_mail_message", dev_outbox_message)
     app.add_url_rule("/dev/mail/<name>/<part>", "dev_mail_message", dev_outbox_message)
