@@ -121,6 +121,10 @@ class Config:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     # A login (and its remember cookie) lasts at most this long; logout ends it at once.
     REMEMBER_COOKIE_DURATION = timedelta(days=_int("REMEMBER_DAYS", 30))
+    # How long a "forgotten password" link works (it also stops once used).
+    PASSWORD_RESET_MINUTES = _int("PASSWORD_RESET_MINUTES", 60)
+    # Reset links e-mailed per account (the form is also limited per address by LOGIN_RATE_LIMIT).
+    PASSWORD_RESET_RATE_LIMIT = os.environ.get("PASSWORD_RESET_RATE_LIMIT", "3 per hour")
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
 

@@ -112,7 +112,9 @@ def register_extensions(app: Flask) -> None:
     from app import models  # noqa: F401  (every table on the metadata)
     from app.core.db import configure_engine_options, install_sqlite_hooks, sqlite_busy_timeout
     from app.core.extensions import babel, csrf, db, limiter, login_manager, mail, migrate
+    from app.notifications.sms_gateway import check_settings as check_sms_settings
 
+    check_sms_settings(app.config)  # before anything connects: a bad setting stops here
     configure_engine_options(app)
     db.init_app(app)
     with app.app_context():

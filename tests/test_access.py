@@ -56,6 +56,8 @@ ACCESS: dict[str, str] = {
     # accounts
     "auth.login": PUBLIC,
     "auth.register": PUBLIC,
+    "auth.reset_request": PUBLIC,
+    "auth.reset_password": PUBLIC,  # the signed, single-use token is the check
     "auth.logout": PUBLIC,
     "auth.password": LOGIN,
     "auth.reauth": LOGIN,

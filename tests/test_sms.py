@@ -138,6 +138,8 @@ def test_the_development_page_lists_the_texts_in_debug_mode_only(tmp_path: Path,
         page = app.test_client()
         html = page.get("/dev/sms").get_data(as_text=True)
         assert "بازارچه: کد شما ۴۸۲۹۱۷ است." in html and "۰۹۱۲۱۲۳۴۵۶۷" in html
+        db.session.remove()
+        db.engine.dispose()
 
 
 def test_the_development_page_says_when_there_is_nothing(tmp_path: Path):
@@ -148,6 +150,8 @@ def test_the_development_page_says_when_there_is_nothing(tmp_path: Path):
         assert "No text message has been written yet." in page.get("/dev/sms").get_data(
             as_text=True
         )
+        db.session.remove()
+        db.engine.dispose()
 
 
 # --- the channel -----------------------------------------------------------------------------

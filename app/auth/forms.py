@@ -55,6 +55,22 @@ class ChangePasswordForm(FlaskForm):
     )
 
 
+class ResetRequestForm(FlaskForm):
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
+
+
+class ResetPasswordForm(FlaskForm):
+    new_password = PasswordField(
+        _l("New password"),
+        validators=_new_password_rules(),
+        description=_l("At least 12 characters; not a common password, a sequence or your e-mail."),
+    )
+    confirm = PasswordField(
+        _l("Repeat new password"),
+        validators=[DataRequired(), EqualTo("new_password", message=_l("The passwords differ."))],
+    )
+
+
 class ReauthForm(FlaskForm):
     password = PasswordField(_l("Password"), validators=[DataRequired()])
     next = HiddenField()

@@ -27,13 +27,12 @@ from __future__ import annotations
 from flask import Flask
 
 # queued: its delivery task must be known to every process that runs the job worker.
-from app.notifications import outbox, queued, receivers, sms_gateway  # noqa: F401
+from app.notifications import outbox, queued, receivers  # noqa: F401
 
 
 def init_app(app: Flask) -> None:
-    """Check the SMS settings, connect the receivers to the domain packages' signals and, in
-    debug mode, serve ``/dev/mail`` and ``/dev/sms`` on ``app``."""
-    sms_gateway.check_settings(app.config)
+    """Connect the receivers to the domain packages' signals and, in debug mode, serve
+    ``/dev/mail`` and ``/dev/sms`` on ``app``."""
     receivers.connect()
     if app.debug:
         outbox.register(app)

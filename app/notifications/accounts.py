@@ -11,12 +11,13 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
+from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from app.accounts.models import User
 from app.core.extensions import db
-from app.core.formatting import format_date, persian_digits
+from app.core.formatting import format_date, format_number, persian_digits
 from app.core.links import site_url_for
 from app.notifications import mail
 from app.reference.models import County
@@ -32,18 +33,20 @@ def send_account_notice(
     *,
     until: datetime | None = None,
     changes: list[Change] | None = None,
+    link: str | None = None,
 ) -> None:
     """E-mail the owner of ``user_id`` about their account, in their language:
 
     * ``login_locked``: repeated wrong passwords locked logins to the account until ``until``;
     * ``password_changed``: the password was changed;
-    * ``seller_profile_changed``: ``changes`` (field name, old value, new value) were saved.
+    * ``seller_profile_changed``: ``changes`` (field name, old value, new value) were saved;
+    * ``password_reset``: someone asked for a new password; ``link`` sets one.
 
     Call after commit. Never raises: failures are logged.
     """
     mail.write_and_send(
         kind,
-        lambda: _account_message(kind, user_id, until, changes),
+        lambda: _account_message(kind, user_id, until, changes, link),
         f"write the {kind!r} notice to user {user_id}",
     )
 
@@ -54,7 +57,11 @@ def send_login_locked(user_id: int, until: datetime) -> None:
 
 
 def _account_message(
-    kind: str, user_id: int, until: datetime | None, changes: list[Change] | None
+    kind: str,
+    user_id: int,
+    until: datetime | None,
+    changes: list[Change] | None,
+    link: str | None = None,
 ) -> list[mail.Outgoing]:
     recipient = db.session.get(User, user_id)
     if recipient is None:
@@ -80,6 +87,8 @@ def _account_message(
                 for field, old, new in changes or []
             ],
             "site_link": site_url_for("shop.home"),
+            "action_link": link,
+            "action_text": _("Choose a new password") if kind == "password_reset" else "",
         }
         return [mail.compose(recipient, locale, subject, "account_notice", context)]
 
@@ -101,6 +110,15 @@ def _texts(locale: str, until: datetime | None) -> dict[str, tuple[str, str]]:
             _(
                 "The password of your account was changed and your other logins were ended. "
                 "If you did not do this, contact programme staff at once."
+            ),
+        ),
+        "password_reset": (
+            _("Choose a new Bazarche password"),
+            _(
+                "Someone asked for a new password for your account. If it was you, open the "
+                "link below within %(minutes)s minutes; it works once. If not, ignore this "
+                "e-mail: your password stays as it is.",
+                minutes=format_number(current_app.config["PASSWORD_RESET_MINUTES"], locale),
             ),
         ),
         "seller_profile_changed": (

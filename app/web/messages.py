@@ -21,6 +21,9 @@ ERROR_TEXT = {
     "too_long": _l("That is too long."),
     "required": _l("This field is required."),
     "wrong": _l("The current password is not correct."),
+    "reset_link_invalid": _l(
+        "This link has expired or has already been used. Ask for a new one below."
+    ),
     "password_common": _l("This password is too common. Choose one that others do not use."),
     "password_simple": _l(
         "This password is too simple: avoid repeated characters and sequences like 123456."
