@@ -699,3 +699,63 @@ def test_the_ministry_csv_writes_every_registration_code_in_one_form(app, staff)
     codes = [row["registration_code"] for row in rows]
     assert "SB-1403-007" in codes
     assert not any(re.search(r"[^\x00-\x7f]", code) for code in codes), codes
+
+
+# --- the applicant is told -----------------------------------------------------------------------
+
+
+def test_the_applicant_is_told_of_each_step_in_their_language_with_the_reason(
+    app, client, applicant, place, staff
+):
+    from app.notifications.outbox import sent_mail
+
+    _, staff_client = staff
+    applicant.locale = "en"
+    db.session.commit()
+
+    def last_mail():  # type: ignore[no-untyped-def]
+        mails = [m for m in sent_mail(app.config["MAIL_DIR"]) if m.to == applicant.email]
+        return mails[0], len(mails)
+
+    seller = _applied_seller(client, place)
+    received, count = last_mail()
+    assert count == 1 and received.subject == "We received your application to sell on Bazarche"
+
+    reason = "Training certificate is missing the stamp."
+    review(staff_client, seller, "reject", reason)
+    rejected, count = last_mail()
+    assert count == 2 and rejected.subject.endswith("was not approved")
+    assert f"Reason: {reason}" in rejected.text and "http://localhost/seller/apply" in rejected.text
+
+    review(staff_client, seller, "approve")
+    approved, count = last_mail()
+    assert count == 3 and approved.subject == "Your shop on Bazarche is approved"
+    assert "Reason:" not in approved.text and "http://localhost/seller/" in approved.text
+
+    review(staff_client, seller, "suspend", "Photos copied from another shop.")
+    suspended, count = last_mail()
+    assert count == 4 and suspended.subject == "Your shop on Bazarche is suspended"
+    assert "Reason: Photos copied from another shop." in suspended.text
+
+    review(staff_client, seller, "reinstate")
+    reinstated, count = last_mail()
+    assert count == 5 and reinstated.subject == "Your shop on Bazarche is open again"
+
+    applicant.locale = "fa"
+    db.session.commit()
+    review(staff_client, seller, "suspend", "عکس‌ها از فروشگاه دیگری است.")
+    persian, count = last_mail()
+    assert count == 6 and "تعلیق" in persian.subject
+    assert "عکس‌ها از فروشگاه دیگری است." in persian.text
+
+
+def test_a_refused_review_tells_no_one(app, client, applicant, place, staff):
+    from app.notifications.outbox import sent_mail
+
+    _, staff_client = staff
+    seller = _applied_seller(client, place)
+    before = len(sent_mail(app.config["MAIL_DIR"]))
+    assert review(staff_client, seller, "reject", "").status_code == 400
+    review(staff_client, seller, "suspend", "no")  # an applicant cannot be suspended
+    assert fresh(seller).status == SellerStatus.APPLIED
+    assert len(sent_mail(app.config["MAIL_DIR"])) == before

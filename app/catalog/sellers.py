@@ -16,6 +16,7 @@ import sqlalchemy as sa
 
 from app.accounts.models import Role, User
 from app.audit import log as audit
+from app.catalog import signals
 from app.catalog.models import Seller, SellerStatus, SellerStatusChange
 from app.catalog.rules import fail
 from app.catalog.sheba import is_valid_sheba, mask_sheba, normalise_sheba
@@ -160,11 +161,15 @@ def apply_to_sell(user: User, data: SellerProfile, logo_key: str | None = None) 
     if seller is not None and seller.status != SellerStatus.REJECTED:
         raise NotAllowed("already a seller")
     _check_profile(data, seller.id if seller else None)
+    previous = seller.status.value if seller is not None else None
     try:
         with transaction():
             seller = _file_application(user, seller, data, logo_key)
     except sa.exc.IntegrityError as exc:  # a concurrent application took the slug or the code
         raise fail("slug", "slug_taken") from exc
+    signals.seller_status_changed.send(
+        user_id=user.id, status=SellerStatus.APPLIED.value, previous=previous, reason=None
+    )
     return seller
 
 
@@ -285,7 +290,7 @@ def review_seller(
     if allowed[new] and not reason:
         raise fail("reason", "reason_required")
     previous = seller.status
-    seller_id, staff_id = seller.id, staff.id
+    seller_id, staff_id, owner_id = seller.id, staff.id, seller.user_id
     with transaction():
         seller.status = new
         seller.status_reason = (
@@ -311,3 +316,6 @@ def review_seller(
             data={"from": previous.value, "to": new.value},
         )
     log.info("seller %s %s -> %s by staff %s", seller_id, previous.value, new.value, staff_id)
+    signals.seller_status_changed.send(
+        user_id=owner_id, status=new.value, previous=previous.value, reason=reason
+    )

@@ -15,3 +15,11 @@ seller_details_changed = _signals.signal(
     "sent with ``user_id`` (the seller's user) and ``changes`` (a list of (field name, old "
     "value, new value)).",
 )
+
+seller_status_changed = _signals.signal(
+    "seller-status-changed",
+    doc="A seller's application was filed, or staff approved, rejected, suspended or reinstated "
+    "the seller; sent with ``user_id`` (the seller's user), ``status`` (the new SellerStatus "
+    "value), ``previous`` (the old value, None for a first application) and ``reason`` (staff's "
+    "reason, or None).",
+)

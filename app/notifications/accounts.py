@@ -1,5 +1,7 @@
-"""Account security notices, in the owner's own language: logins locked after repeated wrong
-passwords, the password changed, a seller's sensitive shop details changed.
+"""Account notices, in the owner's own language: logins locked after repeated wrong passwords,
+the password changed or a link to reset it, a seller's sensitive shop details changed, and a
+seller's application received, approved, rejected, suspended or reinstated (with staff's
+reason).
 
 The accounts and catalog packages send signals (:data:`app.accounts.signals.login_locked`,
 :data:`app.catalog.signals.seller_details_changed`) that :mod:`app.notifications.receivers`
@@ -34,21 +36,45 @@ def send_account_notice(
     until: datetime | None = None,
     changes: list[Change] | None = None,
     link: str | None = None,
+    note: str | None = None,
 ) -> None:
     """E-mail the owner of ``user_id`` about their account, in their language:
 
     * ``login_locked``: repeated wrong passwords locked logins to the account until ``until``;
     * ``password_changed``: the password was changed;
     * ``seller_profile_changed``: ``changes`` (field name, old value, new value) were saved;
-    * ``password_reset``: someone asked for a new password; ``link`` sets one.
+    * ``password_reset``: someone asked for a new password; ``link`` sets one;
+    * ``seller_applied``, ``seller_approved``, ``seller_rejected``, ``seller_suspended``,
+      ``seller_reinstated``: the shop's application or standing; ``note`` is staff's reason and
+      ``link`` the page to go on from.
 
     Call after commit. Never raises: failures are logged.
     """
     mail.write_and_send(
         kind,
-        lambda: _account_message(kind, user_id, until, changes, link),
+        lambda: _account_message(kind, user_id, until, changes, link, note),
         f"write the {kind!r} notice to user {user_id}",
     )
+
+
+# The notice of each move of a seller (SellerStatus values: from, to; None: any) and the
+# page its link opens.
+_SELLER_NOTICES: tuple[tuple[str | None, str, str, str], ...] = (
+    (None, "applied", "seller_applied", "sellers.dashboard"),
+    ("approved", "suspended", "seller_suspended", "sellers.dashboard"),
+    ("suspended", "approved", "seller_reinstated", "sellers.dashboard"),
+    (None, "approved", "seller_approved", "sellers.dashboard"),
+    (None, "rejected", "seller_rejected", "sellers.apply"),
+)
+
+
+def send_seller_status(user_id: int, status: str, previous: str | None, reason: str | None) -> None:
+    """Tell the owner of a shop that its application was received or what staff decided."""
+    for before, after, kind, endpoint in _SELLER_NOTICES:
+        if after == status and before in (None, previous):
+            send_account_notice(kind, user_id, link=site_url_for(endpoint), note=reason)
+            return
+    log.warning("no notice for a seller moving from %r to %r", previous, status)
 
 
 def send_login_locked(user_id: int, until: datetime) -> None:
@@ -62,6 +88,7 @@ def _account_message(
     until: datetime | None,
     changes: list[Change] | None,
     link: str | None = None,
+    note: str | None = None,
 ) -> list[mail.Outgoing]:
     recipient = db.session.get(User, user_id)
     if recipient is None:
@@ -88,7 +115,8 @@ def _account_message(
             ],
             "site_link": site_url_for("shop.home"),
             "action_link": link,
-            "action_text": _("Choose a new password") if kind == "password_reset" else "",
+            "action_text": _action_text(kind),
+            "note": note,
         }
         return [mail.compose(recipient, locale, subject, "account_notice", context)]
 
@@ -121,6 +149,42 @@ def _texts(locale: str, until: datetime | None) -> dict[str, tuple[str, str]]:
                 minutes=format_number(current_app.config["PASSWORD_RESET_MINUTES"], locale),
             ),
         ),
+        "seller_applied": (
+            _("We received your application to sell on Bazarche"),
+            _(
+                "Thank you for applying. Programme staff will review your shop's details and "
+                "tell you their decision by e-mail. Meanwhile you can prepare your listings."
+            ),
+        ),
+        "seller_approved": (
+            _("Your shop on Bazarche is approved"),
+            _(
+                "Programme staff approved your shop. Your published listings are now in the "
+                "market and customers can order from you."
+            ),
+        ),
+        "seller_rejected": (
+            _("Your application to sell on Bazarche was not approved"),
+            _(
+                "Programme staff could not approve your application. Their reason is below; "
+                "you can correct your details and apply again."
+            ),
+        ),
+        "seller_suspended": (
+            _("Your shop on Bazarche is suspended"),
+            _(
+                "Programme staff suspended your shop: your listings are hidden from the market "
+                "and no new orders can be placed. Their reason is below; contact them to "
+                "resolve it."
+            ),
+        ),
+        "seller_reinstated": (
+            _("Your shop on Bazarche is open again"),
+            _(
+                "Programme staff reinstated your shop. Your published listings are back in the "
+                "market."
+            ),
+        ),
         "seller_profile_changed": (
             _("Your shop's details were changed"),
             _(
@@ -129,6 +193,15 @@ def _texts(locale: str, until: datetime | None) -> dict[str, tuple[str, str]]:
             ),
         ),
     }
+
+
+def _action_text(kind: str) -> str:
+    """The text of the notice's button (its ``link``)."""
+    if kind == "password_reset":
+        return _("Choose a new password")
+    if kind == "seller_rejected":
+        return _("Apply again")
+    return _("Go to your shop")
 
 
 def _change_label(field: str) -> str:

@@ -17,7 +17,7 @@ from typing import Any
 from blinker import Signal
 
 from app.accounts.signals import login_locked
-from app.catalog.signals import seller_details_changed
+from app.catalog.signals import seller_details_changed, seller_status_changed
 from app.disputes.signals import problem_event
 from app.notifications import accounts, orders, problems
 from app.payments.signals import order_event
@@ -53,6 +53,21 @@ def on_seller_details_changed(
 
 
 @_failure_proof
+def on_seller_status_changed(
+    sender: object,
+    *,
+    user_id: int,
+    status: str,
+    previous: str | None,
+    reason: str | None,
+    **_: object,
+) -> None:
+    """The applicant hears that their application was received, or what staff decided (with
+    the reason)."""
+    accounts.send_seller_status(user_id, status, previous, reason)
+
+
+@_failure_proof
 def on_order_event(sender: object, *, kind: str, order_ids: list[int], **_: object) -> None:
     """The customers and sellers of ``order_ids`` hear that ``kind`` happened."""
     orders.send_order_event(kind, order_ids)
@@ -67,6 +82,7 @@ def on_problem_event(sender: object, *, kind: str, problem_id: int, **_: object)
 CONNECTIONS: tuple[tuple[Signal, Receiver], ...] = (
     (login_locked, on_login_locked),
     (seller_details_changed, on_seller_details_changed),
+    (seller_status_changed, on_seller_status_changed),
     (order_event, on_order_event),
     (problem_event, on_problem_event),
 )
