@@ -43,6 +43,7 @@ ACCESS: dict[str, str] = {
     "shop.orders": LOGIN,
     "shop.order_detail": LOGIN,
     "shop.cancel_order": LOGIN,
+    "shop.reorder": LOGIN,
     "shop.order_invoice": LOGIN,
     "shop.confirm_receipt": LOGIN,
     "shop.report_problem": LOGIN,

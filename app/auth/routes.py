@@ -179,12 +179,13 @@ def reset_request() -> ResponseReturnValue:
         if user is not None:
             link = site_url_for("auth.reset_password", token=recovery.reset_token(user))
             send_account_notice("password_reset", user.id, link=link)
-        minutes = format_number(current_app.config["PASSWORD_RESET_MINUTES"], _current_locale())
         flash(
             _(
                 "If an account uses this address, we have e-mailed it a link to choose a new "
                 "password. The link works once, for %(minutes)s minutes.",
-                minutes=minutes,
+                minutes=format_number(
+                    current_app.config["PASSWORD_RESET_MINUTES"], _current_locale()
+                ),
             ),
             "info",
         )

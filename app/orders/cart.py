@@ -183,6 +183,48 @@ def add(
     return None
 
 
+@dataclass
+class Reordered:
+    """What :func:`reorder` did: the titles added in full, those added in part (title, units
+    added) because less is left, and those it could not add (title, reason code:
+    ``unavailable``, ``sold_out``, ``own_product``, ``cart_full``)."""
+
+    added: list[str] = field(default_factory=list)
+    fewer: list[tuple[str, int]] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+
+def reorder(user: User, lines: list[tuple[int | None, str, int]]) -> Reordered:
+    """Put the products of a past order (``(product id or None, title, quantity)`` per line)
+    in ``user``'s cart again, at today's prices: each as many as are left when fewer; one that
+    is gone, hidden or sold out is named and skipped. Raises NotABuyer for staff."""
+    if user.role == Role.STAFF:
+        raise NotABuyer()
+    done = Reordered()
+    for product_id, title, quantity in lines:
+        product = purchasable(product_id) if product_id is not None else None
+        if product is None:
+            done.skipped.append((title, "unavailable"))
+            continue
+        if product.stock < 1:
+            done.skipped.append((product.title, "sold_out"))
+            continue
+        units = min(quantity, product.stock, MAX_QUANTITY)
+        try:
+            add(user, None, product.id, units)
+        except OwnProducts:
+            done.skipped.append((product.title, "own_product"))
+        except ValidationFailed as exc:
+            code = next(iter(exc.errors.get("product", ())), "unavailable")
+            done.skipped.append((product.title, code))
+        else:
+            if units < quantity:
+                done.fewer.append((product.title, units))
+            else:
+                done.added.append(product.title)
+    return done
+
+
 def _buyable(user: User | None, product_id: int, quantity: int) -> Product:
     """The product, once ``user`` may buy ``quantity`` of it now (else the domain error)."""
     check_quantity(quantity)

@@ -545,6 +545,40 @@ def confirm_receipt(order_id: int) -> ResponseReturnValue:
     return redirect(url_for("shop.order_detail", order_id=order_id))
 
 
+@bp.post("/orders/<int:order_id>/reorder")
+@login_required
+def reorder(order_id: int) -> ResponseReturnValue:
+    """Put the products of one of the customer's orders in the cart again, at today's prices."""
+    order = _own_order(order_id)
+    lines = [(line.product_id, line.product_title, line.quantity) for line in order.lines]
+    try:
+        done = carts.reorder(current_user._get_current_object(), lines)
+    except NotABuyer:
+        flash(_("Programme staff accounts cannot buy in the market."), "error")
+        return redirect(url_for("shop.order_detail", order_id=order_id))
+    if done.added or done.fewer:
+        flash(_("The products are in your cart again, at today's prices."), "success")
+    for title, units in done.fewer:
+        flash(
+            _(
+                "Only %(n)s of “%(title)s” left: %(n)s are in your cart.",
+                n=format_number(units, _locale()),
+                title=title,
+            ),
+            "info",
+        )
+    reasons = {
+        "sold_out": _("sold out"),
+        "own_product": _("your own product"),
+        "cart_full": _("your cart is full"),
+    }
+    gone = _("no longer for sale")
+    for title, code in done.skipped:
+        reason = reasons.get(code, gone)
+        flash(_("“%(title)s” could not be added: %(reason)s.", title=title, reason=reason), "error")
+    return redirect(url_for("shop.cart"))
+
+
 @bp.post("/orders/<int:order_id>/cancel")
 @login_required
 def cancel_order(order_id: int) -> ResponseReturnValue:
