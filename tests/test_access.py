@@ -61,6 +61,8 @@ ACCESS: dict[str, str] = {
     "auth.reset_password": PUBLIC,  # the signed, single-use token is the check
     "auth.logout": PUBLIC,
     "auth.password": LOGIN,
+    "auth.account": LOGIN,
+    "auth.account_data": LOGIN,
     "auth.reauth": LOGIN,
     # seller area
     "sellers.apply": LOGIN,

@@ -3,6 +3,7 @@ set a new one through an e-mailed link when it is forgotten."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
@@ -13,7 +14,7 @@ from flask_login import confirm_login, current_user, login_required, login_user,
 
 from app.accounts import recovery
 from app.accounts import services as accounts
-from app.auth import bp
+from app.auth import bp, personal_data
 from app.auth.forms import (
     ChangePasswordForm,
     LoginForm,
@@ -156,6 +157,30 @@ def password() -> ResponseReturnValue:
             flash(_("Your password has been changed."), "success")
             return redirect(url_for("shop.home"))
     return render_template("auth/password.html", form=form), status
+
+
+@bp.get("/account")
+@login_required
+def account() -> ResponseReturnValue:
+    """The account's page: its details and what can be done with it."""
+    return render_template("auth/account.html")
+
+
+@bp.get("/account/data")
+@login_required
+def account_data() -> ResponseReturnValue:
+    """Download everything the market keeps about this account, as JSON (a fresh login first:
+    it holds addresses and phone numbers)."""
+    if not is_fresh():
+        return reauth_redirect(url_for("auth.account"))
+    body = json.dumps(
+        personal_data.export(current_user._get_current_object()), ensure_ascii=False, indent=2
+    )
+    name = f"bazarche-data-{current_user.id}-{utcnow():%Y%m%d}.json"
+    response = current_app.response_class(body, mimetype="application/json")
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _reset_rate_limit() -> str:
