@@ -121,6 +121,10 @@ class Config:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     # A login (and its remember cookie) lasts at most this long; logout ends it at once.
     REMEMBER_COOKIE_DURATION = timedelta(days=_int("REMEMBER_DAYS", 30))
+    # One-time codes by SMS: minutes a code works, and code requests per address (each number
+    # also waits longer between sends, in the database: app/accounts/codes.py).
+    OTP_MINUTES = _int("OTP_MINUTES", 3)
+    OTP_RATE_LIMIT = os.environ.get("OTP_RATE_LIMIT", "5 per minute;30 per hour")
     # How long a "forgotten password" link works (it also stops once used).
     PASSWORD_RESET_MINUTES = _int("PASSWORD_RESET_MINUTES", 60)
     # Reset links e-mailed per account (the form is also limited per address by LOGIN_RATE_LIMIT).

@@ -62,6 +62,10 @@ ACCESS: dict[str, str] = {
     "auth.logout": PUBLIC,
     "auth.password": LOGIN,
     "auth.account": LOGIN,
+    "auth.account_mobile": LOGIN,
+    "auth.account_mobile_code": LOGIN,
+    "auth.mobile_login": PUBLIC,
+    "auth.mobile_code": PUBLIC,  # only with a number asked for in this session
     "auth.account_data": LOGIN,
     "auth.reauth": LOGIN,
     # seller area

@@ -26,6 +26,10 @@ class User(UserMixin, Model):
     password_hash: Mapped[str] = mapped_column(sa.String(255))
     name: Mapped[str] = mapped_column(sa.String(120))
     phone: Mapped[str | None] = mapped_column(sa.String(20))
+    # A mobile number (``09xxxxxxxxx``) the owner proved with a code sent to it: one account
+    # per number; the account may then log in with a code sent by SMS.
+    mobile: Mapped[str | None] = mapped_column(sa.String(11), unique=True)
+    mobile_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     locale: Mapped[str] = mapped_column(sa.String(5), default="fa")
     role: Mapped[Role] = mapped_column(enum_column(Role), default=Role.CUSTOMER)
     active: Mapped[bool] = mapped_column(default=True)
@@ -86,3 +90,24 @@ class LoginThrottle(Model):
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Indexed: rows of accounts nobody tried for a day are deleted (see throttle.prune).
     last_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+
+
+class OneTimeCode(Model):
+    """The code last sent to a mobile number for one purpose (``login``, or ``verify:<user id>``
+    for binding the number to that account): only its HMAC is kept, with when it expires, the
+    wrong tries against it, when it was used, and how often a code was sent in the current hour
+    (the wait before the next send grows with it)."""
+
+    __tablename__ = "one_time_code"
+    __table_args__ = (sa.UniqueConstraint("mobile", "purpose"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mobile: Mapped[str] = mapped_column(sa.String(11))
+    purpose: Mapped[str] = mapped_column(sa.String(40))
+    code_hash: Mapped[str] = mapped_column(sa.String(64))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(default=0)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    sends: Mapped[int] = mapped_column(default=0)
+    window_started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    next_send_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

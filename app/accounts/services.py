@@ -150,6 +150,48 @@ def authenticate(email: str, password: str, user_agent: str | None = None) -> Us
     return user
 
 
+def user_with_mobile(mobile: str) -> User | None:
+    """The active account whose verified mobile number is ``mobile`` (``09xxxxxxxxx``)."""
+    user = db.session.scalar(sa.select(User).where(User.mobile == mobile))
+    return user if user is not None and user.active else None
+
+
+def log_in_with_mobile(mobile: str, user_agent: str | None = None) -> User | None:
+    """Log in the active account of a number whose code was just checked: a new open login row
+    (its id set on the user for ``login_user``). None when no active account has the number."""
+    begin_write()
+    user = user_with_mobile(mobile)
+    if user is None:
+        db.session.rollback()
+        return None
+    user.last_login_at = utcnow()
+    sessions.open_login(user, user_agent)
+    db.session.commit()
+    return user
+
+
+def set_mobile(user: User, mobile: str) -> str | None:
+    """Make ``mobile`` (checked by a code) the account's verified number; the number it had
+    before (None). Raises ValidationFailed (``mobile: mobile_taken``) when another account has
+    it; then nothing changes."""
+    begin_write()
+    taken = db.session.scalar(sa.select(User.id).where(User.mobile == mobile, User.id != user.id))
+    if taken is not None:
+        db.session.rollback()
+        raise ValidationFailed({"mobile": ["mobile_taken"]})
+    before = user.mobile
+    user.mobile = mobile
+    user.mobile_verified_at = utcnow()
+    if not user.phone:
+        user.phone = mobile
+    try:
+        db.session.commit()
+    except sa.exc.IntegrityError as exc:  # another account took it a moment ago
+        db.session.rollback()
+        raise ValidationFailed({"mobile": ["mobile_taken"]}) from exc
+    return before
+
+
 def confirm_password(user: User, password: str) -> bool:
     """Whether ``password`` is ``user``'s, counted against the account's attempt limit like a
     login (a stolen session cannot be used to guess the password). Raises AccountLocked."""

@@ -55,6 +55,24 @@ class ChangePasswordForm(FlaskForm):
     )
 
 
+class MobileForm(FlaskForm):
+    mobile = StringField(
+        _l("Mobile number"),
+        validators=[DataRequired(), Length(max=30)],
+        description=_l("Such as 09121234567; Persian digits are fine."),
+    )
+    next = HiddenField()
+
+
+class CodeForm(FlaskForm):
+    code = StringField(
+        _l("Code"),
+        validators=[DataRequired(), Length(max=20)],
+        description=_l("The 6 digits in the text message."),
+    )
+    next = HiddenField()
+
+
 class ResetRequestForm(FlaskForm):
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
 

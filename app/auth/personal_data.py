@@ -47,6 +47,8 @@ def export(user: User) -> dict[str, Any]:
             "name": user.name,
             "email": user.email,
             "phone": user.phone,
+            "mobile": user.mobile,
+            "mobile_verified_at": _when(user.mobile_verified_at),
             "locale": user.locale,
             "role": _enum(user.role),
             "active": user.active,

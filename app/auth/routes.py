@@ -12,12 +12,14 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import confirm_login, current_user, login_required, login_user, logout_user
 
-from app.accounts import recovery
+from app.accounts import codes, recovery
 from app.accounts import services as accounts
 from app.auth import bp, personal_data
 from app.auth.forms import (
     ChangePasswordForm,
+    CodeForm,
     LoginForm,
+    MobileForm,
     ReauthForm,
     RegisterForm,
     ResetPasswordForm,
@@ -28,6 +30,7 @@ from app.core.extensions import limiter
 from app.core.formatting import format_number
 from app.core.links import site_url_for
 from app.core.timeutil import utcnow
+from app.notifications import sms
 from app.notifications.accounts import send_account_notice
 from app.orders.cart import merge_guest_cart
 from app.web.fresh import is_fresh, reauth_redirect
@@ -157,6 +160,152 @@ def password() -> ResponseReturnValue:
             flash(_("Your password has been changed."), "success")
             return redirect(url_for("shop.home"))
     return render_template("auth/password.html", form=form), status
+
+
+# --- one-time codes by SMS ------------------------------------------------------------------------
+
+_LOGIN_MOBILE = "otp_login_mobile"
+_NEW_MOBILE = "otp_new_mobile"
+
+
+def _otp_limit() -> str:
+    return current_app.config["OTP_RATE_LIMIT"]
+
+
+def _send_code(issued: codes.Issued, user_id: int | None) -> None:
+    """Text the code to its number, in this visitor's language."""
+    minutes = max(1, round((issued.expires_at - utcnow()).total_seconds() / 60))
+    message = sms.compose(
+        user_id,
+        issued.mobile,
+        _current_locale(),
+        "login_code",
+        {"code": issued.code, "minutes": minutes},
+    )
+    sms.send([message], "login_code")
+
+
+def _wait_message(seconds: int) -> str:
+    minutes = max(1, -(-seconds // 60))
+    return _(
+        "A code was sent to this number a moment ago. You can ask for another in %(minutes)s "
+        "minutes.",
+        minutes=format_number(minutes, _current_locale()),
+    )
+
+
+@bp.route("/mobile", methods=["GET", "POST"])
+@limiter.limit(_otp_limit, methods=["POST"])
+def mobile_login() -> ResponseReturnValue:
+    """Log in with a code texted to the account's verified mobile number. The answer is the same
+    whether or not an account has the number (only an account's number gets a text)."""
+    if current_user.is_authenticated:
+        return redirect(safe_next(request.args.get("next"), url_for("shop.home")))
+    form = MobileForm(next=request.args.get("next", ""))
+    status = 400 if form.is_submitted() else 200
+    if form.validate_on_submit():
+        try:
+            number = codes.mobile_number(form.mobile.data or "")
+            issued = codes.issue(number, codes.LOGIN)
+        except ValidationFailed as exc:
+            apply_errors(form, exc)
+        except codes.SendRefused as refused:
+            form.mobile.errors.append(_wait_message(refused.retry_after))
+            status = 429
+        else:
+            user = accounts.user_with_mobile(issued.mobile)
+            if user is not None:
+                _send_code(issued, user.id)
+            session[_LOGIN_MOBILE] = issued.mobile
+            return redirect(url_for("auth.mobile_code", next=form.next.data or None))
+    return render_template("auth/mobile.html", form=form), status
+
+
+@bp.route("/mobile/code", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def mobile_code() -> ResponseReturnValue:
+    number = session.get(_LOGIN_MOBILE)
+    if not number:
+        return redirect(url_for("auth.mobile_login"))
+    form = CodeForm(next=request.args.get("next", ""))
+    status = 400 if form.is_submitted() else 200
+    if form.validate_on_submit():
+        try:
+            codes.check(number, codes.LOGIN, form.code.data or "")
+            user = accounts.log_in_with_mobile(number, user_agent=_user_agent())
+            if user is None:  # no account has the number: no code was sent to be right
+                raise ValidationFailed({"code": ["code_wrong"]})
+        except ValidationFailed as exc:
+            apply_errors(form, exc)
+        else:
+            session.pop(_LOGIN_MOBILE, None)
+            login_user(user)
+            merge_guest_cart(user, session.pop("cart", None))
+            return redirect(safe_next(form.next.data, url_for("shop.home")))
+    return render_template(
+        "auth/mobile_code.html", form=form, number=number, again=url_for("auth.mobile_login")
+    ), status
+
+
+@bp.route("/account/mobile", methods=["GET", "POST"])
+@limiter.limit(_otp_limit, methods=["POST"])
+@login_required
+def account_mobile() -> ResponseReturnValue:
+    """Add or change the account's mobile number: a code texted to it proves it (a fresh login
+    first; the owner is told by e-mail)."""
+    if not is_fresh():
+        return reauth_redirect(url_for("auth.account_mobile"))
+    form = MobileForm()
+    status = 400 if form.is_submitted() else 200
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        try:
+            number = codes.mobile_number(form.mobile.data or "")
+            other = accounts.user_with_mobile(number)
+            if other is not None and other.id != user.id:
+                raise ValidationFailed({"mobile": ["mobile_taken"]})
+            issued = codes.issue(number, codes.verify_purpose(user))
+        except ValidationFailed as exc:
+            apply_errors(form, exc)
+        except codes.SendRefused as refused:
+            form.mobile.errors.append(_wait_message(refused.retry_after))
+            status = 429
+        else:
+            _send_code(issued, user.id)
+            session[_NEW_MOBILE] = issued.mobile
+            return redirect(url_for("auth.account_mobile_code"))
+    return render_template("auth/account_mobile.html", form=form), status
+
+
+@bp.route("/account/mobile/code", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+@login_required
+def account_mobile_code() -> ResponseReturnValue:
+    number = session.get(_NEW_MOBILE)
+    if not number:
+        return redirect(url_for("auth.account_mobile"))
+    form = CodeForm()
+    status = 400 if form.is_submitted() else 200
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        try:
+            codes.check(number, codes.verify_purpose(user), form.code.data or "")
+            before = accounts.set_mobile(user, number)
+        except ValidationFailed as exc:
+            apply_errors(form, exc)
+        else:
+            session.pop(_NEW_MOBILE, None)
+            send_account_notice(
+                "mobile_changed", user.id, changes=[("phone", before or "", number)]
+            )
+            flash(_("Your mobile number is verified. You can log in with it."), "success")
+            return redirect(url_for("auth.account"))
+    return render_template(
+        "auth/mobile_code.html", form=form, number=number, again=url_for("auth.account_mobile")
+    ), status
+
+
+# --- the account ---------------------------------------------------------------------------------
 
 
 @bp.get("/account")

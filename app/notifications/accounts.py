@@ -149,6 +149,14 @@ def _texts(locale: str, until: datetime | None) -> dict[str, tuple[str, str]]:
                 minutes=format_number(current_app.config["PASSWORD_RESET_MINUTES"], locale),
             ),
         ),
+        "mobile_changed": (
+            _("Your mobile number on Bazarche was changed"),
+            _(
+                "The mobile number of your account was changed: the account can now log in "
+                "with codes sent to the new number. If you did not do this, change your "
+                "password and contact programme staff at once."
+            ),
+        ),
         "seller_applied": (
             _("We received your application to sell on Bazarche"),
             _(

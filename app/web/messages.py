@@ -21,6 +21,9 @@ ERROR_TEXT = {
     "too_long": _l("That is too long."),
     "required": _l("This field is required."),
     "wrong": _l("The current password is not correct."),
+    "mobile_taken": _l("Another account already uses this mobile number."),
+    "code_wrong": _l("That code is not right. Check the text message and try again."),
+    "code_expired": _l("This code has expired or was used. Ask for a new one."),
     "reset_link_invalid": _l(
         "This link has expired or has already been used. Ask for a new one below."
     ),
