@@ -623,7 +623,7 @@ def test_a_logo_sent_with_a_refused_application_is_stored_once_and_carried(app):
     """The applicant need not choose the file again: it is stored and the form carries it
     (see test_seller_application); nothing else is written."""
     county, sector, taken = factories.county(), factories.sector(), factories.seller()
-    applicant = factories.user(Role.CUSTOMER)
+    applicant = factories.with_mobile(factories.user(Role.CUSTOMER))
     client = app.test_client()
     client.set_cookie("locale", "en")
     factories.login(client, applicant.email)

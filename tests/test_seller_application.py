@@ -89,7 +89,7 @@ def application(place, **fields: str) -> dict[str, str]:  # type: ignore[no-unty
 
 @pytest.fixture
 def applicant(client):  # type: ignore[no-untyped-def]
-    user = factories.user(Role.CUSTOMER, name="بی‌بی گل")
+    user = factories.with_mobile(factories.user(Role.CUSTOMER, name="بی‌بی گل"))
     english(client)
     factories.login(client, user.email)
     return user
@@ -534,7 +534,7 @@ def test_the_training_date_may_be_typed_in_the_jalali_calendar(client, app):
 
     from app.catalog.models import Seller
 
-    customer = factories.user()
+    customer = factories.with_mobile(factories.user())
     factories.login(client, customer.email)
     county, sector = factories.county(), factories.sector()
     response = client.post(
@@ -759,3 +759,28 @@ def test_a_refused_review_tells_no_one(app, client, applicant, place, staff):
     review(staff_client, seller, "suspend", "no")  # an applicant cannot be suspended
     assert fresh(seller).status == SellerStatus.APPLIED
     assert len(sent_mail(app.config["MAIL_DIR"])) == before
+
+
+def test_an_applicant_verifies_their_mobile_number_first(app, client, place):
+    from app.notifications.sms_gateway import written_sms
+
+    user = factories.user(Role.CUSTOMER, name="بی‌بی گل")
+    factories.login(english(client), user.email)
+    page = client.get("/seller/apply")
+    assert 'href="/auth/account/mobile?next=/seller/apply"' in html_of(page)
+    assert 'name="display_name"' not in html_of(page)
+    refused = client.post("/seller/apply", data=application(place, slug="golbibi"))
+    assert refused.status_code == 400 and "First verify your mobile number" in html_of(refused)
+    assert db.session.scalar(sa.select(sa.func.count(Seller.id))) == 0
+
+    asked = client.post(
+        "/auth/account/mobile?next=/seller/apply",
+        data={"mobile": "09151234567", "next": "/seller/apply"},
+    )
+    assert asked.status_code == 302
+    code = re.search(r"\d{6}", written_sms(app.config["SMS_DIR"])[0].text).group(0)
+    done = client.post(asked.headers["Location"], data={"code": code, "next": "/seller/apply"})
+    assert done.status_code == 302 and done.headers["Location"] == "/seller/apply"
+    form = html_of(client.get("/seller/apply"))
+    assert 'name="display_name"' in form and 'value="09151234567"' in form  # the shop's phone
+    assert client.post("/seller/apply", data=application(place, slug="golbibi")).status_code == 302

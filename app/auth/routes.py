@@ -254,8 +254,8 @@ def account_mobile() -> ResponseReturnValue:
     """Add or change the account's mobile number: a code texted to it proves it (a fresh login
     first; the owner is told by e-mail)."""
     if not is_fresh():
-        return reauth_redirect(url_for("auth.account_mobile"))
-    form = MobileForm()
+        return reauth_redirect(url_for("auth.account_mobile", next=request.args.get("next")))
+    form = MobileForm(next=request.args.get("next", ""))
     status = 400 if form.is_submitted() else 200
     if form.validate_on_submit():
         user = current_user._get_current_object()
@@ -273,7 +273,7 @@ def account_mobile() -> ResponseReturnValue:
         else:
             _send_code(issued, user.id)
             session[_NEW_MOBILE] = issued.mobile
-            return redirect(url_for("auth.account_mobile_code"))
+            return redirect(url_for("auth.account_mobile_code", next=form.next.data or None))
     return render_template("auth/account_mobile.html", form=form), status
 
 
@@ -284,7 +284,7 @@ def account_mobile_code() -> ResponseReturnValue:
     number = session.get(_NEW_MOBILE)
     if not number:
         return redirect(url_for("auth.account_mobile"))
-    form = CodeForm()
+    form = CodeForm(next=request.args.get("next", ""))
     status = 400 if form.is_submitted() else 200
     if form.validate_on_submit():
         user = current_user._get_current_object()
@@ -299,7 +299,7 @@ def account_mobile_code() -> ResponseReturnValue:
                 "mobile_changed", user.id, changes=[("phone", before or "", number)]
             )
             flash(_("Your mobile number is verified. You can log in with it."), "success")
-            return redirect(url_for("auth.account"))
+            return redirect(safe_next(form.next.data, url_for("auth.account")))
     return render_template(
         "auth/mobile_code.html", form=form, number=number, again=url_for("auth.account_mobile")
     ), status

@@ -154,9 +154,13 @@ def _apply_profile(seller: Seller, data: SellerProfile) -> None:
 
 
 def apply_to_sell(user: User, data: SellerProfile, logo_key: str | None = None) -> Seller:
-    """File an application; it waits in the staff queue. A rejected applicant may apply again."""
+    """File an application; it waits in the staff queue. A rejected applicant may apply again.
+    The applicant's mobile number must be verified first (ValidationFailed ``mobile:
+    mobile_unverified``): staff and customers reach the shop by it."""
     if user.role == Role.STAFF:
         raise NotAllowed("staff accounts do not sell")
+    if not user.mobile or user.mobile_verified_at is None:
+        raise fail("mobile", "mobile_unverified")
     seller = seller_of(user)
     if seller is not None and seller.status != SellerStatus.REJECTED:
         raise NotAllowed("already a seller")

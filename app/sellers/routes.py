@@ -178,6 +178,8 @@ def apply():
     if existing is not None and existing.status != SellerStatus.REJECTED:
         return redirect(url_for("sellers.dashboard"))
     form = SellerProfileForm(obj=existing)
+    if not form.is_submitted() and not form.phone.data:
+        form.phone.data = current_user.mobile or ""
     _fill_profile_choices(form)
     valid = form.validate_on_submit()
     # The chosen logo is stored now, whatever else is wrong, and carried to the next try.

@@ -22,6 +22,7 @@ ERROR_TEXT = {
     "required": _l("This field is required."),
     "wrong": _l("The current password is not correct."),
     "mobile_taken": _l("Another account already uses this mobile number."),
+    "mobile_unverified": _l("Verify your mobile number first: see your account page."),
     "code_wrong": _l("That code is not right. Check the text message and try again."),
     "code_expired": _l("This code has expired or was used. Ask for a new one."),
     "reset_link_invalid": _l(
