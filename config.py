@@ -125,6 +125,8 @@ class Config:
     # also waits longer between sends, in the database: app/accounts/codes.py).
     OTP_MINUTES = _int("OTP_MINUTES", 3)
     OTP_RATE_LIMIT = os.environ.get("OTP_RATE_LIMIT", "5 per minute;30 per hour")
+    # How long a link that proves an e-mail address works.
+    EMAIL_LINK_HOURS = _int("EMAIL_LINK_HOURS", 24)
     # How long a "forgotten password" link works (it also stops once used).
     PASSWORD_RESET_MINUTES = _int("PASSWORD_RESET_MINUTES", 60)
     # Reset links e-mailed per account (the form is also limited per address by LOGIN_RATE_LIMIT).

@@ -189,6 +189,7 @@ TEXT_NAMES = {
     "title", "name", "display_name", "q", "reason", "status", "seller", "place", "county",
     "period", "value", "column", "columns", "known", "label", "new", "county_name",
     "province_name", "numbers",  # notifications: order_numbers() writes them in the reader's digits
+    "email", "address",  # e-mail addresses (Latin by nature)
 }  # fmt: skip
 # Literal Latin text that stays Latin in Persian: a file format's name, and the example that
 # shows Latin digits are accepted too.

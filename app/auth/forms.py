@@ -55,6 +55,10 @@ class ChangePasswordForm(FlaskForm):
     )
 
 
+class EmailForm(FlaskForm):
+    email = EmailField(_l("New e-mail address"), validators=[DataRequired(), Length(max=254)])
+
+
 class MobileForm(FlaskForm):
     mobile = StringField(
         _l("Mobile number"),

@@ -46,6 +46,7 @@ def export(user: User) -> dict[str, Any]:
             "id": user.id,
             "name": user.name,
             "email": user.email,
+            "email_verified_at": _when(user.email_verified_at),
             "phone": user.phone,
             "mobile": user.mobile,
             "mobile_verified_at": _when(user.mobile_verified_at),

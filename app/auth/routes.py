@@ -12,12 +12,13 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import confirm_login, current_user, login_required, login_user, logout_user
 
-from app.accounts import codes, recovery
+from app.accounts import codes, email_links, recovery
 from app.accounts import services as accounts
 from app.auth import bp, personal_data
 from app.auth.forms import (
     ChangePasswordForm,
     CodeForm,
+    EmailForm,
     LoginForm,
     MobileForm,
     ReauthForm,
@@ -303,6 +304,84 @@ def account_mobile_code() -> ResponseReturnValue:
     return render_template(
         "auth/mobile_code.html", form=form, number=number, again=url_for("auth.account_mobile")
     ), status
+
+
+# --- the e-mail address ------------------------------------------------------------------------
+
+
+def _email_link_limit() -> str:
+    return current_app.config["PASSWORD_RESET_RATE_LIMIT"]
+
+
+def _user_key() -> str:
+    return f"email-link:{current_user.get_id() if current_user.is_authenticated else ''}"
+
+
+def _send_email_link(user_id: int, address: str, token: str) -> None:
+    link = site_url_for("auth.confirm_email", token=token)
+    send_account_notice("email_confirm", user_id, link=link, to=address)
+
+
+@bp.post("/account/email/verify")
+@limiter.limit(_email_link_limit, key_func=_user_key)
+@login_required
+def verify_email() -> ResponseReturnValue:
+    """E-mail the account's own address a link that proves it."""
+    user = current_user._get_current_object()
+    _send_email_link(user.id, user.email, email_links.link_token(user, user.email))
+    flash(
+        _(
+            "We have e-mailed %(address)s a link. Open it to confirm the address.",
+            address=user.email,
+        ),
+        "info",
+    )
+    return redirect(url_for("auth.account"))
+
+
+@bp.route("/account/email", methods=["GET", "POST"])
+@limiter.limit(_email_link_limit, methods=["POST"], key_func=_user_key)
+@login_required
+def change_email() -> ResponseReturnValue:
+    """Move the account to another address: a link sent there proves it (a fresh login first;
+    the old address is told once the move is made)."""
+    if not is_fresh():
+        return reauth_redirect(url_for("auth.change_email"))
+    form = EmailForm()
+    status = 400 if form.is_submitted() else 200
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        try:
+            address = email_links.new_address(user, form.email.data or "")
+        except ValidationFailed as exc:
+            apply_errors(form, exc)
+        else:
+            _send_email_link(user.id, address, email_links.link_token(user, address))
+            flash(
+                _(
+                    "We have e-mailed %(address)s a link. Your account moves to that address "
+                    "when you open it.",
+                    address=address,
+                ),
+                "info",
+            )
+            return redirect(url_for("auth.account"))
+    return render_template("auth/change_email.html", form=form), status
+
+
+@bp.get("/email/<token>")
+def confirm_email(token: str) -> ResponseReturnValue:
+    """Open an e-mailed link: the address is proved (and the account moved to it)."""
+    try:
+        user, before = email_links.confirm(token[:2000])
+    except ValidationFailed:
+        return render_template("error.html", code=400, message=error_text(email_links.INVALID)), 400
+    if before is not None:
+        send_account_notice("email_changed", user.id, to=before)
+        flash(_("Your account now uses %(address)s.", address=user.email), "success")
+    else:
+        flash(_("Your e-mail address is confirmed."), "success")
+    return redirect(url_for("auth.account" if current_user.is_authenticated else "auth.login"))
 
 
 # --- the account ---------------------------------------------------------------------------------

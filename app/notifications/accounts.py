@@ -37,6 +37,7 @@ def send_account_notice(
     changes: list[Change] | None = None,
     link: str | None = None,
     note: str | None = None,
+    to: str | None = None,
 ) -> None:
     """E-mail the owner of ``user_id`` about their account, in their language:
 
@@ -46,13 +47,15 @@ def send_account_notice(
     * ``password_reset``: someone asked for a new password; ``link`` sets one;
     * ``seller_applied``, ``seller_approved``, ``seller_rejected``, ``seller_suspended``,
       ``seller_reinstated``: the shop's application or standing; ``note`` is staff's reason and
-      ``link`` the page to go on from.
+      ``link`` the page to go on from;
+    * ``email_confirm``: ``link`` proves the address ``to`` (the account's own, or the one it
+      moves to); ``email_changed``: told to the former address ``to``.
 
     Call after commit. Never raises: failures are logged.
     """
     mail.write_and_send(
         kind,
-        lambda: _account_message(kind, user_id, until, changes, link, note),
+        lambda: _account_message(kind, user_id, until, changes, link, note, to),
         f"write the {kind!r} notice to user {user_id}",
     )
 
@@ -89,6 +92,7 @@ def _account_message(
     changes: list[Change] | None,
     link: str | None = None,
     note: str | None = None,
+    to: str | None = None,
 ) -> list[mail.Outgoing]:
     recipient = db.session.get(User, user_id)
     if recipient is None:
@@ -118,7 +122,7 @@ def _account_message(
             "action_text": _action_text(kind),
             "note": note,
         }
-        return [mail.compose(recipient, locale, subject, "account_notice", context)]
+        return [mail.compose(recipient, locale, subject, "account_notice", context, to=to)]
 
 
 def _texts(locale: str, until: datetime | None) -> dict[str, tuple[str, str]]:
@@ -147,6 +151,20 @@ def _texts(locale: str, until: datetime | None) -> dict[str, tuple[str, str]]:
                 "link below within %(minutes)s minutes; it works once. If not, ignore this "
                 "e-mail: your password stays as it is.",
                 minutes=format_number(current_app.config["PASSWORD_RESET_MINUTES"], locale),
+            ),
+        ),
+        "email_confirm": (
+            _("Confirm your e-mail address for Bazarche"),
+            _(
+                "Open the link below to confirm that this address is yours and use it for "
+                "your Bazarche account. If you did not ask for this, ignore this e-mail."
+            ),
+        ),
+        "email_changed": (
+            _("The e-mail address of your Bazarche account was changed"),
+            _(
+                "Your account now uses another e-mail address; messages no longer come to this "
+                "one. If you did not do this, contact programme staff at once."
             ),
         ),
         "mobile_changed": (
@@ -209,6 +227,8 @@ def _action_text(kind: str) -> str:
         return _("Choose a new password")
     if kind == "seller_rejected":
         return _("Apply again")
+    if kind == "email_confirm":
+        return _("Confirm this address")
     return _("Go to your shop")
 
 

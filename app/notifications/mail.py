@@ -49,14 +49,20 @@ def link_context() -> AbstractContextManager[Any]:
 
 
 def compose(
-    recipient: User, locale: str, subject: str, template: str, context: dict[str, Any]
+    recipient: User,
+    locale: str,
+    subject: str,
+    template: str,
+    context: dict[str, Any],
+    to: str | None = None,
 ) -> Outgoing:
     """``recipient``'s message: ``emails/<template>.html`` with its plain-text twin
-    ``emails/<template>_text.html``, rendered with ``context``. Call inside
-    ``force_locale(locale)`` and :func:`link_context`."""
+    ``emails/<template>_text.html``, rendered with ``context``, to their address (or ``to``:
+    an address being proved, or the one they left). Call inside ``force_locale(locale)`` and
+    :func:`link_context`."""
     html = render_template(f"emails/{template}.html", **context)
     text = render_template(f"emails/{template}_text.html", **context)
-    return recipient.id, message(recipient.email, locale, subject, text, html)
+    return recipient.id, message(to or recipient.email, locale, subject, text, html)
 
 
 def message(to: str, locale: str, subject: str, text: str, html: str) -> EmailMultiAlternatives:

@@ -22,6 +22,11 @@ ERROR_TEXT = {
     "required": _l("This field is required."),
     "wrong": _l("The current password is not correct."),
     "mobile_taken": _l("Another account already uses this mobile number."),
+    "same_email": _l("This is already your address."),
+    "email_taken": _l("Another account already uses this address."),
+    "email_link_invalid": _l(
+        "This link has expired or was replaced. Ask for a new one on your account page."
+    ),
     "mobile_unverified": _l("Verify your mobile number first: see your account page."),
     "code_wrong": _l("That code is not right. Check the text message and try again."),
     "code_expired": _l("This code has expired or was used. Ask for a new one."),
