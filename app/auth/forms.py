@@ -55,6 +55,13 @@ class ChangePasswordForm(FlaskForm):
     )
 
 
+class DeleteAccountForm(FlaskForm):
+    understood = BooleanField(
+        _l("I understand that my account is deleted for good and I cannot log in again."),
+        validators=[DataRequired(message=_l("Tick the box to confirm."))],
+    )
+
+
 class EmailForm(FlaskForm):
     email = EmailField(_l("New e-mail address"), validators=[DataRequired(), Length(max=254)])
 

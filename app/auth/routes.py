@@ -14,10 +14,11 @@ from flask_login import confirm_login, current_user, login_required, login_user,
 
 from app.accounts import codes, email_links, recovery
 from app.accounts import services as accounts
-from app.auth import bp, personal_data
+from app.auth import bp, closing, personal_data
 from app.auth.forms import (
     ChangePasswordForm,
     CodeForm,
+    DeleteAccountForm,
     EmailForm,
     LoginForm,
     MobileForm,
@@ -392,6 +393,33 @@ def confirm_email(token: str) -> ResponseReturnValue:
 def account() -> ResponseReturnValue:
     """The account's page: its details and what can be done with it."""
     return render_template("auth/account.html")
+
+
+@bp.route("/account/delete", methods=["GET", "POST"])
+@login_required
+def delete_account() -> ResponseReturnValue:
+    """Delete the account (a fresh login first; the page says what stays and what goes)."""
+    if not is_fresh():
+        return reauth_redirect(url_for("auth.delete_account"))
+    form = DeleteAccountForm()
+    user = current_user._get_current_object()
+    refused = closing.refusal(user)
+    status = 400 if form.is_submitted() else 200
+    if refused is None and form.validate_on_submit():
+        try:
+            closing.delete_account(user)
+        except ValidationFailed as exc:
+            apply_errors(form, exc)
+        else:
+            logout_user()
+            session.clear()
+            flash(_("Your account is deleted. Thank you for shopping at Bazarche."), "info")
+            return redirect(url_for("shop.home"))
+    return render_template(
+        "auth/delete_account.html",
+        form=form,
+        refused=error_text(refused) if refused else None,
+    ), status
 
 
 @bp.get("/account/data")

@@ -27,6 +27,14 @@ ERROR_TEXT = {
     "email_link_invalid": _l(
         "This link has expired or was replaced. Ask for a new one on your account page."
     ),
+    "delete_staff": _l("A staff account cannot be deleted here: ask another staff member."),
+    "delete_has_shop": _l(
+        "Your account has a shop. Ask programme staff to close it before deleting the account."
+    ),
+    "delete_open_orders": _l(
+        "You have orders still on their way. You can delete the account once they are complete "
+        "or cancelled."
+    ),
     "mobile_unverified": _l("Verify your mobile number first: see your account page."),
     "code_wrong": _l("That code is not right. Check the text message and try again."),
     "code_expired": _l("This code has expired or was used. Ask for a new one."),
