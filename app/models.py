@@ -16,7 +16,14 @@ from app.catalog.models import (
 from app.disputes.models import OrderProblem, ProblemPhoto
 from app.jobs.models import JobFailure
 from app.notifications.models import OutgoingMail, OutgoingSms
-from app.orders.models import CartLine, Order, OrderLine, OrderStatus, OrderStatusChange
+from app.orders.models import (
+    CartLine,
+    Order,
+    OrderLine,
+    OrderStatus,
+    OrderStatusChange,
+    SavedAddress,
+)
 from app.payments.models import Payment, PaymentEvent, PaymentStatus, Provider
 from app.payouts.models import LedgerEntry, SettlementBatch, SettlementLine
 from app.program.models import Quota
@@ -49,6 +56,7 @@ __all__ = [
     "OrderProblem",
     "OrderStatus",
     "OrderStatusChange",
+    "SavedAddress",
     "OutgoingMail",
     "OutgoingSms",
     "Payment",

@@ -68,6 +68,7 @@ ACCESS: dict[str, str] = {
     "auth.mobile_code": PUBLIC,  # only with a number asked for in this session
     "auth.account_data": LOGIN,
     "auth.delete_account": LOGIN,
+    "auth.remove_address": LOGIN,
     "auth.verify_email": LOGIN,
     "auth.change_email": LOGIN,
     "auth.confirm_email": PUBLIC,  # the signed link is the check

@@ -9,7 +9,9 @@ from app.accounts.models import LoginSession, Role, User
 from app.audit.models import AuditEvent
 from app.catalog.models import SellerStatus
 from app.core.extensions import db
-from app.orders.models import CartLine, Order, OrderStatus
+from app.orders import addresses
+from app.orders.models import CartLine, Order, OrderStatus, SavedAddress
+from app.orders.placing import Address
 from tests import factories
 from tests.helpers import flashes
 from tests.test_order_flow import as_user, place
@@ -27,6 +29,9 @@ def test_a_customer_deletes_the_account_and_the_orders_stay_without_them(app):
     product = factories.product(stock=10)
     order = place(mina, (product, 2)).orders[0]
     finish(order.id)
+    addresses.remember(
+        mina.id, Address("مینا", "09121234567", "تهران", "تهران", "خیابان ۱", "1234567890")
+    )
     client = as_user(app, mina)
     other_device = as_user(app, mina)
     client.post("/cart/add", data={"product_id": product.id, "quantity": "1"})
@@ -43,6 +48,7 @@ def test_a_customer_deletes_the_account_and_the_orders_stay_without_them(app):
     assert gone.name == "—" and not gone.active and gone.mobile is None and gone.phone is None
     assert "mina" not in gone.email
     assert db.session.scalar(sa.select(sa.func.count(CartLine.id))) == 0
+    assert db.session.scalar(sa.select(sa.func.count(SavedAddress.id))) == 0
     assert (
         db.session.scalar(
             sa.select(sa.func.count(LoginSession.id)).where(LoginSession.ended_at.is_(None))

@@ -53,6 +53,7 @@ def test_the_download_holds_the_customers_own_data_and_no_secrets(app):
     assert [p["order_ids"] for p in data["payments"]] == [[mine.id]]
     assert data["cart"][0]["product_id"] == product.id and data["cart"][0]["quantity"] == 1
     assert len(data["logins"]) == 1 and data["shop"] is None
+    assert data["saved_addresses"] == []
     text = response.get_data(as_text=True)
     for secret in (mina.password_hash, "sara@example.com", "checkout_token", "test-token-"):
         assert secret not in text

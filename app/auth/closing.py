@@ -7,7 +7,7 @@ account (another staff member removes the role first), a shop that is not a reje
 
 Otherwise, in one transaction: the name, e-mail, phone, mobile and password are replaced (the
 account can never log in again and its address and number are free for a new account), every
-login ends, the cart and the one-time codes of its number go, and its orders keep their amounts,
+login ends, the cart, the saved addresses and the one-time codes of its number go, and its orders keep their amounts,
 lines, dates, province and city (sales figures, the sellers' invoices) but lose the recipient's
 name, street address, postal code and mobile. The deletion is audited (the account id only).
 """
@@ -26,7 +26,7 @@ from app.core.db import begin_write
 from app.core.errors import ValidationFailed
 from app.core.extensions import db
 from app.core.timeutil import utcnow
-from app.orders.models import CartLine, Order, OrderStatus
+from app.orders.models import CartLine, Order, OrderStatus, SavedAddress
 
 FINISHED = (OrderStatus.COMPLETED, OrderStatus.CANCELLED, OrderStatus.REFUNDED)
 DELETED_NAME = "—"
@@ -68,6 +68,7 @@ def delete_account(user: User) -> None:
     user.active = False
     sessions.end_other_logins(user)
     db.session.execute(sa.delete(CartLine).where(CartLine.user_id == user_id))
+    db.session.execute(sa.delete(SavedAddress).where(SavedAddress.user_id == user_id))
     if mobile:
         db.session.execute(sa.delete(OneTimeCode).where(OneTimeCode.mobile == mobile))
     db.session.execute(

@@ -23,6 +23,7 @@ from app.catalog.models import Product, Seller
 from app.core.extensions import db
 from app.core.timeutil import utcnow
 from app.disputes.models import OrderProblem
+from app.orders import addresses
 from app.orders.models import CartLine, Order
 from app.payments.models import Payment
 
@@ -58,6 +59,18 @@ def export(user: User) -> dict[str, Any]:
         },
         "logins": _logins(user.id),
         "cart": _cart(user.id),
+        "saved_addresses": [
+            {
+                "recipient_name": row.recipient_name,
+                "mobile": row.mobile,
+                "province": row.province,
+                "city": row.city,
+                "address": row.address,
+                "postal_code": row.postal_code,
+                "last_used_at": _when(row.last_used_at),
+            }
+            for row in addresses.saved(user.id)
+        ],
         "orders": _orders(user.id),
         "payments": _payments(user.id),
         "problems_reported": _problems(user.id),

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -34,6 +34,7 @@ from app.core.links import site_url_for
 from app.core.timeutil import utcnow
 from app.notifications import sms
 from app.notifications.accounts import send_account_notice
+from app.orders import addresses
 from app.orders.cart import merge_guest_cart
 from app.web.fresh import is_fresh, reauth_redirect
 from app.web.http import safe_next
@@ -391,8 +392,17 @@ def confirm_email(token: str) -> ResponseReturnValue:
 @bp.get("/account")
 @login_required
 def account() -> ResponseReturnValue:
-    """The account's page: its details and what can be done with it."""
-    return render_template("auth/account.html")
+    """The account's page: its details, saved addresses and what can be done with it."""
+    return render_template("auth/account.html", saved_addresses=addresses.saved(current_user.id))
+
+
+@bp.post("/account/addresses/<int:address_id>/remove")
+@login_required
+def remove_address(address_id: int) -> ResponseReturnValue:
+    if not addresses.forget(current_user.id, address_id):
+        abort(404)
+    flash(_("The address is removed."), "success")
+    return redirect(url_for("auth.account"))
 
 
 @bp.route("/account/delete", methods=["GET", "POST"])

@@ -246,3 +246,21 @@ class OrderStatusChange(Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     order: Mapped[Order] = relationship(back_populates="status_changes")
+
+
+class SavedAddress(Model):
+    """An address a customer shipped to, kept so the checkout can offer it again (the most
+    recently used first); the customer may remove it. At most a few per customer."""
+
+    __tablename__ = "saved_address"
+    __table_args__ = (sa.Index("ix_saved_address_user_used", "user_id", "last_used_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"))
+    recipient_name: Mapped[str] = mapped_column(sa.String(120))
+    mobile: Mapped[str] = mapped_column(sa.String(11))
+    province: Mapped[str] = mapped_column(sa.String(100))
+    city: Mapped[str] = mapped_column(sa.String(100))
+    address: Mapped[str] = mapped_column(sa.Text)
+    postal_code: Mapped[str] = mapped_column(sa.String(10))
+    last_used_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

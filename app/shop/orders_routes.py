@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Callable
 from typing import Any
@@ -19,8 +20,8 @@ from app.core.formatting import format_date, format_number, persian_digits
 from app.core.inputs import optional_int
 from app.disputes import services as disputes
 from app.notifications.orders import send_order_event
+from app.orders import addresses, completion
 from app.orders import cart as carts
-from app.orders import completion
 from app.orders import lookups as order_lookups
 from app.orders import services as orders
 from app.orders.errors import (
@@ -48,6 +49,8 @@ from app.shop.forms import CheckoutForm, province_label
 from app.web.http import page_arg
 from app.web.invoices import render_invoice
 from app.web.messages import apply_errors, reason_text, status_label
+
+log = logging.getLogger(__name__)
 
 ORDERS_PER_PAGE = 20
 
@@ -79,8 +82,13 @@ def _cart_blocker(view: carts.CartView) -> str | None:
 
 
 def _prefill(form: CheckoutForm) -> None:
-    """The address of the customer's last order, or their name and phone."""
-    last = order_lookups.last_order(current_user.id)
+    """The saved address the customer picked (``?address=<id>``), else the one they used last,
+    else the address of their last order, else their name and phone."""
+    picked = database_id(request.args.get("address"))
+    chosen = addresses.own(current_user.id, picked) if picked is not None else None
+    if chosen is None:
+        chosen = next(iter(addresses.saved(current_user.id)), None)
+    last = chosen if chosen is not None else order_lookups.last_order(current_user.id)
     if last is not None:
         for name in ("recipient_name", "mobile", "province", "city", "address", "postal_code"):
             getattr(form, name).data = getattr(last, name)
@@ -193,6 +201,7 @@ def _render_checkout(
             shipping_choices=choices,
             shipping_total=sum(c["selected"].cost for c in choices),
             province=province,
+            saved_addresses=addresses.saved(current_user.id),
             errors=error_summary(form) if status >= 400 else [],
             cash_note=_cash_note(),
             expiry_minutes=payment_checkout.card_hold_minutes(
@@ -243,7 +252,17 @@ def checkout() -> ResponseReturnValue:
         payment, created = _place(form, address, token)
     except _REFUSALS as exc:
         return _refused(exc, form, view)
+    if created:
+        _remember(address)
     return _after_checkout(payment, created=created)
+
+
+def _remember(address: Address) -> None:
+    """Offer the address again next time; a failure here never undoes the checkout."""
+    try:
+        addresses.remember(current_user.id, address.cleaned())
+    except Exception:
+        log.exception("could not keep the address of user %s's checkout", current_user.id)
 
 
 def _show_checkout(form: CheckoutForm, view: carts.CartView) -> ResponseReturnValue:
