@@ -15,7 +15,7 @@ from app.catalog.models import (
 )
 from app.disputes.models import OrderProblem, ProblemPhoto
 from app.jobs.models import JobFailure
-from app.notifications.models import OutgoingMail, OutgoingSms
+from app.notifications.models import NotificationSetting, OutgoingMail, OutgoingSms
 from app.orders.models import (
     CartLine,
     Order,
@@ -59,6 +59,7 @@ __all__ = [
     "SavedAddress",
     "OutgoingMail",
     "OutgoingSms",
+    "NotificationSetting",
     "Payment",
     "PaymentEvent",
     "PaymentStatus",

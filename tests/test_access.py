@@ -69,6 +69,7 @@ ACCESS: dict[str, str] = {
     "auth.account_data": LOGIN,
     "auth.delete_account": LOGIN,
     "auth.remove_address": LOGIN,
+    "auth.notification_settings": LOGIN,
     "auth.verify_email": LOGIN,
     "auth.change_email": LOGIN,
     "auth.confirm_email": PUBLIC,  # the signed link is the check

@@ -32,7 +32,7 @@ from app.core.extensions import limiter
 from app.core.formatting import format_number
 from app.core.links import site_url_for
 from app.core.timeutil import utcnow
-from app.notifications import sms
+from app.notifications import preferences, sms
 from app.notifications.accounts import send_account_notice
 from app.orders import addresses
 from app.orders.cart import merge_guest_cart
@@ -394,6 +394,35 @@ def confirm_email(token: str) -> ResponseReturnValue:
 def account() -> ResponseReturnValue:
     """The account's page: its details, saved addresses and what can be done with it."""
     return render_template("auth/account.html", saved_addresses=addresses.saved(current_user.id))
+
+
+@bp.route("/account/notifications", methods=["GET", "POST"])
+@login_required
+def notification_settings() -> ResponseReturnValue:
+    """Choose, per kind of message, whether it comes by e-mail and by SMS."""
+    user = current_user._get_current_object()
+    topics = preferences.topics_for(user)
+    if request.method == "POST":
+        known = {(t.key, c) for t in topics for c in preferences.CHANNELS}
+        ticked = set()
+        for value in request.form.getlist("on")[:20]:
+            topic, _sep, channel = str(value).partition(":")
+            if (topic, channel) in known:
+                ticked.add((topic, channel))
+        preferences.save(user, ticked)
+        flash(_("Your choices are saved."), "success")
+        return redirect(url_for("auth.notification_settings"))
+    return render_template(
+        "auth/notifications.html",
+        topics=topics,
+        channels=preferences.CHANNELS,
+        on={
+            (t.key, c)
+            for t in topics
+            for c in preferences.CHANNELS
+            if preferences.wants(user.id, t.key, c)
+        },
+    )
 
 
 @bp.post("/account/addresses/<int:address_id>/remove")

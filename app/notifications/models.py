@@ -55,3 +55,17 @@ class OutgoingSms(Model):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class NotificationSetting(Model):
+    """A user's choice for one kind of message and one channel, where it differs from the
+    default (:data:`app.notifications.preferences.TOPICS`): no row, the default holds."""
+
+    __tablename__ = "notification_setting"
+    __table_args__ = (sa.UniqueConstraint("user_id", "topic", "channel"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"))
+    topic: Mapped[str] = mapped_column(sa.String(40))
+    channel: Mapped[str] = mapped_column(sa.String(10))
+    enabled: Mapped[bool]

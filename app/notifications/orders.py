@@ -1,4 +1,7 @@
-"""Order e-mails to customers and sellers, each in the recipient's own language.
+"""Order messages to customers and sellers, by e-mail and SMS as each recipient chose
+(:mod:`app.notifications.preferences`; both on by default), each in the recipient's own
+language. A text goes to the recipient's verified mobile number, else to the number the customer
+gave for the delivery (a seller: their shop's phone).
 
 Callers send after their transaction has committed (a refused or rolled-back change sends
 nothing): the shop and seller blueprints call :func:`send_order_event`; the payment side sends
@@ -24,8 +27,9 @@ from app.accounts.models import User
 from app.catalog.models import Seller
 from app.core.extensions import db
 from app.core.formatting import persian_digits
+from app.core.inputs import is_mobile, normalise_mobile
 from app.core.links import site_url_for
-from app.notifications import mail
+from app.notifications import mail, preferences, sms
 from app.orders.models import Order, OrderStatus
 from app.payments.models import Payment
 from app.web.messages import reason_text
@@ -211,6 +215,11 @@ def send_order_event(kind: str, order_ids: list[int]) -> None:
         lambda: _write(kind, list(order_ids)),
         f"prepare the {kind!r} e-mails of orders {order_ids}",
     )
+    sms.write_and_send(
+        kind,
+        lambda: _write_texts(kind, list(order_ids)),
+        f"prepare the {kind!r} texts of orders {order_ids}",
+    )
 
 
 def _write(kind: str, order_ids: list[int]) -> list[mail.Outgoing]:
@@ -218,6 +227,10 @@ def _write(kind: str, order_ids: list[int]) -> list[mail.Outgoing]:
     providers = _providers([o for _, _, their in letters for o in their])
     messages: list[mail.Outgoing] = []
     for audience, recipient, their in letters:
+        if not preferences.wants(
+            recipient.id, preferences.ORDER_TOPIC[audience], preferences.EMAIL
+        ):
+            continue
         # One recipient's failure is not another's.
         try:
             messages.append(_compose(audience, kind, recipient, their, providers))
@@ -314,6 +327,47 @@ def _compose(
             "site_link": site_url_for("shop.home"),
         }
         return mail.compose(recipient, locale, subject, "order_event", context)
+
+
+def _write_texts(kind: str, order_ids: list[int]) -> list[sms.Outgoing]:
+    texts: list[sms.Outgoing] = []
+    for audience, recipient, their in _letters(kind, order_ids):
+        if not preferences.wants(recipient.id, preferences.ORDER_TOPIC[audience], preferences.SMS):
+            continue
+        number = _number_of(audience, recipient, their[0])
+        if number is None:
+            continue
+        try:
+            texts.append(_compose_text(audience, kind, recipient, their, number))
+        except Exception:
+            log.exception("could not write the %r text to user %s", kind, recipient.id)
+    return texts
+
+
+def _number_of(audience: str, recipient: User, order: Order) -> str | None:
+    """Where a text about ``order`` goes: the recipient's verified mobile, else the number the
+    customer gave for the delivery (a seller: the shop's phone); None when there is none."""
+    given = order.mobile if audience == "customer" else order.seller.phone
+    for number in (recipient.mobile, given):
+        if number and is_mobile(normalise_mobile(number)):
+            return normalise_mobile(number)
+    return None
+
+
+def _compose_text(
+    audience: str, kind: str, recipient: User, orders: list[Order], number: str
+) -> sms.Outgoing:
+    locale = mail.recipient_locale(recipient)
+    subject_of, _intro = (CUSTOMER if audience == "customer" else SELLER)[kind]
+    endpoint = "shop.order_detail" if audience == "customer" else "sellers.order_detail"
+    with force_locale(locale), mail.link_context():
+        context = {
+            "kind": kind,
+            "subject": " ".join(subject_of(len(orders), order_numbers(orders, locale)).split()),
+            "orders": orders,
+            "link": site_url_for(endpoint, order_id=orders[0].id),
+        }
+        return sms.compose(recipient.id, number, locale, "order_event", context)
 
 
 def _latest_reason(order: Order) -> str:

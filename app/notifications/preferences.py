@@ -1,0 +1,88 @@
+"""Which channels each kind of message goes by, for each user: the defaults, and the user's own
+choices (:class:`~app.notifications.models.NotificationSetting`, a row only where they differ).
+
+A topic groups the events a person thinks of as one kind of message. Account security notices
+(locked logins, a changed password, e-mail or mobile number, a reset link) always go by e-mail
+and are no topic here: nobody may switch them off.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+
+from app.accounts.models import Role, User
+from app.core.db import transaction
+from app.core.extensions import db
+from app.notifications.models import NotificationSetting
+
+EMAIL = "email"
+SMS = "sms"
+CHANNELS = (EMAIL, SMS)
+
+
+@dataclass(frozen=True)
+class Topic:
+    key: str
+    label: object  # a lazy translated string
+    roles: tuple[Role, ...]  # who can receive it
+    defaults: frozenset[str]  # channels on unless the user chose otherwise
+
+
+TOPICS: tuple[Topic, ...] = (
+    Topic(
+        "order_updates",
+        _l("My orders: placed, paid, confirmed, on their way, delivered, cancelled, refunded"),
+        (Role.CUSTOMER, Role.SELLER),
+        frozenset({EMAIL, SMS}),
+    ),
+    Topic(
+        "shop_orders",
+        _l("My shop's orders: new, paid, delivered, cancelled, refunded"),
+        (Role.SELLER,),
+        frozenset({EMAIL, SMS}),
+    ),
+)
+BY_KEY = {topic.key: topic for topic in TOPICS}
+# The topic of each order event by the audience it goes to.
+ORDER_TOPIC = {"customer": "order_updates", "seller": "shop_orders"}
+
+
+def topics_for(user: User) -> list[Topic]:
+    return [topic for topic in TOPICS if user.role in topic.roles]
+
+
+def choices(user_id: int) -> dict[tuple[str, str], bool]:
+    """The user's own choices: (topic, channel) -> on."""
+    rows = db.session.execute(
+        sa.select(
+            NotificationSetting.topic, NotificationSetting.channel, NotificationSetting.enabled
+        ).where(NotificationSetting.user_id == user_id)
+    )
+    return {(topic, channel): enabled for topic, channel, enabled in rows}
+
+
+def wants(user_id: int, topic: str, channel: str) -> bool:
+    """Does the user get ``topic`` by ``channel``?"""
+    chosen = choices(user_id).get((topic, channel))
+    return chosen if chosen is not None else channel in BY_KEY[topic].defaults
+
+
+def save(user: User, wanted: set[tuple[str, str]]) -> None:
+    """Keep ``wanted`` (the (topic, channel) pairs switched on) as the user's choices for their
+    topics; a pair that matches the default keeps no row."""
+    with transaction():
+        db.session.execute(
+            sa.delete(NotificationSetting).where(NotificationSetting.user_id == user.id)
+        )
+        for topic in topics_for(user):
+            for channel in CHANNELS:
+                on = (topic.key, channel) in wanted
+                if on != (channel in topic.defaults):
+                    db.session.add(
+                        NotificationSetting(
+                            user_id=user.id, topic=topic.key, channel=channel, enabled=on
+                        )
+                    )
