@@ -13,6 +13,7 @@ from app.catalog.models import (
     SellerStatus,
     SellerStatusChange,
 )
+from app.conversations.models import Conversation, ConversationMessage
 from app.disputes.models import OrderProblem, ProblemPhoto
 from app.jobs.models import JobFailure
 from app.notifications.models import NotificationSetting, OutgoingMail, OutgoingSms
@@ -54,6 +55,8 @@ __all__ = [
     "Order",
     "OrderLine",
     "OrderProblem",
+    "Conversation",
+    "ConversationMessage",
     "OrderStatus",
     "OrderStatusChange",
     "SavedAddress",

@@ -153,6 +153,10 @@ def _texts(locale: str, until: datetime | None) -> dict[str, tuple[str, str]]:
                 minutes=format_number(current_app.config["PASSWORD_RESET_MINUTES"], locale),
             ),
         ),
+        "new_message": (
+            _("A new message on Bazarche"),
+            _("You have a new message in a conversation with a seller or a buyer."),
+        ),
         "email_confirm": (
             _("Confirm your e-mail address for Bazarche"),
             _(
@@ -229,6 +233,8 @@ def _action_text(kind: str) -> str:
         return _("Apply again")
     if kind == "email_confirm":
         return _("Confirm this address")
+    if kind == "new_message":
+        return _("Read and answer")
     return _("Go to your shop")
 
 

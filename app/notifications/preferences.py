@@ -39,6 +39,12 @@ TOPICS: tuple[Topic, ...] = (
         frozenset({EMAIL, SMS}),
     ),
     Topic(
+        "messages",
+        _l("Messages from sellers and buyers"),
+        (Role.CUSTOMER, Role.SELLER),
+        frozenset({EMAIL}),
+    ),
+    Topic(
         "shop_orders",
         _l("My shop's orders: new, paid, delivered, cancelled, refunded"),
         (Role.SELLER,),

@@ -22,6 +22,7 @@ def gate() -> None:
 
 from app.sellers import (  # noqa: E402,F401
     import_routes,
+    messages_routes,
     offline_routes,
     orders_routes,
     problem_routes,

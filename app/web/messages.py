@@ -35,6 +35,10 @@ ERROR_TEXT = {
         "You have orders still on their way. You can delete the account once they are complete "
         "or cancelled."
     ),
+    "message_too_long": _l("The message is too long: shorten it or send it in two."),
+    "messages_too_many": _l(
+        "You have sent too many messages in the last hour. Please wait a little and try again."
+    ),
     "mobile_unverified": _l("Verify your mobile number first: see your account page."),
     "code_wrong": _l("That code is not right. Check the text message and try again."),
     "code_expired": _l("This code has expired or was used. Ask for a new one."),

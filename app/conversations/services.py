@@ -1,0 +1,247 @@
+"""Conversations: start one (about a product, or an order), write in it, read it, report it; staff
+hide abusive messages.
+
+Who may do what: the customer and the shop's owner write in their own conversations (a seller
+never writes to themselves, staff never write); staff read reported conversations and hide a
+message with a reason (audited). One conversation per customer and product (or order): asking
+again continues it. A message is 1 to :data:`MAX_LENGTH` characters; a person writes at most
+:data:`MAX_PER_HOUR` messages an hour, counted in the database (every worker shares it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
+
+from app.accounts.models import Role, User
+from app.audit import log as audit
+from app.catalog.models import Product, Seller
+from app.conversations.models import Conversation, ConversationMessage
+from app.core.db import transaction
+from app.core.errors import NotAllowed, ValidationFailed
+from app.core.extensions import db
+from app.core.pagination import Page, paginate
+from app.core.timeutil import utcnow
+from app.orders.models import Order
+
+MAX_LENGTH = 2000
+MAX_PER_HOUR = 30
+CUSTOMER = "customer"
+SELLER = "seller"
+
+
+@dataclass(frozen=True)
+class Posted:
+    """A message written: the conversation, who should hear of it (their user id), and their
+    side (``customer`` or ``seller``)."""
+
+    conversation_id: int
+    recipient_id: int
+    recipient_side: str
+
+
+def side_of(conversation: Conversation, user: User) -> str | None:
+    """``customer`` or ``seller`` for a party to the conversation, else None."""
+    if conversation.customer_id == user.id:
+        return CUSTOMER
+    if conversation.seller.user_id == user.id:
+        return SELLER
+    return None
+
+
+def _clean(body: str) -> str:
+    text = "\n".join(line.rstrip() for line in (body or "").strip().splitlines()).strip()
+    if not text:
+        raise ValidationFailed({"body": ["required"]})
+    if len(text) > MAX_LENGTH:
+        raise ValidationFailed({"body": ["message_too_long"]})
+    return text
+
+
+def _check_rate(user: User) -> None:
+    since = utcnow() - timedelta(hours=1)
+    written = db.session.scalar(
+        sa.select(sa.func.count(ConversationMessage.id)).where(
+            ConversationMessage.sender_id == user.id, ConversationMessage.created_at >= since
+        )
+    )
+    if (written or 0) >= MAX_PER_HOUR:
+        raise ValidationFailed({"body": ["messages_too_many"]})
+
+
+def _may_ask(user: User, seller: Seller) -> None:
+    if user.role == Role.STAFF:
+        raise NotAllowed("staff do not write to sellers")
+    if seller.user_id == user.id:
+        raise NotAllowed("a seller does not write to their own shop")
+
+
+def about_product(user: User, product: Product) -> Conversation:
+    """The customer's conversation with the product's shop about it (started when new)."""
+    _may_ask(user, product.seller)
+    with transaction():
+        found = db.session.scalar(
+            sa.select(Conversation).where(
+                Conversation.customer_id == user.id,
+                Conversation.product_id == product.id,
+                Conversation.order_id.is_(None),
+            )
+        )
+        if found is None:
+            found = Conversation(
+                customer_id=user.id,
+                seller_id=product.seller_id,
+                product_id=product.id,
+                subject=product.title[:200],
+            )
+            db.session.add(found)
+    return found
+
+
+def about_order(user: User, order: Order) -> Conversation:
+    """The customer's conversation with the order's shop about it (started when new)."""
+    if order.customer_id != user.id:
+        raise NotAllowed("not the customer's order")
+    with transaction():
+        found = db.session.scalar(
+            sa.select(Conversation).where(
+                Conversation.customer_id == user.id, Conversation.order_id == order.id
+            )
+        )
+        if found is None:
+            found = Conversation(
+                customer_id=user.id, seller_id=order.seller_id, order_id=order.id, subject=""
+            )
+            db.session.add(found)
+    return found
+
+
+def post(conversation: Conversation, user: User, body: str) -> Posted:
+    """Write ``body`` in the conversation as ``user`` (a party to it). Raises NotAllowed for
+    anyone else, ValidationFailed for an empty or too long text or too many messages."""
+    side = side_of(conversation, user)
+    if side is None or user.role == Role.STAFF:
+        raise NotAllowed("not a party to the conversation")
+    text = _clean(body)
+    with transaction():
+        _check_rate(user)
+        now = utcnow()
+        db.session.add(
+            ConversationMessage(conversation_id=conversation.id, sender_id=user.id, body=text)
+        )
+        conversation.updated_at = now
+        if side == CUSTOMER:
+            conversation.customer_read_at = now
+        else:
+            conversation.seller_read_at = now
+    other = conversation.seller.user_id if side == CUSTOMER else conversation.customer_id
+    return Posted(conversation.id, other, SELLER if side == CUSTOMER else CUSTOMER)
+
+
+def mark_read(conversation: Conversation, user: User) -> None:
+    side = side_of(conversation, user)
+    if side is None:
+        return
+    with transaction():
+        if side == CUSTOMER:
+            conversation.customer_read_at = utcnow()
+        else:
+            conversation.seller_read_at = utcnow()
+
+
+def report(conversation: Conversation, user: User, reason: str) -> None:
+    """A party asks staff to read the conversation (once; later reports keep the first)."""
+    if side_of(conversation, user) is None:
+        raise NotAllowed("not a party to the conversation")
+    text = (reason or "").strip()[:1000]
+    if not text:
+        raise ValidationFailed({"reason": ["reason_required"]})
+    with transaction():
+        if conversation.reported_at is None:
+            conversation.reported_at = utcnow()
+            conversation.reported_by = user.id
+            conversation.report_reason = text
+
+
+def hide_message(staff: User, message: ConversationMessage, reason: str) -> None:
+    """Staff hide an abusive message of a reported conversation (audited)."""
+    if staff.role != Role.STAFF:
+        raise NotAllowed("only staff hide messages")
+    text = (reason or "").strip()[:1000]
+    if not text:
+        raise ValidationFailed({"reason": ["reason_required"]})
+    message_id = message.id
+    with transaction():
+        message.hidden_at = utcnow()
+        message.hidden_by = staff.id
+        message.hidden_reason = text
+        audit.record(
+            staff.id, "conversation.message_hidden", "conversation_message", message_id, reason=text
+        )
+
+
+def get(conversation_id: int) -> Conversation | None:
+    return db.session.scalar(
+        sa.select(Conversation)
+        .where(Conversation.id == conversation_id)
+        .options(joinedload(Conversation.seller), joinedload(Conversation.customer))
+    )
+
+
+def of_customer(user: User, page: int, per_page: int) -> Page:
+    stmt = (
+        sa.select(Conversation)
+        .where(Conversation.customer_id == user.id)
+        .options(joinedload(Conversation.seller))
+    )
+    return paginate(
+        stmt,
+        Conversation.id,
+        (Conversation.updated_at.desc(), Conversation.id.desc()),
+        page,
+        per_page,
+    )
+
+
+def of_seller(seller: Seller, page: int, per_page: int) -> Page:
+    stmt = (
+        sa.select(Conversation)
+        .where(Conversation.seller_id == seller.id)
+        .options(joinedload(Conversation.customer))
+    )
+    return paginate(
+        stmt,
+        Conversation.id,
+        (Conversation.updated_at.desc(), Conversation.id.desc()),
+        page,
+        per_page,
+    )
+
+
+def reported(page: int, per_page: int) -> Page:
+    stmt = (
+        sa.select(Conversation)
+        .where(Conversation.reported_at.is_not(None))
+        .options(joinedload(Conversation.seller), joinedload(Conversation.customer))
+    )
+    return paginate(
+        stmt,
+        Conversation.id,
+        (Conversation.reported_at.desc(), Conversation.id.desc()),
+        page,
+        per_page,
+    )
+
+
+def is_unread(conversation: Conversation, side: str) -> bool:
+    read_at = conversation.customer_read_at if side == CUSTOMER else conversation.seller_read_at
+    if not conversation.messages:
+        return False
+    last = conversation.messages[-1]
+    mine = last.sender_id == (
+        conversation.customer_id if side == CUSTOMER else conversation.seller.user_id
+    )
+    return not mine and (read_at is None or last.created_at > read_at)
