@@ -720,6 +720,10 @@ def test_the_applicant_is_told_of_each_step_in_their_language_with_the_reason(
     seller = _applied_seller(client, place)
     received, count = last_mail()
     assert count == 1 and received.subject == "We received your application to sell on Bazarche"
+    from app.notifications.sms_gateway import written_sms
+
+    [text] = written_sms(app.config["SMS_DIR"])  # and a text to the verified mobile
+    assert text.to == applicant.mobile and "We received your application" in text.text
 
     reason = "Training certificate is missing the stamp."
     review(staff_client, seller, "reject", reason)
@@ -730,6 +734,11 @@ def test_the_applicant_is_told_of_each_step_in_their_language_with_the_reason(
     review(staff_client, seller, "approve")
     approved, count = last_mail()
     assert count == 3 and approved.subject == "Your shop on Bazarche is approved"
+    approved_text = written_sms(app.config["SMS_DIR"])[0]
+    assert (
+        "Your shop on Bazarche is approved" in approved_text.text
+        and "/seller/" in approved_text.text
+    )
     assert "Reason:" not in approved.text and "http://localhost/seller/" in approved.text
 
     review(staff_client, seller, "suspend", "Photos copied from another shop.")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from functools import partial
 
 from flask import current_app
 from flask_babel import force_locale
@@ -21,7 +22,7 @@ from app.accounts.models import User
 from app.core.extensions import db
 from app.core.formatting import format_date, format_number, persian_digits
 from app.core.links import site_url_for
-from app.notifications import mail
+from app.notifications import mail, sms
 from app.reference.models import County
 
 log = logging.getLogger(__name__)
@@ -72,12 +73,29 @@ _SELLER_NOTICES: tuple[tuple[str | None, str, str, str], ...] = (
 
 
 def send_seller_status(user_id: int, status: str, previous: str | None, reason: str | None) -> None:
-    """Tell the owner of a shop that its application was received or what staff decided."""
+    """Tell the owner of a shop that its application was received or what staff decided: by
+    e-mail, and by SMS to their verified mobile number (an applicant has one)."""
     for before, after, kind, endpoint in _SELLER_NOTICES:
         if after == status and before in (None, previous):
             send_account_notice(kind, user_id, link=site_url_for(endpoint), note=reason)
+            sms.write_and_send(
+                kind,
+                partial(_seller_status_text, kind, user_id, endpoint),
+                f"write the {kind!r} text to user {user_id}",
+            )
             return
     log.warning("no notice for a seller moving from %r to %r", previous, status)
+
+
+def _seller_status_text(kind: str, user_id: int, endpoint: str) -> list[sms.Outgoing]:
+    recipient = db.session.get(User, user_id)
+    if recipient is None or not recipient.mobile:
+        return []
+    locale = mail.recipient_locale(recipient)
+    with force_locale(locale), mail.link_context():
+        subject, _intro = _texts(locale, None)[kind]
+        context = {"subject": subject, "link": site_url_for(endpoint)}
+        return [sms.compose(recipient.id, recipient.mobile, locale, "notice", context)]
 
 
 def send_login_locked(user_id: int, until: datetime) -> None:
