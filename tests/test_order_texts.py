@@ -50,7 +50,10 @@ def test_a_verified_mobile_comes_first_and_a_choice_switches_a_channel_off(app, 
     client = client_for(app, world["mina"])
     page = client.get("/auth/account/notifications").get_data(as_text=True)
     assert 'value="order_updates:sms" checked' in page
-    client.post("/auth/account/notifications", data={"on": ["order_updates:email", "bogus:sms"]})
+    client.post(
+        "/auth/account/notifications",
+        data={"on": ["order_updates:email", "messages:email", "bogus:sms"]},
+    )
     assert preferences.wants(world["mina"].id, "order_updates", "sms") is False
     assert preferences.wants(world["mina"].id, "order_updates", "email") is True
     assert db.session.query(NotificationSetting).count() == 1  # only what differs is kept
