@@ -64,6 +64,8 @@ ACCESS: dict[str, str] = {
     "auth.register": PUBLIC,
     "auth.reset_request": PUBLIC,
     "auth.reset_password": PUBLIC,  # the signed, single-use token is the check
+    "auth.reset_by_mobile": PUBLIC,
+    "auth.reset_by_mobile_code": PUBLIC,  # only with a number asked for in this session
     "auth.logout": PUBLIC,
     "auth.password": LOGIN,
     "auth.account": LOGIN,

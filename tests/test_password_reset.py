@@ -155,3 +155,48 @@ def test_few_links_are_mailed_per_account_whatever_the_address(tmp_path):
 def test_the_login_page_links_to_the_form(client):
     html = english(client).get("/auth/login").get_data(as_text=True)
     assert 'href="/auth/reset"' in html and "Forgotten your password?" in html
+
+
+# --- by a code texted to the verified mobile number ----------------------------------------------
+
+
+def test_a_code_texted_to_the_verified_mobile_sets_a_new_password(app, client):
+    from app.core.inputs import ascii_digits
+    from app.notifications.sms_gateway import written_sms
+
+    factories.with_mobile(factories.user(email="mina@example.com"), "09121234567")
+    other_device = app.test_client()
+    factories.login(other_device, "mina@example.com")
+    english(client)
+    assert 'href="/auth/reset/mobile"' in client.get("/auth/reset").get_data(as_text=True)
+    asked = client.post("/auth/reset/mobile", data={"mobile": "۰۹۱۲۱۲۳۴۵۶۷"})
+    assert asked.status_code == 302 and asked.headers["Location"] == "/auth/reset/mobile/code"
+    code = re.search(r"\d{6}", ascii_digits(written_sms(app.config["SMS_DIR"])[0].text)).group(0)
+    wrong = "000000" if code != "000000" else "111111"
+    refused = client.post(
+        "/auth/reset/mobile/code", data={"code": wrong, "new_password": NEW, "confirm": NEW}
+    )
+    assert refused.status_code == 400
+    done = client.post(
+        "/auth/reset/mobile/code", data={"code": code, "new_password": NEW, "confirm": NEW}
+    )
+    assert done.status_code == 302 and done.headers["Location"] == "/auth/login"
+    assert factories.login(app.test_client(), "mina@example.com", NEW).status_code == 302
+    assert other_device.get("/orders").status_code == 302  # every other login ended
+    again = client.post(
+        "/auth/reset/mobile/code", data={"code": code, "new_password": NEW, "confirm": NEW}
+    )
+    assert again.status_code == 302 and again.headers["Location"] == "/auth/reset/mobile"
+
+
+def test_a_number_without_an_account_gets_no_text_but_the_same_answer(app, client):
+    from app.notifications.sms_gateway import written_sms
+
+    english(client)
+    asked = client.post("/auth/reset/mobile", data={"mobile": "09351234567"})
+    assert asked.status_code == 302 and asked.headers["Location"] == "/auth/reset/mobile/code"
+    assert written_sms(app.config["SMS_DIR"]) == []
+    guessed = client.post(
+        "/auth/reset/mobile/code", data={"code": "123456", "new_password": NEW, "confirm": NEW}
+    )
+    assert guessed.status_code == 400

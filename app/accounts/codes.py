@@ -31,6 +31,7 @@ from app.core.inputs import ascii_digits, is_mobile, normalise_mobile
 from app.core.timeutil import utcnow
 
 LOGIN = "login"
+RESET = "reset"  # a new password for the account of a verified number
 MAX_ATTEMPTS = 5
 MAX_SENDS_PER_HOUR = 5
 FIRST_WAIT = timedelta(minutes=1)

@@ -89,6 +89,18 @@ def reset_password(token: str, new: str) -> User:
         user = account_for_token(token)
         if user is None:
             raise ValidationFailed({"token": [INVALID]})
+    return _replace_password(user, new)
+
+
+def reset_password_of(user: User, new: str) -> User:
+    """Set ``new`` as ``user``'s password (who proved the account another way: a code texted to
+    its verified mobile number) and end all its logins. Raises ValidationFailed for the rules
+    of a new password (``new_password``)."""
+    return _replace_password(user, new)
+
+
+def _replace_password(user: User, new: str) -> User:
+    with write_intent(False):
         user_id, email = user.id, user.email
         old_hash, old_version = user.password_hash, user.session_version
     end_read()
@@ -119,9 +131,9 @@ def reset_password(token: str, new: str) -> User:
     if changed.rowcount != 1:
         db.session.rollback()
         raise ValidationFailed({"token": [INVALID]})
-    user = db.session.get(User, user_id, populate_existing=True)
-    assert user is not None  # the UPDATE just found it
-    sessions.end_other_logins(user)
+    changed_user = db.session.get(User, user_id, populate_existing=True)
+    assert changed_user is not None  # the UPDATE just found it
+    sessions.end_other_logins(changed_user)
     audit.record(user_id, "account.password_reset", "user", user_id)
     db.session.commit()
-    return user
+    return changed_user

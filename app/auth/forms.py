@@ -84,6 +84,23 @@ class CodeForm(FlaskForm):
     next = HiddenField()
 
 
+class CodeResetForm(FlaskForm):
+    code = StringField(
+        _l("Code"),
+        validators=[DataRequired(), Length(max=20)],
+        description=_l("The 6 digits in the text message."),
+    )
+    new_password = PasswordField(
+        _l("New password"),
+        validators=_new_password_rules(),
+        description=_l("At least 12 characters; not a common password, a sequence or your e-mail."),
+    )
+    confirm = PasswordField(
+        _l("Repeat new password"),
+        validators=[DataRequired(), EqualTo("new_password", message=_l("The passwords differ."))],
+    )
+
+
 class ResetRequestForm(FlaskForm):
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
 

@@ -18,6 +18,7 @@ from app.auth import bp, closing, personal_data
 from app.auth.forms import (
     ChangePasswordForm,
     CodeForm,
+    CodeResetForm,
     DeleteAccountForm,
     EmailForm,
     LoginForm,
@@ -536,6 +537,60 @@ def reset_password(token: str) -> ResponseReturnValue:
             return redirect(url_for("auth.login"))
     status = 400 if form.is_submitted() else 200
     return render_template("auth/reset_password.html", form=form), status
+
+
+_RESET_MOBILE = "otp_reset_mobile"
+
+
+@bp.route("/reset/mobile", methods=["GET", "POST"])
+@limiter.limit(_otp_limit, methods=["POST"])
+def reset_by_mobile() -> ResponseReturnValue:
+    """A forgotten password, by a code texted to the account's verified mobile number (the
+    answer is the same whether or not an account has the number)."""
+    form = MobileForm()
+    status = 400 if form.is_submitted() else 200
+    if form.validate_on_submit():
+        try:
+            issued = codes.issue(form.mobile.data or "", codes.RESET)
+        except ValidationFailed as exc:
+            apply_errors(form, exc)
+        except codes.SendRefused as refused:
+            form.mobile.errors.append(_wait_message(refused.retry_after))
+            status = 429
+        else:
+            user = accounts.user_with_mobile(issued.mobile)
+            if user is not None:
+                _send_code(issued, user.id)
+            session[_RESET_MOBILE] = issued.mobile
+            return redirect(url_for("auth.reset_by_mobile_code"))
+    return render_template("auth/reset_mobile.html", form=form), status
+
+
+@bp.route("/reset/mobile/code", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def reset_by_mobile_code() -> ResponseReturnValue:
+    number = session.get(_RESET_MOBILE)
+    if not number:
+        return redirect(url_for("auth.reset_by_mobile"))
+    form = CodeResetForm()
+    status = 400 if form.is_submitted() else 200
+    if form.validate_on_submit():
+        try:
+            codes.check(number, codes.RESET, form.code.data or "")
+            user = accounts.user_with_mobile(number)
+            if user is None:  # no account has the number: no code was sent to be right
+                raise ValidationFailed({"code": ["code_wrong"]})
+            recovery.reset_password_of(user, form.new_password.data or "")
+        except ValidationFailed as exc:
+            apply_errors(form, exc)
+        else:
+            session.pop(_RESET_MOBILE, None)
+            if current_user.is_authenticated:
+                logout_user()
+            send_account_notice("password_changed", user.id)
+            flash(_("Your password has been changed. Log in with the new one."), "success")
+            return redirect(url_for("auth.login"))
+    return render_template("auth/reset_mobile_code.html", form=form, number=number), status
 
 
 def _reset_link_invalid() -> ResponseReturnValue:
