@@ -17,7 +17,6 @@ from flask import (
     session,
 )
 from flask.typing import ResponseReturnValue
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -192,9 +191,9 @@ def register_blueprints(app: Flask) -> None:
 
 def register_template_helpers(app: Flask) -> None:
     from app.core import formatting
+    from app.web.i18n import install_template_gettext, locale_code
 
-    def locale_code() -> str:
-        return str(get_locale() or "fa")
+    install_template_gettext(app)
 
     @app.template_filter("money")
     def money_filter(amount: int | None, currency: str | None = None) -> str:
@@ -225,10 +224,11 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["status_label"] = status_label
     app.jinja_env.globals["carrier_label"] = carrier_label
 
-    from app.media.store import media_url
+    from app.media.store import media_url, srcset
     from app.web.tracking import tracking_url
 
     app.jinja_env.globals["media_url"] = media_url
+    app.jinja_env.globals["srcset"] = srcset
 
     app.jinja_env.globals["tracking_url"] = tracking_url
 

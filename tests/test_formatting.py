@@ -133,6 +133,23 @@ def test_money_and_date_filters_render_in_both_locales(client):
     assert "۱۲۵٬۰۰۰ تومان" in client.get(product_url).get_data(as_text=True)
 
 
+def test_templates_follow_the_locale_in_force_within_one_request(app):
+    """Templates' messages and filters follow ``force_locale`` (an e-mail in its recipient's
+    language) and ``refresh()`` inside a request, and go back after."""
+    from flask import session
+    from flask_babel import force_locale, refresh
+
+    page = app.jinja_env.from_string("{{ _('Cart') }} {{ 1250000|money }} {{ 12|digits }}")
+    with app.test_request_context("/"):
+        assert page.render() == "سبد خرید ۱۲۵٬۰۰۰ تومان ۱۲"
+        with force_locale("en"):
+            assert page.render() == "Cart 125,000 toman 12"
+        assert page.render() == "سبد خرید ۱۲۵٬۰۰۰ تومان ۱۲"
+        session["locale"] = "en"
+        refresh()
+        assert page.render() == "Cart 125,000 toman 12"
+
+
 # --- what people type: one reader of digits, numbers, mobile numbers and codes ----------------
 
 ROOT = Path(__file__).resolve().parent.parent
