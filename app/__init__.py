@@ -192,8 +192,10 @@ def register_blueprints(app: Flask) -> None:
 def register_template_helpers(app: Flask) -> None:
     from app.core import formatting
     from app.web.i18n import install_template_gettext, locale_code
+    from app.web.urls import install_template_url_for
 
     install_template_gettext(app)
+    install_template_url_for(app)
 
     @app.template_filter("money")
     def money_filter(amount: int | None, currency: str | None = None) -> str:

@@ -150,6 +150,23 @@ def test_templates_follow_the_locale_in_force_within_one_request(app):
         assert page.render() == "Cart 125,000 toman 12"
 
 
+def test_template_messages_take_their_values_escaped(app):
+    page = app.jinja_env.from_string(
+        "{{ _('Page %(page)s of %(pages)s', page=value, pages=2) }} | "
+        "{{ ngettext('%(num)s county falls behind:', '%(num)s counties fall behind:', n) }}"
+    )
+    with app.test_request_context("/"):
+        from flask_babel import force_locale
+
+        with force_locale("en"):
+            assert page.render(value="<b>", n=3) == (
+                "Page &lt;b&gt; of 2 | 3 counties fall behind:"
+            )
+            assert page.render(value="1", n=1).endswith("| 1 county falls behind:")
+        # Numbers are the caller's to format (the num filter); the message itself is Persian.
+        assert page.render(value="<b>", n=3).startswith("صفحهٔ &lt;b&gt; از 2 | ")
+
+
 # --- what people type: one reader of digits, numbers, mobile numbers and codes ----------------
 
 ROOT = Path(__file__).resolve().parent.parent

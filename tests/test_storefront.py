@@ -382,3 +382,16 @@ def test_listing_pages_run_a_constant_number_of_queries(tmp_path):
 
     assert large == small, f"query counts grow with the products shown: {small} -> {large}"
     assert max(large.values()) <= MAX_QUERIES, large
+
+
+def test_the_layout_links_follow_where_the_market_is_mounted(app, client):
+    """The layout's fixed links (static files, pages without values) are built once per mount
+    point: a market served under a path prefix links under it, and the root one does not."""
+    app.config["PAGE_CACHE_ENABLED"] = False
+    root = client.get("/").get_data(as_text=True)
+    mounted = client.get("/", base_url="http://localhost/market/").get_data(as_text=True)
+    again = client.get("/").get_data(as_text=True)
+    assert 'href="/static/css/bazarche.css"' in root and 'href="/cart"' in root
+    assert 'href="/market/static/css/bazarche.css"' in mounted
+    assert 'href="/market/cart"' in mounted and 'action="/market/search"' in mounted
+    assert again == root
