@@ -395,3 +395,52 @@ def test_the_layout_links_follow_where_the_market_is_mounted(app, client):
     assert 'href="/market/static/css/bazarche.css"' in mounted
     assert 'href="/market/cart"' in mounted and 'action="/market/search"' in mounted
     assert again == root
+
+
+def test_a_card_shows_the_first_ready_photo_or_none(client):
+    """A card's picture is the product's first ready photo by position: one still being made
+    or that failed is passed over, and a product with no ready photo shows the empty frame."""
+    from app.catalog.models import PhotoStatus, ProductImage
+
+    def photo(position: int, name: str, status: PhotoStatus) -> ProductImage:
+        variants = [[320, 240, f"aa/bb/{name}-320.webp"], [640, 480, f"aa/bb/{name}-640.webp"]]
+        if status != PhotoStatus.READY:
+            variants = []
+        return ProductImage(
+            position=position,
+            storage_key=f"aa/bb/{name}-640.webp",
+            variants=variants,
+            width=640,
+            height=480,
+            alt_text=f"عکس {name}",
+            status=status,
+        )
+
+    category = factories.category(slug="mixed")
+    shop = factories.seller()
+    waiting = factories.product(shop, title="در انتظار", category_row=category, with_image=False)
+    waiting.images.extend(
+        [
+            photo(0, "busy", PhotoStatus.PROCESSING),
+            photo(1, "broken", PhotoStatus.FAILED),
+            photo(2, "second", PhotoStatus.READY),
+            photo(3, "third", PhotoStatus.READY),
+        ]
+    )
+    bare = factories.product(shop, title="بی‌عکس", category_row=category, with_image=False)
+    bare.images.append(photo(0, "busy2", PhotoStatus.PROCESSING))
+    db.session.commit()
+
+    html = page(client, "/c/mixed")
+    assert cards(html) == 2
+    shown = re.search(rf'<li class="card">\s*<a href="/p/{waiting.id}">(.*?)</a>', html, re.S)
+    assert shown is not None
+    assert 'src="/media/aa/bb/second-640.webp"' in shown.group(1)
+    assert (
+        'srcset="/media/aa/bb/second-320.webp 320w, /media/aa/bb/second-640.webp 640w"'
+        in shown.group(1)
+    )
+    assert 'width="320" height="240"' in shown.group(1) and 'alt="عکس second"' in shown.group(1)
+    assert "busy" not in html and "broken" not in html and "third" not in html
+    empty = re.search(rf'<a href="/p/{bare.id}">\s*<span class="no-image "', html)
+    assert empty is not None

@@ -7,7 +7,9 @@ from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased, joinedload, selectinload
+from sqlalchemy.sql.functions import FunctionElement
 
 from app.catalog.models import (
     Category,
@@ -178,16 +180,37 @@ def _public_card_rows(columns: tuple[Any, ...], narrow: str) -> sa.Select:
     )
 
 
-def _cover(column: Any) -> Any:
-    # The first ready photo by position; PostgreSQL evaluates it after the LIMIT (24 lookups on
-    # the (product_id, position) index, not one per matching product).
+class _Cover(FunctionElement[Any]):
+    """``[variants, alt_text]`` of the product's cover (its first ready photo by position) as
+    one JSON value, or NULL: one lookup per card where a column each took two. PostgreSQL
+    evaluates it after the LIMIT (a lookup on the (product_id, position) index per card shown,
+    not per matching product)."""
+
+    type = sa.JSON()
+    inherit_cache = True
+
+
+def _cover_lookup(pair: Any) -> sa.ScalarSelect:
     return (
-        sa.select(column)
+        sa.select(pair)
         .where(_I.product_id == _P.id, _I.status == PhotoStatus.READY.value)
         .order_by(_I.position)
         .limit(1)
         .scalar_subquery()
     )
+
+
+@compiles(_Cover, "postgresql")
+def _cover_postgresql(element: _Cover, compiler: Any, **kw: Any) -> str:
+    pair = sa.func.json_build_array(_I.variants, _I.alt_text)
+    return compiler.process(_cover_lookup(pair), **kw)
+
+
+@compiles(_Cover)
+def _cover_sqlite(element: _Cover, compiler: Any, **kw: Any) -> str:
+    # SQLite (and any other): variants are JSON text, made a JSON value again inside the array.
+    pair = sa.func.json_array(sa.func.json(_I.variants), _I.alt_text)
+    return compiler.process(_cover_lookup(pair), **kw)
 
 
 @cache
@@ -205,8 +228,7 @@ def _card_statements(narrow: str, sort: str) -> tuple[sa.Select, sa.Select]:
                 _S.display_name,
                 _C.name_fa,
                 _C.name_en,
-                _cover(_I.variants),
-                _cover(_I.alt_text),
+                _Cover(),
             ),
             narrow,
         )
@@ -221,11 +243,11 @@ def _card_statements(narrow: str, sort: str) -> tuple[sa.Select, sa.Select]:
 def _cards(rows: Any) -> list[ProductCard]:
     places: dict[tuple[str, str], CardPlace] = {}
     cards = []
-    for pid, title, price, stock, seller_name, county_fa, county_en, variants, alt in rows:
+    for pid, title, price, stock, seller_name, county_fa, county_en, photo in rows:
         place = places.get((county_fa, county_en))
         if place is None:
             place = places[county_fa, county_en] = CardPlace(county_fa, county_en)
-        cover = CardPhoto(variants, alt or "") if variants is not None else None
+        cover = CardPhoto(photo[0], photo[1] or "") if photo is not None else None
         cards.append(ProductCard(pid, title, price, stock, CardSeller(seller_name, place), cover))
     return cards
 
