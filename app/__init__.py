@@ -232,6 +232,10 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["media_url"] = media_url
     app.jinja_env.globals["srcset"] = srcset
 
+    from app.web.cards import product_cards
+
+    app.jinja_env.globals["product_cards"] = product_cards
+
     app.jinja_env.globals["tracking_url"] = tracking_url
 
     @app.context_processor

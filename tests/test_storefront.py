@@ -444,3 +444,34 @@ def test_a_card_shows_the_first_ready_photo_or_none(client):
     assert "busy" not in html and "broken" not in html and "third" not in html
     empty = re.search(rf'<a href="/p/{bare.id}">\s*<span class="no-image "', html)
     assert empty is not None
+
+
+def test_cards_draw_their_pictures_as_the_picture_macro_does(app):
+    """The grid's cards (written in Python) show each picture exactly as the ``picture`` macro
+    draws it with its defaults, escaping what the template escapes."""
+    from app.catalog.queries import CardPhoto, CardPlace, CardSeller, ProductCard
+    from app.web.cards import product_cards
+
+    photo = CardPhoto(
+        [[320, 240, "aa/bb/x-320.webp"], [640, 480, "aa/bb/x-640.webp"]], "a \"<b>\" & 'c'"
+    )
+    one_size = CardPhoto([[320, 240, "aa/bb/y-320.webp"]], "y")
+    seller = CardSeller('<i>خانهٔ</i> & "دوخت"', CardPlace("زاهدان", "Zahedan"))
+    items = [
+        ProductCard(7, "<script>x</script>", 1_250_000, 0, seller, photo),
+        ProductCard(8, "b", 10, 3, seller, one_size),
+        ProductCard(9, "c", 10, 3, seller, None),
+        ProductCard(10, "d", 10, 3, seller, CardPhoto([], "")),
+    ]
+    macro = app.jinja_env.from_string(
+        '{% from "_macros.html" import picture %}{{ picture(image) }}'
+    )
+    with app.test_request_context("/"):
+        html = str(product_cards(items))
+        for item in items:
+            assert macro.render(image=item.cover) in html
+        assert "&lt;script&gt;x&lt;/script&gt;" in html and "<script>" not in html
+        assert "&lt;i&gt;خانهٔ&lt;/i&gt; &amp; &#34;دوخت&#34; · زاهدان" in html
+        assert html.count('<span class="badge badge-muted">ناموجود</span>') == 1
+        assert '<span class="price">۱۲۵٬۰۰۰ تومان</span>' in html
+        assert html.count('<li class="card">') == 4 and html.count("</li>") == 4
