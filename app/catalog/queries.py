@@ -102,7 +102,7 @@ def breadcrumbs(category: Any) -> list[Any]:
 # per page plus its count, each statement built once per process.
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class CardPlace:
     """The county a card names."""
 
@@ -113,13 +113,13 @@ class CardPlace:
         return self.name_en if locale == "en" else self.name_fa
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class CardSeller:
     display_name: str
     county: CardPlace
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class CardPhoto:
     """The cover of a card: the product's first ready photo."""
 
@@ -127,7 +127,7 @@ class CardPhoto:
     alt_text: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ProductCard:
     """What a product card shows, read as one row; the attributes a card uses have the names
     of :class:`Product`'s, so a template takes either."""
@@ -254,7 +254,7 @@ def _cards(rows: Any) -> list[ProductCard]:
 
 def _card_list(narrow: str, sort: str, limit: int, offset: int = 0, **values: Any) -> list:
     _count, page = _card_statements(narrow, sort if sort in _CARD_SORTS else DEFAULT_SORT)
-    rows = db.session.connection().execute(page, {"limit": limit, "offset": offset, **values})
+    rows = db.session.connection().execute(page, {"limit": limit, "offset": offset, **values}).all()
     return _cards(rows)
 
 
@@ -350,7 +350,9 @@ _CATEGORY_ROWS = sa.select(_CAT.id, _CAT.parent_id, _CAT.slug, _CAT.name_fa, _CA
 def category_by_slug(slug: str) -> CategoryNode | None:
     """The category named ``slug`` with its sub-categories, its ancestors and the ids of its
     subtree, from one read of the category table (a few dozen rows)."""
-    nodes = {row[0]: CategoryNode(*row) for row in db.session.connection().execute(_CATEGORY_ROWS)}
+    nodes = {
+        row[0]: CategoryNode(*row) for row in db.session.connection().execute(_CATEGORY_ROWS).all()
+    }
     found = None
     for node in nodes.values():
         if node.parent_id is not None and (parent := nodes.get(node.parent_id)) is not None:
