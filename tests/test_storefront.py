@@ -127,6 +127,19 @@ def test_bad_page_numbers_do_not_break_the_page(client, thirty):
         assert cards(page(client, f"/c/{category.slug}?page={arg}")) == expected, arg
 
 
+def test_a_page_past_the_last_shows_the_last_with_the_whole_count(client, thirty):
+    category, shop = thirty
+    for base in (f"/c/{category.slug}", f"/s/{shop.slug}", f"/county/{shop.county.slug}"):
+        html = page(client, f"{base}?page=7&sort=price_asc")
+        assert cards(html) == 6, base
+        assert "(۳۰)" in html and 'rel="prev"' in html and 'rel="next"' not in html, base
+        assert card_titles(html)[0] == "خرما 24", base
+    empty = factories.category(slug="empty")
+    for arg in ("1", "3"):
+        html = page(client, f"/c/{empty.slug}?page={arg}")
+        assert cards(html) == 0 and "(۰)" in html and 'class="pager"' not in html
+
+
 @pytest.fixture
 def three(app):  # type: ignore[no-untyped-def]
     shop = factories.seller()

@@ -214,9 +214,10 @@ def _cover_sqlite(element: _Cover, compiler: Any, **kw: Any) -> str:
 
 
 @cache
-def _card_statements(narrow: str, sort: str) -> tuple[sa.Select, sa.Select]:
-    """The count and the page statement of the cards ``narrow`` selects in the ``sort`` order
-    (bound values ``limit`` and ``offset``); built once per process."""
+def _card_statements(narrow: str, sort: str) -> tuple[sa.Select, sa.Select, sa.Select]:
+    """The count, the page and the counted page (the page with the count on each row, which
+    PostgreSQL computes once) of the cards ``narrow`` selects in the ``sort`` order (bound values
+    ``limit`` and ``offset``); built once per process."""
     count = _public_card_rows((sa.func.count(),), narrow)
     page = (
         _public_card_rows(
@@ -237,13 +238,14 @@ def _card_statements(narrow: str, sort: str) -> tuple[sa.Select, sa.Select]:
         .limit(sa.bindparam("limit"))
         .offset(sa.bindparam("offset"))
     )
-    return count, page
+    counted = page.add_columns(count.scalar_subquery())
+    return count, page, counted
 
 
 def _cards(rows: Any) -> list[ProductCard]:
     places: dict[tuple[str, str], CardPlace] = {}
     cards = []
-    for pid, title, price, stock, seller_name, county_fa, county_en, photo in rows:
+    for pid, title, price, stock, seller_name, county_fa, county_en, photo, *_total in rows:
         place = places.get((county_fa, county_en))
         if place is None:
             place = places[county_fa, county_en] = CardPlace(county_fa, county_en)
@@ -252,21 +254,37 @@ def _cards(rows: Any) -> list[ProductCard]:
     return cards
 
 
-def _card_list(narrow: str, sort: str, limit: int, offset: int = 0, **values: Any) -> list:
-    _count, page = _card_statements(narrow, sort if sort in _CARD_SORTS else DEFAULT_SORT)
-    rows = db.session.connection().execute(page, {"limit": limit, "offset": offset, **values}).all()
+def _card_list(narrow: str, sort: str, limit: int, **values: Any) -> list[ProductCard]:
+    _count, page, _counted = _card_statements(narrow, sort if sort in _CARD_SORTS else DEFAULT_SORT)
+    rows = db.session.connection().execute(page, {"limit": limit, "offset": 0, **values}).all()
     return _cards(rows)
 
 
 def _card_page(narrow: str, page: int, per_page: int, sort: str, **values: Any) -> Page:
     """Page ``page`` of the cards ``narrow`` selects, in the ``sort`` order (newest first when
     ``sort`` names none of :data:`SORTS`); a page before the first shows the first and one past
-    the last shows the last (see :func:`app.core.pagination.page_of`)."""
-    count, _page = _card_statements(narrow, sort if sort in _CARD_SORTS else DEFAULT_SORT)
-    total = db.session.connection().execute(count, values).scalar() or 0
-    page = min(max(page, 1), max(1, -(-total // per_page)))
-    items = _card_list(narrow, sort, per_page, (page - 1) * per_page, **values) if total else []
-    return Page(items=items, page=page, per_page=per_page, total=total)
+    the last shows the last (see :func:`app.core.pagination.page_of`).
+
+    One statement reads the page and the count; only a page past the last needs two more (the
+    count, then the last page)."""
+    count, _page, counted = _card_statements(narrow, sort if sort in _CARD_SORTS else DEFAULT_SORT)
+    conn = db.session.connection()
+    page = max(page, 1)
+    rows = conn.execute(
+        counted, {"limit": per_page, "offset": (page - 1) * per_page, **values}
+    ).all()
+    if rows:
+        total = rows[0][-1]
+    elif page == 1:
+        total = 0  # nothing at the start: nothing at all
+    else:
+        total = conn.execute(count, values).scalar() or 0
+        page = max(1, -(-total // per_page))
+        if total:
+            rows = conn.execute(
+                counted, {"limit": per_page, "offset": (page - 1) * per_page, **values}
+            ).all()
+    return Page(items=_cards(rows), page=page, per_page=per_page, total=total)
 
 
 def products_in_category(category: Any, page: int, per_page: int, sort: str) -> Page:
