@@ -71,6 +71,9 @@ def test_only_public_products_are_listed_anywhere(client):
         "/search",
     ):
         assert card_titles(page(client, url)) == ["گلیم پیدا"], url
+    # The counts leave them out too.
+    for url in (f"/c/{category.slug}", f"/county/{county.slug}", f"/s/{approved.slug}"):
+        assert '<span class="count">(۱)</span>' in page(client, url), url
 
 
 def test_counties_count_only_approved_sellers(client):

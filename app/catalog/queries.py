@@ -180,6 +180,24 @@ def _public_card_rows(columns: tuple[Any, ...], narrow: str) -> sa.Select:
     )
 
 
+def _card_count(narrow: str) -> sa.Select:
+    """How many cards ``narrow`` selects. Unless the narrowing needs the seller's row (a
+    county), the products of sellers who may not trade are left out by the few such sellers'
+    ids (a hashed NOT IN) rather than by joining every product to its seller: PostgreSQL then
+    counts from the product rows alone, a fifth cheaper. Never correlated: it is also a
+    subquery of the page statement, whose product and seller are other rows."""
+    if narrow == "county":
+        return _public_card_rows((sa.func.count(),), narrow).correlate(None)
+    barred = sa.select(_S.id).where(_S.status != SellerStatus.APPROVED.value).correlate(None)
+    make = _CARD_FILTERS[narrow]
+    conditions = [_P.status == ProductStatus.PUBLISHED.value, _P.seller_id.not_in(barred)]
+    if make is not None:
+        conditions.append(make())
+    return (
+        sa.select(sa.func.count()).select_from(Product.__table__).where(*conditions).correlate(None)
+    )
+
+
 class _Cover(FunctionElement[Any]):
     """``[variants, alt_text]`` of the product's cover (its first ready photo by position) as
     one JSON value, or NULL: one lookup per card where a column each took two. PostgreSQL
@@ -218,7 +236,7 @@ def _card_statements(narrow: str, sort: str) -> tuple[sa.Select, sa.Select, sa.S
     """The count, the page and the counted page (the page with the count on each row, which
     PostgreSQL computes once) of the cards ``narrow`` selects in the ``sort`` order (bound values
     ``limit`` and ``offset``); built once per process."""
-    count = _public_card_rows((sa.func.count(),), narrow)
+    count = _card_count(narrow)
     page = (
         _public_card_rows(
             (
