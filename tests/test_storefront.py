@@ -491,3 +491,33 @@ def test_cards_draw_their_pictures_as_the_picture_macro_does(app):
         assert html.count('<span class="badge badge-muted">ناموجود</span>') == 1
         assert '<span class="price">۱۲۵٬۰۰۰ تومان</span>' in html
         assert html.count('<li class="card">') == 4 and html.count("</li>") == 4
+
+
+def test_list_reads_run_outside_the_session_and_survive_a_closed_connection(app, client):
+    """On PostgreSQL the lists read on their own autocommit connection (no transaction for a
+    page that only reads them; psycopg keeps their statements prepared), and a connection the
+    server closed is replaced without the visitor seeing an error. Elsewhere the session reads."""
+    import sqlalchemy as sa
+
+    from app.core.reads import read_engine
+
+    app.config["PAGE_CACHE_ENABLED"] = False
+    category = factories.category(slug="read-here")
+    factories.product(title="کاسهٔ سفالی", category_row=category)
+    db.session.remove()
+    engine = read_engine(app)
+    if db.engine.dialect.name != "postgresql":
+        assert engine is None
+        assert "کاسهٔ سفالی" in page(client, "/c/read-here")
+        return
+    assert engine is not None
+    for _ in range(6):
+        assert "کاسهٔ سفالی" in page(client, "/c/read-here")
+    with engine.connect() as conn:
+        pid = conn.connection.driver_connection.info.backend_pid
+        prepared = conn.exec_driver_sql("SELECT count(*) FROM pg_prepared_statements").scalar()
+    assert prepared >= 1  # kept across requests: nothing rolled them back
+    with db.engine.connect() as admin:
+        admin.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        admin.commit()
+    assert "کاسهٔ سفالی" in page(client, "/c/read-here")

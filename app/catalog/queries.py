@@ -22,6 +22,7 @@ from app.catalog.models import (
 )
 from app.core.extensions import db
 from app.core.pagination import Page, contains_pattern, paginate
+from app.core.reads import read_rows
 from app.reference.models import County, Sector
 
 SORTS: dict[str, tuple[Any, ...]] = {
@@ -144,6 +145,17 @@ class ProductCard:
         return self.stock > 0
 
 
+def _fixed(value: Any) -> Any:
+    """A constant of the card statements written into their SQL, not bound: PostgreSQL keeps
+    one generic plan of a prepared statement whose constants it sees (the statuses, the
+    LIMITs), where bound ones make it plan each run anew."""
+    return sa.literal(value, literal_execute=True)
+
+
+_PUBLISHED = ProductStatus.PUBLISHED.value
+_APPROVED = SellerStatus.APPROVED.value
+_READY = PhotoStatus.READY.value
+
 _P = Product.__table__.c
 _S = Seller.__table__.c
 _C = County.__table__.c
@@ -168,8 +180,8 @@ _CARD_FILTERS: dict[str, Any] = {
 def _public_card_rows(columns: tuple[Any, ...], narrow: str) -> sa.Select:
     make = _CARD_FILTERS[narrow]
     conditions = [
-        _P.status == ProductStatus.PUBLISHED.value,
-        _S.status == SellerStatus.APPROVED.value,
+        _P.status == _fixed(_PUBLISHED),
+        _S.status == _fixed(_APPROVED),
     ]
     if make is not None:
         conditions.append(make())
@@ -188,9 +200,9 @@ def _card_count(narrow: str) -> sa.Select:
     subquery of the page statement, whose product and seller are other rows."""
     if narrow == "county":
         return _public_card_rows((sa.func.count(),), narrow).correlate(None)
-    barred = sa.select(_S.id).where(_S.status != SellerStatus.APPROVED.value).correlate(None)
+    barred = sa.select(_S.id).where(_S.status != _fixed(_APPROVED)).correlate(None)
     make = _CARD_FILTERS[narrow]
-    conditions = [_P.status == ProductStatus.PUBLISHED.value, _P.seller_id.not_in(barred)]
+    conditions = [_P.status == _fixed(_PUBLISHED), _P.seller_id.not_in(barred)]
     if make is not None:
         conditions.append(make())
     return (
@@ -211,9 +223,9 @@ class _Cover(FunctionElement[Any]):
 def _cover_lookup(pair: Any) -> sa.ScalarSelect:
     return (
         sa.select(pair)
-        .where(_I.product_id == _P.id, _I.status == PhotoStatus.READY.value)
+        .where(_I.product_id == _P.id, _I.status == _fixed(_READY))
         .order_by(_I.position)
-        .limit(1)
+        .limit(_fixed(1))
         .scalar_subquery()
     )
 
@@ -234,7 +246,7 @@ def _cover_sqlite(element: _Cover, compiler: Any, **kw: Any) -> str:
 @cache
 def _card_statements(narrow: str, sort: str) -> tuple[sa.Select, sa.Select, sa.Select]:
     """The count, the page and the counted page (the page with the count on each row, which
-    PostgreSQL computes once) of the cards ``narrow`` selects in the ``sort`` order (bound values
+    PostgreSQL computes once) of the cards ``narrow`` selects in the ``sort`` order (values
     ``limit`` and ``offset``); built once per process."""
     count = _card_count(narrow)
     page = (
@@ -253,8 +265,9 @@ def _card_statements(narrow: str, sort: str) -> tuple[sa.Select, sa.Select, sa.S
         )
         .join(County.__table__, _C.id == _S.county_id)
         .order_by(*_CARD_SORTS[sort])
-        .limit(sa.bindparam("limit"))
-        .offset(sa.bindparam("offset"))
+        # Written into the SQL (a statement per page number): see _fixed.
+        .limit(sa.bindparam("limit", type_=sa.Integer, literal_execute=True))
+        .offset(sa.bindparam("offset", type_=sa.Integer, literal_execute=True))
     )
     counted = page.add_columns(count.scalar_subquery())
     return count, page, counted
@@ -274,7 +287,7 @@ def _cards(rows: Any) -> list[ProductCard]:
 
 def _card_list(narrow: str, sort: str, limit: int, **values: Any) -> list[ProductCard]:
     _count, page, _counted = _card_statements(narrow, sort if sort in _CARD_SORTS else DEFAULT_SORT)
-    rows = db.session.connection().execute(page, {"limit": limit, "offset": 0, **values}).all()
+    rows = read_rows(page, {"limit": limit, "offset": 0, **values})
     return _cards(rows)
 
 
@@ -286,22 +299,19 @@ def _card_page(narrow: str, page: int, per_page: int, sort: str, **values: Any) 
     One statement reads the page and the count; only a page past the last needs two more (the
     count, then the last page)."""
     count, _page, counted = _card_statements(narrow, sort if sort in _CARD_SORTS else DEFAULT_SORT)
-    conn = db.session.connection()
     page = max(page, 1)
-    rows = conn.execute(
-        counted, {"limit": per_page, "offset": (page - 1) * per_page, **values}
-    ).all()
+    rows = read_rows(counted, {"limit": per_page, "offset": (page - 1) * per_page, **values})
     if rows:
         total = rows[0][-1]
     elif page == 1:
         total = 0  # nothing at the start: nothing at all
     else:
-        total = conn.execute(count, values).scalar() or 0
+        total = read_rows(count, values)[0][0] or 0
         page = max(1, -(-total // per_page))
         if total:
-            rows = conn.execute(
+            rows = read_rows(
                 counted, {"limit": per_page, "offset": (page - 1) * per_page, **values}
-            ).all()
+            )
     return Page(items=_cards(rows), page=page, per_page=per_page, total=total)
 
 
@@ -386,9 +396,7 @@ _CATEGORY_ROWS = sa.select(_CAT.id, _CAT.parent_id, _CAT.slug, _CAT.name_fa, _CA
 def category_by_slug(slug: str) -> CategoryNode | None:
     """The category named ``slug`` with its sub-categories, its ancestors and the ids of its
     subtree, from one read of the category table (a few dozen rows)."""
-    nodes = {
-        row[0]: CategoryNode(*row) for row in db.session.connection().execute(_CATEGORY_ROWS).all()
-    }
+    nodes = {row[0]: CategoryNode(*row) for row in read_rows(_CATEGORY_ROWS)}
     found = None
     for node in nodes.values():
         if node.parent_id is not None and (parent := nodes.get(node.parent_id)) is not None:
