@@ -44,6 +44,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         instance_path=Config.INSTANCE_DIR,
         instance_relative_config=False,
     )
+    from app.web.templating import AppEnvironment
+
+    app.jinja_environment = AppEnvironment  # before anything makes app.jinja_env
     app.config.from_object(Config)
     app.config.update(overrides or {})
     if not app.config.get("SECRET_KEY"):
