@@ -7,6 +7,7 @@ from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased, joinedload, selectinload
 from sqlalchemy.sql.functions import FunctionElement
@@ -22,7 +23,7 @@ from app.catalog.models import (
 )
 from app.core.extensions import db
 from app.core.pagination import Page, contains_pattern, paginate
-from app.core.reads import read_rows
+from app.core.reads import read_rows, reads_on_postgres
 from app.reference.models import County, Sector
 
 SORTS: dict[str, tuple[Any, ...]] = {
@@ -145,11 +146,14 @@ class ProductCard:
         return self.stock > 0
 
 
-def _fixed(value: Any) -> Any:
-    """A constant of the card statements written into their SQL, not bound: PostgreSQL keeps
-    one generic plan of a prepared statement whose constants it sees (the statuses, the
-    LIMITs), where bound ones make it plan each run anew."""
-    return sa.literal(value, literal_execute=True)
+def _fixed(value: str | int) -> Any:
+    """A constant of the card statements written into their SQL, not bound: PostgreSQL plans a
+    prepared statement knowing its statuses (values of the code, never of a request)."""
+    if isinstance(value, int):
+        return sa.literal_column(str(int(value)), sa.Integer)
+    if not value.isidentifier():
+        raise ValueError(f"not a constant of the code: {value!r}")
+    return sa.literal_column(f"'{value}'", sa.String)
 
 
 _PUBLISHED = ProductStatus.PUBLISHED.value
@@ -167,24 +171,30 @@ _CARD_SORTS: dict[str, tuple[Any, ...]] = {
     "price_asc": (_P.price_amount.asc(), _P.id.asc()),
     "price_desc": (_P.price_amount.desc(), _P.id.desc()),
 }
-# What narrows the public products of a list (bound values: ``ids``, ``owner``).
+# What narrows the public products of a list (bound values: ``ids``, ``owner``); each takes
+# whether the statement is PostgreSQL's (which binds the ids as one array: one statement for
+# any number of them).
 _CARD_FILTERS: dict[str, Any] = {
     "all": None,
-    "category": lambda: _P.category_id.in_(sa.bindparam("ids", expanding=True)),
-    "county": lambda: _S.county_id == sa.bindparam("owner"),
-    "seller": lambda: _P.seller_id == sa.bindparam("owner"),
-    "featured": lambda: _P.featured.is_(True),
+    "category": lambda postgres: (
+        _P.category_id == sa.any_(sa.bindparam("ids", type_=ARRAY(sa.Integer)))
+        if postgres
+        else _P.category_id.in_(sa.bindparam("ids", expanding=True))
+    ),
+    "county": lambda postgres: _S.county_id == sa.bindparam("owner", type_=sa.Integer),
+    "seller": lambda postgres: _P.seller_id == sa.bindparam("owner", type_=sa.Integer),
+    "featured": lambda postgres: _P.featured.is_(True),
 }
 
 
-def _public_card_rows(columns: tuple[Any, ...], narrow: str) -> sa.Select:
+def _public_card_rows(columns: tuple[Any, ...], narrow: str, postgres: bool) -> sa.Select:
     make = _CARD_FILTERS[narrow]
     conditions = [
         _P.status == _fixed(_PUBLISHED),
         _S.status == _fixed(_APPROVED),
     ]
     if make is not None:
-        conditions.append(make())
+        conditions.append(make(postgres))
     return (
         sa.select(*columns)
         .select_from(Product.__table__.join(Seller.__table__, _S.id == _P.seller_id))
@@ -192,19 +202,19 @@ def _public_card_rows(columns: tuple[Any, ...], narrow: str) -> sa.Select:
     )
 
 
-def _card_count(narrow: str) -> sa.Select:
+def _card_count(narrow: str, postgres: bool) -> sa.Select:
     """How many cards ``narrow`` selects. Unless the narrowing needs the seller's row (a
     county), the products of sellers who may not trade are left out by the few such sellers'
     ids (a hashed NOT IN) rather than by joining every product to its seller: PostgreSQL then
     counts from the product rows alone, a fifth cheaper. Never correlated: it is also a
     subquery of the page statement, whose product and seller are other rows."""
     if narrow == "county":
-        return _public_card_rows((sa.func.count(),), narrow).correlate(None)
+        return _public_card_rows((sa.func.count(),), narrow, postgres).correlate(None)
     barred = sa.select(_S.id).where(_S.status != _fixed(_APPROVED)).correlate(None)
     make = _CARD_FILTERS[narrow]
     conditions = [_P.status == _fixed(_PUBLISHED), _P.seller_id.not_in(barred)]
     if make is not None:
-        conditions.append(make())
+        conditions.append(make(postgres))
     return (
         sa.select(sa.func.count()).select_from(Product.__table__).where(*conditions).correlate(None)
     )
@@ -244,11 +254,13 @@ def _cover_sqlite(element: _Cover, compiler: Any, **kw: Any) -> str:
 
 
 @cache
-def _card_statements(narrow: str, sort: str) -> tuple[sa.Select, sa.Select, sa.Select]:
+def _card_statements(
+    narrow: str, sort: str, postgres: bool
+) -> tuple[sa.Select, sa.Select, sa.Select]:
     """The count, the page and the counted page (the page with the count on each row, which
-    PostgreSQL computes once) of the cards ``narrow`` selects in the ``sort`` order (values
-    ``limit`` and ``offset``); built once per process."""
-    count = _card_count(narrow)
+    PostgreSQL computes once) of the cards ``narrow`` selects in the ``sort`` order (bound
+    values ``limit`` and ``offset``), for PostgreSQL or not; built once per process."""
+    count = _card_count(narrow, postgres)
     page = (
         _public_card_rows(
             (
@@ -262,12 +274,12 @@ def _card_statements(narrow: str, sort: str) -> tuple[sa.Select, sa.Select, sa.S
                 _Cover(),
             ),
             narrow,
+            postgres,
         )
         .join(County.__table__, _C.id == _S.county_id)
         .order_by(*_CARD_SORTS[sort])
-        # Written into the SQL (a statement per page number): see _fixed.
-        .limit(sa.bindparam("limit", type_=sa.Integer, literal_execute=True))
-        .offset(sa.bindparam("offset", type_=sa.Integer, literal_execute=True))
+        .limit(sa.bindparam("limit", type_=sa.Integer))
+        .offset(sa.bindparam("offset", type_=sa.Integer))
     )
     counted = page.add_columns(count.scalar_subquery())
     return count, page, counted
@@ -285,8 +297,14 @@ def _cards(rows: Any) -> list[ProductCard]:
     return cards
 
 
+def _statements(narrow: str, sort: str) -> tuple[sa.Select, sa.Select, sa.Select]:
+    return _card_statements(
+        narrow, sort if sort in _CARD_SORTS else DEFAULT_SORT, reads_on_postgres()
+    )
+
+
 def _card_list(narrow: str, sort: str, limit: int, **values: Any) -> list[ProductCard]:
-    _count, page, _counted = _card_statements(narrow, sort if sort in _CARD_SORTS else DEFAULT_SORT)
+    _count, page, _counted = _statements(narrow, sort)
     rows = read_rows(page, {"limit": limit, "offset": 0, **values})
     return _cards(rows)
 
@@ -298,7 +316,7 @@ def _card_page(narrow: str, page: int, per_page: int, sort: str, **values: Any) 
 
     One statement reads the page and the count; only a page past the last needs two more (the
     count, then the last page)."""
-    count, _page, counted = _card_statements(narrow, sort if sort in _CARD_SORTS else DEFAULT_SORT)
+    count, _page, counted = _statements(narrow, sort)
     page = max(page, 1)
     rows = read_rows(counted, {"limit": per_page, "offset": (page - 1) * per_page, **values})
     if rows:
