@@ -56,6 +56,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         app.config["SECRET_KEY_FROM_INSTANCE"] = not secret_key_in_environment()
     if app.debug or app.testing:
         app.config.setdefault("SESSION_COOKIE_SECURE", False)
+    from app.web.session_cookie import SessionInterface
+
+    app.session_interface = SessionInterface()
 
     from app.shop import lane  # cached pages for cookie-less visitors, answered before Flask
 

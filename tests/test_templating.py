@@ -1,8 +1,12 @@
-"""The app's Jinja environment and template helpers behave as Flask's and Jinja's own."""
+"""The app's Jinja environment, template helpers and session cookie behave as Flask's and
+Jinja's own."""
 
 from __future__ import annotations
 
 from collections import ChainMap
+
+import itsdangerous
+import pytest
 
 from app.web.templating import TemplateGlobals
 
@@ -48,3 +52,21 @@ def test_template_links_are_flasks_own(app):
             assert page.render(slug=slug, q=q) == str(
                 app.jinja_env.from_string("{{ v }}").render(v=expected)
             )
+
+
+def test_the_session_serializer_follows_the_secret_key(app):
+    """The session's signing serializer is made once per key: a new key (or fallback) makes a
+    new one, so a session signed with a key no longer listed is refused."""
+    iface = app.session_interface
+    first = iface.get_signing_serializer(app)
+    assert iface.get_signing_serializer(app) is first
+    cookie = first.dumps({"locale": "en"})
+    old_key = app.secret_key
+    app.secret_key = app.config["SECRET_KEY"] = "another-key-" + "x" * 40
+    second = iface.get_signing_serializer(app)
+    assert second is not first
+    assert second.loads(second.dumps({"a": 1})) == {"a": 1}
+    with pytest.raises(itsdangerous.BadSignature):
+        second.loads(cookie)
+    app.config["SECRET_KEY_FALLBACKS"] = [old_key]
+    assert iface.get_signing_serializer(app).loads(cookie) == {"locale": "en"}
