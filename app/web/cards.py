@@ -27,6 +27,8 @@ _SPECIAL = re.compile("[&<>\"']")
 
 def _text(value: object) -> str:
     """``value`` written into HTML as ``markupsafe.escape`` writes it (most need no change)."""
+    if type(value) is int:
+        return str(value)
     text = str(value)
     return str(escape(text)) if _SPECIAL.search(text) else text
 
