@@ -7,7 +7,6 @@ from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased, joinedload, selectinload
 from sqlalchemy.sql.functions import FunctionElement
@@ -23,7 +22,7 @@ from app.catalog.models import (
 )
 from app.core.extensions import db
 from app.core.pagination import Page, contains_pattern, paginate
-from app.core.reads import read_rows, reads_on_postgres
+from app.core.reads import read_rows
 from app.reference.models import County, Sector
 
 SORTS: dict[str, tuple[Any, ...]] = {
@@ -147,8 +146,8 @@ class ProductCard:
 
 
 def _fixed(value: str | int) -> Any:
-    """A constant of the card statements written into their SQL, not bound: PostgreSQL plans a
-    prepared statement knowing its statuses (values of the code, never of a request)."""
+    """A constant of the card statements written into their SQL, not bound (values of the
+    code, never of a request)."""
     if isinstance(value, int):
         return sa.literal_column(str(int(value)), sa.Integer)
     if not value.isidentifier():
@@ -171,30 +170,24 @@ _CARD_SORTS: dict[str, tuple[Any, ...]] = {
     "price_asc": (_P.price_amount.asc(), _P.id.asc()),
     "price_desc": (_P.price_amount.desc(), _P.id.desc()),
 }
-# What narrows the public products of a list (bound values: ``ids``, ``owner``); each takes
-# whether the statement is PostgreSQL's (which binds the ids as one array: one statement for
-# any number of them).
+# What narrows the public products of a list (bound values: ``ids``, ``owner``).
 _CARD_FILTERS: dict[str, Any] = {
     "all": None,
-    "category": lambda postgres: (
-        _P.category_id == sa.any_(sa.bindparam("ids", type_=ARRAY(sa.Integer)))
-        if postgres
-        else _P.category_id.in_(sa.bindparam("ids", expanding=True))
-    ),
-    "county": lambda postgres: _S.county_id == sa.bindparam("owner", type_=sa.Integer),
-    "seller": lambda postgres: _P.seller_id == sa.bindparam("owner", type_=sa.Integer),
-    "featured": lambda postgres: _P.featured.is_(True),
+    "category": lambda: _P.category_id.in_(sa.bindparam("ids", expanding=True)),
+    "county": lambda: _S.county_id == sa.bindparam("owner", type_=sa.Integer),
+    "seller": lambda: _P.seller_id == sa.bindparam("owner", type_=sa.Integer),
+    "featured": lambda: _P.featured.is_(True),
 }
 
 
-def _public_card_rows(columns: tuple[Any, ...], narrow: str, postgres: bool) -> sa.Select:
+def _public_card_rows(columns: tuple[Any, ...], narrow: str) -> sa.Select:
     make = _CARD_FILTERS[narrow]
     conditions = [
         _P.status == _fixed(_PUBLISHED),
         _S.status == _fixed(_APPROVED),
     ]
     if make is not None:
-        conditions.append(make(postgres))
+        conditions.append(make())
     return (
         sa.select(*columns)
         .select_from(Product.__table__.join(Seller.__table__, _S.id == _P.seller_id))
@@ -202,19 +195,19 @@ def _public_card_rows(columns: tuple[Any, ...], narrow: str, postgres: bool) -> 
     )
 
 
-def _card_count(narrow: str, postgres: bool) -> sa.Select:
+def _card_count(narrow: str) -> sa.Select:
     """How many cards ``narrow`` selects. Unless the narrowing needs the seller's row (a
     county), the products of sellers who may not trade are left out by the few such sellers'
     ids (a hashed NOT IN) rather than by joining every product to its seller: PostgreSQL then
     counts from the product rows alone, a fifth cheaper. Never correlated: it is also a
     subquery of the page statement, whose product and seller are other rows."""
     if narrow == "county":
-        return _public_card_rows((sa.func.count(),), narrow, postgres).correlate(None)
+        return _public_card_rows((sa.func.count(),), narrow).correlate(None)
     barred = sa.select(_S.id).where(_S.status != _fixed(_APPROVED)).correlate(None)
     make = _CARD_FILTERS[narrow]
     conditions = [_P.status == _fixed(_PUBLISHED), _P.seller_id.not_in(barred)]
     if make is not None:
-        conditions.append(make(postgres))
+        conditions.append(make())
     return (
         sa.select(sa.func.count()).select_from(Product.__table__).where(*conditions).correlate(None)
     )
@@ -254,13 +247,11 @@ def _cover_sqlite(element: _Cover, compiler: Any, **kw: Any) -> str:
 
 
 @cache
-def _card_statements(
-    narrow: str, sort: str, postgres: bool
-) -> tuple[sa.Select, sa.Select, sa.Select]:
+def _card_statements(narrow: str, sort: str) -> tuple[sa.Select, sa.Select, sa.Select]:
     """The count, the page and the counted page (the page with the count on each row, which
     PostgreSQL computes once) of the cards ``narrow`` selects in the ``sort`` order (bound
-    values ``limit`` and ``offset``), for PostgreSQL or not; built once per process."""
-    count = _card_count(narrow, postgres)
+    values ``limit`` and ``offset``); built once per process."""
+    count = _card_count(narrow)
     page = (
         _public_card_rows(
             (
@@ -274,7 +265,6 @@ def _card_statements(
                 _Cover(),
             ),
             narrow,
-            postgres,
         )
         .join(County.__table__, _C.id == _S.county_id)
         .order_by(*_CARD_SORTS[sort])
@@ -298,9 +288,7 @@ def _cards(rows: Any) -> list[ProductCard]:
 
 
 def _statements(narrow: str, sort: str) -> tuple[sa.Select, sa.Select, sa.Select]:
-    return _card_statements(
-        narrow, sort if sort in _CARD_SORTS else DEFAULT_SORT, reads_on_postgres()
-    )
+    return _card_statements(narrow, sort if sort in _CARD_SORTS else DEFAULT_SORT)
 
 
 def _card_list(narrow: str, sort: str, limit: int, **values: Any) -> list[ProductCard]:

@@ -8,13 +8,15 @@ list reads (the category table, a page of cards with its count) are single state
 no transaction of their own: PostgreSQL's READ COMMITTED gives each statement its own snapshot
 inside a transaction too. So on PostgreSQL (through psycopg) they run on a small autocommit
 engine of their own, shared by the apps of one process that use the same database: no
-``BEGIN``, no ``ROLLBACK``, no ping, and their plans are kept. Each statement is compiled to SQL
-once and run on the driver's own cursor, prepared (SQLAlchemy's work on every execution cost
-as much as the driver's); its connections keep PostgreSQL's generic plan of a prepared
-statement (``plan_cache_mode``), as the values bound to these statements (ids, page limits) do
-not change which plan is best. A connection the server closed (a restart) is replaced once;
-any other error is raised as SQLAlchemy's, so the app's database error pages answer it like
-any other query's. Elsewhere (SQLite) they run through the session.
+``BEGIN``, no ``ROLLBACK``, no ping, and their plans are kept. A statement whose values are all
+whole numbers (ids, page limits) is compiled to SQL with its values written in, once for each
+set of values (a bounded table), and run on the driver's own cursor (SQLAlchemy's work on every
+execution cost as much as the driver's): PostgreSQL plans a statement with no parameters once
+and keeps that plan while psycopg keeps it prepared (after five runs), where a bound value
+(a LIMIT, an array of ids) made it plan every run or settle on a poor generic plan. A connection
+the server closed (a restart) is replaced once; any other error is raised as SQLAlchemy's, so
+the app's database error pages answer it like any other query's. Elsewhere (SQLite), or with
+other values, they run through SQLAlchemy.
 """
 
 from __future__ import annotations
@@ -54,9 +56,6 @@ def _make_engine(app: Flask) -> sa.Engine | None:
         if engine is None:
             options = app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {}
             connect_args = dict(options.get("connect_args") or {})
-            connect_args["options"] = (
-                connect_args.get("options", "") + " -c plan_cache_mode=force_generic_plan"
-            ).strip()
             engine = _engines[name] = sa.create_engine(
                 url,
                 connect_args=connect_args,
@@ -68,51 +67,64 @@ def _make_engine(app: Flask) -> sa.Engine | None:
     return engine
 
 
-def reads_on_postgres() -> bool:
-    """Do :func:`read_rows` calls of this app run on PostgreSQL's read engine?"""
-    return read_engine(current_app) is not None
+# SQL of the statements read_rows ran, with their values written in: (statement id, values)
+# -> (statement, SQL). Bounded: the values come from requests (page numbers).
+_compiled: dict[tuple[int, tuple[Any, ...]], tuple[sa.Executable, str]] = {}
+_MAX_COMPILED = 1024
 
 
-# Compiled SQL of the statements read_rows ran (they are built once per process; bounded all
-# the same): statement id -> (statement, SQL, values bound by the statement itself).
-_compiled: dict[int, tuple[sa.Executable, str, dict[str, Any]]] = {}
-_MAX_COMPILED = 256
+def _whole_numbers(params: Mapping[str, Any]) -> tuple[Any, ...] | None:
+    """``params`` as a key when every value is an int or a list of ints, else None."""
+    key: list[tuple[str, Any]] = []
+    for name, value in sorted(params.items()):
+        if type(value) is int:
+            key.append((name, value))
+        elif type(value) is list and all(type(item) is int for item in value):
+            key.append((name, tuple(value)))
+        else:
+            return None
+    return tuple(key)
 
 
-def _sql_of(engine: sa.Engine, statement: sa.Executable) -> tuple[str, dict[str, Any]]:
-    entry = _compiled.get(id(statement))
+def _literal_sql(
+    engine: sa.Engine, statement: sa.Executable, params: Mapping[str, Any], values: tuple
+) -> str:
+    key = (id(statement), values)
+    entry = _compiled.get(key)
     if entry is None or entry[0] is not statement:
-        compiled = statement.compile(dialect=engine.dialect)  # type: ignore[attr-defined]
-        if compiled.literal_execute_params or compiled.post_compile_params:
-            raise ValueError("read_rows: a statement with values written at execution")
-        fixed = {key: value for key, value in compiled.params.items() if value is not None}
+        bound: Any = statement.params(**params) if params else statement  # type: ignore[attr-defined]
+        sql = bound.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True}).string
         if len(_compiled) >= _MAX_COMPILED:
             _compiled.clear()
-        entry = _compiled[id(statement)] = (statement, compiled.string, fixed)
-    return entry[1], entry[2]
+        entry = _compiled[key] = (statement, sql)
+    return entry[1]
 
 
 def read_rows(statement: sa.Executable, params: Mapping[str, Any] | None = None) -> Sequence[Any]:
     """All rows (tuples) of the read-only ``statement`` (see the module's docstring)."""
     engine = read_engine(current_app)
-    if engine is None:
-        return db.session.connection().execute(statement, params).all()
-    sql, fixed = _sql_of(engine, statement)
-    values = {**fixed, **(params or {})}
+    values = _whole_numbers(params or {}) if engine is not None else None
+    if engine is None or values is None:
+        if engine is None:
+            return db.session.connection().execute(statement, params).all()
+        with engine.connect() as connection:
+            return connection.execute(statement, params).all()
+    # psycopg: "%" in a query without parameters is sent as it is.
+    sql = _literal_sql(engine, statement, params or {}, values)
     dbapi_error = engine.dialect.loaded_dbapi.Error
     for attempt in (1, 2):
         conn = engine.raw_connection()
         try:
             driver = conn.driver_connection
             assert driver is not None  # a checked-out connection has its driver's
-            return driver.execute(sql, values, prepare=True).fetchall()
+            return driver.execute(sql).fetchall()
         except dbapi_error as error:
             if attempt == 1 and engine.dialect.is_disconnect(error, conn.dbapi_connection, None):
                 conn.invalidate(error)
                 engine.dispose()
                 continue
             raise sa.exc.DBAPIError.instance(
-                sql, values, error, dbapi_error, dialect=engine.dialect
+                sql, None, error, dbapi_error, dialect=engine.dialect
             ) from error
         finally:
             conn.close()
