@@ -17,7 +17,6 @@ from flask import (
     session,
 )
 from flask.typing import ResponseReturnValue
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -45,6 +44,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         instance_path=Config.INSTANCE_DIR,
         instance_relative_config=False,
     )
+    from app.web.templating import AppEnvironment
+
+    app.jinja_environment = AppEnvironment  # before anything makes app.jinja_env
     app.config.from_object(Config)
     app.config.update(overrides or {})
     if not app.config.get("SECRET_KEY"):
@@ -54,6 +56,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         app.config["SECRET_KEY_FROM_INSTANCE"] = not secret_key_in_environment()
     if app.debug or app.testing:
         app.config.setdefault("SESSION_COOKIE_SECURE", False)
+    from app.web.session_cookie import SessionInterface
+
+    app.session_interface = SessionInterface()
 
     from app.shop import lane  # cached pages for cookie-less visitors, answered before Flask
 
@@ -192,9 +197,11 @@ def register_blueprints(app: Flask) -> None:
 
 def register_template_helpers(app: Flask) -> None:
     from app.core import formatting
+    from app.web.i18n import install_template_gettext, locale_code
+    from app.web.urls import install_template_url_for
 
-    def locale_code() -> str:
-        return str(get_locale() or "fa")
+    install_template_gettext(app)
+    install_template_url_for(app)
 
     @app.template_filter("money")
     def money_filter(amount: int | None, currency: str | None = None) -> str:
@@ -225,10 +232,15 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["status_label"] = status_label
     app.jinja_env.globals["carrier_label"] = carrier_label
 
-    from app.media.store import media_url
+    from app.media.store import media_url, srcset
     from app.web.tracking import tracking_url
 
     app.jinja_env.globals["media_url"] = media_url
+    app.jinja_env.globals["srcset"] = srcset
+
+    from app.web.cards import product_cards
+
+    app.jinja_env.globals["product_cards"] = product_cards
 
     app.jinja_env.globals["tracking_url"] = tracking_url
 

@@ -133,6 +133,40 @@ def test_money_and_date_filters_render_in_both_locales(client):
     assert "۱۲۵٬۰۰۰ تومان" in client.get(product_url).get_data(as_text=True)
 
 
+def test_templates_follow_the_locale_in_force_within_one_request(app):
+    """Templates' messages and filters follow ``force_locale`` (an e-mail in its recipient's
+    language) and ``refresh()`` inside a request, and go back after."""
+    from flask import session
+    from flask_babel import force_locale, refresh
+
+    page = app.jinja_env.from_string("{{ _('Cart') }} {{ 1250000|money }} {{ 12|digits }}")
+    with app.test_request_context("/"):
+        assert page.render() == "سبد خرید ۱۲۵٬۰۰۰ تومان ۱۲"
+        with force_locale("en"):
+            assert page.render() == "Cart 125,000 toman 12"
+        assert page.render() == "سبد خرید ۱۲۵٬۰۰۰ تومان ۱۲"
+        session["locale"] = "en"
+        refresh()
+        assert page.render() == "Cart 125,000 toman 12"
+
+
+def test_template_messages_take_their_values_escaped(app):
+    page = app.jinja_env.from_string(
+        "{{ _('Page %(page)s of %(pages)s', page=value, pages=2) }} | "
+        "{{ ngettext('%(num)s county falls behind:', '%(num)s counties fall behind:', n) }}"
+    )
+    with app.test_request_context("/"):
+        from flask_babel import force_locale
+
+        with force_locale("en"):
+            assert page.render(value="<b>", n=3) == (
+                "Page &lt;b&gt; of 2 | 3 counties fall behind:"
+            )
+            assert page.render(value="1", n=1).endswith("| 1 county falls behind:")
+        # Numbers are the caller's to format (the num filter); the message itself is Persian.
+        assert page.render(value="<b>", n=3).startswith("صفحهٔ &lt;b&gt; از 2 | ")
+
+
 # --- what people type: one reader of digits, numbers, mobile numbers and codes ----------------
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -71,6 +71,9 @@ def test_only_public_products_are_listed_anywhere(client):
         "/search",
     ):
         assert card_titles(page(client, url)) == ["گلیم پیدا"], url
+    # The counts leave them out too.
+    for url in (f"/c/{category.slug}", f"/county/{county.slug}", f"/s/{approved.slug}"):
+        assert '<span class="count">(۱)</span>' in page(client, url), url
 
 
 def test_counties_count_only_approved_sellers(client):
@@ -125,6 +128,19 @@ def test_bad_page_numbers_do_not_break_the_page(client, thirty):
     cases = [("abc", 24), ("-5", 24), ("0", 24), ("99999", 6), ("1e9", 24), ("9" * 30, 6), ("", 24)]
     for arg, expected in cases:
         assert cards(page(client, f"/c/{category.slug}?page={arg}")) == expected, arg
+
+
+def test_a_page_past_the_last_shows_the_last_with_the_whole_count(client, thirty):
+    category, shop = thirty
+    for base in (f"/c/{category.slug}", f"/s/{shop.slug}", f"/county/{shop.county.slug}"):
+        html = page(client, f"{base}?page=7&sort=price_asc")
+        assert cards(html) == 6, base
+        assert "(۳۰)" in html and 'rel="prev"' in html and 'rel="next"' not in html, base
+        assert card_titles(html)[0] == "خرما 24", base
+    empty = factories.category(slug="empty")
+    for arg in ("1", "3"):
+        html = page(client, f"/c/{empty.slug}?page={arg}")
+        assert cards(html) == 0 and "(۰)" in html and 'class="pager"' not in html
 
 
 @pytest.fixture
@@ -382,3 +398,126 @@ def test_listing_pages_run_a_constant_number_of_queries(tmp_path):
 
     assert large == small, f"query counts grow with the products shown: {small} -> {large}"
     assert max(large.values()) <= MAX_QUERIES, large
+
+
+def test_the_layout_links_follow_where_the_market_is_mounted(app, client):
+    """The layout's fixed links (static files, pages without values) are built once per mount
+    point: a market served under a path prefix links under it, and the root one does not."""
+    app.config["PAGE_CACHE_ENABLED"] = False
+    root = client.get("/").get_data(as_text=True)
+    mounted = client.get("/", base_url="http://localhost/market/").get_data(as_text=True)
+    again = client.get("/").get_data(as_text=True)
+    assert 'href="/static/css/bazarche.css"' in root and 'href="/cart"' in root
+    assert 'href="/market/static/css/bazarche.css"' in mounted
+    assert 'href="/market/cart"' in mounted and 'action="/market/search"' in mounted
+    assert again == root
+
+
+def test_a_card_shows_the_first_ready_photo_or_none(client):
+    """A card's picture is the product's first ready photo by position: one still being made
+    or that failed is passed over, and a product with no ready photo shows the empty frame."""
+    from app.catalog.models import PhotoStatus, ProductImage
+
+    def photo(position: int, name: str, status: PhotoStatus) -> ProductImage:
+        variants = [[320, 240, f"aa/bb/{name}-320.webp"], [640, 480, f"aa/bb/{name}-640.webp"]]
+        if status != PhotoStatus.READY:
+            variants = []
+        return ProductImage(
+            position=position,
+            storage_key=f"aa/bb/{name}-640.webp",
+            variants=variants,
+            width=640,
+            height=480,
+            alt_text=f"عکس {name}",
+            status=status,
+        )
+
+    category = factories.category(slug="mixed")
+    shop = factories.seller()
+    waiting = factories.product(shop, title="در انتظار", category_row=category, with_image=False)
+    waiting.images.extend(
+        [
+            photo(0, "busy", PhotoStatus.PROCESSING),
+            photo(1, "broken", PhotoStatus.FAILED),
+            photo(2, "second", PhotoStatus.READY),
+            photo(3, "third", PhotoStatus.READY),
+        ]
+    )
+    bare = factories.product(shop, title="بی‌عکس", category_row=category, with_image=False)
+    bare.images.append(photo(0, "busy2", PhotoStatus.PROCESSING))
+    db.session.commit()
+
+    html = page(client, "/c/mixed")
+    assert cards(html) == 2
+    shown = re.search(rf'<li class="card">\s*<a href="/p/{waiting.id}">(.*?)</a>', html, re.S)
+    assert shown is not None
+    assert 'src="/media/aa/bb/second-640.webp"' in shown.group(1)
+    assert (
+        'srcset="/media/aa/bb/second-320.webp 320w, /media/aa/bb/second-640.webp 640w"'
+        in shown.group(1)
+    )
+    assert 'width="320" height="240"' in shown.group(1) and 'alt="عکس second"' in shown.group(1)
+    assert "busy" not in html and "broken" not in html and "third" not in html
+    empty = re.search(rf'<a href="/p/{bare.id}">\s*<span class="no-image "', html)
+    assert empty is not None
+
+
+def test_cards_draw_their_pictures_as_the_picture_macro_does(app):
+    """The grid's cards (written in Python) show each picture exactly as the ``picture`` macro
+    draws it with its defaults, escaping what the template escapes."""
+    from app.catalog.queries import CardPhoto, CardPlace, CardSeller, ProductCard
+    from app.web.cards import product_cards
+
+    photo = CardPhoto(
+        [[320, 240, "aa/bb/x-320.webp"], [640, 480, "aa/bb/x-640.webp"]], "a \"<b>\" & 'c'"
+    )
+    one_size = CardPhoto([[320, 240, "aa/bb/y-320.webp"]], "y")
+    seller = CardSeller('<i>خانهٔ</i> & "دوخت"', CardPlace("زاهدان", "Zahedan"))
+    items = [
+        ProductCard(7, "<script>x</script>", 1_250_000, 0, seller, photo),
+        ProductCard(8, "b", 10, 3, seller, one_size),
+        ProductCard(9, "c", 10, 3, seller, None),
+        ProductCard(10, "d", 10, 3, seller, CardPhoto([], "")),
+    ]
+    macro = app.jinja_env.from_string(
+        '{% from "_macros.html" import picture %}{{ picture(image) }}'
+    )
+    with app.test_request_context("/"):
+        html = str(product_cards(items))
+        for item in items:
+            assert macro.render(image=item.cover) in html
+        assert "&lt;script&gt;x&lt;/script&gt;" in html and "<script>" not in html
+        assert "&lt;i&gt;خانهٔ&lt;/i&gt; &amp; &#34;دوخت&#34; · زاهدان" in html
+        assert html.count('<span class="badge badge-muted">ناموجود</span>') == 1
+        assert '<span class="price">۱۲۵٬۰۰۰ تومان</span>' in html
+        assert html.count('<li class="card">') == 4 and html.count("</li>") == 4
+
+
+def test_list_reads_run_outside_the_session_and_survive_a_closed_connection(app, client):
+    """On PostgreSQL the lists read on their own autocommit connection (no transaction for a
+    page that only reads them; psycopg keeps their statements prepared), and a connection the
+    server closed is replaced without the visitor seeing an error. Elsewhere the session reads."""
+    import sqlalchemy as sa
+
+    from app.core.reads import read_engine
+
+    app.config["PAGE_CACHE_ENABLED"] = False
+    category = factories.category(slug="read-here")
+    factories.product(title="کاسهٔ سفالی", category_row=category)
+    db.session.remove()
+    engine = read_engine(app)
+    if db.engine.dialect.name != "postgresql":
+        assert engine is None
+        assert "کاسهٔ سفالی" in page(client, "/c/read-here")
+        return
+    assert engine is not None
+    for _ in range(6):
+        assert "کاسهٔ سفالی" in page(client, "/c/read-here")
+    with engine.connect() as conn:
+        pid = conn.connection.driver_connection.info.backend_pid
+        prepared = conn.exec_driver_sql("SELECT count(*) FROM pg_prepared_statements").scalar()
+    assert prepared >= 1  # kept across requests: nothing rolled them back
+    with db.engine.connect() as admin:
+        admin.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        admin.commit()
+    assert "کاسهٔ سفالی" in page(client, "/c/read-here")

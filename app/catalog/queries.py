@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import aliased, defer, joinedload, selectinload
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import aliased, joinedload, selectinload
+from sqlalchemy.sql.functions import FunctionElement
 
-from app.catalog.models import Category, Product, ProductStatus, Seller, SellerStatus
+from app.catalog.models import (
+    Category,
+    PhotoStatus,
+    Product,
+    ProductImage,
+    ProductStatus,
+    Seller,
+    SellerStatus,
+)
 from app.core.extensions import db
 from app.core.pagination import Page, contains_pattern, paginate
+from app.core.reads import read_rows
 from app.reference.models import County, Sector
 
 SORTS: dict[str, tuple[Any, ...]] = {
@@ -31,12 +44,6 @@ def public_products() -> sa.Select[tuple[Product]]:
             joinedload(Product.seller).joinedload(Seller.county),
         )
     )
-
-
-def product_cards() -> sa.Select[tuple[Product]]:
-    """:func:`public_products` for lists of product cards: without the description, which a
-    card never shows (reading it raises, so a template that starts to is caught at once)."""
-    return public_products().options(defer(Product.description, raiseload=True))
 
 
 def _sorted_page(stmt: sa.Select, page: int, per_page: int, sort: str) -> Page:
@@ -79,8 +86,10 @@ def category_and_descendant_ids(category: Category) -> list[int]:
     return sorted(db.session.scalars(sa.select(tree.c.id)))
 
 
-def breadcrumbs(category: Category | None) -> list[Category]:
-    trail: list[Category] = []
+def breadcrumbs(category: Any) -> list[Any]:
+    """``category`` and its ancestors, the root first (a :class:`Category` or a
+    :class:`CategoryNode`); a loop in the parents ends the trail."""
+    trail: list[Any] = []
     seen: set[int] = set()
     while category is not None and category.id not in seen:
         trail.append(category)
@@ -89,33 +98,252 @@ def breadcrumbs(category: Category | None) -> list[Category]:
     return list(reversed(trail))
 
 
-def products_in_category(category: Category, page: int, per_page: int, sort: str) -> Page:
-    """Page ``page`` of the public products of ``category`` and the categories below it."""
-    stmt = product_cards().where(Product.category_id.in_(category_and_descendant_ids(category)))
-    return _sorted_page(stmt, page, per_page, sort)
+# --------------------------------------------------------------------------------------------
+# Product cards: the lists of the storefront read plain rows (no ORM objects), in one statement
+# per page plus its count, each statement built once per process.
+
+
+@dataclass(slots=True)
+class CardPlace:
+    """The county a card names."""
+
+    name_fa: str
+    name_en: str
+
+    def name(self, locale: str) -> str:
+        return self.name_en if locale == "en" else self.name_fa
+
+
+@dataclass(slots=True)
+class CardSeller:
+    display_name: str
+    county: CardPlace
+
+
+@dataclass(slots=True)
+class CardPhoto:
+    """The cover of a card: the product's first ready photo."""
+
+    variants: list[list]
+    alt_text: str
+
+
+@dataclass(slots=True)
+class ProductCard:
+    """What a product card shows, read as one row; the attributes a card uses have the names
+    of :class:`Product`'s, so a template takes either."""
+
+    id: int
+    title: str
+    price_amount: int
+    stock: int
+    seller: CardSeller
+    cover: CardPhoto | None
+
+    @property
+    def in_stock(self) -> bool:
+        return self.stock > 0
+
+
+def _fixed(value: str | int) -> Any:
+    """A constant of the card statements written into their SQL, not bound (values of the
+    code, never of a request)."""
+    if isinstance(value, int):
+        return sa.literal_column(str(int(value)), sa.Integer)
+    if not value.isidentifier():
+        raise ValueError(f"not a constant of the code: {value!r}")
+    return sa.literal_column(f"'{value}'", sa.String)
+
+
+_PUBLISHED = ProductStatus.PUBLISHED.value
+_APPROVED = SellerStatus.APPROVED.value
+_READY = PhotoStatus.READY.value
+
+_P = Product.__table__.c
+_S = Seller.__table__.c
+_C = County.__table__.c
+_I = ProductImage.__table__.c
+
+# Table columns, not ORM attributes: a statement of them runs without the ORM's compile step.
+_CARD_SORTS: dict[str, tuple[Any, ...]] = {
+    "newest": (_P.created_at.desc(), _P.id.desc()),
+    "price_asc": (_P.price_amount.asc(), _P.id.asc()),
+    "price_desc": (_P.price_amount.desc(), _P.id.desc()),
+}
+# What narrows the public products of a list (bound values: ``ids``, ``owner``).
+_CARD_FILTERS: dict[str, Any] = {
+    "all": None,
+    "category": lambda: _P.category_id.in_(sa.bindparam("ids", expanding=True)),
+    "county": lambda: _S.county_id == sa.bindparam("owner", type_=sa.Integer),
+    "seller": lambda: _P.seller_id == sa.bindparam("owner", type_=sa.Integer),
+    "featured": lambda: _P.featured.is_(True),
+}
+
+
+def _public_card_rows(columns: tuple[Any, ...], narrow: str) -> sa.Select:
+    make = _CARD_FILTERS[narrow]
+    conditions = [
+        _P.status == _fixed(_PUBLISHED),
+        _S.status == _fixed(_APPROVED),
+    ]
+    if make is not None:
+        conditions.append(make())
+    return (
+        sa.select(*columns)
+        .select_from(Product.__table__.join(Seller.__table__, _S.id == _P.seller_id))
+        .where(*conditions)
+    )
+
+
+def _card_count(narrow: str) -> sa.Select:
+    """How many cards ``narrow`` selects. Unless the narrowing needs the seller's row (a
+    county), the products of sellers who may not trade are left out by the few such sellers'
+    ids (a hashed NOT IN) rather than by joining every product to its seller: PostgreSQL then
+    counts from the product rows alone, a fifth cheaper. Never correlated: it is also a
+    subquery of the page statement, whose product and seller are other rows."""
+    if narrow == "county":
+        return _public_card_rows((sa.func.count(),), narrow).correlate(None)
+    barred = sa.select(_S.id).where(_S.status != _fixed(_APPROVED)).correlate(None)
+    make = _CARD_FILTERS[narrow]
+    conditions = [_P.status == _fixed(_PUBLISHED), _P.seller_id.not_in(barred)]
+    if make is not None:
+        conditions.append(make())
+    return (
+        sa.select(sa.func.count()).select_from(Product.__table__).where(*conditions).correlate(None)
+    )
+
+
+class _Cover(FunctionElement[Any]):
+    """``[variants, alt_text]`` of the product's cover (its first ready photo by position) as
+    one JSON value, or NULL: one lookup per card where a column each took two. PostgreSQL
+    evaluates it after the LIMIT (a lookup on the (product_id, position) index per card shown,
+    not per matching product)."""
+
+    type = sa.JSON()
+    inherit_cache = True
+
+
+def _cover_lookup(pair: Any) -> sa.ScalarSelect:
+    return (
+        sa.select(pair)
+        .where(_I.product_id == _P.id, _I.status == _fixed(_READY))
+        .order_by(_I.position)
+        .limit(_fixed(1))
+        .scalar_subquery()
+    )
+
+
+@compiles(_Cover, "postgresql")
+def _cover_postgresql(element: _Cover, compiler: Any, **kw: Any) -> str:
+    pair = sa.func.json_build_array(_I.variants, _I.alt_text)
+    return compiler.process(_cover_lookup(pair), **kw)
+
+
+@compiles(_Cover)
+def _cover_sqlite(element: _Cover, compiler: Any, **kw: Any) -> str:
+    # SQLite (and any other): variants are JSON text, made a JSON value again inside the array.
+    pair = sa.func.json_array(sa.func.json(_I.variants), _I.alt_text)
+    return compiler.process(_cover_lookup(pair), **kw)
+
+
+@cache
+def _card_statements(narrow: str, sort: str) -> tuple[sa.Select, sa.Select, sa.Select]:
+    """The count, the page and the counted page (the page with the count on each row, which
+    PostgreSQL computes once) of the cards ``narrow`` selects in the ``sort`` order (bound
+    values ``limit`` and ``offset``); built once per process."""
+    count = _card_count(narrow)
+    page = (
+        _public_card_rows(
+            (
+                _P.id,
+                _P.title,
+                _P.price_amount,
+                _P.stock,
+                _S.display_name,
+                _C.name_fa,
+                _C.name_en,
+                _Cover(),
+            ),
+            narrow,
+        )
+        .join(County.__table__, _C.id == _S.county_id)
+        .order_by(*_CARD_SORTS[sort])
+        .limit(sa.bindparam("limit", type_=sa.Integer))
+        .offset(sa.bindparam("offset", type_=sa.Integer))
+    )
+    counted = page.add_columns(count.scalar_subquery())
+    return count, page, counted
+
+
+def _cards(rows: Any) -> list[ProductCard]:
+    places: dict[tuple[str, str], CardPlace] = {}
+    cards = []
+    for pid, title, price, stock, seller_name, county_fa, county_en, photo, *_total in rows:
+        place = places.get((county_fa, county_en))
+        if place is None:
+            place = places[county_fa, county_en] = CardPlace(county_fa, county_en)
+        cover = CardPhoto(photo[0], photo[1] or "") if photo is not None else None
+        cards.append(ProductCard(pid, title, price, stock, CardSeller(seller_name, place), cover))
+    return cards
+
+
+def _statements(narrow: str, sort: str) -> tuple[sa.Select, sa.Select, sa.Select]:
+    return _card_statements(narrow, sort if sort in _CARD_SORTS else DEFAULT_SORT)
+
+
+def _card_list(narrow: str, sort: str, limit: int, **values: Any) -> list[ProductCard]:
+    _count, page, _counted = _statements(narrow, sort)
+    rows = read_rows(page, {"limit": limit, "offset": 0, **values})
+    return _cards(rows)
+
+
+def _card_page(narrow: str, page: int, per_page: int, sort: str, **values: Any) -> Page:
+    """Page ``page`` of the cards ``narrow`` selects, in the ``sort`` order (newest first when
+    ``sort`` names none of :data:`SORTS`); a page before the first shows the first and one past
+    the last shows the last (see :func:`app.core.pagination.page_of`).
+
+    One statement reads the page and the count; only a page past the last needs two more (the
+    count, then the last page)."""
+    count, _page, counted = _statements(narrow, sort)
+    page = max(page, 1)
+    rows = read_rows(counted, {"limit": per_page, "offset": (page - 1) * per_page, **values})
+    if rows:
+        total = rows[0][-1]
+    elif page == 1:
+        total = 0  # nothing at the start: nothing at all
+    else:
+        total = read_rows(count, values)[0][0] or 0
+        page = max(1, -(-total // per_page))
+        if total:
+            rows = read_rows(
+                counted, {"limit": per_page, "offset": (page - 1) * per_page, **values}
+            )
+    return Page(items=_cards(rows), page=page, per_page=per_page, total=total)
+
+
+def products_in_category(category: Any, page: int, per_page: int, sort: str) -> Page:
+    """Page ``page`` of the public products of ``category`` and the categories below it (a
+    :class:`Category`, or a :class:`CategoryNode` whose descendants are known)."""
+    ids = getattr(category, "subtree_ids", None)
+    if ids is None:
+        ids = category_and_descendant_ids(category)
+    return _card_page("category", page, per_page, sort, ids=ids)
 
 
 def products_in_county(county: County, page: int, per_page: int, sort: str) -> Page:
-    return _sorted_page(product_cards().where(Seller.county_id == county.id), page, per_page, sort)
+    return _card_page("county", page, per_page, sort, owner=county.id)
 
 
 def products_of_seller(seller: Seller, page: int, per_page: int, sort: str) -> Page:
-    return _sorted_page(product_cards().where(Product.seller_id == seller.id), page, per_page, sort)
+    return _card_page("seller", page, per_page, sort, owner=seller.id)
 
 
-def newest_products(limit: int) -> list[Product]:
-    return list(db.session.scalars(product_cards().order_by(*SORTS["newest"]).limit(limit)))
+def newest_products(limit: int) -> list[ProductCard]:
+    return _card_list("all", "newest", limit)
 
 
-def featured_products(limit: int) -> list[Product]:
-    return list(
-        db.session.scalars(
-            product_cards()
-            .where(Product.featured.is_(True))
-            .order_by(*SORTS["newest"])
-            .limit(limit)
-        )
-    )
+def featured_products(limit: int) -> list[ProductCard]:
+    return _card_list("featured", "newest", limit)
 
 
 def counties_with_sellers() -> list[tuple[County, int]]:
@@ -147,18 +375,51 @@ def public_seller(slug: str) -> Seller | None:
     )
 
 
-def category_by_slug(slug: str) -> Category | None:
-    """The category named ``slug`` with its sub-categories and its parent (the breadcrumbs')
-    loaded (one query)."""
-    return (
-        db.session.scalars(
-            sa.select(Category)
-            .where(Category.slug == slug)
-            .options(joinedload(Category.children), joinedload(Category.parent))
-        )
-        .unique()
-        .first()
-    )
+@dataclass(eq=False, slots=True)
+class CategoryNode:
+    """A category as the category page shows it: names, its sub-categories (in their order),
+    its parent (the breadcrumbs') and the ids of it and every category below it."""
+
+    id: int
+    parent_id: int | None
+    slug: str
+    name_fa: str
+    name_en: str
+    parent: CategoryNode | None = None
+    children: list[CategoryNode] = field(default_factory=list)
+    subtree_ids: list[int] = field(default_factory=list)
+
+    def name(self, locale: str) -> str:
+        return self.name_en if locale == "en" else self.name_fa
+
+
+_CAT = Category.__table__.c
+_CATEGORY_ROWS = sa.select(_CAT.id, _CAT.parent_id, _CAT.slug, _CAT.name_fa, _CAT.name_en).order_by(
+    _CAT.position, _CAT.id
+)
+
+
+def category_by_slug(slug: str) -> CategoryNode | None:
+    """The category named ``slug`` with its sub-categories, its ancestors and the ids of its
+    subtree, from one read of the category table (a few dozen rows)."""
+    nodes = {row[0]: CategoryNode(*row) for row in read_rows(_CATEGORY_ROWS)}
+    found = None
+    for node in nodes.values():
+        if node.parent_id is not None and (parent := nodes.get(node.parent_id)) is not None:
+            node.parent = parent
+            parent.children.append(node)
+        if node.slug == slug:
+            found = node
+    if found is None:
+        return None
+    # Its subtree, walked breadth first; a loop in the parents ends where it closes.
+    seen = {found.id}
+    level = [found]
+    while level:
+        level = [c for n in level for c in n.children if c.id not in seen]
+        seen.update(c.id for c in level)
+    found.subtree_ids = sorted(seen)
+    return found
 
 
 def county_by_slug(slug: str) -> County | None:

@@ -72,6 +72,12 @@ def media_url(key: str, *, external: bool = False) -> str:
     return str(prefix) + key
 
 
+def srcset(variants: list[list], prefix: str) -> str:
+    """An ``<img srcset>`` value of a photo's ``variants`` (``[width, height, key]`` each), each
+    key after ``prefix`` (the media address without its key, see :func:`media_url`)."""
+    return ", ".join(f"{prefix}{key} {width}w" for width, _height, key in variants)
+
+
 def _url_safe(key: str) -> bool:
     return bool(key) and all(c.isascii() and (c.isalnum() or c in "_./-") for c in key)
 
