@@ -24,14 +24,15 @@ from __future__ import annotations
 import atexit
 import os
 import threading
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from flask import Flask, current_app
 
 from app.core.extensions import db
 
+T = TypeVar("T")
 _KEY = "bazarche_read_engine"
 _UNSET = object()
 _engines: dict[str, sa.Engine] = {}
@@ -111,23 +112,55 @@ def read_rows(statement: sa.Executable, params: Mapping[str, Any] | None = None)
             return connection.execute(statement, params).all()
     # psycopg: "%" in a query without parameters is sent as it is.
     sql = _literal_sql(engine, statement, params or {}, values)
+    return _on_driver(engine, sql, None, lambda conn: _driver(conn).execute(sql).fetchall())
+
+
+def first_row(engine: sa.Engine, sql: str, params: dict[str, Any] | None = None) -> tuple | None:
+    """The first row of ``sql`` (the driver's own parameter style) run on ``engine``'s
+    driver, on a cursor kept with the connection, prepared (no ``BEGIN``): the page cache's
+    one read of the versions (and of a signed-in visitor) per request."""
+
+    def run(conn: Any) -> tuple | None:
+        cursor = conn.info.get("own_cursor")
+        if cursor is None:
+            cursor = conn.info["own_cursor"] = _driver(conn).cursor()
+        cursor.execute(sql, params, prepare=True)
+        return cursor.fetchone()
+
+    return _on_driver(engine, sql, params, run)
+
+
+def _driver(conn: Any) -> Any:
+    driver = conn.driver_connection
+    assert driver is not None  # a checked-out connection has its driver's
+    return driver
+
+
+def _on_driver(
+    engine: sa.Engine, sql: str, params: dict[str, Any] | None, run: Callable[[Any], T]
+) -> T:
+    """``run`` on a pooled connection of ``engine`` (autocommit); a connection the server
+    closed (a restart, an idle timeout) is replaced once. The driver's errors are raised as
+    SQLAlchemy's, so the app's database error pages answer them (a 503 while the server is
+    down) like any other query's."""
     dbapi_error = engine.dialect.loaded_dbapi.Error
-    for attempt in (1, 2):
-        conn = engine.raw_connection()
-        try:
-            driver = conn.driver_connection
-            assert driver is not None  # a checked-out connection has its driver's
-            return driver.execute(sql).fetchall()
-        except dbapi_error as error:
-            if attempt == 1 and engine.dialect.is_disconnect(error, conn.dbapi_connection, None):
+    try:
+        for attempt in (1, 2):
+            conn = engine.raw_connection()  # a refused connection raises the driver's error
+            try:
+                return run(conn)
+            except dbapi_error as error:
+                closed = engine.dialect.is_disconnect(error, conn.dbapi_connection, None)
+                if attempt == 2 or not closed:
+                    raise
                 conn.invalidate(error)
                 engine.dispose()
-                continue
-            raise sa.exc.DBAPIError.instance(
-                sql, None, error, dbapi_error, dialect=engine.dialect
-            ) from error
-        finally:
-            conn.close()
+            finally:
+                conn.close()
+    except dbapi_error as error:
+        raise sa.exc.DBAPIError.instance(
+            sql, params, error, dbapi_error, dialect=engine.dialect
+        ) from error
     raise AssertionError("unreachable")
 
 

@@ -31,8 +31,6 @@ them (no network, and a second engine would not see an in-memory database).
 
 from __future__ import annotations
 
-import atexit
-import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -51,6 +49,7 @@ from app.accounts import sessions
 from app.accounts.models import LoginSession, Role, User
 from app.catalog.browse import page_versions
 from app.catalog.models import CatalogVersion, PageVersion
+from app.core.reads import first_row, read_engine
 from app.orders import cart as carts
 from app.orders import lookups as order_lookups
 from app.shipping.rates import market_today
@@ -144,95 +143,11 @@ def csrf_field() -> str:
 # --------------------------------------------------------------------------------------------
 # The catalogue version, read once per request
 
-_engines: dict[str, sa.Engine] = {}
-_engines_lock = threading.Lock()
-_ENGINE_KEY = "bazarche_page_cache_engine"
-_UNSET = object()
-
 
 def version_engine(app: Flask) -> sa.Engine | None:
-    engine = app.extensions.get(_ENGINE_KEY, _UNSET)
-    if engine is _UNSET:
-        engine = app.extensions[_ENGINE_KEY] = _make_version_engine(app)
-    return engine
-
-
-def _make_version_engine(app: Flask) -> sa.Engine | None:
-    """An autocommit engine for the version read (PostgreSQL through psycopg 3), shared by the
-    apps of one process that use the same database; None elsewhere (the ORM session reads it)."""
-    url = sa.make_url(app.config["SQLALCHEMY_DATABASE_URI"])
-    if (url.get_backend_name(), url.get_driver_name()) != ("postgresql", "psycopg"):
-        return None
-    name = url.render_as_string(hide_password=False)
-    engine = _engines.get(name)
-    if engine is None:
-        with _engines_lock:
-            engine = _engines.get(name)
-            if engine is None:
-                options = app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {}
-                engine = sa.create_engine(
-                    url,
-                    connect_args=dict(options.get("connect_args") or {}),
-                    isolation_level="AUTOCOMMIT",
-                    pool_size=1,
-                    max_overflow=8,
-                    pool_reset_on_return=None,
-                )
-                _engines[name] = engine
-    return engine
-
-
-def _forget_inherited_connections() -> None:
-    # A forked worker must not share its parent's sockets.
-    for engine in list(_engines.values()):
-        engine.dispose(close=False)
-
-
-def _close_all() -> None:
-    for engine in list(_engines.values()):
-        engine.dispose()
-
-
-os.register_at_fork(after_in_child=_forget_inherited_connections)
-atexit.register(_close_all)
-
-
-def _on_own_cursor(
-    engine: sa.Engine, sql: str, params: dict[str, Any] | None = None
-) -> tuple | None:
-    """The first row of ``sql`` run on the driver's own cursor of an autocommit connection (a
-    prepared statement, no ``BEGIN``); a connection the server closed (restart, idle timeout)
-    is replaced once. The driver's errors are raised as SQLAlchemy's, so the app's database
-    error pages answer them (a 503 while the server is down) like any other query's."""
-    try:
-        return _on_own_cursor_raw(engine, sql, params)
-    except engine.dialect.loaded_dbapi.Error as error:
-        raise sa.exc.DBAPIError.instance(
-            sql, params, error, engine.dialect.loaded_dbapi.Error, dialect=engine.dialect
-        ) from error
-
-
-def _on_own_cursor_raw(engine: sa.Engine, sql: str, params: dict[str, Any] | None) -> tuple | None:
-    for attempt in (1, 2):
-        conn = engine.raw_connection()
-        try:
-            cursor = conn.info.get("page_cache_cursor")
-            if cursor is None:
-                driver = conn.driver_connection
-                assert driver is not None  # a checked-out connection has its driver's
-                cursor = conn.info["page_cache_cursor"] = driver.cursor()
-            cursor.execute(sql, params, prepare=True)
-            return cursor.fetchone()
-        except engine.dialect.loaded_dbapi.Error as error:
-            if not engine.dialect.is_disconnect(error, conn.dbapi_connection, None):
-                raise
-            conn.invalidate(error)
-            engine.dispose()
-            if attempt == 2:
-                raise
-        finally:
-            conn.close()
-    raise AssertionError("unreachable")
+    """The autocommit engine the versions are read on (:func:`app.core.reads.read_engine`:
+    PostgreSQL through psycopg only; None elsewhere, where the ORM session reads them)."""
+    return read_engine(app)
 
 
 Versions = tuple[int, int]
@@ -241,7 +156,7 @@ Versions = tuple[int, int]
 def committed_version(engine: sa.Engine, scope: str = "") -> Versions:
     """The committed catalogue version and the version of the pages' ``scope`` (0 when it never
     changed), read on ``engine`` (:func:`version_engine`'s)."""
-    row = _on_own_cursor(engine, _VERSION_SQL, {"scope": scope})
+    row = first_row(engine, _VERSION_SQL, {"scope": scope})
     return ((row[0] or 1), (row[1] or 0)) if row else (1, 0)
 
 
@@ -302,7 +217,7 @@ def _read_visitor(app: Flask, uid: int, login_id: str, scope: str) -> tuple | No
     engine = version_engine(app)
     assert engine is not None
     sql, fixed = _visitor_sql(app, engine)
-    return _on_own_cursor(engine, sql, {**fixed, "uid": uid, "login_id": login_id, "scope": scope})
+    return first_row(engine, sql, {**fixed, "uid": uid, "login_id": login_id, "scope": scope})
 
 
 def _signed_in_at_once(app: Flask) -> bool:
