@@ -43,7 +43,9 @@ def free_port() -> int:
 
 @dataclass
 class Server:
-    """A gunicorn server: ``workers`` sync workers bound to 127.0.0.1 on a free port."""
+    """A gunicorn server: ``workers`` workers of ``worker_class`` (sync; gthread with
+    ``threads`` each) bound to 127.0.0.1 on a free port, started under ``nice -n nice`` when
+    ``nice`` is set."""
 
     target: str
     env: dict[str, str]
@@ -51,6 +53,9 @@ class Server:
     workers: int = 2
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
+    worker_class: str = "sync"
+    threads: int = 1
+    nice: int = 0
 
     @property
     def base_url(self) -> str:
@@ -62,13 +67,16 @@ class Server:
             "-w",
             str(self.workers),
             "-k",
-            "sync",
+            self.worker_class,
+            *(["--threads", str(self.threads)] if self.worker_class == "gthread" else []),
             "-b",
             f"{HOST}:{self.port}",
             "--log-level",
             "warning",
             self.target,
         ]
+        if self.nice:
+            command = ["nice", "-n", str(self.nice), *command]  # nice execs gunicorn: same pid
         log = self.log_path.open("ab")
         try:
             self.process = subprocess.Popen(

@@ -495,6 +495,48 @@ def test_deleting_a_photo_removes_its_files(app, shop):
     assert {v[2] for v in second.variants} == files
 
 
+def _key(n: int) -> str:
+    digest = hashlib.sha256(str(n).encode()).hexdigest()
+    return f"{digest[:2]}/{digest[2:4]}/{digest}.webp"
+
+
+def test_a_file_is_unused_only_when_no_photo_row_or_logo_names_it(app, shop):
+    """The rows are narrowed in the database (by the keys' hashes in the variants' text); what
+    it finds is then checked exactly: a key in any place of a row's variants, its largest key,
+    its kept original or a shop's logo keeps the file."""
+    seller, _, product_id = shop
+    other = factories.product(seller, status=ProductStatus.DRAFT, with_image=False)
+    original = "originals/" + hashlib.sha256(b"upload").hexdigest() + ".jpg"
+    variants = [[320, 240, _key(1)], [640, 480, _key(2)], [1280, 960, _key(3)]]
+    db.session.add_all(
+        [
+            ProductImage(
+                product_id=product_id,
+                position=0,
+                storage_key=_key(3),
+                variants=variants,
+                width=1280,
+                height=960,
+            ),
+            ProductImage(
+                product_id=other.id,
+                position=0,
+                storage_key="",
+                variants=[],
+                width=1,
+                height=1,
+                original_key=original,
+            ),
+        ]
+    )
+    db.session.get(type(seller), seller.id).logo_key = _key(4)
+    db.session.commit()
+
+    asked = [_key(2), _key(1), _key(5), original, _key(4), _key(6), "originals/other.png"]
+    assert photos.unused_keys(asked) == [_key(5), _key(6), "originals/other.png"]
+    assert photos.unused_keys([]) == []
+
+
 def test_the_last_photo_of_a_published_listing_cannot_be_deleted(app, shop):
     _, client, product_id = shop
     upload(client, product_id, (jpeg(), "only.jpg"))
