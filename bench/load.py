@@ -281,6 +281,9 @@ class Agent:
             sent["Cookie"] = session.cookie_header()
         if conn is not self.conn:
             sent["Host"] = f"{HOST}:{self.port}"
+            # A threaded pool keeps idle connections only a moment: a body sent on one it has
+            # just closed fails halfway. One connection per upload, as the proxy's would be.
+            sent["Connection"] = "close"
         started = time.perf_counter()
         try:
             conn.request(method, path, body=body, headers=sent)

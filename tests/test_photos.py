@@ -495,6 +495,52 @@ def test_deleting_a_photo_removes_its_files(app, shop):
     assert {v[2] for v in second.variants} == files
 
 
+def test_deleting_a_drafts_photo_leaves_the_cached_pages_be(app, shop):
+    """A draft shows nowhere public: removing its photo changes no cached page (the row is
+    deleted while it still names its listing, so the change tracking can tell)."""
+    from app.catalog.changes import current_version
+
+    _, client, product_id = shop
+    upload(client, product_id, (jpeg(colour=RED), "a.jpg"), (jpeg(colour=GREEN), "b.jpg"))
+    first, second = image_rows(product_id)
+    db.session.rollback()
+    version = current_version(db.session)
+
+    response = photo_action(client, product_id, first.id, "delete")
+
+    assert "Photos updated." in flashes(response, "success")
+    assert [(row.id, row.position) for row in image_rows(product_id)] == [(second.id, 0)]
+    db.session.rollback()
+    assert current_version(db.session) == version
+
+
+def test_a_photo_deleted_from_a_published_listing_leaves_its_cached_page(app, shop):
+    from flask import g, request_started
+
+    def clear_g(sender, **extra):  # type: ignore[no-untyped-def]
+        g.__dict__.clear()  # as in production: each request starts with an empty g
+
+    _, client, product_id = shop
+    upload(client, product_id, (jpeg(colour=RED), "a.jpg"), (jpeg(colour=GREEN), "b.jpg"))
+    publish(client, product_id)
+    first, second = image_rows(product_id)
+    app.config["PAGE_CACHE_ENABLED"] = True
+    request_started.connect(clear_g)
+    try:
+        visitor = app.test_client()
+        visitor.get(f"/p/{product_id}")
+        assert visitor.get(f"/p/{product_id}").headers["X-Page-Cache"] == "hit"
+
+        photo_action(client, product_id, first.id, "delete")
+
+        page = visitor.get(f"/p/{product_id}")
+        assert page.headers["X-Page-Cache"] == "miss"
+        html = page.get_data(as_text=True)
+        assert first.variants[0][2] not in html and second.variants[0][2] in html
+    finally:
+        request_started.disconnect(clear_g)
+
+
 def _key(n: int) -> str:
     digest = hashlib.sha256(str(n).encode()).hexdigest()
     return f"{digest[:2]}/{digest[2:4]}/{digest}.webp"

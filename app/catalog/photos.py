@@ -569,10 +569,20 @@ def settle_in_place(image_id: int) -> str | None:
             return None
         code = image.failure or NOT_PROCESSED
         keys = image_keys(image)
-        product.images.remove(image)
-        _renumber(product)
+        _remove_photo(product, image)
     delete_files(unused_keys(keys))
     return code
+
+
+def _remove_photo(product: Product, image: ProductImage) -> None:
+    """Inside a write transaction: delete the photo's row, then number the listing's other
+    photos again. The row is deleted while it still names its listing (taking it out of
+    ``product.images`` would unset ``image.product`` first), so the catalogue's change
+    tracking sees which listing lost a photo: a draft's photo makes no cached page stale."""
+    db.session.delete(image)
+    db.session.flush()
+    db.session.expire(product, ["images"])
+    _renumber(product)
 
 
 def _renumber(product: Product) -> None:
@@ -632,6 +642,5 @@ def delete_image(product: Product, image_id: int) -> list[str]:
         if product.status == ProductStatus.PUBLISHED and shown == [image]:
             raise fail("photo", "last_photo_of_published")
         keys = image_keys(image)
-        product.images.remove(image)
-        _renumber(product)
+        _remove_photo(product, image)
     return unused_keys(keys)
