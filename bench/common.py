@@ -35,6 +35,19 @@ def venv_tool(name: str) -> str:
     return found
 
 
+def lower_session_priority(pid: int, nice: int) -> None:
+    """Give the session ``pid`` leads (a server started in a session of its own) the CPU
+    priority ``nice`` says. With the kernel's autogroups (``sched_autogroup_enabled``), a
+    process's own nice value only ranks it among the processes of its session; sessions share
+    the CPU by their group's nice value, set here (as a service manager's CPU weight would set a
+    service's). Nothing is done where the kernel has no autogroups."""
+    path = Path(f"/proc/{pid}/autogroup")
+    if not path.exists():
+        return
+    with contextlib.suppress(OSError):
+        path.write_text(str(nice))
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((HOST, 0))
@@ -89,6 +102,8 @@ class Server:
             )
         finally:
             log.close()
+        if self.nice:
+            lower_session_priority(self.process.pid, self.nice)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

@@ -39,8 +39,12 @@ with and without uploads. The uploads go as a deployment's reverse proxy sends t
 (docs/deploy.md): each photo POST to the upload pool, a second gunicorn serving the same app
 with threaded workers under ``nice`` (``scripts/run-upload-pool``'s settings; ``--upload-nice``),
 everything else, the uploaders' edit pages and deletes included, to the web pool.
-``--no-upload-pool`` sends the uploads to the web pool too; ``--jobs-nice`` starts the job worker
-(which makes the photos' variants) at a lower priority. The last line is ``ratio: N``: mixed requests/s ÷ hello-world
+``--no-upload-pool`` sends the uploads to the web pool too. The job worker (which makes the
+photos' variants, whole cores' worth for 24 MP pictures) runs at a lower priority too, as
+docs/deploy.md runs it beside web workers (``--jobs-nice``, 0 for the web's). Each server runs in
+a session of its own, so the priority is given to the session's scheduling group (the kernel's
+autogroup, where a process's own nice value would rank it only within its session), as a service
+manager gives a service its CPU weight. The last line is ``ratio: N``: mixed requests/s ÷ hello-world
 requests/s. Servers, the worker, the database, the Redis keys and the files are removed at the
 end (``--keep`` keeps the database and files).
 """
@@ -86,6 +90,7 @@ from bench.common import (
     Server,
     free_port,
     group_cpu_seconds,
+    lower_session_priority,
     postgres_cpu_seconds,
     venv_tool,
 )
@@ -979,6 +984,8 @@ class JobWorker:
             )
         finally:
             log.close()
+        if nice:
+            lower_session_priority(self.process.pid, nice)
         time.sleep(1.0)
         if self.process.poll() is not None:
             raise RuntimeError(f"the job worker exited at once; see {log_path}")
@@ -1134,7 +1141,10 @@ def main(argv: list[str] | None = None) -> int:
         "--upload-nice", type=int, default=10, help="the upload pool's nice value (default 10)"
     )
     parser.add_argument(
-        "--jobs-nice", type=int, default=0, help="the job worker's nice value (default 0)"
+        "--jobs-nice",
+        type=int,
+        default=10,
+        help="the job worker's nice value (default 10, as docs/deploy.md; 0: the web's priority)",
     )
     parser.add_argument(
         "--jobs",
