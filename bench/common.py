@@ -35,6 +35,19 @@ def venv_tool(name: str) -> str:
     return found
 
 
+def lower_session_priority(pid: int, nice: int) -> None:
+    """Give the session ``pid`` leads (a server started in a session of its own) the CPU
+    priority ``nice`` says. With the kernel's autogroups (``sched_autogroup_enabled``), a
+    process's own nice value only ranks it among the processes of its session; sessions share
+    the CPU by their group's nice value, set here (as a service manager's CPU weight would set a
+    service's). Nothing is done where the kernel has no autogroups."""
+    path = Path(f"/proc/{pid}/autogroup")
+    if not path.exists():
+        return
+    with contextlib.suppress(OSError):
+        path.write_text(str(nice))
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((HOST, 0))
@@ -43,7 +56,9 @@ def free_port() -> int:
 
 @dataclass
 class Server:
-    """A gunicorn server: ``workers`` sync workers bound to 127.0.0.1 on a free port."""
+    """A gunicorn server: ``workers`` workers of ``worker_class`` (sync; gthread with
+    ``threads`` each) bound to 127.0.0.1 on a free port, started under ``nice -n nice`` when
+    ``nice`` is set."""
 
     target: str
     env: dict[str, str]
@@ -51,6 +66,9 @@ class Server:
     workers: int = 2
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
+    worker_class: str = "sync"
+    threads: int = 1
+    nice: int = 0
 
     @property
     def base_url(self) -> str:
@@ -62,13 +80,16 @@ class Server:
             "-w",
             str(self.workers),
             "-k",
-            "sync",
+            self.worker_class,
+            *(["--threads", str(self.threads)] if self.worker_class == "gthread" else []),
             "-b",
             f"{HOST}:{self.port}",
             "--log-level",
             "warning",
             self.target,
         ]
+        if self.nice:
+            command = ["nice", "-n", str(self.nice), *command]  # nice execs gunicorn: same pid
         log = self.log_path.open("ab")
         try:
             self.process = subprocess.Popen(
@@ -81,6 +102,8 @@ class Server:
             )
         finally:
             log.close()
+        if self.nice:
+            lower_session_priority(self.process.pid, self.nice)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

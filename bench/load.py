@@ -35,7 +35,16 @@ run, so a price change never refuses a checkout, and a customer pays cash only w
 
 ``--uploads`` adds two phases: the browsing part of the mix alone, then the same with 20 sellers
 uploading a 10 MB photo at once in a loop (each upload is deleted again), and prints browse p95
-with and without uploads. The last line is ``ratio: N``: mixed requests/s ÷ hello-world
+with and without uploads. The uploads go as a deployment's reverse proxy sends them
+(docs/deploy.md): each photo POST to the upload pool, a second gunicorn serving the same app
+with threaded workers under ``nice`` (``scripts/run-upload-pool``'s settings; ``--upload-nice``),
+everything else, the uploaders' edit pages and deletes included, to the web pool.
+``--no-upload-pool`` sends the uploads to the web pool too. The job worker (which makes the
+photos' variants, whole cores' worth for 24 MP pictures) runs at a lower priority too, as
+docs/deploy.md runs it beside web workers (``--jobs-nice``, 0 for the web's). Each server runs in
+a session of its own, so the priority is given to the session's scheduling group (the kernel's
+autogroup, where a process's own nice value would rank it only within its session), as a service
+manager gives a service its CPU weight. The last line is ``ratio: N``: mixed requests/s ÷ hello-world
 requests/s. Servers, the worker, the database, the Redis keys and the files are removed at the
 end (``--keep`` keeps the database and files).
 """
@@ -81,6 +90,7 @@ from bench.common import (
     Server,
     free_port,
     group_cpu_seconds,
+    lower_session_priority,
     postgres_cpu_seconds,
     venv_tool,
 )
@@ -119,6 +129,8 @@ P95_GOAL_MS = 100.0
 RATIO_GOAL = 0.25
 UPLOAD_SLOWDOWN_GOAL = 2.0
 UPLOADERS = 20
+UPLOAD_POOL_WORKERS = 2  # scripts/run-upload-pool's defaults
+UPLOAD_POOL_THREADS = 4
 IMAGE_BYTES_MAX = 10 * 1024 * 1024
 REQUEST_TIMEOUT = 120.0
 T = TypeVar("T")
@@ -219,7 +231,8 @@ class Session:
 
 
 class Agent:
-    """One client thread's connection to one server, recording into ``record``.
+    """One client thread's connection to the server, recording into ``record`` (and one to
+    each other server a request names by ``port``: the upload pool).
 
     gunicorn's sync workers close the connection after each answer; ``http.client`` opens a
     new one for the next request by itself.
@@ -230,9 +243,19 @@ class Agent:
         self.record = record
         self.window = window  # [start, end] of the measured time; nothing outside it is kept
         self.conn = http.client.HTTPConnection(HOST, port, timeout=REQUEST_TIMEOUT)
+        self.others: dict[int, http.client.HTTPConnection] = {}
 
     def close(self) -> None:
         self.conn.close()
+        for conn in self.others.values():
+            conn.close()
+
+    def connection(self, port: int | None) -> http.client.HTTPConnection:
+        if port is None or port == self.port:
+            return self.conn
+        if port not in self.others:
+            self.others[port] = http.client.HTTPConnection(HOST, port, timeout=REQUEST_TIMEOUT)
+        return self.others[port]
 
     def request(
         self,
@@ -245,7 +268,11 @@ class Agent:
         form: dict[str, str] | None = None,
         body: bytes | None = None,
         headers: dict[str, str] | None = None,
+        port: int | None = None,
     ) -> Reply:
+        """``port``: another server than the agent's (the upload pool), reached as the reverse
+        proxy reaches it: with the site's own Host header."""
+        conn = self.connection(port)
         sent = {
             "Accept-Language": "fa",
             "User-Agent": "bazarche-bench-load",
@@ -257,13 +284,18 @@ class Agent:
             sent["Content-Type"] = "application/x-www-form-urlencoded"
         if session.cookies:
             sent["Cookie"] = session.cookie_header()
+        if conn is not self.conn:
+            sent["Host"] = f"{HOST}:{self.port}"
+            # A threaded pool keeps idle connections only a moment: a body sent on one it has
+            # just closed fails halfway. One connection per upload, as the proxy's would be.
+            sent["Connection"] = "close"
         started = time.perf_counter()
         try:
-            self.conn.request(method, path, body=body, headers=sent)
-            response = self.conn.getresponse()
+            conn.request(method, path, body=body, headers=sent)
+            response = conn.getresponse()
             data = response.read()
         except (OSError, http.client.HTTPException) as exc:
-            self.conn.close()
+            conn.close()
             self.error(kind, f"{method} {path}: {exc!r}")
             raise StepFailed from exc
         ended = time.perf_counter()
@@ -402,6 +434,7 @@ class World:
     queries: Popular[str]
     cash_limit: int
     upload_body: bytes = b""
+    upload_port: int | None = None  # the upload pool's, when the uploads go there
 
 
 class User:
@@ -585,7 +618,11 @@ class User:
             self.agent.fail("listing save", f"{product_id}: not saved")
 
     def upload(self) -> None:
-        """A seller adds a 10 MB photo to their draft listing, then deletes it again."""
+        """A seller adds a 10 MB photo to their draft listing, then deletes it again: the edit
+        page (as the seller's browser loads it), the upload (to the upload pool when there is
+        one, as the reverse proxy of docs/deploy.md sends it), the edit page again (where the
+        upload's script leads), and the delete (the benchmark's own clean-up: a listing holds
+        at most 8 photos)."""
         seller = self.sellers[0]
         path = f"/seller/listings/{seller.draft}/edit"
         page = self.agent.request(seller, "GET", path, "upload: edit page")
@@ -608,6 +645,7 @@ class User:
                 "Content-Type": f"multipart/form-data; boundary={boundary}",
                 "X-Requested-With": "fetch",
             },
+            port=self.world.upload_port,  # routed as the reverse proxy routes it
         )
         if json.loads(reply.text).get("added") != 1:
             self.agent.fail("photo upload", reply.text[:300])
@@ -650,6 +688,7 @@ class PhaseResult:
     server_cpu: float
     db_cpu: float
     worker_cpu: float
+    upload_cpu: float = 0.0  # the upload pool's
 
     @property
     def requests(self) -> int:
@@ -669,7 +708,7 @@ def run_phase(
     port: int,
     seconds: float,
     warmup: float,
-    cpu: Callable[[], tuple[float, float, float]],
+    cpu: Callable[[], tuple[float, ...]],
 ) -> PhaseResult:
     """Every user runs its steps (chosen by weight) until the time is up; only the ``seconds``
     after the first ``warmup`` are recorded."""
@@ -930,12 +969,13 @@ def index_catalogue(env: dict[str, str]) -> None:
 class JobWorker:
     """``flask jobs worker`` in its own process group, stopped by that group's id."""
 
-    def __init__(self, env: dict[str, str], log_path: Path) -> None:
+    def __init__(self, env: dict[str, str], log_path: Path, nice: int = 0) -> None:
         self.process: subprocess.Popen[bytes] | None = None
         log = log_path.open("ab")
+        command = [venv_tool("flask"), "jobs", "worker", "--workers", "2"]
         try:
             self.process = subprocess.Popen(
-                [venv_tool("flask"), "jobs", "worker", "--workers", "2"],
+                ["nice", "-n", str(nice), *command] if nice else command,
                 cwd=ROOT,
                 env=dict(env, FLASK_APP="wsgi"),
                 stdout=log,
@@ -944,6 +984,8 @@ class JobWorker:
             )
         finally:
             log.close()
+        if nice:
+            lower_session_priority(self.process.pid, nice)
         time.sleep(1.0)
         if self.process.poll() is not None:
             raise RuntimeError(f"the job worker exited at once; see {log_path}")
@@ -1061,6 +1103,8 @@ def usage(result: PhaseResult, workers_cpu: bool) -> str:
         parts.append(f"PostgreSQL {100 * result.db_cpu / seconds:.0f}%")
     if workers_cpu:
         parts.append(f"job worker {100 * result.worker_cpu / seconds:.0f}%")
+    if result.upload_cpu:
+        parts.append(f"upload pool {100 * result.upload_cpu / seconds:.0f}%")
     # CPU time per answer depends far less than the rates on what else the machine runs.
     answers = max(result.requests, 1)
     per_request = f"{1000 * result.server_cpu / answers:.2f} ms gunicorn"
@@ -1088,6 +1132,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--products", type=int, default=10_000, help="products to load")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers")
     parser.add_argument("--uploads", action="store_true", help="also browse during 20 uploads")
+    parser.add_argument(
+        "--no-upload-pool",
+        action="store_true",
+        help="with --uploads: send the uploads to the web pool too (no upload pool, no routing)",
+    )
+    parser.add_argument(
+        "--upload-nice", type=int, default=10, help="the upload pool's nice value (default 10)"
+    )
+    parser.add_argument(
+        "--jobs-nice",
+        type=int,
+        default=10,
+        help="the job worker's nice value (default 10, as docs/deploy.md; 0: the web's priority)",
+    )
     parser.add_argument(
         "--jobs",
         choices=("redis", "sqlite", "immediate"),
@@ -1201,19 +1259,34 @@ def main(argv: list[str] | None = None) -> int:
         hello = Server("bench.hello:app", env, tmp / "hello.log", workers=args.workers)
         shop = Server("wsgi:app", env, tmp / "shop.log", workers=args.workers, port=port)
         servers.extend([hello, shop])
+        pool: Server | None = None
+        if args.uploads and not args.no_upload_pool:
+            # scripts/run-upload-pool's settings: the same app, threaded, at a lower priority
+            pool = Server(
+                "wsgi:app",
+                env,
+                tmp / "uploads.log",
+                workers=UPLOAD_POOL_WORKERS,
+                worker_class="gthread",
+                threads=UPLOAD_POOL_THREADS,
+                nice=args.upload_nice,
+            )
+            servers.append(pool)
+            world.upload_port = pool.port
         for server in servers:
             server.start()
         if args.jobs != "immediate":
-            worker = JobWorker(env, tmp / "worker.log")
+            worker = JobWorker(env, tmp / "worker.log", nice=args.jobs_nice)
         log_in_all(port, customers + sellers)
         print(f"{len(customers) + len(sellers)} users logged in through the form", flush=True)
 
         def cpu_of(server: Server) -> Callable[[], tuple[float, float, float]]:
-            def read() -> tuple[float, float, float]:
+            def read() -> tuple[float, float, float, float]:
                 return (
                     server.cpu_seconds(),
                     postgres_cpu_seconds(args.database),
                     worker.cpu_seconds() if worker else 0.0,
+                    pool.cpu_seconds() if pool is not None and server is shop else 0.0,
                 )
 
             return read
@@ -1272,6 +1345,17 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"  {log_path.name}: {tracebacks} tracebacks (--keep to read it)")
 
         if args.uploads:
+            if pool is not None:
+                print(
+                    f"uploads: each POST of a photo goes to the upload pool (gunicorn -k gthread "
+                    f"-w {UPLOAD_POOL_WORKERS} --threads {UPLOAD_POOL_THREADS} under nice -n "
+                    f"{args.upload_nice}, as scripts/run-upload-pool), as the reverse proxy of "
+                    f"docs/deploy.md routes it; the uploaders' edit pages and deletes go to the "
+                    f"web pool; job worker at nice {args.jobs_nice}",
+                    flush=True,
+                )
+            else:
+                print("uploads: sent to the web pool (--no-upload-pool)", flush=True)
             browse = run_phase("browse", users_for(BROWSE_MIX), port, seconds, warmup, cpu_of(shop))
             uploaders: list[tuple[Maker, Mix]] = [
                 (
@@ -1301,9 +1385,10 @@ def main(argv: list[str] | None = None) -> int:
             # No browse answer at all during the uploads is the worst case, not a zero.
             upload_ratio = busy / quiet if quiet and busy else float("inf")
             during = f"{busy:.1f} ms" if busy else "no browse request begun"
+            where = "the upload pool" if pool is not None else "the web pool"
             print(
                 f"browse p95: {quiet:.1f} ms alone, {during} during {UPLOADERS} uploads of "
-                f"{len(world.upload_body) / 2**20:.1f} MiB: ×{upload_ratio:.2f} "
+                f"{len(world.upload_body) / 2**20:.1f} MiB to {where}: ×{upload_ratio:.2f} "
                 f"(goal ≤ {UPLOAD_SLOWDOWN_GOAL:.0f}: {met(upload_ratio <= UPLOAD_SLOWDOWN_GOAL)})"
             )
 

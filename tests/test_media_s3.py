@@ -7,7 +7,9 @@ pages and from ``/media/``, never how the backend does it.
 
 from __future__ import annotations
 
+import hashlib
 import io
+import os
 import uuid
 from collections.abc import Iterator
 from html import unescape
@@ -133,6 +135,26 @@ def test_the_storage_writes_reads_checks_and_deletes(s3_endpoint, bucket):
     store.delete(key)
     assert not store.exists(key)
     assert bucket_keys(bucket) == set()
+
+
+def test_a_stream_is_stored_under_the_hash_of_its_bytes(s3_endpoint, bucket):
+    from app.media.storage import put_hashed
+
+    name, client = bucket
+    store = S3Storage(
+        name, endpoint_url=s3_endpoint, region=REGION, access_key_id="k", secret_access_key="s"
+    )
+    body = os.urandom(3 * 1024 * 1024 + 5)  # several chunks
+    digest = hashlib.sha256(body).hexdigest()
+
+    key, written = put_hashed(store, io.BytesIO(body), lambda d: f"originals/{d}.jpg", "image/jpeg")
+    again = put_hashed(store, io.BytesIO(body), lambda d: f"originals/{d}.jpg", "image/jpeg")
+
+    assert (key, written) == (f"originals/{digest}.jpg", True)
+    assert again == (key, False)  # found there: not sent again
+    assert store.get(key) == body
+    assert client.head_object(Bucket=name, Key=key)["ContentType"] == "image/jpeg"
+    store.delete(key)
 
 
 def test_an_unreachable_storage_raises_storage_unavailable_within_bounds():

@@ -7,7 +7,9 @@ to the worker again; a photo deleted before its task runs leaves no file behind.
 
 from __future__ import annotations
 
+import hashlib
 import io
+import os
 import re
 from datetime import timedelta
 from html import unescape
@@ -128,6 +130,27 @@ def test_the_upload_answers_before_the_variants_exist(app, shop):
     assert "Processing" in page and "photo-processing" in page
     # The upload waiting for its variants is never served (it still carries its metadata).
     assert app.test_client().get(f"/media/{original}").status_code == 404
+
+
+def test_a_large_upload_spooled_to_a_file_is_stored_as_sent_under_its_hash(app, shop):
+    """Werkzeug spools a file part over 500 KB to a temporary file; the upload is stored from
+    that file (not read whole into memory) under the SHA-256 of exactly the bytes sent."""
+    client, product_id = shop
+    img = Image.frombytes("RGB", (900, 700), os.urandom(900 * 700 * 3))
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", quality=95)
+    picture = buf.getvalue()
+    assert len(picture) > 600 * 1024
+
+    response = upload(client, product_id, picture, follow_redirects=True)
+
+    assert flashes(response, "success") == ["1 photo(s) added."]
+    [row] = rows(product_id)
+    digest = hashlib.sha256(picture).hexdigest()
+    assert row.original_key == f"originals/{digest}.jpg"
+    assert (row.width, row.height) == (900, 700)
+    assert media_files(app) == {row.original_key}  # no temporary file left beside it
+    assert (Path(app.config["MEDIA_DIR"]) / row.original_key).read_bytes() == picture
 
 
 def test_the_shop_shows_a_photo_only_once_the_worker_made_it_ready(app, shop):

@@ -495,6 +495,94 @@ def test_deleting_a_photo_removes_its_files(app, shop):
     assert {v[2] for v in second.variants} == files
 
 
+def test_deleting_a_drafts_photo_leaves_the_cached_pages_be(app, shop):
+    """A draft shows nowhere public: removing its photo changes no cached page (the row is
+    deleted while it still names its listing, so the change tracking can tell)."""
+    from app.catalog.changes import current_version
+
+    _, client, product_id = shop
+    upload(client, product_id, (jpeg(colour=RED), "a.jpg"), (jpeg(colour=GREEN), "b.jpg"))
+    first, second = image_rows(product_id)
+    db.session.rollback()
+    version = current_version(db.session)
+
+    response = photo_action(client, product_id, first.id, "delete")
+
+    assert "Photos updated." in flashes(response, "success")
+    assert [(row.id, row.position) for row in image_rows(product_id)] == [(second.id, 0)]
+    db.session.rollback()
+    assert current_version(db.session) == version
+
+
+def test_a_photo_deleted_from_a_published_listing_leaves_its_cached_page(app, shop):
+    from flask import g, request_started
+
+    def clear_g(sender, **extra):  # type: ignore[no-untyped-def]
+        g.__dict__.clear()  # as in production: each request starts with an empty g
+
+    _, client, product_id = shop
+    upload(client, product_id, (jpeg(colour=RED), "a.jpg"), (jpeg(colour=GREEN), "b.jpg"))
+    publish(client, product_id)
+    first, second = image_rows(product_id)
+    app.config["PAGE_CACHE_ENABLED"] = True
+    request_started.connect(clear_g)
+    try:
+        visitor = app.test_client()
+        visitor.get(f"/p/{product_id}")
+        assert visitor.get(f"/p/{product_id}").headers["X-Page-Cache"] == "hit"
+
+        photo_action(client, product_id, first.id, "delete")
+
+        page = visitor.get(f"/p/{product_id}")
+        assert page.headers["X-Page-Cache"] == "miss"
+        html = page.get_data(as_text=True)
+        assert first.variants[0][2] not in html and second.variants[0][2] in html
+    finally:
+        request_started.disconnect(clear_g)
+
+
+def _key(n: int) -> str:
+    digest = hashlib.sha256(str(n).encode()).hexdigest()
+    return f"{digest[:2]}/{digest[2:4]}/{digest}.webp"
+
+
+def test_a_file_is_unused_only_when_no_photo_row_or_logo_names_it(app, shop):
+    """The rows are narrowed in the database (by the keys' hashes in the variants' text); what
+    it finds is then checked exactly: a key in any place of a row's variants, its largest key,
+    its kept original or a shop's logo keeps the file."""
+    seller, _, product_id = shop
+    other = factories.product(seller, status=ProductStatus.DRAFT, with_image=False)
+    original = "originals/" + hashlib.sha256(b"upload").hexdigest() + ".jpg"
+    variants = [[320, 240, _key(1)], [640, 480, _key(2)], [1280, 960, _key(3)]]
+    db.session.add_all(
+        [
+            ProductImage(
+                product_id=product_id,
+                position=0,
+                storage_key=_key(3),
+                variants=variants,
+                width=1280,
+                height=960,
+            ),
+            ProductImage(
+                product_id=other.id,
+                position=0,
+                storage_key="",
+                variants=[],
+                width=1,
+                height=1,
+                original_key=original,
+            ),
+        ]
+    )
+    db.session.get(type(seller), seller.id).logo_key = _key(4)
+    db.session.commit()
+
+    asked = [_key(2), _key(1), _key(5), original, _key(4), _key(6), "originals/other.png"]
+    assert photos.unused_keys(asked) == [_key(5), _key(6), "originals/other.png"]
+    assert photos.unused_keys([]) == []
+
+
 def test_the_last_photo_of_a_published_listing_cannot_be_deleted(app, shop):
     _, client, product_id = shop
     upload(client, product_id, (jpeg(), "only.jpg"))

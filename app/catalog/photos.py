@@ -20,6 +20,7 @@ logo refers to it any more.
 
 from __future__ import annotations
 
+import io
 import logging
 import time
 from collections.abc import Iterable, Sequence
@@ -45,7 +46,7 @@ from app.media.images import (
     read_limited,
     store_original,
 )
-from app.media.storage import Storage, WriteLog
+from app.media.storage import Storage, WriteLog, put_file
 from app.media.store import storage
 
 log = logging.getLogger(__name__)
@@ -127,9 +128,19 @@ def unused_keys(keys: list[str]) -> list[str]:
     shared): files the caller may delete after its commit."""
     if not keys:
         return []
+    # The database narrows the rows to those whose keys or variants' text name one of the
+    # keys' content hashes (a scan in SQL, not every row decoded here); the exact test below.
+    variants_text = sa.cast(ProductImage.variants, sa.Text)
+    named = [
+        variants_text.contains(_key_stem(key), autoescape=True)
+        for key in dict.fromkeys(keys)
+        if _key_stem(key)
+    ]
     still = set()
     for variants, storage_key, original_key in db.session.execute(
-        sa.select(ProductImage.variants, ProductImage.storage_key, ProductImage.original_key)
+        sa.select(ProductImage.variants, ProductImage.storage_key, ProductImage.original_key).where(
+            sa.or_(ProductImage.storage_key.in_(keys), ProductImage.original_key.in_(keys), *named)
+        )
     ):
         still.add(storage_key)
         still.update(v[2] for v in variants or [])
@@ -137,6 +148,11 @@ def unused_keys(keys: list[str]) -> list[str]:
             still.add(original_key)
     still.update(db.session.scalars(sa.select(Seller.logo_key).where(Seller.logo_key.in_(keys))))
     return [k for k in keys if k not in still]
+
+
+def _key_stem(key: str) -> str:
+    """The file name of ``key`` without its extension (a content key's hash)."""
+    return key.rsplit("/", 1)[-1].split(".", 1)[0]
 
 
 def delete_files(keys: Iterable[str], store: Storage | None = None) -> None:
@@ -236,21 +252,23 @@ def accept_photo(
     still processing or failed count) before anything is stored; a picture over the byte or
     pixel limit, empty, or not a JPEG, PNG or WebP by its header raises ``ImageRejected`` and
     writes nothing; otherwise the upload's bytes are stored under their content-addressed
-    original key and the row records it. No database lock is held while the bytes are hashed
-    and written. If the row cannot be added afterwards (the listing filled up or was deleted
+    original key and the row records it. An upload the web server spooled to a file is never
+    read whole into memory: its size is taken by seeking, its header alone is parsed, and its
+    bytes are hashed as they are copied to the storage. No database lock is held while the
+    bytes are hashed and written. If the row cannot be added afterwards (the listing filled up or was deleted
     meanwhile, or the save failed), the original this call wrote is removed again, unless a
     photo row uses it by then; a listing deleted meanwhile raises ``NotFound``. The caller
     hands the id to :func:`make_variants` (through the job queue) after this returns.
     """
     product_id = product.id
-    data = read_upload(upload)
+    stream = _seekable_upload(upload)
     if _photo_count(product_id) >= MAX_IMAGES:
         raise fail("photo", "too_many_photos")
     end_read()  # hashing and writing megabytes takes a moment: hold no database lock meanwhile
     store = store if store is not None else storage()
     written = WriteLog(store)
     original = store_original(
-        data,
+        stream,
         written,
         max_bytes=current_app.config["MAX_IMAGE_BYTES"],
         max_pixels=current_app.config["MAX_IMAGE_PIXELS"],
@@ -260,7 +278,7 @@ def accept_photo(
     except BaseException:
         if written.written:  # best effort: the error that refused the photo is the one to tell
             try:
-                _remove_original(original.key, data, store)
+                _remove_original(original.key, None, store)
             except Exception:
                 log.warning("could not remove the original %s of a refused upload", original.key)
         raise
@@ -270,10 +288,24 @@ def accept_photo(
     # failed if its original is missing).
     try:
         if not store.exists(original.key):
-            store.put(original.key, data, original.content_type)
+            stream.seek(0)
+            put_file(store, original.key, stream, original.content_type)
     except Exception:
         log.warning("photo %s: could not check its original %s", image_id, original.key)
     return image_id
+
+
+def _seekable_upload(upload: Upload) -> IO[bytes]:
+    """``upload`` as a stream that can be read again from its start, without copying it: bytes
+    are wrapped, a seekable stream (an upload the web server spooled to a file) is used as it
+    is. Any other stream is read up to ``MAX_IMAGE_BYTES`` (a longer one is refused,
+    ``ImageRejected`` ``too_large_bytes``, without being read whole)."""
+    if isinstance(upload, bytes):
+        return io.BytesIO(upload)
+    seekable = getattr(upload, "seekable", None)
+    if seekable is not None and seekable():
+        return upload
+    return io.BytesIO(read_upload(upload))
 
 
 def _record_upload(product_id: int, original: Original, alt: str) -> int:
@@ -537,10 +569,20 @@ def settle_in_place(image_id: int) -> str | None:
             return None
         code = image.failure or NOT_PROCESSED
         keys = image_keys(image)
-        product.images.remove(image)
-        _renumber(product)
+        _remove_photo(product, image)
     delete_files(unused_keys(keys))
     return code
+
+
+def _remove_photo(product: Product, image: ProductImage) -> None:
+    """Inside a write transaction: delete the photo's row, then number the listing's other
+    photos again. The row is deleted while it still names its listing (taking it out of
+    ``product.images`` would unset ``image.product`` first), so the catalogue's change
+    tracking sees which listing lost a photo: a draft's photo makes no cached page stale."""
+    db.session.delete(image)
+    db.session.flush()
+    db.session.expire(product, ["images"])
+    _renumber(product)
 
 
 def _renumber(product: Product) -> None:
@@ -600,6 +642,5 @@ def delete_image(product: Product, image_id: int) -> list[str]:
         if product.status == ProductStatus.PUBLISHED and shown == [image]:
             raise fail("photo", "last_photo_of_published")
         keys = image_keys(image)
-        product.images.remove(image)
-        _renumber(product)
+        _remove_photo(product, image)
     return unused_keys(keys)

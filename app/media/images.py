@@ -23,7 +23,9 @@ translated messages. Nothing is written to storage unless the whole image was ac
 
 :func:`store_original` is the cheap half, for an upload whose variants are made later (by the job
 worker): the same byte and pixel limits and format allowlist, from the header only (no pixel is
-decoded), and the upload's own bytes stored under ``originals/<sha256>.<ext>``. The full decode,
+decoded), and the upload's own bytes stored under ``originals/<sha256>.<ext>``. It also takes a
+seekable stream (an upload spooled to a file), of which only the header is parsed; the bytes are
+hashed while they are copied to the storage, never held whole in memory. The full decode,
 and so the refusal of a damaged body, comes when :func:`process_image` runs on those bytes.
 """
 
@@ -37,9 +39,11 @@ import struct
 import zlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final, Protocol
+from typing import IO, TYPE_CHECKING, Any, Final, Protocol
 
 from PIL import Image, ImageCms, ImageFile, UnidentifiedImageError
+
+from app.media.storage import put_hashed
 
 if TYPE_CHECKING:
     from app.media.storage import Storage
@@ -252,6 +256,26 @@ class Original:
         return original_content_type(self.key)
 
 
+class _Lent:
+    """A stream lent to Pillow for its header: reads and seeks go through, but closing the
+    picture (Pillow closes its file) leaves the stream open for its owner."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self._stream = stream
+
+    def read(self, size: int = -1, /) -> bytes:
+        return self._stream.read(size)
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET, /) -> int:
+        return self._stream.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._stream.tell()
+
+    def close(self) -> None:
+        pass
+
+
 def original_content_type(key: str) -> str:
     """The Content-Type of an original by its key's extension."""
     extension = key.rsplit(".", 1)[-1]
@@ -263,24 +287,36 @@ def is_original_key(key: str) -> bool:
     return _ORIGINAL_RE.fullmatch(key) is not None
 
 
-def store_original(data: bytes, storage: Storage, *, max_bytes: int, max_pixels: int) -> Original:
+def store_original(
+    data: bytes | IO[bytes], storage: Storage, *, max_bytes: int, max_pixels: int
+) -> Original:
     """Check ``data`` cheaply and store it unchanged under ``originals/<sha256>.<ext>``.
 
-    The checks are those :func:`process_image` makes before it decodes: not empty, at most
-    ``max_bytes``, a JPEG, PNG or WebP header, at most ``max_pixels`` by the header's size; a
-    refusal raises :class:`ImageRejected` and writes nothing. No pixel data is decoded, so a
-    damaged body passes here and is refused by :func:`process_image` later. A key that exists
-    already is not written again (the same bytes).
+    ``data`` is bytes or a seekable binary stream (an upload spooled by the web server, read
+    from its start). The checks are those :func:`process_image` makes before it decodes: not
+    empty, at most ``max_bytes``, a JPEG, PNG or WebP header, at most ``max_pixels`` by the
+    header's size; a refusal raises :class:`ImageRejected` and writes nothing. A stream's size
+    is taken by seeking and only its header is read for the checks; its bytes are then hashed
+    as they are copied to the storage (:func:`app.media.storage.put_hashed`), never held whole
+    in memory. No pixel data is decoded, so a damaged body passes here and is refused by
+    :func:`process_image` later. A key that exists already is not written again (the same
+    bytes).
     """
-    img = _open_checked(data, max_bytes, max_pixels)
+    stream = io.BytesIO(data) if isinstance(data, bytes) else data
+    stream.seek(0, io.SEEK_END)
+    size = stream.tell()
+    stream.seek(0)
+    _check_size(size, max_bytes, max_pixels)
+    img = _open(_Lent(stream), max_pixels)  # type: ignore[arg-type]
     try:
         width, height = img.size
         extension, content_type = _ORIGINAL_TYPES[str(img.format)]
     finally:
         img.close()
-    key = f"{ORIGINALS_PREFIX}/{hashlib.sha256(data).hexdigest()}.{extension}"
-    if not storage.exists(key):
-        storage.put(key, data, content_type)
+    stream.seek(0)
+    key, _written = put_hashed(
+        storage, stream, lambda digest: f"{ORIGINALS_PREFIX}/{digest}.{extension}", content_type
+    )
     return Original(key=key, width=width, height=height)
 
 
@@ -354,19 +390,25 @@ def _render(
 def _open_checked(data: bytes, max_bytes: int, max_pixels: int) -> ImageFile.ImageFile:
     """The checks made before any decoding: not empty, at most ``max_bytes``, then the header
     (:func:`_open`). ``ValueError`` for a non-positive ``max_pixels``."""
+    _check_size(len(data), max_bytes, max_pixels)
+    return _open(io.BytesIO(data), max_pixels)
+
+
+def _check_size(size: int, max_bytes: int, max_pixels: int) -> None:
+    """Not empty and at most ``max_bytes``; ``ValueError`` for a non-positive ``max_pixels``."""
     if max_pixels < 1:
         raise ValueError("max_pixels must be positive")
-    if not data:
+    if not size:
         raise ImageRejected("empty", "upload is empty")
-    if len(data) > max_bytes:
+    if size > max_bytes:
         raise ImageRejected("too_large_bytes", f"upload is larger than {max_bytes} bytes")
-    return _open(data, max_pixels)
 
 
-def _open(data: bytes, max_pixels: int) -> ImageFile.ImageFile:
-    """Parse the header only and enforce the format allowlist and the pixel cap."""
+def _open(stream: IO[bytes], max_pixels: int) -> ImageFile.ImageFile:
+    """Parse the header only (from ``stream``, which Pillow reads as far as it needs) and
+    enforce the format allowlist and the pixel cap."""
     try:
-        img = Image.open(io.BytesIO(data), formats=ACCEPTED_FORMATS)
+        img = Image.open(stream, formats=ACCEPTED_FORMATS)
     except UnidentifiedImageError:
         raise ImageRejected("unsupported_format", "not a JPEG, PNG or WebP image") from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 
 import boto3
 from botocore.config import Config
@@ -110,6 +110,21 @@ class S3Storage:
                 Bucket=self.bucket,
                 Key=name,
                 Body=bytes(data),
+                ContentType=content_type,
+                CacheControl=CACHE_CONTROL,
+            )
+        except (BotoCoreError, ClientError) as exc:
+            raise self._unavailable("write", key, exc) from exc
+
+    def put_file(self, key: str, stream: IO[bytes], content_type: str) -> None:
+        """As :meth:`put`, sending the rest of the seekable ``stream`` (an upload spooled to
+        disk) as it is read, never whole in memory."""
+        name = self.object_key(key)
+        try:
+            self.client.put_object(
+                Bucket=self.bucket,
+                Key=name,
+                Body=stream,
                 ContentType=content_type,
                 CacheControl=CACHE_CONTROL,
             )

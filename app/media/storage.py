@@ -15,12 +15,15 @@ key can never climb out of the storage root or name a hidden file (see :func:`va
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import re
+import shutil
 import tempfile
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Final, Protocol, runtime_checkable
+from typing import IO, Final, Protocol, runtime_checkable
 
 __all__ = [
     "InvalidKey",
@@ -29,12 +32,16 @@ __all__ = [
     "MemoryStorage",
     "Storage",
     "WriteLog",
+    "put_file",
+    "put_hashed",
     "validate_key",
 ]
 
 _SEGMENT = r"[A-Za-z0-9][A-Za-z0-9_-]{0,127}"
 _KEY_RE: Final = re.compile(rf"(?:{_SEGMENT}/){{0,15}}{_SEGMENT}(?:\.[A-Za-z0-9]{{1,10}})?")
 _MAX_KEY_LENGTH: Final = 512
+#: Bytes copied (and hashed) at a time when a stream is stored.
+COPY_CHUNK: Final = 1024 * 1024
 
 
 class InvalidKey(ValueError):
@@ -130,6 +137,68 @@ class LocalStorage:
                 os.unlink(tmp)
             raise
 
+    def put_file(self, key: str, stream: IO[bytes], content_type: str) -> None:
+        """As :meth:`put`, copying ``stream`` from where it stands in chunks (never whole in
+        memory)."""
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._write_atomically(stream, path.parent, lambda _fh: path)
+
+    def put_hashed(
+        self, stream: IO[bytes], key_for: Callable[[str], str], content_type: str
+    ) -> tuple[str, bool]:
+        """See :func:`put_hashed`: here in one pass, the file hashed as it is written to a
+        temporary name in the root, then renamed to its key unless that key holds data."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        digest = hashlib.sha256()
+        named: list[str] = []
+
+        def place(_fh: IO[bytes]) -> Path | None:
+            key = key_for(digest.hexdigest())
+            named.append(key)
+            path = self._path(key)
+            if path.is_file():
+                return None  # the same bytes are there already
+            path.parent.mkdir(parents=True, exist_ok=True)
+            return path
+
+        written = self._write_atomically(stream, self.root, place, digest)
+        return named[0], written
+
+    def _write_atomically(
+        self,
+        stream: IO[bytes],
+        folder: Path,
+        place: Callable[[IO[bytes]], Path | None],
+        digest: hashlib._Hash | None = None,
+    ) -> bool:
+        """Copy ``stream`` to a temporary file in ``folder`` (hashing it into ``digest``),
+        flush and fsync it, then rename it to ``place``'s path, or drop it when that is None.
+        True when the file was placed."""
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=folder)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                if digest is None:
+                    shutil.copyfileobj(stream, fh, COPY_CHUNK)
+                else:
+                    while chunk := stream.read(COPY_CHUNK):
+                        digest.update(chunk)
+                        fh.write(chunk)
+                fh.flush()
+                target = place(fh)
+                if target is not None and self.fsync:
+                    os.fsync(fh.fileno())
+            if target is None:
+                os.unlink(tmp)
+                return False
+            os.chmod(tmp, self.file_mode)
+            os.replace(tmp, target)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
+        return True
+
     def get(self, key: str) -> bytes:
         try:
             return self._path(key).read_bytes()
@@ -206,6 +275,18 @@ class WriteLog:
         self.inner.put(key, data, content_type)
         self.written.append(key)
 
+    def put_file(self, key: str, stream: IO[bytes], content_type: str) -> None:
+        put_file(self.inner, key, stream, content_type)
+        self.written.append(key)
+
+    def put_hashed(
+        self, stream: IO[bytes], key_for: Callable[[str], str], content_type: str
+    ) -> tuple[str, bool]:
+        key, written = put_hashed(self.inner, stream, key_for, content_type)
+        if written:
+            self.written.append(key)
+        return key, written
+
     def get(self, key: str) -> bytes:
         return self.inner.get(key)
 
@@ -217,3 +298,47 @@ class WriteLog:
 
     def path_for(self, key: str) -> str | None:
         return self.inner.path_for(key)
+
+
+# ---- streams --------------------------------------------------------------------------------
+# Optional methods a backend may have for a stream (an upload spooled to disk by the web
+# server): ``put_file(key, stream, content_type)`` and ``put_hashed(stream, key_for,
+# content_type)``. The functions below use them when present and otherwise fall back on the five
+# methods every storage has.
+
+
+def put_file(storage: Storage, key: str, stream: IO[bytes], content_type: str) -> None:
+    """Store the rest of ``stream`` under ``key`` (as :meth:`Storage.put`), in chunks where the
+    backend can (``put_file``), else read whole."""
+    method = getattr(storage, "put_file", None)
+    if method is not None:
+        method(key, stream, content_type)
+    else:
+        storage.put(key, stream.read(), content_type)
+
+
+def put_hashed(
+    storage: Storage, stream: IO[bytes], key_for: Callable[[str], str], content_type: str
+) -> tuple[str, bool]:
+    """Store the rest of ``stream`` under ``key_for(<hex SHA-256 of those bytes>)``, unless that
+    key holds data already (the same bytes, for a content-addressed key). Returns the key and
+    whether this call wrote it.
+
+    A backend with ``put_hashed`` hashes as it writes, in one pass (:class:`LocalStorage`);
+    otherwise the stream is hashed in chunks, then rewound and stored with :func:`put_file`
+    (so it must be seekable). Nothing is held whole in memory by either.
+    """
+    method = getattr(storage, "put_hashed", None)
+    if method is not None:
+        key, written = method(stream, key_for, content_type)
+        return str(key), bool(written)
+    start = stream.tell()
+    digest = hashlib.sha256()
+    while chunk := stream.read(COPY_CHUNK):
+        digest.update(chunk)
+    key = key_for(digest.hexdigest())
+    if storage.exists(key):
+        return key, False
+    stream.seek(start)
+    put_file(storage, key, stream, content_type)
+    return key, True
