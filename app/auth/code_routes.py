@@ -1,0 +1,229 @@
+"""One-time codes by SMS: prove a mobile number for the account, log in with it, and reset a
+forgotten password with it. Each form answers the same whether or not a number has an account,
+and only an account's number gets a text."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from app.accounts import codes, recovery
+from app.accounts import services as accounts
+from app.auth import bp
+from app.auth.common import current_locale, login_limit, user_agent
+from app.auth.forms import (
+    CodeForm,
+    CodeResetForm,
+    MobileForm,
+)
+from app.core.errors import ValidationFailed
+from app.core.extensions import limiter
+from app.core.formatting import format_number
+from app.core.timeutil import utcnow
+from app.notifications import sms
+from app.notifications.accounts import send_account_notice
+from app.orders.cart import merge_guest_cart
+from app.web.fresh import is_fresh, reauth_redirect
+from app.web.http import safe_next
+from app.web.messages import apply_errors
+
+# --- one-time codes by SMS ------------------------------------------------------------------------
+
+_LOGIN_MOBILE = "otp_login_mobile"
+_NEW_MOBILE = "otp_new_mobile"
+
+
+def _otp_limit() -> str:
+    return current_app.config["OTP_RATE_LIMIT"]
+
+
+def _send_code(issued: codes.Issued, user_id: int | None) -> None:
+    """Text the code to its number, in this visitor's language."""
+    minutes = max(1, round((issued.expires_at - utcnow()).total_seconds() / 60))
+    message = sms.compose(
+        user_id,
+        issued.mobile,
+        current_locale(),
+        "login_code",
+        {"code": issued.code, "minutes": minutes},
+    )
+    sms.send([message], "login_code")
+
+
+def _wait_message(seconds: int) -> str:
+    minutes = max(1, -(-seconds // 60))
+    return _(
+        "A code was sent to this number a moment ago. You can ask for another in %(minutes)s "
+        "minutes.",
+        minutes=format_number(minutes, current_locale()),
+    )
+
+
+def _ask_for_code(
+    form: MobileForm, purpose: str, owner: Callable[[str], int | None], session_key: str
+) -> str | int:
+    """Handle a posted number: a code for ``purpose``, texted when ``owner(number)`` names the
+    account to text (None: nobody is texted, the answer is the same), the number kept in the
+    session under ``session_key``. Returns the number, or the status of the form's answer
+    (400 with the field's error, 429 while the number must wait)."""
+    try:
+        issued = codes.issue(form.mobile.data or "", purpose)
+    except ValidationFailed as exc:
+        apply_errors(form, exc)
+        return 400
+    except codes.SendRefused as refused:
+        form.mobile.errors.append(_wait_message(refused.retry_after))
+        return 429
+    recipient = owner(issued.mobile)
+    if recipient is not None:
+        _send_code(issued, recipient)
+    session[session_key] = issued.mobile
+    return issued.mobile
+
+
+def _account_of(number: str) -> int | None:
+    user = accounts.user_with_mobile(number)
+    return user.id if user is not None else None
+
+
+@bp.route("/mobile", methods=["GET", "POST"])
+@limiter.limit(_otp_limit, methods=["POST"])
+def mobile_login() -> ResponseReturnValue:
+    """Log in with a code texted to the account's verified mobile number. The answer is the same
+    whether or not an account has the number (only an account's number gets a text)."""
+    if current_user.is_authenticated:
+        return redirect(safe_next(request.args.get("next"), url_for("shop.home")))
+    form = MobileForm(next=request.args.get("next", ""))
+    status = 400 if form.is_submitted() else 200
+    if form.validate_on_submit():
+        asked = _ask_for_code(form, codes.LOGIN, _account_of, _LOGIN_MOBILE)
+        if isinstance(asked, str):
+            return redirect(url_for("auth.mobile_code", next=form.next.data or None))
+        status = asked
+    return render_template("auth/mobile.html", form=form), status
+
+
+@bp.route("/mobile/code", methods=["GET", "POST"])
+@limiter.limit(login_limit, methods=["POST"])
+def mobile_code() -> ResponseReturnValue:
+    number = session.get(_LOGIN_MOBILE)
+    if not number:
+        return redirect(url_for("auth.mobile_login"))
+    form = CodeForm(next=request.args.get("next", ""))
+    status = 400 if form.is_submitted() else 200
+    if form.validate_on_submit():
+        try:
+            codes.check(number, codes.LOGIN, form.code.data or "")
+            user = accounts.log_in_with_mobile(number, user_agent=user_agent())
+            if user is None:  # no account has the number: no code was sent to be right
+                raise ValidationFailed({"code": ["code_wrong"]})
+        except ValidationFailed as exc:
+            apply_errors(form, exc)
+        else:
+            session.pop(_LOGIN_MOBILE, None)
+            login_user(user)
+            merge_guest_cart(user, session.pop("cart", None))
+            return redirect(safe_next(form.next.data, url_for("shop.home")))
+    return render_template(
+        "auth/mobile_code.html", form=form, number=number, again=url_for("auth.mobile_login")
+    ), status
+
+
+@bp.route("/account/mobile", methods=["GET", "POST"])
+@limiter.limit(_otp_limit, methods=["POST"])
+@login_required
+def account_mobile() -> ResponseReturnValue:
+    """Add or change the account's mobile number: a code texted to it proves it (a fresh login
+    first; the owner is told by e-mail)."""
+    if not is_fresh():
+        return reauth_redirect(url_for("auth.account_mobile", next=request.args.get("next")))
+    form = MobileForm(next=request.args.get("next", ""))
+    status = 400 if form.is_submitted() else 200
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        other = _account_of(codes.normalise(form.mobile.data or ""))
+        if other is not None and other != user.id:
+            apply_errors(form, ValidationFailed({"mobile": ["mobile_taken"]}))
+        else:
+            asked = _ask_for_code(form, codes.verify_purpose(user), lambda _n: user.id, _NEW_MOBILE)
+            if isinstance(asked, str):
+                return redirect(url_for("auth.account_mobile_code", next=form.next.data or None))
+            status = asked
+    return render_template("auth/account_mobile.html", form=form), status
+
+
+@bp.route("/account/mobile/code", methods=["GET", "POST"])
+@limiter.limit(login_limit, methods=["POST"])
+@login_required
+def account_mobile_code() -> ResponseReturnValue:
+    number = session.get(_NEW_MOBILE)
+    if not number:
+        return redirect(url_for("auth.account_mobile"))
+    form = CodeForm(next=request.args.get("next", ""))
+    status = 400 if form.is_submitted() else 200
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        try:
+            codes.check(number, codes.verify_purpose(user), form.code.data or "")
+            before = accounts.set_mobile(user, number)
+        except ValidationFailed as exc:
+            apply_errors(form, exc)
+        else:
+            session.pop(_NEW_MOBILE, None)
+            send_account_notice(
+                "mobile_changed", user.id, changes=[("phone", before or "", number)]
+            )
+            flash(_("Your mobile number is verified. You can log in with it."), "success")
+            return redirect(safe_next(form.next.data, url_for("auth.account")))
+    return render_template(
+        "auth/mobile_code.html", form=form, number=number, again=url_for("auth.account_mobile")
+    ), status
+
+
+_RESET_MOBILE = "otp_reset_mobile"
+
+
+@bp.route("/reset/mobile", methods=["GET", "POST"])
+@limiter.limit(_otp_limit, methods=["POST"])
+def reset_by_mobile() -> ResponseReturnValue:
+    """A forgotten password, by a code texted to the account's verified mobile number (the
+    answer is the same whether or not an account has the number)."""
+    form = MobileForm()
+    status = 400 if form.is_submitted() else 200
+    if form.validate_on_submit():
+        asked = _ask_for_code(form, codes.RESET, _account_of, _RESET_MOBILE)
+        if isinstance(asked, str):
+            return redirect(url_for("auth.reset_by_mobile_code"))
+        status = asked
+    return render_template("auth/reset_mobile.html", form=form), status
+
+
+@bp.route("/reset/mobile/code", methods=["GET", "POST"])
+@limiter.limit(login_limit, methods=["POST"])
+def reset_by_mobile_code() -> ResponseReturnValue:
+    number = session.get(_RESET_MOBILE)
+    if not number:
+        return redirect(url_for("auth.reset_by_mobile"))
+    form = CodeResetForm()
+    status = 400 if form.is_submitted() else 200
+    if form.validate_on_submit():
+        try:
+            codes.check(number, codes.RESET, form.code.data or "")
+            user = accounts.user_with_mobile(number)
+            if user is None:  # no account has the number: no code was sent to be right
+                raise ValidationFailed({"code": ["code_wrong"]})
+            recovery.reset_password_of(user, form.new_password.data or "")
+        except ValidationFailed as exc:
+            apply_errors(form, exc)
+        else:
+            session.pop(_RESET_MOBILE, None)
+            if current_user.is_authenticated:
+                logout_user()
+            send_account_notice("password_changed", user.id)
+            flash(_("Your password has been changed. Log in with the new one."), "success")
+            return redirect(url_for("auth.login"))
+    return render_template("auth/reset_mobile_code.html", form=form, number=number), status
