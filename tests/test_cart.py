@@ -394,3 +394,49 @@ def test_add_to_cart_works_from_a_cached_page_with_csrf_on(csrf_app):
         assert 'class="cart-count"' in html
     finally:
         request_started.disconnect(_clear_g)
+
+
+def test_a_signed_token_kept_for_cached_pages_is_accepted(csrf_app):
+    """Served pages reuse a token signed minutes ago for the same session (signing costs as much
+    as the rest of a hit); such a token is accepted, and another session never gets it."""
+    csrf_app.config["PAGE_CACHE_ENABLED"] = True
+    request_started.connect(_clear_g)
+    try:
+        item = factories.product(title="گلیم", stock=4)
+        csrf_app.test_client().get(f"/p/{item.id}")  # fills the cache
+
+        def logged_in(email: str):  # type: ignore[no-untyped-def]
+            client = csrf_app.test_client()
+            user = factories.user(email=email)
+            page = client.get("/auth/login").get_data(as_text=True)
+            token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page)
+            client.post(
+                "/auth/login",
+                data={
+                    "email": user.email,
+                    "password": factories.PASSWORD,
+                    "csrf_token": token.group(1),
+                },
+            )
+            return client
+
+        def token_on(client) -> str:  # type: ignore[no-untyped-def]
+            response = client.get(f"/p/{item.id}")
+            assert response.headers["X-Page-Cache"] == "hit"
+            html = response.get_data(as_text=True)
+            return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+        mina, sara = logged_in("mina@example.com"), logged_in("sara@example.com")
+        kept = token_on(mina)
+        assert token_on(mina) == kept  # signed once, served again
+        assert token_on(sara) != kept  # another session, another token
+        added = mina.post(
+            "/cart/add", data={"csrf_token": kept, "product_id": item.id, "quantity": "1"}
+        )
+        assert added.status_code == 302 and added.headers["Location"] == "/cart"
+        stolen = sara.post(
+            "/cart/add", data={"csrf_token": kept, "product_id": item.id, "quantity": "1"}
+        )
+        assert stolen.status_code == 400
+    finally:
+        request_started.disconnect(_clear_g)

@@ -32,6 +32,7 @@ them (no network, and a second engine would not see an in-memory database).
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from functools import wraps
@@ -331,9 +332,44 @@ def _locale_code() -> str:
     The selector's answer decides the locale ``get_locale()`` parses, so it identifies the
     rendered language; calling it directly spares parsing a ``Locale`` on every hit.
     """
-    babel = get_babel()
-    chosen = babel.locale_selector() if babel.locale_selector is not None else None
-    return str(chosen or babel.instance.default_locale)
+    environ = request.environ
+    code = environ.get(_LOCALE_KEY)
+    if code is None:
+        babel = get_babel()
+        chosen = babel.locale_selector() if babel.locale_selector is not None else None
+        code = environ[_LOCALE_KEY] = str(chosen or babel.instance.default_locale)
+    return code
+
+
+_LOCALE_KEY = "bazarche.page_locale"
+# Signed CSRF tokens by the session's raw token: (signed, signed at). Signing (HMAC, zlib)
+# cost as much as the rest of a signed-in hit; a token signed a few minutes ago is as good
+# (it is checked against WTF_CSRF_TIME_LIMIT from its signing time: a page served now may
+# carry a token that much older).
+_signed_tokens: dict[str, tuple[str, float]] = {}
+_SIGNED_FOR_SECONDS = 300.0
+_MAX_SIGNED = 4096
+
+
+def _page_csrf_token() -> str:
+    """This visitor's CSRF token for a served page: Flask-WTF's, signed at most
+    :data:`_SIGNED_FOR_SECONDS` ago for the same session token."""
+    config = current_app.config
+    field = config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    raw = session.get(field)
+    limit = config.get("WTF_CSRF_TIME_LIMIT", 3600)
+    if not isinstance(raw, str) or field in g or (limit is not None and limit < 3600):
+        return generate_csrf()
+    now = time.monotonic()
+    kept = _signed_tokens.get(raw)
+    if kept is None or now - kept[1] > _SIGNED_FOR_SECONDS:
+        signed = generate_csrf()
+        if len(_signed_tokens) >= _MAX_SIGNED:
+            _signed_tokens.clear()
+        _signed_tokens[raw] = (signed, now)
+        return signed
+    setattr(g, field, kept[0])  # what generate_csrf answers for the rest of this request
+    return kept[0]
 
 
 def _key(vary: Callable[[], Any] | None) -> tuple:
@@ -408,7 +444,7 @@ def _response(entry: _Entry, state: str, personal: bool, lane: bool) -> Response
         request.environ[LANE_ENDPOINT] = request.endpoint
     body = _fill_personal(entry.personal) if personal else entry.anonymous
     if entry.needs_csrf or personal:  # a signed-in visitor's log-out form has one too
-        body = body.replace(_CSRF_MARKER_BYTES, generate_csrf().encode())
+        body = body.replace(_CSRF_MARKER_BYTES, _page_csrf_token().encode())
     response = Response(body, entry.status, mimetype=entry.mimetype)
     response.headers["X-Page-Cache"] = state
     return response
