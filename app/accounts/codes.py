@@ -60,11 +60,6 @@ class Issued:
     expires_at: datetime
 
 
-def normalise(typed: str) -> str:
-    """``typed`` in the form numbers are kept (``09xxxxxxxxx`` when it is a mobile number)."""
-    return normalise_mobile(typed)
-
-
 def mobile_number(typed: str) -> str:
     """``typed`` as ``09xxxxxxxxx``; ValidationFailed (``mobile: mobile_invalid``) otherwise."""
     number = normalise_mobile(typed)

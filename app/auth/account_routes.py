@@ -134,12 +134,7 @@ def notification_settings() -> ResponseReturnValue:
         "auth/notifications.html",
         topics=topics,
         channels=preferences.CHANNELS,
-        on={
-            (t.key, c)
-            for t in topics
-            for c in preferences.CHANNELS
-            if preferences.wants(user.id, t.key, c)
-        },
+        on={(t.key, c) for t in topics for c in preferences.channels(user.id, t.key)},
     )
 
 

@@ -23,6 +23,7 @@ from app.auth.forms import (
 from app.core.errors import ValidationFailed
 from app.core.extensions import limiter
 from app.core.formatting import format_number
+from app.core.inputs import normalise_mobile
 from app.core.timeutil import utcnow
 from app.notifications import sms
 from app.notifications.accounts import send_account_notice
@@ -145,7 +146,7 @@ def account_mobile() -> ResponseReturnValue:
     status = 400 if form.is_submitted() else 200
     if form.validate_on_submit():
         user = current_user._get_current_object()
-        other = _account_of(codes.normalise(form.mobile.data or ""))
+        other = _account_of(normalise_mobile(form.mobile.data or ""))
         if other is not None and other != user.id:
             apply_errors(form, ValidationFailed({"mobile": ["mobile_taken"]}))
         else:

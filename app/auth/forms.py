@@ -75,30 +75,18 @@ class MobileForm(FlaskForm):
     next = HiddenField()
 
 
+def _code_field() -> StringField:
+    """The field of a code texted by SMS (Persian digits are read as digits by the service)."""
+    return StringField(
+        _l("Code"),
+        validators=[DataRequired(), Length(max=20)],
+        description=_l("The 6 digits in the text message."),
+    )
+
+
 class CodeForm(FlaskForm):
-    code = StringField(
-        _l("Code"),
-        validators=[DataRequired(), Length(max=20)],
-        description=_l("The 6 digits in the text message."),
-    )
+    code = _code_field()
     next = HiddenField()
-
-
-class CodeResetForm(FlaskForm):
-    code = StringField(
-        _l("Code"),
-        validators=[DataRequired(), Length(max=20)],
-        description=_l("The 6 digits in the text message."),
-    )
-    new_password = PasswordField(
-        _l("New password"),
-        validators=_new_password_rules(),
-        description=_l("At least 12 characters; not a common password, a sequence or your e-mail."),
-    )
-    confirm = PasswordField(
-        _l("Repeat new password"),
-        validators=[DataRequired(), EqualTo("new_password", message=_l("The passwords differ."))],
-    )
 
 
 class ResetRequestForm(FlaskForm):
@@ -115,6 +103,12 @@ class ResetPasswordForm(FlaskForm):
         _l("Repeat new password"),
         validators=[DataRequired(), EqualTo("new_password", message=_l("The passwords differ."))],
     )
+
+
+class CodeResetForm(ResetPasswordForm):
+    """A new password with the code texted to the account's mobile number."""
+
+    code = _code_field()
 
 
 class ReauthForm(FlaskForm):

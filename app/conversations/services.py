@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
@@ -191,19 +192,17 @@ def get(conversation_id: int) -> Conversation | None:
     )
 
 
+def _newest_first(stmt: sa.Select, order: Any, page: int, per_page: int) -> Page:
+    return paginate(stmt, Conversation.id, (order.desc(), Conversation.id.desc()), page, per_page)
+
+
 def of_customer(user: User, page: int, per_page: int) -> Page:
     stmt = (
         sa.select(Conversation)
         .where(Conversation.customer_id == user.id)
         .options(joinedload(Conversation.seller))
     )
-    return paginate(
-        stmt,
-        Conversation.id,
-        (Conversation.updated_at.desc(), Conversation.id.desc()),
-        page,
-        per_page,
-    )
+    return _newest_first(stmt, Conversation.updated_at, page, per_page)
 
 
 def of_seller(seller: Seller, page: int, per_page: int) -> Page:
@@ -212,13 +211,7 @@ def of_seller(seller: Seller, page: int, per_page: int) -> Page:
         .where(Conversation.seller_id == seller.id)
         .options(joinedload(Conversation.customer))
     )
-    return paginate(
-        stmt,
-        Conversation.id,
-        (Conversation.updated_at.desc(), Conversation.id.desc()),
-        page,
-        per_page,
-    )
+    return _newest_first(stmt, Conversation.updated_at, page, per_page)
 
 
 def reported(page: int, per_page: int) -> Page:
@@ -227,21 +220,12 @@ def reported(page: int, per_page: int) -> Page:
         .where(Conversation.reported_at.is_not(None))
         .options(joinedload(Conversation.seller), joinedload(Conversation.customer))
     )
-    return paginate(
-        stmt,
-        Conversation.id,
-        (Conversation.reported_at.desc(), Conversation.id.desc()),
-        page,
-        per_page,
-    )
+    return _newest_first(stmt, Conversation.reported_at, page, per_page)
 
 
 def is_unread(conversation: Conversation, side: str) -> bool:
+    """Has the other side written since ``side`` last read? (A message moves ``updated_at``;
+    writing one also marks the writer's side read at that same moment.)"""
     read_at = conversation.customer_read_at if side == CUSTOMER else conversation.seller_read_at
-    if not conversation.messages:
-        return False
-    last = conversation.messages[-1]
-    mine = last.sender_id == (
-        conversation.customer_id if side == CUSTOMER else conversation.seller.user_id
-    )
-    return not mine and (read_at is None or last.created_at > read_at)
+    written = conversation.updated_at > conversation.created_at
+    return written and (read_at is None or conversation.updated_at > read_at)

@@ -17,10 +17,11 @@ def send_new_message(recipient_id: int, conversation_id: int, side: str) -> None
     """Tell ``recipient_id`` (the ``customer`` or the ``seller`` side) that a message waits.
     Call after commit; never raises."""
     endpoint = "shop.conversation" if side == "customer" else "sellers.conversation"
-    if preferences.wants(recipient_id, "messages", preferences.EMAIL):
+    channels = preferences.channels(recipient_id, "messages")
+    if preferences.EMAIL in channels:
         link = site_url_for(endpoint, conversation_id=conversation_id)
         send_account_notice("new_message", recipient_id, link=link)
-    if preferences.wants(recipient_id, "messages", preferences.SMS):
+    if preferences.SMS in channels:
         sms.write_and_send(
             "new_message",
             lambda: _text(recipient_id, endpoint, conversation_id),

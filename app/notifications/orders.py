@@ -210,32 +210,35 @@ def send_order_event(kind: str, order_ids: list[int]) -> None:
 
     ``kind`` is one of :data:`KINDS`. Call after commit. Never raises: failures are logged.
     """
+    texts: list[sms.Outgoing] = []
     mail.write_and_send(
         kind,
-        lambda: _write(kind, list(order_ids)),
-        f"prepare the {kind!r} e-mails of orders {order_ids}",
+        lambda: _write(kind, list(order_ids), texts),
+        f"prepare the {kind!r} messages of orders {order_ids}",
     )
-    sms.write_and_send(
-        kind,
-        lambda: _write_texts(kind, list(order_ids)),
-        f"prepare the {kind!r} texts of orders {order_ids}",
-    )
+    sms.send(texts, kind)
 
 
-def _write(kind: str, order_ids: list[int]) -> list[mail.Outgoing]:
+def _write(kind: str, order_ids: list[int], texts: list[sms.Outgoing]) -> list[mail.Outgoing]:
+    """The e-mails of ``kind``, with the texts put in ``texts``: each recipient by the channels
+    they chose for the topic (the orders read once for both)."""
     letters = _letters(kind, order_ids)
     providers = _providers([o for _, _, their in letters for o in their])
     messages: list[mail.Outgoing] = []
     for audience, recipient, their in letters:
-        if not preferences.wants(
-            recipient.id, preferences.ORDER_TOPIC[audience], preferences.EMAIL
-        ):
-            continue
+        channels = preferences.channels(recipient.id, preferences.ORDER_TOPIC[audience])
         # One recipient's failure is not another's.
-        try:
-            messages.append(_compose(audience, kind, recipient, their, providers))
-        except Exception:
-            log.exception("could not write the %r e-mail to user %s", kind, recipient.id)
+        if preferences.EMAIL in channels:
+            try:
+                messages.append(_compose(audience, kind, recipient, their, providers))
+            except Exception:
+                log.exception("could not write the %r e-mail to user %s", kind, recipient.id)
+        number = _number_of(audience, recipient, their[0])
+        if preferences.SMS in channels and number is not None:
+            try:
+                texts.append(_compose_text(audience, kind, recipient, their, number))
+            except Exception:
+                log.exception("could not write the %r text to user %s", kind, recipient.id)
     return messages
 
 
@@ -327,21 +330,6 @@ def _compose(
             "site_link": site_url_for("shop.home"),
         }
         return mail.compose(recipient, locale, subject, "order_event", context)
-
-
-def _write_texts(kind: str, order_ids: list[int]) -> list[sms.Outgoing]:
-    texts: list[sms.Outgoing] = []
-    for audience, recipient, their in _letters(kind, order_ids):
-        if not preferences.wants(recipient.id, preferences.ORDER_TOPIC[audience], preferences.SMS):
-            continue
-        number = _number_of(audience, recipient, their[0])
-        if number is None:
-            continue
-        try:
-            texts.append(_compose_text(audience, kind, recipient, their, number))
-        except Exception:
-            log.exception("could not write the %r text to user %s", kind, recipient.id)
-    return texts
 
 
 def _number_of(audience: str, recipient: User, order: Order) -> str | None:

@@ -70,10 +70,19 @@ def choices(user_id: int) -> dict[tuple[str, str], bool]:
     return {(topic, channel): enabled for topic, channel, enabled in rows}
 
 
+def channels(user_id: int, topic: str) -> set[str]:
+    """The channels the user gets ``topic`` by (one read of their choices)."""
+    chosen = choices(user_id)
+    return {
+        channel
+        for channel in CHANNELS
+        if chosen.get((topic, channel), channel in BY_KEY[topic].defaults)
+    }
+
+
 def wants(user_id: int, topic: str, channel: str) -> bool:
     """Does the user get ``topic`` by ``channel``?"""
-    chosen = choices(user_id).get((topic, channel))
-    return chosen if chosen is not None else channel in BY_KEY[topic].defaults
+    return channel in channels(user_id, topic)
 
 
 def save(user: User, wanted: set[tuple[str, str]]) -> None:
