@@ -16,7 +16,7 @@ from app.catalog.models import (
 from app.conversations.models import Conversation, ConversationMessage
 from app.disputes.models import OrderProblem, ProblemPhoto
 from app.jobs.models import JobFailure
-from app.notifications.models import NotificationSetting, OutgoingMail, OutgoingSms
+from app.notifications.models import Notice, NotificationSetting, OutgoingMail, OutgoingSms
 from app.orders.models import (
     CartLine,
     Order,
@@ -62,6 +62,7 @@ __all__ = [
     "SavedAddress",
     "OutgoingMail",
     "OutgoingSms",
+    "Notice",
     "NotificationSetting",
     "Payment",
     "PaymentEvent",

@@ -117,13 +117,13 @@ def account() -> ResponseReturnValue:
 @bp.route("/account/notifications", methods=["GET", "POST"])
 @login_required
 def notification_settings() -> ResponseReturnValue:
-    """Choose, per kind of message, whether it comes by e-mail and by SMS."""
+    """Choose, per kind of message, whether it comes by e-mail, by SMS and in the site's list."""
     user = current_user._get_current_object()
     topics = preferences.topics_for(user)
     if request.method == "POST":
         known = {(t.key, c) for t in topics for c in preferences.CHANNELS}
         ticked = set()
-        for value in request.form.getlist("on")[:20]:
+        for value in request.form.getlist("on")[: len(known)]:
             topic, _sep, channel = str(value).partition(":")
             if (topic, channel) in known:
                 ticked.add((topic, channel))
@@ -134,6 +134,7 @@ def notification_settings() -> ResponseReturnValue:
         "auth/notifications.html",
         topics=topics,
         channels=preferences.CHANNELS,
+        channel_labels=preferences.CHANNEL_LABELS,
         on={(t.key, c) for t in topics for c in preferences.channels(user.id, t.key)},
     )
 

@@ -94,12 +94,12 @@ def write_and_send(
     except Exception:
         log.exception("could not %s", what)
         (metrics.EMAILS_FAILED if deliver is None else metrics.SMS_FAILED).inc()
-        _end_failed_read()
+        end_failed_read()
         return
     (deliver or send)(messages, kind)  # type: ignore[arg-type]
 
 
-def _end_failed_read() -> None:
+def end_failed_read() -> None:
     """Roll back the reading transaction a failed write left (its connection may be gone), so
     the rest of the request works on a clean session."""
     try:
