@@ -22,6 +22,7 @@ from app.core.timeutil import utcnow
 from tests import factories
 from tests.helpers import jpeg, png
 from tests.test_conversations import world
+from tests.test_media_s3 import bucket, s3_app, s3_endpoint  # noqa: F401 (fixtures)
 from tests.test_order_flow import as_user
 from tests.test_photos import HTML, _truncated_jpeg, field_errors, message, noisy_jpeg, png_bomb
 
@@ -236,3 +237,28 @@ def test_stored_message_photos_are_never_deleted_as_unused(app):
     keys = [photo.small_key, photo.large_key, "ab/cd/" + "0" * 64 + ".webp"]
     assert photo_files.unused_keys(keys) == keys[2:]
     assert photo.created_at <= utcnow()
+
+
+def test_on_s3_photos_go_to_the_bucket_and_a_refused_message_leaves_none(s3_app, bucket):  # noqa: F811
+    name, client = bucket
+    _owner, _product, _mina, customer, thread, _conversation_id = started(s3_app)
+
+    prefix = s3_app.config["S3_PREFIX"].strip("/") + "/"
+
+    def objects() -> set[str]:
+        listed = client.list_objects_v2(Bucket=name).get("Contents", [])
+        return {o["Key"].removeprefix(prefix) for o in listed}
+
+    refused = send(customer, thread, "", [(jpeg((700, 500), RED), "a.jpg"), (HTML, "b.jpg")])
+    assert refused.status_code == 400 and objects() == set()
+    assert send(customer, thread, "", [(jpeg((700, 500), RED), "a.jpg")]).status_code == 302
+    photo = db.session.scalar(sa.select(MessagePhoto))
+    assert objects() == {photo.small_key, photo.large_key}
+    assert f'<a href="/media/{photo.large_key}">' in customer.get(thread).get_data(as_text=True)
+
+
+def test_a_photos_field_that_is_not_a_file_is_ignored(app):
+    _owner, _product, _mina, customer, thread, _conversation_id = started(app)
+    assert customer.post(thread, data={"body": "سلام", "photos": "x.jpg"}).status_code == 302
+    assert customer.post(thread, data={"photos": "x.jpg"}).status_code == 400
+    assert counts() == (1, 0)
