@@ -13,7 +13,7 @@ from app.catalog.models import (
     SellerStatus,
     SellerStatusChange,
 )
-from app.conversations.models import Conversation, ConversationMessage
+from app.conversations.models import Conversation, ConversationMessage, MessagePhoto
 from app.disputes.models import OrderProblem, ProblemPhoto
 from app.jobs.models import JobFailure
 from app.notifications.models import Notice, NotificationSetting, OutgoingMail, OutgoingSms
@@ -57,6 +57,7 @@ __all__ = [
     "OrderProblem",
     "Conversation",
     "ConversationMessage",
+    "MessagePhoto",
     "OrderStatus",
     "OrderStatusChange",
     "SavedAddress",

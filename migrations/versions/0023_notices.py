@@ -1,7 +1,7 @@
 """The in-site list of notices: one row per user and event, read or unread
 
 Revision ID: 0023
-Revises: 0020
+Revises: 0022
 Create Date: 2026-12-05 13:30:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0023'
-down_revision = '0020'
+down_revision = '0022'
 branch_labels = None
 depends_on = None
 
