@@ -113,7 +113,7 @@ def _account_message(
     to: str | None = None,
 ) -> list[mail.Outgoing]:
     recipient = db.session.get(User, user_id)
-    if recipient is None:
+    if recipient is None or mail.address_of(recipient, to) is None:
         return []
     locale = mail.recipient_locale(recipient)
     with force_locale(locale), mail.link_context():

@@ -73,6 +73,8 @@ def _listing_message(kind: str, product_id: int, reason: str | None) -> list[mai
     if product is None:
         return []
     recipient = product.seller.user
+    if mail.address_of(recipient) is None:
+        return []
     locale = mail.recipient_locale(recipient)
     subject_of, intro_of = LISTING[kind]
     with force_locale(locale), mail.link_context():

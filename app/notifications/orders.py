@@ -228,7 +228,7 @@ def _write(kind: str, order_ids: list[int], texts: list[sms.Outgoing]) -> list[m
     for audience, recipient, their in letters:
         channels = preferences.channels(recipient.id, preferences.ORDER_TOPIC[audience])
         # One recipient's failure is not another's.
-        if preferences.EMAIL in channels:
+        if preferences.EMAIL in channels and mail.address_of(recipient) is not None:
             try:
                 messages.append(_compose(audience, kind, recipient, their, providers))
             except Exception:

@@ -99,6 +99,8 @@ def _messages(kind: str, problem_id: int) -> list[mail.Outgoing]:
     out = []
     for audience in audiences:
         recipient: User = order.seller.user if audience == "seller" else order.customer
+        if mail.address_of(recipient) is None:
+            continue
         endpoint = "sellers.order_detail" if audience == "seller" else "shop.order_detail"
         locale = mail.recipient_locale(recipient)
         with force_locale(locale), mail.link_context():
