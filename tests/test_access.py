@@ -76,6 +76,7 @@ ACCESS: dict[str, str] = {
     "auth.account_mobile_code": LOGIN,
     "auth.mobile_login": PUBLIC,
     "auth.mobile_code": PUBLIC,  # only with a number asked for in this session
+    "auth.mobile_welcome": PUBLIC,  # only with a number a code proved in this session
     "auth.account_data": LOGIN,
     "auth.delete_account": LOGIN,
     "auth.remove_address": LOGIN,
@@ -84,6 +85,8 @@ ACCESS: dict[str, str] = {
     "auth.change_email": LOGIN,
     "auth.confirm_email": PUBLIC,  # the signed link is the check
     "auth.reauth": LOGIN,
+    "auth.reauth_mobile": LOGIN,
+    "auth.reauth_code": LOGIN,
     # seller area
     "sellers.apply": LOGIN,
     "sellers.answer_problem": SELLER,

@@ -197,7 +197,7 @@ def test_with_every_choice_off_only_the_accounts_safety_notices_come(app, world)
 
 
 def test_an_account_without_an_e_mail_address_gets_texts_instead(app, world):
-    db.session.execute(sa.update(User).where(User.id == world.customer.id).values(email=""))
+    db.session.execute(sa.update(User).where(User.id == world.customer.id).values(email=None))
     db.session.commit()
     before = written_sms(app.config["SMS_DIR"])
     send_new_message(world.customer.id, 1, events.CUSTOMER)  # e-mail and site by default
