@@ -174,3 +174,15 @@ def test_a_code_for_one_account_does_not_verify_the_number_for_another(app):
         assert refused.status_code == 400
     db.session.rollback()
     assert db.session.get(User, sara.id).mobile is None
+
+
+def test_a_changed_number_is_told_to_the_former_one(app):
+    mina = factories.user(email="mina@example.com", name="مینا")
+    client = verified(app, mina)  # 09121234567: the first number, nobody else to tell
+    assert [t.to for t in texts(app)] == ["09121234567"]  # only its code
+    client.post("/auth/account/mobile", data={"mobile": "09351112233"})
+    done = client.post("/auth/account/mobile/code", data={"code": last_code(app)})
+    assert done.status_code == 302
+    told = texts(app)[0]  # the newest
+    assert told.to == "09121234567" and "بازارچه" in told.text
+    assert db.session.get(User, mina.id).mobile == "09351112233"

@@ -200,3 +200,29 @@ def test_a_number_without_an_account_gets_no_text_but_the_same_answer(app, clien
         "/auth/reset/mobile/code", data={"code": "123456", "new_password": NEW, "confirm": NEW}
     )
     assert guessed.status_code == 400
+
+
+def test_an_unconfirmed_address_gets_no_link_while_the_account_has_a_verified_number(app, client):
+    english(client)
+    mina = factories.with_mobile(factories.user(email="mina@example.com"), "09121234567")
+    response = ask(client, "mina@example.com")
+    assert NEUTRAL in unescape(response.get_data(as_text=True))  # the same answer
+    assert sent_mail(app.config["MAIL_DIR"]) == []  # the texted code is the way back
+    assert "Get a code by SMS instead" in client.get("/auth/reset").get_data(as_text=True)
+
+    mina.email_verified_at = mina.mobile_verified_at  # confirmed now
+    db.session.commit()
+    ask(client, "mina@example.com")
+    assert len(sent_mail(app.config["MAIL_DIR"])) == 1
+
+
+def test_without_a_number_the_link_goes_and_opening_it_confirms_the_address(app, client):
+    english(client)
+    reza = factories.user(email="reza@example.com")
+    assert reza.email_verified_at is None
+    ask(client, "reza@example.com")
+    link = mailed_link(app, "reza@example.com")
+    done = client.post(link, data={"new_password": NEW, "confirm": NEW}, follow_redirects=True)
+    assert done.status_code == 200
+    db.session.rollback()
+    assert db.session.get(User, reza.id).email_verified_at is not None

@@ -28,6 +28,7 @@ from app.audit import log as audit
 from app.core.db import begin_write, end_read, write_intent
 from app.core.errors import ValidationFailed
 from app.core.extensions import db
+from app.core.timeutil import utcnow
 
 _SALT = "bazarche.password-reset"
 INVALID = "reset_link_invalid"
@@ -53,6 +54,14 @@ def account_for_email(email: str) -> User | None:
         return None
     user = db.session.scalar(sa.select(User).where(User.email == address))
     return user if user is not None and user.active else None
+
+
+def may_reset_by_email(user: User) -> bool:
+    """Is ``user``'s address trusted with a reset link? A confirmed address is; an unconfirmed
+    one only while the account has no verified mobile number (the address is then its only way
+    back in, and opening the link confirms it). An account that has a number resets by a code
+    texted to it until its address is confirmed."""
+    return bool(user.email) and (user.email_verified_at is not None or not user.mobile)
 
 
 def reset_token(user: User) -> str:
@@ -89,7 +98,7 @@ def reset_password(token: str, new: str) -> User:
         user = account_for_token(token)
         if user is None:
             raise ValidationFailed({"token": [INVALID]})
-    return _replace_password(user, new)
+    return _replace_password(user, new, proved_email=True)
 
 
 def reset_password_of(user: User, new: str) -> User:
@@ -99,7 +108,9 @@ def reset_password_of(user: User, new: str) -> User:
     return _replace_password(user, new)
 
 
-def _replace_password(user: User, new: str) -> User:
+def _replace_password(user: User, new: str, *, proved_email: bool = False) -> User:
+    """``proved_email``: the new password comes through a link e-mailed to the account's
+    address, which opening it confirms."""
     with write_intent(False):
         user_id, email = user.id, user.email
         old_hash, old_version = user.password_hash, user.session_version
@@ -124,7 +135,15 @@ def _replace_password(user: User, new: str) -> User:
                 User.password_hash == old_hash,
                 User.session_version == old_version,
             )
-            .values(password_hash=new_hash, session_version=User.session_version + 1)
+            .values(
+                password_hash=new_hash,
+                session_version=User.session_version + 1,
+                **(
+                    {"email_verified_at": sa.func.coalesce(User.email_verified_at, utcnow())}
+                    if proved_email
+                    else {}
+                ),
+            )
             .execution_options(synchronize_session=False)
         ),
     )

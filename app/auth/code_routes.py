@@ -240,7 +240,10 @@ def account_mobile_code() -> ResponseReturnValue:
         else:
             session.pop(_NEW_MOBILE, None)
             send_account_notice(
-                "mobile_changed", user.id, changes=[("phone", before or "", number)]
+                "mobile_changed",
+                user.id,
+                changes=[("phone", before or "", number)],
+                number=before,
             )
             flash(_("Your mobile number is verified. You can log in with it."), "success")
             return redirect(safe_next(form.next.data, url_for("auth.account")))

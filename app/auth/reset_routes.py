@@ -40,7 +40,7 @@ def reset_request() -> ResponseReturnValue:
     form = ResetRequestForm()
     if form.validate_on_submit():
         user = recovery.account_for_email(form.email.data or "")
-        if user is not None:
+        if user is not None and recovery.may_reset_by_email(user):
             link = site_url_for("auth.reset_password", token=recovery.reset_token(user))
             send_account_notice("password_reset", user.id, link=link)
         flash(

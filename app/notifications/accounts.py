@@ -40,6 +40,7 @@ def send_account_notice(
     link: str | None = None,
     note: str | None = None,
     to: str | None = None,
+    number: str | None = None,
 ) -> None:
     """Tell the owner of ``user_id`` about their account, in their language, by the channels
     the event goes by (:mod:`app.notifications.events`):
@@ -53,11 +54,12 @@ def send_account_notice(
       ``link`` the page to go on from;
     * ``email_confirm``: ``link`` proves the address ``to`` (the account's own, or the one it
       moves to); ``email_changed``: told to the former address ``to``;
-    * ``mobile_changed``: the account's mobile number changed (``changes``).
+    * ``mobile_changed``: the account's mobile number changed (``changes``); the former
+      number ``number`` (if any) is texted.
 
     Call after commit. Never raises: failures are logged.
     """
-    notice = Notice(kind, until, changes, link, note, to)
+    notice = Notice(kind, until, changes, link, note, to, number)
     events.dispatch(
         kind, partial(_write, user_id, notice), f"write the {kind!r} notice to user {user_id}"
     )
@@ -71,6 +73,7 @@ class Notice:
     link: str | None = None
     note: str | None = None
     to: str | None = None
+    number: str | None = None  # where a text goes (else the account's verified mobile)
 
     @property
     def event(self) -> tuple[str, str]:
@@ -96,13 +99,16 @@ def _write(user_id: int, notice: Notice, batch: events.Batch) -> None:
     if recipient is None:
         return
     event, audience = notice.event
+    # A changed number is texted to the former one only (the new one was just proved).
+    texted = notice.kind != "mobile_changed" or notice.number is not None
     batch.add(
         event,
         audience,
         recipient,
         email=partial(account_message, recipient, notice),
-        text=partial(_account_text, recipient, notice),
+        text=partial(_account_text, recipient, notice) if texted else None,
         notice=partial(_site_notice, recipient, notice),
+        number=notice.number,
         address=notice.to,
     )
 

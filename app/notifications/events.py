@@ -107,13 +107,14 @@ TABLE: tuple[Route, ...] = (
             "login_locked",
             "password_changed",
             "email_changed",
-            "mobile_changed",
             "seller_profile_changed",
         ),
         OWNER,
         None,
         {EMAIL, SITE},
     ),
+    # A changed mobile number: the former number is texted too.
+    *_routes("account", ("mobile_changed",), OWNER, None),
     # Links that prove an address or reset a password go to that address only.
     *_routes("account", ("password_reset", "email_confirm"), OWNER, None, {EMAIL}),
 )
