@@ -34,7 +34,8 @@ run: install
 	$(BIN)/flask seed-demo --if-empty
 	@echo "Tasks run in the web process (JOBS_BACKEND=immediate). To try the job queue: run"
 	@echo "  JOBS_BACKEND=sqlite make run   and, in another terminal,   JOBS_BACKEND=sqlite make worker"
-	SESSION_COOKIE_SECURE=0 PAYMENT_SANDBOX=1 $(BIN)/flask run --host 127.0.0.1 --port 5000
+	@echo "Texts (log-in codes) and e-mails the demo sends: http://127.0.0.1:5000/dev/sms and /dev/mail"
+	SESSION_COOKIE_SECURE=0 PAYMENT_SANDBOX=1 DEV_OUTBOX=1 $(BIN)/flask run --host 127.0.0.1 --port 5000
 
 # The multi-process layout on this machine: PostgreSQL, Redis, a local S3 server, gunicorn and a
 # job worker (docs/deploy.md).

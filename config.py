@@ -243,7 +243,8 @@ class Config:
     COMMISSION_RATE_BP = _int("COMMISSION_RATE_BP", 1000)
 
     # Mail (Flask-Mailman). "file" writes each message under MAIL_DIR (development, tests; see
-    # /dev/mail in debug mode); "smtp" sends through MAIL_SERVER. MAIL_FILE_PATH follows MAIL_DIR.
+    # /dev/mail in debug mode or with DEV_OUTBOX); "smtp" sends through MAIL_SERVER.
+    # MAIL_FILE_PATH follows MAIL_DIR.
     MAIL_DIR = os.environ.get("MAIL_DIR", str(DEFAULT_INSTANCE_DIR / "mail"))
     MAIL_FROM = os.environ.get("MAIL_FROM", "Bazarche <no-reply@bazarche.example>")
     MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "file")
@@ -258,10 +259,14 @@ class Config:
     MAIL_SITE_URL = os.environ.get("MAIL_SITE_URL", "")
 
     # SMS (app/notifications/sms_gateway.py). "file" writes each message under SMS_DIR
-    # (development, tests; see /dev/sms in debug mode); "kavenegar" sends through Kavenegar's
-    # HTTP API with KAVENEGAR_API_KEY from the line KAVENEGAR_SENDER. SMS_TIMEOUT: seconds per
-    # call to the provider.
+    # (development, tests; see /dev/sms in debug mode or with DEV_OUTBOX); "kavenegar" sends
+    # through Kavenegar's HTTP API with KAVENEGAR_API_KEY from the line KAVENEGAR_SENDER.
+    # SMS_TIMEOUT: seconds per call to the provider.
     SMS_BACKEND = os.environ.get("SMS_BACKEND", "file")
+    # Serve /dev/mail and /dev/sms (the file backends' messages) outside debug mode too (`make
+    # run` turns it on so the demo's log-in codes can be read). Outside debug mode they answer
+    # only requests from this machine (loopback). Never on a public server.
+    DEV_OUTBOX = _bool("DEV_OUTBOX", False)
     SMS_DIR = os.environ.get("SMS_DIR", str(DEFAULT_INSTANCE_DIR / "sms"))
     SMS_TIMEOUT = _int("SMS_TIMEOUT", 10)
     KAVENEGAR_API_KEY = os.environ.get("KAVENEGAR_API_KEY", "")

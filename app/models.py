@@ -13,10 +13,10 @@ from app.catalog.models import (
     SellerStatus,
     SellerStatusChange,
 )
-from app.conversations.models import Conversation, ConversationMessage
+from app.conversations.models import Conversation, ConversationMessage, MessagePhoto
 from app.disputes.models import OrderProblem, ProblemPhoto
 from app.jobs.models import JobFailure
-from app.notifications.models import NotificationSetting, OutgoingMail, OutgoingSms
+from app.notifications.models import Notice, NotificationSetting, OutgoingMail, OutgoingSms
 from app.orders.models import (
     CartLine,
     Order,
@@ -57,11 +57,13 @@ __all__ = [
     "OrderProblem",
     "Conversation",
     "ConversationMessage",
+    "MessagePhoto",
     "OrderStatus",
     "OrderStatusChange",
     "SavedAddress",
     "OutgoingMail",
     "OutgoingSms",
+    "Notice",
     "NotificationSetting",
     "Payment",
     "PaymentEvent",

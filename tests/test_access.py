@@ -49,6 +49,9 @@ ACCESS: dict[str, str] = {
     "shop.conversations_list": LOGIN,
     "shop.conversation": LOGIN,
     "shop.conversation_report": LOGIN,
+    "shop.notices": LOGIN,
+    "shop.open_notice": LOGIN,
+    "shop.read_all_notices": LOGIN,
     "shop.order_invoice": LOGIN,
     "shop.confirm_receipt": LOGIN,
     "shop.report_problem": LOGIN,
@@ -73,6 +76,7 @@ ACCESS: dict[str, str] = {
     "auth.account_mobile_code": LOGIN,
     "auth.mobile_login": PUBLIC,
     "auth.mobile_code": PUBLIC,  # only with a number asked for in this session
+    "auth.mobile_welcome": PUBLIC,  # only with a number a code proved in this session
     "auth.account_data": LOGIN,
     "auth.delete_account": LOGIN,
     "auth.remove_address": LOGIN,
@@ -81,6 +85,8 @@ ACCESS: dict[str, str] = {
     "auth.change_email": LOGIN,
     "auth.confirm_email": PUBLIC,  # the signed link is the check
     "auth.reauth": LOGIN,
+    "auth.reauth_mobile": LOGIN,
+    "auth.reauth_code": LOGIN,
     # seller area
     "sellers.apply": LOGIN,
     "sellers.answer_problem": SELLER,

@@ -1,6 +1,7 @@
 """A mobile number on the account, proved by a texted code; then log in with a code by SMS.
 Codes: 6 digits, stored hashed, short-lived, single use, few wrong tries; sends to one number wait
-longer each time; the log-in form never tells whether a number has an account."""
+longer each time; the log-in form never tells whether a number has an account (any valid number
+gets a code: one no account has may sign up, tests/test_mobile_signup.py)."""
 
 from __future__ import annotations
 
@@ -79,15 +80,16 @@ def test_a_verified_number_logs_in_with_a_texted_code(app):
     assert again.status_code == 302 and again.headers["Location"] == "/auth/mobile"
 
 
-def test_a_number_without_an_account_gets_the_same_answer_and_no_text(app):
+def test_a_number_without_an_account_gets_the_same_answer_and_a_code_to_sign_up(app):
     client = app.test_client()
     client.set_cookie("locale", "en")
     asked = client.post("/auth/mobile", data={"mobile": "09351234567"})
     assert asked.status_code == 302 and asked.headers["Location"] == "/auth/mobile/code"
-    assert texts(app) == []
+    assert [t.to for t in texts(app)] == ["09351234567"]  # sign-up: tests/test_mobile_signup.py
     page = client.get("/auth/mobile/code").get_data(as_text=True)
-    assert "If the number" in unescape(page)
-    wrong = client.post("/auth/mobile/code", data={"code": "123456"})
+    assert "We have texted" in unescape(page)
+    right = last_code(app)
+    wrong = client.post("/auth/mobile/code", data={"code": "123456" if right != "123456" else "1"})
     assert wrong.status_code == 400 and "not right" in page_errors(wrong)
 
 

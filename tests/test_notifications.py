@@ -216,6 +216,19 @@ def test_the_outbox_is_not_there_outside_debug_mode(client):
     assert client.get("/dev/mail").status_code == 404
 
 
+def test_with_dev_outbox_it_answers_this_machine_only(tmp_path: Path):
+    app = make_app(tmp_path, DEV_OUTBOX=True)
+    with app.app_context():
+        client = app.test_client()
+        assert client.get("/dev/sms").status_code == 200  # the test client is 127.0.0.1
+        assert client.get("/dev/mail").status_code == 200
+        away = {"REMOTE_ADDR": "203.0.113.9"}
+        assert client.get("/dev/sms", environ_base=away).status_code == 404
+        assert client.get("/dev/mail", environ_base=away).status_code == 404
+        db.session.remove()
+        db.engine.dispose()
+
+
 def test_the_outbox_lists_newest_first_and_shows_one(tmp_path: Path):
     app = make_app(tmp_path, DEBUG=True)
     with app.app_context():

@@ -52,7 +52,17 @@ def test_a_verified_mobile_comes_first_and_a_choice_switches_a_channel_off(app, 
     assert 'value="order_updates:sms" checked' in page
     client.post(
         "/auth/account/notifications",
-        data={"on": ["order_updates:email", "messages:email", "bogus:sms"]},
+        data={
+            "on": [
+                "order_updates:email",
+                "order_updates:site",
+                "messages:email",
+                "messages:site",
+                "problems:email",
+                "problems:site",
+                "bogus:sms",
+            ]
+        },
     )
     assert preferences.wants(world["mina"].id, "order_updates", "sms") is False
     assert preferences.wants(world["mina"].id, "order_updates", "email") is True

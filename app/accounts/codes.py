@@ -30,7 +30,7 @@ from app.core.extensions import db
 from app.core.inputs import ascii_digits, is_mobile, normalise_mobile
 from app.core.timeutil import utcnow
 
-LOGIN = "login"
+LOGIN = "login"  # log in, or (no account has the number) open one: see signup_proof
 RESET = "reset"  # a new password for the account of a verified number
 MAX_ATTEMPTS = 5
 MAX_SENDS_PER_HOUR = 5
@@ -42,6 +42,38 @@ WINDOW = timedelta(hours=1)
 def verify_purpose(user: User) -> str:
     """The purpose of a code that binds a number to ``user``'s account."""
     return f"verify:{user.id}"
+
+
+def confirm_purpose(user: User) -> str:
+    """The purpose of a code that confirms ``user`` is at the keyboard (a fresh login)."""
+    return f"confirm:{user.id}"
+
+
+SIGNUP_MINUTES = 10  # how long a number proved by a log-in code may still open an account
+
+
+def _proof_tag(mobile: str, until: int) -> str:
+    return _digest(mobile, "signup", str(until))
+
+
+def signup_proof(mobile: str) -> dict[str, str | int]:
+    """What the session keeps once a log-in code proved ``mobile`` and no account has it: the
+    number, until when it may open an account, and an HMAC binding the two (so neither can be
+    changed: the proof is good for this number, for :data:`SIGNUP_MINUTES`)."""
+    until = int((utcnow() + timedelta(minutes=SIGNUP_MINUTES)).timestamp())
+    return {"m": mobile, "u": until, "t": _proof_tag(mobile, until)}
+
+
+def proven_number(proof: object) -> str | None:
+    """The number a :func:`signup_proof` proves, while it is live and untouched; else None."""
+    if not isinstance(proof, dict):
+        return None
+    mobile, until, tag = proof.get("m"), proof.get("u"), proof.get("t")
+    if not (isinstance(mobile, str) and isinstance(until, int) and isinstance(tag, str)):
+        return None
+    if until <= utcnow().timestamp() or not is_mobile(mobile):
+        return None
+    return mobile if hmac.compare_digest(tag, _proof_tag(mobile, until)) else None
 
 
 class SendRefused(Exception):

@@ -53,7 +53,7 @@ def new_address(user: User, typed: str) -> str:
 def link_token(user: User, address: str) -> str:
     """A token proving ``address`` for ``user`` (their own address: verification; another:
     the move), while the account's address stays what it is now."""
-    return _signer().dumps({"u": user.id, "e": address, "f": _fingerprint(user.email)})
+    return _signer().dumps({"u": user.id, "e": address, "f": _fingerprint(user.email or "")})
 
 
 def confirm(token: str) -> tuple[User, str | None]:
@@ -73,7 +73,7 @@ def confirm(token: str) -> tuple[User, str | None]:
     if (
         user is None
         or not user.active
-        or not hmac.compare_digest(str(data.get("f", "")), _fingerprint(user.email))
+        or not hmac.compare_digest(str(data.get("f", "")), _fingerprint(user.email or ""))
     ):
         db.session.rollback()
         raise ValidationFailed({"token": [INVALID]})

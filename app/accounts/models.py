@@ -22,10 +22,14 @@ class User(UserMixin, Model):
     __tablename__ = "user"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    # None for an account made with a mobile number whose owner gave no address (yet): it gets
+    # no e-mail. Unique: several NULLs are allowed.
+    email: Mapped[str | None] = mapped_column(sa.String(254), unique=True)
     # When the owner last proved the address is theirs (a link sent to it was opened).
     email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    # None for an account made with a mobile number that has not chosen a password: it logs in
+    # with a code texted to its number, never with a password.
+    password_hash: Mapped[str | None] = mapped_column(sa.String(255))
     name: Mapped[str] = mapped_column(sa.String(120))
     phone: Mapped[str | None] = mapped_column(sa.String(20))
     # A mobile number (``09xxxxxxxxx``) the owner proved with a code sent to it: one account
@@ -54,6 +58,10 @@ class User(UserMixin, Model):
         cookie. The loader accepts it only while that login row is open (logout, a password
         change elsewhere or its age end it)."""
         return f"{self.id}:{self.login_id or ''}"
+
+    @property
+    def has_password(self) -> bool:
+        return self.password_hash is not None
 
     @property
     def is_staff(self) -> bool:

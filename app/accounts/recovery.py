@@ -37,10 +37,10 @@ def _signer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.secret_key or "", salt=_SALT)
 
 
-def _fingerprint(password_hash: str, session_version: int) -> str:
+def _fingerprint(password_hash: str | None, session_version: int) -> str:
     secret = current_app.secret_key or ""
     key = secret if isinstance(secret, bytes) else secret.encode()
-    state = f"{password_hash}|{session_version}".encode()
+    state = f"{password_hash or ''}|{session_version}".encode()
     return hmac.new(key, state, hashlib.sha256).hexdigest()[:32]
 
 

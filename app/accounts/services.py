@@ -1,4 +1,5 @@
-"""Accounts: registration, authentication, passwords, logins, staff creation.
+"""Accounts: registration (with an e-mail address and a password, or with a mobile number proved
+by a code: no address, no password), authentication, passwords, logins, staff creation.
 
 Passwords (rules, normalisation, hashing) live in :mod:`app.accounts.passwords`, logins as rows
 in :mod:`app.accounts.sessions`, per-account attempt limits in :mod:`app.accounts.throttle`.
@@ -45,6 +46,7 @@ __all__ = [
     "logout",
     "normalise_email",
     "register_user",
+    "register_with_mobile",
     "set_locale",
 ]
 
@@ -126,14 +128,18 @@ def authenticate(email: str, password: str, user_agent: str | None = None) -> Us
     the user for ``login_user``). Raises AuthenticationFailed, the same for every cause, or
     AccountLocked while the account's attempts are locked (whatever the password).
 
-    A hash with older parameters, or of the unnormalised password, is replaced on success."""
+    A hash with older parameters, or of the unnormalised password, is replaced on success. An
+    account without a password (made with a mobile number) is refused as an unknown address is.
+    """
     account = _account_key(email)
     attempt = throttle.count_attempt(account)  # raises AccountLocked; commits the count
     with write_intent(False):  # only reads: no write lock while the password is checked
         user = db.session.scalar(sa.select(User).where(User.email == account))
         stored, active = (user.password_hash, user.active) if user is not None else ("", False)
     end_read()
-    if user is None or len(password) > MAX_PASSWORD_LENGTH:
+    if stored is None:  # an account without a password logs in by code: answered as unknown
+        user = None
+    if user is None or stored is None or len(password) > MAX_PASSWORD_LENGTH:
         check_password_hash(_dummy_hash(), password[:MAX_PASSWORD_LENGTH])
         raise _refused(attempt, user)
     matches, rehash = passwords.verify(stored, password)
@@ -170,6 +176,56 @@ def log_in_with_mobile(mobile: str, user_agent: str | None = None) -> User | Non
     return user
 
 
+def register_with_mobile(
+    mobile: str,
+    name: str,
+    email: str | None = None,
+    *,
+    locale: str = "fa",
+    user_agent: str | None = None,
+) -> tuple[User, str | None]:
+    """A customer account for ``mobile`` (``09xxxxxxxxx``, just proved by a code): the number
+    verified now, no password, logged in (a new open login row). Returns the account and the
+    address it may be given (normalised; the caller e-mails it a link that proves it: the
+    account has no address until then). Raises ValidationFailed: ``name: required``,
+    ``email: email_invalid`` / ``email_taken``, ``mobile: mobile_taken`` (another account has
+    the number, also when it took it a moment ago); then nothing is stored."""
+    name = " ".join(name.split())
+    if not name:
+        raise ValidationFailed({"name": ["required"]})
+    address = normalise_email(email) if email and email.strip() else None
+    begin_write()
+    if address is not None and (
+        db.session.scalar(sa.select(User.id).where(User.email == address)) is not None
+    ):
+        db.session.rollback()
+        raise ValidationFailed({"email": ["email_taken"]})
+    if db.session.scalar(sa.select(User.id).where(User.mobile == mobile)) is not None:
+        db.session.rollback()
+        raise ValidationFailed({"mobile": ["mobile_taken"]})
+    now = utcnow()
+    user = User(
+        email=None,
+        password_hash=None,
+        name=name[:120],
+        phone=mobile,
+        mobile=mobile,
+        mobile_verified_at=now,
+        locale=locale if locale in ("fa", "en") else "fa",
+        role=Role.CUSTOMER,
+        last_login_at=now,
+    )
+    db.session.add(user)
+    try:
+        db.session.flush()
+        sessions.open_login(user, user_agent)
+        db.session.commit()
+    except sa.exc.IntegrityError as exc:  # another account took the number a moment ago
+        db.session.rollback()
+        raise ValidationFailed({"mobile": ["mobile_taken"]}) from exc
+    return user, address
+
+
 def set_mobile(user: User, mobile: str) -> str | None:
     """Make ``mobile`` (checked by a code) the account's verified number; the number it had
     before (None). Raises ValidationFailed (``mobile: mobile_taken``) when another account has
@@ -192,13 +248,24 @@ def set_mobile(user: User, mobile: str) -> str | None:
     return before
 
 
+def _throttle_key(user: User) -> str:
+    """What a signed-in account's password attempts count on: its address, else its id."""
+    return user.email or f"user:{user.id}"
+
+
 def confirm_password(user: User, password: str) -> bool:
     """Whether ``password`` is ``user``'s, counted against the account's attempt limit like a
-    login (a stolen session cannot be used to guess the password). Raises AccountLocked."""
-    attempt = throttle.count_attempt(user.email)
+    login (a stolen session cannot be used to guess the password). Raises AccountLocked.
+    Always False for an account without a password (nothing is counted)."""
+    if user.password_hash is None:
+        return False
+    key = _throttle_key(user)
+    attempt = throttle.count_attempt(key)
     with write_intent(False):  # only reads: no write lock while the password is checked
-        stored, email = user.password_hash, user.email
+        stored, email = user.password_hash, key
     end_read()
+    if stored is None:
+        return False
     matches, rehash = passwords.verify(stored, password[:MAX_PASSWORD_LENGTH])
     if not matches or len(password) > MAX_PASSWORD_LENGTH:
         _refused(attempt, user)
@@ -217,12 +284,14 @@ def logout(user: User) -> None:
     sessions.end_login(getattr(user, "login_id", None))
 
 
-def change_password(user: User, current: str, new: str) -> None:
-    """Replace the password; every other login of the user ends (this one stays open).
+def change_password(user: User, current: str | None, new: str) -> None:
+    """Replace the password; every other login of the user ends (this one stays open). An
+    account without a password (made with a mobile number) sets its first one: ``current`` is
+    not asked (the caller asks for a fresh login).
 
     Raises ValidationFailed (``current_password: wrong``, or the rules of a new password) or
     AccountLocked when the account's attempts are locked."""
-    if not confirm_password(user, current):
+    if user.password_hash is not None and not confirm_password(user, current or ""):
         raise ValidationFailed({"current_password": ["wrong"]})
     with write_intent(False):
         email = user.email

@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
 
 from app.accounts import email_links
+from app.accounts.models import User
 from app.auth import bp, closing, personal_data
 from app.auth.forms import (
     DeleteAccountForm,
@@ -37,9 +38,11 @@ def _user_key() -> str:
     return f"email-link:{current_user.get_id() if current_user.is_authenticated else ''}"
 
 
-def _send_email_link(user_id: int, address: str, token: str) -> None:
-    link = site_url_for("auth.confirm_email", token=token)
-    send_account_notice("email_confirm", user_id, link=link, to=address)
+def send_email_link(user: User, address: str) -> None:
+    """E-mail ``address`` the link that proves it for ``user`` (their own address: verification;
+    another, or a first one: the account moves to it once opened)."""
+    link = site_url_for("auth.confirm_email", token=email_links.link_token(user, address))
+    send_account_notice("email_confirm", user.id, link=link, to=address)
 
 
 @bp.post("/account/email/verify")
@@ -48,7 +51,9 @@ def _send_email_link(user_id: int, address: str, token: str) -> None:
 def verify_email() -> ResponseReturnValue:
     """E-mail the account's own address a link that proves it."""
     user = current_user._get_current_object()
-    _send_email_link(user.id, user.email, email_links.link_token(user, user.email))
+    if not user.email:  # nothing to confirm yet: add one
+        return redirect(url_for("auth.change_email"))
+    send_email_link(user, user.email)
     flash(
         _(
             "We have e-mailed %(address)s a link. Open it to confirm the address.",
@@ -76,7 +81,7 @@ def change_email() -> ResponseReturnValue:
         except ValidationFailed as exc:
             apply_errors(form, exc)
         else:
-            _send_email_link(user.id, address, email_links.link_token(user, address))
+            send_email_link(user, address)
             flash(
                 _(
                     "We have e-mailed %(address)s a link. Your account moves to that address "
@@ -117,13 +122,13 @@ def account() -> ResponseReturnValue:
 @bp.route("/account/notifications", methods=["GET", "POST"])
 @login_required
 def notification_settings() -> ResponseReturnValue:
-    """Choose, per kind of message, whether it comes by e-mail and by SMS."""
+    """Choose, per kind of message, whether it comes by e-mail, by SMS and in the site's list."""
     user = current_user._get_current_object()
     topics = preferences.topics_for(user)
     if request.method == "POST":
         known = {(t.key, c) for t in topics for c in preferences.CHANNELS}
         ticked = set()
-        for value in request.form.getlist("on")[:20]:
+        for value in request.form.getlist("on")[: len(known)]:
             topic, _sep, channel = str(value).partition(":")
             if (topic, channel) in known:
                 ticked.add((topic, channel))
@@ -134,6 +139,7 @@ def notification_settings() -> ResponseReturnValue:
         "auth/notifications.html",
         topics=topics,
         channels=preferences.CHANNELS,
+        channel_labels=preferences.CHANNEL_LABELS,
         on={(t.key, c) for t in topics for c in preferences.channels(user.id, t.key)},
     )
 

@@ -9,7 +9,9 @@ Otherwise, in one transaction: the name, e-mail, phone, mobile and password are 
 account can never log in again and its address and number are free for a new account), every
 login ends, the cart, the saved addresses and the one-time codes of its number go, and its orders keep their amounts,
 lines, dates, province and city (sales figures, the sellers' invoices) but lose the recipient's
-name, street address, postal code and mobile. The deletion is audited (the account id only).
+name, street address, postal code and mobile. The messages it wrote in conversations stay, with
+their photos (the other party's record of the conversation; the sender shows under the replaced
+name). The deletion is audited (the account id only).
 """
 
 from __future__ import annotations

@@ -1,6 +1,8 @@
-"""One-time codes by SMS: prove a mobile number for the account, log in with it, and reset a
-forgotten password with it. Each form answers the same whether or not a number has an account,
-and only an account's number gets a text."""
+"""One-time codes by SMS: log in or sign up with a mobile number, prove a number for the account,
+confirm a login (a fresh one) and reset a forgotten password with it. Each form answers the same
+whether or not a number has an account: the log-in code goes to any valid number (no account has
+it: the proved number may open one, on ``/auth/mobile/welcome``), the reset code only to an
+account's number."""
 
 from __future__ import annotations
 
@@ -9,16 +11,18 @@ from collections.abc import Callable
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import confirm_login, current_user, login_required, login_user, logout_user
 
 from app.accounts import codes, recovery
 from app.accounts import services as accounts
 from app.auth import bp
-from app.auth.common import current_locale, login_limit, user_agent
+from app.auth.account_routes import send_email_link
+from app.auth.common import current_locale, login_limit, register_limit, user_agent
 from app.auth.forms import (
     CodeForm,
     CodeResetForm,
     MobileForm,
+    WelcomeForm,
 )
 from app.core.errors import ValidationFailed
 from app.core.extensions import limiter
@@ -36,6 +40,7 @@ from app.web.messages import apply_errors
 
 _LOGIN_MOBILE = "otp_login_mobile"
 _NEW_MOBILE = "otp_new_mobile"
+_SIGNUP = "otp_signup"  # a number a log-in code proved, that no account has (codes.signup_proof)
 
 
 def _otp_limit() -> str:
@@ -65,12 +70,18 @@ def _wait_message(seconds: int) -> str:
 
 
 def _ask_for_code(
-    form: MobileForm, purpose: str, owner: Callable[[str], int | None], session_key: str
+    form: MobileForm,
+    purpose: str,
+    owner: Callable[[str], int | None],
+    session_key: str,
+    *,
+    anyone: bool = False,
 ) -> str | int:
     """Handle a posted number: a code for ``purpose``, texted when ``owner(number)`` names the
-    account to text (None: nobody is texted, the answer is the same), the number kept in the
-    session under ``session_key``. Returns the number, or the status of the form's answer
-    (400 with the field's error, 429 while the number must wait)."""
+    account to text (None: nobody is texted, the answer is the same; with ``anyone`` the number
+    is texted whether or not an account has it), the number kept in the session under
+    ``session_key``. Returns the number, or the status of the form's answer (400 with the
+    field's error, 429 while the number must wait)."""
     try:
         issued = codes.issue(form.mobile.data or "", purpose)
     except ValidationFailed as exc:
@@ -80,7 +91,7 @@ def _ask_for_code(
         form.mobile.errors.append(_wait_message(refused.retry_after))
         return 429
     recipient = owner(issued.mobile)
-    if recipient is not None:
+    if recipient is not None or anyone:
         _send_code(issued, recipient)
     session[session_key] = issued.mobile
     return issued.mobile
@@ -94,15 +105,16 @@ def _account_of(number: str) -> int | None:
 @bp.route("/mobile", methods=["GET", "POST"])
 @limiter.limit(_otp_limit, methods=["POST"])
 def mobile_login() -> ResponseReturnValue:
-    """Log in with a code texted to the account's verified mobile number. The answer is the same
-    whether or not an account has the number (only an account's number gets a text)."""
+    """Log in or sign up with a mobile number: a code is texted to any valid number (the answer
+    is the same whether or not an account has it)."""
     if current_user.is_authenticated:
         return redirect(safe_next(request.args.get("next"), url_for("shop.home")))
     form = MobileForm(next=request.args.get("next", ""))
     status = 400 if form.is_submitted() else 200
     if form.validate_on_submit():
-        asked = _ask_for_code(form, codes.LOGIN, _account_of, _LOGIN_MOBILE)
+        asked = _ask_for_code(form, codes.LOGIN, _account_of, _LOGIN_MOBILE, anyone=True)
         if isinstance(asked, str):
+            session.pop(_SIGNUP, None)  # a number proved before is not this one
             return redirect(url_for("auth.mobile_code", next=form.next.data or None))
         status = asked
     return render_template("auth/mobile.html", form=form), status
@@ -111,6 +123,8 @@ def mobile_login() -> ResponseReturnValue:
 @bp.route("/mobile/code", methods=["GET", "POST"])
 @limiter.limit(login_limit, methods=["POST"])
 def mobile_code() -> ResponseReturnValue:
+    """The texted code: the account of the number is logged in; a number no account has may
+    open one (on the welcome page, for a few minutes)."""
     number = session.get(_LOGIN_MOBILE)
     if not number:
         return redirect(url_for("auth.mobile_login"))
@@ -119,18 +133,68 @@ def mobile_code() -> ResponseReturnValue:
     if form.validate_on_submit():
         try:
             codes.check(number, codes.LOGIN, form.code.data or "")
-            user = accounts.log_in_with_mobile(number, user_agent=user_agent())
-            if user is None:  # no account has the number: no code was sent to be right
-                raise ValidationFailed({"code": ["code_wrong"]})
         except ValidationFailed as exc:
             apply_errors(form, exc)
         else:
             session.pop(_LOGIN_MOBILE, None)
+            user = accounts.log_in_with_mobile(number, user_agent=user_agent())
+            if user is None:  # no account has the number: it may open one
+                session[_SIGNUP] = codes.signup_proof(number)
+                return redirect(url_for("auth.mobile_welcome", next=form.next.data or None))
             login_user(user)
             merge_guest_cart(user, session.pop("cart", None))
             return redirect(safe_next(form.next.data, url_for("shop.home")))
     return render_template(
         "auth/mobile_code.html", form=form, number=number, again=url_for("auth.mobile_login")
+    ), status
+
+
+@bp.route("/mobile/welcome", methods=["GET", "POST"])
+@limiter.limit(register_limit, methods=["POST"])
+def mobile_welcome() -> ResponseReturnValue:
+    """Open a customer account for the number a log-in code just proved: a name, an e-mail
+    address if one likes (a link sent to it proves it), no password."""
+    if current_user.is_authenticated:
+        return redirect(safe_next(request.args.get("next"), url_for("shop.home")))
+    number = codes.proven_number(session.get(_SIGNUP))
+    if number is None:
+        session.pop(_SIGNUP, None)
+        return redirect(url_for("auth.mobile_login", next=request.args.get("next") or None))
+    form = WelcomeForm(next=request.args.get("next", ""))
+    status = 400 if form.is_submitted() else 200
+    if form.validate_on_submit():
+        try:
+            user, address = accounts.register_with_mobile(
+                number,
+                form.name.data or "",
+                form.email.data,
+                locale=current_locale(),
+                user_agent=user_agent(),
+            )
+        except ValidationFailed as exc:
+            if "mobile" in exc.errors:  # an account has the number now: log in with it
+                session.pop(_SIGNUP, None)
+                status = 409
+            apply_errors(form, exc)
+        else:
+            session.pop(_SIGNUP, None)
+            login_user(user)
+            merge_guest_cart(user, session.pop("cart", None))
+            session.pop("_flashes", None)
+            flash(_("Welcome to Bazarche, %(name)s!", name=user.name), "success")
+            if address is not None:
+                send_email_link(user, address)
+                flash(
+                    _(
+                        "We have e-mailed %(address)s a link. Open it to add the address to "
+                        "your account.",
+                        address=address,
+                    ),
+                    "info",
+                )
+            return redirect(safe_next(form.next.data, url_for("shop.home")))
+    return render_template(
+        "auth/mobile_welcome.html", form=form, number=number, taken=status == 409
     ), status
 
 
@@ -182,6 +246,55 @@ def account_mobile_code() -> ResponseReturnValue:
             return redirect(safe_next(form.next.data, url_for("auth.account")))
     return render_template(
         "auth/mobile_code.html", form=form, number=number, again=url_for("auth.account_mobile")
+    ), status
+
+
+# --- a fresh login by a code texted to the account's number ----------------------------------
+
+
+@bp.post("/confirm/mobile")
+@limiter.limit(_otp_limit)
+@login_required
+def reauth_mobile() -> ResponseReturnValue:
+    """Text a code to the account's verified number, to confirm the login with it."""
+    user = current_user._get_current_object()
+    target = safe_next(request.form.get("next"), url_for("shop.home"))
+    if not user.mobile:
+        return redirect(url_for("auth.reauth", next=target))
+    try:
+        issued = codes.issue(user.mobile, codes.confirm_purpose(user))
+    except codes.SendRefused as refused:
+        flash(_wait_message(refused.retry_after), "error")
+    except ValidationFailed:
+        return redirect(url_for("auth.reauth", next=target))
+    else:
+        _send_code(issued, user.id)
+    return redirect(url_for("auth.reauth_code", next=target))
+
+
+@bp.route("/confirm/code", methods=["GET", "POST"])
+@limiter.limit(login_limit, methods=["POST"])
+@login_required
+def reauth_code() -> ResponseReturnValue:
+    """Confirm the login with the code texted to the account's number."""
+    user = current_user._get_current_object()
+    if not user.mobile:
+        return redirect(url_for("auth.reauth", next=request.args.get("next") or None))
+    form = CodeForm(next=request.args.get("next", ""))
+    status = 400 if form.is_submitted() else 200
+    if form.validate_on_submit():
+        try:
+            codes.check(user.mobile, codes.confirm_purpose(user), form.code.data or "")
+        except ValidationFailed as exc:
+            apply_errors(form, exc)
+        else:
+            confirm_login()
+            return redirect(safe_next(form.next.data, url_for("shop.home")))
+    return render_template(
+        "auth/mobile_code.html",
+        form=form,
+        number=user.mobile,
+        again=url_for("auth.reauth", next=form.next.data or None),
     ), status
 
 

@@ -10,6 +10,10 @@ def login_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
+def register_limit() -> str:
+    return current_app.config["REGISTER_RATE_LIMIT"]
+
+
 def user_agent() -> str:
     return request.user_agent.string or ""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField, StringField
-from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from app.accounts.services import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from app.core.formatting import LocalNumber
@@ -55,6 +55,16 @@ class ChangePasswordForm(FlaskForm):
     )
 
 
+class SetPasswordForm(FlaskForm):
+    """A first password, for an account made with a mobile number (no current one to ask)."""
+
+    new_password = PasswordField(_l("New password"), validators=_new_password_rules())
+    confirm = PasswordField(
+        _l("Repeat new password"),
+        validators=[DataRequired(), EqualTo("new_password", message=_l("The passwords differ."))],
+    )
+
+
 class DeleteAccountForm(FlaskForm):
     understood = BooleanField(
         _l("I understand that my account is deleted for good and I cannot log in again."),
@@ -71,6 +81,18 @@ class MobileForm(FlaskForm):
         _l("Mobile number"),
         validators=[DataRequired(), Length(max=30)],
         description=_l("Such as 09121234567; Persian digits are fine."),
+    )
+    next = HiddenField()
+
+
+class WelcomeForm(FlaskForm):
+    """A new account for a number just proved by a code: a name, an address if one likes."""
+
+    name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=120)])
+    email = EmailField(
+        _l("E-mail (optional)"),
+        validators=[Optional(), Length(max=254)],
+        description=_l("For receipts and news of your orders; we send it a link to confirm it."),
     )
     next = HiddenField()
 

@@ -2,7 +2,8 @@
 
 Everything the market keeps about the account and what it did: the account itself, its logins,
 its cart, its orders (with their lines, addresses and history), its payments, the problems it
-reported, and for a seller the shop's details and listings. Amounts are integers in the
+reported, the messages it wrote in conversations (with the addresses of their photos), and for a
+seller the shop's details and listings. Amounts are integers in the
 currency's smallest unit (``currency`` says which); times are UTC in ISO 8601. Secrets are left
 out: the password hash, login ids, payment tokens and card numbers.
 
@@ -20,9 +21,11 @@ from sqlalchemy.orm import selectinload
 
 from app.accounts.models import LoginSession, User
 from app.catalog.models import Product, Seller
+from app.conversations.models import ConversationMessage
 from app.core.extensions import db
 from app.core.timeutil import utcnow
 from app.disputes.models import OrderProblem
+from app.media.store import media_url
 from app.orders import addresses
 from app.orders.models import CartLine, Order
 from app.payments.models import Payment
@@ -74,6 +77,7 @@ def export(user: User) -> dict[str, Any]:
         "orders": _orders(user.id),
         "payments": _payments(user.id),
         "problems_reported": _problems(user.id),
+        "messages_written": _messages(user.id),
         "shop": _shop(user.id),
     }
 
@@ -203,6 +207,31 @@ def _problems(user_id: int) -> list[dict[str, Any]]:
             "seller_reply": row.seller_reply,
             "resolution": _enum(row.resolution),
             "created_at": _when(row.created_at),
+        }
+        for row in rows
+    ]
+
+
+def _messages(user_id: int) -> list[dict[str, Any]]:
+    rows = db.session.scalars(
+        sa.select(ConversationMessage)
+        .where(ConversationMessage.sender_id == user_id)
+        .options(selectinload(ConversationMessage.photos))
+        .order_by(ConversationMessage.id)
+    )
+    return [
+        {
+            "conversation_id": row.conversation_id,
+            "body": row.body,
+            "created_at": _when(row.created_at),
+            "hidden_at": _when(row.hidden_at),
+            "photos": [
+                {
+                    "url": media_url(photo.large_key, external=True),
+                    "thumbnail_url": media_url(photo.small_key, external=True),
+                }
+                for photo in row.photos
+            ],
         }
         for row in rows
     ]

@@ -7,19 +7,20 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import confirm_login, current_user, login_required, login_user, logout_user
 
 from app.accounts import services as accounts
 from app.auth import bp
-from app.auth.common import current_locale, login_limit, user_agent
+from app.auth.common import current_locale, login_limit, register_limit, user_agent
 from app.auth.forms import (
     ChangePasswordForm,
     LoginForm,
     ReauthForm,
     RegisterForm,
+    SetPasswordForm,
 )
 from app.core.errors import ValidationFailed
 from app.core.extensions import limiter
@@ -32,10 +33,6 @@ from app.web.http import safe_next
 from app.web.messages import apply_errors
 
 
-def _register_limit() -> str:
-    return current_app.config["REGISTER_RATE_LIMIT"]
-
-
 def _locked_message(until: datetime) -> str:
     """The answer while an account's attempts are locked, the same for right and wrong passwords."""
     minutes = max(1, -(-int((until - utcnow()).total_seconds()) // 60))
@@ -46,7 +43,7 @@ def _locked_message(until: datetime) -> str:
 
 
 @bp.route("/register", methods=["GET", "POST"])
-@limiter.limit(_register_limit, methods=["POST"])
+@limiter.limit(register_limit, methods=["POST"])
 def register() -> ResponseReturnValue:
     if current_user.is_authenticated:
         return redirect(url_for("shop.home"))
@@ -96,10 +93,15 @@ def login() -> ResponseReturnValue:
 @limiter.limit(login_limit, methods=["POST"])
 @login_required
 def reauth() -> ResponseReturnValue:
-    """Confirm the password (a session restored from a remember cookie is not fresh), then go
-    back to the page that asked."""
+    """Confirm the password (a session restored from a remember cookie is not fresh), or a code
+    texted to the account's verified number (:func:`app.auth.code_routes.reauth_mobile`: the
+    only way for an account without a password), then go back to the page that asked."""
     form = ReauthForm(next=request.args.get("next", ""))
     status = 400 if form.is_submitted() else 200
+    if not current_user.has_password:
+        if form.is_submitted():  # no password to confirm: a code by SMS only
+            form.password.errors = [_("The password is not correct.")]
+        return render_template("auth/reauth.html", form=form), status
     if form.validate_on_submit():
         try:
             confirmed = accounts.confirm_password(current_user, form.password.data)
@@ -127,14 +129,19 @@ def logout() -> ResponseReturnValue:
 @bp.route("/password", methods=["GET", "POST"])
 @login_required
 def password() -> ResponseReturnValue:
+    """Change the password, or choose a first one (an account made with a mobile number: a
+    fresh login stands for the current password)."""
     if not is_fresh():
         return reauth_redirect(url_for("auth.password"))
-    form = ChangePasswordForm()
+    first = not current_user.has_password
+    form = SetPasswordForm() if first else ChangePasswordForm()
     status = 400 if form.is_submitted() else 200
     if form.validate_on_submit():
         try:
             accounts.change_password(
-                current_user, form.current_password.data, form.new_password.data
+                current_user,
+                None if first else form.current_password.data,
+                form.new_password.data,
             )
         except ValidationFailed as exc:
             apply_errors(form, exc)
@@ -143,6 +150,11 @@ def password() -> ResponseReturnValue:
             status = 429
         else:
             send_account_notice("password_changed", current_user.id)
-            flash(_("Your password has been changed."), "success")
+            flash(
+                _("Your password is set. You can log in with it too.")
+                if first
+                else _("Your password has been changed."),
+                "success",
+            )
             return redirect(url_for("shop.home"))
-    return render_template("auth/password.html", form=form), status
+    return render_template("auth/password.html", form=form, first=first), status

@@ -14,8 +14,10 @@ The synchronous path, :func:`store_picture`, is kept for logos, the CSV import, 
 :func:`add_photo`: it ends a transaction that has only read (:func:`app.core.db.end_read`, so no
 database lock is held while the picture is decoded and encoded), validates and processes it
 through :mod:`app.media` with the configured limits, and writes its variants to the media
-storage. Files are content addressed, so shared: a file is deleted only when no photo row or
-logo refers to it any more.
+storage. :func:`store_pictures` stores the few photos of a problem report or a conversation
+message the same way, all or nothing. Files are content addressed, so shared: a file is deleted
+only when no photo row, logo or declared key column (:func:`refers_to_files`) refers to it any
+more.
 """
 
 from __future__ import annotations
@@ -29,11 +31,12 @@ from typing import IO
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.orm import InstrumentedAttribute
 
 from app.catalog.models import PhotoStatus, Product, ProductImage, ProductStatus, Seller
 from app.catalog.rules import MAX_IMAGES, fail, locked_photos, locked_product
 from app.core.db import end_read, transaction
-from app.core.errors import NotFound
+from app.core.errors import NotFound, ValidationFailed
 from app.core.extensions import db
 from app.core.timeutil import utcnow
 from app.media.images import (
@@ -88,6 +91,32 @@ def store_picture(
     )
 
 
+def store_pictures(
+    uploads: Sequence[Upload], *, widths: Sequence[int], field: str = "photos"
+) -> tuple[list[StoredImage], list[str]]:
+    """Several pictures through :func:`store_picture`, all or nothing: the stored pictures, in
+    order, and the keys of the files this call added (those the caller removes again with
+    :func:`discard_written` when the work they were stored for fails).
+
+    For pictures that go with a message or a report, decoded before any transaction begins. A
+    refused picture raises ``ValidationFailed({field: [code]})``; then, as on any other failure,
+    the files this call added are removed again (never a file that was already stored).
+    """
+    store = storage()
+    written = WriteLog(store)
+    pictures: list[StoredImage] = []
+    try:
+        for upload in uploads:
+            pictures.append(store_picture(upload, written, widths=widths))
+    except ImageRejected as exc:
+        discard_written(written.written, store)
+        raise ValidationFailed({field: [exc.code]}) from exc
+    except BaseException:
+        discard_written(written.written, store)
+        raise
+    return pictures, written.written
+
+
 def store_logo(upload: Upload, store: Storage | None = None) -> str:
     """A shop logo through :func:`store_picture` (one narrow variant); returns its storage key."""
     return store_picture(upload, store, widths=LOGO_WIDTHS).largest.key
@@ -123,9 +152,19 @@ def image_keys(image: ProductImage) -> list[str]:
     return keys
 
 
+_KEY_COLUMNS: list[InstrumentedAttribute[str]] = []
+
+
+def refers_to_files(*columns: InstrumentedAttribute[str]) -> None:
+    """Declare columns of other packages' tables that hold storage keys (the photos of a problem
+    report or of a message): :func:`unused_keys` then keeps the files they name."""
+    _KEY_COLUMNS.extend(c for c in columns if c not in _KEY_COLUMNS)
+
+
 def unused_keys(keys: list[str]) -> list[str]:
-    """Of ``keys``, those no photo row or shop logo refers to (content-addressed files may be
-    shared): files the caller may delete after its commit."""
+    """Of ``keys``, those no photo row, shop logo or declared key column (:func:`refers_to_files`)
+    refers to (content-addressed files may be shared): files the caller may delete after its
+    commit."""
     if not keys:
         return []
     # The database narrows the rows to those whose keys or variants' text name one of the
@@ -147,6 +186,8 @@ def unused_keys(keys: list[str]) -> list[str]:
         if original_key:
             still.add(original_key)
     still.update(db.session.scalars(sa.select(Seller.logo_key).where(Seller.logo_key.in_(keys))))
+    for column in _KEY_COLUMNS:
+        still.update(db.session.scalars(sa.select(column).where(column.in_(keys))))
     return [k for k in keys if k not in still]
 
 
@@ -165,7 +206,7 @@ def delete_files(keys: Iterable[str], store: Storage | None = None) -> None:
             log.warning("could not delete media file %s", key)
 
 
-def discard_written(keys: list[str], store: Storage) -> None:
+def discard_written(keys: list[str], store: Storage | None = None) -> None:
     """Remove files a failed piece of work wrote, unless a row uses them by now (best effort)."""
     if not keys:
         return

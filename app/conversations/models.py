@@ -1,5 +1,5 @@
-"""A conversation between one customer and one shop, about a product or an order, and its
-messages."""
+"""A conversation between one customer and one shop, about a product or an order, its messages
+and their photos."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.accounts.models import User
 from app.catalog.models import Product, Seller
+from app.catalog.photos import refers_to_files
 from app.core.dbtypes import UTCDateTime
 from app.core.extensions import Model
 from app.core.timeutil import utcnow
@@ -58,7 +59,7 @@ class ConversationMessage(Model):
         sa.ForeignKey("conversation.id", ondelete="CASCADE"), index=True
     )
     sender_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"))
-    body: Mapped[str] = mapped_column(sa.Text)
+    body: Mapped[str] = mapped_column(sa.Text)  # empty for a message of photos only
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     # Hidden by staff (abuse): the text is not shown to either side; kept for the record.
     hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -66,3 +67,28 @@ class ConversationMessage(Model):
     hidden_reason: Mapped[str | None] = mapped_column(sa.Text)
 
     conversation: Mapped[Conversation] = relationship(back_populates="messages")
+    # Hidden with the message (staff still see them).
+    photos: Mapped[list[MessagePhoto]] = relationship(
+        cascade="all, delete-orphan", order_by="MessagePhoto.position"
+    )
+
+
+class MessagePhoto(Model):
+    """A photo of a message: the storage keys of its variants (content addressed, so possibly
+    shared with another row: see :func:`app.catalog.photos.unused_keys`)."""
+
+    __tablename__ = "message_photo"
+    __table_args__ = (sa.UniqueConstraint("message_id", "position", name="message_photo_position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("conversation_message.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int]
+    # Smallest first (the thumbnail); the largest opens on click.
+    small_key: Mapped[str] = mapped_column(sa.String(255))
+    large_key: Mapped[str] = mapped_column(sa.String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+refers_to_files(MessagePhoto.small_key, MessagePhoto.large_key)

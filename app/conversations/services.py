@@ -4,23 +4,30 @@ hide abusive messages.
 Who may do what: the customer and the shop's owner write in their own conversations (a seller
 never writes to themselves, staff never write); staff read reported conversations and hide a
 message with a reason (audited). One conversation per customer and product (or order): asking
-again continues it. A message is 1 to :data:`MAX_LENGTH` characters; a person writes at most
-:data:`MAX_PER_HOUR` messages an hour, counted in the database (every worker shares it).
+again continues it. A message is up to :data:`MAX_LENGTH` characters and up to
+:data:`MAX_PHOTOS` photos (JPEG, PNG or WebP, the limits of every uploaded picture), at least one
+of the two. A person writes at most :data:`MAX_PER_HOUR` messages an hour, each photo counting as
+one more, counted in the database (every worker shares it). Photos are decoded and stored
+(:func:`app.catalog.photos.store_pictures`, the pipeline of problem reports) before any
+transaction begins; a message that is then refused removes the files it added. A hidden message
+hides its photos from both sides.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from app.accounts.models import Role, User
 from app.audit import log as audit
+from app.catalog import photos as photo_files
 from app.catalog.models import Product, Seller
-from app.conversations.models import Conversation, ConversationMessage
+from app.conversations.models import Conversation, ConversationMessage, MessagePhoto
 from app.core.db import transaction
 from app.core.errors import NotAllowed, ValidationFailed
 from app.core.extensions import db
@@ -30,6 +37,8 @@ from app.orders.models import Order
 
 MAX_LENGTH = 2000
 MAX_PER_HOUR = 30
+MAX_PHOTOS = 3
+PHOTO_WIDTHS = (320, 1280)  # the thumbnail in the conversation, the photo opened full size
 CUSTOMER = "customer"
 SELLER = "seller"
 
@@ -53,23 +62,32 @@ def side_of(conversation: Conversation, user: User) -> str | None:
     return None
 
 
-def _clean(body: str) -> str:
+def _clean(body: str, photos: int) -> str:
+    """The message's text (empty only with photos)."""
     text = "\n".join(line.rstrip() for line in (body or "").strip().splitlines()).strip()
-    if not text:
+    if not text and not photos:
         raise ValidationFailed({"body": ["required"]})
     if len(text) > MAX_LENGTH:
         raise ValidationFailed({"body": ["message_too_long"]})
+    if photos > MAX_PHOTOS:
+        raise ValidationFailed({"photos": ["too_many_message_photos"]})
     return text
 
 
-def _check_rate(user: User) -> None:
+def _check_rate(user: User, photos: int) -> None:
+    """Refuse a message of ``photos`` photos that would take the writer past
+    :data:`MAX_PER_HOUR` in the last hour (a message counts one, each photo one more)."""
     since = utcnow() - timedelta(hours=1)
-    written = db.session.scalar(
-        sa.select(sa.func.count(ConversationMessage.id)).where(
-            ConversationMessage.sender_id == user.id, ConversationMessage.created_at >= since
-        )
+    recent = sa.and_(
+        ConversationMessage.sender_id == user.id, ConversationMessage.created_at >= since
     )
-    if (written or 0) >= MAX_PER_HOUR:
+    messages = db.session.scalar(sa.select(sa.func.count(ConversationMessage.id)).where(recent))
+    pictures = db.session.scalar(
+        sa.select(sa.func.count(MessagePhoto.id))
+        .join(ConversationMessage, ConversationMessage.id == MessagePhoto.message_id)
+        .where(recent)
+    )
+    if (messages or 0) + (pictures or 0) + 1 + photos > MAX_PER_HOUR:
         raise ValidationFailed({"body": ["messages_too_many"]})
 
 
@@ -120,24 +138,45 @@ def about_order(user: User, order: Order) -> Conversation:
     return found
 
 
-def post(conversation: Conversation, user: User, body: str) -> Posted:
-    """Write ``body`` in the conversation as ``user`` (a party to it). Raises NotAllowed for
-    anyone else, ValidationFailed for an empty or too long text or too many messages."""
+def post(
+    conversation: Conversation,
+    user: User,
+    body: str,
+    uploads: Sequence[photo_files.Upload] = (),
+) -> Posted:
+    """Write ``body`` with the photos ``uploads`` in the conversation as ``user`` (a party to
+    it). Raises NotAllowed for anyone else, ValidationFailed for a message without text or
+    photo, a too long text, too many photos, a picture that is refused, or too many messages;
+    then nothing is stored, files included."""
     side = side_of(conversation, user)
     if side is None or user.role == Role.STAFF:
         raise NotAllowed("not a party to the conversation")
-    text = _clean(body)
-    with transaction():
-        _check_rate(user)
-        now = utcnow()
-        db.session.add(
-            ConversationMessage(conversation_id=conversation.id, sender_id=user.id, body=text)
-        )
-        conversation.updated_at = now
-        if side == CUSTOMER:
-            conversation.customer_read_at = now
-        else:
-            conversation.seller_read_at = now
+    text = _clean(body, len(uploads))
+    _check_rate(user, len(uploads))  # before decoding anything (checked again when writing)
+    stored, written = photo_files.store_pictures(uploads, widths=PHOTO_WIDTHS)
+    try:
+        with transaction():
+            _check_rate(user, len(uploads))
+            now = utcnow()
+            db.session.add(
+                ConversationMessage(
+                    conversation_id=conversation.id,
+                    sender_id=user.id,
+                    body=text,
+                    photos=[
+                        MessagePhoto(position=i, small_key=p.smallest.key, large_key=p.largest.key)
+                        for i, p in enumerate(stored)
+                    ],
+                )
+            )
+            conversation.updated_at = now
+            if side == CUSTOMER:
+                conversation.customer_read_at = now
+            else:
+                conversation.seller_read_at = now
+    except BaseException:
+        photo_files.discard_written(written)
+        raise
     other = conversation.seller.user_id if side == CUSTOMER else conversation.customer_id
     return Posted(conversation.id, other, SELLER if side == CUSTOMER else CUSTOMER)
 
@@ -188,7 +227,11 @@ def get(conversation_id: int) -> Conversation | None:
     return db.session.scalar(
         sa.select(Conversation)
         .where(Conversation.id == conversation_id)
-        .options(joinedload(Conversation.seller), joinedload(Conversation.customer))
+        .options(
+            joinedload(Conversation.seller),
+            joinedload(Conversation.customer),
+            selectinload(Conversation.messages).selectinload(ConversationMessage.photos),
+        )
     )
 
 

@@ -8,6 +8,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.catalog.photos import refers_to_files
 from app.core.dbtypes import UTCDateTime, enum_column
 from app.core.extensions import Model
 from app.core.timeutil import utcnow
@@ -103,3 +104,6 @@ class ProblemPhoto(Model):
     # Storage keys of the variants, smallest first (the largest is shown on click).
     small_key: Mapped[str] = mapped_column(sa.String(255))
     large_key: Mapped[str] = mapped_column(sa.String(255))
+
+
+refers_to_files(ProblemPhoto.small_key, ProblemPhoto.large_key)

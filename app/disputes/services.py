@@ -50,7 +50,6 @@ from app.disputes.models import (
     Resolution,
 )
 from app.disputes.signals import problem_event
-from app.media.images import ImageRejected
 from app.orders import completion
 from app.orders import services as orders
 from app.orders.models import Order, OrderStatus
@@ -201,22 +200,11 @@ def _check_report(kind: str, description: str, uploads: Sequence[object]) -> Pro
     return problem_kind
 
 
-def _store_photos(uploads: Sequence[photo_files.Upload]) -> list[tuple[str, str]]:
-    """(small, large) storage keys of each photo; nothing is kept if one is refused."""
-    stored: list[tuple[str, str]] = []
-    written: list[str] = []
-    try:
-        for upload in uploads:
-            picture = photo_files.store_picture(upload, widths=PHOTO_WIDTHS)
-            written.extend(picture.keys)
-            stored.append((picture.smallest.key, picture.largest.key))
-    except ImageRejected as exc:
-        photo_files.delete_files(written)
-        raise ValidationFailed({"photos": [exc.code]}) from exc
-    except BaseException:
-        photo_files.delete_files(written)
-        raise
-    return stored
+def _store_photos(uploads: Sequence[photo_files.Upload]) -> tuple[list[tuple[str, str]], list[str]]:
+    """(small, large) storage keys of each photo and the files written for them; nothing is
+    kept if one is refused."""
+    pictures, written = photo_files.store_pictures(uploads, widths=PHOTO_WIDTHS)
+    return [(p.smallest.key, p.largest.key) for p in pictures], written
 
 
 def report(
@@ -233,7 +221,7 @@ def report(
     nothing is stored, photos included.
     """
     problem_kind = _check_report(kind, description, uploads)
-    keys = _store_photos(uploads)  # decoded before any database lock is taken
+    keys, written = _store_photos(uploads)  # decoded before any database lock is taken
     try:
         with transaction():
             order = db.session.get(Order, order_id, with_for_update=True, populate_existing=True)
@@ -258,7 +246,7 @@ def report(
             audit.record(customer.id, "problem.reported", "order", order.id, data={"kind": kind})
             problem_id = problem.id
     except BaseException:
-        photo_files.delete_files([key for pair in keys for key in pair])
+        photo_files.discard_written(written)
         raise
     log.info("problem %s reported on order %s (%s)", problem_id, order_id, problem_kind.value)
     _tell("reported", problem_id)

@@ -31,8 +31,8 @@ from app.notifications import outbox, queued, receivers  # noqa: F401
 
 
 def init_app(app: Flask) -> None:
-    """Connect the receivers to the domain packages' signals and, in debug mode, serve
-    ``/dev/mail`` and ``/dev/sms`` on ``app``."""
+    """Connect the receivers to the domain packages' signals and, in debug mode or with
+    ``DEV_OUTBOX`` (``make run``), serve ``/dev/mail`` and ``/dev/sms`` on ``app``."""
     receivers.connect()
-    if app.debug:
+    if app.debug or app.config.get("DEV_OUTBOX"):
         outbox.register(app)

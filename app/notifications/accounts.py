@@ -11,10 +11,11 @@ passes here; the auth blueprint calls :func:`send_account_notice` for a password
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 
-from flask import current_app
+from flask import current_app, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
@@ -22,7 +23,7 @@ from app.accounts.models import User
 from app.core.extensions import db
 from app.core.formatting import format_date, format_number, persian_digits
 from app.core.links import site_url_for
-from app.notifications import mail, sms
+from app.notifications import events, mail, sms
 from app.reference.models import County
 
 log = logging.getLogger(__name__)
@@ -40,7 +41,8 @@ def send_account_notice(
     note: str | None = None,
     to: str | None = None,
 ) -> None:
-    """E-mail the owner of ``user_id`` about their account, in their language:
+    """Tell the owner of ``user_id`` about their account, in their language, by the channels
+    the event goes by (:mod:`app.notifications.events`):
 
     * ``login_locked``: repeated wrong passwords locked logins to the account until ``until``;
     * ``password_changed``: the password was changed;
@@ -50,14 +52,58 @@ def send_account_notice(
       ``seller_reinstated``: the shop's application or standing; ``note`` is staff's reason and
       ``link`` the page to go on from;
     * ``email_confirm``: ``link`` proves the address ``to`` (the account's own, or the one it
-      moves to); ``email_changed``: told to the former address ``to``.
+      moves to); ``email_changed``: told to the former address ``to``;
+    * ``mobile_changed``: the account's mobile number changed (``changes``).
 
     Call after commit. Never raises: failures are logged.
     """
-    mail.write_and_send(
-        kind,
-        lambda: _account_message(kind, user_id, until, changes, link, note, to),
-        f"write the {kind!r} notice to user {user_id}",
+    notice = Notice(kind, until, changes, link, note, to)
+    events.dispatch(
+        kind, partial(_write, user_id, notice), f"write the {kind!r} notice to user {user_id}"
+    )
+
+
+@dataclass(frozen=True)
+class Notice:
+    kind: str
+    until: datetime | None = None
+    changes: list[Change] | None = None
+    link: str | None = None
+    note: str | None = None
+    to: str | None = None
+
+    @property
+    def event(self) -> tuple[str, str]:
+        """The event's name in :data:`app.notifications.events.TABLE` and its audience."""
+        if self.kind.startswith("seller_") and self.kind != "seller_profile_changed":
+            return f"seller.{self.kind.removeprefix('seller_')}", events.SELLER
+        return f"account.{self.kind}", events.OWNER
+
+
+# The page a notice in the site's list opens, by kind (else the account page).
+_NOTICE_PAGES = {
+    "seller_applied": "sellers.dashboard",
+    "seller_approved": "sellers.dashboard",
+    "seller_suspended": "sellers.dashboard",
+    "seller_reinstated": "sellers.dashboard",
+    "seller_rejected": "sellers.apply",
+    "seller_profile_changed": "sellers.profile",
+}
+
+
+def _write(user_id: int, notice: Notice, batch: events.Batch) -> None:
+    recipient = db.session.get(User, user_id)
+    if recipient is None:
+        return
+    event, audience = notice.event
+    batch.add(
+        event,
+        audience,
+        recipient,
+        email=partial(account_message, recipient, notice),
+        text=partial(_account_text, recipient, notice),
+        notice=partial(_site_notice, recipient, notice),
+        address=notice.to,
     )
 
 
@@ -73,29 +119,37 @@ _SELLER_NOTICES: tuple[tuple[str | None, str, str, str], ...] = (
 
 
 def send_seller_status(user_id: int, status: str, previous: str | None, reason: str | None) -> None:
-    """Tell the owner of a shop that its application was received or what staff decided: by
-    e-mail, and by SMS to their verified mobile number (an applicant has one)."""
+    """Tell the owner of a shop that its application was received or what staff decided (with
+    staff's reason), by the channels of ``seller.<decision>``."""
     for before, after, kind, endpoint in _SELLER_NOTICES:
         if after == status and before in (None, previous):
             send_account_notice(kind, user_id, link=site_url_for(endpoint), note=reason)
-            sms.write_and_send(
-                kind,
-                partial(_seller_status_text, kind, user_id, endpoint),
-                f"write the {kind!r} text to user {user_id}",
-            )
             return
     log.warning("no notice for a seller moving from %r to %r", previous, status)
 
 
-def _seller_status_text(kind: str, user_id: int, endpoint: str) -> list[sms.Outgoing]:
-    recipient = db.session.get(User, user_id)
-    if recipient is None or not recipient.mobile:
-        return []
+def subject_of(notice: Notice, locale: str) -> str | None:
+    texts = _texts(locale, notice.until)
+    if notice.kind not in texts:
+        log.warning("no notice for account event %r", notice.kind)
+        return None
+    return texts[notice.kind][0]
+
+
+def _account_text(recipient: User, notice: Notice, number: str) -> sms.Outgoing:
     locale = mail.recipient_locale(recipient)
     with force_locale(locale), mail.link_context():
-        subject, _intro = _texts(locale, None)[kind]
-        context = {"subject": subject, "link": site_url_for(endpoint)}
-        return [sms.compose(recipient.id, recipient.mobile, locale, "notice", context)]
+        link = notice.link or site_url_for(_NOTICE_PAGES.get(notice.kind, "auth.account"))
+        context = {"subject": subject_of(notice, locale), "link": link}
+        return sms.compose(recipient.id, number, locale, "notice", context)
+
+
+def _site_notice(recipient: User, notice: Notice) -> tuple[str, str]:
+    locale = mail.recipient_locale(recipient)
+    with force_locale(locale), mail.link_context():
+        return str(subject_of(notice, locale)), url_for(
+            _NOTICE_PAGES.get(notice.kind, "auth.account")
+        )
 
 
 def send_login_locked(user_id: int, until: datetime) -> None:
@@ -103,25 +157,11 @@ def send_login_locked(user_id: int, until: datetime) -> None:
     send_account_notice("login_locked", user_id, until=until)
 
 
-def _account_message(
-    kind: str,
-    user_id: int,
-    until: datetime | None,
-    changes: list[Change] | None,
-    link: str | None = None,
-    note: str | None = None,
-    to: str | None = None,
-) -> list[mail.Outgoing]:
-    recipient = db.session.get(User, user_id)
-    if recipient is None:
-        return []
+def account_message(recipient: User, notice: Notice) -> mail.Outgoing:
     locale = mail.recipient_locale(recipient)
+    kind = notice.kind
     with force_locale(locale), mail.link_context():
-        texts = _texts(locale, until)
-        if kind not in texts:
-            log.warning("no e-mail for account notice %r", kind)
-            return []
-        subject, intro = texts[kind]
+        subject, intro = _texts(locale, notice.until)[kind]
         context = {
             "kind": kind,
             "recipient": recipient,
@@ -133,14 +173,14 @@ def _account_message(
                     _change_value(field, old, locale),
                     _change_value(field, new, locale),
                 )
-                for field, old, new in changes or []
+                for field, old, new in notice.changes or []
             ],
             "site_link": site_url_for("shop.home"),
-            "action_link": link,
+            "action_link": notice.link,
             "action_text": _action_text(kind),
-            "note": note,
+            "note": notice.note,
         }
-        return [mail.compose(recipient, locale, subject, "account_notice", context, to=to)]
+        return mail.compose(recipient, locale, subject, "account_notice", context, to=notice.to)
 
 
 def _texts(locale: str, until: datetime | None) -> dict[str, tuple[str, str]]:

@@ -3,6 +3,8 @@ alternative, from the market), written while the caller's reading transaction is
 after it has ended (a slow mail server must not keep the database's writers waiting).
 
 Mail is a side effect nothing may depend on: a failure is logged with its trace, never raised.
+An account without an address (made with a mobile number) gets no mail: nothing is written or
+sent to it, and that is no failure (:func:`address_of`).
 In development and tests the file backend writes each message under ``MAIL_DIR``
 (:mod:`app.notifications.outbox` shows them).
 """
@@ -38,6 +40,12 @@ def recipient_locale(user: User) -> str:
     )
 
 
+def address_of(recipient: User, to: str | None = None) -> str | None:
+    """Where ``recipient``'s message goes: ``to`` when given, else their address; None when
+    they have none (the caller writes nothing)."""
+    return to or recipient.email or None
+
+
 def link_context() -> AbstractContextManager[Any]:
     """Templates render in a request: the current one, or one on the site address outside
     requests (CLI, jobs). Links in messages never come from it: they are built by
@@ -59,10 +67,11 @@ def compose(
     """``recipient``'s message: ``emails/<template>.html`` with its plain-text twin
     ``emails/<template>_text.html``, rendered with ``context``, to their address (or ``to``:
     an address being proved, or the one they left). Call inside ``force_locale(locale)`` and
-    :func:`link_context`."""
+    :func:`link_context`, having checked :func:`address_of` (a message without an address is
+    dropped by :func:`send`)."""
     html = render_template(f"emails/{template}.html", **context)
     text = render_template(f"emails/{template}_text.html", **context)
-    return recipient.id, message(to or recipient.email, locale, subject, text, html)
+    return recipient.id, message(address_of(recipient, to) or "", locale, subject, text, html)
 
 
 def message(to: str, locale: str, subject: str, text: str, html: str) -> EmailMultiAlternatives:
@@ -94,12 +103,12 @@ def write_and_send(
     except Exception:
         log.exception("could not %s", what)
         (metrics.EMAILS_FAILED if deliver is None else metrics.SMS_FAILED).inc()
-        _end_failed_read()
+        end_failed_read()
         return
     (deliver or send)(messages, kind)  # type: ignore[arg-type]
 
 
-def _end_failed_read() -> None:
+def end_failed_read() -> None:
     """Roll back the reading transaction a failed write left (its connection may be gone), so
     the rest of the request works on a clean session."""
     try:
@@ -111,8 +120,10 @@ def _end_failed_read() -> None:
 def send(messages: list[Outgoing], kind: str) -> None:
     """Hand written messages to the mail backend, having ended the session's reading
     transaction first, or, when a job worker runs the tasks, to the worker through the outbox
-    (:mod:`app.notifications.queued`). One recipient's failure is logged and is not another's."""
+    (:mod:`app.notifications.queued`). One recipient's failure is logged and is not another's.
+    A message without an address is dropped (its recipient has none: no failure)."""
     end_read()
+    messages = [(user_id, letter) for user_id, letter in messages if any(letter.to)]
     if messages and not jobs.queue.immediate:
         _to_the_outbox(messages, kind)
         return

@@ -69,3 +69,23 @@ class NotificationSetting(Model):
     topic: Mapped[str] = mapped_column(sa.String(40))
     channel: Mapped[str] = mapped_column(sa.String(10))
     enabled: Mapped[bool]
+
+
+class Notice(Model):
+    """One line of a user's in-site list of what happened (an order moved, a message came, staff
+    decided…): its title in the recipient's language when it was written, the page it opens
+    (a path on this site) and when it was read (None: unread)."""
+
+    __tablename__ = "notice"
+    __table_args__ = (
+        sa.Index("ix_notice_user_created", "user_id", "created_at"),
+        sa.Index("ix_notice_user_unread", "user_id", "read_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(sa.String(60))
+    title: Mapped[str] = mapped_column(sa.Text)
+    link: Mapped[str] = mapped_column(sa.String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

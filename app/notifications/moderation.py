@@ -1,4 +1,4 @@
-"""Listing moderation e-mails to sellers, in the seller's own language: staff hid a listing (with
+"""Listing moderation notices to sellers, in the seller's own language: staff hid a listing (with
 their reason) or released it after checking the seller's changes (with their note).
 
 The staff moderation routes call :func:`send_listing_event` after the change has committed.
@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from functools import partial
 
 import sqlalchemy as sa
+from flask import url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
@@ -17,7 +19,7 @@ from sqlalchemy.orm import joinedload
 from app.catalog.models import Product, Seller
 from app.core.extensions import db
 from app.core.links import site_url_for
-from app.notifications import mail
+from app.notifications import events, mail, sms
 
 log = logging.getLogger(__name__)
 
@@ -49,34 +51,52 @@ LISTING: dict[str, tuple[Titled, Intro]] = {
 
 
 def send_listing_event(kind: str, product_id: int, reason: str | None = None) -> None:
-    """E-mail the seller of ``product_id`` that staff hid (``hidden``) or released
-    (``released_published`` / ``released_draft``) it, with staff's ``reason`` or note.
+    """Tell the seller of ``product_id`` that staff hid (``hidden``) or released
+    (``released_published`` / ``released_draft``) it, with staff's ``reason`` or note, by the
+    channels of ``listing.<kind>``.
 
     Call after commit. Never raises: failures are logged.
     """
     if kind not in LISTING:
-        log.warning("no e-mail for listing event %r", kind)
+        log.warning("no notice for listing event %r", kind)
         return
-    mail.write_and_send(
+    events.dispatch(
         kind,
-        lambda: _listing_message(kind, product_id, reason),
-        f"write the {kind!r} e-mail of listing {product_id}",
+        partial(_write, kind, product_id, reason),
+        f"write the {kind!r} notice of listing {product_id}",
     )
 
 
-def _listing_message(kind: str, product_id: int, reason: str | None) -> list[mail.Outgoing]:
+def _write(kind: str, product_id: int, reason: str | None, batch: events.Batch) -> None:
     product = db.session.scalar(
         sa.select(Product)
         .where(Product.id == product_id)
         .options(joinedload(Product.seller).joinedload(Seller.user))
     )
     if product is None:
-        return []
+        return
+    recipient = product.seller.user
+    batch.add(
+        f"listing.{kind}",
+        events.SELLER,
+        recipient,
+        email=partial(_listing_message, kind, product, reason),
+        text=partial(_listing_text, kind, product),
+        notice=partial(_listing_notice, kind, product),
+    )
+
+
+def _subject(kind: str, product: Product) -> str:
+    subject_of, _intro = LISTING[kind]
+    return " ".join(subject_of(product.title).split())
+
+
+def _listing_message(kind: str, product: Product, reason: str | None) -> mail.Outgoing:
     recipient = product.seller.user
     locale = mail.recipient_locale(recipient)
-    subject_of, intro_of = LISTING[kind]
+    _subject_of, intro_of = LISTING[kind]
     with force_locale(locale), mail.link_context():
-        subject = " ".join(subject_of(product.title).split())
+        subject = _subject(kind, product)
         context = {
             "kind": kind,
             "recipient": recipient,
@@ -87,4 +107,21 @@ def _listing_message(kind: str, product_id: int, reason: str | None) -> list[mai
             "link": site_url_for("sellers.edit_listing", product_id=product.id),
             "site_link": site_url_for("shop.home"),
         }
-        return [mail.compose(recipient, locale, subject, "listing_event", context)]
+        return mail.compose(recipient, locale, subject, "listing_event", context)
+
+
+def _listing_text(kind: str, product: Product, number: str) -> sms.Outgoing:
+    recipient = product.seller.user
+    locale = mail.recipient_locale(recipient)
+    with force_locale(locale), mail.link_context():
+        context = {
+            "subject": _subject(kind, product),
+            "link": site_url_for("sellers.edit_listing", product_id=product.id),
+        }
+        return sms.compose(recipient.id, number, locale, "notice", context)
+
+
+def _listing_notice(kind: str, product: Product) -> tuple[str, str]:
+    locale = mail.recipient_locale(product.seller.user)
+    with force_locale(locale), mail.link_context():
+        return _subject(kind, product), url_for("sellers.edit_listing", product_id=product.id)

@@ -17,8 +17,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import sqlalchemy as sa
+from flask import url_for
 from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload, selectinload
@@ -29,7 +31,7 @@ from app.core.extensions import db
 from app.core.formatting import persian_digits
 from app.core.inputs import is_mobile, normalise_mobile
 from app.core.links import site_url_for
-from app.notifications import mail, preferences, sms
+from app.notifications import events, mail, sms
 from app.orders.models import Order, OrderStatus
 from app.payments.models import Payment
 from app.web.messages import reason_text
@@ -85,6 +87,18 @@ CUSTOMER: dict[str, tuple[Subject, Intro]] = {
             numbers=numbers,
         ),
         lambda: _("Your order was delivered. Thank you for buying from home businesses."),
+    ),
+    "completed": (
+        lambda n, numbers: ngettext(
+            "Order %(numbers)s is complete",
+            "Orders %(numbers)s are complete",
+            n,
+            numbers=numbers,
+        ),
+        lambda: _(
+            "Your order is complete. If something is wrong with it, you can still write to the "
+            "seller from the order's page."
+        ),
     ),
     "cancelled": (
         lambda n, numbers: ngettext(
@@ -161,6 +175,18 @@ SELLER: dict[str, tuple[Subject, Intro]] = {
             "or the time to confirm runs out."
         ),
     ),
+    "completed": (
+        lambda n, numbers: ngettext(
+            "Order %(numbers)s is complete: the sale is final",
+            "Orders %(numbers)s are complete: the sales are final",
+            n,
+            numbers=numbers,
+        ),
+        lambda: _(
+            "The order is complete and counts towards your sales. Its amount, less the market's "
+            "commission, is in your balance for the next payout."
+        ),
+    ),
     "cancelled": (
         lambda n, numbers: ngettext(
             "Order %(numbers)s was cancelled",
@@ -206,40 +232,32 @@ Letter = tuple[str, User, list[Order]]  # audience, recipient, their orders
 
 
 def send_order_event(kind: str, order_ids: list[int]) -> None:
-    """E-mail the customers and sellers of ``order_ids`` that ``kind`` happened to their orders.
+    """Tell the customers and sellers of ``order_ids`` that ``kind`` happened to their orders,
+    by the channels each gets ``order.<kind>`` by (:mod:`app.notifications.events`).
 
     ``kind`` is one of :data:`KINDS`. Call after commit. Never raises: failures are logged.
     """
-    texts: list[sms.Outgoing] = []
-    mail.write_and_send(
+    events.dispatch(
         kind,
-        lambda: _write(kind, list(order_ids), texts),
+        partial(_write, kind, list(order_ids)),
         f"prepare the {kind!r} messages of orders {order_ids}",
     )
-    sms.send(texts, kind)
 
 
-def _write(kind: str, order_ids: list[int], texts: list[sms.Outgoing]) -> list[mail.Outgoing]:
-    """The e-mails of ``kind``, with the texts put in ``texts``: each recipient by the channels
-    they chose for the topic (the orders read once for both)."""
+def _write(kind: str, order_ids: list[int], batch: events.Batch) -> None:
+    """Each recipient's messages of ``kind`` (the orders read once for every channel)."""
     letters = _letters(kind, order_ids)
     providers = _providers([o for _, _, their in letters for o in their])
-    messages: list[mail.Outgoing] = []
     for audience, recipient, their in letters:
-        channels = preferences.channels(recipient.id, preferences.ORDER_TOPIC[audience])
-        # One recipient's failure is not another's.
-        if preferences.EMAIL in channels:
-            try:
-                messages.append(_compose(audience, kind, recipient, their, providers))
-            except Exception:
-                log.exception("could not write the %r e-mail to user %s", kind, recipient.id)
-        number = _number_of(audience, recipient, their[0])
-        if preferences.SMS in channels and number is not None:
-            try:
-                texts.append(_compose_text(audience, kind, recipient, their, number))
-            except Exception:
-                log.exception("could not write the %r text to user %s", kind, recipient.id)
-    return messages
+        batch.add(
+            f"order.{kind}",
+            audience,
+            recipient,
+            email=partial(_compose, audience, kind, recipient, their, providers),
+            text=partial(_compose_text, audience, kind, recipient, their),
+            notice=partial(_notice, audience, kind, recipient, their),
+            number=number_of(audience, recipient, their[0]),
+        )
 
 
 def _providers(orders: list[Order]) -> dict[int, object]:
@@ -308,10 +326,10 @@ def _compose(
     audience: str, kind: str, recipient: User, orders: list[Order], providers: dict[int, object]
 ) -> mail.Outgoing:
     locale = mail.recipient_locale(recipient)
-    subject_of, intro_of = (CUSTOMER if audience == "customer" else SELLER)[kind]
-    endpoint = "shop.order_detail" if audience == "customer" else "sellers.order_detail"
+    _subject_of, intro_of = (CUSTOMER if audience == "customer" else SELLER)[kind]
+    endpoint = _endpoint(audience)
     with force_locale(locale), mail.link_context():
-        subject = " ".join(subject_of(len(orders), order_numbers(orders, locale)).split())
+        subject = _subject(audience, kind, orders, locale)
         context = {
             "audience": audience,
             "kind": kind,
@@ -332,30 +350,51 @@ def _compose(
         return mail.compose(recipient, locale, subject, "order_event", context)
 
 
-def _number_of(audience: str, recipient: User, order: Order) -> str | None:
+def number_of(audience: str, recipient: User, order: Order) -> str | None:
     """Where a text about ``order`` goes: the recipient's verified mobile, else the number the
     customer gave for the delivery (a seller: the shop's phone); None when there is none."""
     given = order.mobile if audience == "customer" else order.seller.phone
-    for number in (recipient.mobile, given):
-        if number and is_mobile(normalise_mobile(number)):
-            return normalise_mobile(number)
+    return mobile_or_none(recipient.mobile) or mobile_or_none(given)
+
+
+def mobile_or_none(number: str | None) -> str | None:
+    """``number`` as a mobile number a text can go to, or None when it is not one."""
+    if number and is_mobile(normalise_mobile(number)):
+        return normalise_mobile(number)
     return None
+
+
+def _subject(audience: str, kind: str, orders: list[Order], locale: str) -> str:
+    subject_of, _intro = (CUSTOMER if audience == "customer" else SELLER)[kind]
+    return " ".join(subject_of(len(orders), order_numbers(orders, locale)).split())
+
+
+def _endpoint(audience: str) -> str:
+    return "shop.order_detail" if audience == "customer" else "sellers.order_detail"
 
 
 def _compose_text(
     audience: str, kind: str, recipient: User, orders: list[Order], number: str
 ) -> sms.Outgoing:
     locale = mail.recipient_locale(recipient)
-    subject_of, _intro = (CUSTOMER if audience == "customer" else SELLER)[kind]
-    endpoint = "shop.order_detail" if audience == "customer" else "sellers.order_detail"
     with force_locale(locale), mail.link_context():
         context = {
             "kind": kind,
-            "subject": " ".join(subject_of(len(orders), order_numbers(orders, locale)).split()),
+            "subject": _subject(audience, kind, orders, locale),
             "orders": orders,
-            "link": site_url_for(endpoint, order_id=orders[0].id),
+            "link": site_url_for(_endpoint(audience), order_id=orders[0].id),
         }
         return sms.compose(recipient.id, number, locale, "order_event", context)
+
+
+def _notice(audience: str, kind: str, recipient: User, orders: list[Order]) -> tuple[str, str]:
+    locale = mail.recipient_locale(recipient)
+    with force_locale(locale), mail.link_context():
+        if len(orders) == 1:
+            link = url_for(_endpoint(audience), order_id=orders[0].id)
+        else:
+            link = url_for("shop.orders" if audience == "customer" else "sellers.orders_list")
+        return _subject(audience, kind, orders, locale), link
 
 
 def _latest_reason(order: Order) -> str:

@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import email
 import email.policy
+import functools
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage as ParsedMessage
 from pathlib import Path
+from typing import Any
 
 from flask import Flask, Response, abort, current_app, render_template, request
+from flask.typing import ResponseReturnValue
 
 from app.notifications.sms_gateway import written_sms
 
@@ -103,9 +106,26 @@ def dev_sms() -> str:
     return render_template("sms/outbox.html", messages=written_sms())
 
 
+LOOPBACK = ("127.0.0.1", "::1")
+
+
+def _local_only(view: Callable[..., ResponseReturnValue]) -> Callable[..., ResponseReturnValue]:
+    """Outside debug mode (``DEV_OUTBOX``), a page for requests from this machine only."""
+
+    @functools.wraps(view)
+    def guarded(*args: Any, **kwargs: Any) -> ResponseReturnValue:
+        if not current_app.debug and request.remote_addr not in LOOPBACK:
+            abort(404)
+        return view(*args, **kwargs)
+
+    return guarded
+
+
 def register(app: Flask) -> None:
-    """``/dev/mail`` and its messages, and ``/dev/sms``, on ``app`` (call in debug mode only)."""
-    app.add_url_rule("/dev/sms", "dev_sms", dev_sms)
-    app.add_url_rule("/dev/mail", "dev_mail", dev_outbox)
-    app.add_url_rule("/dev/mail/<name>", "dev_mail_message", dev_outbox_message)
-    app.add_url_rule("/dev/mail/<name>/<part>", "dev_mail_message", dev_outbox_message)
+    """``/dev/mail`` and its messages, and ``/dev/sms``, on ``app`` (in debug mode, or with
+    ``DEV_OUTBOX`` for requests from this machine)."""
+    app.add_url_rule("/dev/sms", "dev_sms", _local_only(dev_sms))
+    app.add_url_rule("/dev/mail", "dev_mail", _local_only(dev_outbox))
+    message = _local_only(dev_outbox_message)
+    app.add_url_rule("/dev/mail/<name>", "dev_mail_message", message)
+    app.add_url_rule("/dev/mail/<name>/<part>", "dev_mail_message", message)

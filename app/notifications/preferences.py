@@ -1,9 +1,10 @@
 """Which channels each kind of message goes by, for each user: the defaults, and the user's own
 choices (:class:`~app.notifications.models.NotificationSetting`, a row only where they differ).
 
-A topic groups the events a person thinks of as one kind of message. Account security notices
-(locked logins, a changed password, e-mail or mobile number, a reset link) always go by e-mail
-and are no topic here: nobody may switch them off.
+A topic groups the events a person thinks of as one kind of message (which events belong to
+which topic is :data:`app.notifications.events.TABLE`). Account security notices (locked
+logins, a changed password, e-mail or mobile number, a reset link) always go and are no topic
+here: nobody may switch them off.
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ from app.notifications.models import NotificationSetting
 
 EMAIL = "email"
 SMS = "sms"
-CHANNELS = (EMAIL, SMS)
+SITE = "site"  # the in-site list of notices (app.notifications.site)
+CHANNELS = (EMAIL, SMS, SITE)
+CHANNEL_LABELS = {EMAIL: _l("E-mail"), SMS: _l("SMS"), SITE: _l("On the site")}
 
 
 @dataclass(frozen=True)
@@ -34,26 +37,45 @@ class Topic:
 TOPICS: tuple[Topic, ...] = (
     Topic(
         "order_updates",
-        _l("My orders: placed, paid, confirmed, on their way, delivered, cancelled, refunded"),
+        _l(
+            "My orders: placed, paid, confirmed, on their way, delivered, completed, cancelled, "
+            "refunded"
+        ),
         (Role.CUSTOMER, Role.SELLER),
-        frozenset({EMAIL, SMS}),
+        frozenset({EMAIL, SMS, SITE}),
     ),
     Topic(
         "messages",
         _l("Messages from sellers and buyers"),
         (Role.CUSTOMER, Role.SELLER),
-        frozenset({EMAIL}),
+        frozenset({EMAIL, SITE}),
+    ),
+    Topic(
+        "problems",
+        _l("Problems reported on orders: reports, answers and the market's decisions"),
+        (Role.CUSTOMER, Role.SELLER),
+        frozenset({EMAIL, SITE}),
     ),
     Topic(
         "shop_orders",
-        _l("My shop's orders: new, paid, delivered, cancelled, refunded"),
+        _l("My shop's orders: new, paid, delivered, completed, cancelled, refunded"),
         (Role.SELLER,),
-        frozenset({EMAIL, SMS}),
+        frozenset({EMAIL, SMS, SITE}),
+    ),
+    Topic(
+        "shop",
+        _l("My shop: the application, staff's decisions, listings hidden or released"),
+        (Role.SELLER,),
+        frozenset({EMAIL, SMS, SITE}),
+    ),
+    Topic(
+        "payouts",
+        _l("Payouts to my shop's bank account"),
+        (Role.SELLER,),
+        frozenset({EMAIL, SMS, SITE}),
     ),
 )
 BY_KEY = {topic.key: topic for topic in TOPICS}
-# The topic of each order event by the audience it goes to.
-ORDER_TOPIC = {"customer": "order_updates", "seller": "shop_orders"}
 
 
 def topics_for(user: User) -> list[Topic]:

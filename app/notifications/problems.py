@@ -1,4 +1,4 @@
-"""E-mails about problems customers report on orders, in each recipient's own language: the
+"""Notices about problems customers report on orders, in each recipient's own language: the
 seller hears of a new report, of a request for the market's decision and of the decision; the
 customer hears of the seller's answer and of the decision.
 
@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from functools import partial
 
 import sqlalchemy as sa
+from flask import url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
@@ -22,7 +24,8 @@ from app.core.extensions import db
 from app.core.formatting import format_digits
 from app.core.links import site_url_for
 from app.disputes.models import OrderProblem
-from app.notifications import mail
+from app.notifications import events, mail, sms
+from app.notifications.orders import number_of
 from app.orders.models import Order
 
 log = logging.getLogger(__name__)
@@ -73,17 +76,18 @@ PROBLEM: dict[str, tuple[tuple[str, ...], Subject, Intro]] = {
 
 
 def send_problem_event(kind: str, problem_id: int) -> None:
-    """E-mail the people ``kind`` concerns. Never raises: failures are logged."""
+    """Tell the people ``kind`` concerns, by the channels of ``problem.<kind>``. Never raises:
+    failures are logged."""
     if kind not in PROBLEM:
-        return  # a withdrawn report needs no e-mail
-    mail.write_and_send(
+        return  # a withdrawn report needs no notice
+    events.dispatch(
         kind,
-        lambda: _messages(kind, problem_id),
-        f"write the {kind!r} e-mail of problem {problem_id}",
+        partial(_write, kind, problem_id),
+        f"write the {kind!r} notices of problem {problem_id}",
     )
 
 
-def _messages(kind: str, problem_id: int) -> list[mail.Outgoing]:
+def _write(kind: str, problem_id: int, batch: events.Batch) -> None:
     problem = db.session.scalar(
         sa.select(OrderProblem)
         .where(OrderProblem.id == problem_id)
@@ -93,24 +97,60 @@ def _messages(kind: str, problem_id: int) -> list[mail.Outgoing]:
         )
     )
     if problem is None:
-        return []
+        return
     order = problem.order
-    audiences, subject_of, intro_of = PROBLEM[kind]
-    out = []
+    audiences, _subject_of, _intro_of = PROBLEM[kind]
     for audience in audiences:
         recipient: User = order.seller.user if audience == "seller" else order.customer
-        endpoint = "sellers.order_detail" if audience == "seller" else "shop.order_detail"
-        locale = mail.recipient_locale(recipient)
-        with force_locale(locale), mail.link_context():
-            subject = " ".join(subject_of(order.id, locale).split())
-            context = {
-                "recipient": recipient,
-                "subject": subject,
-                "intro": intro_of(),
-                "problem": problem,
-                "link": site_url_for(endpoint, order_id=order.id),
-                "site_link": site_url_for("shop.home"),
-                "audience": audience,
-            }
-            out.append(mail.compose(recipient, locale, subject, "problem_event", context))
-    return out
+        batch.add(
+            f"problem.{kind}",
+            audience,
+            recipient,
+            email=partial(_message, kind, problem, audience, recipient),
+            text=partial(_text, kind, order, audience, recipient),
+            notice=partial(_notice, kind, order, audience, recipient),
+            number=number_of(audience, recipient, order),
+        )
+
+
+def _endpoint(audience: str) -> str:
+    return "sellers.order_detail" if audience == "seller" else "shop.order_detail"
+
+
+def _subject(kind: str, order: Order, locale: str) -> str:
+    _audiences, subject_of, _intro = PROBLEM[kind]
+    return " ".join(subject_of(order.id, locale).split())
+
+
+def _message(kind: str, problem: OrderProblem, audience: str, recipient: User) -> mail.Outgoing:
+    order = problem.order
+    _audiences, _subject_of, intro_of = PROBLEM[kind]
+    locale = mail.recipient_locale(recipient)
+    with force_locale(locale), mail.link_context():
+        subject = _subject(kind, order, locale)
+        context = {
+            "recipient": recipient,
+            "subject": subject,
+            "intro": intro_of(),
+            "problem": problem,
+            "link": site_url_for(_endpoint(audience), order_id=order.id),
+            "site_link": site_url_for("shop.home"),
+            "audience": audience,
+        }
+        return mail.compose(recipient, locale, subject, "problem_event", context)
+
+
+def _text(kind: str, order: Order, audience: str, recipient: User, number: str) -> sms.Outgoing:
+    locale = mail.recipient_locale(recipient)
+    with force_locale(locale), mail.link_context():
+        context = {
+            "subject": _subject(kind, order, locale),
+            "link": site_url_for(_endpoint(audience), order_id=order.id),
+        }
+        return sms.compose(recipient.id, number, locale, "notice", context)
+
+
+def _notice(kind: str, order: Order, audience: str, recipient: User) -> tuple[str, str]:
+    locale = mail.recipient_locale(recipient)
+    with force_locale(locale), mail.link_context():
+        return _subject(kind, order, locale), url_for(_endpoint(audience), order_id=order.id)

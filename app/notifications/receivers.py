@@ -1,6 +1,7 @@
 """What the notifications do when a domain package sends one of its signals: each receiver turns
-the signal's arguments into an e-mail (:mod:`app.notifications.accounts`,
-:mod:`app.notifications.orders`). :func:`connect` (called by
+the signal's arguments into the notices of its event (:mod:`app.notifications.accounts`,
+:mod:`app.notifications.orders`, :mod:`app.notifications.payouts`,
+:mod:`app.notifications.problems`). :func:`connect` (called by
 :func:`app.notifications.init_app`) connects them; connecting again changes nothing.
 
 Receivers never raise: whatever goes wrong is logged, so the sender (which has committed) goes on.
@@ -19,8 +20,10 @@ from blinker import Signal
 from app.accounts.signals import login_locked
 from app.catalog.signals import seller_details_changed, seller_status_changed
 from app.disputes.signals import problem_event
-from app.notifications import accounts, orders, problems
+from app.notifications import accounts, orders, payouts, problems
+from app.orders.signals import orders_completed
 from app.payments.signals import order_event
+from app.payouts.signals import payout_made
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +77,18 @@ def on_order_event(sender: object, *, kind: str, order_ids: list[int], **_: obje
 
 
 @_failure_proof
+def on_orders_completed(sender: object, *, order_ids: list[int], **_: object) -> None:
+    """The customers and sellers of ``order_ids`` hear that the orders are complete."""
+    orders.send_order_event("completed", order_ids)
+
+
+@_failure_proof
+def on_payout_made(sender: object, *, batch_id: int, **_: object) -> None:
+    """Each seller paid in the batch hears how much went to their account."""
+    payouts.send_payout_made(batch_id)
+
+
+@_failure_proof
 def on_problem_event(sender: object, *, kind: str, problem_id: int, **_: object) -> None:
     """The seller or the customer of a reported problem hears what happened to it."""
     problems.send_problem_event(kind, problem_id)
@@ -85,6 +100,8 @@ CONNECTIONS: tuple[tuple[Signal, Receiver], ...] = (
     (seller_status_changed, on_seller_status_changed),
     (order_event, on_order_event),
     (problem_event, on_problem_event),
+    (orders_completed, on_orders_completed),
+    (payout_made, on_payout_made),
 )
 
 

@@ -36,6 +36,7 @@ from app.core.extensions import db
 from app.core.timeutil import utcnow
 from app.orders import services
 from app.orders.models import Actor, Order, OrderStatus, may_move
+from app.orders.signals import orders_completed
 
 log = logging.getLogger(__name__)
 
@@ -140,6 +141,7 @@ def complete_by_customer(order: Order, customer: User) -> None:
     with transaction():
         db.session.refresh(order)
         _complete(order, Actor.CUSTOMER, customer.id, "received by the customer")
+    orders_completed.send(order_ids=[order.id])
 
 
 def due_order_ids(now: datetime, window_days: int, limit: int) -> list[int]:
@@ -171,18 +173,19 @@ def complete_due(now: datetime | None = None, window_days: int | None = None,
     now = now or utcnow()
     if window_days is None:
         window_days = int(current_app.config["RECEIPT_WINDOW_DAYS"])
-    done = 0
+    done: list[int] = []
     for order_id in due_order_ids(now, window_days, limit):
         try:
             if _complete_one(order_id, now, window_days):
-                done += 1
+                done.append(order_id)
         except InvalidTransition:
             continue  # completed or moved by someone else meanwhile
         except sa.exc.IntegrityError:
             continue  # a concurrent run wrote its ledger entries first
     if done:
-        log.info("completed %s orders whose receipt window ran out", done)
-    return done
+        log.info("completed %s orders whose receipt window ran out", len(done))
+        orders_completed.send(order_ids=done)
+    return len(done)
 
 
 def _complete_one(order_id: int, now: datetime, window_days: int) -> bool:

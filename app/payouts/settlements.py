@@ -29,6 +29,7 @@ from app.core.pagination import Page, page_of
 from app.core.timeutil import REPORT_TIMEZONE, utcnow
 from app.payouts import ledger
 from app.payouts.models import BatchStatus, EntryKind, LedgerEntry, SettlementBatch, SettlementLine
+from app.payouts.signals import payout_made
 
 log = logging.getLogger(__name__)
 
@@ -162,6 +163,7 @@ def mark_paid(batch_id: int, staff_id: int) -> int:
         audit.record(staff_id, "settlement.paid", "settlement_batch", b.id,
                      data={"reference": b.reference, "amount": total})  # fmt: skip
     log.info("settlement batch %s marked paid", batch_id)
+    payout_made.send(batch_id=batch_id)
     return total
 
 

@@ -7,6 +7,7 @@ bp = Blueprint("shop", __name__)
 from app.shop import (  # noqa: E402,F401
     cart_routes,
     messages_routes,
+    notices_routes,
     orders_routes,
     payments_routes,
     problem_routes,

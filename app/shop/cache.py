@@ -51,6 +51,7 @@ from app.accounts.models import LoginSession, Role, User
 from app.catalog.browse import page_versions
 from app.catalog.models import CatalogVersion, PageVersion
 from app.core.reads import first_row, read_engine
+from app.notifications import site
 from app.orders import cart as carts
 from app.orders import lookups as order_lookups
 from app.shipping.rates import market_today
@@ -173,11 +174,12 @@ SCOPE_KEY = "bazarche.page_scope"
 # :func:`_signed_in_at_once` (the header and the product page then need no query of their own).
 KNOWN_CART_UNITS = "bazarche.cart_units"
 KNOWN_PROVINCE = "bazarche.last_province"
+KNOWN_UNREAD = "bazarche.unread_notices"
 
 
 def _visitor_statement() -> sa.Select:
     """The catalogue and page scope's versions with the signed-in visitor's open login, name, role, state,
-    locale, cart units and last order's province (parameters ``uid`` and ``login_id``): one
+    locale, cart units, last order's province and unread notices (parameters ``uid`` and ``login_id``): one
     row, or none when the login is not open. Each part is the owning service's own clause (accounts' open login, the cart's
     units, the orders' last province)."""
     uid = sa.bindparam("uid", type_=sa.Integer)
@@ -195,6 +197,7 @@ def _visitor_statement() -> sa.Select:
             LoginSession.last_seen_at,
             carts.units_of(User.id),
             order_lookups.last_province_of(User.id),
+            site.unread_of(User.id),
         )
         .select_from(User)
         .join(LoginSession, LoginSession.user_id == User.id)
@@ -241,7 +244,9 @@ def _signed_in_at_once(app: Flask) -> bool:
     row = _read_visitor(app, uid, login_id, environ.get(SCOPE_KEY, ""))
     if row is None:
         return False
-    version, page, name, role, active, locale, created_at, last_seen_at, units, province = row
+    version, page, name, role, active, locale, created_at, last_seen_at, units, province, unread = (
+        row
+    )
     if not sessions.accept_login(login_id, created_at, last_seen_at):
         return False
     # A user object for the header and the after-request hooks, never added to a session.
@@ -253,6 +258,7 @@ def _signed_in_at_once(app: Flask) -> bool:
     environ[VERSION_KEY] = (version or 1, page or 0)
     environ[KNOWN_CART_UNITS] = 0 if role == Role.STAFF else units
     environ[KNOWN_PROVINCE] = province
+    environ[KNOWN_UNREAD] = unread or 0
     return True
 
 
@@ -394,23 +400,25 @@ def _visitor_nav() -> bytes:
     """This visitor's header links, rendered once for everyone who would see the same ones.
 
     The key holds all the fragment shows: the locale, who (role and name, or anonymous with
-    the path the log-in link returns to) and the cart count; the log-out form's token is a
+    the path the log-in link returns to), the cart count and the unread notices; the log-out form's token is a
     marker filled in per request like the page's own.
     """
-    from app.shop.cart_routes import cart_count  # that module uses this one
+    from app.shop.cart_routes import cart_count  # these modules use this one
+    from app.shop.notices_routes import unread_count
 
     user = current_user._get_current_object()
     in_cart = cart_count()
+    unread = unread_count()
     if user.is_authenticated:
         who: tuple = (str(user.role), user.name)
     else:
         who = (None, request.path)
-    key = (id(current_app._get_current_object()), _locale_code(), who, in_cart)  # type: ignore[attr-defined]
+    key = (id(current_app._get_current_object()), _locale_code(), who, in_cart, unread)  # type: ignore[attr-defined]
     nav = _navs.get(key)
     if nav is None:
         g.page_cache_rendering = True
         try:
-            nav = _render_part("account_nav", nav_user=user, nav_in_cart=in_cart)
+            nav = _render_part("account_nav", nav_user=user, nav_in_cart=in_cart, nav_unread=unread)
         finally:
             g.page_cache_rendering = False
         if len(_navs) >= _MAX_NAVS:
@@ -431,7 +439,7 @@ def _store(key: tuple, body: bytes, status: int, mimetype: str | None) -> _Entry
     """Keep a freshly rendered page, with its anonymous copy made once now."""
     anonymous = body.replace(
         _MARKERS["nav"],
-        _render_part("account_nav", nav_user=AnonymousUserMixin(), nav_in_cart=0),
+        _render_part("account_nav", nav_user=AnonymousUserMixin(), nav_in_cart=0, nav_unread=0),
         1,
     ).replace(_MARKERS["flashes"], b"", 1)
     entry = _Entry(anonymous, body, status, mimetype, _CSRF_MARKER_BYTES in body)

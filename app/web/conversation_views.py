@@ -11,8 +11,9 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from flask_wtf.file import MultipleFileField
 from wtforms import TextAreaField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, Length, Optional
 
 from app.conversations import services as conversations
 from app.conversations.models import Conversation
@@ -21,9 +22,18 @@ from app.web.messages import apply_errors
 
 
 class MessageForm(FlaskForm):
+    # Text, photos or both: the service says when neither is given.
     body = TextAreaField(
-        _l("Your message"), validators=[DataRequired(), Length(max=conversations.MAX_LENGTH)]
+        _l("Your message"), validators=[Optional(), Length(max=conversations.MAX_LENGTH)]
     )
+    photos = MultipleFileField(
+        _l("Photos (up to 3; JPEG, PNG or WebP)"),
+        description=_l("A message may be photos only, or text with photos."),
+    )
+
+    def uploads(self) -> list:
+        """The files chosen (a browser sends an empty part when none is)."""
+        return [f.stream for f in (self.photos.data or []) if getattr(f, "filename", "")]
 
 
 class ReportForm(FlaskForm):
@@ -54,7 +64,9 @@ def thread_page(
         status = 400
         if form.validate():
             try:
-                posted = conversations.post(conversation, current_user, form.body.data or "")
+                posted = conversations.post(
+                    conversation, current_user, form.body.data or "", form.uploads()
+                )
             except NotAllowed:
                 abort(404)
             except ValidationFailed as exc:

@@ -100,6 +100,7 @@ ERROR_TEXT = {
     "problem_kind_required": _l("Choose what went wrong."),
     "problem_description_short": _l("Describe the problem in a few words (at least 10 letters)."),
     "too_many_problem_photos": _l("Add at most 4 photos."),
+    "too_many_message_photos": _l("Add at most 3 photos to a message."),
     "refund_amount_required": _l("Enter the amount to refund, in toman."),
     "refund_amount_too_large": _l(
         "The refund cannot be more than the customer paid for the order."
