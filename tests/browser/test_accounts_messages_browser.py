@@ -1,8 +1,9 @@
 """Accounts, orders and messages in Persian in a real browser, end to end: a new customer signs
-up and buys with cash on delivery, the seller moves the order to delivered and the customer is
-texted at each move; the customer asks the seller a question and reads the answer; a seller
-resets a forgotten password by the e-mailed link; a new applicant proves a mobile number,
-applies to sell and is approved by staff, and is told by SMS and e-mail.
+up with a mobile number (typed in Persian digits) and a texted code, and buys with cash on
+delivery; the seller moves the order to delivered and the customer is texted at each move; the
+customer asks the seller a question and reads the answer; a seller resets a forgotten password
+by the e-mailed link; a new applicant proves a mobile number, applies to sell, is approved by
+staff and is told by SMS and e-mail.
 
 Everything is done through the pages, in one browser context per person; only the messages are
 read from the development backends' files (the live server's ``mail`` and ``sms`` folders).
@@ -116,18 +117,30 @@ def prove_mobile(visit: Visit, live_dir: Path, number: str) -> None:
     assert "شمارهٔ همراه شما تأیید شد" in text, text
 
 
-def sign_up_customer(visit: Visit, live_dir: Path) -> None:
-    """A new customer: an account by e-mail, then a mobile number proved by a texted code."""
+def sign_up_by_mobile(visit: Visit, live_dir: Path) -> None:
+    """A new customer signs up with a mobile number typed in Persian digits and the texted
+    code, gives a name and an e-mail address on the welcome page, and proves the address by
+    the e-mailed link."""
     page = visit.page
-    visit.go("/auth/register")
+    visit.go("/auth/mobile")
+    type_persian(visit, "input[name=mobile]", CUSTOMER_MOBILE)
+    submit(visit)
+    assert page.url.split("?")[0].endswith("/auth/mobile/code"), page.url
+    [code_text] = texts_to(live_dir, CUSTOMER_MOBILE)  # a number no account has gets it too
+    assert code_text.text.startswith("بازارچه"), code_text.text
+    type_persian(visit, "input[name=code]", texted_code(live_dir, CUSTOMER_MOBILE))
+    submit(visit)
+    assert page.url.split("?")[0].endswith("/auth/mobile/welcome"), page.url
     page.fill("input[name=name]", CUSTOMER_NAME)
     page.fill("input[name=email]", CUSTOMER_EMAIL)
-    page.fill("input[name=password]", "mahsa's long passphrase")
-    page.fill("input[name=confirm]", "mahsa's long passphrase")
     submit(visit)
-    assert CUSTOMER_NAME in page.inner_text("header")
-    visit.go("/auth/account/mobile")
-    prove_mobile(visit, live_dir, CUSTOMER_MOBILE)
+    assert CUSTOMER_NAME in page.inner_text("header")  # logged in, with the new account
+    [letter] = [m for m in mail_to(live_dir, CUSTOMER_EMAIL) if "/auth/email/" in m.text]
+    assert letter.language == "fa", letter.language
+    link = re.search(r"https?://\S+(/auth/email/\S+)", letter.text)
+    assert link, letter.text
+    visit.go(link.group(1))
+    assert CUSTOMER_EMAIL in page.inner_text("main")  # the account page shows its address
 
 
 def a_product_of(seller: Visit) -> str:
@@ -298,7 +311,7 @@ def assert_approval_told(live_dir: Path) -> None:
 
 def test_a_customer_buys_is_texted_and_talks_to_the_seller(browser, live_server, live_dir):
     with person(browser, live_server) as customer, person(browser, live_server) as seller:
-        sign_up_customer(customer, live_dir)
+        sign_up_by_mobile(customer, live_dir)
         log_in(seller, SELLER)
         product = a_product_of(seller)
 
