@@ -28,6 +28,7 @@ pytestmark = pytest.mark.browser
 
 DEMO_PASSWORD = "bazarche-demo-1234"  # noqa: S105  (the demo accounts' password)
 SELLER = "seller1@bazarche.example"  # approved: sells and answers the customer
+SELLER_MOBILE = "09151000000"  # the first demo seller's verified number
 FORGETFUL_SELLER = "seller2@bazarche.example"  # approved: forgets the password
 STAFF = "staff@bazarche.example"
 
@@ -213,6 +214,16 @@ def assert_order_texts(live_dir: Path, order_id: int) -> None:
         assert text.startswith("بازارچه: "), text
         assert subject in text, (subject, text)
     assert "کد رهگیری: IR123456789" in about_order[2]
+    to_seller = [t.text for t in texts_to(live_dir, SELLER_MOBILE) if number in t.text]
+    assert any(f"سفارش جدید {number}: لطفاً تأیید کنید" in t for t in to_seller), to_seller
+
+
+def assert_order_notices(customer: Visit, order_id: int) -> None:
+    """The customer's notices in the site list the order's moves too."""
+    customer.go("/notifications")
+    shown = customer.page.inner_text("main")
+    for subject in ("شما ثبت شد", "تأیید شد", "در راه است", "تحویل داده شد"):
+        assert f"سفارش {persian_digits(order_id)} {subject}" in shown, (subject, shown)
 
 
 def ask_and_answer(customer: Visit, seller: Visit, product: str, live_dir: Path) -> None:
@@ -318,6 +329,7 @@ def test_a_customer_buys_is_texted_and_talks_to_the_seller(browser, live_server,
         order_id = buy_with_cash(customer, product)
         move_order(seller, order_id)
         assert_order_texts(live_dir, order_id)
+        assert_order_notices(customer, order_id)
 
         ask_and_answer(customer, seller, product, live_dir)
 
