@@ -186,16 +186,17 @@ def buy_with_cash(customer: Visit, product: str) -> int:
 
 
 def move_order(seller: Visit, order_id: int) -> None:
-    """The seller confirms the order, sends it with a tracking code, marks it delivered."""
+    """The seller confirms the order, sends it with a tracking code, marks it delivered (each
+    step says so: "Order <number in Persian digits>: <its new status>.")."""
     page = seller.page
+    moved = f"سفارش {persian_digits(order_id)}: "
     seller.go(f"/seller/orders/{order_id}")
-    text = submit(seller, "form:has(input[name=action][value=confirm]) button[type=submit]")
-    assert "تأیید" in text
+    assert moved in submit(seller, "form:has(input[name=action][value=confirm]) button")
     if not page.input_value("select[name=carrier]"):
         page.select_option("select[name=carrier]", index=1)
     page.fill("input[name=tracking_code]", "IR123456789")
-    submit(seller, "form.ship-form button[type=submit]")
-    submit(seller, "form:has(input[name=action][value=deliver]) button[type=submit]")
+    assert moved in submit(seller, "form.ship-form button[type=submit]")
+    assert moved in submit(seller, "form:has(input[name=action][value=deliver]) button")
     assert page.locator("form:has(input[name=action][value=deliver])").count() == 0
 
 
