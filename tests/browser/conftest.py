@@ -36,14 +36,20 @@ class QuietHandler(WSGIRequestHandler):
 
 
 @pytest.fixture(scope="module")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def live_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The live server's instance folder: the file backends write its e-mails under ``mail``
+    and its texts under ``sms`` (read them with ``sent_mail`` and ``written_sms``)."""
+    return tmp_path_factory.mktemp("live")
+
+
+@pytest.fixture(scope="module")
+def live_server(live_dir: Path) -> Iterator[str]:
     """The base URL of a running server with demo data (6 sellers, 4 products each)."""
     from app.demo.seed import seed_demo
     from app.shop import cache
 
     cache.clear()
-    tmp_path: Path = tmp_path_factory.mktemp("live")
-    app = make_app(tmp_path, WTF_CSRF_ENABLED=True)
+    app = make_app(live_dir, WTF_CSRF_ENABLED=True)
     with app.app_context():
         make_image = None
         if os.environ.get("SAVE_SCREENSHOT") == "1":
