@@ -10,17 +10,19 @@ from html.parser import HTMLParser
 from urllib.parse import quote, unquote, urlsplit
 from xml.etree import ElementTree
 
+import flask_migrate
 import pytest
 import sqlalchemy as sa
 from flask import g, request_started, url_for
 
 from app.catalog import addresses, changes
-from app.catalog.models import Product, SlugHistory
+from app.catalog.models import Category, Product, Seller, SlugHistory
 from app.catalog.sellers import SellerProfile, update_profile
 from app.catalog.slugs import is_valid_slug, slugify
 from app.core.extensions import db
 from app.shop import crawl_routes, seo
 from tests import factories
+from tests.test_migrations import app_for, fresh_databases, keep_logging  # noqa: F401
 
 SITE = "https://bazarche.example"
 SHOP = "سوزن‌دوزی گل‌افروز"
@@ -186,6 +188,18 @@ def test_the_api_and_search_name_persian_shops(app, client, market):
     body = client.get("/api/v1/sellers/" + quote(SHOP_SLUG)).get_json()
     assert body["slug"] == SHOP_SLUG
     assert unquote(body["url"]).endswith("/s/" + SHOP_SLUG)
+
+
+def test_a_csv_import_names_categories_by_any_spelling_or_old_address(app):
+    from app.catalog import importer
+
+    seller = factories.seller()
+    cat = factories.category("کیک-خانگی")
+    addresses.remember(addresses.CATEGORY, "cakes", cat.id)
+    db.session.commit()
+    csv_text = "title,category,price,stock,status\nA,كيك خانگي,100,1,draft\nB,cakes,100,1,draft\n"
+    plan = importer.validate(importer.parse_csv(csv_text.encode()), seller, None)
+    assert [row.category_id for row in plan.rows] == [cat.id, cat.id]
 
 
 # ---- robots.txt and sitemaps --------------------------------------------------------------------
@@ -396,3 +410,42 @@ def test_json_ld_cannot_end_its_script():
     text = str(seo.json_ld({"name": "</script><!-- & \u2028"}))
     assert "<" not in text and ">" not in text and "&" not in text
     assert json.loads(text) == {"name": "</script><!-- & \u2028"}
+
+
+# ---- the migration ------------------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("keep_logging")
+def test_the_migration_gives_existing_rows_persian_slugs_and_keeps_the_old_ones(tmp_path, request):
+    url, _ = request.getfixturevalue("fresh_databases")
+    app = app_for(tmp_path, url)
+    with app.app_context():
+        flask_migrate.upgrade(revision="0023")
+        first = factories.seller(name=SHOP)
+        twin = factories.seller(name=SHOP)
+        category = factories.category("needlework")
+        ids = (first.id, twin.id, category.id)
+        old = (first.slug, twin.slug, "needlework")
+        db.session.remove()
+        flask_migrate.upgrade()
+        slugs = dict(db.session.execute(sa.select(Seller.id, Seller.slug)).tuples().all())
+        assert (slugs[ids[0]], slugs[ids[1]]) == (SHOP_SLUG, SHOP_SLUG + "-2")
+        renamed = db.session.get(Category, ids[2])
+        assert renamed.slug == slugify(renamed.name_fa) and renamed.slug.startswith("دسته-")
+        history = set(
+            db.session.execute(
+                sa.select(SlugHistory.kind, SlugHistory.old_slug, SlugHistory.object_id)
+            )
+        )
+        assert history == {
+            ("seller", old[0], ids[0]),
+            ("seller", old[1], ids[1]),
+            ("category", old[2], ids[2]),
+        }
+        assert addresses.current_slug(addresses.SELLER, old[1]) == SHOP_SLUG + "-2"
+        db.session.remove()
+        flask_migrate.downgrade(revision="0023")
+        slugs = dict(db.session.execute(sa.select(Seller.id, Seller.slug)).tuples().all())
+        assert (slugs[ids[0]], slugs[ids[1]]) == old[:2]
+        db.session.remove()
+        db.engine.dispose()

@@ -265,7 +265,7 @@ def seo_county(county: Any) -> Markup:
 @bp.app_template_global()
 def seo_search() -> Markup:
     """Result pages are for visitors, not an index: ``noindex, follow`` (their products are)."""
-    query = request.args.get("q", "").strip()[:200]
+    q = request.args.get("q", "").strip()[:200]
     args = _page_args({}, keep=("q", "category", "county", "sector", "page"))
-    title = _("Search: %(q)s", q=query) if query else _("All products")
+    title = _("Search: %(q)s", q=q) if q else _("All products")
     return head_tags("shop.search", args, title, _tagline(), noindex=True)

@@ -72,6 +72,8 @@ def upgrade():
                 sa.text(f"UPDATE {table} SET slug = :slug WHERE id = :id"), {"slug": new, "id": id_}
             )
         if moves:
+            # Search documents name the shop's address: index them again.
+            conn.execute(sa.text("UPDATE product SET search_dirty = :dirty"), {"dirty": True})
             op.bulk_insert(
                 history,
                 [
