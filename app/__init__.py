@@ -169,10 +169,14 @@ def market_timezone_name() -> str:
 
 
 def select_locale() -> str:
-    """The visitor's language: explicit choice (cookie/session), then the account, then ``fa``."""
+    """The visitor's language: the address's ``lang`` (the language links search engines
+    follow, app.shop.seo), the explicit choice (cookie/session), the account, then ``fa``."""
     from flask import current_app
 
     languages = current_app.config["LANGUAGES"]
+    asked = request.args.get("lang")
+    if asked in languages:
+        return str(asked)
     chosen = session.get("locale") or request.cookies.get("locale")
     if chosen in languages:
         return str(chosen)

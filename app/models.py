@@ -12,6 +12,7 @@ from app.catalog.models import (
     Seller,
     SellerStatus,
     SellerStatusChange,
+    SlugHistory,
 )
 from app.conversations.models import Conversation, ConversationMessage, MessagePhoto
 from app.disputes.models import OrderProblem, ProblemPhoto
@@ -88,6 +89,7 @@ __all__ = [
     "SettlementLine",
     "SellerStatus",
     "SellerStatusChange",
+    "SlugHistory",
     "ShippingMethod",
     "User",
 ]

@@ -33,6 +33,9 @@ ACCESS: dict[str, str] = {
     "shop.suggest": PUBLIC,
     "shop.media": PUBLIC,
     "shop.set_language": PUBLIC,
+    "shop.robots": PUBLIC,
+    "shop.sitemap_index": PUBLIC,
+    "shop.sitemap_page": PUBLIC,
     # cart (a guest has one too), checkout and the customer's orders
     "shop.cart": PUBLIC,
     "shop.cart_add": PUBLIC,

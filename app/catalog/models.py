@@ -265,3 +265,18 @@ class PendingImport(Model):
     seller_id: Mapped[int] = mapped_column(sa.ForeignKey("seller.id", ondelete="CASCADE"))
     data: Mapped[bytes] = mapped_column(sa.LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class SlugHistory(Model):
+    """An address a seller's shop or a category had before: its old slug, so links to it still
+    lead there (a permanent redirect to the current address). ``kind`` is ``seller`` or
+    ``category``; a slug another row holds now answers as that row's page, never a redirect."""
+
+    __tablename__ = "slug_history"
+    __table_args__ = (sa.UniqueConstraint("kind", "old_slug", name="uq_slug_history_kind_old"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(20))
+    old_slug: Mapped[str] = mapped_column(sa.String(80))
+    object_id: Mapped[int] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from app.accounts.models import Role, User
 from app.audit import log as audit
-from app.catalog import signals
+from app.catalog import addresses, signals
 from app.catalog.models import Seller, SellerStatus, SellerStatusChange
 from app.catalog.rules import fail
 from app.catalog.sheba import is_valid_sheba, mask_sheba, normalise_sheba
@@ -77,7 +77,7 @@ def seller_of(user: User) -> Seller | None:
 def seller_by_slug(slug: str) -> Seller | None:
     """The seller whose shop address is ``slug`` (as typed: spaces and case folded), whatever
     the seller's status."""
-    return db.session.scalar(sa.select(Seller).where(Seller.slug == slug.strip().lower()))
+    return db.session.scalar(sa.select(Seller).where(Seller.slug == slugify(slug)))
 
 
 def profile_choices() -> tuple[list[County], list[Sector]]:
@@ -88,23 +88,15 @@ def profile_choices() -> tuple[list[County], list[Sector]]:
 
 
 def suggest_slug(name: str) -> str:
-    """A free storefront slug made from the business name."""
-    base = slugify(name) or "shop"
-    if len(base) < 3:
-        base = f"shop-{base}"
-    candidate, n = base, 2
-    while not is_valid_slug(candidate) or db.session.scalar(
-        sa.select(Seller.id).where(Seller.slug == candidate)
-    ):
-        candidate = f"{base[:55]}-{n}"
-        n += 1
-    return candidate
+    """A free storefront slug made from the business name (Persian letters kept)."""
+    return addresses.free_slug(addresses.SELLER, name)
 
 
 def _check_profile(data: SellerProfile, seller_id: int | None) -> SellerProfile:
     errors: dict[str, list[str]] = {}
     data.display_name = data.display_name.strip()
-    data.slug = data.slug.strip().lower()
+    # One spelling: what a seller types with spaces or Arabic letters is the address they mean.
+    data.slug = slugify(data.slug)
     if not data.display_name:
         errors.setdefault("display_name", []).append("required")
     if not is_valid_slug(data.slug):
@@ -141,6 +133,8 @@ def _check_profile(data: SellerProfile, seller_id: int | None) -> SellerProfile:
 
 def _apply_profile(seller: Seller, data: SellerProfile) -> None:
     seller.display_name = data.display_name[:120]
+    if seller.id is not None and seller.slug and seller.slug != data.slug:
+        addresses.remember(addresses.SELLER, seller.slug, seller.id)  # old links lead on
     seller.slug = data.slug
     seller.bio = data.bio.strip()
     seller.county_id = data.county_id

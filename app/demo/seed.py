@@ -20,7 +20,8 @@ import sqlalchemy as sa
 from app.accounts.models import Role, User
 from app.accounts.services import hash_password
 from app.catalog.models import Category, Product, ProductImage, ProductStatus, Seller, SellerStatus
-from app.catalog.sellers import SellerProfile, apply_to_sell, review_seller
+from app.catalog.sellers import SellerProfile, apply_to_sell, review_seller, suggest_slug
+from app.catalog.slugs import slugify
 from app.core.db import transaction
 from app.core.extensions import db
 from app.demo import data
@@ -132,9 +133,12 @@ def _reference_data() -> _Reference:
     ]
     sectors = {slug: _upsert_named(Sector, slug, fa, en) for slug, fa, en in data.SECTORS}
     categories: dict[str, Category] = {}
-    for position, (slug, parent, fa, en) in enumerate(data.CATEGORIES):
+    for position, (key, parent, fa, en) in enumerate(data.CATEGORIES):
         parent_id = categories[parent].id if parent else None
-        categories[slug] = _upsert_named(
+        # Addressed by the Persian name (a database from before Persian addresses holds the
+        # data's Latin key, kept as an old address by the migration that renamed it).
+        slug = slugify(fa)
+        categories[key] = _upsert_named(
             Category, slug, fa, en, position=position, parent_id=parent_id
         )
     return _Reference(counties, sectors, categories)
@@ -174,22 +178,23 @@ def _seller(loader: _Loader, index: int, line: tuple[str, data.ProductLine]) -> 
     """
     line_key, (_category, _kind, sector_slug, _templates) = line
     county = loader.ref.counties[index % len(loader.ref.counties)]
-    slug = f"{line_key}-{county.slug}-{index + 1}"
-    seller = db.session.scalar(sa.select(Seller).where(Seller.slug == slug))
+    email = f"seller{index + 1}@bazarche.example"
+    seller = db.session.scalar(
+        sa.select(Seller).join(User, User.id == Seller.user_id).where(User.email == email)
+    )
     if seller is not None:
         return seller, False
     first = data.FIRST_NAMES[index % len(data.FIRST_NAMES)]
     person = f"{first} {data.FAMILY_NAMES[index % len(data.FAMILY_NAMES)]}"
-    user = demo_user(
-        f"seller{index + 1}@bazarche.example", person, Role.SELLER, loader.password_hash
-    )
+    user = demo_user(email, person, Role.SELLER, loader.password_hash)
     applied_at = loader.now - timedelta(days=320 - index)
     patterns = data.BUSINESS_PATTERNS[line_key]
+    display_name = patterns[index % len(patterns)].format(
+        name=person.split()[-1], county=county.name_fa
+    )
     profile = SellerProfile(
-        display_name=patterns[index % len(patterns)].format(
-            name=person.split()[-1], county=county.name_fa
-        ),
-        slug=slug,
+        display_name=display_name,
+        slug=suggest_slug(display_name),  # a Persian shop address, as the market makes one
         bio=data.BIOS[line_key],
         county_id=county.id,
         sector_id=loader.ref.sectors[sector_slug].id,

@@ -15,7 +15,9 @@ class SellerProfileForm(FlaskForm):
     slug = StringField(
         _l("Shop address"),
         validators=[Optional(), Length(min=3, max=60)],
-        description=_l("Latin letters, digits and dashes; leave empty to make one from the name."),
+        description=_l(
+            "Persian or Latin letters, digits and dashes; leave empty to make one from the name."
+        ),
     )
     bio = TextAreaField(_l("About your business"), validators=[Optional(), Length(max=4000)])
     county_id = SelectField(_l("County"), coerce=int, validators=[DataRequired()])

@@ -88,7 +88,7 @@ def category_choices() -> list[tuple[int, str]]:
 
 
 def _profile_data(form: SellerProfileForm) -> SellerProfile:
-    slug = (form.slug.data or "").strip().lower() or suggest_slug(form.display_name.data)
+    slug = (form.slug.data or "").strip() or suggest_slug(form.display_name.data)
     return SellerProfile(
         display_name=form.display_name.data,
         slug=slug,

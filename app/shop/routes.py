@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from typing import TypeVar
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from flask import (
     Response,
@@ -22,14 +23,14 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from app.accounts.services import set_locale
-from app.catalog import changes, queries, searching
+from app.catalog import addresses, changes, queries, searching
 from app.core.pagination import Page
 from app.media.images import ORIGINALS_PREFIX
 from app.media.storage import Storage, StorageUnavailable
 from app.media.store import storage
 from app.program import views
 from app.shipping import services as shipping
-from app.shop import bp
+from app.shop import bp, seo
 from app.shop.cache import cached_page
 from app.shop.cart_routes import customer_province
 from app.web.http import page_arg, safe_next
@@ -68,10 +69,22 @@ def home() -> ResponseReturnValue:
     )
 
 
+def _moved(kind: str, endpoint: str, slug: str) -> None:
+    """Redirect permanently to the current address of the shop or category ``slug`` named before
+    (or names in another spelling); 404 when it names none."""
+    current = addresses.current_slug(kind, slug)
+    if current is None or current == slug:
+        abort(404)
+    args = {k: v for k, v in request.args.items() if k in ("page", "sort", "lang")}
+    abort(redirect(url_for(endpoint, slug=current, **args), 301))
+
+
 @bp.get("/c/<slug>")
 @cached_page(scope=changes.scope_of_category)
 def category(slug: str) -> ResponseReturnValue:
-    cat = _found(queries.category_by_slug(slug))
+    cat = queries.category_by_slug(slug)
+    if cat is None:
+        _moved(addresses.CATEGORY, "shop.category", slug)
     page, sort = _sorted_page(queries.products_in_category, cat)
     return render_template(
         "shop/category.html",
@@ -90,11 +103,21 @@ def county(slug: str) -> ResponseReturnValue:
     return render_template("shop/county.html", county=place, page=page, sort=sort)
 
 
+def _product_scope(product_id: int, slug: str | None = None) -> str:
+    return changes.scope_of_product(product_id)
+
+
 @bp.get("/p/<int:product_id>")
+@bp.get("/p/<int:product_id>/<slug>")
 # Shipping costs are priced for the customer's province; each view is counted after the request.
-@cached_page(vary=customer_province, scope=changes.scope_of_product, lane=False)
-def product(product_id: int) -> ResponseReturnValue:
+@cached_page(vary=customer_province, scope=_product_scope, lane=False)
+def product(product_id: int, slug: str | None = None) -> ResponseReturnValue:
+    """A product's page. Its address is ``/p/<id>/<slug of its title>`` (the canonical one);
+    ``/p/<id>`` answers too, and a slug the title no longer has redirects to the current one."""
     item = _found(queries.public_product(product_id))
+    if slug is not None and slug != seo.product_slug(item):
+        args = {k: v for k, v in request.args.items() if k == "lang"}
+        return redirect(url_for("shop.product", **seo.product_args(item), **args), 301)
     province = customer_province()
     return render_template(
         "shop/product.html",
@@ -136,7 +159,9 @@ def count_product_view(response: Response) -> Response:
 @bp.get("/s/<slug>")
 @cached_page(scope=changes.scope_of_seller)
 def seller(slug: str) -> ResponseReturnValue:
-    shop = _found(queries.public_seller(slug))
+    shop = queries.public_seller(slug)
+    if shop is None:
+        _moved(addresses.SELLER, "shop.seller", slug)
     page, sort = _sorted_page(queries.products_of_seller, shop)
     return render_template("shop/seller.html", seller=shop, page=page, sort=sort)
 
@@ -149,7 +174,8 @@ def set_language(code: str) -> ResponseReturnValue:
     session["locale"] = code
     if current_user.is_authenticated:
         set_locale(current_user, code)
-    response = make_response(redirect(safe_next(request.args.get("next"), url_for("shop.home"))))
+    back = _without_lang(safe_next(request.args.get("next"), url_for("shop.home")))
+    response = make_response(redirect(back))
     response.set_cookie(
         "locale",
         code,
@@ -159,6 +185,13 @@ def set_language(code: str) -> ResponseReturnValue:
         secure=current_app.config["SESSION_COOKIE_SECURE"],
     )
     return response
+
+
+def _without_lang(path: str) -> str:
+    """``path`` without a ``lang`` query argument, which would outrank the choice just made."""
+    parts = urlsplit(path)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "lang"]
+    return urlunsplit(("", "", parts.path, urlencode(query), parts.fragment))
 
 
 @bp.get("/search")

@@ -54,7 +54,9 @@ ERROR_TEXT = {
         "We could not create an account with these details. If you already have an account, "
         "log in instead."
     ),
-    "slug_invalid": _l("Use 3–60 Latin letters, digits and dashes (not at the start or end)."),
+    "slug_invalid": _l(
+        "Use 3–60 letters (Persian or Latin), digits and dashes (not at the start or end)."
+    ),
     "slug_taken": _l("This shop address is taken. Choose another."),
     "code_taken": _l("This registration code belongs to another seller."),
     "future_date": _l("The date cannot be in the future."),

@@ -21,8 +21,9 @@ from app.catalog.importer.rows import (
     RowError,
     RowInput,
 )
-from app.catalog.models import Category, Product, ProductStatus, Seller
+from app.catalog.models import Category, Product, ProductStatus, Seller, SlugHistory
 from app.catalog.rules import MAX_IMAGES, MAX_PRICE_AMOUNT, MAX_STOCK
+from app.catalog.slugs import slugify
 from app.core.extensions import db
 from app.core.inputs import money_unit, parse_local_int, parse_money
 from app.media.images import ImageRejected, read_limited
@@ -43,12 +44,21 @@ _STATUS_INDEX: Final = {
 
 
 class _Categories:
-    """Category lookup by address (slug) or by exact Persian or English name."""
+    """Category lookup by address (slug, in any spelling, or one it had before: a file exported
+    earlier still names it) or by exact Persian or English name."""
 
     def __init__(self) -> None:
         self.by_slug: dict[str, Category] = {}
         self.by_name: dict[str, list[Category]] = {}
-        for cat in db.session.scalars(sa.select(Category)):
+        categories = {cat.id: cat for cat in db.session.scalars(sa.select(Category))}
+        for old, cat_id in db.session.execute(
+            sa.select(SlugHistory.old_slug, SlugHistory.object_id).where(
+                SlugHistory.kind == "category"
+            )
+        ):
+            if cat_id in categories:
+                self.by_slug[old.casefold()] = categories[cat_id]
+        for cat in categories.values():
             self.by_slug[cat.slug.casefold()] = cat
             for name in {self._key(cat.name_fa), self._key(cat.name_en)}:
                 if name:
@@ -61,7 +71,7 @@ class _Categories:
 
     def find(self, value: str) -> tuple[Category | None, str | None]:
         """(category, None) or (None, error code)."""
-        cat = self.by_slug.get(value.strip().casefold())
+        cat = self.by_slug.get(value.strip().casefold()) or self.by_slug.get(slugify(value))
         if cat is not None:
             return cat, None
         found = self.by_name.get(self._key(value), [])
