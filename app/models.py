@@ -25,6 +25,7 @@ from app.orders.models import (
     OrderStatusChange,
     SavedAddress,
 )
+from app.pages.models import SitePage
 from app.payments.models import Payment, PaymentEvent, PaymentStatus, Provider
 from app.payouts.models import LedgerEntry, SettlementBatch, SettlementLine
 from app.program.models import Quota
@@ -84,6 +85,7 @@ __all__ = [
     "SalesPeriodBuyer",
     "Sector",
     "Seller",
+    "SitePage",
     "SettlementBatch",
     "SettlementLine",
     "SellerStatus",
