@@ -223,6 +223,10 @@ def register_template_helpers(app: Flask) -> None:
     def date_filter(value, with_time: bool = False) -> str:
         return formatting.format_date(value, locale_code(), with_time=with_time)
 
+    @app.template_filter("month")
+    def month_filter(value) -> str:
+        return formatting.format_month(value, locale_code())
+
     @app.template_filter("localname")
     def localname_filter(obj: Any) -> str:
         return obj.name(locale_code()) if obj is not None else ""

@@ -23,11 +23,13 @@ from flask_login import current_user
 
 from app.accounts.services import set_locale
 from app.catalog import changes, queries, searching
+from app.core.inputs import parse_money
 from app.core.pagination import Page
 from app.media.images import ORIGINALS_PREFIX
 from app.media.storage import Storage, StorageUnavailable
 from app.media.store import storage
-from app.program import views
+from app.program import trust, views
+from app.reference.models import County
 from app.shipping import services as shipping
 from app.shop import bp
 from app.shop.cache import cached_page
@@ -35,6 +37,7 @@ from app.shop.cart_routes import customer_province
 from app.web.http import page_arg, safe_next
 
 T = TypeVar("T")
+RELATED_COUNT = 8  # cards in "more from this seller" and in related products
 
 
 def _sort_arg() -> str:
@@ -68,17 +71,53 @@ def home() -> ResponseReturnValue:
     )
 
 
+def _price_arg(name: str) -> int | None:
+    """A price bound of the query string, typed in toman, in the stored unit; None for nothing
+    or anything that is no amount (a filter never errs)."""
+    raw = (request.args.get(name) or "").strip()[:20]
+    if not raw:
+        return None
+    try:
+        amount = parse_money(raw, current_app.config["MARKET_CURRENCY"])
+    except ValueError:
+        return None
+    return min(amount, 10**16) if amount >= 0 else None
+
+
+def _list_filters(counties: list[tuple[County, int]]) -> queries.ListFilters:
+    """The category page's filters, as the search page names them: ``min_price``,
+    ``max_price`` (toman), ``in_stock`` and ``county`` (a slug of one of ``counties``)."""
+    slug = (request.args.get("county") or "")[:60]
+    county_id = next((place.id for place, _n in counties if place.slug == slug), None)
+    low, high = _price_arg("min_price"), _price_arg("max_price")
+    if low is not None and high is not None and low > high:
+        low, high = high, low
+    return queries.ListFilters(
+        min_price=low,
+        max_price=high,
+        in_stock=request.args.get("in_stock") in ("1", "on", "true"),
+        county_id=county_id,
+    )
+
+
 @bp.get("/c/<slug>")
 @cached_page(scope=changes.scope_of_category)
 def category(slug: str) -> ResponseReturnValue:
     cat = _found(queries.category_by_slug(slug))
-    page, sort = _sorted_page(queries.products_in_category, cat)
+    counties = queries.counties_with_sellers()
+    filters = _list_filters(counties)
+    sort = _sort_arg()
+    page = queries.products_in_category(
+        cat, page_arg(), current_app.config["PAGE_SIZE"], sort, filters
+    )
     return render_template(
         "shop/category.html",
         category=cat,
         trail=queries.breadcrumbs(cat),
         page=page,
         sort=sort,
+        filters=filters,
+        counties=counties,
     )
 
 
@@ -90,19 +129,34 @@ def county(slug: str) -> ResponseReturnValue:
     return render_template("shop/county.html", county=place, page=page, sort=sort)
 
 
+def _product_vary() -> tuple[str | None, int]:
+    """What a product page depends on beyond its own scope: the customer's province (its
+    shipping costs are priced for it) and the span of time its seller's figures, other listings
+    and related listings were read in. Those change with other listings and other sales, which
+    do not bump this page's scope; keyed by the span, the page shows them at most
+    ``trust.KEEP_SECONDS`` late (spans shifted per product, so pages do not all expire at
+    once), while its own price, stock and status are never late."""
+    product_id = (request.view_args or {}).get("product_id", 0)
+    return customer_province(), trust.figures_period(product_id)
+
+
 @bp.get("/p/<int:product_id>")
-# Shipping costs are priced for the customer's province; each view is counted after the request.
-@cached_page(vary=customer_province, scope=changes.scope_of_product, lane=False)
+# Each view is counted after the request (no anonymous lane).
+@cached_page(vary=_product_vary, scope=changes.scope_of_product, lane=False)
 def product(product_id: int) -> ResponseReturnValue:
     item = _found(queries.public_product(product_id))
     province = customer_province()
+    shop = item.seller
     return render_template(
         "shop/product.html",
         product=item,
         trail=queries.breadcrumbs(item.category),
         province=province,
         shipping_options=shipping.options(item.seller_id, province, 1, item.price_amount),
-        away_until=item.seller.away_until if shipping.is_away(item.seller) else None,
+        away_until=shop.away_until if shipping.is_away(shop) else None,
+        figures=trust.seller_figures(shop.id, shop.user_id),
+        more_from_seller=queries.more_from_seller(shop.id, item.id, RELATED_COUNT),
+        related=queries.related_products(item.category_id, shop.id, RELATED_COUNT),
     )
 
 

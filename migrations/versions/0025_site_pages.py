@@ -1,5 +1,6 @@
 """The market's own pages (about, contact, terms, returns, privacy, the programme badge), stored
-so staff can edit them, with their first texts in Persian and English
+so staff can edit them, with their first texts in Persian and English; an index of each seller's
+shipments (the product page's typical shipping time)
 
 Revision ID: 0025
 Revises: 0023
@@ -23,6 +24,7 @@ depends_on = None
 
 
 def upgrade():
+    op.create_index('ix_order_seller_shipped', 'shop_order', ['seller_id', 'shipped_at'], unique=False)
     site_page = op.create_table('site_page',
     sa.Column('key', sa.String(length=40), nullable=False),
     sa.Column('title_fa', sa.String(length=200), nullable=False),
@@ -45,4 +47,5 @@ def upgrade():
 
 
 def downgrade():
+    op.drop_index('ix_order_seller_shipped', table_name='shop_order')
     op.drop_table('site_page')
