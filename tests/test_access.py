@@ -33,6 +33,7 @@ ACCESS: dict[str, str] = {
     "shop.suggest": PUBLIC,
     "shop.media": PUBLIC,
     "shop.set_language": PUBLIC,
+    "shop.site_page": PUBLIC,  # /about, /contact, /terms, /returns, /privacy, /programme
     # cart (a guest has one too), checkout and the customer's orders
     "shop.cart": PUBLIC,
     "shop.cart_add": PUBLIC,
@@ -174,6 +175,8 @@ ACCESS: dict[str, str] = {
     "admin.conversation": STAFF,
     "admin.hide_message": STAFF,
     "admin.job_queue": STAFF,
+    "admin.site_pages": STAFF,
+    "admin.edit_site_page": STAFF,
     "admin.problem_detail": STAFF,
     "admin.decide_problem": STAFF,
     "admin.retry_problem_refund": STAFF,

@@ -31,7 +31,7 @@ ABOUT = PageText(
 - پرداخت از درگاه بانکی یا در محل انجام می‌شود. پول پرداخت اینترنتی تا تأیید دریافت کالا نزد بازار می‌ماند.
 - اگر کالا نرسید یا آسیب دید، از صفحه سفارش مشکل را گزارش می‌کنید ([بازگشت کالا و بازپرداخت](/returns)).
 
-درباره نشان «آموزش‌دیده طرح» در صفحه [نشان طرح](/programme) بخوانید.""",
+درباره نشان «آموزش‌دیدهٔ طرح» در صفحه [نشان طرح](/programme) بخوانید.""",
     """Bazarche is the online market of the national home-business programme. Every seller here is a home business that took the programme's training courses, had its file checked by programme staff, and opened its shop under its own permit and registration code.
 
 ## Why this market exists
@@ -198,9 +198,9 @@ Only the ones the site needs: your login session, "remember me" if you choose it
 )
 
 PROGRAMME = PageText(
-    "نشان «آموزش‌دیده طرح»",
+    "نشان «آموزش‌دیدهٔ طرح»",
     'The "trained by the programme" badge',
-    """نشان «آموزش‌دیده طرح» کنار فروشندگانی می‌آید که دوره آموزشی طرح ملی توسعه مشاغل خانگی را به پایان رسانده‌اند و تاریخ پایان دوره و آموزشگاه آنان در پرونده‌شان ثبت شده است.
+    """نشان «آموزش‌دیدهٔ طرح» کنار فروشندگانی می‌آید که دوره آموزشی طرح ملی توسعه مشاغل خانگی را به پایان رسانده‌اند و تاریخ پایان دوره و آموزشگاه آنان در پرونده‌شان ثبت شده است.
 
 ## این نشان چه می‌گوید
 - فروشنده در دوره‌های مهارتی و کسب‌وکار طرح (تولید، بسته‌بندی، قیمت‌گذاری و فروش) شرکت کرده و آن را تمام کرده است؛

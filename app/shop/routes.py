@@ -156,7 +156,11 @@ def product(product_id: int) -> ResponseReturnValue:
         away_until=shop.away_until if shipping.is_away(shop) else None,
         figures=trust.seller_figures(shop.id, shop.user_id),
         more_from_seller=queries.more_from_seller(shop.id, item.id, RELATED_COUNT),
-        related=queries.related_products(item.category_id, shop.id, RELATED_COUNT),
+        related=(
+            queries.related_products(item.category_id, shop.id, RELATED_COUNT)
+            if item.category_id is not None
+            else []
+        ),
     )
 
 
