@@ -23,7 +23,7 @@ from app.program import trust
 from app.program.sales_models import SalesPeriod
 from app.web.badge import parse_badge
 from tests import factories
-from tests.conftest import make_app
+from tests.conftest import running_app
 from tests.test_order_flow import as_user, place
 
 KEYS = ("about", "contact", "terms", "returns", "privacy", "programme")
@@ -184,19 +184,27 @@ def test_the_trust_symbol_keeps_only_links_and_images_over_https():
     assert parse_badge("  ") == ("", [])
 
 
-def test_the_footer_shows_the_configured_symbol_and_the_csp_allows_its_image(tmp_path):
-    app = make_app(tmp_path, TRUST_BADGE_HTML=ENAMAD)
-    with app.app_context():
-        response = app.test_client().get("/about")
-        assert '<div class="trust-badge"><a referrerpolicy="origin"' in response.get_data(
-            as_text=True
-        )
-        assert "steal" not in response.get_data(as_text=True)
-        csp = response.headers["Content-Security-Policy"]
-        assert "img-src 'self' data: https://trustseal.enamad.ir;" in csp
-        assert "script-src 'self';" in csp
+@pytest.fixture
+def badge_app(tmp_path):  # type: ignore[no-untyped-def]
+    yield from running_app(tmp_path, TRUST_BADGE_HTML=ENAMAD)
+
+
+def test_the_footer_shows_the_configured_symbol_and_the_csp_allows_its_image(badge_app):
+    response = badge_app.test_client().get("/about")
+    html = response.get_data(as_text=True)
+    assert '<div class="trust-badge"><a referrerpolicy="origin"' in html
+    assert "steal" not in html
+    csp = response.headers["Content-Security-Policy"]
+    assert "img-src 'self' data: https://trustseal.enamad.ir;" in csp
+    assert "script-src 'self';" in csp
+
+
+def test_an_app_with_a_symbol_that_is_not_allowed_does_not_start(tmp_path):
+    from app import create_app
+    from tests.conftest import settings
+
     with pytest.raises(ValueError, match="not allowed"):
-        make_app(tmp_path, TRUST_BADGE_HTML="<script>alert(1)</script>")
+        create_app(settings(tmp_path, TRUST_BADGE_HTML="<script>alert(1)</script>"))
 
 
 # --- the product page ---------------------------------------------------------------------------
