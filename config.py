@@ -106,6 +106,9 @@ class Config:
         **_json_dict("TRACKING_URL_TEMPLATES"),
     }
     PAGE_SIZE = _int("PAGE_SIZE", 24)
+    # The national e-commerce trust symbol's snippet (a link around an image) for the footer;
+    # only <a> and <img> with https addresses are allowed (app.web.badge). Empty: no symbol.
+    TRUST_BADGE_HTML = os.environ.get("TRUST_BADGE_HTML", "")
 
     # Locale
     BABEL_DEFAULT_LOCALE = os.environ.get("DEFAULT_LOCALE", "fa")

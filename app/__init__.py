@@ -227,6 +227,10 @@ def register_template_helpers(app: Flask) -> None:
     def date_filter(value, with_time: bool = False) -> str:
         return formatting.format_date(value, locale_code(), with_time=with_time)
 
+    @app.template_filter("month")
+    def month_filter(value) -> str:
+        return formatting.format_month(value, locale_code())
+
     @app.template_filter("localname")
     def localname_filter(obj: Any) -> str:
         return obj.name(locale_code()) if obj is not None else ""
@@ -247,6 +251,10 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["product_cards"] = product_cards
 
     app.jinja_env.globals["tracking_url"] = tracking_url
+
+    from app.web import badge
+
+    badge.install(app)
 
     @app.context_processor
     def inject_locale() -> dict[str, Any]:
@@ -414,11 +422,15 @@ def register_security_headers(app: Flask) -> None:
     HTTPS; ``Cache-Control: no-store`` on every response made for one visitor (see
     :func:`_private_response`), so no browser or proxy keeps a logged-in page."""
 
+    from app.web.badge import image_origins
+
+    fixed = _with_badge_images(SECURITY_HEADERS, image_origins(app))
+
     @app.after_request
     def headers(response: Response) -> Response:
         # Like headers.setdefault() for each, in one pass over the headers (runs on every hit).
         present = {name.lower() for name, _value in response.headers.items()}
-        for name, value in SECURITY_HEADERS:
+        for name, value in fixed:
             if name.lower() not in present:
                 response.headers.add(name, value)
         if request.is_secure and "strict-transport-security" not in present:
@@ -426,6 +438,22 @@ def register_security_headers(app: Flask) -> None:
         if _private_response(app, response):
             response.headers["Cache-Control"] = "no-store"
         return response
+
+
+def _with_badge_images(
+    headers: tuple[tuple[str, str], ...], origins: list[str]
+) -> tuple[tuple[str, str], ...]:
+    """``headers`` with the trust badge's image origins (``TRUST_BADGE_HTML``, checked to be
+    https origins by :mod:`app.web.badge`) allowed in the Content-Security-Policy's ``img-src``."""
+    if not origins:
+        return headers
+    extra = " ".join(origins)
+    return tuple(
+        (name, value.replace("img-src 'self' data:", f"img-src 'self' data: {extra}"))
+        if name == "Content-Security-Policy"
+        else (name, value)
+        for name, value in headers
+    )
 
 
 def _private_response(app: Flask, response: Any) -> bool:

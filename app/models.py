@@ -26,6 +26,7 @@ from app.orders.models import (
     OrderStatusChange,
     SavedAddress,
 )
+from app.pages.models import SitePage
 from app.payments.models import Payment, PaymentEvent, PaymentStatus, Provider
 from app.payouts.models import LedgerEntry, SettlementBatch, SettlementLine
 from app.program.models import Quota
@@ -85,6 +86,7 @@ __all__ = [
     "SalesPeriodBuyer",
     "Sector",
     "Seller",
+    "SitePage",
     "SettlementBatch",
     "SettlementLine",
     "SellerStatus",

@@ -36,6 +36,7 @@ ACCESS: dict[str, str] = {
     "shop.robots": PUBLIC,
     "shop.sitemap_index": PUBLIC,
     "shop.sitemap_page": PUBLIC,
+    "shop.site_page": PUBLIC,  # /about, /contact, /terms, /returns, /privacy, /programme
     # cart (a guest has one too), checkout and the customer's orders
     "shop.cart": PUBLIC,
     "shop.cart_add": PUBLIC,
@@ -180,6 +181,8 @@ ACCESS: dict[str, str] = {
     "admin.conversation": STAFF,
     "admin.hide_message": STAFF,
     "admin.job_queue": STAFF,
+    "admin.site_pages": STAFF,
+    "admin.edit_site_page": STAFF,
     "admin.problem_detail": STAFF,
     "admin.decide_problem": STAFF,
     "admin.retry_problem_refund": STAFF,

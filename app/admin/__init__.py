@@ -13,6 +13,7 @@ from app.admin import (  # noqa: E402,F401
     jobs_routes,
     moderation_routes,
     money_routes,
+    pages_routes,
     payments_routes,
     problem_routes,
     routes,

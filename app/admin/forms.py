@@ -52,3 +52,19 @@ class QuotaUploadForm(FlaskForm):
 class QuotaConfirmForm(FlaskForm):
     # The checked file's text comes back with the confirmation and is checked again.
     csv_text = HiddenField()
+
+
+class SitePageForm(FlaskForm):
+    """The titles and bodies of one of the market's own pages, in Persian and English. Bodies are
+    plain text (see app.pages.markup); the service checks them (required, lengths)."""
+
+    title_fa = StringField(_l("Title (Persian)"))
+    body_fa = TextAreaField(
+        _l("Text (Persian)"),
+        description=_l(
+            "Plain text. A blank line starts a paragraph; a line starting with ## is a heading, "
+            "lines starting with - are a list; [text](https://…) or [text](/returns) is a link."
+        ),
+    )
+    title_en = StringField(_l("Title (English)"))
+    body_en = TextAreaField(_l("Text (English)"))

@@ -177,10 +177,58 @@ _CARD_FILTERS: dict[str, Any] = {
     "county": lambda: _S.county_id == sa.bindparam("owner", type_=sa.Integer),
     "seller": lambda: _P.seller_id == sa.bindparam("owner", type_=sa.Integer),
     "featured": lambda: _P.featured.is_(True),
+    # The product page's lists: the seller's other listings; the category's of other sellers.
+    "seller_other": lambda: sa.and_(
+        _P.seller_id == sa.bindparam("owner", type_=sa.Integer),
+        _P.id != sa.bindparam("exclude", type_=sa.Integer),
+    ),
+    "related": lambda: sa.and_(
+        _P.category_id == sa.bindparam("category", type_=sa.Integer),
+        _P.seller_id != sa.bindparam("owner", type_=sa.Integer),
+    ),
 }
 
 
-def _public_card_rows(columns: tuple[Any, ...], narrow: str) -> sa.Select:
+# What a visitor may narrow a category's list by (bound values of the same names).
+_CARD_EXTRAS: dict[str, Any] = {
+    "min_price": lambda: _P.price_amount >= sa.bindparam("min_price", type_=sa.BigInteger),
+    "max_price": lambda: _P.price_amount <= sa.bindparam("max_price", type_=sa.BigInteger),
+    "in_stock": lambda: _P.stock > _fixed(0),
+    "county_id": lambda: _S.county_id == sa.bindparam("county_id", type_=sa.Integer),
+}
+
+
+@dataclass(frozen=True)
+class ListFilters:
+    """A visitor's narrowing of a category's list: price bounds (stored unit), in stock only,
+    one county. Empty: the whole list."""
+
+    min_price: int | None = None
+    max_price: int | None = None
+    in_stock: bool = False
+    county_id: int | None = None
+
+    def names(self) -> tuple[str, ...]:
+        """The :data:`_CARD_EXTRAS` in force, in a fixed order."""
+        return tuple(name for name in _CARD_EXTRAS if self.values_of(name) is not None)
+
+    def values_of(self, name: str) -> Any:
+        value = getattr(self, name)
+        if name == "in_stock":
+            return True if value else None
+        return value
+
+    def values(self) -> dict[str, Any]:
+        """The bound values of the filters in force."""
+        return {name: getattr(self, name) for name in self.names() if name != "in_stock"}
+
+    def __bool__(self) -> bool:
+        return bool(self.names())
+
+
+def _public_card_rows(
+    columns: tuple[Any, ...], narrow: str, extras: tuple[str, ...] = ()
+) -> sa.Select:
     make = _CARD_FILTERS[narrow]
     conditions = [
         _P.status == _fixed(_PUBLISHED),
@@ -188,6 +236,7 @@ def _public_card_rows(columns: tuple[Any, ...], narrow: str) -> sa.Select:
     ]
     if make is not None:
         conditions.append(make())
+    conditions.extend(_CARD_EXTRAS[name]() for name in extras)
     return (
         sa.select(*columns)
         .select_from(Product.__table__.join(Seller.__table__, _S.id == _P.seller_id))
@@ -195,19 +244,20 @@ def _public_card_rows(columns: tuple[Any, ...], narrow: str) -> sa.Select:
     )
 
 
-def _card_count(narrow: str) -> sa.Select:
+def _card_count(narrow: str, extras: tuple[str, ...] = ()) -> sa.Select:
     """How many cards ``narrow`` selects. Unless the narrowing needs the seller's row (a
     county), the products of sellers who may not trade are left out by the few such sellers'
     ids (a hashed NOT IN) rather than by joining every product to its seller: PostgreSQL then
     counts from the product rows alone, a fifth cheaper. Never correlated: it is also a
     subquery of the page statement, whose product and seller are other rows."""
-    if narrow == "county":
-        return _public_card_rows((sa.func.count(),), narrow).correlate(None)
+    if narrow == "county" or "county_id" in extras:
+        return _public_card_rows((sa.func.count(),), narrow, extras).correlate(None)
     barred = sa.select(_S.id).where(_S.status != _fixed(_APPROVED)).correlate(None)
     make = _CARD_FILTERS[narrow]
     conditions = [_P.status == _fixed(_PUBLISHED), _P.seller_id.not_in(barred)]
     if make is not None:
         conditions.append(make())
+    conditions.extend(_CARD_EXTRAS[name]() for name in extras)
     return (
         sa.select(sa.func.count()).select_from(Product.__table__).where(*conditions).correlate(None)
     )
@@ -247,11 +297,13 @@ def _cover_sqlite(element: _Cover, compiler: Any, **kw: Any) -> str:
 
 
 @cache
-def _card_statements(narrow: str, sort: str) -> tuple[sa.Select, sa.Select, sa.Select]:
+def _card_statements(
+    narrow: str, sort: str, extras: tuple[str, ...] = ()
+) -> tuple[sa.Select, sa.Select, sa.Select]:
     """The count, the page and the counted page (the page with the count on each row, which
-    PostgreSQL computes once) of the cards ``narrow`` selects in the ``sort`` order (bound
-    values ``limit`` and ``offset``); built once per process."""
-    count = _card_count(narrow)
+    PostgreSQL computes once) of the cards ``narrow`` (and the visitor's ``extras``) selects in
+    the ``sort`` order (bound values ``limit`` and ``offset``); built once per process."""
+    count = _card_count(narrow, extras)
     page = (
         _public_card_rows(
             (
@@ -265,6 +317,7 @@ def _card_statements(narrow: str, sort: str) -> tuple[sa.Select, sa.Select, sa.S
                 _Cover(),
             ),
             narrow,
+            extras,
         )
         .join(County.__table__, _C.id == _S.county_id)
         .order_by(*_CARD_SORTS[sort])
@@ -287,8 +340,10 @@ def _cards(rows: Any) -> list[ProductCard]:
     return cards
 
 
-def _statements(narrow: str, sort: str) -> tuple[sa.Select, sa.Select, sa.Select]:
-    return _card_statements(narrow, sort if sort in _CARD_SORTS else DEFAULT_SORT)
+def _statements(
+    narrow: str, sort: str, extras: tuple[str, ...] = ()
+) -> tuple[sa.Select, sa.Select, sa.Select]:
+    return _card_statements(narrow, sort if sort in _CARD_SORTS else DEFAULT_SORT, extras)
 
 
 def _card_list(narrow: str, sort: str, limit: int, **values: Any) -> list[ProductCard]:
@@ -297,14 +352,24 @@ def _card_list(narrow: str, sort: str, limit: int, **values: Any) -> list[Produc
     return _cards(rows)
 
 
-def _card_page(narrow: str, page: int, per_page: int, sort: str, **values: Any) -> Page:
+def _card_page(
+    narrow: str,
+    page: int,
+    per_page: int,
+    sort: str,
+    filters: ListFilters | None = None,
+    **values: Any,
+) -> Page:
     """Page ``page`` of the cards ``narrow`` selects, in the ``sort`` order (newest first when
     ``sort`` names none of :data:`SORTS`); a page before the first shows the first and one past
     the last shows the last (see :func:`app.core.pagination.page_of`).
 
     One statement reads the page and the count; only a page past the last needs two more (the
     count, then the last page)."""
-    count, _page, counted = _statements(narrow, sort)
+    extras = filters.names() if filters else ()
+    if filters:
+        values = {**values, **filters.values()}
+    count, _page, counted = _statements(narrow, sort, extras)
     page = max(page, 1)
     rows = read_rows(counted, {"limit": per_page, "offset": (page - 1) * per_page, **values})
     if rows:
@@ -321,13 +386,16 @@ def _card_page(narrow: str, page: int, per_page: int, sort: str, **values: Any) 
     return Page(items=_cards(rows), page=page, per_page=per_page, total=total)
 
 
-def products_in_category(category: Any, page: int, per_page: int, sort: str) -> Page:
+def products_in_category(
+    category: Any, page: int, per_page: int, sort: str, filters: ListFilters | None = None
+) -> Page:
     """Page ``page`` of the public products of ``category`` and the categories below it (a
-    :class:`Category`, or a :class:`CategoryNode` whose descendants are known)."""
+    :class:`Category`, or a :class:`CategoryNode` whose descendants are known), narrowed by
+    the visitor's ``filters``."""
     ids = getattr(category, "subtree_ids", None)
     if ids is None:
         ids = category_and_descendant_ids(category)
-    return _card_page("category", page, per_page, sort, ids=ids)
+    return _card_page("category", page, per_page, sort, filters, ids=ids)
 
 
 def products_in_county(county: County, page: int, per_page: int, sort: str) -> Page:
@@ -344,6 +412,16 @@ def newest_products(limit: int) -> list[ProductCard]:
 
 def featured_products(limit: int) -> list[ProductCard]:
     return _card_list("featured", "newest", limit)
+
+
+def more_from_seller(seller_id: int, product_id: int, limit: int = 8) -> list[ProductCard]:
+    """Up to ``limit`` other public listings of the seller of ``product_id``, newest first."""
+    return _card_list("seller_other", "newest", limit, owner=seller_id, exclude=product_id)
+
+
+def related_products(category_id: int, seller_id: int, limit: int = 8) -> list[ProductCard]:
+    """Up to ``limit`` public listings of the category from other sellers, newest first."""
+    return _card_list("related", "newest", limit, category=category_id, owner=seller_id)
 
 
 def counties_with_sellers() -> list[tuple[County, int]]:

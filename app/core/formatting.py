@@ -116,3 +116,16 @@ class LocalNumber(int):
 
     def __repr__(self) -> str:
         return f"LocalNumber({int(self)!r})"
+
+
+def format_month(value: date | datetime | None, locale: str) -> str:
+    """The Jalali month and year of ``value`` in the market's time zone: ``آذر ۱۴۰۵`` /
+    ``Azar 1405``."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = to_local(value).date()
+    j = jdatetime.date.fromgregorian(date=value)
+    if locale == "fa":
+        return persian_digits(f"{JALALI_MONTHS_FA[j.month - 1]} {j.year}")
+    return f"{JALALI_MONTHS_EN[j.month - 1]} {j.year}"

@@ -148,6 +148,8 @@ class Order(Model):
         sa.Index("ix_order_seller_status", "seller_id", "status"),
         sa.Index("ix_order_customer_created", "customer_id", "created_at"),
         sa.Index("ix_order_status_shipped", "status", "shipped_at"),
+        # A seller's last shipments (the product page's typical shipping time).
+        sa.Index("ix_order_seller_shipped", "seller_id", "shipped_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

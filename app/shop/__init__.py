@@ -10,6 +10,7 @@ from app.shop import (  # noqa: E402,F401
     messages_routes,
     notices_routes,
     orders_routes,
+    pages_routes,
     payments_routes,
     problem_routes,
     routes,

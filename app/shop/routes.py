@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, NoReturn, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from flask import (
@@ -24,11 +24,13 @@ from flask_login import current_user
 
 from app.accounts.services import set_locale
 from app.catalog import addresses, changes, queries, searching
+from app.core.inputs import parse_money
 from app.core.pagination import Page
 from app.media.images import ORIGINALS_PREFIX
 from app.media.storage import Storage, StorageUnavailable
 from app.media.store import storage
-from app.program import views
+from app.program import trust, views
+from app.reference.models import County
 from app.shipping import services as shipping
 from app.shop import bp, seo
 from app.shop.cache import cached_page
@@ -36,6 +38,7 @@ from app.shop.cart_routes import customer_province
 from app.web.http import page_arg, safe_next
 
 T = TypeVar("T")
+RELATED_COUNT = 8  # cards in "more from this seller" and in related products
 
 
 def _sort_arg() -> str:
@@ -69,14 +72,47 @@ def home() -> ResponseReturnValue:
     )
 
 
-def _moved(kind: str, endpoint: str, slug: str) -> None:
+# The query string a redirect to a shop's or category's current address keeps.
+_KEPT_ARGS = ("page", "sort", "lang", "min_price", "max_price", "in_stock", "county")
+
+
+def _moved(kind: str, endpoint: str, slug: str) -> NoReturn:
     """Redirect permanently to the current address of the shop or category ``slug`` named before
     (or names in another spelling); 404 when it names none."""
     current = addresses.current_slug(kind, slug)
     if current is None or current == slug:
         abort(404)
-    args = {k: v for k, v in request.args.items() if k in ("page", "sort", "lang")}
+    args: dict[str, Any] = {k: v for k, v in request.args.items() if k in _KEPT_ARGS}
     abort(redirect(url_for(endpoint, slug=current, **args), 301))
+
+
+def _price_arg(name: str) -> int | None:
+    """A price bound of the query string, typed in toman, in the stored unit; None for nothing
+    or anything that is no amount (a filter never errs)."""
+    raw = (request.args.get(name) or "").strip()[:20]
+    if not raw:
+        return None
+    try:
+        amount = parse_money(raw, current_app.config["MARKET_CURRENCY"])
+    except ValueError:
+        return None
+    return min(amount, 10**16) if amount >= 0 else None
+
+
+def _list_filters(counties: list[tuple[County, int]]) -> queries.ListFilters:
+    """The category page's filters, as the search page names them: ``min_price``,
+    ``max_price`` (toman), ``in_stock`` and ``county`` (a slug of one of ``counties``)."""
+    slug = (request.args.get("county") or "")[:60]
+    county_id = next((place.id for place, _n in counties if place.slug == slug), None)
+    low, high = _price_arg("min_price"), _price_arg("max_price")
+    if low is not None and high is not None and low > high:
+        low, high = high, low
+    return queries.ListFilters(
+        min_price=low,
+        max_price=high,
+        in_stock=request.args.get("in_stock") in ("1", "on", "true"),
+        county_id=county_id,
+    )
 
 
 @bp.get("/c/<slug>")
@@ -85,13 +121,20 @@ def category(slug: str) -> ResponseReturnValue:
     cat = queries.category_by_slug(slug)
     if cat is None:
         _moved(addresses.CATEGORY, "shop.category", slug)
-    page, sort = _sorted_page(queries.products_in_category, cat)
+    counties = queries.counties_with_sellers()
+    filters = _list_filters(counties)
+    sort = _sort_arg()
+    page = queries.products_in_category(
+        cat, page_arg(), current_app.config["PAGE_SIZE"], sort, filters
+    )
     return render_template(
         "shop/category.html",
         category=cat,
         trail=queries.breadcrumbs(cat),
         page=page,
         sort=sort,
+        filters=filters,
+        counties=counties,
     )
 
 
@@ -103,29 +146,49 @@ def county(slug: str) -> ResponseReturnValue:
     return render_template("shop/county.html", county=place, page=page, sort=sort)
 
 
+def _product_vary() -> tuple[str | None, int]:
+    """What a product page depends on beyond its own scope: the customer's province (its
+    shipping costs are priced for it) and the span of time its seller's figures, other listings
+    and related listings were read in. Those change with other listings and other sales, which
+    do not bump this page's scope; keyed by the span, the page shows them at most
+    ``trust.KEEP_SECONDS`` late (spans shifted per product, so pages do not all expire at
+    once), while its own price, stock and status are never late."""
+    product_id = (request.view_args or {}).get("product_id", 0)
+    return customer_province(), trust.figures_period(product_id)
+
+
 def _product_scope(product_id: int, slug: str | None = None) -> str:
     return changes.scope_of_product(product_id)
 
 
 @bp.get("/p/<int:product_id>")
 @bp.get("/p/<int:product_id>/<slug>")
-# Shipping costs are priced for the customer's province; each view is counted after the request.
-@cached_page(vary=customer_province, scope=_product_scope, lane=False)
+# Each view is counted after the request (no anonymous lane).
+@cached_page(vary=_product_vary, scope=_product_scope, lane=False)
 def product(product_id: int, slug: str | None = None) -> ResponseReturnValue:
     """A product's page. Its address is ``/p/<id>/<slug of its title>`` (the canonical one);
     ``/p/<id>`` answers too, and a slug the title no longer has redirects to the current one."""
     item = _found(queries.public_product(product_id))
     if slug is not None and slug != seo.product_slug(item):
-        args = {k: v for k, v in request.args.items() if k == "lang"}
-        return redirect(url_for("shop.product", **seo.product_args(item), **args), 301)
+        args: dict[str, Any] = {**seo.product_args(item)}
+        args.update((k, v) for k, v in request.args.items() if k == "lang")
+        return redirect(url_for("shop.product", **args), 301)
     province = customer_province()
+    shop = item.seller
     return render_template(
         "shop/product.html",
         product=item,
         trail=queries.breadcrumbs(item.category),
         province=province,
         shipping_options=shipping.options(item.seller_id, province, 1, item.price_amount),
-        away_until=item.seller.away_until if shipping.is_away(item.seller) else None,
+        away_until=shop.away_until if shipping.is_away(shop) else None,
+        figures=trust.seller_figures(shop.id, shop.user_id),
+        more_from_seller=queries.more_from_seller(shop.id, item.id, RELATED_COUNT),
+        related=(
+            queries.related_products(item.category_id, shop.id, RELATED_COUNT)
+            if item.category_id is not None
+            else []
+        ),
     )
 
 
