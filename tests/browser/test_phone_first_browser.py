@@ -190,3 +190,13 @@ def test_persian_font_is_loaded_from_the_site(visit):
     assert visit.js("document.fonts.check('16px Vazirmatn', 'بازارچه ۱۲۳')") is True
     fonts = [url for url in visit.requests if url.endswith(".woff2")]
     assert fonts and all(url.startswith(visit.base_url + "/static/fonts/") for url in fonts)
+
+
+def test_the_english_pages_fit_a_phone_too(phone390):
+    visit = phone390
+    visit.go("/lang/en?next=/")
+    for path in ["/", "/search?q=", "/auth/login", "/auth/register", "/cart"]:
+        visit.go(path)
+        check_page(visit, path + " (en)")
+    visit.go("/search?q=")
+    first_card_on_first_screen(visit, "/search?q= (en)")
