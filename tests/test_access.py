@@ -44,6 +44,7 @@ ACCESS: dict[str, str] = {
     "shop.cart_accept_prices": PUBLIC,
     "shop.checkout": LOGIN,
     "shop.checkout_return": LOGIN,
+    "shop.resume_checkout": LOGIN,
     "shop.orders": LOGIN,
     "shop.order_detail": LOGIN,
     "shop.cancel_order": LOGIN,

@@ -559,3 +559,58 @@ def test_a_card_checkout_end_to_end(tmp_path, fake_stripe):
         assert "Paid. Thank you!" in html and 'http-equiv="refresh"' not in html
         sent = sent_mail(app.config["MAIL_DIR"])
         assert {m.to for m in sent} == {"mina@example.com", item.seller.user.email}
+
+
+def cart_quantities(user_id: int) -> dict[int, int]:
+    db.session.expire_all()
+    lines = db.session.scalars(sa.select(CartLine).where(CartLine.user_id == user_id))
+    return {line.product_id: line.quantity for line in lines}
+
+
+def test_a_failed_card_payment_offers_to_pay_again_with_the_cart_restored(
+    client, shop, buyer, cards
+):
+    from app.payments import state as payment_state
+
+    fill(client, (shop["cloth"], 2), (shop["bowl"], 1))
+    checkout(client, payment_method="card")
+    payment = db.session.scalar(sa.select(Payment))
+    assert cart_quantities(buyer.id) == {}
+    payment_state.expire_payment(payment, "failed")  # the customer cancelled at the provider
+    db.session.commit()
+    assert stock(shop["cloth"].id) == 5
+    url = f"/checkout/return/{payment.id}"
+
+    html = client.get(url).get_data(as_text=True)
+    assert "The payment did not go through" in html and "cancelled" in html
+    assert html.count(f'action="{url}/resume"') == 2
+    assert "Try paying again" in html and "Pay on delivery instead" in html
+
+    response = client.post(f"{url}/resume", data={"how": "cash"})
+    assert response.status_code == 303 and response.headers["Location"] == "/checkout?pay=cash"
+    wanted = {shop["cloth"].id: 2, shop["bowl"].id: 1}
+    assert cart_quantities(buyer.id) == wanted
+    page = client.get("/checkout?pay=cash").get_data(as_text=True)
+    assert re.search(r'<input[^>]*checked[^>]*value="cash"|value="cash"[^>]*checked', page)
+    # Pressed again (or the other button): the products are back once, not twice.
+    response = client.post(f"{url}/resume", data={"how": "card"})
+    assert response.status_code == 303 and response.headers["Location"].startswith("/checkout?pay=")
+    assert cart_quantities(buyer.id) == wanted
+    assert stock(shop["cloth"].id) == 5  # the cart holds no stock: the next checkout takes it
+    # ...and the new checkout pays on delivery.
+    assert checkout(client, payment_method="cash").status_code == 303
+    assert stock(shop["cloth"].id) == 3 and cart_quantities(buyer.id) == {}
+
+
+def test_only_a_failed_or_expired_payment_of_ones_own_is_resumed(client, shop, buyer, cards):
+    fill(client, (shop["cloth"], 1))
+    checkout(client, payment_method="card")
+    payment = db.session.scalar(sa.select(Payment))
+    url = f"/checkout/return/{payment.id}/resume"
+    assert client.post(url, data={"how": "sideways"}).status_code == 400
+    response = client.post(url, data={"how": "card"}, follow_redirects=True)  # still pending
+    assert flashes(response) == ["This payment cannot be tried again."]
+    assert cart_quantities(buyer.id) == {}
+    other = client.application.test_client()
+    factories.login(other, factories.user(email="other@example.com").email)
+    assert other.post(url, data={"how": "card"}).status_code == 404

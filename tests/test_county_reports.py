@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import UTC, date, datetime
 
 import pytest
@@ -400,6 +401,25 @@ def staff_client(app, market, locale="en"):  # type: ignore[no-untyped-def]
     return client
 
 
+def test_the_county_page_puts_its_figures_first_and_its_scroll_areas_in_reach(app, market):
+    client = staff_client(app, market)
+    html = client.get(f"/admin/counties?{AZAR_ARGS}").get_data(as_text=True)
+    # The figures, then the definitions folded under them.
+    table = html.index('<table class="numbers">')
+    definitions = html.index('<details class="definitions">')
+    assert table < definitions
+    assert "How the figures are counted</h2></summary>" in html
+    # Every sideways-scrolling table can take the keyboard's focus and is named.
+    wraps = re.findall(r'<div class="table-wrap"([^>]*)>', html)
+    assert wraps and all('tabindex="0"' in w and 'role="region"' in w for w in wraps)
+    assert all("aria-label" in w for w in wraps)  # aria-label or aria-labelledby
+    detail = client.get(f"/admin/counties/{market['zahedan'].id}?{AZAR_ARGS}").get_data(
+        as_text=True
+    )
+    wraps = re.findall(r'<div class="table-wrap"([^>]*)>', detail)
+    assert wraps and all('tabindex="0"' in w and 'role="region"' in w for w in wraps)
+
+
 def test_the_county_page_shows_the_known_figures(app, market):
     client = staff_client(app, market)
     response = client.get(f"/admin/counties?{AZAR_ARGS}")
@@ -532,8 +552,8 @@ def test_the_county_csv(app, market):
         "4",
         "0.2500",
     )
-    assert (z["sales_amount_rial"], z["card_amount_rial"], z["cash_amount_rial"],
-            z["offline_amount_rial"]) == ("3650000", "900000", "1250000", "1500000")  # fmt: skip
+    assert (z["sales_amount_toman"], z["card_amount_toman"], z["cash_amount_toman"],
+            z["offline_amount_toman"]) == ("365000", "90000", "125000", "150000")  # fmt: skip
     assert (z["share_of_province"], z["market_connection"], z["orders_per_100_views"],
             z["price_ratio"], z["absorption"]) == ("0.7604", "0.5000", "2.0000", "0.7267",
                                                    "0.1944")  # fmt: skip
@@ -543,7 +563,7 @@ def test_the_county_csv(app, market):
     assert z["period_start_jalali"] == "1405-09-01" and z["period_end"] == "2026-12-21"
     assert table["chabahar"]["target_sellers"] == "" and table["chabahar"]["quota_progress"] == ""
     p = table["province"]
-    assert p["county"] == "Sistan and Baluchestan" and p["sales_amount_rial"] == "4800000"
+    assert p["county"] == "Sistan and Baluchestan" and p["sales_amount_toman"] == "480000"
     assert p["orders_per_100_views"] == "2.5641" and p["falls_behind"] == ""
     aban = read_csv(client.get(f"/admin/counties.csv?{ABAN_ARGS}"))
     flagged = [r[1] for r in aban[1:] if r[aban[0].index("falls_behind")] == "1"]
@@ -554,14 +574,14 @@ def test_the_series_and_funnel_csvs(app, market):
     client = staff_client(app, market)
     rows = read_csv(client.get(f"/admin/counties/monthly.csv?{AZAR_ARGS}&by=county"))
     assert rows[0] == ["county_id", "county", "jalali_year", "jalali_month", "month_start",
-                       "month_end", "sales", "units", "sales_amount_rial"]  # fmt: skip
+                       "month_end", "sales", "units", "sales_amount_toman"]  # fmt: skip
     assert len(rows) == 1 + 3 * 12
     z = str(market["zahedan"].id)
-    assert [z, "Zahedan", "1405", "9", "2026-11-22", "2026-12-21", "4", "7", "3650000"] in rows
+    assert [z, "Zahedan", "1405", "9", "2026-11-22", "2026-12-21", "4", "7", "365000"] in rows
     rows = read_csv(client.get(f"/admin/counties/monthly.csv?{AZAR_ARGS}&by=sector"))
     assert rows[0][:2] == ["sector_id", "sector"]
     assert [str(market["crafts"].id), "Handicrafts", "1405", "8", "2026-10-23", "2026-11-21",
-            "2", "3", "4500000"] in rows  # fmt: skip
+            "2", "3", "450000"] in rows  # fmt: skip
     rows = read_csv(client.get(f"/admin/counties/funnel.csv?{AZAR_ARGS}"))
     assert [z, "Zahedan", "first_sale", "1", "1405", "4", "0.2500"] in rows
     assert len(rows) == 1 + 4 * 5
@@ -569,14 +589,14 @@ def test_the_series_and_funnel_csvs(app, market):
     sellers_csv = read_csv(client.get(f"/admin/counties/{c}/sellers.csv?{AZAR_ARGS}"))
     a_row = dict(zip(sellers_csv[0], sellers_csv[1], strict=True))
     assert (a_row["seller"], a_row["stage"], a_row["sales_to_date"], a_row["first_sale_jalali"],
-            a_row["sales_amount_rial"], a_row["product_views"]) == (
-        "کارگاه سوزن‌دوزی", "repeat_sales", "5", "1405-08-30", "3650000", "150"
+            a_row["sales_amount_toman"], a_row["product_views"]) == (
+        "کارگاه سوزن‌دوزی", "repeat_sales", "5", "1405-08-30", "365000", "150"
     )  # fmt: skip
     months = read_csv(client.get(f"/admin/counties/{c}/monthly.csv?{AZAR_ARGS}"))
-    assert ["1405", "9", "2026-11-22", "2026-12-21", "4", "7", "3650000", "150", "3",
+    assert ["1405", "9", "2026-11-22", "2026-12-21", "4", "7", "365000", "150", "3",
             "2.0000"] in months  # fmt: skip
     cats = read_csv(client.get(f"/admin/counties/{c}/categories.csv?{AZAR_ARGS}"))
-    assert [r[2:4] for r in cats[1:]] == [["5", "3250000"], ["2", "400000"]]
+    assert [r[2:4] for r in cats[1:]] == [["5", "325000"], ["2", "40000"]]
 
 
 # --- quotas --------------------------------------------------------------------------------------

@@ -647,7 +647,7 @@ def test_the_offline_sales_csv(staff, market):
 
     assert len(rows) == 1
     assert rows[0]["place"] == "نمایشگاه زاهدان" and rows[0]["products"] == "گلیم × 2"
-    assert rows[0]["amount"] == "300000" and rows[0]["seller"] == "بافندگان زاهدان"
+    assert rows[0]["amount_toman"] == "30000" and rows[0]["seller"] == "بافندگان زاهدان"
     other = csv_rows(client.get("/admin/offline-sales.csv", query_string={"seller_id": "999"}))
     assert other == []
     huge = client.get("/admin/offline-sales.csv", query_string={"seller_id": "9" * 30})

@@ -197,3 +197,21 @@ def test_an_unknown_sandbox_payment_page_is_a_clear_404(client):
     response = client.get("/sandbox/gateway/SNOTHING")
     assert response.status_code == 404
     assert "This sandbox payment is not open" in response.get_data(as_text=True)
+
+
+def test_a_cancelled_sandbox_payment_is_paid_again_from_its_return_page(client, shop):
+    payment, gateway = to_gateway(client, shop)
+    response = press(client, gateway, "cancel")
+    callback = response.headers["Location"].removeprefix("http://localhost")
+    page = client.get(callback, follow_redirects=True).get_data(as_text=True)
+    assert "The payment did not go through" in page and "Try paying again" in page
+    # "Try paying again": the products are back in the cart and the bank gateway is chosen.
+    resume = client.post(
+        f"/checkout/return/{payment.id}/resume", data={"how": "card", "csrf_token": csrf(page)}
+    )
+    assert resume.status_code == 303 and resume.headers["Location"] == "/checkout?pay=ipg"
+    checkout = client.get("/checkout?pay=ipg").get_data(as_text=True)
+    assert re.search(r'<input[^>]*checked[^>]*value="ipg"|value="ipg"[^>]*checked', checkout)
+    assert stock(shop["cloth"].id) == 5  # held by nobody until the next checkout
+    cart = client.get("/cart").get_data(as_text=True)
+    assert shop["cloth"].title in cart and shop["bowl"].title in cart

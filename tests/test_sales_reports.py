@@ -27,7 +27,7 @@ from app.orders.errors import OutOfStock
 from app.orders.models import Order, OrderStatus
 from app.payments import state as payment_state
 from app.payments.models import Provider
-from app.program import calendar, offline, plain, rebuild, reports
+from app.program import calendar, exports, offline, plain, rebuild, reports
 from app.program.calendar import Period
 from app.program.offline import OfflineLineInput
 from app.program.reports import Filters
@@ -354,13 +354,38 @@ def test_the_csv_has_a_bom_and_the_known_figures(app, market):
     rows = read_csv(client.get(f"/admin/sales.csv?{AZAR_ARGS}"))
     header = rows[0]
     a_row = dict(zip(header, next(r for r in rows if "کارگاه سوزن‌دوزی" in r), strict=True))
-    assert a_row["total_amount"] == "3650000" and a_row["card_amount"] == "900000"
-    assert a_row["cash_amount"] == "1250000" and a_row["offline_amount"] == "1500000"
+    # In toman, as the page shows them.
+    assert a_row["total_amount_toman"] == "365000" and a_row["card_amount_toman"] == "90000"
+    assert a_row["cash_amount_toman"] == "125000" and a_row["offline_amount_toman"] == "150000"
     assert (a_row["orders"], a_row["units"], a_row["buyers"], a_row["repeat_buyers"]) == (
         "4", "7", "2", "1"
     )  # fmt: skip
     assert a_row["first_sale"] == "2026-11-22" and a_row["first_sale_jalali"] == "1405-09-01"
     assert len(rows) == 4
+
+
+def test_the_csv_in_persian_has_persian_headers_and_a_jalali_file_name(app, market):
+    client = staff_client(app, market, locale="fa")
+    response = client.get(f"/admin/sales.csv?{AZAR_ARGS}")
+    assert 'filename="sales_1405-09-01_1405-09-30.csv"' in response.headers["Content-Disposition"]
+    rows = read_csv(response)
+    assert "فروش کل (تومان)" in rows[0] and "total_amount_toman" not in rows[0]
+    a_row = dict(zip(rows[0], next(r for r in rows if "کارگاه سوزن‌دوزی" in r), strict=True))
+    assert a_row["فروش کل (تومان)"] == "365000"
+    # The ministry's file keeps its fixed column keys; its name is in Jalali days too.
+    response = client.get(f"/admin/sales/ministry.csv?{AZAR_ARGS}")
+    assert "ministry_sales_1405-09-01_1405-09-30.csv" in response.headers["Content-Disposition"]
+    assert read_csv(response)[0][0] == "registration_code"
+    # In English, the keys and Gregorian days, as before.
+    response = staff_client(app, market).get(f"/admin/sales.csv?{AZAR_ARGS}")
+    assert "sales_2026-11-22_2026-12-21.csv" in response.headers["Content-Disposition"]
+    assert "total_amount_toman" in read_csv(response)[0]
+
+
+def test_toman_cells_are_exact():
+    assert [exports.toman(v) for v in (0, 3_650_000, 125, -125, -3_650_000, None)] == [
+        0, 365_000, "12.5", "-12.5", -365_000, None
+    ]  # fmt: skip
 
 
 def test_the_ministry_csv_is_keyed_by_registration_code(app, market):
@@ -370,6 +395,8 @@ def test_the_ministry_csv_is_keyed_by_registration_code(app, market):
     keyed = {r[0]: dict(zip(rows[0], r, strict=True)) for r in rows[1:]}
     a = keyed[market["a"].registration_code]
     assert a["total_amount_rial"] == "3650000" and a["period_start_jalali"] == "1405-09-01"
+    # The ministry's rial columns stay; the same amounts in toman follow them.
+    assert a["total_amount_toman"] == "365000" and a["card_amount_toman"] == "90000"
 
 
 def test_the_drill_down_page_has_a_chart_and_its_numbers(app, market):

@@ -303,6 +303,27 @@ def test_the_staff_queue_lists_the_application_and_shows_its_details(
     assert "Suspend" not in page
 
 
+def test_approve_and_reject_cannot_be_mistaken_for_each_other(client, applicant, place, staff):
+    _, staff_client = staff
+    seller = _applied_seller(client, place)
+    page = staff_client.get(f"/admin/sellers/{seller.id}").get_data(as_text=True)
+    # Approve: a green button of its own form, which sends no reason.
+    approve = re.search(r'<form method="post" class="decision-go">(.*?)</form>', page, re.S)
+    assert approve and 'value="approve" class="primary"' in approve.group(1)
+    assert "reason" not in approve.group(1)
+    # Reject: red, behind a disclosure, with a required reason and a confirmation.
+    stop = re.search(r'<details class="decision-stop">(.*?)</details>', page, re.S)
+    assert stop, "the rejection sits behind a disclosure"
+    assert '<summary class="button danger">Reject…</summary>' in stop.group(1)
+    assert re.search(r"<textarea[^>]*required", stop.group(1))
+    assert 'data-confirm="Reject this application?' in stop.group(1)
+    assert 'value="reject" class="danger"' in stop.group(1)
+    # A rejection sent back without its reason opens the disclosure again, the error shown.
+    response = review(staff_client, seller, "reject", "")
+    assert response.status_code == 400
+    assert '<details class="decision-stop" open>' in response.get_data(as_text=True)
+
+
 def test_approval_records_who_and_when(client, applicant, place, staff):
     reviewer, staff_client = staff
     seller = _applied_seller(client, place)

@@ -487,7 +487,8 @@ def test_cards_draw_their_pictures_as_the_picture_macro_does(app):
         for item in items:
             assert macro.render(image=item.cover) in html
         assert "&lt;script&gt;x&lt;/script&gt;" in html and "<script>" not in html
-        assert "&lt;i&gt;خانهٔ&lt;/i&gt; &amp; &#34;دوخت&#34; · زاهدان" in html
+        sep = '<span class="sep" aria-hidden="true">|</span>'
+        assert f"&lt;i&gt;خانهٔ&lt;/i&gt; &amp; &#34;دوخت&#34; {sep} زاهدان" in html
         assert html.count('<span class="badge badge-muted">ناموجود</span>') == 1
         assert '<span class="price">۱۲۵٬۰۰۰ تومان</span>' in html
         assert html.count('<li class="card">') == 4 and html.count("</li>") == 4

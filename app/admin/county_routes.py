@@ -18,6 +18,7 @@ from app.core.formatting import LocalNumber, format_digits, format_number
 from app.program import exports, funnel, monthly
 from app.program import quotas as quota_service
 from app.program.calendar import Period, jalali_month_of, tehran_today
+from app.web.csv_files import staff_csv
 from app.web.http import csv_response
 
 
@@ -111,19 +112,19 @@ def counties_report() -> ResponseReturnValue:
     )
 
 
-# ---- CSV exports (UTF-8 with a byte order mark; amounts in rials) --------------------------
+# ---- CSV exports (UTF-8 with a byte order mark; amounts in toman; app.web.csv_files) --------
 
 
-def _slug(period: Period, sector_id: int | None) -> str:
-    """The part of a file's name that says which period and sector it holds."""
-    return period.file_slug() + (f"_sector{sector_id}" if sector_id else "")
+def _sector_tail(sector_id: int | None) -> str:
+    """The end of a file's name that says which sector it holds (after the period)."""
+    return f"_sector{sector_id}" if sector_id else ""
 
 
 @bp.get("/counties.csv")
 def counties_csv() -> ResponseReturnValue:
     period, sector_id, report = _report()
     header, rows = exports.counties_table(report, _sort())
-    return csv_response(header, rows, f"counties_{_slug(period, sector_id)}.csv")
+    return staff_csv(header, rows, "counties", period, _sector_tail(sector_id))
 
 
 @bp.get("/counties/funnel.csv")
@@ -131,7 +132,7 @@ def counties_funnel_csv() -> ResponseReturnValue:
     """The funnel in long form: one row per county (and the province) and stage."""
     period, sector_id, report = _report()
     header, rows = exports.funnel_table(report)
-    return csv_response(header, rows, f"funnel_{_slug(period, sector_id)}.csv")
+    return staff_csv(header, rows, "funnel", period, _sector_tail(sector_id))
 
 
 @bp.get("/counties/monthly.csv")
@@ -143,7 +144,7 @@ def counties_monthly_csv() -> ResponseReturnValue:
         bad_request(_("Monthly series are by county or by sector."))
     series = monthly.monthly(period, by, sector_id, locale=page_locale())
     header, rows = exports.monthly_table(series, by)
-    return csv_response(header, rows, f"monthly_by_{by}_{_slug(period, sector_id)}.csv")
+    return staff_csv(header, rows, f"monthly_by_{by}", period, _sector_tail(sector_id))
 
 
 # ---- one county -----------------------------------------------------------------------------
@@ -179,24 +180,24 @@ def county_detail(county_id: int) -> ResponseReturnValue:
 def county_sellers_csv(county_id: int) -> ResponseReturnValue:
     period, sector_id, detail = _detail(county_id)
     header, rows = exports.county_sellers_table(detail, period)
-    name = f"county_{detail.county.slug}_sellers_{_slug(period, sector_id)}.csv"
-    return csv_response(header, rows, name)
+    stem = f"county_{detail.county.slug}_sellers"
+    return staff_csv(header, rows, stem, period, _sector_tail(sector_id))
 
 
 @bp.get("/counties/<int:county_id>/monthly.csv")
 def county_monthly_csv(county_id: int) -> ResponseReturnValue:
     period, sector_id, detail = _detail(county_id)
     header, rows = exports.county_months_table(detail)
-    name = f"county_{detail.county.slug}_monthly_{_slug(period, sector_id)}.csv"
-    return csv_response(header, rows, name)
+    stem = f"county_{detail.county.slug}_monthly"
+    return staff_csv(header, rows, stem, period, _sector_tail(sector_id))
 
 
 @bp.get("/counties/<int:county_id>/categories.csv")
 def county_categories_csv(county_id: int) -> ResponseReturnValue:
     period, sector_id, detail = _detail(county_id)
     header, rows = exports.county_categories_table(detail, period)
-    name = f"county_{detail.county.slug}_categories_{_slug(period, sector_id)}.csv"
-    return csv_response(header, rows, name)
+    stem = f"county_{detail.county.slug}_categories"
+    return staff_csv(header, rows, stem, period, _sector_tail(sector_id))
 
 
 # ---- quotas ---------------------------------------------------------------------------------

@@ -30,7 +30,9 @@ from app.core.formatting import format_date, format_money, format_number, persia
 from app.notifications.moderation import send_listing_event
 from app.program import audit_names
 from app.program.calendar import PERIOD_KINDS, Period, parse_period
-from app.web.http import csv_response, page_arg, safe_next
+from app.program.exports import toman
+from app.web.csv_files import staff_csv
+from app.web.http import page_arg, safe_next
 from app.web.messages import apply_errors, error_text, status_label
 
 AUDIT_PER_PAGE = 50
@@ -121,19 +123,19 @@ def listings_csv() -> ResponseReturnValue:
     locale = _locale()
     header = [
         "product_id", "title", "seller_id", "seller", "registration_code", "county", "sector",
-        "category", "price_amount", "stock", "status", "moderation", "hidden_reason",
+        "category", "price_toman", "stock", "status", "moderation", "hidden_reason",
         "created_at", "created_at_jalali", "published_at", "published_at_jalali", "updated_at",
     ]  # fmt: skip
     rows = [
         [p.id, p.title, p.seller_id, p.seller.display_name, p.seller.registration_code,
          p.seller.county.name(locale), p.seller.sector.name(locale),
-         p.category.name(locale) if p.category else None, p.price_amount, p.stock,
+         p.category.name(locale) if p.category else None, toman(p.price_amount), p.stock,
          ProductStatus(p.status).value, moderation.moderation_state(p), p.hidden_reason,
          iso_time(p.created_at), jalali_time(p.created_at), iso_time(p.published_at),
          jalali_time(p.published_at), iso_time(p.updated_at)]
         for p in staff_queries.moderation_rows(filters, CSV_MAX_ROWS)
     ]  # fmt: skip
-    return csv_response(header, rows, f"listings_{filters.tab}.csv")
+    return staff_csv(header, rows, f"listings_{filters.tab}")
 
 
 def _product_or_404(product_id: int) -> Product:
@@ -529,4 +531,6 @@ def audit_csv() -> ResponseReturnValue:
          json.dumps(e.data, ensure_ascii=False, sort_keys=True) if e.data is not None else None]
         for e in audit.export(filters, CSV_MAX_ROWS)
     ]  # fmt: skip
-    return csv_response(header, rows, f"audit_{period.file_slug()}.csv")
+    if isinstance(period, AllTime):
+        return staff_csv(header, rows, "audit_all")
+    return staff_csv(header, rows, "audit", period)

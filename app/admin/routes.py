@@ -19,7 +19,8 @@ from app.catalog.sellers import SELLER_MOVES, review_seller
 from app.catalog.staff_queries import SellerQueueFilters
 from app.core.errors import InvalidTransition, ValidationFailed
 from app.orders import lookups as order_lookups
-from app.web.http import csv_response, page_arg
+from app.web.csv_files import staff_csv
+from app.web.http import page_arg
 from app.web.messages import error_text, status_label
 
 ACTIONS = {
@@ -105,7 +106,7 @@ def sellers_csv() -> ResponseReturnValue:
          s.permit_number]
         for s in staff_queries.seller_queue_rows(queue)
     ]  # fmt: skip
-    return csv_response(header, rows, f"sellers_{queue.status or 'all'}.csv")
+    return staff_csv(header, rows, f"sellers_{queue.status or 'all'}")
 
 
 @bp.route("/sellers/<int:seller_id>", methods=["GET", "POST"])

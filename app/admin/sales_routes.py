@@ -13,6 +13,7 @@ from app.core.db import database_id
 from app.program import exports, offline, reports
 from app.program.calendar import Period
 from app.web import offline_form
+from app.web.csv_files import file_name, staff_csv
 from app.web.http import csv_response, page_arg
 
 PER_PAGE = 50
@@ -70,15 +71,16 @@ def _all_rows(period: Period) -> list[reports.SellerSales]:
 def sales_csv() -> ResponseReturnValue:
     period = period_arg()
     header, rows = exports.seller_sales_table(_all_rows(period))
-    return csv_response(header, rows, f"sales_{period.file_slug()}.csv")
+    return staff_csv(header, rows, "sales", period)
 
 
 @bp.get("/sales/ministry.csv")
 def sales_ministry_csv() -> ResponseReturnValue:
-    """One row per approved seller keyed by programme registration code, amounts in rials."""
+    """One row per approved seller keyed by programme registration code, amounts in rials and
+    in toman. The ministry's format: its header stays the column keys in either language."""
     period = period_arg()
     header, rows = exports.ministry_table(period, _all_rows(period))
-    return csv_response(header, rows, f"ministry_sales_{period.file_slug()}.csv")
+    return csv_response(header, rows, file_name("ministry_sales", period))
 
 
 @bp.get("/sales/<int:seller_id>")
@@ -152,7 +154,7 @@ def offline_sales() -> ResponseReturnValue:
 def offline_sales_csv() -> ResponseReturnValue:
     """The offline sales table (of one seller with ``seller_id``), every row."""
     header, rows = exports.offline_sales_table(offline.all_offline_sales(_seller_id_arg()))
-    return csv_response(header, rows, "offline_sales.csv")
+    return staff_csv(header, rows, "offline_sales")
 
 
 @bp.post("/offline-sales/<int:sale_id>/delete")

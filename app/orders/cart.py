@@ -194,13 +194,32 @@ class Reordered:
     skipped: list[tuple[str, str]] = field(default_factory=list)
 
 
-def reorder(user: User, lines: list[tuple[int | None, str, int]]) -> Reordered:
+def reorder(
+    user: User, lines: list[tuple[int | None, str, int]], *, top_up: bool = False
+) -> Reordered:
     """Put the products of a past order (``(product id or None, title, quantity)`` per line)
     in ``user``'s cart again, at today's prices: each as many as are left when fewer; one that
-    is gone, hidden or sold out is named and skipped. Raises NotABuyer for staff."""
+    is gone, hidden or sold out is named and skipped. Raises NotABuyer for staff.
+
+    ``top_up``: a line already in the cart is brought up to the order's quantity, not added to
+    (a checkout resumed twice puts its products back once). Only the cart changes: stock is
+    taken by the next checkout, which checks it again, so nothing can be sold twice."""
     if user.role == Role.STAFF:
         raise NotABuyer()
     done = Reordered()
+    if top_up:
+        in_cart = {pid: line.quantity for pid, line in _lines_of(user).items()}
+        wanted: dict[int | None, tuple[str, int]] = {}
+        for product_id, title, quantity in lines:  # one line per product, whatever the orders
+            before = wanted.get(product_id, (title, 0))[1]
+            wanted[product_id] = (title, before + quantity)
+        lines = []
+        for product_id, (title, quantity) in wanted.items():
+            have = in_cart.get(product_id, 0) if product_id is not None else 0
+            if have >= quantity:
+                done.added.append(title)
+            else:
+                lines.append((product_id, title, quantity - have))
     for product_id, title, quantity in lines:
         product = purchasable(product_id) if product_id is not None else None
         if product is None:

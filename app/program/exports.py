@@ -2,8 +2,10 @@
 counties, the funnel, monthly series, one county's sellers, months and categories.
 
 Each function gives ``(header, rows)``; ``app.web.http.csv_response`` writes them (UTF-8 with a
-byte order mark, formula-like text neutralised). Amounts are integers in rials, days ISO
-Gregorian with a Jalali twin (``1405-09-01``), ratios four decimals.
+byte order mark, formula-like text neutralised). Amounts are in toman, as every staff page shows
+them (:func:`toman`: an integer, or one decimal for a part of a toman); the ministry's file keeps its
+rial columns beside toman ones. Days ISO Gregorian with a Jalali twin (``1405-09-01``), ratios four
+decimals. Headers are column keys; ``app.web.csv_files`` gives them in the page's language.
 """
 
 from __future__ import annotations
@@ -25,13 +27,22 @@ PERIOD_HEADER = ["period_start", "period_end", "period_start_jalali", "period_en
 COUNTY_HEADER = [
     "county_id", "county_slug", "county", "registered_applicants", "approved_sellers",
     "sellers_with_listing", "sellers_with_first_sale", "sellers_with_repeat_sales",
-    "programme_year", "target_sellers", "quota_progress", "target_sales_amount_rial",
-    "programme_year_sales_rial", "sales_progress", "card_amount_rial", "cash_amount_rial",
-    "offline_amount_rial", "sales_amount_rial", "share_of_province", "sales", "paid_online_orders",
+    "programme_year", "target_sellers", "quota_progress", "target_sales_amount_toman",
+    "programme_year_sales_toman", "sales_progress", "card_amount_toman", "cash_amount_toman",
+    "offline_amount_toman", "sales_amount_toman", "share_of_province", "sales", "paid_online_orders",
     "units", "approved_sellers_with_sale", "market_connection", "product_views",
     "orders_per_100_views", "price_ratio", "stock_units", "absorption", "falls_behind",
     *PERIOD_HEADER,
 ]  # fmt: skip
+
+
+def toman(amount: int | None) -> int | str | None:
+    """Rials in toman: exact, an integer when it is whole, else with its one decimal."""
+    if amount is None:
+        return None
+    whole, tenth = divmod(abs(amount), 10)
+    sign = "-" if amount < 0 else ""
+    return (whole if amount >= 0 else -whole) if not tenth else f"{sign}{whole}.{tenth}"
 
 
 def ratio(value: float | None) -> str:
@@ -53,13 +64,14 @@ def period_cells(period: Period) -> list[object]:
 def seller_sales_table(rows: Iterable[SellerSales]) -> Table:
     """The staff report, every matching seller."""
     header = [
-        "seller_id", "seller", "county", "sector", "registration_code", "card_amount",
-        "cash_amount", "offline_amount", "total_amount", "orders", "units", "buyers",
+        "seller_id", "seller", "county", "sector", "registration_code", "card_amount_toman",
+        "cash_amount_toman", "offline_amount_toman", "total_amount_toman", "orders", "units", "buyers",
         "repeat_buyers", "first_sale", "first_sale_jalali", "last_sale", "last_sale_jalali",
     ]  # fmt: skip
     return header, [
-        [r.seller_id, r.seller, r.county, r.sector, r.registration_code, r.card_amount,
-         r.cash_amount, r.offline_amount, r.total_amount, r.orders, r.units, r.buyers,
+        [r.seller_id, r.seller, r.county, r.sector, r.registration_code, toman(r.card_amount),
+         toman(r.cash_amount), toman(r.offline_amount), toman(r.total_amount), r.orders, r.units,
+         r.buyers,
          r.repeat_buyers, _iso(r.first_sale), jalali_iso(r.first_sale), _iso(r.last_sale),
          jalali_iso(r.last_sale)]
         for r in rows
@@ -67,17 +79,20 @@ def seller_sales_table(rows: Iterable[SellerSales]) -> Table:
 
 
 def ministry_table(period: Period, rows: Iterable[SellerSales]) -> Table:
-    """One row per approved seller keyed by programme registration code, amounts in rials."""
+    """One row per approved seller keyed by programme registration code. The ministry's format
+    has its amounts in rials: those columns stay, and the same amounts in toman follow them."""
     header = [
         "registration_code", "business_name", "county", "sector", *PERIOD_HEADER,
         "card_amount_rial", "cash_amount_rial", "offline_amount_rial", "total_amount_rial",
-        "orders", "units", "buyers", "repeat_buyers",
+        "orders", "units", "buyers", "repeat_buyers", "card_amount_toman", "cash_amount_toman",
+        "offline_amount_toman", "total_amount_toman",
     ]  # fmt: skip
     # Codes saved before they were normalised on input are written in the same one form.
     return header, [
         [normalise_code(r.registration_code) or None, r.seller, r.county, r.sector,
          *period_cells(period), r.card_amount, r.cash_amount, r.offline_amount, r.total_amount,
-         r.orders, r.units, r.buyers, r.repeat_buyers]
+         r.orders, r.units, r.buyers, r.repeat_buyers, toman(r.card_amount),
+         toman(r.cash_amount), toman(r.offline_amount), toman(r.total_amount)]
         for r in sorted(rows, key=lambda r: normalise_code(r.registration_code))
     ]  # fmt: skip
 
@@ -86,12 +101,12 @@ def offline_sales_table(sales: Iterable[OfflineSale]) -> Table:
     """The offline sales list, every row."""
     header = [
         "sale_id", "sold_on", "sold_on_jalali", "seller_id", "seller", "registration_code",
-        "place", "products", "units", "amount", "took_stock", "recorded_by", "note", "created_at",
+        "place", "products", "units", "amount_toman", "took_stock", "recorded_by", "note", "created_at",
     ]  # fmt: skip
     return header, [
         [s.id, s.sold_on.isoformat(), jalali_iso(s.sold_on), s.seller_id, s.seller.display_name,
          s.seller.registration_code, s.place,
-         "; ".join(f"{line.title} × {line.quantity}" for line in s.lines), s.units, s.amount,
+         "; ".join(f"{line.title} × {line.quantity}" for line in s.lines), s.units, toman(s.amount),
          int(s.took_stock), s.recorded_by.name if s.recorded_by else None, s.note,
          s.created_at.isoformat()]
         for s in sales
@@ -104,9 +119,10 @@ def offline_sales_table(sales: Iterable[OfflineSale]) -> Table:
 def _county_cells(r: CountyRow, year: int, period: Period) -> list[object]:
     return [
         r.county_id, r.slug, r.name, r.registered, r.approved, r.listed, r.first_sale,
-        r.repeat_sales, year, r.target_sellers, ratio(r.quota_progress), r.target_sales_amount,
-        r.year_sales_amount, ratio(r.sales_progress), r.card_amount, r.cash_amount,
-        r.offline_amount, r.sales_amount, ratio(r.share), r.orders, r.online_orders, r.units,
+        r.repeat_sales, year, r.target_sellers, ratio(r.quota_progress),
+        toman(r.target_sales_amount), toman(r.year_sales_amount), ratio(r.sales_progress),
+        toman(r.card_amount), toman(r.cash_amount), toman(r.offline_amount),
+        toman(r.sales_amount), ratio(r.share), r.orders, r.online_orders, r.units,
         r.sellers_with_sale, ratio(r.market_connection), r.views,
         ratio(r.orders_per_100_views), ratio(r.price_ratio), r.stock, ratio(r.absorption),
         int(r.flagged) if r.county_id is not None else "", *period_cells(period),
@@ -142,25 +158,25 @@ def _series_rows(series: Series) -> list[list[object]]:
         for (y, m), cell in zip(series.months, series.row(group_id), strict=True):
             start, end = jalali_month_start(y, m), jalali_month_end(y, m)
             rows.append([group_id, name, y, m, start.isoformat(), end.isoformat(), cell.orders,
-                         cell.units, cell.amount])  # fmt: skip
+                         cell.units, toman(cell.amount)])  # fmt: skip
     return rows
 
 
 def monthly_table(series: Series, by: str) -> Table:
     """Sales per month and county (``by="county"``) or sector."""
     header = [f"{by}_id", by, "jalali_year", "jalali_month", "month_start", "month_end",
-              "sales", "units", "sales_amount_rial"]  # fmt: skip
+              "sales", "units", "sales_amount_toman"]  # fmt: skip
     return header, _series_rows(series)
 
 
 def county_sellers_table(detail: CountyDetail, period: Period) -> Table:
     """One county's sellers and their place in the funnel."""
     header = ["seller_id", "seller", "registration_code", "status", "sector", "stage",
-              "sales_to_date", "first_sale", "first_sale_jalali", "sales_amount_rial", "sales",
+              "sales_to_date", "first_sale", "first_sale_jalali", "sales_amount_toman", "sales",
               "product_views", *PERIOD_HEADER]  # fmt: skip
     return header, [
         [s.seller_id, s.name, s.registration_code, s.status, s.sector, s.stage, s.sales_to_date,
-         _iso(s.first_sale), jalali_iso(s.first_sale), s.amount, s.orders, s.views,
+         _iso(s.first_sale), jalali_iso(s.first_sale), toman(s.amount), s.orders, s.views,
          *period_cells(period)]
         for s in detail.sellers
     ]  # fmt: skip
@@ -169,7 +185,7 @@ def county_sellers_table(detail: CountyDetail, period: Period) -> Table:
 def county_months_table(detail: CountyDetail) -> Table:
     """One county's months with views and paid online orders."""
     header = ["jalali_year", "jalali_month", "month_start", "month_end", "sales", "units",
-              "sales_amount_rial", "product_views", "paid_online_orders",
+              "sales_amount_toman", "product_views", "paid_online_orders",
               "orders_per_100_views"]  # fmt: skip
     series = detail.series
     return header, [
@@ -180,8 +196,8 @@ def county_months_table(detail: CountyDetail) -> Table:
 
 def county_categories_table(detail: CountyDetail, period: Period) -> Table:
     """One county's best categories."""
-    header = ["category_id", "category", "units", "sales_amount_rial", *PERIOD_HEADER]
+    header = ["category_id", "category", "units", "sales_amount_toman", *PERIOD_HEADER]
     return header, [
-        [c["category_id"], c["name"], c["units"], c["amount"], *period_cells(period)]
+        [c["category_id"], c["name"], c["units"], toman(c["amount"]), *period_cells(period)]
         for c in detail.categories
     ]

@@ -273,6 +273,9 @@ def _show_checkout(form: CheckoutForm, view: carts.CartView) -> ResponseReturnVa
         flash(blocker, "error")
         return redirect(url_for("shop.cart"))
     _prefill(form)
+    pay = request.args.get("pay", "")
+    if any(value == pay for value, _label in form.payment_method.choices or ()):
+        form.payment_method.data = pay  # the method chosen when a failed payment is resumed
     form.checkout_token.data = secrets.token_urlsafe(24)
     form.cart_version.data = str(carts.version(current_user._get_current_object()))
     return _render_checkout(form, view)
@@ -495,6 +498,48 @@ def checkout_return(payment_id: int) -> ResponseReturnValue:
     return response
 
 
+RESUMABLE = (PaymentStatus.FAILED, PaymentStatus.EXPIRED)
+
+
+@bp.post("/checkout/return/<int:payment_id>/resume")
+@login_required
+def resume_checkout(payment_id: int) -> ResponseReturnValue:
+    """After an online payment that was cancelled, failed or ran out of time (its orders are
+    cancelled and their stock released): put its products back in the cart, once, and go to
+    the checkout with the card (``how=card``) or cash on delivery (``how=cash``) chosen. The
+    checkout takes the stock again, so nothing is sold twice."""
+    payment = payment_lookups.customer_payment(payment_id, current_user.id)
+    if payment is None:
+        abort(404)
+    how = request.form.get("how", "")
+    if how not in ("card", "cash"):
+        abort(400)
+    if payment.provider == Provider.CASH or payment.status not in RESUMABLE:
+        flash(_("This payment cannot be tried again."), "error")
+        return redirect(url_for("shop.checkout_return", payment_id=payment_id), code=303)
+    lines = [
+        (line.product_id, line.product_title, line.quantity)
+        for order in payment.orders
+        for line in order.lines
+    ]
+    try:
+        done = carts.reorder(current_user._get_current_object(), lines, top_up=True)
+    except NotABuyer:
+        abort(403)
+    _flash_left_out(done)
+    if not (done.added or done.fewer):
+        return redirect(url_for("shop.cart"), code=303)
+    provider = online.provider(payment.provider)
+    card = (
+        provider.form_value
+        if provider is not None and provider.available(current_app.config)
+        else None
+    )
+    return redirect(
+        url_for("shop.checkout", pay=card if how == "card" and card else "cash"), code=303
+    )
+
+
 # ---- my orders ------------------------------------------------------------------------------
 
 
@@ -577,6 +622,12 @@ def reorder(order_id: int) -> ResponseReturnValue:
         return redirect(url_for("shop.order_detail", order_id=order_id))
     if done.added or done.fewer:
         flash(_("The products are in your cart again, at today's prices."), "success")
+    _flash_left_out(done)
+    return redirect(url_for("shop.cart"))
+
+
+def _flash_left_out(done: carts.Reordered) -> None:
+    """Say which products went back into the cart in part, or not at all, and why."""
     for title, units in done.fewer:
         flash(
             _(
@@ -595,7 +646,6 @@ def reorder(order_id: int) -> ResponseReturnValue:
     for title, code in done.skipped:
         reason = reasons.get(code, gone)
         flash(_("“%(title)s” could not be added: %(reason)s.", title=title, reason=reason), "error")
-    return redirect(url_for("shop.cart"))
 
 
 @bp.post("/orders/<int:order_id>/cancel")

@@ -47,7 +47,7 @@ _CARD = (
     '      <span class="card-title">{title}</span>\n'
     "    </a>\n"
     '    <span class="price">{price}</span>\n'
-    '    <span class="card-meta">{seller} · {county}</span>\n'
+    '    <span class="card-meta">{seller} <span class="sep" aria-hidden="true">|</span> {county}</span>\n'
     "    {badge}\n"
     "  </li>"
 )

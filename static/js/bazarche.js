@@ -155,3 +155,9 @@ document.querySelectorAll("[data-print]").forEach((button) => {
   form.addEventListener("change", (event) => { if (event.target.matches("input[data-costs]")) update(); });
   update();
 })();
+
+// The search filters: open on a wide screen for browsers that cannot show a closed <details>'s
+// content by style (the page works without this: a tap on "Filters" opens them).
+document.querySelectorAll("details[data-open-wide]").forEach((details) => {
+  if (window.matchMedia("(min-width: 52rem)").matches) details.open = true;
+});
