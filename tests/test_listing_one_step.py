@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from flask_babel import force_locale
+from PIL import Image
 
 from app import jobs
 from app.accounts.models import Role
@@ -323,6 +324,33 @@ def test_a_bad_upload_is_a_clear_400_and_nothing_is_kept(app, shop, body, name, 
     assert message(code) in response.json["error"]
     assert staged_rows() == []
     assert media_files(app) == set()
+
+
+def test_a_pixel_bomb_is_refused_from_its_header_and_nothing_is_kept(app, shop):
+    _, client = shop
+    buf = io.BytesIO()
+    Image.new("L", (8000, 8000)).save(buf, "PNG")
+
+    response = stage(client, buf.getvalue(), "bomb.png")
+
+    assert response.status_code == 400
+    assert message("too_many_pixels") in response.json["error"]
+    assert staged_rows() == [] and media_files(app) == set()
+
+
+def test_place_numbers_in_persian_digits_or_nonsense_do_not_break_the_save(app, shop, category):
+    _, client = shop
+    tokens = [stage(client, jpeg(size=(60 + 4 * n, 40))).json["token"] for n in range(2)]
+
+    response = post_new(
+        client,
+        listing(category, staged=tokens, staged_order=["۲", "x" * 50], status="draft"),
+    )
+
+    assert response.status_code == 302
+    [product] = products()
+    # "x…" keeps its own place (2), and "۲" is read as 2: the list's order breaks the tie.
+    assert [row.width for row in images(product.id)] == [60, 64]
 
 
 def test_no_file_is_a_clear_400(app, shop):
