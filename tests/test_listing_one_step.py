@@ -30,6 +30,7 @@ from app.core.extensions import db
 from app.core.timeutil import utcnow
 from app.web.messages import ERROR_TEXT
 from tests import factories
+from tests.conftest import running_app
 from tests.helpers import jpeg, png
 from tests.test_jobs import queued, run_waiting_tasks  # noqa: F401 (fixture)
 
@@ -518,3 +519,22 @@ def test_the_sweep_is_scheduled(app):  # type: ignore[no-untyped-def]
     assert tasks.sweep_staged_photos in tasks.SCHEDULE
     assert tasks.sweep_staged_photos.call_local() == 0
     assert jobs.queue is not None
+
+
+@pytest.fixture
+def limited_app(tmp_path):  # type: ignore[no-untyped-def]
+    yield from running_app(tmp_path, RATELIMIT_ENABLED=True, PHOTO_UPLOAD_RATE_LIMIT="2 per minute")
+
+
+def test_the_upload_is_rate_limited_per_seller(limited_app):  # type: ignore[no-untyped-def]
+    owner = factories.user(Role.SELLER, name="Golbibi")
+    factories.seller(status=SellerStatus.APPROVED, owner=owner)
+    client = limited_app.test_client()
+    factories.login(client, owner.email)
+    assert stage(client, jpeg(colour=RED)).status_code == 201
+    assert stage(client, jpeg(colour=BLUE)).status_code == 201
+
+    response = stage(client, png())
+
+    assert response.status_code == 429
+    assert len(staged_rows()) == 2

@@ -535,7 +535,8 @@ def edit_listing(product_id: int):
             apply_errors(form, exc)
             staged = photos.staged_photos(current_seller(), [p.token for p in staged])
         else:
-            _start_photos(product_id)
+            if staged:
+                _start_photos(product_id)
             if was_hidden and product.hidden_reason:
                 flash(
                     _(
