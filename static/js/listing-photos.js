@@ -39,6 +39,7 @@
   };
 
   const enhance = (item) => {
+    item.draggable = true;
     item.querySelectorAll(".js-only").forEach((el) => { el.hidden = false; });
     item.querySelectorAll(".no-js-only").forEach((el) => { el.hidden = true; });
   };
@@ -63,6 +64,30 @@
     renumber();
     const same = item.querySelector(`[data-move='${step}']`);
     (same && !same.disabled ? same : item.querySelector("[data-move]:not([disabled])"))?.focus();
+  });
+
+  // Dragging a photo onto another puts it there (a mouse's way; the buttons work everywhere).
+  let dragged = null;
+  list.addEventListener("dragstart", (event) => {
+    dragged = event.target.closest("li.staged");
+    if (!dragged) return;
+    event.dataTransfer.effectAllowed = "move";
+    event.dataTransfer.setData("text/plain", dragged.dataset.token || "");
+    dragged.classList.add("dragged");
+  });
+  list.addEventListener("dragover", (event) => {
+    if (!dragged) return;
+    event.preventDefault();
+    const over = event.target.closest("li.staged");
+    if (!over || over === dragged) return;
+    const box = over.getBoundingClientRect();
+    list.insertBefore(dragged, event.clientY > box.top + box.height / 2 ? over.nextElementSibling : over);
+  });
+  list.addEventListener("drop", (event) => { if (dragged) event.preventDefault(); });
+  list.addEventListener("dragend", () => {
+    dragged?.classList.remove("dragged");
+    dragged = null;
+    renumber();
   });
 
   const preview = (item, file) => {
@@ -160,12 +185,15 @@
   };
 
   input.addEventListener("change", () => take(input.files));
-  ["dragenter", "dragover"].forEach((name) => zone.addEventListener(name, (event) => {
+  // Files dropped anywhere on the photos' box are taken (not opened by the browser instead).
+  ["dragenter", "dragover"].forEach((name) => picker.addEventListener(name, (event) => {
+    if (dragged) return;
     event.preventDefault();
     zone.classList.add("dragging");
   }));
-  ["dragleave", "drop"].forEach((name) => zone.addEventListener(name, () => zone.classList.remove("dragging")));
-  zone.addEventListener("drop", (event) => {
+  ["dragleave", "drop"].forEach((name) => picker.addEventListener(name, () => zone.classList.remove("dragging")));
+  picker.addEventListener("drop", (event) => {
+    if (dragged) return;
     event.preventDefault();
     if (event.dataTransfer?.files?.length) take(event.dataTransfer.files);
   });

@@ -105,6 +105,25 @@ def test_a_listing_with_two_photos_in_one_save_and_its_gallery(phone_390, tmp_pa
     assert match, page.url
     assert visit.js("document.querySelectorAll('.photo-list > li').length") == 2
 
+    # On the edit form a photo dropped on the box goes up too, and is removed after a confirm.
+    dropped = page.evaluate_handle(
+        """async () => {
+            const canvas = document.createElement("canvas");
+            canvas.width = 120; canvas.height = 80;
+            canvas.getContext("2d").fillRect(0, 0, 120, 80);
+            const blob = await new Promise((done) => canvas.toBlob(done, "image/png"));
+            const data = new DataTransfer();
+            data.items.add(new File([blob], "dropped.png", { type: "image/png" }));
+            return data;
+        }"""
+    )
+    page.dispatch_event("[data-dropzone]", "drop", {"dataTransfer": dropped})
+    until(visit, "document.querySelectorAll('li.staged.uploaded').length === 1")
+    assert visit.js("document.querySelector('li.staged .staged-name').textContent") == "dropped.png"
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("li.staged [data-remove]")
+    until(visit, "document.querySelectorAll('li.staged').length === 0")
+
     # The product page: published, the blue (portrait) photo first.
     visit.go(f"/p/{match[1]}")
     assert visit.js("document.querySelectorAll('[data-gallery-thumb]').length") == 2
