@@ -148,6 +148,10 @@ class Config:
     RATELIMIT_SWALLOW_ERRORS = _bool("RATELIMIT_SWALLOW_ERRORS", True)
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour")
     REGISTER_RATE_LIMIT = os.environ.get("REGISTER_RATE_LIMIT", "5 per minute;20 per hour")
+    # Photos a seller uploads one by one on the listing form (per account).
+    PHOTO_UPLOAD_RATE_LIMIT = os.environ.get(
+        "PHOTO_UPLOAD_RATE_LIMIT", "60 per 10 minutes;300 per day"
+    )
     RATELIMIT_HEADERS_ENABLED = True
 
     # Anonymous page cache: pages anonymous visitors see, invalidated by catalogue changes

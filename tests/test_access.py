@@ -107,6 +107,7 @@ ACCESS: dict[str, str] = {
     "sellers.quick_edit": SELLER,
     "sellers.set_status": SELLER,
     "sellers.upload_photos": SELLER,
+    "sellers.stage_photo_upload": SELLER,
     "sellers.delete_photo": SELLER,
     "sellers.move_photo": SELLER,
     "sellers.cover_photo": SELLER,

@@ -126,6 +126,7 @@ def test_the_schedule_holds_the_markets_housekeeping() -> None:
     assert due(3, 7) == {"complete_due_orders"}
     assert due(3, 5) == every_5
     assert due(3, 50) == every_5 | {"sync_search_regularly"}
+    assert due(3, 23) == {"sweep_staged_photos"}
 
 
 def test_the_scheduled_jobs_run_in_the_app_and_act_once(synced_app) -> None:
@@ -136,6 +137,7 @@ def test_the_scheduled_jobs_run_in_the_app_and_act_once(synced_app) -> None:
         assert tasks.reconcile_payments.call_local() == {}
         assert tasks.verify_sales_summaries.call_local() == 0
         assert tasks.resubmit_stuck_photos.call_local() == 0
+        assert tasks.sweep_staged_photos.call_local() == 0
 
 
 def test_the_worker_command_explains_immediate_mode(synced_app) -> None:

@@ -7,6 +7,7 @@ commits inside :func:`app.core.db.transaction`, or raises a domain error having 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -14,7 +15,7 @@ from sqlalchemy.orm import selectinload
 
 from app.audit import log as audit
 from app.catalog.models import Category, PhotoStatus, Product, ProductStatus, Seller
-from app.catalog.photos import image_keys, unused_keys
+from app.catalog.photos import image_keys, take_staged, unused_keys
 from app.catalog.rules import (
     LOW_STOCK,
     MAX_PRICE_AMOUNT,
@@ -113,8 +114,14 @@ def _set_status(product: Product, status: ProductStatus) -> None:
     product.status = status
 
 
-def create_product(seller: Seller, data: ListingData) -> Product:
-    """A new listing; publishing at creation needs a photo, so new listings start as drafts."""
+def create_product(
+    seller: Seller, data: ListingData, staged: Sequence[str] = (), cover: str = ""
+) -> Product:
+    """A new listing, with the photos the seller uploaded on its form (``staged``: their
+    tokens, in order; ``cover`` first), published at once if asked and allowed (a photo, a
+    price, a category): one transaction, so a refusal leaves no listing and the waiting photos
+    as they were, for the form to carry to the next try. The caller hands the new photos
+    (:func:`app.catalog.photos.owed_of`) to the job worker after this returns."""
     _check_listing(data)
     seller_id = seller.id
     with transaction():
@@ -128,6 +135,7 @@ def create_product(seller: Seller, data: ListingData) -> Product:
             status=ProductStatus.DRAFT,
         )
         db.session.add(product)
+        take_staged(product, seller_id, staged, cover)
         _set_status(product, data.status)
     return product
 
@@ -164,24 +172,29 @@ def _set_counts(
     return [change for change in changes if change is not None]
 
 
-def update_product(product: Product, data: ListingData) -> list[ChangedWhileEditing]:
+def update_product(
+    product: Product, data: ListingData, staged: Sequence[str] = (), cover: str = ""
+) -> list[ChangedWhileEditing]:
     """Save the seller's edit form and commit (or roll back and raise ``ValidationFailed``).
 
     Price and stock are compared with what the form showed (``seen_price_amount``,
     ``seen_stock``) inside the write transaction, the product row locked: a value that changed
     meanwhile (units sold, a save from another tab) is kept and returned as
-    :class:`ChangedWhileEditing`; everything else the seller typed is saved.
+    :class:`ChangedWhileEditing`; everything else the seller typed is saved. Photos uploaded
+    on the form (``staged``, ``cover``) are added after the listing's own in the same
+    transaction, as :func:`create_product` adds them.
     """
     _check_listing(data)
     product_id = product.id
     with transaction():
-        product = locked_product(product_id)
+        product = locked_photos(product_id) if staged else locked_product(product_id)
         product.title = data.title
         product.description = data.description
         product.category_id = data.category_id
         kept = _set_counts(
             product, data.price_amount or 0, data.stock, data.seen_price_amount, data.seen_stock
         )
+        take_staged(product, product.seller_id, staged, cover)
         _set_status(product, data.status)
     return kept
 

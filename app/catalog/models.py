@@ -221,6 +221,28 @@ class ProductImage(Model):
     product: Mapped[Product] = relationship(back_populates="images")
 
 
+class StagedPhoto(Model):
+    """A photo uploaded on the listing form before the listing is saved: its original is stored
+    (checked from its header, as a listing photo's upload is), and the save that creates or
+    edits the listing turns it into a processing :class:`ProductImage` and deletes this row in
+    one transaction. The form carries the row's random ``token``; rows that no save took are
+    swept with their files after :data:`app.catalog.photos.STAGED_FOR` hours."""
+
+    __tablename__ = "staged_photo"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    seller_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("seller.id", ondelete="CASCADE"), index=True
+    )
+    original_key: Mapped[str] = mapped_column(sa.String(200), index=True)
+    width: Mapped[int]
+    height: Mapped[int]
+    # The file's name as the seller's device gave it (shown on a form sent back with an error).
+    filename: Mapped[str] = mapped_column(sa.String(120), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+
+
 class CatalogVersion(Model):
     """One row whose number grows with every change a storefront page shows.
 

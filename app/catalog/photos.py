@@ -24,8 +24,10 @@ from __future__ import annotations
 
 import io
 import logging
+import secrets
 import time
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import IO
 
@@ -33,7 +35,14 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import InstrumentedAttribute
 
-from app.catalog.models import PhotoStatus, Product, ProductImage, ProductStatus, Seller
+from app.catalog.models import (
+    PhotoStatus,
+    Product,
+    ProductImage,
+    ProductStatus,
+    Seller,
+    StagedPhoto,
+)
 from app.catalog.rules import MAX_IMAGES, fail, locked_photos, locked_product
 from app.core.db import end_read, transaction
 from app.core.errors import NotFound, ValidationFailed
@@ -502,7 +511,7 @@ def _original_wanted(key: str, image_id: int | None) -> bool:
         stmt = sa.select(sa.func.count(ProductImage.id)).where(ProductImage.original_key == key)
         if image_id is not None:
             stmt = stmt.where(ProductImage.id != image_id)
-        return bool(db.session.scalar(stmt))
+        return bool(db.session.scalar(stmt)) or _staged_holds(key)
 
 
 def _forget_original(image_id: int, key: str) -> None:
@@ -530,7 +539,13 @@ def _left_to_others(key: str, image_id: int | None) -> bool:
             .order_by(ProductImage.id)  # one lock order for every run
             .with_for_update()
         ).all()
-        if any(holder != image_id for holder in holders):
+        staged = db.session.scalars(
+            sa.select(StagedPhoto.id)
+            .where(StagedPhoto.original_key == key)
+            .order_by(StagedPhoto.id)
+            .with_for_update()
+        ).all()
+        if staged or any(holder != image_id for holder in holders):
             if image_id is not None:
                 _forget_original(image_id, key)
             return True
@@ -685,3 +700,256 @@ def delete_image(product: Product, image_id: int) -> list[str]:
         keys = image_keys(image)
         _remove_photo(product, image)
     return unused_keys(keys)
+
+
+# ---- photos uploaded on the listing form before its save ------------------------------------
+
+#: How long a photo uploaded on the listing form waits for the save that takes it; then
+#: :func:`sweep_staged` removes it with its file.
+STAGED_FOR = timedelta(hours=6)
+#: Photos one seller may have waiting at once (a few forms' worth).
+MAX_STAGED = 40
+#: Longest token a form may carry (a longer one names nothing and is refused unread).
+TOKEN_LENGTH = 64
+
+
+@dataclass(frozen=True)
+class Staged:
+    """A photo waiting on the listing form: the token the form carries, and what it shows."""
+
+    token: str
+    width: int
+    height: int
+    filename: str
+
+
+def _staged(row: StagedPhoto) -> Staged:
+    return Staged(row.token, row.width, row.height, row.filename)
+
+
+def _staged_holds(key: str) -> bool:
+    return bool(
+        db.session.scalar(
+            sa.select(sa.func.count(StagedPhoto.id)).where(StagedPhoto.original_key == key)
+        )
+    )
+
+
+def _clean_filename(name: str) -> str:
+    """The last part of a device's file name, printable, at most 120 characters."""
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    return "".join(ch for ch in name if ch.isprintable())[:120]
+
+
+def stage_photo(seller: Seller, upload: Upload, filename: str = "") -> Staged:
+    """Keep a photo uploaded on the listing form until the form is saved; returns its token.
+
+    The checks are :func:`accept_photo`'s (bytes, format and pixel count from the header; a
+    refusal raises ``ImageRejected`` and writes nothing), and the upload's bytes are stored
+    the same way under their original key. A seller with :data:`MAX_STAGED` photos waiting is
+    refused (``ValidationFailed`` ``too_many_staged``) before anything is stored. If the row
+    cannot be recorded, the original this call wrote is removed again (unless a row uses it).
+    """
+    seller_id = seller.id
+    stream = _seekable_upload(upload)
+    waiting = db.session.scalar(
+        sa.select(sa.func.count(StagedPhoto.id)).where(StagedPhoto.seller_id == seller_id)
+    )
+    if (waiting or 0) >= MAX_STAGED:
+        raise fail("photos", "too_many_staged")
+    end_read()  # hashing and writing megabytes takes a moment: hold no database lock meanwhile
+    store = storage()
+    written = WriteLog(store)
+    original = store_original(
+        stream,
+        written,
+        max_bytes=current_app.config["MAX_IMAGE_BYTES"],
+        max_pixels=current_app.config["MAX_IMAGE_PIXELS"],
+    )
+    row = StagedPhoto(
+        token=secrets.token_urlsafe(32),
+        seller_id=seller_id,
+        original_key=original.key,
+        width=original.width,
+        height=original.height,
+        filename=_clean_filename(filename),
+    )
+    staged = _staged(row)
+    try:
+        with transaction():
+            db.session.add(row)
+    except BaseException:
+        if written.written:
+            try:
+                _remove_original(original.key, None, store)
+            except Exception:
+                log.warning("could not remove the original %s of a refused upload", original.key)
+        raise
+    try:  # shared with a photo whose run removed it meanwhile: write it again (accept_photo)
+        if not store.exists(original.key):
+            stream.seek(0)
+            put_file(store, original.key, stream, original.content_type)
+    except Exception:
+        log.warning("staged photo: could not check its original %s", original.key)
+    return staged
+
+
+def _wanted_tokens(tokens: Sequence[str]) -> list[str]:
+    """``tokens`` checked for shape: no repeats, no more than a listing may hold, none longer
+    than :data:`TOKEN_LENGTH` (``ValidationFailed`` on ``photos`` otherwise)."""
+    tokens = list(tokens)
+    if len(tokens) > MAX_IMAGES:
+        raise fail("photos", "too_many_photos")
+    if len(set(tokens)) != len(tokens) or any(
+        not t or len(t) > TOKEN_LENGTH or not t.isascii() for t in tokens
+    ):
+        raise fail("photos", "photo_expired")
+    return tokens
+
+
+def staged_photos(seller: Seller, tokens: Sequence[str]) -> list[Staged]:
+    """The seller's waiting photos named by ``tokens``, in that order, repeats once; a token
+    that names none (swept, taken by a save already, another seller's, made up) is left out.
+    Only the first :data:`MAX_STAGED` tokens are looked at."""
+    tokens = list(dict.fromkeys(t for t in tokens if t and len(t) <= TOKEN_LENGTH))[:MAX_STAGED]
+    if not tokens:
+        return []
+    rows = {
+        row.token: row
+        for row in db.session.scalars(
+            sa.select(StagedPhoto).where(
+                StagedPhoto.seller_id == seller.id, StagedPhoto.token.in_(tokens)
+            )
+        )
+    }
+    return [_staged(rows[t]) for t in tokens if t in rows]
+
+
+def take_staged(product: Product, seller_id: int, tokens: Sequence[str], cover: str = "") -> None:
+    """Inside the write transaction that creates or saves ``product`` (its photos locked, or a
+    new listing): the seller's waiting photos named by ``tokens`` become its last photos, in
+    that order, ``processing`` (the caller hands :func:`owed_of` to the job worker after the
+    commit), and their waiting rows are deleted. ``cover``, one of ``tokens``, becomes the
+    first photo. Any token that names no waiting photo of this seller, or more photos than the
+    listing may hold, raises ``ValidationFailed`` (on ``photos``) and the transaction changes
+    nothing."""
+    tokens = _wanted_tokens(tokens)
+    if not tokens:
+        return
+    rows = {
+        row.token: row
+        for row in db.session.scalars(
+            sa.select(StagedPhoto)
+            .where(StagedPhoto.seller_id == seller_id, StagedPhoto.token.in_(tokens))
+            .order_by(StagedPhoto.id)
+            .with_for_update()
+        )
+    }
+    if len(rows) != len(tokens):
+        raise fail("photos", "photo_expired")
+    if len(product.images) + len(tokens) > MAX_IMAGES:
+        raise fail("photos", "too_many_photos")
+    if product.id is not None:
+        _renumber(product)
+    first = None
+    for token in tokens:
+        row = rows[token]
+        image = ProductImage(
+            position=len(product.images),
+            storage_key="",
+            variants=[],
+            width=row.width,
+            height=row.height,
+            alt_text=product.title[:200],
+            status=PhotoStatus.PROCESSING,
+            original_key=row.original_key,
+        )
+        product.images.append(image)
+        if token == cover:
+            first = image
+        db.session.delete(row)
+    db.session.flush()
+    if first is not None and product.images[0] is not first:
+        images = list(product.images)
+        images.insert(0, images.pop(images.index(first)))
+        product.images[:] = images
+        _renumber(product)
+
+
+def owed_of(product_id: int) -> list[int]:
+    """The listing's photos still owed their variants (for the job worker after a save)."""
+    with transaction(write=False):
+        return list(
+            db.session.scalars(
+                sa.select(ProductImage.id)
+                .where(
+                    ProductImage.product_id == product_id,
+                    ProductImage.status == PhotoStatus.PROCESSING,
+                    ProductImage.original_key.is_not(None),
+                )
+                .order_by(ProductImage.position)
+            )
+        )
+
+
+def failed_among(image_ids: Sequence[int]) -> bool:
+    """Whether any of these photos failed (after their runs in place, for the seller's note)."""
+    with transaction(write=False):
+        return bool(
+            db.session.scalar(
+                sa.select(sa.func.count(ProductImage.id)).where(
+                    ProductImage.id.in_(list(image_ids)),
+                    ProductImage.status == PhotoStatus.FAILED,
+                )
+            )
+        )
+
+
+def discard_staged(seller: Seller, tokens: Sequence[str]) -> int:
+    """Remove the seller's waiting photos named by ``tokens`` (those that name none are
+    ignored) and their files unless another row uses them. Returns how many went."""
+    tokens = [t for t in tokens if t and len(t) <= TOKEN_LENGTH][:MAX_STAGED]
+    if not tokens:
+        return 0
+    with transaction():
+        rows = db.session.scalars(
+            sa.select(StagedPhoto)
+            .where(StagedPhoto.seller_id == seller.id, StagedPhoto.token.in_(tokens))
+            .with_for_update()
+        ).all()
+        keys = [row.original_key for row in rows]
+        for row in rows:
+            db.session.delete(row)
+    _remove_originals(keys)
+    return len(keys)
+
+
+def sweep_staged(older_than: timedelta = STAGED_FOR, limit: int = 500) -> int:
+    """Remove photos uploaded on a listing form more than ``older_than`` ago that no save took,
+    and their files unless another row uses them. Returns how many rows went."""
+    with transaction():
+        rows = db.session.scalars(
+            sa.select(StagedPhoto)
+            .where(StagedPhoto.created_at < utcnow() - older_than)
+            .order_by(StagedPhoto.id)
+            .limit(limit)
+            .with_for_update()
+        ).all()
+        keys = [row.original_key for row in rows]
+        for row in rows:
+            db.session.delete(row)
+    _remove_originals(keys)
+    return len(keys)
+
+
+def _remove_originals(keys: Iterable[str]) -> None:
+    """After the rows naming them were deleted: each original goes unless a row keeps it."""
+    store = storage()
+    for key in dict.fromkeys(keys):
+        try:
+            _remove_original(key, None, store)
+        except Exception:  # a stray file is harmless; logged for the record
+            log.warning("could not delete the original %s of a staged photo", key)
+
+
+refers_to_files(StagedPhoto.original_key)

@@ -16,7 +16,9 @@ Scheduled (run by ``flask jobs worker``'s scheduler, in UTC):
   task was lost (the broker was down, a worker was killed) are enqueued again;
 - every 5 minutes: listing photos still owed their variants (or the removal of their original)
   minutes after their upload are handed to the worker again (the queue was down at upload, or a
-  worker died meanwhile).
+  worker died meanwhile);
+- every hour: photos uploaded on a listing form that no save took within hours are removed
+  with their files.
 
 Enqueued by requests: the search sync after a catalogue change, e-mails
 (:mod:`app.notifications.queued`) and a seller's photo upload (:func:`make_photo_variants`).
@@ -77,6 +79,17 @@ def resubmit_stuck_photos() -> int:
     return sent
 
 
+@queue.periodic_task(crontab(minute="23"))
+@in_app
+def sweep_staged_photos() -> int:
+    """Remove photos uploaded on a listing form that no save took within hours, with their
+    files (:func:`app.catalog.photos.sweep_staged`)."""
+    swept = photos.sweep_staged()
+    if swept:
+        log.info("job: %s photos never saved with a listing removed", swept)
+    return swept
+
+
 @queue.periodic_task(crontab(minute="*/5"))
 @in_app
 def expire_unpaid_checkouts() -> int:
@@ -131,6 +144,7 @@ RECORDED_BY = failures
 
 SCHEDULE = (
     resubmit_stuck_photos,
+    sweep_staged_photos,
     expire_unpaid_checkouts,
     reconcile_payments,
     complete_due_orders,

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField
+from flask_wtf.file import FileField, MultipleFileField
 from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
@@ -77,6 +77,9 @@ class ListingForm(FlaskForm):
         choices=lambda: [("draft", _l("Draft (not visible)")), ("published", _l("Published"))],
         default="draft",
     )
+    # New photos sent with the form (without script; with it they are uploaded one by one as
+    # they are chosen and the form carries their tokens: see sellers.routes._form_photos).
+    photos = MultipleFileField(_l("Add photos"))
     # Price (rial) and stock as the form showed them: the save keeps a value changed since.
     seen_price_amount = HiddenField()
     seen_stock = HiddenField()

@@ -37,6 +37,7 @@ from app.catalog.sellers import (
     update_profile,
 )
 from app.core.errors import NotAllowed, NotFound, ValidationFailed
+from app.core.extensions import limiter
 from app.core.formatting import format_number
 from app.core.inputs import lenient_int
 from app.jobs import tasks as jobs_tasks
@@ -70,6 +71,11 @@ def owned_product(product_id: int) -> Product:
     return owned_or_404(
         Product, product_id, seller_id=current_seller().id, options=(selectinload(Product.images),)
     )
+
+
+def _seller_key() -> str:
+    """Rate limits of a seller's uploads count per account, not per address."""
+    return f"seller-photos:{current_user.get_id() if current_user.is_authenticated else ''}"
 
 
 def _locale() -> str:
@@ -341,21 +347,162 @@ def _flash_kept(kept: list[listings.ChangedWhileEditing]) -> None:
             )
 
 
+# ---- photos that come with the listing form ------------------------------------------------
+
+
+def _form_photos(seller: Seller, form: ListingForm) -> tuple[list[photos.Staged], str]:
+    """The photos this submission of the listing form brings, in the order the seller set, and
+    the token of the chosen cover ("" for none).
+
+    With script, each photo was uploaded as it was chosen (:func:`stage_photo_upload`) and the
+    form carries its token (``staged``) with its place (``staged_order``, a number the seller
+    may change without script too). Files sent with the form itself (``photos``) are stored
+    now, whatever else is wrong with the form, and come last: a form sent back with an error
+    carries them on, so nothing is uploaded twice. Photos ticked ``staged_remove`` go at once.
+    Problems are put on ``form.photos.errors``.
+    """
+    tokens = [t[:80] for t in request.form.getlist("staged")][: photos.MAX_STAGED]
+    orders = request.form.getlist("staged_order")
+    removed = {t[:80] for t in request.form.getlist("staged_remove")}
+    if removed:
+        photos.discard_staged(seller, [t for t in tokens if t in removed])
+    placed = []
+    for index, token in enumerate(tokens):
+        if not token or token in removed:
+            continue
+        order = lenient_int(orders[index][:10], None) if index < len(orders) else None
+        placed.append((order if order is not None else index + 1, index, token))
+    wanted = [token for _order, _index, token in sorted(placed)]
+    kept = photos.staged_photos(seller, wanted)
+    if len(kept) < len(dict.fromkeys(wanted)):
+        form.photos.errors = [*form.photos.errors, error_text("photo_expired")]
+    for upload in request.files.getlist("photos"):
+        if not upload or not upload.filename:
+            continue
+        try:
+            kept.append(photos.stage_photo(seller, upload.stream, upload.filename))
+        except ImageRejected as exc:
+            form.photos.errors = [*form.photos.errors, f"{upload.filename}: {error_text(exc.code)}"]
+        except ValidationFailed as exc:
+            form.photos.errors = [
+                *form.photos.errors,
+                *(error_text(c) for codes in exc.errors.values() for c in codes),
+            ]
+            break
+        except StorageUnavailable:
+            current_app.logger.warning("media storage unreachable: photo upload refused")
+            form.photos.errors = [*form.photos.errors, storage_down_text()]
+            break
+    cover = request.form.get("cover", "")[:80]
+    if cover not in {photo.token for photo in kept}:
+        cover = ""
+    return kept, cover
+
+
+def _start_photos(product_id: int) -> None:
+    """Hand a saved listing's new photos to the job worker. When the queue runs tasks in place,
+    their variants exist once this returns; a photo the full decode refused stays on the
+    listing, marked not usable with its reason, and the seller is told."""
+    owed = photos.owed_of(product_id)
+    for image_id in owed:
+        jobs.submit(jobs_tasks.make_photo_variants, image_id)
+    if not owed:
+        return
+    if jobs.queue.immediate:
+        if photos.failed_among(owed):
+            flash(_("A photo could not be used. See the reason beside it."), "error")
+    else:
+        flash(_("New photos are being prepared and appear in the shop in a moment."), "info")
+
+
+def _listing_form_page(
+    form: ListingForm, product: Product | None, staged: list[photos.Staged], cover: str
+) -> ResponseReturnValue:
+    status = 400 if form.is_submitted() else 200
+    extra = {}
+    if product is not None:
+        extra = {
+            "problems": [error_text(p) for p in listings.publish_problems(product)],
+            "alt_form": AltTextForm(),
+            "photo_failures": {
+                image.id: error_text(image.failure or photos.NOT_PROCESSED)
+                for image in product.images
+                if image.status == PhotoStatus.FAILED
+            },
+        }
+    room = MAX_IMAGES - (len(product.images) if product is not None else 0)
+    return (
+        render_template(
+            "sellers/listing_form.html",
+            form=form,
+            product=product,
+            staged=staged,
+            cover=cover,
+            max_images=MAX_IMAGES,
+            room=room,
+            **extra,
+        ),
+        status,
+    )
+
+
+@bp.post("/photos/staged")
+@limiter.limit(lambda: current_app.config["PHOTO_UPLOAD_RATE_LIMIT"], key_func=_seller_key)
+def stage_photo_upload():
+    """Keep one photo chosen on the listing form until the form is saved (script's way: each
+    photo is sent as it is chosen, with its progress shown). Answers JSON: the token the form
+    carries, 201; a refused picture 400, a storage that cannot be reached 503, nothing kept."""
+    seller = current_seller()
+    upload = request.files.get("photo")
+    if upload is None or not upload.filename:
+        return jsonify(error=_("Choose at least one photo.")), 400
+    try:
+        staged = photos.stage_photo(seller, upload.stream, upload.filename)
+    except ImageRejected as exc:
+        return jsonify(error=f"{upload.filename}: {error_text(exc.code)}"), 400
+    except ValidationFailed as exc:
+        text = " ".join(error_text(c) for codes in exc.errors.values() for c in codes)
+        return jsonify(error=text), 400
+    except StorageUnavailable:
+        current_app.logger.warning("media storage unreachable: photo upload refused")
+        return jsonify(error=storage_down_text()), 503
+    return jsonify(
+        token=staged.token,
+        filename=staged.filename,
+        width=staged.width,
+        height=staged.height,
+    ), 201
+
+
 @bp.route("/listings/new", methods=["GET", "POST"])
 def new_listing():
     seller = current_seller()
     form = ListingForm()
     form.category_id.choices = [(0, _("Choose…")), *category_choices()]
-    if form.validate_on_submit():
-        try:
-            product = listings.create_product(seller, _listing_data(form))
-        except ValidationFailed as exc:
-            apply_errors(form, exc)
-        else:
-            flash(_("Listing saved as a draft. Add photos, then publish it."), "success")
-            return redirect(url_for("sellers.edit_listing", product_id=product.id))
-    status = 400 if form.is_submitted() else 200
-    return render_template("sellers/listing_form.html", form=form, product=None), status
+    staged: list[photos.Staged] = []
+    cover = ""
+    if form.is_submitted():
+        valid = form.validate()
+        # The photos are kept now, whatever else is wrong, and carried to the next try.
+        staged, cover = _form_photos(seller, form)
+        if valid and not form.photos.errors:
+            try:
+                product = listings.create_product(
+                    seller, _listing_data(form), [p.token for p in staged], cover
+                )
+            except ValidationFailed as exc:
+                apply_errors(form, exc)
+                staged = photos.staged_photos(seller, [p.token for p in staged])
+            else:
+                if product.status == ProductStatus.PUBLISHED:
+                    flash(_("Listing published."), "success")
+                elif staged:
+                    flash(_("Listing saved as a draft."), "success")
+                else:
+                    flash(_("Listing saved as a draft. Add photos, then publish it."), "success")
+                _start_photos(product.id)
+                return redirect(url_for("sellers.edit_listing", product_id=product.id))
+    return _listing_form_page(form, None, staged, cover)
 
 
 @bp.route("/listings/<int:product_id>/edit", methods=["GET", "POST"])
@@ -369,16 +516,27 @@ def edit_listing(product_id: int):
         form.category_id.data = product.category_id or 0
         form.seen_price_amount.data = str(product.price_amount)
         form.seen_stock.data = str(product.stock)
-    if form.validate_on_submit():
+    staged: list[photos.Staged] = []
+    cover = ""
+    valid = form.validate_on_submit()
+    if form.is_submitted():
+        # The photos are kept now, whatever else is wrong, and carried to the next try.
+        staged, cover = _form_photos(current_seller(), form)
+    if valid and not form.photos.errors:
         was_hidden = product.status == ProductStatus.HIDDEN_BY_STAFF
         try:
-            kept = listings.update_product(product, _listing_data(form))
+            kept = listings.update_product(
+                product, _listing_data(form), [p.token for p in staged], cover
+            )
         except NotFound:
             abort(404)  # deleted in another tab meanwhile
         except ValidationFailed as exc:
             product = owned_product(product_id)
             apply_errors(form, exc)
+            staged = photos.staged_photos(current_seller(), [p.token for p in staged])
         else:
+            if staged:
+                _start_photos(product_id)
             if was_hidden and product.hidden_reason:
                 flash(
                     _(
@@ -391,23 +549,7 @@ def edit_listing(product_id: int):
                 flash(_("Listing saved."), "success")
             _flash_kept(kept)
             return redirect(url_for("sellers.edit_listing", product_id=product.id))
-    status = 400 if form.is_submitted() else 200
-    return (
-        render_template(
-            "sellers/listing_form.html",
-            form=form,
-            product=product,
-            problems=[error_text(p) for p in listings.publish_problems(product)],
-            alt_form=AltTextForm(),
-            max_images=MAX_IMAGES,
-            photo_failures={
-                image.id: error_text(image.failure or photos.NOT_PROCESSED)
-                for image in product.images
-                if image.status == PhotoStatus.FAILED
-            },
-        ),
-        status,
-    )
+    return _listing_form_page(form, product, staged, cover)
 
 
 @bp.post("/listings/<int:product_id>/duplicate")

@@ -70,6 +70,14 @@ ERROR_TEXT = {
         "Staff are reviewing this listing again after it was hidden. You can publish it once they release it."
     ),
     "too_many_photos": _l("A listing can have at most 8 photos."),
+    "photo_expired": _l(
+        "A photo you added earlier is no longer kept (photos wait a few hours for the save). "
+        "Please add it again."
+    ),
+    "too_many_staged": _l(
+        "You have many photos waiting to be saved. Save your listing, or wait a few hours, "
+        "before adding more."
+    ),
     "not_found": _l("That photo no longer exists."),
     "last_photo_of_published": _l(
         "A published listing needs a photo. Add another before deleting this one."
