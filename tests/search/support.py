@@ -85,9 +85,9 @@ def spy_on_typo_lookups(backend: SearchBackend, monkeypatch: pytest.MonkeyPatch)
     if isinstance(backend, PostgresBackend):
         real = PostgresBackend._closest_term
 
-        def pg_spy(self, conn, word):  # type: ignore[no-untyped-def]
+        def pg_spy(self, conn, word, *args):  # type: ignore[no-untyped-def]
             asked.append(word)
-            return real(self, conn, word)
+            return real(self, conn, word, *args)
 
         monkeypatch.setattr(PostgresBackend, "_closest_term", pg_spy)
     else:

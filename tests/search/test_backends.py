@@ -271,16 +271,35 @@ def test_highlight_is_escaped(fresh: SearchBackend) -> None:
     [("سوزندوری", "سوزندوزی"), ("زعفرن", "زعفران"), ("کلپورگن", "کلپورگان")],
 )
 def test_did_you_mean(backend: SearchBackend, typo: str, fixed: str) -> None:
+    """A one-edit typo is matched as the word at once; with correction off (``exact``) the
+    query finds nothing and "did you mean" offers the word."""
     result = backend.search(SearchQuery(text=typo))
-    assert result.total == 0
-    assert result.suggestion == fixed
-    assert backend.search(SearchQuery(text=result.suggestion)).total > 0
+    assert result.total > 0
+    assert result.corrected == fixed and result.suggestion is None
+    assert result.ids == backend.search(SearchQuery(text=fixed)).ids
+    literal = backend.search(SearchQuery(text=typo, exact=True))
+    assert literal.total == 0 and literal.corrected is None
+    assert literal.suggestion == fixed
 
 
 def test_did_you_mean_keeps_the_known_words(backend: SearchBackend) -> None:
     result = backend.search(SearchQuery(text="زعفرن ممتاز"))
+    assert result.total > 0 and result.corrected == "زعفران ممتاز"
+    result = backend.search(SearchQuery(text="زعفرن ممتاز", exact=True))
     assert result.total == 0
     assert result.suggestion == "زعفران ممتاز"
+
+
+def test_a_query_that_finds_nothing_is_answered_with_its_correction(
+    backend: SearchBackend,
+) -> None:
+    """Two edits are too many to match at once, but "did you mean" finds them: the results
+    of the correction are shown, saying so."""
+    result = backend.search(SearchQuery(text="زعفورن"))  # two edits from «زعفران»
+    assert result.corrected == "زعفران"
+    assert result.ids == backend.search(SearchQuery(text="زعفران")).ids
+    literal = backend.search(SearchQuery(text="زعفورن", exact=True))
+    assert literal.total == 0 and literal.suggestion == "زعفران" and literal.corrected is None
 
 
 def test_did_you_mean_work_is_bounded_for_long_and_many_words(
@@ -291,7 +310,7 @@ def test_did_you_mean_work_is_bounded_for_long_and_many_words(
     from app.search.normalize import MAX_TYPO_CHARS, MAX_TYPO_LETTERS, MAX_TYPO_WORDS
 
     asked = spy_on_typo_lookups(backend, monkeypatch)
-    assert backend.search(SearchQuery(text="سوزندوری")).suggestion == "سوزندوزی"
+    assert backend.search(SearchQuery(text="سوزندوری")).corrected == "سوزندوزی"
     assert set(asked) == {"سوزندوری"}  # the spy sees the lookups
     asked.clear()
     for length in (200, 40, MAX_TYPO_CHARS + 1):

@@ -106,6 +106,17 @@ def _stems(token: str) -> tuple[str, ...]:
     return tuple(out)
 
 
+@lru_cache(maxsize=65536)
+def ezafe_base(token: str) -> str | None:
+    """The word an ezafe or indefinite «ی» after a long vowel is written on: «خرمای» →
+    «خرما», «داروی» → «دارو»; ``None`` for any other token (at least three letters must
+    remain, and protected words such as «چای» are kept). «شیرهٔ» and «خانه‌ی» need no rule:
+    the normaliser drops the hamza and the joined «ی» is a bound suffix."""
+    if len(token) >= 4 and token[-1] == "ی" and token[-2] in "او" and token not in _PROTECTED:
+        return token[:-1]
+    return None
+
+
 def stems(token: str) -> list[str]:
     """Reduced forms of one normalised, joiner-free ``token``, most specific first.
 
