@@ -426,21 +426,92 @@ def county_by_slug(slug: str) -> County | None:
     return db.session.scalar(sa.select(County).where(County.slug == slug))
 
 
-def search_products(text: str, page: int, per_page: int, sort: str, filters: Any = None) -> Page:
+class _Folded(FunctionElement[Any]):
+    """A text column through the search normaliser's character table
+    (:func:`app.search.normalize.fold_pairs`: letters folded, joiners, bidi marks, tatweel and
+    diacritics removed, digits ASCII) and Latin lower case, so the database fallback matches
+    what the index would: ``translate`` on PostgreSQL, a chain of ``replace`` elsewhere."""
+
+    type = sa.Text()
+    inherit_cache = True
+
+
+def _sql_text(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+@compiles(_Folded, "postgresql")
+def _folded_postgresql(element: _Folded, compiler: Any, **kw: Any) -> str:
+    from app.search.normalize import fold_pairs
+
+    pairs = fold_pairs()
+    mapped = [(c, r) for c, r in pairs if len(r) == 1]
+    gone = [c for c, r in pairs if not r]
+    source = "".join(c for c, _ in mapped) + "".join(gone)
+    target = "".join(r for _, r in mapped)
+    inner = compiler.process(element.clauses, **kw)
+    return f"translate(lower({inner}), {_sql_text(source)}, {_sql_text(target)})"
+
+
+@compiles(_Folded)
+def _folded_other(element: _Folded, compiler: Any, **kw: Any) -> str:
+    return f"search_fold({compiler.process(element.clauses, **kw)})"
+
+
+@cache
+def _fold_table() -> dict[int, str]:
+    from app.search.normalize import fold_pairs
+
+    return {ord(ch): rep for ch, rep in fold_pairs()}
+
+
+def _fold_in_python(text: str | None) -> str | None:
+    return None if text is None else text.lower().translate(_fold_table())
+
+
+def _install_fold() -> None:
+    """SQLite: the ``search_fold`` function :class:`_Folded` calls, on this session's
+    connection (a chain of ``replace`` is deeper than SQLite's parser allows)."""
+    conn = db.session.connection()
+    if conn.dialect.name == "sqlite":
+        raw = conn.connection.dbapi_connection
+        raw.create_function("search_fold", 1, _fold_in_python, deterministic=True)  # type: ignore[union-attr]
+
+
+def search_products(
+    text: str,
+    page: int,
+    per_page: int,
+    sort: str,
+    filters: Any = None,
+    synonyms: Any = None,
+) -> Page:
     """Plain database search over titles and descriptions (the fallback when no index answers).
 
-    ``filters`` is a SearchQuery-like object (category, county, sector, min/max price, in stock).
+    The query goes through the search normaliser (:func:`app.search.normalize.parse_query`,
+    with the staff's ``synonyms``) and the text through its character table in SQL: each
+    query word must occur, in one of its forms (stems, the word under an ezafe, synonyms), in
+    the title, the English title or the description. ``filters`` is a SearchQuery-like object
+    (category, county, sector, min/max price, in stock).
     """
+    from app.search.normalize import parse_query
+
     stmt = public_products()
-    words = [w for w in text.split() if w][:8]
-    for word in words:
-        pattern = contains_pattern(word)
-        stmt = stmt.where(
-            sa.or_(
-                Product.title.ilike(pattern, escape="\\"),
-                Product.description.ilike(pattern, escape="\\"),
-            )
+    qwords = parse_query(text[:200], max_words=8, synonyms=synonyms)
+    if qwords:
+        _install_fold()
+        haystack = _Folded(
+            Product.title
+            + " "
+            + sa.func.coalesce(Product.title_en, "")
+            + " "
+            + sa.func.substr(Product.description, 1, 4000)
         )
+        for w in qwords:
+            forms = [f for f in w.loose if f][:12]
+            stmt = stmt.where(
+                sa.or_(*(haystack.like(contains_pattern(f), escape="\\") for f in forms))
+            )
     if filters is not None:
         if getattr(filters, "category", None):
             category = db.session.get(Category, filters.category)

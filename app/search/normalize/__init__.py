@@ -60,7 +60,7 @@ This package's names are the whole interface; its modules, each using only those
 :mod:`~app.search.normalize.latin` (transliteration).
 """
 
-from app.search.normalize.chars import fold, normalize
+from app.search.normalize.chars import fold, fold_pairs, normalize
 from app.search.normalize.completion import (
     COMPLETION_PREFIX_MIN,
     completion_prefix,
@@ -104,6 +104,7 @@ __all__ = [
     "excerpt",
     "ezafe_base",
     "fold",
+    "fold_pairs",
     "highlight",
     "index_forms",
     "is_latin",

@@ -82,8 +82,22 @@ def words(text: str) -> list[str]:
 # --- stemming ------------------------------------------------------------------------------------
 
 
+def _english_singular(token: str) -> tuple[str, ...]:
+    """The singular of an English plural (category names and English titles: «soaps»,
+    «dates», «potteries»); ``()`` when the word does not look like one."""
+    if len(token) < 4 or not token.endswith("s") or token.endswith(("ss", "us", "is")):
+        return ()
+    if token.endswith("ies") and len(token) > 4:
+        return (token[:-3] + "y",)
+    if token.endswith(("ches", "shes", "xes", "ses", "zes")):
+        return (token[:-2],)
+    return (token[:-1],)
+
+
 @lru_cache(maxsize=65536)
 def _stems(token: str) -> tuple[str, ...]:
+    if token.isascii():
+        return _english_singular(token) if token.isalpha() else ()
     if token in _PROTECTED:
         return ()
     out: list[str] = []
