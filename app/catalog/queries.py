@@ -436,10 +436,6 @@ class _Folded(FunctionElement[Any]):
     inherit_cache = True
 
 
-def _sql_text(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 @compiles(_Folded, "postgresql")
 def _folded_postgresql(element: _Folded, compiler: Any, **kw: Any) -> str:
     from app.search.normalize import fold_pairs
@@ -450,7 +446,9 @@ def _folded_postgresql(element: _Folded, compiler: Any, **kw: Any) -> str:
     source = "".join(c for c, _ in mapped) + "".join(gone)
     target = "".join(r for _, r in mapped)
     inner = compiler.process(element.clauses, **kw)
-    return f"translate(lower({inner}), {_sql_text(source)}, {_sql_text(target)})"
+    source_sql = compiler.process(sa.literal(source, sa.Text()), **kw)
+    target_sql = compiler.process(sa.literal(target, sa.Text()), **kw)
+    return f"translate(lower({inner}), {source_sql}, {target_sql})"
 
 
 @compiles(_Folded)
