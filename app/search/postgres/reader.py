@@ -50,16 +50,17 @@ class _PostgresReader(_PostgresStore):
         words = [_Word(w) for w in parse_query(q.text, synonyms=q.synonyms)]
         self._tune(conn, text=bool(words))
         result, matched = self._once(conn, q, words)
+        tried: set[str] = set()
         if words and matched == 0:
             # a word may be unknown (then nothing matches): forgive it as Whoosh does
-            forgiven, corrected = self._forgive(conn, q, words)
+            forgiven, corrected, tried = self._forgive(conn, q, words)
             if forgiven is not words:
                 words = forgiven
                 result, matched = self._once(conn, q, words)
                 if corrected is not None and result.total:
                     result.corrected = corrected
         if words and result.total < SUGGEST_BELOW and result.corrected is None:
-            result.suggestion = self._did_you_mean(conn, words, matched)
+            result.suggestion = self._did_you_mean(conn, words, matched, tried)
         return result
 
     def _once(
@@ -74,11 +75,11 @@ class _PostgresReader(_PostgresStore):
 
     def _forgive(
         self, conn: sa.Connection, q: SearchQuery, words: list[_Word]
-    ) -> tuple[list[_Word], str | None]:
+    ) -> tuple[list[_Word], str | None, set[str]]:
         """As :meth:`app.search.whoosh.reader._WhooshReader._forgive`: unknown Latin words
         also as their Persian spellings in the vocabulary; unless ``q.exact``, unknown words
         of four letters or more as their closest vocabulary term (one edit). The same list
-        when nothing changed."""
+        when nothing changed; the words looked up in vain."""
         known = self._known(conn, words)
         out = list(words)
         changed = False
@@ -98,6 +99,7 @@ class _PostgresReader(_PostgresStore):
                 out[i] = _Word(widen(word_for(best), [*sorted(found), w.query.word]))
                 known[i] = changed = True
         corrected = None
+        tried: set[str] = set()
         if not q.exact:
             texts = [w.query.word for w in out]
             unknown = [i for i in typo_words(texts) if not known[i] and len(texts[i]) >= 4]
@@ -107,9 +109,11 @@ class _PostgresReader(_PostgresStore):
                 if fix is not None:
                     out[i] = _Word(word_for(fix))
                     texts[i], fixed = fix, True
+                else:
+                    tried.add(texts[i])
             if fixed:
                 corrected, changed = " ".join(texts), True
-        return (out if changed else words), corrected
+        return (out if changed else words), corrected, tried
 
     @staticmethod
     def _tune(conn: sa.Connection, text: bool) -> None:
@@ -169,12 +173,15 @@ class _PostgresReader(_PostgresStore):
 
     # --- did you mean -------------------------------------------------------------------------
 
-    def _did_you_mean(self, conn: sa.Connection, words: list[_Word], found: int) -> str | None:
+    def _did_you_mean(
+        self, conn: sa.Connection, words: list[_Word], found: int, tried: set[str]
+    ) -> str | None:
         """A query with unknown words replaced by the most frequent indexed title or
         category/seller word within one (two, for words of five letters or more) edits and
         with the same first letter, if it finds more than ``found``. Only the unknown words that
         :func:`typo_words` allows (not too long) and :func:`typo_budget` keeps are looked up,
-        so a query of long or many words costs what a short one does."""
+        so a query of long or many words costs what a short one does. A word of ``tried``
+        (no term one edit away) shorter than five letters is not looked up again."""
         out = [w.query.word for w in words]
         candidates = typo_words(out)[:8]
         if not candidates:
@@ -183,6 +190,8 @@ class _PostgresReader(_PostgresStore):
         unknown = [i for i, is_known in zip(candidates, known, strict=True) if not is_known]
         changed = False
         for i in typo_budget(out, unknown):
+            if out[i] in tried and len(out[i]) < 5:
+                continue
             fix = self._closest_term(conn, out[i])
             if fix is not None:
                 out[i], changed = fix, True

@@ -52,12 +52,12 @@ class _WhooshReader(_WhooshStore):
 
     def _forgive(
         self, view: _View, q: SearchQuery, words: list[_Word]
-    ) -> tuple[list[_Word], str | None]:
+    ) -> tuple[list[_Word], str | None, set[str]]:
         """Words the index does not know: a Latin one also as its Persian spellings the
         vocabulary (title, category and seller terms) holds, the most frequent as the word;
         unless ``q.exact``, one of four letters or more as its closest vocabulary term (one
         edit, same first letter), within :func:`typo_budget`. Also the corrected query when a
-        typo was corrected."""
+        typo was corrected, and the words looked up in vain."""
         out = list(words)
         for i, w in enumerate(words):
             if w.tiers or not is_latin(w.query.word):
@@ -67,16 +67,19 @@ class _WhooshReader(_WhooshStore):
                 best = max(sorted(found), key=found.__getitem__)
                 out[i] = _Word.lookup(view, widen(word_for(best), [*sorted(found), w.query.word]))
         if q.exact:
-            return out, None
+            return out, None, set()
         texts = [w.query.word for w in out]
         unknown = [i for i in typo_words(texts) if not out[i].tiers and len(texts[i]) >= 4]
         changed = False
+        tried: set[str] = set()
         for i in typo_budget(texts, unknown):
             fix = _closest_term(view, texts[i], 1)
             if fix is not None:
                 out[i] = _Word.lookup(view, word_for(fix))
                 texts[i], changed = fix, True
-        return out, " ".join(texts) if changed else None
+            else:
+                tried.add(texts[i])
+        return out, " ".join(texts) if changed else None, tried
 
     def _search(self, view: _View, q: SearchQuery, qwords: list[QueryWord]) -> SearchResult:
         # ``matched`` is a list (all live documents) or a set (documents with every word);
@@ -85,10 +88,11 @@ class _WhooshReader(_WhooshStore):
         with_words: set[int] | None = None  # ``matched`` when it is the set
         words: list[_Word] = []
         corrected = None
+        tried: set[str] = set()
         if qwords:
             words = [_Word.lookup(view, w) for w in qwords]
             if not all(w.tiers for w in words):
-                words, corrected = self._forgive(view, q, words)
+                words, corrected, tried = self._forgive(view, q, words)
                 qwords = [w.query for w in words]
             matched = with_words = _matching(view, words)
         masks = _filter_masks(view, matched, q)
@@ -117,21 +121,24 @@ class _WhooshReader(_WhooshStore):
                 title, description = view.searcher.stored_fields(d)["doc"][:2]
                 result.highlights[view.ids[d]] = excerpt(title, description, qwords)
             if len(final) < SUGGEST_BELOW and result.corrected is None:
-                result.suggestion = self._did_you_mean(view, words, len(matched))
+                result.suggestion = self._did_you_mean(view, words, len(matched), tried)
         return result
 
-    def _did_you_mean(self, view: _View, words: list[_Word], found: int) -> str | None:
+    def _did_you_mean(
+        self, view: _View, words: list[_Word], found: int, tried: set[str]
+    ) -> str | None:
         """A query with unknown words replaced by the most frequent indexed word within one
         (two, for words of five letters or more) edits, if it finds more than ``found``. Only
         unknown words that :func:`typo_words` allows (not too long) and :func:`typo_budget`
         keeps (a few, of few letters in all) are looked up: the fuzzy lookup costs in
-        proportion to a word's length."""
+        proportion to a word's length. Words in ``tried`` are known to have no term one edit
+        away."""
         out = [w.query.word for w in words]
         unknown = typo_budget(out, (i for i in typo_words(out) if not words[i].tiers))
         changed = False
         for i in unknown:
             word = out[i]
-            fix = _closest_term(view, word, 1)
+            fix = None if word in tried else _closest_term(view, word, 1)
             if fix is None and len(word) >= 5:
                 fix = _closest_term(view, word, 2)
             if fix is not None:
