@@ -427,10 +427,11 @@ def county_by_slug(slug: str) -> County | None:
 
 
 class _Folded(FunctionElement[Any]):
-    """A text column through the search normaliser's character table
-    (:func:`app.search.normalize.fold_pairs`: letters folded, joiners, bidi marks, tatweel and
-    diacritics removed, digits ASCII) and Latin lower case, so the database fallback matches
-    what the index would: ``translate`` on PostgreSQL, a chain of ``replace`` elsewhere."""
+    """A text column through the search normaliser, so the database fallback matches what the
+    index would: on PostgreSQL ``translate`` by its character table
+    (:func:`app.search.normalize.fold_pairs`: letters and presentation forms folded, joiners,
+    bidi marks, tatweel and diacritics removed, digits ASCII) after ``lower``; on SQLite
+    :func:`app.search.normalize.fold` itself, a function registered on the connection."""
 
     type = sa.Text()
     inherit_cache = True
@@ -456,20 +457,15 @@ def _folded_other(element: _Folded, compiler: Any, **kw: Any) -> str:
     return f"search_fold({compiler.process(element.clauses, **kw)})"
 
 
-@cache
-def _fold_table() -> dict[int, str]:
-    from app.search.normalize import fold_pairs
-
-    return {ord(ch): rep for ch, rep in fold_pairs()}
-
-
 def _fold_in_python(text: str | None) -> str | None:
-    return None if text is None else text.lower().translate(_fold_table())
+    from app.search.normalize import fold
+
+    return None if text is None else fold(text)
 
 
 def _install_fold() -> None:
-    """SQLite: the ``search_fold`` function :class:`_Folded` calls, on this session's
-    connection (a chain of ``replace`` is deeper than SQLite's parser allows)."""
+    """SQLite: the ``search_fold`` function :class:`_Folded` calls (the normaliser itself), on
+    this session's connection."""
     conn = db.session.connection()
     if conn.dialect.name == "sqlite":
         raw = conn.connection.dbapi_connection
