@@ -102,15 +102,10 @@ class QueryWord:
     heads: tuple[str, ...] = ()
 
 
-def word_for(term: str) -> QueryWord:
+def word_for(term: str, synonyms: Mapping[str, Sequence[str]] | None = None) -> QueryWord:
     """A query word for one normalised, joiner-free ``term`` (a correction of a typo or a
-    transliteration), ranked as if the shopper had typed it."""
-    base = ezafe_base(term)
-    exact = (term,) if base is None else (term, base)
-    loose = list(exact)
-    for t in exact:
-        loose.extend(s for s in _stems(t) if s not in loose)
-    return QueryWord(term, exact, tuple(loose), exact)
+    transliteration), ranked as if the shopper had typed it (with its ``synonyms``)."""
+    return _query_word(term, [term], term, synonyms)
 
 
 def widen(w: QueryWord, forms: Iterable[str]) -> QueryWord:

@@ -96,7 +96,7 @@ class _PostgresReader(_PostgresStore):
             found = {term: int(df) for term, df in rows}
             if found:
                 best = max(sorted(found), key=found.__getitem__)
-                out[i] = _Word(widen(word_for(best), [*sorted(found), w.query.word]))
+                out[i] = _Word(widen(word_for(best, q.synonyms), [*sorted(found), w.query.word]))
                 known[i] = changed = True
         corrected = None
         tried: set[str] = set()
@@ -107,7 +107,7 @@ class _PostgresReader(_PostgresStore):
             for i in typo_budget(texts, unknown):
                 fix = self._closest_term(conn, texts[i], 1)
                 if fix is not None:
-                    out[i] = _Word(word_for(fix))
+                    out[i] = _Word(word_for(fix, q.synonyms))
                     texts[i], fixed = fix, True
                 else:
                     tried.add(texts[i])

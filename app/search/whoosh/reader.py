@@ -65,7 +65,9 @@ class _WhooshReader(_WhooshStore):
             found = {t: n for t in transliterate(w.query.word) if (n := _vocabulary_count(view, t))}
             if found:
                 best = max(sorted(found), key=found.__getitem__)
-                out[i] = _Word.lookup(view, widen(word_for(best), [*sorted(found), w.query.word]))
+                out[i] = _Word.lookup(
+                    view, widen(word_for(best, q.synonyms), [*sorted(found), w.query.word])
+                )
         if q.exact:
             return out, None, set()
         texts = [w.query.word for w in out]
@@ -75,7 +77,7 @@ class _WhooshReader(_WhooshStore):
         for i in typo_budget(texts, unknown):
             fix = _closest_term(view, texts[i], 1)
             if fix is not None:
-                out[i] = _Word.lookup(view, word_for(fix))
+                out[i] = _Word.lookup(view, word_for(fix, q.synonyms))
                 texts[i], changed = fix, True
             else:
                 tried.add(texts[i])
