@@ -130,6 +130,8 @@ def test_the_database_fallback_uses_the_search_normaliser(app):
     assert found("ترشی") == ["ترشیجات خانگی"]
     assert found("سفال 500") == ["سفال ۵۰۰"]
     assert found("سبد") == ["\ufeb1\ufe92\ufea9 حصیری"]
+    assert found("khorma") == ["خرمای مضافتی"]
+    assert len(found("category")) == 6  # the English names of their categories
     assert len(found("%")) == 6  # no word: everything, as the index answers
 
 

@@ -484,25 +484,33 @@ def search_products(
 
     The query goes through the search normaliser (:func:`app.search.normalize.parse_query`,
     with the staff's ``synonyms``) and the text through its character table in SQL: each
-    query word must occur, in one of its forms (stems, the word under an ezafe, synonyms), in
-    the title, the English title or the description. ``filters`` is a SearchQuery-like object
+    query word must occur, in one of its forms (stems, the word under an ezafe, synonyms, the
+    first Persian spellings of a Latin word), in the title, the English title, the description
+    or the names of the product's category. ``filters`` is a SearchQuery-like object
     (category, county, sector, min/max price, in stock).
     """
-    from app.search.normalize import parse_query
+    from app.search.normalize import parse_query, transliterate
 
     stmt = public_products()
     qwords = parse_query(text[:200], max_words=8, synonyms=synonyms)
     if qwords:
         _install_fold()
+        category_names = (
+            sa.select(Category.name_fa + " " + Category.name_en)
+            .where(Category.id == Product.category_id)
+            .scalar_subquery()
+        )
         haystack = _Folded(
             Product.title
             + " "
             + sa.func.coalesce(Product.title_en, "")
             + " "
+            + sa.func.coalesce(category_names, "")
+            + " "
             + sa.func.substr(Product.description, 1, 4000)
         )
         for w in qwords:
-            forms = [f for f in w.loose if f][:12]
+            forms = [f for f in w.loose if f][:12] + list(transliterate(w.word)[:16])
             stmt = stmt.where(
                 sa.or_(*(haystack.like(contains_pattern(f), escape="\\") for f in forms))
             )
