@@ -266,6 +266,16 @@ def test_highlight_is_escaped(fresh: SearchBackend) -> None:
     assert out == "&lt;i&gt;<mark>سفال</mark> &amp; گل&lt;/i&gt;"
 
 
+def test_a_long_description_is_cut_between_words(fresh: SearchBackend) -> None:
+    words = [f"واژه{n}نمونه" for n in range(80)]
+    description = " ".join(words[:40]) + "، سفالی دست\u200cساز " + "\n".join(words[40:])
+    fresh.index([SearchDoc(id=1, title="کاسه", description=description)])
+    out = fresh.search(SearchQuery(text="سفال")).highlights[1]
+    assert out.startswith("…") and out.endswith("…") and "<mark>سفالی</mark>" in out
+    shown = out.strip("…").replace("<mark>", "").replace("</mark>", "").split()
+    assert shown[0] in words and shown[-1] in words  # whole words at both ends
+
+
 @pytest.mark.parametrize(
     ("typo", "fixed"),
     [("سوزندوری", "سوزندوزی"), ("زعفرن", "زعفران"), ("کلپورگن", "کلپورگان")],
