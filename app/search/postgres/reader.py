@@ -80,6 +80,8 @@ class _PostgresReader(_PostgresStore):
         also as their Persian spellings in the vocabulary; unless ``q.exact``, unknown words
         of four letters or more as their closest vocabulary term (one edit). The same list
         when nothing changed; the words looked up in vain."""
+        if q.exact and not any(is_latin(w.query.word) for w in words):
+            return words, None, set()
         known = self._known(conn, words)
         out = list(words)
         changed = False
