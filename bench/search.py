@@ -6,8 +6,9 @@ spellings with and without joiners, with Arabic letters and Persian digits), bui
 index through ``WhooshBackend.rebuild`` (prints the build time, its CPU time and the index size)
 and an FTS5 table over the same analysed text, then runs the same query mix (one- and two-word
 queries, about one in three with a category/county/sector filter, every one with facet counts
-for category, county and sector, page 1 of 24 by relevance) on both, after one warm-up pass, and
-prints p50/p95 wall-clock latencies (CPU time in brackets: the machine may be shared). The
+for category, county and sector, page 1 of 24 by relevance; a tenth of them, ``--typos``, a noun
+with a one-letter typo, which the backends match as the closest indexed word) on both, after one
+warm-up pass, and prints p50/p95 wall-clock latencies (CPU time in brackets: the machine may be shared). The
 Whoosh side also builds the highlights of the page; the FTS5 side does not. The last line is
 ``ratio: N`` (Whoosh p95 / FTS5 p95, wall clock).
 
@@ -19,7 +20,7 @@ time through ``PostgresBackend.rebuild``, size of its tables and indexes
 PostgreSQL is the benchmark process's only (the server's own is not counted).
 
     python bench/search.py [--docs 100000] [--queries 200] [--seed 1399] [--procs 2]
-                           [--memory 2048] [--dir PATH] [--pg URL]
+                           [--memory 2048] [--dir PATH] [--pg URL] [--typos 0.1]
 """
 
 from __future__ import annotations
@@ -363,10 +364,27 @@ def catalogue(n: int, seed: int) -> Iterator[SearchDoc]:
         )
 
 
-def query_mix(count: int, seed: int) -> list[SearchQuery]:
-    """``count`` queries: one and two words; about one in three with a filter."""
+TYPO_LETTERS = "ابپتسجچحخدرزسشصطعفقکگلمنوهی"
+
+
+def typo(word: str, rnd: random.Random) -> str:
+    """``word`` with one letter after the first replaced by another (a one-edit typo)."""
+    i = rnd.randrange(1, len(word))
+    other = rnd.choice([c for c in TYPO_LETTERS if c != word[i]])
+    return word[:i] + other + word[i + 1 :]
+
+
+TYPO_QUERIES: set[str] = set()
+"""The texts :func:`query_mix` made typos of (FTS5 finds nothing for them)."""
+
+
+def query_mix(count: int, seed: int, typos: float = 0.1) -> list[SearchQuery]:
+    """``count`` queries: one and two words; about one in three with a filter; a share
+    ``typos`` of them a noun of four letters or more with a one-letter typo (matched as the
+    closest indexed word), marked ``typo`` in :data:`TYPO_QUERIES`."""
     rnd = random.Random(seed + 1)
     nouns = sorted({n for children in CATEGORIES.values() for ns in children.values() for n in ns})
+    long_nouns = [n for n in nouns if len(n) >= 4 and ZWNJ not in n]
     leaf_ids = list(range(2, 2 + 7))  # the first sector's categories (ids 2..8)
     places = list(COUNTIES.values())
     out: list[SearchQuery] = []
@@ -382,6 +400,9 @@ def query_mix(count: int, seed: int) -> list[SearchQuery]:
             text = f"{rnd.choice(nouns)} {rnd.choice(places)}"
         else:
             text = f"{rnd.choice(nouns)} {rnd.choice(MATERIALS)}"
+        if typos and rnd.random() < typos:
+            text = typo(rnd.choice(long_nouns), rnd)
+            TYPO_QUERIES.add(text)
         q = SearchQuery(text=text)
         f = rnd.random()
         if f < 0.1:
@@ -548,6 +569,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--procs", type=int, default=2, help="Whoosh build processes")
     ap.add_argument("--memory", type=int, default=2048, help="Whoosh build buffer, MB")
     ap.add_argument("--dir", help="working directory (kept); default: a temporary one")
+    ap.add_argument("--typos", type=float, default=0.1, help="share of queries with a typo")
     ap.add_argument(
         "--pg",
         default=os.environ.get("BENCH_DATABASE_URL") or None,
@@ -562,7 +584,7 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         docs = list(catalogue(args.docs, args.seed))
         print(f"catalogue: {len(docs)} products generated in {time.perf_counter() - t0:.1f} s")
-        queries = query_mix(args.queries, args.seed)
+        queries = query_mix(args.queries, args.seed, args.typos)
 
         backend = WhooshBackend(
             os.path.join(work, "whoosh"), build_procs=args.procs, build_memory_mb=args.memory
@@ -601,7 +623,7 @@ def main(argv: list[str] | None = None) -> int:
             )
 
         checks = pg_checks = 0
-        for q in queries[:20]:
+        for q in [q for q in queries if q.text not in TYPO_QUERIES][:20]:
             r = backend.search(q)
             _ids, total, _facets = fts.search(q)
             checks += r.total == total
@@ -621,6 +643,13 @@ def main(argv: list[str] | None = None) -> int:
         runs.append(("fts5", f, f_cpu))
         if pg is not None:
             runs.append(("postgres", *timed(pg.search, queries)))
+        typo_queries = [q for q in queries if q.text in TYPO_QUERIES]
+        if typo_queries:
+            corrected = sum(backend.search(q).corrected is not None for q in typo_queries)
+            print(
+                f"{len(typo_queries)} of {len(queries)} queries have a one-letter typo; "
+                f"whoosh answered {corrected} with the closest word"
+            )
         for name, wall, cpu in runs:
             print(
                 f"{name + ':':10}p50 {pct(wall, 50):.1f} ms  p95 {pct(wall, 95):.1f} ms  "

@@ -283,6 +283,7 @@ def test_the_list_documents_every_parameter_it_reads(app, doc):
         "min_price",
         "max_price",
         "in_stock",
+        "exact",
         "sort",
         "page",
         "per_page",

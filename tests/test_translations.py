@@ -190,6 +190,7 @@ TEXT_NAMES = {
     "period", "value", "column", "columns", "known", "label", "new", "county_name",
     "province_name", "numbers",  # notifications: order_numbers() writes them in the reader's digits
     "email", "address",  # e-mail addresses (Latin by nature)
+    "word", "other", "corrected",  # search: the words of a synonym pair, a corrected query
 }  # fmt: skip
 # Literal Latin text that stays Latin in Persian: a file format's name, and the example that
 # shows Latin digits are accepted too.

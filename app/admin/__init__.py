@@ -18,4 +18,5 @@ from app.admin import (  # noqa: E402,F401
     problem_routes,
     routes,
     sales_routes,
+    search_routes,
 )

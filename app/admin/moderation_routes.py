@@ -297,8 +297,11 @@ ACTION_LABELS = {
     "settlement.create": _l("Settlement batch made"),
     "settlement.paid": _l("Settlement batch marked paid"),
     "settlement.discard": _l("Settlement batch discarded"),
+    "search.synonym_added": _l("Search synonym added"),
+    "search.synonym_removed": _l("Search synonym removed"),
 }
 TARGET_LABELS = {
+    "search_synonym": _l("Search synonym"),
     "product": _l("Listing"),
     "seller": _l("Seller"),
     "offline_sale": _l("Offline sale"),

@@ -202,6 +202,12 @@ def schemas() -> dict[str, Any]:
                     "type": ["string", "null"],
                     "description": 'A corrected query ("did you mean"), or null.',
                 },
+                "corrected": {
+                    "type": ["string", "null"],
+                    "description": "When the results are those of a corrected query (a typo, or "
+                    "a query that found nothing), that query; null when they are the query's "
+                    "own. `exact=1` turns correction off.",
+                },
                 "degraded": {
                     "type": "boolean",
                     "description": "True when the search index was unavailable (see above).",
@@ -268,6 +274,11 @@ def _parameters() -> list[dict[str, Any]]:
             "in_stock",
             {"type": "boolean", "default": False},
             "`true` (or `1`) lists only products in stock.",
+        ),
+        _query(
+            "exact",
+            {"type": "string", "enum": ["1"]},
+            "`1` searches the words as typed: no typo is corrected (see `corrected`).",
         ),
         _query(
             "sort",

@@ -62,11 +62,13 @@ def search_query(args: Mapping[str, str]) -> SearchQuery:
     """The API's parameters as the search page's :class:`SearchQuery`.
 
     Shared with the page: ``q``, ``category`` (and its subcategories), ``county``, ``sector``,
-    ``in_stock``, ``sort``, ``page``. Different: prices are in the smallest currency unit (the unit
+    ``in_stock``, ``sort``, ``page``, ``exact``. Different: prices are in the smallest currency unit (the unit
     of ``price`` in the answers; the page takes toman), ``per_page`` is the caller's (1..100), and
     a category that is not a positive id is ignored rather than clamped.
     """
-    page_args = {name: _text(args.get(name)) for name in ("q", "county", "sector", "sort", "page")}
+    page_args = {
+        name: _text(args.get(name)) for name in ("q", "county", "sector", "sort", "page", "exact")
+    }
     page_args["in_stock"] = _text(args.get("in_stock")).lower()
     category = _whole(args.get("category"), 1, MAX_ID)
     if category is not None:
@@ -99,6 +101,7 @@ def products() -> Response:
             "pages": page.pages,
             "facets": serializers.facets(outcome["facets"]),
             "suggestion": outcome["suggestion"] or None,
+            "corrected": outcome["corrected"] or None,
             "degraded": bool(outcome["degraded"]),
         }
     )

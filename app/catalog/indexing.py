@@ -100,7 +100,7 @@ def _category_paths() -> dict[int, tuple[list[int], str, str]]:
 
 
 def doc_for(product: Product, paths: dict[int, tuple[list[int], str, str]]) -> SearchDoc:
-    ids, path_fa, _path_en = paths.get(product.category_id or -1, ([], "", ""))
+    ids, path_fa, path_en = paths.get(product.category_id or -1, ([], "", ""))
     seller = product.seller
     return SearchDoc(
         id=product.id,
@@ -115,6 +115,8 @@ def doc_for(product: Product, paths: dict[int, tuple[list[int], str, str]]) -> S
         price_amount=product.price_amount,
         created_at=product.created_at,
         in_stock=product.stock > 0,
+        title_en=product.title_en or "",
+        category_path_en=path_en,
     )
 
 

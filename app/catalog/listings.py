@@ -42,6 +42,8 @@ class ListingData:
     # What the seller's form showed when it was opened; ``None``: no check (a new listing).
     seen_price_amount: int | None = None
     seen_stock: int | None = None
+    # An optional English title (searchable, not shown); ``None`` leaves it as it is.
+    title_en: str | None = None
 
 
 @dataclass(frozen=True)
@@ -128,6 +130,7 @@ def create_product(
         product = Product(
             seller_id=seller_id,
             title=data.title,
+            title_en=(data.title_en or "").strip()[:200] or None,
             description=data.description,
             category_id=data.category_id,
             price_amount=data.price_amount or 0,
@@ -189,6 +192,8 @@ def update_product(
     with transaction():
         product = locked_photos(product_id) if staged else locked_product(product_id)
         product.title = data.title
+        if data.title_en is not None:
+            product.title_en = data.title_en.strip()[:200] or None
         product.description = data.description
         product.category_id = data.category_id
         kept = _set_counts(

@@ -145,6 +145,8 @@ class Product(Model):
         sa.ForeignKey("category.id"), active_history=True
     )
     title: Mapped[str] = mapped_column(sa.String(200))
+    # An optional English title: searchable (shoppers of the English interface), not shown.
+    title_en: Mapped[str | None] = mapped_column(sa.String(200))
     description: Mapped[str] = mapped_column(sa.Text, default="")
     price_amount: Mapped[int] = mapped_column(sa.BigInteger)
     stock: Mapped[int] = mapped_column(default=0)
@@ -301,4 +303,18 @@ class SlugHistory(Model):
     kind: Mapped[str] = mapped_column(sa.String(20))
     old_slug: Mapped[str] = mapped_column(sa.String(80))
     object_id: Mapped[int] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class SearchSynonym(Model):
+    """Two words search treats as one («ظروف» and «ظرف», «لباس» and «پیراهن»), both ways;
+    edited by staff and applied at query time, so a change needs no reindex. ``word`` and
+    ``other`` are stored normalised (:func:`app.search.normalize.fold`), ``word < other``."""
+
+    __tablename__ = "search_synonym"
+    __table_args__ = (sa.UniqueConstraint("word", "other", name="uq_search_synonym_pair"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    word: Mapped[str] = mapped_column(sa.String(60))
+    other: Mapped[str] = mapped_column(sa.String(60))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -504,21 +504,94 @@ def county_by_slug(slug: str) -> County | None:
     return db.session.scalar(sa.select(County).where(County.slug == slug))
 
 
-def search_products(text: str, page: int, per_page: int, sort: str, filters: Any = None) -> Page:
+class _Folded(FunctionElement[Any]):
+    """A text column through the search normaliser, so the database fallback matches what the
+    index would: on PostgreSQL ``translate`` by its character table
+    (:func:`app.search.normalize.fold_pairs`: letters and presentation forms folded, joiners,
+    bidi marks, tatweel and diacritics removed, digits ASCII) after ``lower``; on SQLite
+    :func:`app.search.normalize.fold` itself, a function registered on the connection."""
+
+    type = sa.Text()
+    inherit_cache = True
+
+
+@compiles(_Folded, "postgresql")
+def _folded_postgresql(element: _Folded, compiler: Any, **kw: Any) -> str:
+    from app.search.normalize import fold_pairs
+
+    pairs = fold_pairs()
+    mapped = [(c, r) for c, r in pairs if len(r) == 1]
+    gone = [c for c, r in pairs if not r]
+    source = "".join(c for c, _ in mapped) + "".join(gone)
+    target = "".join(r for _, r in mapped)
+    inner = compiler.process(element.clauses, **kw)
+    source_sql = compiler.process(sa.literal(source, sa.Text()), **kw)
+    target_sql = compiler.process(sa.literal(target, sa.Text()), **kw)
+    return f"translate(lower({inner}), {source_sql}, {target_sql})"
+
+
+@compiles(_Folded)
+def _folded_other(element: _Folded, compiler: Any, **kw: Any) -> str:
+    return f"search_fold({compiler.process(element.clauses, **kw)})"
+
+
+def _fold_in_python(text: str | None) -> str | None:
+    from app.search.normalize import fold
+
+    return None if text is None else fold(text)
+
+
+def _install_fold() -> None:
+    """SQLite: the ``search_fold`` function :class:`_Folded` calls (the normaliser itself), on
+    this session's connection."""
+    conn = db.session.connection()
+    if conn.dialect.name == "sqlite":
+        raw = conn.connection.dbapi_connection
+        raw.create_function("search_fold", 1, _fold_in_python, deterministic=True)  # type: ignore[union-attr]
+
+
+def search_products(
+    text: str,
+    page: int,
+    per_page: int,
+    sort: str,
+    filters: Any = None,
+    synonyms: Any = None,
+) -> Page:
     """Plain database search over titles and descriptions (the fallback when no index answers).
 
-    ``filters`` is a SearchQuery-like object (category, county, sector, min/max price, in stock).
+    The query goes through the search normaliser (:func:`app.search.normalize.parse_query`,
+    with the staff's ``synonyms``) and the text through its character table in SQL: each
+    query word must occur, in one of its forms (stems, the word under an ezafe, synonyms, the
+    first Persian spellings of a Latin word), in the title, the English title, the description
+    or the names of the product's category. ``filters`` is a SearchQuery-like object
+    (category, county, sector, min/max price, in stock).
     """
+    from app.search.normalize import parse_query, transliterate
+
     stmt = public_products()
-    words = [w for w in text.split() if w][:8]
-    for word in words:
-        pattern = contains_pattern(word)
-        stmt = stmt.where(
-            sa.or_(
-                Product.title.ilike(pattern, escape="\\"),
-                Product.description.ilike(pattern, escape="\\"),
-            )
+    qwords = parse_query(text[:200], max_words=8, synonyms=synonyms)
+    if qwords:
+        _install_fold()
+        category_names = (
+            sa.select(Category.name_fa + " " + Category.name_en)
+            .where(Category.id == Product.category_id)
+            .scalar_subquery()
         )
+        haystack = _Folded(
+            Product.title
+            + " "
+            + sa.func.coalesce(Product.title_en, "")
+            + " "
+            + sa.func.coalesce(category_names, "")
+            + " "
+            + sa.func.substr(Product.description, 1, 4000)
+        )
+        for w in qwords:
+            forms = [f for f in w.loose if f][:12] + list(transliterate(w.word)[:16])
+            stmt = stmt.where(
+                sa.or_(*(haystack.like(contains_pattern(f), escape="\\") for f in forms))
+            )
     if filters is not None:
         if getattr(filters, "category", None):
             category = db.session.get(Category, filters.category)

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from flask import current_app
 from markupsafe import Markup
 
-from app.catalog import indexing, queries
+from app.catalog import indexing, queries, synonyms
 from app.catalog.models import Category, Product
 from app.core.db import database_id
 from app.core.extensions import db
@@ -71,6 +71,7 @@ def parse_args(args: Mapping[str, str], per_page: int) -> SearchQuery:
         sort=sort if sort in SORTS else "relevance",
         page=_int(args.get("page"), 1, 10_000) or 1,
         per_page=per_page,
+        exact=args.get("exact") == "1",
     ).clamped()
 
 
@@ -114,7 +115,10 @@ def _facet_rows(facets: dict[str, dict[str, int]]) -> dict[str, list[tuple[Any, 
 
 
 def run(params: SearchQuery) -> dict[str, Any]:
-    """Everything the search page shows."""
+    """Everything the search page shows. ``corrected`` is the query whose results are shown
+    when the shopper's own words were corrected (a typo, or a query that found nothing)."""
+    if params.text and params.synonyms is None:
+        params.synonyms = synonyms.synonym_map()
     try:
         problem = indexing.index_problem()
         if problem is not None:
@@ -124,13 +128,16 @@ def run(params: SearchQuery) -> dict[str, Any]:
         log.error("search: index unavailable, answering from the database: %s", exc)
         indexing.repair_in_background()
         sort = {"price_asc": "price_asc", "price_desc": "price_desc"}.get(params.sort, "newest")
-        page = queries.search_products(params.text, params.page, params.per_page, sort, params)
+        page = queries.search_products(
+            params.text, params.page, params.per_page, sort, params, params.synonyms
+        )
         return {
             "params": params,
             "page": page,
             "facets": {},
             "highlights": {},
             "suggestion": None,
+            "corrected": None,
             "degraded": True,
         }
     products = (
@@ -149,6 +156,7 @@ def run(params: SearchQuery) -> dict[str, Any]:
         "facets": _facet_rows(result.facets),
         "highlights": {pid: Markup(html) for pid, html in result.highlights.items()},  # noqa: S704  (escaped by the backend)
         "suggestion": result.suggestion,
+        "corrected": result.corrected,
         "degraded": False,
     }
 

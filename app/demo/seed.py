@@ -19,6 +19,7 @@ import sqlalchemy as sa
 
 from app.accounts.models import Role, User
 from app.accounts.services import hash_password
+from app.catalog import synonyms
 from app.catalog.models import Category, Product, ProductImage, ProductStatus, Seller, SellerStatus
 from app.catalog.sellers import SellerProfile, apply_to_sell, review_seller, suggest_slug
 from app.catalog.slugs import slugify
@@ -91,6 +92,7 @@ def seed_demo(
         ref = _reference_data()
         staff = demo_user("staff@bazarche.example", "کارشناس طرح", Role.STAFF, password_hash)
         demo_user("customer@bazarche.example", "مشتری نمونه", Role.CUSTOMER, password_hash)
+        synonyms.seed()
     _quotas(ref.counties, staff, rng)
     loader = _Loader(
         ref, staff, password_hash, rng, datetime.now(UTC), sellers, products_per_seller, make_image

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol, runtime_checkable
@@ -47,7 +47,9 @@ class SearchDoc:
     """One published product as the index sees it.
 
     ``category_ids`` lists the product's own category first, then its ancestors (filtering by
-    any of them matches); ``category_path`` is the display path, e.g. «صنایع دستی > سوزن‌دوزی».
+    any of them matches); ``category_path`` is the display path, e.g. «صنایع دستی > سوزن‌دوزی»;
+    ``title_en`` and ``category_path_en`` are the English title (optional) and category path,
+    searchable like their Persian counterparts but not displayed.
     ``county`` and ``sector`` are opaque keys (slug or id as a string). ``price_amount`` is in
     the smallest currency unit. ``created_at`` must be timezone-aware (UTC).
     """
@@ -64,6 +66,8 @@ class SearchDoc:
     price_amount: int = 0
     created_at: datetime = field(default_factory=lambda: datetime(1970, 1, 1, tzinfo=UTC))
     in_stock: bool = True
+    title_en: str = ""
+    category_path_en: str = ""
 
     @property
     def category_id(self) -> int | None:
@@ -80,6 +84,12 @@ class SearchQuery:
     the category or any of its descendants; ``min_price``/``max_price`` are inclusive;
     ``in_stock=True`` keeps only products in stock. ``page`` counts from 1; ``per_page`` is
     clamped to 1..100. ``relevance`` without text sorts newest first.
+
+    ``synonyms`` maps a normalised word to the words that also satisfy it (the staff's list,
+    applied at query time). Unless ``exact`` is set, a word the index does not know of four
+    letters or more is matched as its closest indexed word (one edit away), and a query that
+    finds nothing is answered with its "did you mean" correction
+    (:attr:`SearchResult.corrected` says so).
     """
 
     text: str = ""
@@ -92,6 +102,8 @@ class SearchQuery:
     sort: str = "relevance"
     page: int = 1
     per_page: int = 24
+    exact: bool = False
+    synonyms: Mapping[str, Sequence[str]] | None = None
 
     def clamped(self) -> SearchQuery:
         """A copy with ``sort``, ``page`` and ``per_page`` forced into their valid ranges."""
@@ -106,6 +118,8 @@ class SearchQuery:
             sort=self.sort if self.sort in SORTS else "relevance",
             page=max(1, min(int(self.page or 1), 10_000)),
             per_page=max(1, min(int(self.per_page or 24), MAX_PER_PAGE)),
+            exact=bool(self.exact),
+            synonyms=self.synonyms,
         )
 
 
@@ -120,6 +134,9 @@ class SearchResult:
     ``highlights``: product id → HTML-escaped snippet with ``<mark>`` around the matched words
     (from the description, or the title when the description does not match), for the ids
     of the page. ``suggestion``: a corrected query ("did you mean") or ``None``.
+    ``corrected``: when the results are those of a corrected query (a typo matched as the
+    closest indexed word, or a query that found nothing answered with its "did you mean"),
+    that query; ``None`` when they are the shopper's own.
     """
 
     ids: list[int] = field(default_factory=list)
@@ -127,6 +144,7 @@ class SearchResult:
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
     highlights: dict[int, str] = field(default_factory=dict)
     suggestion: str | None = None
+    corrected: str | None = None
 
 
 @runtime_checkable
@@ -201,5 +219,8 @@ def doc_stamp(doc: SearchDoc) -> str:
         created.astimezone(UTC).isoformat(),
         bool(doc.in_stock),
     ]
+    if doc.title_en or doc.category_path_en:
+        payload += [doc.title_en, doc.category_path_en]
+    payload.append(2)  # the analysis' version: English fields, ezafe, title heads
     raw = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
     return hashlib.blake2b(raw, digest_size=10).hexdigest()

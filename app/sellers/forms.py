@@ -54,6 +54,11 @@ class SellerProfileForm(FlaskForm):
 
 class ListingForm(FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    title_en = StringField(
+        _l("Title in English (optional)"),
+        validators=[Optional(), Length(max=200)],
+        description=_l("Helps shoppers who search in English; not shown on the page."),
+    )
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=10000)])
     category_id = SelectField(_l("Category"), coerce=int, validators=[Optional()])
     price_toman = LocalMoneyField(  # held in rials

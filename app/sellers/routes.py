@@ -305,6 +305,7 @@ def listing_table():
 def _listing_data(form: ListingForm) -> listings.ListingData:
     return listings.ListingData(
         title=form.title.data or "",
+        title_en=form.title_en.data or "",
         description=form.description.data or "",
         category_id=form.category_id.data or None,
         price_amount=form.price_toman.data,

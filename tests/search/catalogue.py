@@ -44,6 +44,32 @@ CATEGORY_NAMES = {
     42: "تور محلی",
     43: "کارگاه آموزشی",
 }
+CATEGORY_NAMES_EN = {
+    1: "Handicrafts",
+    11: "Needlework",
+    12: "Pottery",
+    13: "Palm-leaf weaving",
+    14: "Kilims",
+    15: "Jewellery",
+    16: "Dolls",
+    2: "Food",
+    21: "Dates",
+    22: "Pickles",
+    23: "Spices",
+    24: "Seafood",
+    25: "Honey",
+    26: "Sweets",
+    3: "Personal care",
+    31: "Herbal soaps",
+    32: "Oils",
+    33: "Herbal teas",
+    34: "Candles",
+    4: "Tourism",
+    41: "Eco-lodges",
+    42: "Local tours",
+    43: "Workshops",
+}
+TITLES_EN = {25: "Mazafati dates", 48: "Olive oil soap"}
 PARENT = {c: c // 10 for c in CATEGORY_NAMES if c >= 10}
 SECTOR_OF_TOP = {1: "handicraft", 2: "food", 3: "cosmetics", 4: "tourism"}
 SELLERS = {
@@ -445,6 +471,29 @@ _ROWS: list[tuple[int, str, str, int, str, str, int, bool]] = [
         True,
     ),
     (60, "شمع معطر", "شمع با رایحه گل محمدی.", 34, "golab", "zahedan", 350_000, True),
+    # --- synonyms (a broken plural, «ترشیجات», «لباس» for «پیراهن») and typos («کلاح»)
+    (
+        61,
+        "ظروف لعابدار",
+        "ظروف گلی لعابدار برای آشپزخانه.",
+        12,
+        "kalpurgan",
+        "zabol",
+        900_000,
+        True,
+    ),
+    (62, "ترشیجات خانگی", "ترشیجات مخلوط با سرکه انگور.", 22, "bibi", "khash", 150_000, True),
+    (
+        63,
+        "پیراهن بلوچی زنانه",
+        "پیراهن با دوخت سنتی، سفارشی.",
+        11,
+        "maryam",
+        "zahedan",
+        5_000_000,
+        True,
+    ),
+    (64, "کلاه حصیری", "کلاه آفتابی از برگ نخل.", 13, "nakhl", "chabahar", 250_000, True),
 ]
 
 
@@ -455,8 +504,8 @@ def _ancestry(leaf: int) -> list[int]:
     return out
 
 
-def _path(leaf: int) -> str:
-    return " > ".join(CATEGORY_NAMES[c] for c in reversed(_ancestry(leaf)))
+def _path(leaf: int, names: dict[int, str] = CATEGORY_NAMES) -> str:
+    return " > ".join(names[c] for c in reversed(_ancestry(leaf)))
 
 
 START = datetime(2024, 3, 20, 8, 0, tzinfo=UTC)
@@ -475,6 +524,8 @@ PRODUCTS: list[dict] = [
         "price_amount": price,
         "created_at": START + timedelta(days=pid),
         "in_stock": in_stock,
+        "title_en": TITLES_EN.get(pid, ""),
+        "category_path_en": _path(leaf, CATEGORY_NAMES_EN),
     }
     for pid, title, description, leaf, seller, county, price, in_stock in _ROWS
 ]

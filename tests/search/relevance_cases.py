@@ -24,6 +24,15 @@ class Case(NamedTuple):
 
 
 ZWNJ, CGJ, NBSP = "\u200c", "\u034f", "\u00a0"
+SYNONYMS = {
+    "ظروف": ("ظرف",),
+    "ظرف": ("ظروف",),
+    "ترشیجات": ("ترشی",),
+    "ترشی": ("ترشیجات",),
+    "لباس": ("پیراهن",),
+    "پیراهن": ("لباس",),
+}
+"""The staff's synonyms every case is searched with (both ways, as the shop reads them)."""
 NEEDLEWORK = (1, 2, 3, 4, 5, 6, 7, 56)
 
 CASES: list[Case] = [
@@ -94,7 +103,10 @@ CASES: list[Case] = [
     Case("ranking", "سفالی", (10, 11), first=True),
     Case("ranking", "زعفران", (33,), first=True),
     Case("ranking", "کلوچه", (58,), first=True),
-    Case("ranking", "خرما", (27, 28, 45), first=True),
+    # the ezafe form «خرمای» is the word itself, and a title's head (its first word) ranks
+    # first: dates («خرمای مضافتی») above date syrup («شیره خرما»)
+    Case("ranking", "خرما", (25,), first=True),
+    Case("ranking", "خرما", (25, 27, 28, 45), first=True),
     Case("ranking", "اقامتگاه", (51, 52), first=True),
     Case("ranking", "ماهی دودی", (38,), first=True),
     # function words are not required
@@ -104,4 +116,37 @@ CASES: list[Case] = [
     Case("meta", "کلپورگان", (9, 10, 11, 12, 13, 55)),
     Case("meta", "حصیربافی", (14, 15, 16, 17)),
     Case("meta", "صیادان", (37, 38, 39, 40)),
+    # one-edit typos in words of four letters or more are matched as the closest word
+    Case("typo", "خرمل", (25,), first=True),
+    Case("typo", "خرمل", (25, 26, 27, 28, 45)),
+    Case("typo", "صابن", (46, 47, 48)),
+    Case("typo", "گلبم", (18, 19)),
+    Case("typo", "گلدون", (9,), first=True),
+    Case("typo", "کلاح", (64,), first=True),
+    Case("typo", "کلاح حصیری", (64,), first=True),
+    # English category paths and English titles
+    Case("english", "pottery", (9, 10, 11, 12, 13, 61)),
+    Case("english", "soap", (46, 47, 48)),
+    Case("english", "soaps", (46, 47, 48)),
+    Case("english", "dates", (25, 26, 27, 28)),
+    Case("english", "Olive soap", (48,), first=True),
+    Case("english", "mazafati", (25,), first=True),
+    # Persian in Latin letters
+    Case("finglish", "khorma", (25,), first=True),
+    Case("finglish", "khorma", (25, 26, 27, 28, 45)),
+    Case("finglish", "sabun", (46, 47, 48)),
+    Case("finglish", "sofal", (9, 10, 11, 12, 13)),
+    Case("finglish", "golim", (18, 19)),
+    Case("finglish", "gelim", (18, 19)),
+    Case("finglish", "khorma shireh", (27,), first=True),
+    # synonyms and broken plurals (applied at query time)
+    Case("synonym", "ظرف", (61,), first=True),
+    Case("synonym", "ظرف سفالی", (61,), first=True),
+    Case("synonym", "ترشیجات", (29, 30, 31, 62)),
+    Case("synonym", "ترشی", (29, 30, 31, 62)),
+    Case("synonym", "لباس بلوچی", (63,), first=True),
+    # ezafe forms rank like the base word
+    Case("ezafe", "شیرهٔ خرما", (27,), first=True),
+    Case("ezafe", "شیرهٔ خرما", (27,), first=True),
+    Case("ezafe", f"خرما{ZWNJ}ی مضافتی", (25,), first=True),
 ]

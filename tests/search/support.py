@@ -18,7 +18,7 @@ import pytest
 from app.search import SearchBackend, SearchDoc, SearchQuery
 from tests.conftest import DATABASE_URL
 from tests.search.catalogue import PRODUCTS
-from tests.search.relevance_cases import Case
+from tests.search.relevance_cases import SYNONYMS, Case
 
 DOCS = [SearchDoc(**p) for p in PRODUCTS]
 ON_POSTGRES = DATABASE_URL.startswith("postgresql")
@@ -64,7 +64,7 @@ def all_ids(backend: SearchBackend, **kwargs: object) -> list[int]:
 
 
 def check_case(backend: SearchBackend, case: Case) -> None:
-    result = backend.search(SearchQuery(text=case.query, per_page=100))
+    result = backend.search(SearchQuery(text=case.query, per_page=100, synonyms=SYNONYMS))
     found = result.ids
     assert result.total == len(found)
     missing = [i for i in case.expected if i not in found]
@@ -85,9 +85,9 @@ def spy_on_typo_lookups(backend: SearchBackend, monkeypatch: pytest.MonkeyPatch)
     if isinstance(backend, PostgresBackend):
         real = PostgresBackend._closest_term
 
-        def pg_spy(self, conn, word):  # type: ignore[no-untyped-def]
+        def pg_spy(self, conn, word, *args):  # type: ignore[no-untyped-def]
             asked.append(word)
-            return real(self, conn, word)
+            return real(self, conn, word, *args)
 
         monkeypatch.setattr(PostgresBackend, "_closest_term", pg_spy)
     else:

@@ -86,7 +86,7 @@ def test_empty_query_lists_everything_newest_first(backend: SearchBackend) -> No
 
 
 def test_category_filter_includes_descendants(backend: SearchBackend) -> None:
-    assert set(all_ids(backend, category=12)) == {9, 10, 11, 12, 13}
+    assert set(all_ids(backend, category=12)) == {9, 10, 11, 12, 13, 61}
     handicraft = {p["id"] for p in PRODUCTS if 1 in p["category_ids"]}
     assert set(all_ids(backend, category=1)) == handicraft
     assert set(all_ids(backend, text="سوزن دوزی", category=43)) == {56}
@@ -103,7 +103,7 @@ def test_county_sector_price_and_stock_filters(backend: SearchBackend) -> None:
     band = all_ids(backend, min_price=1_000_000, max_price=1_200_000)
     assert set(band) == {p["id"] for p in PRODUCTS if 1_000_000 <= p["price_amount"] <= 1_200_000}
     # «حصیری» also finds «حصیر» (14, 16); 17 is out of stock
-    assert set(all_ids(backend, text="حصیری", in_stock=True)) == {14, 15, 16}
+    assert set(all_ids(backend, text="حصیری", in_stock=True)) == {14, 15, 16, 64}
     assert set(all_ids(backend, text="ماهی", county="konarak", sector="food")) == {39}
 
 
@@ -123,10 +123,10 @@ def facet_counts(ids: list[int], key: str) -> dict[str, int]:
 def test_facets_count_matches(backend: SearchBackend) -> None:
     result = backend.search(SearchQuery(text="سوزن دوزی", per_page=100))
     # every product of the needlework category matches through its category name
-    assert set(result.ids) == {1, 2, 3, 4, 5, 6, 7, 8, 56}
+    assert set(result.ids) == {1, 2, 3, 4, 5, 6, 7, 8, 56, 63}
     for key in ("category", "county", "sector"):
         assert result.facets[key] == facet_counts(result.ids, key)
-    assert result.facets["category"] == {"11": 8, "43": 1}
+    assert result.facets["category"] == {"11": 9, "43": 1}
     assert sum(result.facets["county"].values()) == result.total
 
 
@@ -143,7 +143,7 @@ def test_each_facet_ignores_its_own_filter(backend: SearchBackend) -> None:
     both = backend.search(SearchQuery(text="سوزن دوزی", county="saravan", category=11))
     assert both.total == 2
     assert both.facets["category"] == {"11": 2, "43": 1}  # ignores the category filter
-    assert both.facets["county"] == facet_counts([1, 2, 3, 4, 5, 6, 7, 8], "county")
+    assert both.facets["county"] == facet_counts([1, 2, 3, 4, 5, 6, 7, 8, 63], "county")
 
 
 def test_browse_facets_cover_the_catalogue(backend: SearchBackend) -> None:
@@ -188,7 +188,7 @@ def test_pagination(backend: SearchBackend, text: str) -> None:
 
 
 def test_page_arguments_are_clamped(backend: SearchBackend) -> None:
-    assert backend.search(SearchQuery(page=0, per_page=-5)).ids == [60]
+    assert backend.search(SearchQuery(page=0, per_page=-5)).ids == [max(BY_ID)]
     assert len(backend.search(SearchQuery(per_page=0)).ids) == 24  # the default
     assert len(backend.search(SearchQuery(per_page=10_000)).ids) == len(DOCS)  # max 100
 
@@ -266,21 +266,50 @@ def test_highlight_is_escaped(fresh: SearchBackend) -> None:
     assert out == "&lt;i&gt;<mark>سفال</mark> &amp; گل&lt;/i&gt;"
 
 
+def test_a_long_description_is_cut_between_words(fresh: SearchBackend) -> None:
+    words = [f"واژه{n}نمونه" for n in range(80)]
+    description = " ".join(words[:40]) + "، سفالی دست\u200cساز " + "\n".join(words[40:])
+    fresh.index([SearchDoc(id=1, title="کاسه", description=description)])
+    out = fresh.search(SearchQuery(text="سفال")).highlights[1]
+    assert out.startswith("…") and out.endswith("…") and "<mark>سفالی</mark>" in out
+    shown = out.strip("…").replace("<mark>", "").replace("</mark>", "").split()
+    assert shown[0] in words and shown[-1] in words  # whole words at both ends
+
+
 @pytest.mark.parametrize(
     ("typo", "fixed"),
     [("سوزندوری", "سوزندوزی"), ("زعفرن", "زعفران"), ("کلپورگن", "کلپورگان")],
 )
 def test_did_you_mean(backend: SearchBackend, typo: str, fixed: str) -> None:
+    """A one-edit typo is matched as the word at once; with correction off (``exact``) the
+    query finds nothing and "did you mean" offers the word."""
     result = backend.search(SearchQuery(text=typo))
-    assert result.total == 0
-    assert result.suggestion == fixed
-    assert backend.search(SearchQuery(text=result.suggestion)).total > 0
+    assert result.total > 0
+    assert result.corrected == fixed and result.suggestion is None
+    assert result.ids == backend.search(SearchQuery(text=fixed)).ids
+    literal = backend.search(SearchQuery(text=typo, exact=True))
+    assert literal.total == 0 and literal.corrected is None
+    assert literal.suggestion == fixed
 
 
 def test_did_you_mean_keeps_the_known_words(backend: SearchBackend) -> None:
     result = backend.search(SearchQuery(text="زعفرن ممتاز"))
+    assert result.total > 0 and result.corrected == "زعفران ممتاز"
+    result = backend.search(SearchQuery(text="زعفرن ممتاز", exact=True))
     assert result.total == 0
     assert result.suggestion == "زعفران ممتاز"
+
+
+def test_a_query_that_finds_nothing_is_answered_with_its_correction(
+    backend: SearchBackend,
+) -> None:
+    """Two edits are too many to match at once, but "did you mean" finds them: the results
+    of the correction are shown, saying so."""
+    result = backend.search(SearchQuery(text="زعفورن"))  # two edits from «زعفران»
+    assert result.corrected == "زعفران"
+    assert result.ids == backend.search(SearchQuery(text="زعفران")).ids
+    literal = backend.search(SearchQuery(text="زعفورن", exact=True))
+    assert literal.total == 0 and literal.suggestion == "زعفران" and literal.corrected is None
 
 
 def test_did_you_mean_work_is_bounded_for_long_and_many_words(
@@ -291,7 +320,7 @@ def test_did_you_mean_work_is_bounded_for_long_and_many_words(
     from app.search.normalize import MAX_TYPO_CHARS, MAX_TYPO_LETTERS, MAX_TYPO_WORDS
 
     asked = spy_on_typo_lookups(backend, monkeypatch)
-    assert backend.search(SearchQuery(text="سوزندوری")).suggestion == "سوزندوزی"
+    assert backend.search(SearchQuery(text="سوزندوری")).corrected == "سوزندوزی"
     assert set(asked) == {"سوزندوری"}  # the spy sees the lookups
     asked.clear()
     for length in (200, 40, MAX_TYPO_CHARS + 1):

@@ -260,3 +260,82 @@ def test_matched_words_counts_distinct_query_words() -> None:
     assert matched_words("صابون گیاهی", "صابون گیاهی زیتون") == 2
     assert matched_words("صابون‌های خوب", "صابون") == 1
     assert matched_words("", "صابون") == 0
+
+
+# --- forgiving queries -----------------------------------------------------------------------
+
+
+def test_ezafe_forms_are_indexed_and_queried_as_the_word_under_them() -> None:
+    from app.search.normalize import ezafe_base, title_heads
+
+    assert ezafe_base("خرمای") == "خرما" and ezafe_base("داروی") == "دارو"
+    assert ezafe_base("چای") is None and ezafe_base("خرما") is None and ezafe_base("رای") is None
+    assert "خرما" in index_forms("خرمای مضافتی")[0]
+    assert index_forms("شیرهٔ خرما")[0][:2] == ["شیره", "خرما"]
+    assert index_forms("خانه\u200cی ما")[0][0] == "خانه"
+    (word,) = parse_query("خرمای")
+    assert word.exact == ("خرمای", "خرما") and "خرما" in word.heads
+    assert title_heads("خرمای مضافتی") == ["خرمای", "خرما"]
+    assert title_heads("شیرهٔ خرما") == ["شیره"]
+    assert title_heads("سوزن\u200cدوزی بلوچ") == ["سوزندوزی", "سوزن"]
+
+
+@pytest.mark.parametrize(
+    ("latin", "persian"),
+    [
+        ("khorma", "خرما"),
+        ("sabun", "صابون"),
+        ("sofal", "سفال"),
+        ("golim", "گلیم"),
+        ("gelim", "گلیم"),
+        ("shireh", "شیره"),
+        ("zeytoon", "زیتون"),
+    ],
+)
+def test_latin_script_persian_is_transliterated(latin: str, persian: str) -> None:
+    from app.search.normalize import transliterate
+
+    assert persian in transliterate(latin)
+
+
+def test_transliteration_is_bounded() -> None:
+    from app.search.normalize import transliterate
+    from app.search.normalize.latin import MAX_CANDIDATES
+
+    assert transliterate("ab") == () and transliterate("خرما") == () and transliterate("a1b") == ()
+    assert transliterate("x" * 40) == ()
+    assert 0 < len(transliterate("sesezotoha")) <= MAX_CANDIDATES
+
+
+def test_synonyms_widen_a_query_word_both_by_its_form_and_its_stems() -> None:
+    synonyms = {"ظرف": ("ظروف",), "ترشی": ("ترشیجات",)}
+    (word,) = parse_query("ظرف", synonyms=synonyms)
+    assert "ظروف" in word.loose and word.exact == ("ظرف",)
+    (word,) = parse_query("ترشی\u200cها", synonyms=synonyms)  # found by its stem
+    assert "ترشیجات" in word.loose
+
+
+def test_english_plurals_are_stemmed() -> None:
+    assert stems("soaps") == ["soap"] and stems("potteries") == ["pottery"]
+    assert stems("dishes") == ["dish"] and stems("glass") == [] and stems("500") == []
+
+
+@pytest.mark.parametrize("length", [40, 80, 120, 160])
+def test_snippets_are_cut_between_words(length: int) -> None:
+    words_before = " ".join(f"واژه{n}" for n in range(60))
+    text = f"{words_before} سفالی {words_before}\nپایان"
+    out = snippet(text, "سفال", max_chars=length)
+    assert out is not None and "<mark>سفالی</mark>" in out
+    body = out.strip("…")
+    kept = body.replace("<mark>", "").replace("</mark>", "")
+    assert kept in text
+    start = text.index(kept)
+    end = start + len(kept)
+    assert start == 0 or not text[start - 1].isalnum()  # starts at a word
+    assert end == len(text) or not text[end].isalnum()  # ends at a word's end
+
+
+def test_a_snippet_of_one_endless_word_still_shows_the_match() -> None:
+    text = "الف" * 200 + " سفال " + "ب" * 400
+    out = snippet(text, "سفال", max_chars=60)
+    assert out is not None and "<mark>سفال</mark>" in out

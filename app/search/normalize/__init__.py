@@ -40,6 +40,15 @@ or adjectival ``ی``/``یی``, with minimum stem lengths and a short list of wor
 reduced («ماهی» stays fish). Stems are *additional* index terms: the backend indexes the exact
 forms in their own fields and boosts them, so an exact match always ranks above a stem match.
 
+**Ezafe** after a long vowel («خرمای», «داروی»: :func:`ezafe_base`) indexes and queries the
+word under it as an exact term too, so «خرمای مضافتی» ranks like «خرما مضافتی»; a title's first
+word is its head (:func:`title_heads`; «شیرهٔ خرما» is syrup, «خرمای مضافتی» dates).
+
+**Forgiving queries.** :func:`parse_query` takes staff-edited synonyms (applied at query
+time); :func:`transliterate` spells Latin-script Persian («khorma») in Persian letters; a
+backend widens a word (:func:`widen`) or replaces an unknown one by its correction
+(:func:`word_for`).
+
 **Highlighting** (:func:`highlight`, :func:`snippet`, :func:`excerpt`) marks matches on the
 *original* text, found with the same normalisation and stems, and HTML-escapes everything else.
 
@@ -47,17 +56,20 @@ This package's names are the whole interface; its modules, each using only those
 :mod:`~app.search.normalize.tables` (the character tables and word lists),
 :mod:`~app.search.normalize.chars` (the normaliser), :mod:`~app.search.normalize.tokens`
 (words, parts, stems), :mod:`~app.search.normalize.query` (index terms and query words),
-:mod:`~app.search.normalize.highlight` and :mod:`~app.search.normalize.completion`.
+:mod:`~app.search.normalize.highlight`, :mod:`~app.search.normalize.completion` and
+:mod:`~app.search.normalize.latin` (transliteration).
 """
 
-from app.search.normalize.chars import fold, normalize
+from app.search.normalize.chars import fold, fold_pairs, normalize
 from app.search.normalize.completion import (
     COMPLETION_PREFIX_MIN,
     completion_prefix,
     rank_completions,
 )
 from app.search.normalize.highlight import excerpt, highlight, matched_words, snippet
+from app.search.normalize.latin import is_latin, transliterate
 from app.search.normalize.query import (
+    HEAD,
     MAX_QUERY_WORDS,
     MAX_TYPO_CHARS,
     MAX_TYPO_LETTERS,
@@ -67,14 +79,18 @@ from app.search.normalize.query import (
     analyze_query,
     index_forms,
     parse_query,
+    title_heads,
     typo_budget,
     typo_words,
+    widen,
+    word_for,
 )
 from app.search.normalize.tables import STOPWORDS
-from app.search.normalize.tokens import Part, parts, stems, words
+from app.search.normalize.tokens import Part, ezafe_base, parts, stems, words
 
 __all__ = [
     "COMPLETION_PREFIX_MIN",
+    "HEAD",
     "MAX_QUERY_WORDS",
     "MAX_TYPO_CHARS",
     "MAX_TYPO_LETTERS",
@@ -86,9 +102,12 @@ __all__ = [
     "analyze_query",
     "completion_prefix",
     "excerpt",
+    "ezafe_base",
     "fold",
+    "fold_pairs",
     "highlight",
     "index_forms",
+    "is_latin",
     "matched_words",
     "normalize",
     "parse_query",
@@ -96,7 +115,11 @@ __all__ = [
     "rank_completions",
     "snippet",
     "stems",
+    "title_heads",
+    "transliterate",
     "typo_budget",
     "typo_words",
+    "widen",
+    "word_for",
     "words",
 ]

@@ -94,3 +94,20 @@ def normalize(text: str) -> str:
 def fold(text: str) -> str:
     """:func:`normalize` and then remove joiners: «نام‌نویسی» and «نامنویسی» fold equal."""
     return normalize(text).replace(ZWNJ, "")
+
+
+def fold_pairs() -> list[tuple[str, str]]:
+    """The single-character rules of :func:`fold` as ``(character, replacement)`` pairs:
+    letter foldings, Arabic presentation forms of one letter, digits, and the joiners, bidi
+    marks, tatweel and Arabic diacritics that are removed. For code outside Python (the
+    database fallback's SQL ``translate``); ligatures and other scripts' accents are left to
+    :func:`fold`."""
+    pairs = list(_LETTERS.items())
+    for code in range(0xFB50, 0xFEFF):  # Arabic presentation forms of one letter
+        ch = chr(code)
+        mapped = _map_char(ch)
+        if len(mapped) == 1 and mapped != ch and mapped.strip():
+            pairs.append((ch, mapped))
+    gone = _JOINERS + _BIDI + "\u0640\u0670" + "".join(chr(c) for c in range(0x064B, 0x0660))
+    pairs += [(ch, "") for ch in gone]
+    return pairs

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import html
+import unicodedata
 from collections.abc import Iterable
 from functools import lru_cache
 
@@ -142,18 +143,50 @@ def snippet(text: str, query: str | Iterable[QueryWord], max_chars: int = 160) -
     return _snippet(text, _match_spans(text, q), max_chars)
 
 
+_JOINING = "\u200c\u200d\u034f\u00ad\u0640"
+
+
+def _inside_word(text: str, i: int) -> bool:
+    """Whether a cut before ``text[i]`` would split a word."""
+
+    def letter(c: str) -> bool:
+        return c.isalnum() or c in _JOINING or unicodedata.category(c) == "Mn"
+
+    return 0 < i < len(text) and letter(text[i - 1]) and letter(text[i])
+
+
+def _word_start(text: str, i: int, floor: int) -> int:
+    """``i`` moved back to the start of its word (forward to its end when the word starts
+    before ``floor``... or is absurdly long)."""
+    j = i
+    while j > floor and _inside_word(text, j):
+        j -= 1
+    if not _inside_word(text, j):
+        return j
+    while _inside_word(text, i):
+        i += 1
+    return i
+
+
 def _snippet(text: str, spans: list[tuple[int, int]], max_chars: int) -> str | None:
+    """The part of ``text`` around the first span, cut only between words."""
     if not spans:
         return None
     first = spans[0][0]
     lo = max(0, first - max_chars // 4)
     if lo > 0:
-        space = text.rfind(" ", 0, lo)
-        lo = space + 1 if space >= 0 and lo - space < 20 else lo
+        lo = min(_word_start(text, lo, max(0, lo - 20)), first)
     hi = min(len(text), lo + max_chars)
-    if hi < len(text):
-        space = text.find(" ", hi)
-        hi = space if 0 <= space - hi < 20 else hi
+    if hi < len(text) and _inside_word(text, hi):
+        end = hi
+        while end < min(len(text), hi + 20) and _inside_word(text, end):
+            end += 1
+        if _inside_word(text, end):  # a very long word: cut before it
+            while hi > lo and _inside_word(text, hi):
+                hi -= 1
+            hi = hi if hi > lo else end
+        else:
+            hi = end
     body = _render(text, spans, lo, hi).strip()
     return ("…" if lo > 0 else "") + body + ("…" if hi < len(text) else "")
 

@@ -82,8 +82,22 @@ def words(text: str) -> list[str]:
 # --- stemming ------------------------------------------------------------------------------------
 
 
+def _english_singular(token: str) -> tuple[str, ...]:
+    """The singular of an English plural (category names and English titles: «soaps»,
+    «dates», «potteries»); ``()`` when the word does not look like one."""
+    if len(token) < 4 or not token.endswith("s") or token.endswith(("ss", "us", "is")):
+        return ()
+    if token.endswith("ies") and len(token) > 4:
+        return (token[:-3] + "y",)
+    if token.endswith(("ches", "shes", "xes", "ses", "zes")):
+        return (token[:-2],)
+    return (token[:-1],)
+
+
 @lru_cache(maxsize=65536)
 def _stems(token: str) -> tuple[str, ...]:
+    if token.isascii():
+        return _english_singular(token) if token.isalpha() else ()
     if token in _PROTECTED:
         return ()
     out: list[str] = []
@@ -104,6 +118,17 @@ def _stems(token: str) -> tuple[str, ...]:
     elif len(base) - 1 >= _MIN_ADJ_STEM and base[-2] != "ی":
         out.append(base[:-1])  # سفالی → سفال, گیاهی → گیاه, خانهی → خانه
     return tuple(out)
+
+
+@lru_cache(maxsize=65536)
+def ezafe_base(token: str) -> str | None:
+    """The word an ezafe or indefinite «ی» after a long vowel is written on: «خرمای» →
+    «خرما», «داروی» → «دارو»; ``None`` for any other token (at least three letters must
+    remain, and protected words such as «چای» are kept). «شیرهٔ» and «خانه‌ی» need no rule:
+    the normaliser drops the hamza and the joined «ی» is a bound suffix."""
+    if len(token) >= 4 and token[-1] == "ی" and token[-2] in "او" and token not in _PROTECTED:
+        return token[:-1]
+    return None
 
 
 def stems(token: str) -> list[str]:

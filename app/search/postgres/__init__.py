@@ -18,8 +18,9 @@ normaliser the Whoosh backend uses, and handed to PostgreSQL as an array of fini
 (``array_to_tsvector``, not ``to_tsvector``: PostgreSQL's parser would split «500گرم» and knows
 no Persian rules, whereas these terms are final). Each lexeme is tagged with where the term
 comes from — ``T`` title, ``M`` category path and seller name, ``B`` description, ``U`` stem of
-a title term, ``S`` stem of any other term (an upper-case letter, which the normaliser never
-leaves in a term) — so an exact form and a stem of the same letters stay apart and exact matches
+a title term, ``S`` stem of any other term, ``H`` the title's head, its first word
+(:func:`app.search.normalize.title_heads`); an upper-case letter, which the normaliser never
+leaves in a term — so an exact form and a stem of the same letters stay apart and exact matches
 can rank first, as in the Whoosh backend. Tags rather than tsvector weights (A/B/C): the GIN
 index stores no weights, so every match of a weighted query is rechecked against the row's
 tsvector (decompressed, or read from TOAST, once per test), which made a common word cost a
@@ -31,7 +32,8 @@ columns read for every match (filters, facets) are ``STORAGE PLAIN`` and always 
 Queries are built the same way: :func:`app.search.normalize.parse_query` gives the words, and
 each word becomes a tsquery of its tagged, quoted forms, sent as a bound parameter and cast —
 the user's text is never parsed as query syntax. A product matches when every word occurs in
-some form. Ranking reproduces the Whoosh backend's tiers per word (exact title term 4, title
+some form. Ranking reproduces the Whoosh backend's tiers per word (the title's head 5, exact
+title term 4, title
 term of a compound 3.5, title stem or category/seller term 2, description term 1, anything else
 0.5), weighted by the word's rarity when there are several words; ties go to the newest
 product. With one word each tier is one index lookup, hashed and probed by the matches; with

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 from typing import Any
 
 import sqlalchemy as sa
@@ -15,10 +16,14 @@ import sqlalchemy as sa
 from app.search.backend import FACETS, SUGGEST_BELOW, SearchQuery, SearchResult
 from app.search.normalize import (
     completion_prefix,
+    is_latin,
     parse_query,
     rank_completions,
+    transliterate,
     typo_budget,
     typo_words,
+    widen,
+    word_for,
 )
 from app.search.postgres.statement import _ORDERS, Statement, filters, read
 from app.search.postgres.store import _PostgresStore
@@ -31,22 +36,86 @@ class _PostgresReader(_PostgresStore):
     def search(self, q: SearchQuery) -> SearchResult:
         """See :meth:`app.search.backend.SearchBackend.search`."""
         q = q.clamped()
-        qwords = parse_query(q.text)
-        words = [_Word(w) for w in qwords]
         with self._reading() as conn:
-            self._tune(conn, text=bool(words))
-            if words:
-                match = _match_all(words)
-                if match is None:  # a word too long to be a lexeme: nothing has it
-                    result = SearchResult(facets={name: {} for name in FACETS})
-                    matched = 0
-                else:
-                    result, matched = self._run(conn, q, words, match)
-            else:
-                result, matched = self._run(conn, q, [], None)
-            if words and result.total < SUGGEST_BELOW:
-                result.suggestion = self._did_you_mean(conn, words, matched)
+            result = self._search(conn, q)
+            if result.total == 0 and result.suggestion and not q.exact:
+                # nothing found: answer with the correction at once
+                again = self._search(conn, replace(q, text=result.suggestion, exact=True))
+                if again.total:
+                    again.corrected = result.suggestion
+                    return again
         return result
+
+    def _search(self, conn: sa.Connection, q: SearchQuery) -> SearchResult:
+        words = [_Word(w) for w in parse_query(q.text, synonyms=q.synonyms)]
+        self._tune(conn, text=bool(words))
+        result, matched = self._once(conn, q, words)
+        tried: set[str] = set()
+        if words and matched == 0:
+            # a word may be unknown (then nothing matches): forgive it as Whoosh does
+            forgiven, corrected, tried = self._forgive(conn, q, words)
+            if forgiven is not words:
+                words = forgiven
+                result, matched = self._once(conn, q, words)
+                if corrected is not None and result.total:
+                    result.corrected = corrected
+        if words and result.total < SUGGEST_BELOW and result.corrected is None:
+            result.suggestion = self._did_you_mean(conn, words, matched, tried)
+        return result
+
+    def _once(
+        self, conn: sa.Connection, q: SearchQuery, words: list[_Word]
+    ) -> tuple[SearchResult, int]:
+        if not words:
+            return self._run(conn, q, [], None)
+        match = _match_all(words)
+        if match is None:  # a word too long to be a lexeme: nothing has it
+            return SearchResult(facets={name: {} for name in FACETS}), 0
+        return self._run(conn, q, words, match)
+
+    def _forgive(
+        self, conn: sa.Connection, q: SearchQuery, words: list[_Word]
+    ) -> tuple[list[_Word], str | None, set[str]]:
+        """As :meth:`app.search.whoosh.reader._WhooshReader._forgive`: unknown Latin words
+        also as their Persian spellings in the vocabulary; unless ``q.exact``, unknown words
+        of four letters or more as their closest vocabulary term (one edit). The same list
+        when nothing changed; the words looked up in vain."""
+        if q.exact and not any(is_latin(w.query.word) for w in words):
+            return words, None, set()
+        known = self._known(conn, words)
+        out = list(words)
+        changed = False
+        for i, w in enumerate(words):
+            if known[i] or not is_latin(w.query.word):
+                continue
+            spellings = list(transliterate(w.query.word))
+            if not spellings:
+                continue
+            rows = conn.execute(
+                sa.text(f"SELECT term, df FROM {self._term} WHERE term = ANY(:c)"),
+                {"c": spellings},
+            ).all()
+            found = {term: int(df) for term, df in rows}
+            if found:
+                best = max(sorted(found), key=found.__getitem__)
+                out[i] = _Word(widen(word_for(best, q.synonyms), [*sorted(found), w.query.word]))
+                known[i] = changed = True
+        corrected = None
+        tried: set[str] = set()
+        if not q.exact:
+            texts = [w.query.word for w in out]
+            unknown = [i for i in typo_words(texts) if not known[i] and len(texts[i]) >= 4]
+            fixed = False
+            for i in typo_budget(texts, unknown):
+                fix = self._closest_term(conn, texts[i], 1)
+                if fix is not None:
+                    out[i] = _Word(word_for(fix, q.synonyms))
+                    texts[i], fixed = fix, True
+                else:
+                    tried.add(texts[i])
+            if fixed:
+                corrected, changed = " ".join(texts), True
+        return (out if changed else words), corrected, tried
 
     @staticmethod
     def _tune(conn: sa.Connection, text: bool) -> None:
@@ -106,12 +175,15 @@ class _PostgresReader(_PostgresStore):
 
     # --- did you mean -------------------------------------------------------------------------
 
-    def _did_you_mean(self, conn: sa.Connection, words: list[_Word], found: int) -> str | None:
+    def _did_you_mean(
+        self, conn: sa.Connection, words: list[_Word], found: int, tried: set[str]
+    ) -> str | None:
         """A query with unknown words replaced by the most frequent indexed title or
         category/seller word within one (two, for words of five letters or more) edits and
         with the same first letter, if it finds more than ``found``. Only the unknown words that
         :func:`typo_words` allows (not too long) and :func:`typo_budget` keeps are looked up,
-        so a query of long or many words costs what a short one does."""
+        so a query of long or many words costs what a short one does. A word of ``tried``
+        (no term one edit away) shorter than five letters is not looked up again."""
         out = [w.query.word for w in words]
         candidates = typo_words(out)[:8]
         if not candidates:
@@ -120,6 +192,8 @@ class _PostgresReader(_PostgresStore):
         unknown = [i for i, is_known in zip(candidates, known, strict=True) if not is_known]
         changed = False
         for i in typo_budget(out, unknown):
+            if out[i] in tried and len(out[i]) < 5:
+                continue
             fix = self._closest_term(conn, out[i])
             if fix is not None:
                 out[i], changed = fix, True
@@ -148,10 +222,10 @@ class _PostgresReader(_PostgresStore):
         row = conn.execute(sa.text(f"SELECT {', '.join(cols)}"), params).one()
         return [bool(v) for v in row]
 
-    def _closest_term(self, conn: sa.Connection, word: str) -> str | None:
+    def _closest_term(self, conn: sa.Connection, word: str, most: int = 2) -> str | None:
         """The most frequent vocabulary term within 1 edit of ``word`` (2 for words of five
-        letters or more) that starts with the same letter; trigram similarity finds the
-        candidates through the index, the edit distance decides."""
+        letters or more, unless ``most`` is 1) that starts with the same letter; trigram
+        similarity finds the candidates through the index, the edit distance decides."""
         conn.execute(sa.text("SELECT set_config('pg_trgm.similarity_threshold', '0.2', true)"))
         rows = conn.execute(
             sa.text(
@@ -160,7 +234,7 @@ class _PostgresReader(_PostgresStore):
             ),
             {"w": word, "first": word[0]},
         ).all()
-        for maxdist in (1, 2) if len(word) >= 5 else (1,):
+        for maxdist in (1, 2) if len(word) >= 5 and most >= 2 else (1,):
             counts: dict[str, int] = {
                 term: int(df)
                 for term, df in rows

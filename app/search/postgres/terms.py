@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from app.search.backend import SearchDoc
-from app.search.normalize import QueryWord, index_forms
+from app.search.normalize import QueryWord, index_forms, title_heads
 
-TITLE, META, BODY, TITLE_STEM, STEM = "T", "M", "B", "U", "S"
+TITLE, META, BODY, TITLE_STEM, STEM, HEAD = "T", "M", "B", "U", "S", "H"
 """Tags of the lexemes: where a term comes from (see :mod:`app.search.postgres`)."""
 
 _MAX_LEXEME_BYTES = 2000  # PostgreSQL refuses lexemes of 2,047 bytes or more
@@ -35,11 +35,17 @@ def document_terms(doc: SearchDoc) -> tuple[list[str], set[str]]:
     """The tagged lexemes of ``doc`` (for ``array_to_tsvector``) and its vocabulary (title
     and category/seller terms, offered as corrections)."""
     title_exact, title_stems = index_forms(doc.title)
-    meta_exact, meta_stems = index_forms(f"{doc.category_path} ; {doc.seller_name}")
+    if doc.title_en:
+        en_exact, en_stems = index_forms(doc.title_en)
+        title_exact, title_stems = title_exact + en_exact, title_stems + en_stems
+    meta_exact, meta_stems = index_forms(
+        f"{doc.category_path} ; {doc.category_path_en} ; {doc.seller_name}"
+    )
     body_exact, body_stems = index_forms(doc.description)
     lexemes: dict[str, None] = {}
     size = 0
     for tag, terms in (
+        (HEAD, title_heads(doc.title)),
         (TITLE, title_exact),
         (META, meta_exact),
         (TITLE_STEM, title_stems),
@@ -90,6 +96,7 @@ class _Word:
         # a form too long to be a lexeme matches nothing; a word with no form left, nothing
         self.match = _or(_tagged(TITLE + META + BODY + TITLE_STEM + STEM, w.loose))
         tiers = [
+            (5.0, _tagged(HEAD, w.heads)),
             (4.0, _tagged(TITLE, [w.word])),
             (3.5, _tagged(TITLE, w.exact[1:])),
             (2.0, _tagged(TITLE, extra) + _tagged(TITLE_STEM, w.loose) + _tagged(META, w.exact)),

@@ -19,10 +19,12 @@ Fields (all term fields hold terms made by :mod:`app.search.normalize`):
 
 User text is never given to a query parser: :func:`app.search.normalize.parse_query` turns it
 into words and the backend looks up each word's forms as terms. A product matches when every
-query word occurs in it in some form (exact, compound or stem, in any field). Ranking sums over
-the query words the best tier each word reaches — exact title term 4, title term of a compound
-3.5, title stem or category/seller term 2, description term 1, any other stem 0.5 — weighted
-by the word's rarity (idf); ties go to the newest product.
+query word occurs in it in some form (exact, compound or stem, in any field; English title
+and category path terms are in ``title`` and ``meta`` too). Ranking sums over the query words
+the best tier each word reaches — the title's head (its first word, indexed in ``title``
+marked with :data:`app.search.normalize.HEAD`) 5, exact title term 4, title term of a
+compound 3.5, title stem or category/seller term 2, description term 1, any other stem 0.5 —
+weighted by the word's rarity (idf); ties go to the newest product.
 
 Why not Whoosh's own ``Or``/``And``/``Term`` queries and its BM25F scorer: a first version
 used them, and on the benchmark's 10,000 products its p95 was 74 ms against 17 ms for SQLite

@@ -12,7 +12,7 @@ from whoosh import columns, formats
 from whoosh.fields import COLUMN, ID, KEYWORD, STORED, FieldType, Schema
 
 from app.search.backend import SearchDoc, doc_stamp
-from app.search.normalize import index_forms
+from app.search.normalize import HEAD, index_forms, title_heads
 from app.search.whoosh.internals import PersianTokenizer
 
 _SEP = "\x1f"
@@ -45,7 +45,13 @@ def _doc_fields(doc: SearchDoc) -> dict[str, object]:
     if created.tzinfo is None:
         created = created.replace(tzinfo=UTC)
     title_exact, title_stems = index_forms(doc.title)
-    meta_exact, meta_stems = index_forms(f"{doc.category_path} ; {doc.seller_name}")
+    if doc.title_en:
+        en_exact, en_stems = index_forms(doc.title_en)
+        title_exact, title_stems = title_exact + en_exact, title_stems + en_stems
+    title_exact += [HEAD + t for t in title_heads(doc.title)]
+    meta_exact, meta_stems = index_forms(
+        f"{doc.category_path} ; {doc.category_path_en} ; {doc.seller_name}"
+    )
     body_exact, body_stems = index_forms(doc.description)
     cats = [str(c) for c in doc.category_ids]
     attrs = _SEP.join(

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from itertools import groupby, product
 
 from app.search.backend import SearchQuery
-from app.search.normalize import QueryWord
+from app.search.normalize import HEAD, QueryWord
 from app.search.whoosh.views import _View
 
 
@@ -37,6 +37,7 @@ class _Word:
         post = view.postings
         extra = [f for f in w.loose if f not in w.exact]
         tiers = [
+            (5.0, [post("title", HEAD + h) for h in w.heads]),
             (4.0, [post("title", w.word)]),
             (3.5, [post("title", f) for f in w.exact if f != w.word]),
             (
