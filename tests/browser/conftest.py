@@ -1,7 +1,7 @@
 """A live Bazarche server on 127.0.0.1 and a headless Chromium driven through Playwright.
 
 The server is the real app (CSRF on, as in production) in a background thread, on a free port,
-with the Persian demo market loaded. Nothing but 127.0.0.1 is ever browsed.
+with the Persian demo market loaded and indexed for search. Nothing but 127.0.0.1 is ever browsed.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import pytest
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from app.core.extensions import db
-from tests.conftest import make_app
+from tests.conftest import close_search, make_app
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -45,11 +45,13 @@ def live_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def live_server(live_dir: Path) -> Iterator[str]:
     """The base URL of a running server with demo data (6 sellers, 4 products each)."""
+    from app.catalog import indexing
     from app.demo.seed import seed_demo
     from app.shop import cache
 
     cache.clear()
-    app = make_app(live_dir, WTF_CSRF_ENABLED=True)
+    # Search follows the catalogue after each request, as in the running market.
+    app = make_app(live_dir, WTF_CSRF_ENABLED=True, SEARCH_SYNC_ON_REQUEST=True)
     with app.app_context():
         make_image = None
         if os.environ.get("SAVE_SCREENSHOT") == "1":
@@ -57,6 +59,7 @@ def live_server(live_dir: Path) -> Iterator[str]:
 
             make_image = demo_image_maker()  # real photos, for a screenshot worth showing
         seed_demo(make_image, sellers=6, products_per_seller=4)
+        indexing.reindex()  # as `flask seed-demo` does: search answers from the index
         db.session.remove()
 
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
@@ -68,6 +71,7 @@ def live_server(live_dir: Path) -> Iterator[str]:
         server.shutdown()
         thread.join(timeout=10)
         server.server_close()
+        close_search(app)  # its open index files
         with app.app_context():
             db.engine.dispose()
         cache.clear()
