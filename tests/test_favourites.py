@@ -231,3 +231,23 @@ def test_personal_data_and_account_deletion(app):
     assert data["followed_shops"][0]["seller_id"] == item.seller_id
     closing.delete_account(user)
     assert rows(Favourite) == [] and rows(FollowedShop) == []
+
+
+def test_guest_favourites_join_the_account_on_mobile_log_in_and_sign_up(app):
+    from tests.test_mobile_login import last_code
+    from tests.test_mobile_signup import proved
+
+    first, second = factories.product(), factories.product()
+    user = factories.with_mobile(factories.user(email="sara@example.com"), "09121234567")
+    client = app.test_client()
+    press(client, first.id, "1")
+    client.post("/auth/mobile", data={"mobile": "09121234567"})
+    assert client.post("/auth/mobile/code", data={"code": last_code(app)}).status_code == 302
+    assert rows(Favourite) == [(user.id, first.id)]
+
+    newcomer = app.test_client()
+    press(newcomer, second.id, "1")
+    done = proved(app, newcomer)
+    made = newcomer.post(done.headers["Location"], data={"name": "Mina"})
+    assert made.status_code == 302
+    assert len(rows(Favourite)) == 2 and (user.id, second.id) not in rows(Favourite)
