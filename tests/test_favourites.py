@@ -54,7 +54,6 @@ def test_a_guest_keeps_favourites_in_the_session(client):
     assert press(client, item.id, "1").status_code == 302  # again: nothing more
     answer = ids(client)
     assert answer["products"] == [item.id] and answer["signed_in"] is False
-    assert answer["csrf_token"]
     assert "گلیم" in client.get("/favourites").get_data(as_text=True)
     assert rows(Favourite) == []
     press(client, item.id, "0")
@@ -251,3 +250,26 @@ def test_guest_favourites_join_the_account_on_mobile_log_in_and_sign_up(app):
     made = newcomer.post(done.headers["Location"], data={"name": "Mina"})
     assert made.status_code == 302
     assert len(rows(Favourite)) == 2 and (user.id, second.id) not in rows(Favourite)
+
+
+def test_presses_are_rate_limited(tmp_path):
+    from tests.conftest import make_app
+
+    limited = make_app(tmp_path, RATELIMIT_ENABLED=True, FAVOURITE_RATE_LIMIT="3 per minute")
+    with limited.app_context():
+        item = factories.product()
+        client = limited.test_client()
+        answers = [press(client, item.id, "1").status_code for _ in range(4)]
+        assert answers == [302, 302, 302, 429]
+        assert client.get("/favourites/ids").status_code == 200  # reading is not limited
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_looking_makes_no_session_a_press_asks_for_a_token(app, client):
+    answer = client.get("/favourites/ids")
+    assert "Set-Cookie" not in answer.headers
+    assert answer.get_json()["csrf_token"] == ""
+    asked = client.get("/favourites/ids?token=1")
+    assert asked.get_json()["csrf_token"] and "Set-Cookie" in asked.headers
+    assert client.get("/favourites/ids").get_json()["csrf_token"]  # the session has one now

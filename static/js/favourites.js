@@ -27,14 +27,21 @@
     if (el.dataset.follow && !state.signed_in) return; // the link asks to log in first
     event.preventDefault();
     const want = el.getAttribute("aria-pressed") !== "true";
-    const body = new URLSearchParams({ csrf_token: state.csrf_token, want: want ? "1" : "0" });
     const target = new URL(el.href, window.location.href);
-    fetch(target.pathname, {
-      method: "POST",
-      credentials: "same-origin",
-      headers: { "X-Requested-With": "fetch", "X-CSRFToken": state.csrf_token },
-      body,
-    })
+    // A visitor without a session gets a form token only now (looking needs no cookie).
+    const token = state.csrf_token
+      ? Promise.resolve(state.csrf_token)
+      : load(true).then(() => state.csrf_token);
+    token
+      .then((csrf) => {
+        if (!csrf) throw new Error("no token");
+        return fetch(target.pathname, {
+          method: "POST",
+          credentials: "same-origin",
+          headers: { "X-Requested-With": "fetch", "X-CSRFToken": csrf },
+          body: new URLSearchParams({ csrf_token: csrf, want: want ? "1" : "0" }),
+        });
+      })
       .then((response) => {
         if (!response.ok) throw new Error(String(response.status));
         return response.json();
@@ -58,12 +65,16 @@
     if (el) press(el, event);
   });
 
-  fetch(idsUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
-    .then((response) => (response.ok ? response.json() : null))
-    .then((answer) => {
-      if (!answer) return;
-      state = answer;
-      show();
-    })
-    .catch(() => {});
+  function load(withToken) {
+    const url = withToken ? `${idsUrl}?token=1` : idsUrl;
+    return fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then((response) => (response.ok ? response.json() : null))
+      .then((answer) => {
+        if (!answer) return;
+        state = answer;
+        show();
+      });
+  }
+
+  load(false).catch(() => {});
 })();
