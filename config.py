@@ -152,6 +152,8 @@ class Config:
     PHOTO_UPLOAD_RATE_LIMIT = os.environ.get(
         "PHOTO_UPLOAD_RATE_LIMIT", "60 per 10 minutes;300 per day"
     )
+    # Hearts and follow buttons pressed (per address; each press is one small write).
+    FAVOURITE_RATE_LIMIT = os.environ.get("FAVOURITE_RATE_LIMIT", "60 per minute;600 per hour")
     RATELIMIT_HEADERS_ENABLED = True
 
     # Anonymous page cache: pages anonymous visitors see, invalidated by catalogue changes

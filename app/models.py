@@ -5,6 +5,8 @@ from app.audit.models import AuditEvent
 from app.catalog.models import (
     CatalogVersion,
     Category,
+    Favourite,
+    FollowedShop,
     PendingImport,
     Product,
     ProductImage,
@@ -48,6 +50,8 @@ __all__ = [
     "CatalogVersion",
     "Category",
     "County",
+    "Favourite",
+    "FollowedShop",
     "LedgerEntry",
     "JobFailure",
     "LoginSession",

@@ -24,6 +24,7 @@ from app.auth.forms import (
     MobileForm,
     WelcomeForm,
 )
+from app.catalog import favourites
 from app.core.errors import ValidationFailed
 from app.core.extensions import limiter
 from app.core.formatting import format_number
@@ -143,6 +144,7 @@ def mobile_code() -> ResponseReturnValue:
                 return redirect(url_for("auth.mobile_welcome", next=form.next.data or None))
             login_user(user)
             merge_guest_cart(user, session.pop("cart", None))
+            favourites.merge_guest(user, session.pop(favourites.SESSION_KEY, None))
             return redirect(safe_next(form.next.data, url_for("shop.home")))
     return render_template(
         "auth/mobile_code.html", form=form, number=number, again=url_for("auth.mobile_login")
@@ -180,6 +182,7 @@ def mobile_welcome() -> ResponseReturnValue:
             session.pop(_SIGNUP, None)
             login_user(user)
             merge_guest_cart(user, session.pop("cart", None))
+            favourites.merge_guest(user, session.pop(favourites.SESSION_KEY, None))
             session.pop("_flashes", None)
             flash(_("Welcome to Bazarche, %(name)s!", name=user.name), "success")
             if address is not None:

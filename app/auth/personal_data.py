@@ -1,7 +1,7 @@
 """A person's own data, as one JSON document they can download from their account page.
 
 Everything the market keeps about the account and what it did: the account itself, its logins,
-its cart, its orders (with their lines, addresses and history), its payments, the problems it
+its cart, its favourites and followed shops, its orders (with their lines, addresses and history), its payments, the problems it
 reported, the messages it wrote in conversations (with the addresses of their photos), and for a
 seller the shop's details and listings. Amounts are integers in the
 currency's smallest unit (``currency`` says which); times are UTC in ISO 8601. Secrets are left
@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from app.accounts.models import LoginSession, User
+from app.catalog import favourites
 from app.catalog.models import Product, Seller
 from app.conversations.models import ConversationMessage
 from app.core.extensions import db
@@ -62,6 +63,7 @@ def export(user: User) -> dict[str, Any]:
         },
         "logins": _logins(user.id),
         "cart": _cart(user.id),
+        **favourites.personal_data(user.id),
         "saved_addresses": [
             {
                 "recipient_name": row.recipient_name,

@@ -22,6 +22,7 @@ from app.auth.forms import (
     RegisterForm,
     SetPasswordForm,
 )
+from app.catalog import favourites
 from app.core.errors import ValidationFailed
 from app.core.extensions import limiter
 from app.core.formatting import format_number
@@ -58,6 +59,7 @@ def register() -> ResponseReturnValue:
         else:
             login_user(user)
             merge_guest_cart(user, session.pop("cart", None))
+            favourites.merge_guest(user, session.pop(favourites.SESSION_KEY, None))
             session.pop("_flashes", None)
             flash(_("Welcome to Bazarche, %(name)s!", name=user.name), "success")
             return redirect(safe_next(form.next.data, url_for("shop.home")))
@@ -85,6 +87,7 @@ def login() -> ResponseReturnValue:
         else:
             login_user(user, remember=form.remember.data)
             merge_guest_cart(user, session.pop("cart", None))
+            favourites.merge_guest(user, session.pop(favourites.SESSION_KEY, None))
             return redirect(safe_next(form.next.data, url_for("shop.home")))
     return render_template("auth/login.html", form=form), status
 

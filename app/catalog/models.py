@@ -245,6 +245,35 @@ class StagedPhoto(Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
 
 
+class Favourite(Model):
+    """A product a customer keeps among their favourites (guests keep theirs in the session,
+    :mod:`app.catalog.favourites`). Its seller sees how many people keep each listing."""
+
+    __tablename__ = "favourite"
+
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("user.id", ondelete="CASCADE"), primary_key=True
+    )
+    product_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("product.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class FollowedShop(Model):
+    """A shop a customer follows: its newest listings show on their "followed shops" page."""
+
+    __tablename__ = "followed_shop"
+
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("user.id", ondelete="CASCADE"), primary_key=True
+    )
+    seller_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("seller.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
 class CatalogVersion(Model):
     """One row whose number grows with every change a storefront page shows.
 

@@ -23,7 +23,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.orm import selectinload
 
 from app import jobs
-from app.catalog import listings, photos
+from app.catalog import favourites, listings, photos
 from app.catalog.indexing import remove_deleted
 from app.catalog.models import PhotoStatus, Product, ProductStatus, Seller, SellerStatus
 from app.catalog.rules import MAX_IMAGES
@@ -214,13 +214,17 @@ def apply():
 @bp.get("/")
 def dashboard():
     seller = current_seller()
+    numbers = monthly.seller_numbers(seller.id)
     return render_template(
         "sellers/dashboard.html",
         seller=seller,
         counts=listings.seller_counts(seller),
         low_stock=listings.low_stock(seller),
         history=seller.status_changes[:5],
-        numbers=monthly.seller_numbers(seller.id),
+        numbers=numbers,
+        favourited=favourites.favourite_counts(
+            p["product_id"] for p in numbers.best if p["product_id"]
+        ),
         has_shipping=shipping.has_active_method(seller.id),
         away=shipping.is_away(seller),
     )
@@ -299,6 +303,7 @@ def listing_table():
         status=status,
         q=text,
         quick_form=QuickEditForm(),
+        favourited=favourites.favourite_counts(p.id for p in page.items),
     )
 
 

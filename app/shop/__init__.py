@@ -7,6 +7,7 @@ bp = Blueprint("shop", __name__)
 from app.shop import (  # noqa: E402,F401
     cart_routes,
     crawl_routes,
+    favourites_routes,
     messages_routes,
     notices_routes,
     orders_routes,

@@ -48,6 +48,14 @@ class AddToCartForm(FlaskForm):
     )
 
 
+class ToggleForm(FlaskForm):
+    """A heart or a follow button: ``want`` says the state asked for (``1`` or ``0``), so a
+    repeated press changes nothing; ``next`` is the page to go back to."""
+
+    want = HiddenField(validators=[InputRequired(), AnyOf(["0", "1"])])
+    next = HiddenField()
+
+
 class CartLineForm(FlaskForm):
     """A new quantity for a cart line; 0 removes it."""
 

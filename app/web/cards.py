@@ -5,7 +5,8 @@ card's dozen expressions, filters and attribute lookups cost more than the rest 
 body. This writes the same HTML (``templates/_macros.html`` ``product_grid`` calls it): values
 escaped as the template escaped them, the price through the ``money`` filter's formatting, the
 county's name in the reader's language, the picture exactly as the ``picture`` macro draws it
-with its defaults (tests compare the two).
+with its defaults, and each card's heart as ``favourite_heart`` in ``templates/shop/_favourite.html``
+draws it (tests compare the two).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from flask import current_app, url_for
+from flask import current_app, request, url_for
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
@@ -39,6 +40,12 @@ _PICTURE = (
     '         sizes="(max-width: 600px) 50vw, 240px" width="{width}" height="{height}"\n'
     '         alt="{alt}" loading="lazy" decoding="async">'
 )
+# As templates/shop/_favourite.html's ``favourite_heart`` draws it (unpressed for everyone).
+_HEART = (
+    '<a class="heart" href="{href}" data-favourite="{id}" role="button" aria-pressed="false"'
+    ' title="{label}"><span aria-hidden="true">\u2665</span>'
+    '<span class="visually-hidden">{label}</span></a>'
+)
 _NO_PICTURE = '<span class="no-image " role="img" aria-label="{label}"></span>'
 _CARD = (
     '<li class="card">\n'
@@ -48,6 +55,7 @@ _CARD = (
     "    </a>\n"
     '    <span class="price">{price}</span>\n'
     '    <span class="card-meta">{seller} <span class="sep" aria-hidden="true">|</span> {county}</span>\n'
+    "    {heart}\n"
     "    {badge}\n"
     "  </li>"
 )
@@ -65,6 +73,11 @@ def product_cards(products: Iterable[Any]) -> Markup:
     sold_out = Markup('<span class="badge badge-muted">{}</span>').format(
         Markup(_("Sold out"))  # noqa: S704
     )
+    # The heart's address, its id in the middle: /favourites/<id>?next=<this page>.
+    heart_head, heart_tail = url_for("shop.favourite", product_id=0, next=request.path).split(
+        "/0?", 1
+    )
+    heart_label = _text(_("Favourite"))
     no_picture = Markup(_NO_PICTURE.format(label=_("No photo yet")))  # noqa: S704
     items = []
     for product in products:
@@ -91,6 +104,11 @@ def product_cards(products: Iterable[Any]) -> Markup:
                 price=_text(format_money(product.price_amount, currency, locale)),
                 seller=_text(seller.display_name),
                 county=_text(county.name(locale) if county is not None else ""),
+                heart=_HEART.format(
+                    href=_text(f"{heart_head}/{product.id}?{heart_tail}"),
+                    id=product.id,
+                    label=heart_label,
+                ),
                 badge="" if product.in_stock else sold_out,
             )
         )
