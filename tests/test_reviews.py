@@ -358,3 +358,16 @@ def test_concurrent_reviews_keep_the_summary_exact(app, bought, rated_before):
     assert sum(product_rating.per_star.values()) == count
     assert db.session.scalar(sa.select(sa.func.count(Review.id))) == count
     assert db.session.get(Order, order_id) is not None
+
+
+def test_ones_data_download_lists_ones_reviews_and_reports(app, bought):
+    from app.auth.personal_data import export
+
+    review = reviews.write(bought["line"].id, bought["mina"], 5, "عالی", [jpeg()])
+    reviews.report(review.id, bought["mina"], "اشتباه نوشتم")
+    with app.test_request_context():
+        data = export(bought["mina"])
+    written = data["reviews_written"]
+    assert [(r["stars"], r["body"]) for r in written] == [(5, "عالی")]
+    assert len(written[0]["photos"]) == 1
+    assert data["reviews_reported"][0]["review_id"] == review.id
