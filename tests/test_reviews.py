@@ -371,3 +371,20 @@ def test_ones_data_download_lists_ones_reviews_and_reports(app, bought):
     assert [(r["stars"], r["body"]) for r in written] == [(5, "عالی")]
     assert len(written[0]["photos"]) == 1
     assert data["reviews_reported"][0]["review_id"] == review.id
+
+
+def test_a_review_change_stales_the_cached_pages_it_shows_on(app, bought):
+    app.config["PAGE_CACHE_ENABLED"] = True
+    product = bought["product"]
+    client = app.test_client()
+    client.set_cookie("locale", "en")
+    pages = (f"/p/{product.id}", f"/s/{product.seller.slug}", f"/c/{product.category.slug}")
+    for address in pages:
+        assert "out of 5" not in client.get(address).get_data(as_text=True)
+    review = reviews.write(bought["line"].id, bought["mina"], 4, "خوب")
+    for address in pages:
+        assert "4.0 out of 5" in client.get(address).get_data(as_text=True), address
+    staff = factories.user(role=Role.STAFF, email="staff@example.com", name="کارشناس")
+    reviews.hide(review.id, staff, "spam")
+    for address in pages:
+        assert "out of 5" not in client.get(address).get_data(as_text=True), address
