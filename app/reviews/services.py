@@ -191,6 +191,8 @@ def write(
     if len(uploads) > MAX_PHOTOS:
         raise ValidationFailed({"photos": ["too_many_review_photos"]})
     reviewable_line(line_id, customer)  # refuse early, before decoding anything
+    if review_of_line(line_id) is not None:
+        raise NotAllowed("already reviewed")
     pictures, written = photo_files.store_pictures(uploads, widths=PHOTO_WIDTHS)
     try:
         with transaction():
