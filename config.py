@@ -244,6 +244,8 @@ class Config:
     CHECKOUT_EXPIRY_MINUTES = _int("CHECKOUT_EXPIRY_MINUTES", 60)
     # Days a seller has to answer a reported problem before the customer may ask the market.
     PROBLEM_ANSWER_DAYS = _int("PROBLEM_ANSWER_DAYS", 3)
+    # How long a customer may edit their review after writing it.
+    REVIEW_EDIT_DAYS = _int("REVIEW_EDIT_DAYS", 30)
     MAX_OPEN_CASH_ORDERS = _int("MAX_OPEN_CASH_ORDERS", 3)
     # Days the customer has after shipping to confirm receipt (or report a problem) before the
     # order completes by itself; and the market's commission where a category names none, in

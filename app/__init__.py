@@ -222,6 +222,10 @@ def register_template_helpers(app: Flask) -> None:
     def number_filter(value: int | None) -> str:
         return "" if value is None else formatting.format_number(int(value), locale_code())
 
+    @app.template_filter("rating")
+    def rating_filter(value: float | None) -> str:
+        return formatting.format_rating(float(value or 0), locale_code())
+
     @app.template_filter("digits")
     def digits_filter(value: object) -> str:
         return formatting.persian_digits(value) if locale_code() == "fa" else str(value)

@@ -16,6 +16,7 @@ from app.catalog.models import (
     SellerStatusChange,
     SlugHistory,
 )
+from app.catalog.ratings import ProductRating, SellerRating
 from app.conversations.models import Conversation, ConversationMessage, MessagePhoto
 from app.disputes.models import OrderProblem, ProblemPhoto
 from app.jobs.models import JobFailure
@@ -42,6 +43,7 @@ from app.program.sales_models import (
     SalesPeriodBuyer,
 )
 from app.reference.models import County, Province, Sector
+from app.reviews.models import Review, ReviewPhoto, ReviewReport
 from app.shipping.models import ShippingMethod
 
 __all__ = [
@@ -76,6 +78,11 @@ __all__ = [
     "PaymentStatus",
     "PendingImport",
     "ProblemPhoto",
+    "ProductRating",
+    "Review",
+    "ReviewPhoto",
+    "ReviewReport",
+    "SellerRating",
     "Product",
     "ProductImage",
     "ProductStatus",

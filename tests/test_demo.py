@@ -59,6 +59,7 @@ def test_demo_loads_on_an_empty_database_and_a_second_load_adds_nothing(app) -> 
     assert created["orders"] == counts["shop_order"] > 10
     assert created["offline_sales"] == counts["offline_sale"] > 0
     assert created["view_rows"] == counts["product_view_day"] > 0
+    assert created["reviews"] == counts["review"] > 0
     assert counts["quota"] == 2 * counts["county"] > 0
     statuses = list(db.session.scalars(sa.select(Seller.status)))
     assert statuses.count(SellerStatus.APPLIED) == 3

@@ -178,9 +178,9 @@ PLURAL_NAMES = {"ngettext", "lazy_ngettext"}
 # Calls and filters that give a number in the reader's digits.
 PY_FORMATTERS = {
     "format_number", "format_digits", "format_money", "format_date", "persian_digits",
-    "order_number", "LocalNumber", "percent",
+    "order_number", "LocalNumber", "percent", "format_rating",
 }  # fmt: skip
-JINJA_FORMATTERS = {"num", "digits", "money", "date"}
+JINJA_FORMATTERS = {"num", "digits", "money", "date", "rating"}
 # Calls and filters that make a raw number out of something.
 PY_NUMBER_CALLS = {"len", "int", "sum", "max", "min", "round", "abs", "float"}
 JINJA_NUMBER_FILTERS = {"length", "count", "int", "round", "sum", "abs", "float"}
@@ -188,7 +188,7 @@ JINJA_NUMBER_FILTERS = {"length", "count", "int", "round", "sum", "abs", "float"
 TEXT_NAMES = {
     "title", "name", "display_name", "q", "reason", "status", "seller", "place", "county",
     "period", "value", "column", "columns", "known", "label", "new", "county_name",
-    "province_name", "numbers",  # notifications: order_numbers() writes them in the reader's digits
+    "province_name", "product_title", "hidden_reason", "numbers",  # notifications: order_numbers() writes them in the reader's digits
     "email", "address",  # e-mail addresses (Latin by nature)
     "word", "other", "corrected",  # search: the words of a synonym pair, a corrected query
 }  # fmt: skip

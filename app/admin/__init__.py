@@ -16,6 +16,7 @@ from app.admin import (  # noqa: E402,F401
     pages_routes,
     payments_routes,
     problem_routes,
+    review_routes,
     routes,
     sales_routes,
     search_routes,

@@ -1,8 +1,10 @@
 """A person's own data, as one JSON document they can download from their account page.
 
 Everything the market keeps about the account and what it did: the account itself, its logins,
-its cart, its favourites and followed shops, its orders (with their lines, addresses and history), its payments, the problems it
-reported, the messages it wrote in conversations (with the addresses of their photos), and for a
+its cart, its favourites and followed shops, its orders (with their lines, addresses and history),
+its payments, the problems it reported, the messages it wrote in conversations (with the
+addresses of their photos), the reviews it wrote (with their photos) and the reports of reviews
+it made, and for a
 seller the shop's details and listings. Amounts are integers in the
 currency's smallest unit (``currency`` says which); times are UTC in ISO 8601. Secrets are left
 out: the password hash, login ids, payment tokens and card numbers.
@@ -30,6 +32,7 @@ from app.media.store import media_url
 from app.orders import addresses
 from app.orders.models import CartLine, Order
 from app.payments.models import Payment
+from app.reviews.models import Review, ReviewReport
 
 FORMAT_VERSION = 1
 
@@ -80,6 +83,8 @@ def export(user: User) -> dict[str, Any]:
         "payments": _payments(user.id),
         "problems_reported": _problems(user.id),
         "messages_written": _messages(user.id),
+        "reviews_written": _reviews(user.id),
+        "reviews_reported": _review_reports(user.id),
         "shop": _shop(user.id),
     }
 
@@ -235,6 +240,45 @@ def _messages(user_id: int) -> list[dict[str, Any]]:
                 for photo in row.photos
             ],
         }
+        for row in rows
+    ]
+
+
+def _reviews(user_id: int) -> list[dict[str, Any]]:
+    rows = db.session.scalars(
+        sa.select(Review)
+        .where(Review.customer_id == user_id)
+        .options(selectinload(Review.photos))
+        .order_by(Review.id)
+    )
+    return [
+        {
+            "order_line_id": row.order_line_id,
+            "product_id": row.product_id,
+            "stars": row.stars,
+            "body": row.body,
+            "created_at": _when(row.created_at),
+            "edited_at": _when(row.edited_at),
+            "seller_answer": row.seller_answer,
+            "hidden_at": _when(row.hidden_at),
+            "photos": [
+                {
+                    "url": media_url(photo.large_key, external=True),
+                    "thumbnail_url": media_url(photo.small_key, external=True),
+                }
+                for photo in row.photos
+            ],
+        }
+        for row in rows
+    ]
+
+
+def _review_reports(user_id: int) -> list[dict[str, Any]]:
+    rows = db.session.scalars(
+        sa.select(ReviewReport).where(ReviewReport.user_id == user_id).order_by(ReviewReport.id)
+    )
+    return [
+        {"review_id": row.review_id, "reason": row.reason, "created_at": _when(row.created_at)}
         for row in rows
     ]
 

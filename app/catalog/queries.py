@@ -20,15 +20,29 @@ from app.catalog.models import (
     Seller,
     SellerStatus,
 )
+from app.catalog.ratings import ProductRating
 from app.core.extensions import db
 from app.core.pagination import Page, contains_pattern, paginate
 from app.core.reads import read_rows
 from app.reference.models import County, Sector
 
+_RATED = ProductRating.__table__.c
+
+
+def _by_rating(rated: Any, product_id: Any) -> tuple[Any, ...]:
+    """Best rated first: the average (unrated last), then the number of reviews, newest."""
+    average = sa.func.coalesce(
+        sa.cast(rated.stars_sum, sa.Float) / sa.func.nullif(rated.review_count, 0), 0.0
+    )
+    return (average.desc(), sa.func.coalesce(rated.review_count, 0).desc(), product_id.desc())
+
+
+# The ORM statements' "rating" order needs the summary joined (see :func:`_sorted_page`).
 SORTS: dict[str, tuple[Any, ...]] = {
     "newest": (Product.created_at.desc(), Product.id.desc()),
     "price_asc": (Product.price_amount.asc(), Product.id.asc()),
     "price_desc": (Product.price_amount.desc(), Product.id.desc()),
+    "rating": _by_rating(_RATED, Product.id),
 }
 DEFAULT_SORT = "newest"
 
@@ -49,6 +63,8 @@ def public_products() -> sa.Select[tuple[Product]]:
 def _sorted_page(stmt: sa.Select, page: int, per_page: int, sort: str) -> Page:
     """Page ``page`` of the products ``stmt`` selects, in the ``sort`` order (newest first when
     ``sort`` names none of :data:`SORTS`)."""
+    if sort == "rating":
+        stmt = stmt.outerjoin(ProductRating.__table__, _RATED.product_id == Product.id)
     return paginate(stmt, Product.id, SORTS.get(sort, SORTS[DEFAULT_SORT]), page, per_page)
 
 
@@ -139,6 +155,9 @@ class ProductCard:
     stock: int
     seller: CardSeller
     cover: CardPhoto | None
+    # From the product's rating summary (no reviews: 0 and 0).
+    review_count: int = 0
+    stars_sum: int = 0
 
     @property
     def in_stock(self) -> bool:
@@ -163,12 +182,14 @@ _P = Product.__table__.c
 _S = Seller.__table__.c
 _C = County.__table__.c
 _I = ProductImage.__table__.c
+_R = _RATED
 
 # Table columns, not ORM attributes: a statement of them runs without the ORM's compile step.
 _CARD_SORTS: dict[str, tuple[Any, ...]] = {
     "newest": (_P.created_at.desc(), _P.id.desc()),
     "price_asc": (_P.price_amount.asc(), _P.id.asc()),
     "price_desc": (_P.price_amount.desc(), _P.id.desc()),
+    "rating": _by_rating(_R, _P.id),
 }
 # What narrows the public products of a list (bound values: ``ids``, ``owner``).
 _CARD_FILTERS: dict[str, Any] = {
@@ -315,11 +336,14 @@ def _card_statements(
                 _C.name_fa,
                 _C.name_en,
                 _Cover(),
+                sa.func.coalesce(_R.review_count, _fixed(0)),
+                sa.func.coalesce(_R.stars_sum, _fixed(0)),
             ),
             narrow,
             extras,
         )
         .join(County.__table__, _C.id == _S.county_id)
+        .outerjoin(ProductRating.__table__, _R.product_id == _P.id)
         .order_by(*_CARD_SORTS[sort])
         .limit(sa.bindparam("limit", type_=sa.Integer))
         .offset(sa.bindparam("offset", type_=sa.Integer))
@@ -331,12 +355,24 @@ def _card_statements(
 def _cards(rows: Any) -> list[ProductCard]:
     places: dict[tuple[str, str], CardPlace] = {}
     cards = []
-    for pid, title, price, stock, seller_name, county_fa, county_en, photo, *_total in rows:
+    for row in rows:
+        pid, title, price, stock, seller_name, county_fa, county_en, photo, count, total = row[:10]
         place = places.get((county_fa, county_en))
         if place is None:
             place = places[county_fa, county_en] = CardPlace(county_fa, county_en)
         cover = CardPhoto(photo[0], photo[1] or "") if photo is not None else None
-        cards.append(ProductCard(pid, title, price, stock, CardSeller(seller_name, place), cover))
+        cards.append(
+            ProductCard(
+                pid,
+                title,
+                price,
+                stock,
+                CardSeller(seller_name, place),
+                cover,
+                int(count or 0),
+                int(total or 0),
+            )
+        )
     return cards
 
 
@@ -548,6 +584,40 @@ def _install_fold() -> None:
     if conn.dialect.name == "sqlite":
         raw = conn.connection.dbapi_connection
         raw.create_function("search_fold", 1, _fold_in_python, deterministic=True)  # type: ignore[union-attr]
+
+
+def attach_ratings(products: list[Any]) -> None:
+    """Give loaded ``Product`` objects the rating summary a card shows (``review_count``,
+    ``stars_sum``), in one query for all."""
+    ids = [p.id for p in products]
+    found = (
+        dict(
+            (pid, (count, total))
+            for pid, count, total in db.session.execute(
+                sa.select(_R.product_id, _R.review_count, _R.stars_sum).where(
+                    _R.product_id.in_(ids)
+                )
+            )
+        )
+        if ids
+        else {}
+    )
+    for product in products:
+        product.review_count, product.stars_sum = found.get(product.id, (0, 0))
+
+
+def ids_by_rating(ids: list[int]) -> list[int]:
+    """``ids`` of public products, best rated first (see :data:`SORTS` ``rating``)."""
+    if not ids:
+        return []
+    stmt = (
+        sa.select(_P.id)
+        .select_from(Product.__table__.join(Seller.__table__, _S.id == _P.seller_id))
+        .outerjoin(ProductRating.__table__, _R.product_id == _P.id)
+        .where(_P.id.in_(ids), _P.status == _PUBLISHED, _S.status == _APPROVED)
+        .order_by(*_CARD_SORTS["rating"])
+    )
+    return list(db.session.scalars(stmt))
 
 
 def search_products(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import sqlalchemy as sa
@@ -25,7 +26,8 @@ from app.core.extensions import db
 from app.core.inputs import parse_local_int, parse_money
 from app.core.pagination import Page
 from app.reference.models import County, Sector
-from app.search import SORTS, IndexUnavailable, SearchQuery
+from app.search import SORTS, IndexUnavailable, SearchQuery, SearchResult
+from app.search.backend import MAX_PER_PAGE
 
 log = logging.getLogger(__name__)
 MAX_QUERY_CHARS = 200
@@ -114,6 +116,35 @@ def _facet_rows(facets: dict[str, dict[str, int]]) -> dict[str, list[tuple[Any, 
     return out
 
 
+RATING = "rating"
+RATED_MATCHES = 500
+"""Sorted by rating, the search orders this many best matches (by relevance) by their ratings:
+enough for every page a visitor reads, and bounded whatever the query."""
+
+
+def _by_rating(params: SearchQuery) -> SearchResult:
+    """The backend's best :data:`RATED_MATCHES` matches (by relevance), ordered by their rating
+    summaries in the database, and the page ``params`` asks for of them."""
+    asked = replace(params, sort="relevance", page=1, per_page=MAX_PER_PAGE)
+    first = indexing.backend().search(asked)
+    ids = list(first.ids)
+    page_no = 1
+    while len(ids) < min(first.total, RATED_MATCHES):
+        page_no += 1
+        more = indexing.backend().search(replace(asked, page=page_no))
+        if not more.ids:
+            break
+        ids.extend(more.ids)
+    ids = ids[:RATED_MATCHES]
+    ordered = queries.ids_by_rating(ids)
+    start = (params.page - 1) * params.per_page
+    return replace(
+        first,
+        ids=ordered[start : start + params.per_page],
+        total=len(ordered),
+    )
+
+
 def run(params: SearchQuery) -> dict[str, Any]:
     """Everything the search page shows. ``corrected`` is the query whose results are shown
     when the shopper's own words were corrected (a typo, or a query that found nothing)."""
@@ -123,14 +154,17 @@ def run(params: SearchQuery) -> dict[str, Any]:
         problem = indexing.index_problem()
         if problem is not None:
             raise IndexUnavailable(problem)
-        result = indexing.backend().search(params)
+        result = _by_rating(params) if params.sort == RATING else indexing.backend().search(params)
     except Exception as exc:  # whatever the index does, the page answers from the database
         log.error("search: index unavailable, answering from the database: %s", exc)
         indexing.repair_in_background()
-        sort = {"price_asc": "price_asc", "price_desc": "price_desc"}.get(params.sort, "newest")
+        sort = {"price_asc": "price_asc", "price_desc": "price_desc", "rating": "rating"}.get(
+            params.sort, "newest"
+        )
         page = queries.search_products(
             params.text, params.page, params.per_page, sort, params, params.synonyms
         )
+        queries.attach_ratings(page.items)
         return {
             "params": params,
             "page": page,
@@ -149,6 +183,7 @@ def run(params: SearchQuery) -> dict[str, Any]:
         else {}
     )
     items = [products[i] for i in result.ids if i in products]
+    queries.attach_ratings(items)
     page = Page(items=items, page=params.page, per_page=params.per_page, total=result.total)
     return {
         "params": params,

@@ -40,7 +40,7 @@ def seed_demo_command(
     if created["orders"]:
         click.echo(
             f"Demo sales: {created['orders']} orders, {created['offline_sales']} offline sales, "
-            f"{created['view_rows']} days of product views."
+            f"{created['reviews']} reviews, {created['view_rows']} days of product views."
         )
     try:
         click.echo(f"Search index: {indexing.reindex()} products indexed.")

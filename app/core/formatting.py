@@ -39,6 +39,14 @@ def format_number(value: int, locale: str) -> str:
     return grouped
 
 
+def format_rating(value: float, locale: str) -> str:
+    """An average of stars with one decimal: ``4.5`` in English, ``۴٫۵`` in Persian."""
+    text = f"{value:.1f}"
+    if locale == "fa":
+        return persian_digits(text.replace(".", "\u066b"))
+    return text
+
+
 def format_money(amount: int, currency: str, locale: str) -> str:
     """An integer amount in the currency's smallest unit, as a reader of ``locale`` expects.
 

@@ -29,7 +29,7 @@ from app.demo.users import DEMO_PASSWORD, demo_user
 from app.orders import cart as carts
 from app.orders import completion
 from app.orders import services as order_services
-from app.orders.models import Order, OrderStatus, OrderStatusChange
+from app.orders.models import Order, OrderLine, OrderStatus, OrderStatusChange
 from app.orders.placing import Address
 from app.payments import checkout as payment_checkout
 from app.payments import state as payment_state
@@ -40,6 +40,8 @@ from app.program.calendar import jalali_month_of, jalali_month_start, tehran_tod
 from app.program.models import ProductViewDay
 from app.program.rebuild import rebuild as rebuild_summaries
 from app.reference.models import County
+from app.reviews import services as reviews
+from app.reviews.models import Review
 
 SALES_MONTHS = 8
 ORDERS_PER_SELLER_MONTH = 1.7  # the demo history's average, before each seller's own weight
@@ -114,7 +116,7 @@ def seed_demo_sales(
 ) -> dict[str, int]:
     """Give the demo market a deterministic sales history over the last ``months`` Jalali months
     (ending today, Tehran time); does nothing when any order exists. Returns counts of what it
-    made: ``orders``, ``offline_sales``, ``view_rows``.
+    made: ``orders``, ``offline_sales``, ``reviews``, ``view_rows``.
 
     Orders of demo customers (paid online through the bank gateway, or cash on delivery) go
     through the real cart, checkout and status moves, then
@@ -123,7 +125,7 @@ def seed_demo_sales(
     per 100 views). The sellers of ``data.QUIET_COUNTIES`` barely sell, so the county report
     flags their counties.
     """
-    done = {"orders": 0, "offline_sales": 0, "view_rows": 0}
+    done = {"orders": 0, "offline_sales": 0, "reviews": 0, "view_rows": 0}
     if db.session.scalar(sa.select(Order.id).limit(1)) is not None:
         return done
     rng = random.Random(rng_seed)
@@ -138,6 +140,7 @@ def seed_demo_sales(
     done["orders"] = len(history)
     done["offline_sales"] = _offline_sales(market, calendar, rng)
     _into_the_past(history)
+    done["reviews"] = _reviews(random.Random(rng_seed + 1))
     rebuild_summaries()
     done["view_rows"] = _views(plan, market, calendar, rng)
     progress(
@@ -145,6 +148,44 @@ def seed_demo_sales(
         f"{done['view_rows']} days of product views"
     )
     return done
+
+
+REVIEW_SHARE = 0.4  # of the completed order lines, reviewed by their customers
+REVIEW_TEXTS = (
+    "خیلی تمیز و باسلیقه کار شده بود، ممنون.",
+    "همان‌طور که در عکس بود، بسته‌بندی هم خوب بود.",
+    "کیفیت خوب، فقط ارسال کمی طول کشید.",
+    "",
+    "برای هدیه خریدم و خیلی پسندیدند.",
+)
+
+
+def _reviews(rng: random.Random) -> int:
+    """Reviews of some completed order lines (the summaries follow through the services), dated
+    a few days after their order completed."""
+    rows = db.session.execute(
+        sa.select(OrderLine.id, Order.customer_id, Order.completed_at)
+        .join(Order, Order.id == OrderLine.order_id)
+        .where(Order.status == OrderStatus.COMPLETED, OrderLine.product_id.is_not(None))
+        .order_by(OrderLine.id)
+    ).all()
+    made = 0
+    for line_id, customer_id, completed_at in rows:
+        if rng.random() >= REVIEW_SHARE:
+            continue
+        customer = db.session.get(User, customer_id)
+        assert customer is not None
+        stars = rng.choice((5, 5, 5, 4, 4, 3, 2))
+        review = reviews.write(line_id, customer, stars, rng.choice(REVIEW_TEXTS))
+        when = (completed_at or utcnow()) + timedelta(hours=rng.uniform(6, 96))
+        with transaction():
+            db.session.execute(
+                sa.update(Review)
+                .where(Review.id == review.id)
+                .values(created_at=min(when, utcnow()))
+            )
+        made += 1
+    return made
 
 
 def _market() -> _Market:

@@ -16,8 +16,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol, runtime_checkable
 
-SORTS = ("relevance", "newest", "price_asc", "price_desc")
-"""Accepted values of :attr:`SearchQuery.sort`; anything else is treated as ``relevance``."""
+SORTS = ("relevance", "newest", "price_asc", "price_desc", "rating")
+"""Accepted values of :attr:`SearchQuery.sort`; anything else is treated as ``relevance``.
+``rating`` is the caller's to answer (ratings live in the database): a backend is asked for
+``relevance`` and the caller orders the best matches by their rating summaries."""
 
 FACETS = ("category", "county", "sector")
 """Keys of :attr:`SearchResult.facets`."""

@@ -26,6 +26,7 @@ from app.sellers import (  # noqa: E402,F401
     offline_routes,
     orders_routes,
     problem_routes,
+    review_routes,
     routes,
     shipping_routes,
     statement_routes,

@@ -14,5 +14,6 @@ from app.shop import (  # noqa: E402,F401
     pages_routes,
     payments_routes,
     problem_routes,
+    review_routes,
     routes,
 )

@@ -36,12 +36,13 @@ from app.orders.errors import (
     TooManyCashOrders,
     Unavailable,
 )
-from app.orders.models import Order
+from app.orders.models import Order, OrderStatus
 from app.orders.placing import Address, ShippingWish
 from app.payments import checkout as payment_checkout
 from app.payments import lookups as payment_lookups
 from app.payments import online
 from app.payments.models import Payment, PaymentStatus, Provider
+from app.reviews import services as reviews
 from app.shipping import services as shipping
 from app.shop import bp
 from app.shop.cart_routes import is_staff, known_cart_units, own_product_ids
@@ -574,6 +575,11 @@ def order_detail(order_id: int) -> ResponseReturnValue:
         can_report=problem is None and disputes.may_report(order),
         report_deadline=disputes.report_deadline(order),
         can_escalate=problem is not None and disputes.customer_may_escalate(problem),
+        line_reviews=(
+            reviews.reviews_of_lines([line.id for line in order.lines])
+            if order.status == OrderStatus.COMPLETED
+            else None
+        ),
     )
 
 

@@ -23,7 +23,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from app.accounts.services import set_locale
-from app.catalog import addresses, changes, queries, searching
+from app.catalog import addresses, changes, queries, ratings, searching
 from app.core.inputs import parse_money
 from app.core.pagination import Page
 from app.media.images import ORIGINALS_PREFIX
@@ -31,6 +31,7 @@ from app.media.storage import Storage, StorageUnavailable
 from app.media.store import storage
 from app.program import trust, views
 from app.reference.models import County
+from app.reviews import services as reviews
 from app.shipping import services as shipping
 from app.shop import bp, seo
 from app.shop.cache import cached_page
@@ -39,6 +40,7 @@ from app.web.http import page_arg, safe_next
 
 T = TypeVar("T")
 RELATED_COUNT = 8  # cards in "more from this seller" and in related products
+REVIEWS_SHOWN = 5  # the newest reviews on a product's page (the rest on its reviews page)
 
 
 def _sort_arg() -> str:
@@ -183,6 +185,8 @@ def product(product_id: int, slug: str | None = None) -> ResponseReturnValue:
         shipping_options=shipping.options(item.seller_id, province, 1, item.price_amount),
         away_until=shop.away_until if shipping.is_away(shop) else None,
         figures=trust.seller_figures(shop.id, shop.user_id),
+        rating=ratings.product_rating(item.id),
+        latest_reviews=reviews.latest_reviews(item.id, REVIEWS_SHOWN),
         more_from_seller=queries.more_from_seller(shop.id, item.id, RELATED_COUNT),
         related=(
             queries.related_products(item.category_id, shop.id, RELATED_COUNT)
@@ -226,7 +230,13 @@ def seller(slug: str) -> ResponseReturnValue:
     if shop is None:
         _moved(addresses.SELLER, "shop.seller", slug)
     page, sort = _sorted_page(queries.products_of_seller, shop)
-    return render_template("shop/seller.html", seller=shop, page=page, sort=sort)
+    return render_template(
+        "shop/seller.html",
+        seller=shop,
+        page=page,
+        sort=sort,
+        rating=ratings.seller_rating(shop.id),
+    )
 
 
 @bp.get("/lang/<code>")

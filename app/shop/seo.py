@@ -12,6 +12,7 @@ the same address with ``?lang=en``.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlencode
 
@@ -27,13 +28,14 @@ from app.web.i18n import locale_code
 
 OG_LOCALES = {"fa": "fa_IR", "en": "en_US"}
 DESCRIPTION_LENGTH = 200
+JSON_LD_REVIEWS = 3  # reviews given to search engines with a product's rating
 # Characters that could end a <script> element or open a comment in it, as JSON escapes.
 _SCRIPT_SAFE = {ord("<"): "\\u003c", ord(">"): "\\u003e", ord("&"): "\\u0026"}
 _SCRIPT_SAFE.update({0x2028: "\\u2028", 0x2029: "\\u2029"})
 
 
 # Words after ``/p/<id>/`` that name other pages of a product: never a title's slug.
-PRODUCT_SUBPAGES = frozenset({"ask"})
+PRODUCT_SUBPAGES = frozenset({"ask", "reviews"})
 
 
 def safe_product_slug(slug: str) -> str:
@@ -180,8 +182,38 @@ def seo_home() -> Markup:
     return head_tags("shop.home", {}, _("Bazarche"), _tagline(), data=[organization, website])
 
 
+def _rating_data(rating: Any, reviews: Sequence[Any]) -> dict[str, Any]:
+    """``aggregateRating`` and a few ``review`` items of a product with reviews (else nothing)."""
+    if rating is None or not rating.count:
+        return {}
+    data: dict[str, Any] = {
+        "aggregateRating": {
+            "@type": "AggregateRating",
+            "ratingValue": f"{rating.average:.1f}",
+            "reviewCount": rating.count,
+            "bestRating": 5,
+            "worstRating": 1,
+        }
+    }
+    items = [
+        {
+            "@type": "Review",
+            "reviewRating": {"@type": "Rating", "ratingValue": review.stars, "bestRating": 5},
+            "author": {"@type": "Person", "name": review.author_name},
+            "datePublished": review.created_at.date().isoformat(),
+            **({"reviewBody": _truncate(review.body, 1000)} if review.body else {}),
+        }
+        for review in list(reviews)[:JSON_LD_REVIEWS]
+    ]
+    if items:
+        data["review"] = items
+    return data
+
+
 @bp.app_template_global()
-def seo_product(product: Any, trail: list[Any]) -> Markup:
+def seo_product(
+    product: Any, trail: list[Any], rating: Any = None, reviews: Sequence[Any] = ()
+) -> Markup:
     locale = locale_code()
     args = product_args(product)
     url = _locale_url("shop.product", args, locale)
@@ -215,6 +247,7 @@ def seo_product(product: Any, trail: list[Any]) -> Markup:
         item["image"] = images
     if product.category is not None:
         item["category"] = product.category.name(locale)
+    item.update(_rating_data(rating, reviews))
     return head_tags(
         "shop.product",
         args,

@@ -19,7 +19,7 @@ from flask import current_app, request, url_for
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
-from app.core.formatting import format_money
+from app.core.formatting import format_money, format_number, format_rating
 from app.media.store import media_url, srcset
 from app.web.i18n import locale_code
 
@@ -46,6 +46,10 @@ _HEART = (
     ' title="{label}"><span aria-hidden="true">\u2665</span>'
     '<span class="visually-hidden">{label}</span></a>'
 )
+_RATING = (
+    '    <span class="card-rating" role="img" aria-label="{label}">'
+    '<span aria-hidden="true">\u2605 {average} ({count})</span></span>\n'
+)
 _NO_PICTURE = '<span class="no-image " role="img" aria-label="{label}"></span>'
 _CARD = (
     '<li class="card">\n'
@@ -54,6 +58,7 @@ _CARD = (
     '      <span class="card-title">{title}</span>\n'
     "    </a>\n"
     '    <span class="price">{price}</span>\n'
+    "{rating}"
     '    <span class="card-meta">{seller} <span class="sep" aria-hidden="true">|</span> {county}</span>\n'
     "    {heart}\n"
     "    {badge}\n"
@@ -81,6 +86,22 @@ def product_cards(products: Iterable[Any]) -> Markup:
     no_picture = Markup(_NO_PICTURE.format(label=_("No photo yet")))  # noqa: S704
     items = []
     for product in products:
+        count = getattr(product, "review_count", 0)
+        if count:
+            average = format_rating(product.stars_sum / count, locale)
+            rating = _RATING.format(
+                label=_text(
+                    _(
+                        "Rated %(average)s out of 5 by %(count)s reviews",
+                        average=format_rating(product.stars_sum / count, locale),
+                        count=format_number(count, locale),
+                    )
+                ),
+                average=_text(average),
+                count=_text(format_number(count, locale)),
+            )
+        else:
+            rating = ""
         image = product.cover
         variants = image.variants if image else None
         if variants:
@@ -102,6 +123,7 @@ def product_cards(products: Iterable[Any]) -> Markup:
                 picture=picture,
                 title=_text(product.title),
                 price=_text(format_money(product.price_amount, currency, locale)),
+                rating=rating,
                 seller=_text(seller.display_name),
                 county=_text(county.name(locale) if county is not None else ""),
                 heart=_HEART.format(

@@ -122,6 +122,12 @@ ERROR_TEXT = {
     "refund_wrong_kind": _l(
         "A card payment is refunded online; a cash order's refund is recorded as a cash refund."
     ),
+    # reviews
+    "review_stars_required": _l("Choose from one to five stars."),
+    "too_many_review_photos": _l("Add at most 3 photos to a review."),
+    "review_edit_closed": _l("This review can no longer be edited."),
+    "review_already_answered": _l("This review was already answered."),
+    "review_reports_too_many": _l("You have reported many reviews; try again in an hour."),
 }
 
 CARRIER_TEXT = {

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.browser.test_listing_photos_browser import until
+
 pytestmark = pytest.mark.browser
 
 
@@ -15,18 +17,12 @@ def test_a_guest_presses_a_heart_and_finds_it_again(visit):
     product_id = visit.js("document.querySelector('main [data-favourite]').dataset.favourite")
     heart = f"main [data-favourite='{product_id}']"
     visit.page.click(heart)
-    visit.page.wait_for_function(
-        f"document.querySelector(\"{heart}\").getAttribute('aria-pressed') === 'true'"
-    )
+    until(visit, f"document.querySelector(\"{heart}\").getAttribute('aria-pressed') === 'true'")
     assert visit.js("location.pathname") == "/"  # pressed in place, no page change
     visit.go("/")
-    visit.page.wait_for_function(
-        f"document.querySelector(\"{heart}\").getAttribute('aria-pressed') === 'true'"
-    )
+    until(visit, f"document.querySelector(\"{heart}\").getAttribute('aria-pressed') === 'true'")
     visit.go("/favourites")
     visit.page.wait_for_load_state("networkidle")
     assert visit.js(f'document.querySelectorAll("{heart}").length') == 1
     visit.page.click(heart)  # pressed again: removed
-    visit.page.wait_for_function(
-        f"document.querySelector(\"{heart}\").getAttribute('aria-pressed') === 'false'"
-    )
+    until(visit, f"document.querySelector(\"{heart}\").getAttribute('aria-pressed') === 'false'")

@@ -141,7 +141,8 @@ class _PostgresReader(_PostgresStore):
             "limit": q.per_page,
             "offset": (q.page - 1) * q.per_page,
         }
-        sort = "newest" if q.sort == "relevance" else q.sort
+        # Relevance is ranked below; rating is the caller's to order (newest here).
+        sort = q.sort if q.sort in _ORDERS else "newest"
         statement = Statement(self._doc, filters(q, params), params, _ORDERS[sort])
         if words:
             statement.match(match)

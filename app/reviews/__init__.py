@@ -1,0 +1,1 @@
+"""Reviews and ratings of products by customers whose order line completed."""
