@@ -24,8 +24,10 @@ from app.notifications.orders import send_order_event
 from app.notifications.outbox import sent_mail
 from app.notifications.payouts import send_payout_made
 from app.notifications.problems import send_problem_event
+from app.notifications.reviews import send_review_event
 from app.notifications.sms_gateway import written_sms
 from app.payouts.models import BatchStatus, SettlementBatch, SettlementLine
+from app.reviews.models import Review
 from tests import factories
 from tests.test_notifications import _place
 
@@ -41,6 +43,7 @@ class World:
     product_id: int
     problem_id: int
     batch_id: int
+    review_id: int
 
     def user_of(self, audience: str) -> User:
         return self.customer if audience == events.CUSTOMER else self.seller.user
@@ -76,8 +79,17 @@ def world(app) -> World:  # type: ignore[no-untyped-def]
             account_name="کارگاه",
         )
     )
+    review = Review(
+        order_line_id=order.lines[0].id,
+        product_id=product.id,
+        seller_id=seller.id,
+        customer_id=customer.id,
+        stars=4,
+        body="خوب بود",
+    )
+    db.session.add(review)
     db.session.commit()
-    return World(customer, seller, order.id, product.id, problem.id, batch.id)
+    return World(customer, seller, order.id, product.id, problem.id, batch.id, review.id)
 
 
 _SELLER_MOVES = {
@@ -100,6 +112,8 @@ def _fire(event: str, w: World) -> None:
         send_seller_status(w.seller.user.id, status, previous, "دلیل کارشناس")
     elif subject == "listing":
         send_listing_event(kind, w.product_id, "عکس روشن‌تر")
+    elif subject == "review":
+        send_review_event(kind, w.review_id)
     elif subject == "payout":
         send_payout_made(w.batch_id)
     elif subject == "message":

@@ -60,6 +60,8 @@ def test_a_verified_mobile_comes_first_and_a_choice_switches_a_channel_off(app, 
                 "messages:site",
                 "problems:email",
                 "problems:site",
+                "reviews:email",
+                "reviews:site",
                 "bogus:sms",
             ]
         },

@@ -388,3 +388,30 @@ def test_a_review_change_stales_the_cached_pages_it_shows_on(app, bought):
     reviews.hide(review.id, staff, "spam")
     for address in pages:
         assert "out of 5" not in client.get(address).get_data(as_text=True), address
+
+
+def test_the_parties_are_told_of_a_review_its_answer_and_its_hiding(app, bought):
+    from app.notifications.models import Notice
+
+    def kinds(user_id: int) -> list[str]:
+        db.session.rollback()
+        return list(
+            db.session.scalars(
+                sa.select(Notice.kind).where(Notice.user_id == user_id).order_by(Notice.id)
+            )
+        )
+
+    line, mina = bought["line"], bought["mina"]
+    seller = bought["product"].seller
+    before = kinds(mina.id)
+    customer = as_user(app, mina)
+    address = f"/orders/{line.order_id}/lines/{line.id}/review"
+    customer.post(address, data={"stars": "4", "body": "خوب"})
+    customer.post(address, data={"stars": "3", "body": "خوب"})  # an edit: no new notice
+    assert kinds(seller.user.id).count("review.new") == 1
+    review = db.session.scalars(sa.select(Review)).one()
+    as_user(app, seller.user).post(f"/seller/reviews/{review.id}/answer", data={"answer": "ممنون"})
+    staff = as_user(app, factories.user(Role.STAFF, email="staff@example.com"))
+    for _ in range(2):  # the second press finds it hidden already: told once
+        staff.post(f"/admin/reviews/{review.id}/hide", data={"reason": "نشانی تماس داشت"})
+    assert kinds(mina.id)[len(before) :] == ["review.answered", "review.hidden"]

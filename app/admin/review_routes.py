@@ -10,6 +10,7 @@ from flask_login import current_user
 
 from app.admin import bp
 from app.core.errors import NotAllowed, ValidationFailed
+from app.notifications.reviews import send_review_event
 from app.reviews import services as reviews
 from app.web.http import page_arg
 
@@ -34,12 +35,16 @@ def _back() -> ResponseReturnValue:
 @bp.post("/reviews/<int:review_id>/hide")
 def hide_review(review_id: int) -> ResponseReturnValue:
     try:
-        reviews.hide(review_id, current_user._get_current_object(), request.form.get("reason", ""))
+        hidden = reviews.hide(
+            review_id, current_user._get_current_object(), request.form.get("reason", "")
+        )
     except ValidationFailed:
         flash(_("Give the reason for hiding the review."), "error")
     except NotAllowed:
         abort(404)
     else:
+        if hidden:
+            send_review_event("hidden", review_id)
         flash(_("The review is hidden."), "success")
     return _back()
 

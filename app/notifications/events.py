@@ -97,6 +97,9 @@ TABLE: tuple[Route, ...] = (
     ),
     *_routes("listing", ("hidden", "released_published", "released_draft"), SELLER, "shop"),
     *_routes("payout", ("made",), SELLER, "payouts"),
+    # Reviews: the seller of a new review, the customer of the answer and of staff hiding it.
+    *_routes("review", ("new",), SELLER, "reviews"),
+    *_routes("review", ("answered", "hidden"), CUSTOMER, "reviews"),
     # Conversations: the other party of a new message.
     *_routes("message", ("new",), CUSTOMER, "messages"),
     *_routes("message", ("new",), SELLER, "messages"),

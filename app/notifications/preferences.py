@@ -57,6 +57,12 @@ TOPICS: tuple[Topic, ...] = (
         frozenset({EMAIL, SITE}),
     ),
     Topic(
+        "reviews",
+        _l("Reviews: new reviews of my listings, answers to mine"),
+        (Role.CUSTOMER, Role.SELLER),
+        frozenset({EMAIL, SITE}),
+    ),
+    Topic(
         "shop_orders",
         _l("My shop's orders: new, paid, delivered, completed, cancelled, refunded"),
         (Role.SELLER,),

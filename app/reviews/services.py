@@ -304,8 +304,9 @@ def report(review_id: int, user: User, reason: str) -> bool:
     return True
 
 
-def hide(review_id: int, staff: User, reason: str) -> None:
-    """Staff hide a review with a reason: it leaves the pages and the ratings."""
+def hide(review_id: int, staff: User, reason: str) -> bool:
+    """Staff hide a review with a reason: it leaves the pages and the ratings. Returns whether
+    it was shown until now (False: already hidden, nothing changed)."""
     text = (reason or "").strip()
     if not text:
         raise ValidationFailed({"reason": ["required"]})
@@ -314,7 +315,7 @@ def hide(review_id: int, staff: User, reason: str) -> None:
     with transaction():
         review = _locked(review_id)
         if review.hidden:
-            return
+            return False
         review.hidden_at = utcnow()
         review.hidden_by = staff.id
         review.hidden_reason = text
@@ -322,6 +323,7 @@ def hide(review_id: int, staff: User, reason: str) -> None:
         ratings.apply_change(review.product_id, review.seller_id, review.stars, None)
         _pages_changed(review.product_id, review.seller_id)
         audit.record(staff.id, "review.hidden", "review", review.id, reason=text)
+    return True
 
 
 def unhide(review_id: int, staff: User, reason: str) -> None:

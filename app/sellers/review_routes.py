@@ -9,6 +9,7 @@ from flask_login import current_user
 
 from app.catalog import ratings
 from app.core.errors import NotAllowed, ValidationFailed
+from app.notifications.reviews import send_review_event
 from app.reviews import services as reviews
 from app.sellers import bp
 from app.sellers.routes import current_seller
@@ -42,5 +43,6 @@ def answer_review(review_id: int) -> ResponseReturnValue:
     except NotAllowed:
         abort(404)
     else:
+        send_review_event("answered", review_id)
         flash(_("Your answer is published under the review."), "success")
     return redirect(url_for("sellers.reviews_list", page=page_arg()), code=303)

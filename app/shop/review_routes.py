@@ -17,6 +17,7 @@ from wtforms.validators import InputRequired, Length
 from app.catalog import queries, ratings
 from app.core.errors import NotAllowed, ValidationFailed
 from app.core.extensions import db
+from app.notifications.reviews import send_review_event
 from app.reviews import services as reviews
 from app.reviews.models import Review
 from app.shop import bp
@@ -76,13 +77,14 @@ def write_review(order_id: int, line_id: int) -> ResponseReturnValue:
         try:
             if existing is None:
                 uploads = [f for f in (form.photos.data or []) if getattr(f, "filename", "")]
-                reviews.write(
+                written = reviews.write(
                     line.id,
                     user,
                     form.stars.data,
                     form.body.data or "",
                     [f.stream for f in uploads],
                 )
+                send_review_event("new", written.id)
             else:
                 reviews.edit(existing.id, user, form.stars.data, form.body.data or "")
         except ValidationFailed as exc:
