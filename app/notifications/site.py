@@ -5,8 +5,8 @@ A notice is written in the recipient's language when the event happens (as its e
 stored after the caller's reading transaction ended, in a transaction of its own; like the
 other channels it is a side effect nothing may depend on: a failure is logged, never raised.
 The header's count is the owning clause :func:`unread_of` (the page cache reads it with the
-signed-in visitor in its one round trip) or :func:`unread_count`; it stops counting at
-:data:`MOST_COUNTED` ("99+").
+signed-in visitor in its one round trip) or :func:`unread_count`; the header shows more than
+:data:`MOST_COUNTED` as "99+".
 """
 
 from __future__ import annotations
@@ -66,14 +66,13 @@ def _trim(user_id: int) -> None:
 
 
 def unread_of(user_id: Any) -> sa.ScalarSelect:
-    """The number of ``user_id``'s unread notices (at most ``MOST_COUNTED + 1``), as a clause."""
-    unread = (
-        sa.select(sa.literal(1))
+    """The number of ``user_id``'s unread notices, as a clause (correlated when ``user_id`` is
+    a column of the enclosing statement; at most :data:`KEPT` rows to count, on an index)."""
+    return (
+        sa.select(sa.func.count(Notice.id))
         .where(Notice.user_id == user_id, Notice.read_at.is_(None))
-        .limit(MOST_COUNTED + 1)
-        .subquery()
+        .scalar_subquery()
     )
-    return sa.select(sa.func.count()).select_from(unread).scalar_subquery()
 
 
 def unread_count(user_id: int) -> int:
