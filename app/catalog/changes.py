@@ -28,6 +28,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from app.catalog import stock_alerts
 from app.catalog.models import (
     CatalogVersion,
     Category,
@@ -180,6 +181,8 @@ def _before_flush(session: Session, _context: object, _instances: object) -> Non
         if isinstance(obj, Product):
             if obj not in session.deleted:
                 obj.search_dirty = True
+                if obj.id is not None and _restocked(obj):
+                    stock_alerts.note_restock(session, (obj.id,))
             if _published_now_or_before(obj):
                 pending["products"].append(obj)
         elif isinstance(obj, ProductImage):
@@ -198,6 +201,13 @@ def _before_flush(session: Session, _context: object, _instances: object) -> Non
             pending["everything"] = True
             if obj.id is not None:
                 pending["categories"].add(obj.id)
+
+
+def _restocked(product: Product) -> bool:
+    """Did this flush bring ``product``'s stock from zero above it (a seller's edit, an
+    import)? Its waiting customers are told after the commit (:mod:`app.catalog.stock_alerts`)."""
+    history = sa.inspect(product).attrs.stock.history
+    return bool(history.deleted) and 0 in history.deleted and (product.stock or 0) > 0
 
 
 def _published_now_or_before(product: Product) -> bool:

@@ -97,6 +97,8 @@ TABLE: tuple[Route, ...] = (
     ),
     *_routes("listing", ("hidden", "released_published", "released_draft"), SELLER, "shop"),
     *_routes("payout", ("made",), SELLER, "payouts"),
+    # Alerts the customer asked for: a sold-out product is back (once per alert).
+    *_routes("product", ("back_in_stock",), CUSTOMER, "alerts"),
     # Conversations: the other party of a new message.
     *_routes("message", ("new",), CUSTOMER, "messages"),
     *_routes("message", ("new",), SELLER, "messages"),
