@@ -227,3 +227,24 @@ def test_only_customers_and_sellers_have_the_alerts_topic(app):
 
     staff = factories.user(Role.STAFF, email="staff@example.com")
     assert "alerts" not in {t.key for t in preferences.topics_for(staff)}
+
+
+def test_the_expiry_job_tells_them_when_an_unpaid_checkout_gives_stock_back(app):
+    from datetime import timedelta
+
+    from app.core.timeutil import utcnow
+    from app.jobs import tasks as jobs_tasks
+    from app.payments.models import Provider
+
+    buyer = factories.user(email="buyer@example.com")
+    waiting = factories.user(email="sara@example.com")
+    item = factories.product(title="گلیم", stock=1)
+    payment = _place(buyer, item, provider=Provider.STRIPE)
+    payment.expires_at = utcnow() - timedelta(minutes=1)
+    db.session.commit()
+    db.session.refresh(item)
+    assert item.stock == 0
+    _ask(waiting, item)
+    jobs_tasks.expire_unpaid_checkouts.call_local()
+    assert alerts() == [(waiting.id, item.id, True)]
+    assert len(mails_to(app, "sara@example.com")) == 1
