@@ -248,3 +248,19 @@ def test_the_expiry_job_tells_them_when_an_unpaid_checkout_gives_stock_back(app)
     jobs_tasks.expire_unpaid_checkouts.call_local()
     assert alerts() == [(waiting.id, item.id, True)]
     assert len(mails_to(app, "sara@example.com")) == 1
+
+
+def test_a_hidden_listing_restocked_waits_until_it_is_public_again(app):
+    sara = factories.user(email="sara@example.com")
+    item = factories.product(title="گلیم", stock=0)
+    _ask(sara, item)
+    item.status = ProductStatus.DRAFT
+    db.session.commit()
+    listings.quick_update(item, price_amount=None, stock=3)
+    assert stock_alerts.send_restocked() == 0
+    assert alerts() == [(sara.id, item.id, False)]
+    item = db.session.merge(item)
+    item.status = ProductStatus.PUBLISHED
+    db.session.commit()
+    assert stock_alerts.send_restocked() == 1
+    assert len(mails_to(app, "sara@example.com")) == 1

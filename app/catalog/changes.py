@@ -204,10 +204,16 @@ def _before_flush(session: Session, _context: object, _instances: object) -> Non
 
 
 def _restocked(product: Product) -> bool:
-    """Did this flush bring ``product``'s stock from zero above it (a seller's edit, an
-    import)? Its waiting customers are told after the commit (:mod:`app.catalog.stock_alerts`)."""
-    history = sa.inspect(product).attrs.stock.history
-    return bool(history.deleted) and 0 in history.deleted and (product.stock or 0) > 0
+    """Did this flush bring ``product`` back: its stock from zero above it (a seller's edit),
+    or a listing in stock public again? Its waiting customers are told after the commit (:mod:`app.catalog.stock_alerts`)."""
+    if (product.stock or 0) <= 0:
+        return False
+    stock = sa.inspect(product).attrs.stock.history
+    if stock.deleted and 0 in stock.deleted:
+        return True
+    # A listing in stock published again (alerts wait while it is not public).
+    status = sa.inspect(product).attrs.status.history
+    return product.status == ProductStatus.PUBLISHED and bool(status.deleted)
 
 
 def _published_now_or_before(product: Product) -> bool:

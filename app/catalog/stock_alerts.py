@@ -163,10 +163,19 @@ def send_restocked() -> int:
 
 
 def claim_and_send(product_id: int) -> int:
-    """Claim the waiting alerts of ``product_id`` if it is in stock (one conditional UPDATE:
-    an alert is claimed by one transaction only), commit, then send the signal."""
+    """Claim the waiting alerts of ``product_id`` if it is in stock and public (one conditional
+    UPDATE: an alert is claimed by one transaction only), commit, then send the signal."""
     with transaction():
-        in_stock = sa.select(Product.id).where(Product.id == product_id, Product.stock > 0)
+        in_stock = (
+            sa.select(Product.id)
+            .join(Seller, Seller.id == Product.seller_id)
+            .where(
+                Product.id == product_id,
+                Product.stock > 0,
+                Product.status == ProductStatus.PUBLISHED,
+                Seller.status == SellerStatus.APPROVED,
+            )
+        )
         claimed = list(
             db.session.scalars(
                 sa.update(StockAlert)
