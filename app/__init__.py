@@ -156,12 +156,13 @@ def register_extensions(app: Flask) -> None:
 
     login_manager.user_loader(load_user)
 
-    from app.catalog import changes
+    from app.catalog import changes, stock_alerts
     from app.core.extensions import MarketSession
     from app.program import summaries
 
     changes.install(MarketSession)
     summaries.install(MarketSession)
+    stock_alerts.install(MarketSession)
 
 
 def market_timezone_name() -> str:
@@ -545,6 +546,7 @@ def register_search_sync(app: Flask) -> None:
     job queue runs tasks in place (if the writer is free; otherwise they stay dirty for the next
     request or ``flask search sync``), else through a task for the job worker."""
     from app import jobs
+    from app.catalog import stock_alerts
     from app.jobs import tasks as jobs_tasks
 
     jobs.init_app(app)
@@ -555,6 +557,8 @@ def register_search_sync(app: Flask) -> None:
         # not create a session just to look.
         if not db.session.registry.has():
             return response
+        # Products a committed change brought back in stock: tell who waits for them.
+        stock_alerts.send_restocked()
         if db.session.info.pop("catalog_changed", False) and app.config["SEARCH_SYNC_ON_REQUEST"]:
             if jobs.queue.immediate:
                 sync_quietly()

@@ -60,6 +60,8 @@ ACCESS: dict[str, str] = {
     "shop.favourites_page": PUBLIC,
     "shop.follow": LOGIN,
     "shop.following_page": LOGIN,
+    "shop.stock_alert": LOGIN,
+    "shop.stock_alerts_page": LOGIN,
     "shop.open_notice": LOGIN,
     "shop.read_all_notices": LOGIN,
     "shop.order_invoice": LOGIN,

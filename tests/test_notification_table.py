@@ -11,12 +11,13 @@ import pytest
 import sqlalchemy as sa
 
 from app.accounts.models import Role, User
-from app.catalog.models import Seller
+from app.catalog.models import Seller, StockAlert
 from app.core.extensions import db
 from app.core.timeutil import utcnow
 from app.disputes.models import OrderProblem, ProblemKind
 from app.notifications import events, preferences
 from app.notifications.accounts import send_account_notice, send_seller_status
+from app.notifications.alerts import send_back_in_stock
 from app.notifications.messages import send_new_message
 from app.notifications.models import Notice
 from app.notifications.moderation import send_listing_event
@@ -44,6 +45,7 @@ class World:
     problem_id: int
     batch_id: int
     review_id: int
+    alert_id: int
 
     def user_of(self, audience: str) -> User:
         return self.customer if audience == events.CUSTOMER else self.seller.user
@@ -88,8 +90,12 @@ def world(app) -> World:  # type: ignore[no-untyped-def]
         body="خوب بود",
     )
     db.session.add(review)
+
+    # The customer asked to be told when the product is back (claimed: told when fired).
+    alert = StockAlert(user_id=customer.id, product_id=product.id, notified_at=utcnow())
+    db.session.add(alert)
     db.session.commit()
-    return World(customer, seller, order.id, product.id, problem.id, batch.id, review.id)
+    return World(customer, seller, order.id, product.id, problem.id, batch.id, review.id, alert.id)
 
 
 _SELLER_MOVES = {
@@ -116,6 +122,8 @@ def _fire(event: str, w: World) -> None:
         send_review_event(kind, w.review_id)
     elif subject == "payout":
         send_payout_made(w.batch_id)
+    elif subject == "product":
+        send_back_in_stock(w.product_id, [w.alert_id])
     elif subject == "message":
         # Each side hears of the other's message; both rows are fired.
         send_new_message(w.customer.id, 1, events.CUSTOMER)

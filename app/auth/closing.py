@@ -7,7 +7,7 @@ account (another staff member removes the role first), a shop that is not a reje
 
 Otherwise, in one transaction: the name, e-mail, phone, mobile and password are replaced (the
 account can never log in again and its address and number are free for a new account), every
-login ends, the cart, the favourites and followed shops, the saved addresses and the one-time codes of its number go, and its orders keep their amounts,
+login ends, the cart, the favourites and followed shops, the back-in-stock alerts, the saved addresses and the one-time codes of its number go, and its orders keep their amounts,
 lines, dates, province and city (sales figures, the sellers' invoices) but lose the recipient's
 name, street address, postal code and mobile. The messages it wrote in conversations stay, with
 their photos (the other party's record of the conversation; the sender shows under the replaced
@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from app.accounts import sessions
 from app.accounts.models import OneTimeCode, Role, User
 from app.audit import log as audit
-from app.catalog import favourites
+from app.catalog import favourites, stock_alerts
 from app.catalog.models import Seller, SellerStatus
 from app.core.db import begin_write
 from app.core.errors import ValidationFailed
@@ -72,6 +72,7 @@ def delete_account(user: User) -> None:
     sessions.end_other_logins(user)
     db.session.execute(sa.delete(CartLine).where(CartLine.user_id == user_id))
     favourites.forget_user(user_id)
+    stock_alerts.forget_user(user_id)
     db.session.execute(sa.delete(SavedAddress).where(SavedAddress.user_id == user_id))
     if mobile:
         db.session.execute(sa.delete(OneTimeCode).where(OneTimeCode.mobile == mobile))

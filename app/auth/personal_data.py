@@ -1,7 +1,7 @@
 """A person's own data, as one JSON document they can download from their account page.
 
 Everything the market keeps about the account and what it did: the account itself, its logins,
-its cart, its favourites and followed shops, its orders (with their lines, addresses and history),
+its cart, its favourites and followed shops, its back-in-stock alerts, its orders (with their lines, addresses and history),
 its payments, the problems it reported, the messages it wrote in conversations (with the
 addresses of their photos), the reviews it wrote (with their photos) and the reports of reviews
 it made, and for a
@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from app.accounts.models import LoginSession, User
-from app.catalog import favourites
+from app.catalog import favourites, stock_alerts
 from app.catalog.models import Product, Seller
 from app.conversations.models import ConversationMessage
 from app.core.extensions import db
@@ -67,6 +67,7 @@ def export(user: User) -> dict[str, Any]:
         "logins": _logins(user.id),
         "cart": _cart(user.id),
         **favourites.personal_data(user.id),
+        **stock_alerts.personal_data(user.id),
         "saved_addresses": [
             {
                 "recipient_name": row.recipient_name,

@@ -28,6 +28,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from app.catalog import stock_alerts
 from app.catalog.models import (
     CatalogVersion,
     Category,
@@ -180,6 +181,8 @@ def _before_flush(session: Session, _context: object, _instances: object) -> Non
         if isinstance(obj, Product):
             if obj not in session.deleted:
                 obj.search_dirty = True
+                if obj.id is not None and _restocked(obj):
+                    stock_alerts.note_restock(session, (obj.id,))
             if _published_now_or_before(obj):
                 pending["products"].append(obj)
         elif isinstance(obj, ProductImage):
@@ -198,6 +201,19 @@ def _before_flush(session: Session, _context: object, _instances: object) -> Non
             pending["everything"] = True
             if obj.id is not None:
                 pending["categories"].add(obj.id)
+
+
+def _restocked(product: Product) -> bool:
+    """Did this flush bring ``product`` back: its stock from zero above it (a seller's edit),
+    or a listing in stock public again? Its waiting customers are told after the commit (:mod:`app.catalog.stock_alerts`)."""
+    if (product.stock or 0) <= 0:
+        return False
+    stock = sa.inspect(product).attrs.stock.history
+    if stock.deleted and 0 in stock.deleted:
+        return True
+    # A listing in stock published again (alerts wait while it is not public).
+    status = sa.inspect(product).attrs.status.history
+    return product.status == ProductStatus.PUBLISHED and bool(status.deleted)
 
 
 def _published_now_or_before(product: Product) -> bool:

@@ -260,6 +260,35 @@ class Favourite(Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
+class StockAlert(Model):
+    """A signed-in customer asked to be told when a sold-out product is back
+    (:mod:`app.catalog.stock_alerts`). Once told, ``notified_at`` is set and the row stays as a
+    record; one waiting alert per user and product (a partial unique index). Per product today;
+    a variant column can join the key later."""
+
+    __tablename__ = "stock_alert"
+    __table_args__ = (
+        sa.Index(
+            "uq_stock_alert_waiting",
+            "user_id",
+            "product_id",
+            unique=True,
+            postgresql_where=sa.text("notified_at IS NULL"),
+            sqlite_where=sa.text("notified_at IS NULL"),
+        ),
+        sa.Index("ix_stock_alert_product_waiting", "product_id", "notified_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    product_id: Mapped[int] = mapped_column(sa.ForeignKey("product.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+    user: Mapped[User] = relationship(lazy="raise_on_sql")
+    product: Mapped[Product] = relationship(lazy="raise_on_sql")
+
+
 class FollowedShop(Model):
     """A shop a customer follows: its newest listings show on their "followed shops" page."""
 

@@ -23,3 +23,9 @@ seller_status_changed = _signals.signal(
     "value), ``previous`` (the old value, None for a first application) and ``reason`` (staff's "
     "reason, or None).",
 )
+
+back_in_stock = _signals.signal(
+    "back-in-stock",
+    doc="A sold-out product is back in stock and its waiting alerts were marked told (committed); "
+    "sent with ``product_id`` and ``alert_ids`` (the stock_alert rows to tell, each once).",
+)

@@ -6,6 +6,7 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
+from app.catalog import stock_alerts
 from app.orders.completion import complete_due
 from app.payments.online import expire_all, reconcile_all
 from app.payments.services import PaymentUnavailable, init_app
@@ -24,7 +25,9 @@ def register(app: Flask) -> None:
 @click.option("--limit", default=500, show_default=True, help="At most this many per run.")
 def expire_command(limit: int) -> None:
     """Cancel unpaid online checkouts past their time; their stock goes back once."""
-    click.echo(f"Expired {expire_all(limit=limit)} unpaid card checkouts.")
+    expired = expire_all(limit=limit)
+    stock_alerts.send_restocked()  # their stock came back: tell who waits for it
+    click.echo(f"Expired {expired} unpaid card checkouts.")
 
 
 @orders_cli.command("complete-due")
@@ -51,5 +54,6 @@ def reconcile_command(older_than: int) -> None:
         counts = reconcile_all(older_than)
     except PaymentUnavailable as exc:
         raise click.ClickException("Online payments are off (see the start-up log).") from exc
+    stock_alerts.send_restocked()
     summary = ", ".join(f"{name}: {n}" for name, n in sorted(counts.items())) or "nothing to do"
     click.echo(f"Reconciled: {summary}.")

@@ -34,7 +34,7 @@ import logging
 
 from huey import crontab
 
-from app.catalog import photos
+from app.catalog import photos, stock_alerts
 from app.catalog.indexing import sync_dirty, sync_quietly
 from app.jobs import failures, in_app, queue, submit
 from app.orders.completion import complete_due
@@ -94,6 +94,7 @@ def sweep_staged_photos() -> int:
 @in_app
 def expire_unpaid_checkouts() -> int:
     expired = expire_all()
+    stock_alerts.send_restocked()  # expired orders gave their stock back
     log.info("job: expired %s unpaid online checkouts", expired)
     return expired
 
@@ -105,6 +106,7 @@ def reconcile_payments() -> dict[str, int]:
         counts = reconcile_all(15)
     except PaymentUnavailable:
         return {}  # online payments are off: nothing to ask
+    stock_alerts.send_restocked()  # checkouts that failed gave their stock back
     log.info("job: reconciled %s", counts or "nothing")
     return counts
 

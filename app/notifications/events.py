@@ -100,6 +100,8 @@ TABLE: tuple[Route, ...] = (
     # Reviews: the seller of a new review, the customer of the answer and of staff hiding it.
     *_routes("review", ("new",), SELLER, "reviews"),
     *_routes("review", ("answered", "hidden"), CUSTOMER, "reviews"),
+    # Alerts the customer asked for: a sold-out product is back (once per alert).
+    *_routes("product", ("back_in_stock",), CUSTOMER, "alerts"),
     # Conversations: the other party of a new message.
     *_routes("message", ("new",), CUSTOMER, "messages"),
     *_routes("message", ("new",), SELLER, "messages"),

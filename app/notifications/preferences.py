@@ -63,6 +63,12 @@ TOPICS: tuple[Topic, ...] = (
         frozenset({EMAIL, SITE}),
     ),
     Topic(
+        "alerts",
+        _l("Alerts I asked for: back in stock"),
+        (Role.CUSTOMER, Role.SELLER),
+        frozenset({EMAIL, SMS, SITE}),
+    ),
+    Topic(
         "shop_orders",
         _l("My shop's orders: new, paid, delivered, completed, cancelled, refunded"),
         (Role.SELLER,),

@@ -1,6 +1,7 @@
 """What the notifications do when a domain package sends one of its signals: each receiver turns
 the signal's arguments into the notices of its event (:mod:`app.notifications.accounts`,
-:mod:`app.notifications.orders`, :mod:`app.notifications.payouts`,
+:mod:`app.notifications.alerts`, :mod:`app.notifications.orders`,
+:mod:`app.notifications.payouts`,
 :mod:`app.notifications.problems`). :func:`connect` (called by
 :func:`app.notifications.init_app`) connects them; connecting again changes nothing.
 
@@ -18,9 +19,9 @@ from typing import Any
 from blinker import Signal
 
 from app.accounts.signals import login_locked
-from app.catalog.signals import seller_details_changed, seller_status_changed
+from app.catalog.signals import back_in_stock, seller_details_changed, seller_status_changed
 from app.disputes.signals import problem_event
-from app.notifications import accounts, orders, payouts, problems
+from app.notifications import accounts, alerts, orders, payouts, problems
 from app.orders.signals import orders_completed
 from app.payments.signals import order_event
 from app.payouts.signals import payout_made
@@ -94,6 +95,12 @@ def on_problem_event(sender: object, *, kind: str, problem_id: int, **_: object)
     problems.send_problem_event(kind, problem_id)
 
 
+@_failure_proof
+def on_back_in_stock(sender: object, *, product_id: int, alert_ids: list[int], **_: object) -> None:
+    """Each customer whose alert was claimed hears that the product is back."""
+    alerts.send_back_in_stock(product_id, alert_ids)
+
+
 CONNECTIONS: tuple[tuple[Signal, Receiver], ...] = (
     (login_locked, on_login_locked),
     (seller_details_changed, on_seller_details_changed),
@@ -102,6 +109,7 @@ CONNECTIONS: tuple[tuple[Signal, Receiver], ...] = (
     (problem_event, on_problem_event),
     (orders_completed, on_orders_completed),
     (payout_made, on_payout_made),
+    (back_in_stock, on_back_in_stock),
 )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from functools import partial
+from typing import Any
 
 import sqlalchemy as sa
 from flask import url_for
@@ -90,7 +91,7 @@ def _write(kind: str, review_id: int, batch: events.Batch) -> None:
     )
 
 
-def _endpoint(kind: str, review: Review) -> tuple[str, dict[str, int]]:
+def _endpoint(kind: str, review: Review) -> tuple[str, dict[str, Any]]:
     if kind == "new":
         return "sellers.reviews_list", {}
     return "shop.product_reviews", {"product_id": review.product_id}

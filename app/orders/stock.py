@@ -19,6 +19,7 @@ from collections.abc import Iterable
 
 import sqlalchemy as sa
 
+from app.catalog import stock_alerts
 from app.catalog.changes import mark_products_changed
 from app.catalog.models import Product, ProductStatus
 from app.core.extensions import db
@@ -79,6 +80,7 @@ def give_back(lines: Iterable[tuple[int | None, int]]) -> None:
         if product_id is not None:
             totals[product_id] += quantity
     changed: set[int] = set()
+    restocked: set[int] = set()
     back_in_stock: list[tuple[int, int]] = []
     for product_id, quantity in sorted(totals.items()):  # one lock order for every writer
         given = db.session.execute(
@@ -93,4 +95,7 @@ def give_back(lines: Iterable[tuple[int | None, int]]) -> None:
         changed.add(product_id)
         if quantity > 0 and given.stock == quantity:  # it was sold out
             back_in_stock.append((given.seller_id, given.category_id))
+            restocked.add(product_id)
     _mark_changed(changed, back_in_stock)
+    if restocked:  # its waiting customers are told after the commit
+        stock_alerts.note_restock(db.session(), restocked)

@@ -16,4 +16,5 @@ from app.shop import (  # noqa: E402,F401
     problem_routes,
     review_routes,
     routes,
+    stock_alert_routes,
 )

@@ -27,7 +27,7 @@ from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
 
 from app.accounts.models import User
-from app.catalog import favourites
+from app.catalog import favourites, stock_alerts
 from app.core.extensions import limiter
 from app.shop import bp
 from app.shop.forms import ToggleForm
@@ -56,17 +56,25 @@ def _private(response: ResponseReturnValue) -> ResponseReturnValue:
 
 @bp.get("/favourites/ids")
 def favourite_ids() -> ResponseReturnValue:
-    """The visitor's favourite product ids and followed shop ids, with a form token for the
-    hearts' POSTs (see below). Never cached (shared pages stay the same for everyone)."""
+    """The visitor's favourite product ids, followed shop ids and the products they wait for
+    (back-in-stock alerts), with a form token for the buttons' POSTs (see below). Never cached
+    (shared pages stay the same for everyone)."""
     user = _user()
     ids = favourites.favourite_ids(user, session.get(favourites.SESSION_KEY))
     shops = [s.id for s in favourites.followed_shops(user)] if user is not None else []
+    alerts = stock_alerts.waiting_ids(user)
     # A token makes a session; a visitor without one gets it only when they press a heart
     # (``?token=1``), so merely looking keeps them cookie-less (the anonymous lane's visitors).
     field = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
     token = generate_csrf() if request.args.get("token") or field in session else ""
     return _private(
-        jsonify(products=ids, shops=shops, signed_in=user is not None, csrf_token=token)
+        jsonify(
+            products=ids,
+            shops=shops,
+            alerts=alerts,
+            signed_in=user is not None,
+            csrf_token=token,
+        )
     )
 
 

@@ -66,6 +66,7 @@ ERROR_TEXT = {
     "future_date": _l("The date cannot be in the future."),
     "reason_required": _l("Please give a reason; the seller will see it."),
     "out_of_range": _l("The number is out of range."),
+    "stock_alert_in_stock": _l("This product is in stock now: you can buy it."),
     "needs_photo": _l("Add at least one photo before publishing."),
     "needs_price": _l("Set a price before publishing."),
     "needs_category": _l("Choose a category before publishing."),

@@ -1,5 +1,6 @@
-// Hearts and follow buttons. Shared pages draw them unpressed for everyone; this asks which
-// are the visitor's own once per page and presses them with a POST of the link's address.
+// Hearts, follow buttons and "tell me when it is back" buttons. Shared pages draw them
+// unpressed for everyone; this asks which are the visitor's own once per page and presses them
+// with a POST of the link's address.
 // Without this file each link opens a small page with the form.
 "use strict";
 (() => {
@@ -7,7 +8,9 @@
   const idsUrl = script && script.dataset.ids;
   const hearts = () => document.querySelectorAll("[data-favourite]");
   const follows = () => document.querySelectorAll("[data-follow]");
-  if (!idsUrl || (!hearts().length && !follows().length) || !window.fetch) return;
+  const alerts = () => document.querySelectorAll("[data-stock-alert]");
+  if (!idsUrl || (!hearts().length && !follows().length && !alerts().length) || !window.fetch)
+    return;
   let state = null;
 
   const mark = (el, on) => {
@@ -18,13 +21,15 @@
   const show = () => {
     const products = new Set(state.products.map(String));
     const shops = new Set(state.shops.map(String));
+    const waiting = new Set((state.alerts || []).map(String));
     hearts().forEach((el) => mark(el, products.has(el.dataset.favourite)));
     follows().forEach((el) => mark(el, shops.has(el.dataset.follow)));
+    alerts().forEach((el) => mark(el, waiting.has(el.dataset.stockAlert)));
   };
 
   const press = (el, event) => {
     if (!state) return; // not known yet: the link's own page does it
-    if (el.dataset.follow && !state.signed_in) return; // the link asks to log in first
+    if ((el.dataset.follow || el.dataset.stockAlert) && !state.signed_in) return; // log in first
     event.preventDefault();
     const want = el.getAttribute("aria-pressed") !== "true";
     const target = new URL(el.href, window.location.href);
@@ -47,9 +52,14 @@
         return response.json();
       })
       .then((answer) => {
-        const id = Number(el.dataset.favourite || el.dataset.follow);
-        const list = el.dataset.favourite ? state.products : state.shops;
-        const on = Boolean(answer.favourite ?? answer.following);
+        const id = Number(el.dataset.favourite || el.dataset.follow || el.dataset.stockAlert);
+        if (el.dataset.stockAlert && !state.alerts) state.alerts = [];
+        const list = el.dataset.favourite
+          ? state.products
+          : el.dataset.follow
+            ? state.shops
+            : state.alerts;
+        const on = Boolean(answer.favourite ?? answer.following ?? answer.waiting);
         const at = list.indexOf(id);
         if (on && at < 0) list.push(id);
         if (!on && at >= 0) list.splice(at, 1);
@@ -61,7 +71,7 @@
   };
 
   document.addEventListener("click", (event) => {
-    const el = event.target.closest("[data-favourite], [data-follow]");
+    const el = event.target.closest("[data-favourite], [data-follow], [data-stock-alert]");
     if (el) press(el, event);
   });
 
