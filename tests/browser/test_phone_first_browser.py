@@ -153,7 +153,17 @@ def test_every_public_page_kind_fits_a_phone(phone390):
     visit.go(category_filter)
     check_page(visit, category_filter)
 
-    for path in ["/auth/login", "/auth/register", "/cart"]:
+    for path in [
+        "/auth/login",
+        "/auth/register",
+        "/auth/mobile",
+        "/cart",
+        "/favourites",
+        "/about",
+        "/returns",
+        "/programme",
+        f"{product}/reviews",
+    ]:
         visit.go(path)
         check_page(visit, path)
 
@@ -172,6 +182,9 @@ def test_cart_and_checkout_fit_a_phone_when_signed_in(phone390):
     check_page(visit, "/checkout")
     visit.go("/orders")
     check_page(visit, "/orders")
+    for path in ["/notifications", "/following", "/auth/account"]:
+        visit.go(path)
+        check_page(visit, path)
 
 
 def test_filters_are_open_on_a_wide_screen(visit):
