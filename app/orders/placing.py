@@ -126,7 +126,7 @@ def check_cart(customer: User, lines: list[CartLineTuple]) -> dict[int, Product]
         product = products.get(pid)
         if product is None:
             raise Unavailable(pid)
-        if product.price_amount != seen:
+        if product.effective_price != seen:
             raise CartProblem("price_changed")
     return products
 
@@ -146,7 +146,7 @@ def choose_shipping(
         product = products[pid]
         group = groups.setdefault(product.seller_id, [0, 0])
         group[0] += qty
-        group[1] += product.price_amount * qty
+        group[1] += product.effective_price * qty
     today = market_today()
     away = shipping.away_sellers(sorted(groups), today)
     if away:
@@ -206,14 +206,14 @@ def create_orders(
             _ship_with(order, options.get(product.seller_id))
             by_seller[product.seller_id] = order
             db.session.add(order)
-        line_total = product.price_amount * qty
+        line_total = product.effective_price * qty
         order.lines.append(
             OrderLine(
                 product_id=pid,
                 product_title=product.title,
                 seller_name=product.seller.display_name,
                 category_id=product.category_id,
-                unit_price_amount=product.price_amount,
+                unit_price_amount=product.effective_price,
                 quantity=qty,
                 line_total_amount=line_total,
             )

@@ -68,6 +68,16 @@ class ListingForm(FlaskForm):
             NumberRange(min=0, max=10**13, message=_l("Enter a price from 0.")),
         ],
     )
+    sale_price_toman = LocalMoneyField(  # held in rials
+        _l("Sale price (toman, optional)"),
+        validators=[
+            Optional(),
+            NumberRange(min=1, max=10**13, message=_l("Enter a sale price above 0.")),
+        ],
+        description=_l("Lower than the price; shown with the price struck through."),
+    )
+    sale_starts_on = LocalDateField(_l("Sale's first day"), validators=[Optional()])
+    sale_ends_on = LocalDateField(_l("Sale's last day"), validators=[Optional()])
     stock = LocalIntegerField(
         _l("Stock"),
         default=1,

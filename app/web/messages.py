@@ -68,6 +68,9 @@ ERROR_TEXT = {
     "out_of_range": _l("The number is out of range."),
     "needs_photo": _l("Add at least one photo before publishing."),
     "needs_price": _l("Set a price before publishing."),
+    "sale_price_required": _l("Enter a sale price for the sale's days, or clear the days."),
+    "sale_not_lower": _l("The sale price must be lower than the price."),
+    "sale_ends_before_start": _l("The sale's last day cannot be before its first day."),
     "needs_category": _l("Choose a category before publishing."),
     "hidden_by_staff": _l("Staff hid this listing. Fix it and save it as a draft to resubmit."),
     "awaiting_review": _l(
