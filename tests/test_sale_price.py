@@ -230,9 +230,33 @@ def test_the_cart_and_checkout_charge_the_sale_price(app, client, item):
     assert response.status_code == 303, unescape(response.get_data(as_text=True))
     line = db.session.scalar(sa.select(OrderLine))
     assert (line.unit_price_amount, line.line_total_amount) == (1_000_000, 2_000_000)
+    # The order keeps what the sale took off, where from and who gave it.
+    assert (line.list_price_amount, line.discount_amount) == (1_250_000, 500_000)
+    assert (line.discount_source, line.discount_payer) == ("sale", "seller")
     order = db.session.scalar(sa.select(Order))
+    assert (order.subtotal_amount, order.discount_amount) == (2_000_000, 500_000)
     payment = db.session.scalar(sa.select(Payment))
     assert payment.amount == order.total_amount == 2_000_000 + order.shipping_amount
+
+    invoice = unescape(client.get(f"/orders/{order.id}/invoice").get_data(as_text=True))
+    assert re.search(r"<del>.*125,000.*</del> 100,000", invoice), invoice
+    assert "Sale discounts given by the seller (already in the prices)" in invoice
+    assert "50,000" in invoice
+
+
+def test_an_order_without_a_sale_keeps_no_discount(app, client, item):
+    buyer = factories.user(email="mina@example.com", name="مینا")
+    client.set_cookie("locale", "en")
+    factories.login(client, buyer.email)
+    client.post("/cart/add", data={"product_id": item.id, "quantity": 1})
+    page = client.get("/checkout").get_data(as_text=True)
+    token = re.search(r'name="checkout_token" type="hidden" value="([^"]+)"', page).group(1)
+    assert client.post("/checkout", data={**ADDRESS, "checkout_token": token}).status_code == 303
+    line = db.session.scalar(sa.select(OrderLine))
+    assert (line.list_price_amount, line.discount_amount, line.discount_source) == (None, 0, None)
+    assert db.session.scalar(sa.select(Order)).discount_amount == 0
+    invoice = client.get(f"/orders/{line.order_id}/invoice").get_data(as_text=True)
+    assert "<del>" not in invoice
 
 
 def test_a_sale_ending_between_cart_and_checkout_sends_the_customer_back(

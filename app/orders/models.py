@@ -161,6 +161,9 @@ class Order(Model):
     subtotal_amount: Mapped[int] = mapped_column(sa.BigInteger)
     shipping_amount: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     total_amount: Mapped[int] = mapped_column(sa.BigInteger)
+    # What the lines' discounts took off their list prices (already out of the subtotal and
+    # the total, which are what the customer pays); see OrderLine.discount_amount.
+    discount_amount: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
     # Shipping address (Iranian fields)
     recipient_name: Mapped[str] = mapped_column(sa.String(120))
     mobile: Mapped[str] = mapped_column(sa.String(11))
@@ -213,6 +216,7 @@ class OrderLine(Model):
     __table_args__ = (
         sa.CheckConstraint("quantity > 0", name="quantity_positive"),
         sa.CheckConstraint("unit_price_amount >= 0", name="unit_price_non_negative"),
+        sa.CheckConstraint("discount_amount >= 0", name="discount_non_negative"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -227,7 +231,15 @@ class OrderLine(Model):
     category_id: Mapped[int | None] = mapped_column(sa.ForeignKey("category.id"))
     unit_price_amount: Mapped[int] = mapped_column(sa.BigInteger)
     quantity: Mapped[int]
+    # What the customer pays for the line (the unit price, after any discount, times quantity).
     line_total_amount: Mapped[int] = mapped_column(sa.BigInteger)
+    # A discount on the line: the unit's list price it was taken off, what it took off the
+    # line, where it came from ("sale": the listing's sale) and who gave it ("seller": the
+    # seller's own price, so commission and sales figures count what the customer paid).
+    list_price_amount: Mapped[int | None] = mapped_column(sa.BigInteger)
+    discount_amount: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
+    discount_source: Mapped[str | None] = mapped_column(sa.String(20))
+    discount_payer: Mapped[str | None] = mapped_column(sa.String(10))
 
     order: Mapped[Order] = relationship(back_populates="lines")
 

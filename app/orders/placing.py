@@ -183,7 +183,8 @@ def create_orders(
     shipping_options: dict[int, Option] | None = None,
 ) -> list[Order]:
     """One order per seller for ``payment_id``, in status ``first``, its lines copying title,
-    seller and price from ``products``, with the seller's shipping option (its cost in the
+    seller and price now from ``products`` (a running sale's price, its list price and
+    discount kept on the line and summed on the order), with the seller's shipping option (its cost in the
     total, its carrier, name and dates copied; none: no shipping charged); each order's first
     status change is recorded."""
     options = shipping_options or {}
@@ -201,23 +202,31 @@ def create_orders(
                 subtotal_amount=0,
                 shipping_amount=0,
                 total_amount=0,
+                discount_amount=0,
                 **address.__dict__,
             )
             _ship_with(order, options.get(product.seller_id))
             by_seller[product.seller_id] = order
             db.session.add(order)
-        line_total = product.effective_price * qty
-        order.lines.append(
-            OrderLine(
-                product_id=pid,
-                product_title=product.title,
-                seller_name=product.seller.display_name,
-                category_id=product.category_id,
-                unit_price_amount=product.effective_price,
-                quantity=qty,
-                line_total_amount=line_total,
-            )
+        price = product.effective_price
+        line_total = price * qty
+        line = OrderLine(
+            product_id=pid,
+            product_title=product.title,
+            seller_name=product.seller.display_name,
+            category_id=product.category_id,
+            unit_price_amount=price,
+            quantity=qty,
+            line_total_amount=line_total,
+            discount_amount=0,
         )
+        if price < product.price_amount:  # the listing's sale, given by its seller
+            line.list_price_amount = product.price_amount
+            line.discount_amount = (product.price_amount - price) * qty
+            line.discount_source = "sale"
+            line.discount_payer = "seller"
+            order.discount_amount += line.discount_amount
+        order.lines.append(line)
         order.subtotal_amount += line_total
         order.total_amount += line_total
     made = list(by_seller.values())
