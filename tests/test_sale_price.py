@@ -240,7 +240,7 @@ def test_the_cart_and_checkout_charge_the_sale_price(app, client, item):
 
     invoice = unescape(client.get(f"/orders/{order.id}/invoice").get_data(as_text=True))
     assert re.search(r"<del>.*125,000.*</del> 100,000", invoice), invoice
-    assert "Sale discounts given by the seller (already in the prices)" in invoice
+    assert "Discounts given by the seller (already in the amounts)" in invoice
     assert "50,000" in invoice
 
 

@@ -19,7 +19,7 @@ from app.core.errors import ValidationFailed
 from app.core.extensions import db
 from app.core.inputs import POSTAL_CODE, is_mobile, normalise_mobile, normalise_postal_code
 from app.orders import cart as carts
-from app.orders import stock
+from app.orders import coupons, stock
 from app.orders.errors import (
     CartAlreadyCheckedOut,
     CartChanged,
@@ -28,7 +28,15 @@ from app.orders.errors import (
     ShippingChanged,
     Unavailable,
 )
-from app.orders.models import CartState, Order, OrderLine, OrderStatus, OrderStatusChange
+from app.orders.models import (
+    CartState,
+    Coupon,
+    CouponUse,
+    Order,
+    OrderLine,
+    OrderStatus,
+    OrderStatusChange,
+)
 from app.shipping import services as shipping
 from app.shipping.rates import Option, market_today
 
@@ -234,6 +242,48 @@ def create_orders(
     for order in made:
         db.session.add(OrderStatusChange(order_id=order.id, to_status=first, actor_id=customer.id))
     return made
+
+
+def find_coupon(text: str, products: dict[int, Product]) -> Coupon | None:
+    """The coupon the customer typed, among the cart's shops (None when nothing was typed);
+    ValidationFailed({"coupon": ...}) for a code that cannot be used."""
+    if not text.strip():
+        return None
+    return coupons.find_for_cart(text, sorted({p.seller_id for p in products.values()}))
+
+
+def apply_coupon(coupon: Coupon, orders: list[Order], customer: User) -> None:
+    """Take the coupon's discount off its shop's order (its lines' totals, shared in proportion,
+    so commission and sales figures count what the customer pays; the subtotal and the total)
+    and spend one use (ValidationFailed when none is left or the lines are under the minimum;
+    the transaction must roll back). The orders are flushed (they have ids)."""
+    order = next(o for o in orders if o.seller_id == coupon.seller_id)
+    subtotal = order.subtotal_amount
+    amount = coupons.discount(coupon, subtotal)
+    coupons.spend(coupon)
+    left = amount
+    lines = sorted(order.lines, key=lambda line: line.id)
+    for index, line in enumerate(lines):
+        share = left if index == len(lines) - 1 else amount * line.line_total_amount // subtotal
+        share = min(share, line.line_total_amount, left)
+        left -= share
+        line.line_total_amount -= share
+        line.discount_amount += share
+        line.discount_source = "sale+coupon" if line.discount_source == "sale" else "coupon"
+        line.discount_payer = "seller"
+    order.subtotal_amount -= amount
+    order.total_amount -= amount
+    order.discount_amount += amount
+    order.coupon_code = coupon.code
+    db.session.add(
+        CouponUse(
+            coupon_id=coupon.id,
+            payment_id=order.payment_id,
+            customer_id=customer.id,
+            order_id=order.id,
+            amount=amount,
+        )
+    )
 
 
 def _ship_with(order: Order, option: Option | None) -> None:
