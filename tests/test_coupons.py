@@ -206,3 +206,15 @@ def test_the_seller_makes_lists_and_ends_coupons(app):
     db.session.expire_all()
     assert db.session.get(Coupon, coupon.id).ended_at is not None
     assert seller.id == coupon.seller_id
+
+
+def test_commission_is_on_what_the_customer_paid(app, client, shop, buyer):
+    from app.orders.completion import order_commission
+
+    app.config["COMMISSION_RATE_BP"] = 1000  # 10%
+    make_coupon(shop["a"], code="HALF", value=50)
+    fill(client, (shop["cloth"], 1))
+    assert checkout(client, coupon="HALF").status_code == 303
+    order = db.session.scalar(sa.select(Order))
+    assert sum(line.line_total_amount for line in order.lines) == 500_000
+    assert order_commission(order) == 50_000
