@@ -141,6 +141,8 @@ ACCESS: dict[str, str] = {
     "sellers.edit_shipping_method": SELLER,
     "sellers.delete_shipping_method": SELLER,
     "sellers.vacation": SELLER,
+    "sellers.coupon_list": SELLER,
+    "sellers.end_coupon": SELLER,
     "sellers.delete_offline_sale": SELLER,
     "sellers.statement": SELLER,
     "sellers.statement_csv": SELLER,

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from app.audit import log as audit
+from app.catalog import pricing
 from app.catalog.models import Category, PhotoStatus, Product, ProductStatus, Seller
 from app.catalog.photos import image_keys, take_staged, unused_keys
 from app.catalog.rules import (
@@ -44,6 +46,12 @@ class ListingData:
     seen_stock: int | None = None
     # An optional English title (searchable, not shown); ``None`` leaves it as it is.
     title_en: str | None = None
+    # A sale (its price and its first and last market days, inclusive); with ``sale_given``
+    # False the listing's sale is left as it is, with no sale price it is removed.
+    sale_given: bool = False
+    sale_price_amount: int | None = None
+    sale_first_day: date | None = None
+    sale_last_day: date | None = None
 
 
 @dataclass(frozen=True)
@@ -85,9 +93,48 @@ def _check_listing(data: ListingData) -> ListingData:
         errors.setdefault("category_id", []).append("required")
     if data.status not in (ProductStatus.DRAFT, ProductStatus.PUBLISHED):
         errors.setdefault("status", []).append("invalid")
+    if data.sale_given:
+        _check_sale(data, errors)
     if errors:
         raise ValidationFailed(errors)
     return data
+
+
+def _check_sale(data: ListingData, errors: dict[str, list[str]]) -> None:
+    """A sale needs a positive price below the listing's price and both days, the last on or
+    after the first; no sale price and no days: no sale."""
+    sale = data.sale_price_amount
+    if sale is None:
+        if data.sale_first_day is not None or data.sale_last_day is not None:
+            errors.setdefault("sale_price_amount", []).append("sale_price_required")
+        return
+    if not (0 < sale <= MAX_PRICE_AMOUNT):
+        errors.setdefault("sale_price_amount", []).append("out_of_range")
+    elif not data.price_amount or sale >= data.price_amount:
+        errors.setdefault("sale_price_amount", []).append("sale_not_lower")
+    if data.sale_first_day is None:
+        errors.setdefault("sale_starts_on", []).append("required")
+    if data.sale_last_day is None:
+        errors.setdefault("sale_ends_on", []).append("required")
+    if (
+        data.sale_first_day is not None
+        and data.sale_last_day is not None
+        and data.sale_last_day < data.sale_first_day
+    ):
+        errors.setdefault("sale_ends_on", []).append("sale_ends_before_start")
+
+
+def _set_sale(product: Product, data: ListingData) -> None:
+    """Write the checked sale of ``data`` (see :func:`_check_sale`) to ``product``."""
+    if not data.sale_given:
+        return
+    if data.sale_price_amount is None or data.sale_first_day is None or data.sale_last_day is None:
+        product.sale_price_amount = product.sale_starts_at = product.sale_ends_at = None
+        return
+    product.sale_price_amount = data.sale_price_amount
+    product.sale_starts_at, product.sale_ends_at = pricing.sale_period(
+        data.sale_first_day, data.sale_last_day
+    )
 
 
 def _set_status(product: Product, status: ProductStatus) -> None:
@@ -137,6 +184,7 @@ def create_product(
             stock=data.stock,
             status=ProductStatus.DRAFT,
         )
+        _set_sale(product, data)
         db.session.add(product)
         take_staged(product, seller_id, staged, cover)
         _set_status(product, data.status)
@@ -199,6 +247,7 @@ def update_product(
         kept = _set_counts(
             product, data.price_amount or 0, data.stock, data.seen_price_amount, data.seen_stock
         )
+        _set_sale(product, data)
         take_staged(product, product.seller_id, staged, cover)
         _set_status(product, data.status)
     return kept

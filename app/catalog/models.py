@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.accounts.models import User
+from app.catalog import pricing
 from app.core.dbtypes import UTCDateTime, enum_column
 from app.core.extensions import Model
 from app.core.timeutil import utcnow
@@ -130,6 +131,7 @@ class Product(Model):
     __table_args__ = (
         sa.CheckConstraint("price_amount >= 0", name="price_non_negative"),
         sa.CheckConstraint("stock >= 0", name="stock_non_negative"),
+        sa.CheckConstraint("sale_price_amount > 0", name="sale_price_positive"),
         # Storefront listings: published products newest first, per category / seller.
         sa.Index("ix_product_status_created", "status", "created_at"),
         sa.Index("ix_product_category_status", "category_id", "status", "created_at"),
@@ -149,6 +151,11 @@ class Product(Model):
     title_en: Mapped[str | None] = mapped_column(sa.String(200))
     description: Mapped[str] = mapped_column(sa.Text, default="")
     price_amount: Mapped[int] = mapped_column(sa.BigInteger)
+    # A sale: its price while ``[sale_starts_at, sale_ends_at)`` runs (whole market days; see
+    # app.catalog.pricing). None: no sale.
+    sale_price_amount: Mapped[int | None] = mapped_column(sa.BigInteger)
+    sale_starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    sale_ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     stock: Mapped[int] = mapped_column(default=0)
     status: Mapped[ProductStatus] = mapped_column(
         enum_column(ProductStatus), default=ProductStatus.DRAFT, active_history=True
@@ -182,6 +189,18 @@ class Product(Model):
     @property
     def in_stock(self) -> bool:
         return self.stock > 0
+
+    @property
+    def on_sale(self) -> bool:
+        """Whether its sale runs now (the page strikes the list price through)."""
+        return pricing.sale_running(self.sale_price_amount, self.sale_starts_at, self.sale_ends_at)
+
+    @property
+    def effective_price(self) -> int:
+        """What one unit costs now: the sale price while the sale runs, else the price."""
+        return pricing.price_now(
+            self.price_amount, self.sale_price_amount, self.sale_starts_at, self.sale_ends_at
+        )
 
 
 class ProductImage(Model):

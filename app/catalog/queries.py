@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
@@ -11,6 +12,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased, joinedload, selectinload
 from sqlalchemy.sql.functions import FunctionElement
 
+from app.catalog import pricing
 from app.catalog.models import (
     Category,
     PhotoStatus,
@@ -158,10 +160,23 @@ class ProductCard:
     # From the product's rating summary (no reviews: 0 and 0).
     review_count: int = 0
     stars_sum: int = 0
+    sale_price_amount: int | None = None
+    sale_starts_at: datetime | None = None
+    sale_ends_at: datetime | None = None
 
     @property
     def in_stock(self) -> bool:
         return self.stock > 0
+
+    @property
+    def on_sale(self) -> bool:
+        return pricing.sale_running(self.sale_price_amount, self.sale_starts_at, self.sale_ends_at)
+
+    @property
+    def effective_price(self) -> int:
+        return pricing.price_now(
+            self.price_amount, self.sale_price_amount, self.sale_starts_at, self.sale_ends_at
+        )
 
 
 def _fixed(value: str | int) -> Any:
@@ -338,6 +353,9 @@ def _card_statements(
                 _Cover(),
                 sa.func.coalesce(_R.review_count, _fixed(0)),
                 sa.func.coalesce(_R.stars_sum, _fixed(0)),
+                _P.sale_price_amount,
+                _P.sale_starts_at,
+                _P.sale_ends_at,
             ),
             narrow,
             extras,
@@ -352,11 +370,19 @@ def _card_statements(
     return count, page, counted
 
 
+def _aware(moment: datetime | None) -> datetime | None:
+    """A sale boundary as read (aware from PostgreSQL's driver or the ORM's type), in UTC."""
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
 def _cards(rows: Any) -> list[ProductCard]:
     places: dict[tuple[str, str], CardPlace] = {}
     cards = []
     for row in rows:
         pid, title, price, stock, seller_name, county_fa, county_en, photo, count, total = row[:10]
+        sale, starts, ends = row[10:13]
         place = places.get((county_fa, county_en))
         if place is None:
             place = places[county_fa, county_en] = CardPlace(county_fa, county_en)
@@ -371,6 +397,9 @@ def _cards(rows: Any) -> list[ProductCard]:
                 cover,
                 int(count or 0),
                 int(total or 0),
+                sale,
+                _aware(starts),
+                _aware(ends),
             )
         )
     return cards

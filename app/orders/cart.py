@@ -37,7 +37,7 @@ class CartItem:
 
     @property
     def line_total_amount(self) -> int:
-        return (self.product.price_amount if self.product else 0) * self.quantity
+        return (self.product.effective_price if self.product else 0) * self.quantity
 
 
 @dataclass
@@ -266,12 +266,12 @@ def _add_to_account(user: User, product: Product, quantity: int) -> None:
                 user_id=user.id,
                 product_id=product.id,
                 quantity=quantity,
-                seen_price_amount=product.price_amount,
+                seen_price_amount=product.effective_price,
             )
         )
     else:
         line.quantity = min(line.quantity + quantity, MAX_QUANTITY)
-        line.seen_price_amount = product.price_amount
+        line.seen_price_amount = product.effective_price
 
 
 def _add_to_guest_cart(guest: GuestCart | None, product: Product, quantity: int) -> GuestCart:
@@ -279,8 +279,8 @@ def _add_to_guest_cart(guest: GuestCart | None, product: Product, quantity: int)
     key = str(product.id)
     if key not in cart and len(cart) >= MAX_LINES:
         raise ValidationFailed({"product": ["cart_full"]})
-    current = cart.get(key, [0, product.price_amount])[0]
-    cart[key] = [min(current + quantity, MAX_QUANTITY), product.price_amount]
+    current = cart.get(key, [0, product.effective_price])[0]
+    cart[key] = [min(current + quantity, MAX_QUANTITY), product.effective_price]
     return cart
 
 
@@ -319,12 +319,12 @@ def accept_prices(user: User | None, guest: GuestCart | None) -> GuestCart | Non
             for line in _lines_of(user).values():
                 product = db.session.get(Product, line.product_id)
                 if product is not None:
-                    line.seen_price_amount = product.price_amount
+                    line.seen_price_amount = product.effective_price
         return None
     cart = {}
     for key, (qty, seen) in (guest or {}).items():
         product = db.session.get(Product, int(key))
-        cart[key] = [qty, product.price_amount if product else seen]
+        cart[key] = [qty, product.effective_price if product else seen]
     return cart
 
 
@@ -410,7 +410,7 @@ def view(user: User | None, guest: GuestCart | None) -> CartView:
         else:
             if product.stock < qty:
                 item.problems.append("out_of_stock")
-            if product.price_amount != seen:
+            if product.effective_price != seen:
                 item.problems.append("price_changed")
         group = groups.setdefault(product.seller_id, SellerGroup(seller=product.seller, items=[]))
         group.items.append(item)

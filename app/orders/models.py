@@ -161,6 +161,11 @@ class Order(Model):
     subtotal_amount: Mapped[int] = mapped_column(sa.BigInteger)
     shipping_amount: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     total_amount: Mapped[int] = mapped_column(sa.BigInteger)
+    # What the lines' discounts took off their list prices (already out of the subtotal and
+    # the total, which are what the customer pays); see OrderLine.discount_amount.
+    discount_amount: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
+    # The shop coupon the customer used on this order (its code as the shop wrote it).
+    coupon_code: Mapped[str | None] = mapped_column(sa.String(32))
     # Shipping address (Iranian fields)
     recipient_name: Mapped[str] = mapped_column(sa.String(120))
     mobile: Mapped[str] = mapped_column(sa.String(11))
@@ -213,6 +218,7 @@ class OrderLine(Model):
     __table_args__ = (
         sa.CheckConstraint("quantity > 0", name="quantity_positive"),
         sa.CheckConstraint("unit_price_amount >= 0", name="unit_price_non_negative"),
+        sa.CheckConstraint("discount_amount >= 0", name="discount_non_negative"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -227,7 +233,15 @@ class OrderLine(Model):
     category_id: Mapped[int | None] = mapped_column(sa.ForeignKey("category.id"))
     unit_price_amount: Mapped[int] = mapped_column(sa.BigInteger)
     quantity: Mapped[int]
+    # What the customer pays for the line (the unit price, after any discount, times quantity).
     line_total_amount: Mapped[int] = mapped_column(sa.BigInteger)
+    # A discount on the line: the unit's list price it was taken off, what it took off the
+    # line, where it came from ("sale": the listing's sale) and who gave it ("seller": the
+    # seller's own price, so commission and sales figures count what the customer paid).
+    list_price_amount: Mapped[int | None] = mapped_column(sa.BigInteger)
+    discount_amount: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
+    discount_source: Mapped[str | None] = mapped_column(sa.String(20))
+    discount_payer: Mapped[str | None] = mapped_column(sa.String(10))
 
     order: Mapped[Order] = relationship(back_populates="lines")
 
@@ -266,3 +280,51 @@ class SavedAddress(Model):
     address: Mapped[str] = mapped_column(sa.Text)
     postal_code: Mapped[str] = mapped_column(sa.String(10))
     last_used_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Coupon(Model):
+    """A shop's coupon code: a percentage or an amount off that shop's lines of one checkout,
+    for an order of at least ``min_order_amount``, on whole market days, ``max_uses`` times.
+    ``uses`` is only ever raised by the conditional UPDATE of ``app.orders.coupons.spend``."""
+
+    __tablename__ = "coupon"
+    __table_args__ = (
+        sa.UniqueConstraint("seller_id", "code", name="uq_coupon_seller_id_code"),
+        sa.CheckConstraint("kind IN ('percent', 'amount')", name="kind_known"),
+        sa.CheckConstraint("value > 0", name="value_positive"),
+        sa.CheckConstraint("min_order_amount >= 0", name="min_order_non_negative"),
+        sa.CheckConstraint("max_uses > 0", name="max_uses_positive"),
+        sa.CheckConstraint("uses >= 0 AND uses <= max_uses", name="uses_in_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seller_id: Mapped[int] = mapped_column(sa.ForeignKey("seller.id"), index=True)
+    # Upper case, ASCII digits: codes are compared case-insensitively, typed in any digits.
+    code: Mapped[str] = mapped_column(sa.String(32))
+    kind: Mapped[str] = mapped_column(sa.String(10))  # percent | amount
+    value: Mapped[int] = mapped_column(sa.BigInteger)  # percent (1-100) or rials
+    min_order_amount: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    max_uses: Mapped[int]
+    uses: Mapped[int] = mapped_column(default=0)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # ended by the seller
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class CouponUse(Model):
+    """One use of a coupon: the checkout (payment) and order it took off, and how much."""
+
+    __tablename__ = "coupon_use"
+    __table_args__ = (
+        # A coupon applies once per checkout.
+        sa.UniqueConstraint("coupon_id", "payment_id", name="uq_coupon_use_coupon_id_payment_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    coupon_id: Mapped[int] = mapped_column(sa.ForeignKey("coupon.id"), index=True)
+    payment_id: Mapped[int] = mapped_column(sa.ForeignKey("payment.id"))
+    customer_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"), index=True)
+    order_id: Mapped[int] = mapped_column(sa.ForeignKey("shop_order.id"), index=True)
+    amount: Mapped[int] = mapped_column(sa.BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -19,7 +19,7 @@ from app.core.errors import ValidationFailed
 from app.core.extensions import db
 from app.core.inputs import POSTAL_CODE, is_mobile, normalise_mobile, normalise_postal_code
 from app.orders import cart as carts
-from app.orders import stock
+from app.orders import coupons, stock
 from app.orders.errors import (
     CartAlreadyCheckedOut,
     CartChanged,
@@ -28,7 +28,15 @@ from app.orders.errors import (
     ShippingChanged,
     Unavailable,
 )
-from app.orders.models import CartState, Order, OrderLine, OrderStatus, OrderStatusChange
+from app.orders.models import (
+    CartState,
+    Coupon,
+    CouponUse,
+    Order,
+    OrderLine,
+    OrderStatus,
+    OrderStatusChange,
+)
 from app.shipping import services as shipping
 from app.shipping.rates import Option, market_today
 
@@ -126,7 +134,7 @@ def check_cart(customer: User, lines: list[CartLineTuple]) -> dict[int, Product]
         product = products.get(pid)
         if product is None:
             raise Unavailable(pid)
-        if product.price_amount != seen:
+        if product.effective_price != seen:
             raise CartProblem("price_changed")
     return products
 
@@ -146,7 +154,7 @@ def choose_shipping(
         product = products[pid]
         group = groups.setdefault(product.seller_id, [0, 0])
         group[0] += qty
-        group[1] += product.price_amount * qty
+        group[1] += product.effective_price * qty
     today = market_today()
     away = shipping.away_sellers(sorted(groups), today)
     if away:
@@ -183,7 +191,8 @@ def create_orders(
     shipping_options: dict[int, Option] | None = None,
 ) -> list[Order]:
     """One order per seller for ``payment_id``, in status ``first``, its lines copying title,
-    seller and price from ``products``, with the seller's shipping option (its cost in the
+    seller and price now from ``products`` (a running sale's price, its list price and
+    discount kept on the line and summed on the order), with the seller's shipping option (its cost in the
     total, its carrier, name and dates copied; none: no shipping charged); each order's first
     status change is recorded."""
     options = shipping_options or {}
@@ -201,23 +210,31 @@ def create_orders(
                 subtotal_amount=0,
                 shipping_amount=0,
                 total_amount=0,
+                discount_amount=0,
                 **address.__dict__,
             )
             _ship_with(order, options.get(product.seller_id))
             by_seller[product.seller_id] = order
             db.session.add(order)
-        line_total = product.price_amount * qty
-        order.lines.append(
-            OrderLine(
-                product_id=pid,
-                product_title=product.title,
-                seller_name=product.seller.display_name,
-                category_id=product.category_id,
-                unit_price_amount=product.price_amount,
-                quantity=qty,
-                line_total_amount=line_total,
-            )
+        price = product.effective_price
+        line_total = price * qty
+        line = OrderLine(
+            product_id=pid,
+            product_title=product.title,
+            seller_name=product.seller.display_name,
+            category_id=product.category_id,
+            unit_price_amount=price,
+            quantity=qty,
+            line_total_amount=line_total,
+            discount_amount=0,
         )
+        if price < product.price_amount:  # the listing's sale, given by its seller
+            line.list_price_amount = product.price_amount
+            line.discount_amount = (product.price_amount - price) * qty
+            line.discount_source = "sale"
+            line.discount_payer = "seller"
+            order.discount_amount += line.discount_amount
+        order.lines.append(line)
         order.subtotal_amount += line_total
         order.total_amount += line_total
     made = list(by_seller.values())
@@ -225,6 +242,48 @@ def create_orders(
     for order in made:
         db.session.add(OrderStatusChange(order_id=order.id, to_status=first, actor_id=customer.id))
     return made
+
+
+def find_coupon(text: str, products: dict[int, Product]) -> Coupon | None:
+    """The coupon the customer typed, among the cart's shops (None when nothing was typed);
+    ValidationFailed({"coupon": ...}) for a code that cannot be used."""
+    if not text.strip():
+        return None
+    return coupons.find_for_cart(text, sorted({p.seller_id for p in products.values()}))
+
+
+def apply_coupon(coupon: Coupon, orders: list[Order], customer: User) -> None:
+    """Take the coupon's discount off its shop's order (its lines' totals, shared in proportion,
+    so commission and sales figures count what the customer pays; the subtotal and the total)
+    and spend one use (ValidationFailed when none is left or the lines are under the minimum;
+    the transaction must roll back). The orders are flushed (they have ids)."""
+    order = next(o for o in orders if o.seller_id == coupon.seller_id)
+    subtotal = order.subtotal_amount
+    amount = coupons.discount(coupon, subtotal)
+    coupons.spend(coupon)
+    left = amount
+    lines = sorted(order.lines, key=lambda line: line.id)
+    for index, line in enumerate(lines):
+        share = left if index == len(lines) - 1 else amount * line.line_total_amount // subtotal
+        share = min(share, line.line_total_amount, left)
+        left -= share
+        line.line_total_amount -= share
+        line.discount_amount += share
+        line.discount_source = "sale+coupon" if line.discount_source == "sale" else "coupon"
+        line.discount_payer = "seller"
+    order.subtotal_amount -= amount
+    order.total_amount -= amount
+    order.discount_amount += amount
+    order.coupon_code = coupon.code
+    db.session.add(
+        CouponUse(
+            coupon_id=coupon.id,
+            payment_id=order.payment_id,
+            customer_id=customer.id,
+            order_id=order.id,
+            amount=amount,
+        )
+    )
 
 
 def _ship_with(order: Order, option: Option | None) -> None:

@@ -93,6 +93,7 @@ class _Wanted(NamedTuple):
     max_open_cash_orders: int
     cart_version: int | None
     shipping: dict[int, placing.ShippingWish]
+    coupon: str
 
 
 def place_checkout(
@@ -106,6 +107,7 @@ def place_checkout(
     max_open_cash_orders: int,
     cart_version: int | None = None,
     shipping: dict[int, placing.ShippingWish] | None = None,
+    coupon: str = "",
 ) -> Checkout:
     """Turn the customer's cart into one payment and one order per seller, at most once.
 
@@ -121,7 +123,9 @@ def place_checkout(
     be open at once (TooManyCashOrders). ``shipping`` is each seller's chosen method and the
     cost the page showed (:func:`app.orders.placing.choose_shipping`; the cheapest method for
     a seller not named); the cost charged comes from the database for the address province
-    and is in the payment's amount (SellerAway, ShippingChanged). A card checkout holds its stock ``expiry_minutes``,
+    and is in the payment's amount (SellerAway, ShippingChanged). ``coupon`` is the shop coupon
+    code the customer typed (``app.orders.coupons``; ValidationFailed({"coupon": ...}) for one
+    that cannot be used or is used up meanwhile). A card checkout holds its stock ``expiry_minutes``,
     never under :data:`MIN_CARD_HOLD_MINUTES`.
     Raises those, CartProblem, Unavailable, OutOfStock or ValidationFailed; then nothing is
     created, no stock is taken and the session is clean.
@@ -136,6 +140,7 @@ def place_checkout(
         max_open_cash_orders,
         cart_version,
         dict(shipping or {}),
+        coupon[:64],
     )
     if not _TOKEN.fullmatch(token or ""):
         raise ValidationFailed({"token": ["invalid"]})
@@ -175,6 +180,7 @@ def _place(wanted: _Wanted) -> tuple[Payment, _Placed]:
     lines = placing.read_cart(wanted.customer, state, wanted.cart_version)
     products = placing.check_cart(wanted.customer, lines)
     options = placing.choose_shipping(lines, products, wanted.address.province, wanted.shipping)
+    coupon = placing.find_coupon(wanted.coupon, products)
     _check_cash_cap(wanted)
     placing.reserve(lines)
     payment = _create_payment(wanted)
@@ -188,6 +194,8 @@ def _place(wanted: _Wanted) -> tuple[Payment, _Placed]:
         currency=wanted.currency,
         shipping_options=options,
     )
+    if coupon is not None:
+        placing.apply_coupon(coupon, orders, wanted.customer)
     payment.amount = sum(o.total_amount for o in orders)
     placing.close_cart(wanted.customer, state, payment.id)
     return payment, _Placed(payment.id, sorted(o.id for o in orders), payment.amount)

@@ -68,6 +68,16 @@ class ListingForm(FlaskForm):
             NumberRange(min=0, max=10**13, message=_l("Enter a price from 0.")),
         ],
     )
+    sale_price_toman = LocalMoneyField(  # held in rials
+        _l("Sale price (toman, optional)"),
+        validators=[
+            Optional(),
+            NumberRange(min=1, max=10**13, message=_l("Enter a sale price above 0.")),
+        ],
+        description=_l("Lower than the price; shown with the price struck through."),
+    )
+    sale_starts_on = LocalDateField(_l("Sale's first day"), validators=[Optional()])
+    sale_ends_on = LocalDateField(_l("Sale's last day"), validators=[Optional()])
     stock = LocalIntegerField(
         _l("Stock"),
         default=1,
@@ -171,3 +181,28 @@ class VacationForm(FlaskForm):
     away_note = TextAreaField(
         _l("Note for customers (optional)"), validators=[Optional(), Length(max=300)]
     )
+
+
+class CouponForm(FlaskForm):
+    """A shop coupon: the code, a percentage or an amount (toman, held in rials) off, the
+    minimum order, the first and last day and how many times it may be used. The rules are the
+    coupon service's; the fields only read the values."""
+
+    code = StringField(
+        _l("Code"),
+        validators=[DataRequired(), Length(max=32)],
+        description=_l("Latin letters and digits, e.g. NOWRUZ; customers may type it in any case."),
+    )
+    kind = SelectField(
+        _l("Discount"),
+        choices=lambda: [("percent", _l("A percentage off")), ("amount", _l("An amount off"))],
+        default="percent",
+    )
+    percent = LocalIntegerField(_l("Percentage"), validators=[Optional()])
+    amount_toman = LocalMoneyField(_l("Amount (toman)"), validators=[Optional()])  # held in rials
+    min_order_toman = LocalMoneyField(  # held in rials
+        _l("Minimum order (toman, optional)"), validators=[Optional()]
+    )
+    starts_on = LocalDateField(_l("First day"), validators=[Optional()])
+    ends_on = LocalDateField(_l("Last day"), validators=[Optional()])
+    max_uses = LocalIntegerField(_l("How many times it may be used"), validators=[Optional()])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 
 from flask import (
     abort,
@@ -23,7 +24,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.orm import selectinload
 
 from app import jobs
-from app.catalog import favourites, listings, photos
+from app.catalog import favourites, listings, photos, pricing
 from app.catalog.indexing import remove_deleted
 from app.catalog.models import PhotoStatus, Product, ProductStatus, Seller, SellerStatus
 from app.catalog.rules import MAX_IMAGES
@@ -318,6 +319,10 @@ def _listing_data(form: ListingForm) -> listings.ListingData:
         status=ProductStatus(form.status.data),
         seen_price_amount=_seen(form.seen_price_amount.data),
         seen_stock=_seen(form.seen_stock.data),
+        sale_given=True,
+        sale_price_amount=form.sale_price_toman.data,
+        sale_first_day=form.sale_starts_on.data,
+        sale_last_day=form.sale_ends_on.data,
     )
 
 
@@ -518,6 +523,10 @@ def edit_listing(product_id: int):
     form.category_id.choices = [(0, _("Choose…")), *category_choices()]
     if request.method == "GET":
         form.price_toman.data = product.price_amount or None
+        form.sale_price_toman.data = product.sale_price_amount
+        if product.sale_starts_at is not None and product.sale_ends_at is not None:
+            form.sale_starts_on.data = pricing.market_day(product.sale_starts_at)
+            form.sale_ends_on.data = pricing.market_day(product.sale_ends_at) - timedelta(days=1)
         form.status.data = "published" if product.status == ProductStatus.PUBLISHED else "draft"
         form.category_id.data = product.category_id or 0
         form.seen_price_amount.data = str(product.price_amount)

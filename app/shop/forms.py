@@ -9,7 +9,14 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
-from wtforms.validators import AnyOf, InputRequired, Length, NumberRange, ValidationError
+from wtforms.validators import (
+    AnyOf,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 from app.orders.cart import MAX_QUANTITY
 from app.web.forms import LocalIntegerField
@@ -95,6 +102,11 @@ class CheckoutForm(FlaskForm):
         validators=[InputRequired(REQUIRED), Length(max=20, message=TOO_LONG)],
         description=_l("10 digits, without a dash."),
         render_kw={"inputmode": "numeric"},
+    )
+    coupon = StringField(
+        _l("Shop coupon code (optional)"),
+        validators=[Optional(), Length(max=64, message=TOO_LONG)],
+        description=_l("Takes its shop's discount off that shop's items."),
     )
     payment_method = RadioField(_l("Payment"), default="cash", validate_choice=False)
     checkout_token = HiddenField()

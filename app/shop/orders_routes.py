@@ -296,6 +296,7 @@ def _place(form: CheckoutForm, address: Address, token: str) -> payment_checkout
         max_open_cash_orders=int(config["MAX_OPEN_CASH_ORDERS"]),
         cart_version=_version_arg(form),
         shipping=shipping_wishes(),
+        coupon=form.coupon.data or "",
     )
 
 

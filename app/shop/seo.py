@@ -224,7 +224,7 @@ def seo_product(
         "@type": "Offer",
         "url": url,
         # Money is kept in integer rials, the unit schema.org's IRR prices are in.
-        "price": str(product.price_amount),
+        "price": str(product.effective_price),
         "priceCurrency": current_app.config["MARKET_CURRENCY"],
         "availability": "https://schema.org/" + ("InStock" if product.in_stock else "OutOfStock"),
         "itemCondition": "https://schema.org/NewCondition",

@@ -66,6 +66,21 @@ _CARD = (
 )
 
 
+_SALE = (
+    '<del><span class="visually-hidden">{before} </span>{price}</del>'
+    ' <ins><span class="visually-hidden">{sale} </span>{effective}</ins>'
+)
+
+
+def _price(product: Any, currency: str, locale: str, before: str, sale: str) -> str:
+    """The card's price as the ``price_tag`` macro writes it (struck through during a sale)."""
+    price = _text(format_money(product.price_amount, currency, locale))
+    if not product.on_sale:
+        return price
+    effective = _text(format_money(product.effective_price, currency, locale))
+    return _SALE.format(before=before, price=price, sale=sale, effective=effective)
+
+
 def product_cards(products: Iterable[Any]) -> Markup:
     """The ``<li class="card">`` items of ``products`` (``Product`` objects or
     ``queries.ProductCard`` rows), each product's page and photos linked."""
@@ -83,6 +98,9 @@ def product_cards(products: Iterable[Any]) -> Markup:
         "/0?", 1
     )
     heart_label = _text(_("Favourite"))
+    # As the templates' gettext gives them: trusted markup, not escaped again.
+    before_label = str(_("Price before the sale:"))
+    sale_label = str(_("Sale price:"))
     no_picture = Markup(_NO_PICTURE.format(label=_("No photo yet")))  # noqa: S704
     items = []
     for product in products:
@@ -122,7 +140,7 @@ def product_cards(products: Iterable[Any]) -> Markup:
                 href=_text(f"{product_prefix}{product.id}"),
                 picture=picture,
                 title=_text(product.title),
-                price=_text(format_money(product.price_amount, currency, locale)),
+                price=_price(product, currency, locale, before_label, sale_label),
                 rating=rating,
                 seller=_text(seller.display_name),
                 county=_text(county.name(locale) if county is not None else ""),

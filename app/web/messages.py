@@ -69,6 +69,19 @@ ERROR_TEXT = {
     "stock_alert_in_stock": _l("This product is in stock now: you can buy it."),
     "needs_photo": _l("Add at least one photo before publishing."),
     "needs_price": _l("Set a price before publishing."),
+    "coupon_code_invalid": _l(
+        "Use Latin letters, digits, dashes or underscores: at least three, at most thirty-two."
+    ),
+    "coupon_code_taken": _l("Your shop already has a coupon with this code."),
+    "coupon_percent_range": _l("A percentage cannot be more than a hundred."),
+    "coupon_unknown": _l("No shop in your cart has this coupon code."),
+    "coupon_ended": _l("This coupon has ended."),
+    "coupon_not_started": _l("This coupon has not started yet."),
+    "coupon_used_up": _l("This coupon has been used up."),
+    "coupon_min_order": _l("This shop's items in your cart are under the coupon's minimum order."),
+    "sale_price_required": _l("Enter a sale price for the sale's days, or clear the days."),
+    "sale_not_lower": _l("The sale price must be lower than the price."),
+    "sale_ends_before_start": _l("The sale's last day cannot be before its first day."),
     "needs_category": _l("Choose a category before publishing."),
     "hidden_by_staff": _l("Staff hid this listing. Fix it and save it as a draft to resubmit."),
     "awaiting_review": _l(
