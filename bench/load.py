@@ -467,7 +467,7 @@ class User:
             kind, path = "home", "/"
         elif roll < 0.6:
             kind = "category"
-            path = f"/c/{self.world.categories.pick(self.rng)}"
+            path = "/c/" + urllib.parse.quote(self.world.categories.pick(self.rng))
             if self.rng.random() < 0.3:
                 path += f"?page={self.rng.randint(2, 4)}"
         else:

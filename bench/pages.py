@@ -35,6 +35,7 @@ import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from urllib.parse import quote
 
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -54,6 +55,14 @@ from bench.common import (
 
 PG_SERVER = f"postgresql+psycopg://postgres@{HOST}:5432"
 CATEGORY_SLUG = "needlework"  # a leaf category; with 10,000 products it holds about a thousand
+
+
+def category_slug() -> str:
+    """The address of :data:`CATEGORY_SLUG` (the demo data's key): its Persian name's slug."""
+    from app.catalog.slugs import slugify
+    from app.demo import data
+
+    return next(slugify(fa) for key, _p, fa, _en in data.CATEGORIES if key == CATEGORY_SLUG)
 
 
 # --------------------------------------------------------------------------------------------
@@ -144,6 +153,7 @@ def load_products(app, products: int, per_seller: int = 25) -> dict[str, int]:  
         Seller,
         SellerStatus,
     )
+    from app.catalog.slugs import slugify
     from app.core.extensions import db
     from app.demo import data
     from app.demo.seed import seed_demo
@@ -156,7 +166,9 @@ def load_products(app, products: int, per_seller: int = 25) -> dict[str, int]:  
         seed_demo(None, sellers=0, products_per_seller=0)
         counties = list(db.session.execute(sa.select(County.id, County.slug, County.name_fa)))
         sectors = dict(db.session.execute(sa.select(Sector.slug, Sector.id)).tuples().all())
-        categories = dict(db.session.execute(sa.select(Category.slug, Category.id)).tuples().all())
+        by_slug = dict(db.session.execute(sa.select(Category.slug, Category.id)).tuples().all())
+        # The data's keys: categories are addressed by their Persian names' slugs.
+        categories = {key: by_slug[slugify(fa)] for key, _parent, fa, _en in data.CATEGORIES}
         password_hash = hash_password(secrets.token_urlsafe(16))  # nobody logs in as them
         lines = list(data.PRODUCT_LINES.items())
         seller_count = max(1, -(-products // per_seller))
@@ -505,7 +517,8 @@ def main(argv: list[str] | None = None) -> int:
             server.start()
 
         customer = customer_cookie(loader_app)
-        category_path, product_path = f"/c/{CATEGORY_SLUG}", f"/p/{loaded['product_id']}"
+        category_path = "/c/" + quote(category_slug())
+        product_path = f"/p/{loaded['product_id']}"
         # name, path, product cards expected, Cookie header (a signed-in customer's or none)
         pages: list[tuple[str, str, int, str | None]] = [
             ("home", "/", 0, None),
