@@ -16,10 +16,13 @@ module per subject.
   after their commit, and the receivers there turn them into messages. Blueprints, which sit
   above, call the subject modules directly.
 
-A subject module (or a receiver) writes its messages for each channel the event goes by:
-``sms.compose(...)`` renders ``templates/sms/<template>.txt`` in the recipient's language, and
-``sms.write_and_send(kind, write, what)`` sends them as ``mail.write_and_send`` does e-mails. A new event of a domain package is a new signal in that
-package's ``signals.py`` plus a receiver in ``receivers.py``'s ``CONNECTIONS``.
+A subject module (or a receiver) writes one event's messages inside
+:func:`app.notifications.events.dispatch`: a builder per channel (``mail.compose``,
+``sms.compose`` rendering ``templates/sms/<template>.txt``, a notice's title and path), called
+by :meth:`~app.notifications.events.Batch.add` for the channels the recipient gets the event by
+(the table :data:`~app.notifications.events.TABLE`). A new event of a domain package is a new
+signal in that package's ``signals.py``, a receiver in ``receivers.py``'s ``CONNECTIONS`` and a
+row in the table.
 """
 
 from __future__ import annotations

@@ -12,9 +12,8 @@ In development and tests the file backend writes each message under ``MAIL_DIR``
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
-from typing import Any, TypeVar
+from typing import Any
 
 from flask import current_app, has_request_context, render_template
 from flask_mailman import EmailMultiAlternatives
@@ -22,14 +21,13 @@ from flask_mailman import EmailMultiAlternatives
 from app import jobs
 from app.accounts.models import User
 from app.core import metrics
-from app.core.db import end_read, transaction, write_intent
+from app.core.db import end_read, transaction
 from app.core.extensions import db, mail
 from app.core.links import site_url
 
 log = logging.getLogger(__name__)
 
 Outgoing = tuple[int, EmailMultiAlternatives]  # the recipient's user id, their message
-M = TypeVar("M")
 
 
 def recipient_locale(user: User) -> str:
@@ -86,26 +84,6 @@ def message(to: str, locale: str, subject: str, text: str, html: str) -> EmailMu
     )
     letter.attach_alternative(html, "text/html")
     return letter
-
-
-def write_and_send(
-    kind: str,
-    write: Callable[[], list[M]],
-    what: str,
-    deliver: Callable[[list[M], str], None] | None = None,
-) -> None:
-    """Write the messages of ``kind`` (reading only: no write lock is taken meanwhile), then send
-    them (by e-mail, or through the channel's ``deliver``: :func:`app.notifications.sms.send`).
-    Never raises: a failure to write is logged as ``could not <what>``."""
-    try:
-        with write_intent(False):
-            messages = write()
-    except Exception:
-        log.exception("could not %s", what)
-        (metrics.EMAILS_FAILED if deliver is None else metrics.SMS_FAILED).inc()
-        end_failed_read()
-        return
-    (deliver or send)(messages, kind)  # type: ignore[arg-type]
 
 
 def end_failed_read() -> None:

@@ -13,7 +13,6 @@ an SMS is a side effect nothing may depend on: a failure is logged, never raised
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from typing import Any
 
 from flask import render_template
@@ -21,7 +20,7 @@ from flask import render_template
 from app import jobs
 from app.core import metrics
 from app.core.db import end_read, transaction
-from app.notifications import mail, sms_gateway
+from app.notifications import sms_gateway
 
 log = logging.getLogger(__name__)
 
@@ -54,11 +53,6 @@ def send(messages: list[Outgoing], kind: str) -> None:
         except Exception:
             log.exception("could not send the %r text to user %s", kind, recipient_id)
             metrics.SMS_FAILED.inc()
-
-
-def write_and_send(kind: str, write: Callable[[], list[Outgoing]], what: str) -> None:
-    """Write the texts of ``kind`` (reading only), then send them; never raises."""
-    mail.write_and_send(kind, write, what, deliver=send)
 
 
 def _to_the_outbox(messages: list[Outgoing], kind: str) -> None:
