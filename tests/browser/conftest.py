@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -139,32 +140,51 @@ def assert_only_loopback(visit: Visit) -> None:
     assert not strays, f"requests left the test server: {strays}"
 
 
-@pytest.fixture
-def visit(browser, live_server: str) -> Iterator[Visit]:  # type: ignore[no-untyped-def]
-    """A fresh browser context (no cookies) at desktop width."""
-    context, visit = open_visit(browser, live_server)
+@contextmanager
+def person(
+    browser,
+    live_server: str,
+    phone_size: tuple[int, int] | None = None,
+    timeout_ms: int | None = None,
+):  # type: ignore[no-untyped-def]
+    """One person's fresh browser context (no cookies): desktop width, or a touch phone of
+    ``phone_size`` (width, height). On leaving, nothing left 127.0.0.1 and no page erred."""
+    options: dict[str, object] = {}
+    if phone_size is not None:
+        width, height = phone_size
+        options = {
+            "viewport": {"width": width, "height": height},
+            "device_scale_factor": 2,
+            "is_mobile": True,
+            "has_touch": True,
+        }
+    context, visit = open_visit(browser, live_server, **options)
+    if timeout_ms is not None:
+        context.set_default_timeout(timeout_ms)
     try:
         yield visit
     finally:
         context.close()
     assert_only_loopback(visit)
     assert not visit.errors, visit.errors
+
+
+@pytest.fixture
+def visit(browser, live_server: str) -> Iterator[Visit]:  # type: ignore[no-untyped-def]
+    """A fresh browser context (no cookies) at desktop width."""
+    with person(browser, live_server) as visit:
+        yield visit
 
 
 @pytest.fixture
 def phone(browser, live_server: str) -> Iterator[Visit]:  # type: ignore[no-untyped-def]
     """A fresh browser context at phone size (375 x 740, touch)."""
-    context, visit = open_visit(
-        browser,
-        live_server,
-        viewport={"width": 375, "height": 740},
-        device_scale_factor=2,
-        is_mobile=True,
-        has_touch=True,
-    )
-    try:
+    with person(browser, live_server, (375, 740)) as visit:
         yield visit
-    finally:
-        context.close()
-    assert_only_loopback(visit)
-    assert not visit.errors, visit.errors
+
+
+@pytest.fixture
+def phone390(browser, live_server: str) -> Iterator[Visit]:  # type: ignore[no-untyped-def]
+    """A fresh browser context at 390 x 844, touch (the phone the storefront is checked on)."""
+    with person(browser, live_server, (390, 844)) as visit:
+        yield visit

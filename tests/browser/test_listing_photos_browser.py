@@ -5,36 +5,16 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
 
 import pytest
 from PIL import Image
 
-from tests.browser.conftest import Visit, assert_only_loopback, open_visit
+from tests.browser.conftest import Visit
 
 pytestmark = pytest.mark.browser
 
 SELLER = "seller2@bazarche.example"
 PASSWORD = "bazarche-demo-1234"  # noqa: S105  (the demo accounts' password)
-
-
-@pytest.fixture
-def phone_390(browser, live_server: str) -> Iterator[Visit]:  # type: ignore[no-untyped-def]
-    """A fresh browser context at 390 x 844, touch."""
-    context, visit = open_visit(
-        browser,
-        live_server,
-        viewport={"width": 390, "height": 844},
-        device_scale_factor=2,
-        is_mobile=True,
-        has_touch=True,
-    )
-    try:
-        yield visit
-    finally:
-        context.close()
-    assert_only_loopback(visit)
-    assert not visit.errors, visit.errors
 
 
 def log_in(visit: Visit) -> None:
@@ -67,8 +47,8 @@ def swipe(cdp, y: float, from_x: float, to_x: float) -> None:  # type: ignore[no
     touch(cdp, "touchEnd", to_x, y)
 
 
-def test_a_listing_with_two_photos_in_one_save_and_its_gallery(phone_390, tmp_path):
-    visit = phone_390
+def test_a_listing_with_two_photos_in_one_save_and_its_gallery(phone390, tmp_path):
+    visit = phone390
     page = visit.page
     files = []
     for name, colour, size in (("red.png", (220, 30, 30), (900, 700)),

@@ -9,11 +9,9 @@ by the line of text it sits in. The allow-list below names the few other things 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
-from tests.browser.conftest import Visit, assert_only_loopback, open_visit
+from tests.browser.conftest import Visit
 
 pytestmark = pytest.mark.browser
 
@@ -61,24 +59,6 @@ SMALL_TARGETS = """
   return found;
 })
 """
-
-
-@pytest.fixture
-def phone390(browser, live_server: str) -> Iterator[Visit]:  # type: ignore[no-untyped-def]
-    context, visit = open_visit(
-        browser,
-        live_server,
-        viewport={"width": WIDTH, "height": HEIGHT},
-        device_scale_factor=2,
-        is_mobile=True,
-        has_touch=True,
-    )
-    try:
-        yield visit
-    finally:
-        context.close()
-    assert_only_loopback(visit)
-    assert not visit.errors, visit.errors
 
 
 def first_href(visit: Visit, prefix: str) -> str:

@@ -6,13 +6,11 @@ test_phone_first_browser.py; the gallery's gestures: test_listing_photos_browser
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
 from PIL import Image
 
-from tests.browser.conftest import Visit, assert_only_loopback, open_visit
+from tests.browser.conftest import Visit, person
 from tests.browser.test_accounts_messages_browser import submit, type_persian
 from tests.browser.test_listing_photos_browser import until
 
@@ -25,24 +23,9 @@ TITLE = "رومیزی ترمه دست‌دوز"  # «ترمه» (termeh): in no 
 TIMEOUT = 30_000
 
 
-@contextmanager
-def phone(browser, live_server: str) -> Iterator[Visit]:  # type: ignore[no-untyped-def]
-    """One person on a 390 x 844 touch screen; nothing leaves 127.0.0.1, no page errs."""
-    context, visit = open_visit(
-        browser,
-        live_server,
-        viewport={"width": 390, "height": 844},
-        device_scale_factor=2,
-        is_mobile=True,
-        has_touch=True,
-    )
-    context.set_default_timeout(TIMEOUT)
-    try:
-        yield visit
-    finally:
-        context.close()
-    assert_only_loopback(visit)
-    assert not visit.errors, visit.errors
+def phone(browser, live_server: str):  # type: ignore[no-untyped-def]
+    """One person on a 390 x 844 touch screen."""
+    return person(browser, live_server, (390, 844), TIMEOUT)
 
 
 def log_in(visit: Visit, email: str) -> None:
