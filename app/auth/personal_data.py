@@ -233,15 +233,20 @@ def _messages(user_id: int) -> list[dict[str, Any]]:
             "body": row.body,
             "created_at": _when(row.created_at),
             "hidden_at": _when(row.hidden_at),
-            "photos": [
-                {
-                    "url": media_url(photo.large_key, external=True),
-                    "thumbnail_url": media_url(photo.small_key, external=True),
-                }
-                for photo in row.photos
-            ],
+            "photos": _photos(row.photos),
         }
         for row in rows
+    ]
+
+
+def _photos(photos: Any) -> list[dict[str, str]]:
+    """A message's or review's photos: the large picture's and the thumbnail's addresses."""
+    return [
+        {
+            "url": media_url(photo.large_key, external=True),
+            "thumbnail_url": media_url(photo.small_key, external=True),
+        }
+        for photo in photos
     ]
 
 
@@ -262,13 +267,7 @@ def _reviews(user_id: int) -> list[dict[str, Any]]:
             "edited_at": _when(row.edited_at),
             "seller_answer": row.seller_answer,
             "hidden_at": _when(row.hidden_at),
-            "photos": [
-                {
-                    "url": media_url(photo.large_key, external=True),
-                    "thumbnail_url": media_url(photo.small_key, external=True),
-                }
-                for photo in row.photos
-            ],
+            "photos": _photos(row.photos),
         }
         for row in rows
     ]
