@@ -161,6 +161,11 @@ class Product(Model):
         enum_column(ProductStatus), default=ProductStatus.DRAFT, active_history=True
     )
     featured: Mapped[bool] = mapped_column(default=False)
+    # A product with options (size, colour...) is sold by its variants (:class:`ProductVariant`,
+    # :mod:`app.catalog.variants`): then ``stock`` is the sum of its active variants' stock and
+    # ``price_amount``/``sale_price_amount`` their lowest (the "from" price cards show, sort and
+    # filter by), kept so by every write of a variant in the same transaction.
+    has_variants: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     hidden_reason: Mapped[str | None] = mapped_column(sa.Text)
     # What the search index still owes: set in the same transaction as any change search shows.
     search_dirty: Mapped[bool] = mapped_column(default=True, index=True)
@@ -201,6 +206,74 @@ class Product(Model):
         return pricing.price_now(
             self.price_amount, self.sale_price_amount, self.sale_starts_at, self.sale_ends_at
         )
+
+
+class ProductOption(Model):
+    """One of a product's options (at most three: "سایز", "رنگ"...) with its values in the
+    order the product page offers them. A variant holds one value of each option."""
+
+    __tablename__ = "product_option"
+    __table_args__ = (
+        sa.UniqueConstraint("product_id", "position", name="uq_product_option_position"),
+        sa.UniqueConstraint("product_id", "name", name="uq_product_option_name"),
+        sa.CheckConstraint("position >= 0 AND position < 3", name="position_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("product.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(default=0)
+    name: Mapped[str] = mapped_column(sa.String(40))
+    values: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+
+
+class ProductVariant(Model):
+    """One choice of a product with options (size M, colour blue): its own price, stock, SKU and
+    photo. ``value1``..``value3`` hold its value of the product's options by position ("" where
+    the product has fewer options), so one combination is one row. A variant taken off sale is
+    kept inactive (orders and carts still name it) rather than deleted."""
+
+    __tablename__ = "product_variant"
+    __table_args__ = (
+        sa.UniqueConstraint(
+            "product_id", "value1", "value2", "value3", name="uq_product_variant_values"
+        ),
+        sa.CheckConstraint("price_amount > 0", name="price_positive"),
+        sa.CheckConstraint("sale_price_amount > 0", name="sale_price_positive"),
+        sa.CheckConstraint("stock >= 0", name="stock_non_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("product.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(default=0)
+    value1: Mapped[str] = mapped_column(sa.String(40), default="")
+    value2: Mapped[str] = mapped_column(sa.String(40), default="", server_default="")
+    value3: Mapped[str] = mapped_column(sa.String(40), default="", server_default="")
+    sku: Mapped[str | None] = mapped_column(sa.String(64))
+    price_amount: Mapped[int] = mapped_column(sa.BigInteger)
+    # Its price during the product's sale period (``Product.sale_starts_at``..``sale_ends_at``).
+    sale_price_amount: Mapped[int | None] = mapped_column(sa.BigInteger)
+    stock: Mapped[int] = mapped_column(default=0)
+    image_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("product_image.id", ondelete="SET NULL")
+    )
+    active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    product: Mapped[Product] = relationship(lazy="raise_on_sql")
+
+    @property
+    def values(self) -> list[str]:
+        """Its option values in the options' order (no empty places)."""
+        return [v for v in (self.value1, self.value2, self.value3) if v]
+
+    @property
+    def in_stock(self) -> bool:
+        return self.active and self.stock > 0
 
 
 class ProductImage(Model):
@@ -282,8 +355,8 @@ class Favourite(Model):
 class StockAlert(Model):
     """A signed-in customer asked to be told when a sold-out product is back
     (:mod:`app.catalog.stock_alerts`). Once told, ``notified_at`` is set and the row stays as a
-    record; one waiting alert per user and product (a partial unique index). Per product today;
-    a variant column can join the key later."""
+    record; one waiting alert per user and product, or per user and variant of a product with
+    options (partial unique indexes)."""
 
     __tablename__ = "stock_alert"
     __table_args__ = (
@@ -292,8 +365,16 @@ class StockAlert(Model):
             "user_id",
             "product_id",
             unique=True,
-            postgresql_where=sa.text("notified_at IS NULL"),
-            sqlite_where=sa.text("notified_at IS NULL"),
+            postgresql_where=sa.text("notified_at IS NULL AND variant_id IS NULL"),
+            sqlite_where=sa.text("notified_at IS NULL AND variant_id IS NULL"),
+        ),
+        sa.Index(
+            "uq_stock_alert_waiting_variant",
+            "user_id",
+            "variant_id",
+            unique=True,
+            postgresql_where=sa.text("notified_at IS NULL AND variant_id IS NOT NULL"),
+            sqlite_where=sa.text("notified_at IS NULL AND variant_id IS NOT NULL"),
         ),
         sa.Index("ix_stock_alert_product_waiting", "product_id", "notified_at"),
     )
@@ -301,6 +382,9 @@ class StockAlert(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), index=True)
     product_id: Mapped[int] = mapped_column(sa.ForeignKey("product.id", ondelete="CASCADE"))
+    variant_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("product_variant.id", ondelete="CASCADE")
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 

@@ -73,7 +73,9 @@ def ask(user: User, product: Product) -> None:
             .values(user_id=user.id, product_id=product.id, created_at=utcnow())
             .on_conflict_do_nothing(
                 index_elements=[StockAlert.user_id, StockAlert.product_id],
-                index_where=StockAlert.notified_at.is_(None),
+                index_where=sa.and_(
+                    StockAlert.notified_at.is_(None), StockAlert.variant_id.is_(None)
+                ),
             )
         )
 

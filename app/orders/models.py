@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.accounts.models import User
-from app.catalog.models import Product, Seller
+from app.catalog.models import Product, ProductVariant, Seller
 from app.core.dbtypes import UTCDateTime, enum_column
 from app.core.extensions import Model
 from app.core.timeutil import utcnow
@@ -118,19 +118,39 @@ class CartLine(Model):
 
     __tablename__ = "cart_line"
     __table_args__ = (
-        sa.UniqueConstraint("user_id", "product_id", name="user_product"),
+        # One line per product, or per variant of a product with options.
+        sa.Index(
+            "uq_cart_line_user_product",
+            "user_id",
+            "product_id",
+            unique=True,
+            postgresql_where=sa.text("variant_id IS NULL"),
+            sqlite_where=sa.text("variant_id IS NULL"),
+        ),
+        sa.Index(
+            "uq_cart_line_user_variant",
+            "user_id",
+            "variant_id",
+            unique=True,
+            postgresql_where=sa.text("variant_id IS NOT NULL"),
+            sqlite_where=sa.text("variant_id IS NOT NULL"),
+        ),
         sa.CheckConstraint("quantity > 0", name="quantity_positive"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"))
     product_id: Mapped[int] = mapped_column(sa.ForeignKey("product.id", ondelete="CASCADE"))
+    variant_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("product_variant.id", ondelete="CASCADE"), index=True
+    )
     quantity: Mapped[int]
     # The price the customer saw when adding: a later change is flagged before checkout.
     seen_price_amount: Mapped[int] = mapped_column(sa.BigInteger)
     added_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     product: Mapped[Product] = relationship()
+    variant: Mapped[ProductVariant | None] = relationship()
 
 
 class Order(Model):
@@ -229,6 +249,13 @@ class OrderLine(Model):
         sa.ForeignKey("product.id", ondelete="SET NULL"), index=True
     )
     product_title: Mapped[str] = mapped_column(sa.String(200))
+    # The variant bought, when the product has options: its id while it exists, and what it
+    # was ("سایز: M، رنگ: آبی") and its SKU as they were at the sale.
+    variant_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("product_variant.id", ondelete="SET NULL"), index=True
+    )
+    variant_label: Mapped[str | None] = mapped_column(sa.String(200))
+    sku: Mapped[str | None] = mapped_column(sa.String(64))
     seller_name: Mapped[str] = mapped_column(sa.String(120))
     category_id: Mapped[int | None] = mapped_column(sa.ForeignKey("category.id"))
     unit_price_amount: Mapped[int] = mapped_column(sa.BigInteger)
