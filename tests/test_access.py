@@ -196,6 +196,7 @@ ACCESS: dict[str, str] = {
     "admin.decide_payment": STAFF,
     "admin.retry_refund": STAFF,
     "admin.problems": STAFF,
+    "admin.early_warnings": STAFF,
     "admin.reported_conversations": STAFF,
     "admin.conversation": STAFF,
     "admin.hide_message": STAFF,

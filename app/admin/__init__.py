@@ -20,4 +20,5 @@ from app.admin import (  # noqa: E402,F401
     routes,
     sales_routes,
     search_routes,
+    warning_routes,
 )
