@@ -34,7 +34,7 @@ from app.orders.models import (
 from app.pages.models import SitePage
 from app.payments.models import Payment, PaymentEvent, PaymentStatus, Provider
 from app.payouts.models import LedgerEntry, SettlementBatch, SettlementLine
-from app.program.models import Quota
+from app.program.models import PriceHint, Quota
 from app.program.sales_models import (
     OfflineSale,
     OfflineSaleLine,
@@ -92,6 +92,7 @@ __all__ = [
     "ProductStatus",
     "Province",
     "Provider",
+    "PriceHint",
     "Quota",
     "Role",
     "SalesDaily",

@@ -106,6 +106,7 @@ ACCESS: dict[str, str] = {
     "sellers.apply": LOGIN,
     "sellers.answer_problem": SELLER,
     "sellers.reviews_list": SELLER,
+    "sellers.price_hint": SELLER,
     "sellers.answer_review": SELLER,
     "sellers.escalate_problem": SELLER,
     "sellers.dashboard": SELLER,

@@ -1,13 +1,14 @@
-"""``flask reports …``: the sales summary rows, recomputed from the orders or checked against them."""
+"""``flask reports …``: the sales summary rows, recomputed from the orders or checked against them;
+the fair-price hints, rebuilt from the listings."""
 
 from __future__ import annotations
 
 import click
 from flask.cli import AppGroup
 
-from app.program import rebuild
+from app.program import price_hints, rebuild
 
-reports_cli = AppGroup("reports", help="Sales reports: summary rows.")
+reports_cli = AppGroup("reports", help="Sales reports and fair-price hints: summary rows.")
 
 
 @reports_cli.command("rebuild")
@@ -30,3 +31,10 @@ def verify_command() -> None:
         click.echo(f"{len(problems)} differences. Run `flask reports rebuild` to repair.")
         raise SystemExit(1)
     click.echo("The sales summary rows match the orders.")
+
+
+@reports_cli.command("price-hints")
+def price_hints_command() -> None:
+    """Rebuild the fair-price hints (asking prices per category and county) from the listings."""
+    kept = price_hints.refresh()
+    click.echo(f"Rebuilt {kept} price hint rows.")

@@ -28,7 +28,7 @@ from app.core.extensions import db
 from app.demo import data
 from app.demo.sales import SALES_MONTHS, seed_demo_sales
 from app.demo.users import DEMO_PASSWORD, demo_user
-from app.program import quotas
+from app.program import price_hints, quotas
 from app.program.models import Quota
 from app.reference.models import County, Province, Sector
 from app.shipping import services as shipping
@@ -108,6 +108,8 @@ def seed_demo(
     created.update(orders=0, offline_sales=0, view_rows=0)
     if created["sellers"] and sales_months > 0:
         created.update(seed_demo_sales(months=sales_months, progress=progress))
+    if created["products"]:
+        price_hints.refresh()  # the listing form's hints, before the first hourly rebuild
     return created
 
 

@@ -18,7 +18,9 @@ Scheduled (run by ``flask jobs worker``'s scheduler, in UTC):
   minutes after their upload are handed to the worker again (the queue was down at upload, or a
   worker died meanwhile);
 - every hour: photos uploaded on a listing form that no save took within hours are removed
-  with their files.
+  with their files;
+- every hour: the fair-price hints' summary rows are rebuilt from the listings
+  (``flask reports price-hints``).
 
 Enqueued by requests: the search sync after a catalogue change, e-mails
 (:mod:`app.notifications.queued`) and a seller's photo upload (:func:`make_photo_variants`).
@@ -40,6 +42,7 @@ from app.jobs import failures, in_app, queue, submit
 from app.orders.completion import complete_due
 from app.payments.online import expire_all, reconcile_all
 from app.payments.services import PaymentUnavailable
+from app.program import price_hints
 from app.program.rebuild import verify as verify_summaries
 
 log = logging.getLogger(__name__)
@@ -125,6 +128,15 @@ def sync_search_regularly() -> tuple[int, int]:
     return sync_dirty()
 
 
+@queue.periodic_task(crontab(minute="41"))
+@in_app
+def refresh_price_hints() -> int:
+    """Rebuild the fair-price hints from the listings (:mod:`app.program.price_hints`)."""
+    kept = price_hints.refresh()
+    log.info("job: %s price hint rows rebuilt", kept)
+    return kept
+
+
 class SummariesDisagree(RuntimeError):
     """The sales summary rows do not match the orders (the failure staff see at /admin/jobs)."""
 
@@ -152,4 +164,5 @@ SCHEDULE = (
     complete_due_orders,
     sync_search_regularly,
     verify_sales_summaries,
+    refresh_price_hints,
 )

@@ -69,3 +69,26 @@ class ProductViewVisitor(Model):
         sa.ForeignKey("product.id", ondelete="CASCADE"), primary_key=True, index=True
     )
     visitor: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+
+
+class PriceHint(Model):
+    """The asking prices of one category's published listings, in one county (``county_id``) or
+    in the whole market (``county_id`` 0; not a foreign key for that reason): how many, the lowest,
+    the quartiles, the median and the highest list price. Summary rows rebuilt by a scheduled job
+    (:mod:`app.program.price_hints`); the listing form reads them while a seller types a price."""
+
+    __tablename__ = "price_hint"
+    __table_args__ = (
+        sa.UniqueConstraint("category_id", "county_id", name="uq_price_hint_category_county"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    category_id: Mapped[int] = mapped_column(sa.ForeignKey("category.id", ondelete="CASCADE"))
+    county_id: Mapped[int] = mapped_column(default=0)
+    listings: Mapped[int]
+    low_amount: Mapped[int] = mapped_column(sa.BigInteger)
+    quarter_amount: Mapped[int] = mapped_column(sa.BigInteger)
+    median_amount: Mapped[int] = mapped_column(sa.BigInteger)
+    three_quarters_amount: Mapped[int] = mapped_column(sa.BigInteger)
+    high_amount: Mapped[int] = mapped_column(sa.BigInteger)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -26,6 +26,7 @@ from app.sellers import (  # noqa: E402,F401
     messages_routes,
     offline_routes,
     orders_routes,
+    price_hint_routes,
     problem_routes,
     review_routes,
     routes,

@@ -45,7 +45,7 @@ from app.jobs import tasks as jobs_tasks
 from app.media.images import ImageRejected
 from app.media.storage import StorageUnavailable
 from app.media.store import storage
-from app.program import monthly
+from app.program import monthly, price_hints
 from app.sellers import bp
 from app.sellers.forms import AltTextForm, ListingForm, QuickEditForm, SellerProfileForm
 from app.shipping import services as shipping
@@ -442,6 +442,9 @@ def _listing_form_page(
             },
         }
     room = MAX_IMAGES - (len(product.images) if product is not None else 0)
+    hint = price_hints.shown(
+        form.category_id.data, current_seller().county_id, form.price_toman.data
+    )
     return (
         render_template(
             "sellers/listing_form.html",
@@ -451,6 +454,7 @@ def _listing_form_page(
             cover=cover,
             max_images=MAX_IMAGES,
             room=room,
+            **hint,
             **extra,
         ),
         status,
