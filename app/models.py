@@ -17,6 +17,8 @@ from app.catalog.models import (
     SellerStatus,
     SellerStatusChange,
     SlugHistory,
+    StaffScope,
+    SupportOrganisation,
 )
 from app.catalog.ratings import ProductRating, SellerRating
 from app.conversations.models import Conversation, ConversationMessage, MessagePhoto
@@ -88,6 +90,8 @@ __all__ = [
     "Product",
     "ProductOption",
     "ProductVariant",
+    "StaffScope",
+    "SupportOrganisation",
     "ProductImage",
     "ProductStatus",
     "Province",

@@ -18,6 +18,7 @@ from app.core.formatting import LocalNumber, format_digits, format_number
 from app.program import exports, funnel, monthly
 from app.program import quotas as quota_service
 from app.program.calendar import Period, jalali_month_of, tehran_today
+from app.web.access import staff_scope
 from app.web.csv_files import staff_csv
 from app.web.http import csv_response
 
@@ -91,6 +92,13 @@ def _report() -> tuple[Period, int | None, funnel.CountyReport]:
 
 @bp.get("/counties")
 def counties_report() -> ResponseReturnValue:
+    scope = staff_scope()
+    if scope.county_id is not None:  # a county officer: their own county's page
+        own = url_for("admin.county_detail", county_id=scope.county_id)
+        query = request.query_string.decode("ascii", "replace")
+        return redirect(f"{own}?{query}" if query else own)
+    if not scope.is_province:
+        abort(403)  # a support organisation's cohort is not a county
     period, sector_id, report = _report()
     sort = _sort()
     locale = page_locale()
@@ -154,7 +162,9 @@ def _detail(county_id: int) -> tuple[Period, int | None, funnel.CountyDetail]:
     period = period_arg()
     sector_id = _sector_id()
     try:
-        detail = funnel.county_detail(county_id, period, sector_id, page_locale())
+        detail = funnel.county_detail(
+            county_id, period, sector_id, page_locale(), scope=staff_scope()
+        )
     except NotFound:
         abort(404)
     return period, sector_id, detail

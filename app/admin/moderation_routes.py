@@ -31,6 +31,7 @@ from app.notifications.moderation import send_listing_event
 from app.program import audit_names
 from app.program.calendar import PERIOD_KINDS, Period, parse_period
 from app.program.exports import toman
+from app.web.access import staff_scope
 from app.web.csv_files import staff_csv
 from app.web.http import page_arg, safe_next
 from app.web.messages import apply_errors, error_text, status_label
@@ -83,6 +84,7 @@ def _listing_filters() -> moderation.ListingFilters:
         county_id=id_arg(request.args, "county"),
         sector_id=id_arg(request.args, "sector"),
         category_id=id_arg(request.args, "category"),
+        scope=staff_scope(),
     )
 
 
@@ -110,7 +112,7 @@ def listings() -> ResponseReturnValue:
         page=page,
         filters=filters,
         args=_filter_args(filters),
-        counts=moderation.moderation_counts(),
+        counts=moderation.moderation_counts(filters.scope),
         state_of=moderation.moderation_state,
         max_reason=moderation.MAX_REASON,
         **filter_choices(),
@@ -139,7 +141,7 @@ def listings_csv() -> ResponseReturnValue:
 
 
 def _product_or_404(product_id: int) -> Product:
-    product = staff_queries.listing_for_staff(product_id)
+    product = staff_queries.listing_for_staff(product_id, staff_scope())
     if product is None:
         abort(404)
     return product

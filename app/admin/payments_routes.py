@@ -16,6 +16,7 @@ from app.admin import bp
 from app.core.formatting import format_digits
 from app.orders import lookups as order_lookups
 from app.payments import online, staff
+from app.web.access import staff_scope
 from app.web.http import page_arg
 from app.web.invoices import render_invoice
 
@@ -43,10 +44,13 @@ class RetryRefundForm(FlaskForm):
 @bp.get("/orders/<int:order_id>/invoice")
 def order_invoice(order_id: int) -> ResponseReturnValue:
     """The printable invoice of any order, for programme staff."""
-    order = order_lookups.invoice_order(order_id)
+    scope = staff_scope()
+    order = order_lookups.invoice_order(order_id, scope)
     if order is None:
         abort(404)
-    return render_invoice(order, url_for("admin.payments"))
+    return render_invoice(
+        order, url_for("admin.payments" if scope.is_province else "admin.dashboard")
+    )
 
 
 @bp.get("/payments")

@@ -17,6 +17,7 @@ from app.core.errors import NotAllowed, ValidationFailed
 from app.disputes import services as disputes
 from app.disputes.models import ProblemStatus, Resolution
 from app.payments import lookups as payment_lookups
+from app.web.access import staff_scope
 from app.web.forms import LocalMoneyField
 from app.web.http import page_arg
 from app.web.messages import apply_errors
@@ -59,8 +60,9 @@ def _status_arg() -> ProblemStatus | None:
 @bp.get("/problems")
 def problems() -> ResponseReturnValue:
     status = _status_arg()
-    page = disputes.staff_page(disputes.StaffFilters(status=status, page=page_arg()))
-    counts = disputes.counts_by_status()
+    scope = staff_scope()
+    page = disputes.staff_page(disputes.StaffFilters(status=status, page=page_arg(), scope=scope))
+    counts = disputes.counts_by_status(scope)
     return render_template(
         "admin/problems.html",
         page=page,
@@ -72,7 +74,7 @@ def problems() -> ResponseReturnValue:
 
 
 def _render_problem(problem_id: int, form: DecisionForm, code: int = 200) -> ResponseReturnValue:
-    problem = disputes.load(problem_id)
+    problem = disputes.load(problem_id, staff_scope())
     if problem is None:
         abort(404)
     if not form.is_submitted() and problem.order is not None:
@@ -86,6 +88,7 @@ def _render_problem(problem_id: int, form: DecisionForm, code: int = 200) -> Res
             is_cash=disputes.is_cash(problem.order),
             form=form,
             retry=RetryForm(),
+            can_decide=staff_scope().is_province,
         ),
         code,
     )

@@ -24,6 +24,7 @@ from app.program.calendar import (
     parse_period,
     tehran_today,
 )
+from app.web.access import staff_scope
 
 PERIOD_MESSAGES: dict[str, Callable[[], str]] = {
     "kind": lambda: _("Choose a month, a season, a year, a programme year or custom dates."),
@@ -71,5 +72,10 @@ def period_choices(period: Any) -> dict[str, object]:
 
 
 def filter_choices() -> dict[str, list[Any]]:
-    """Counties, sectors, categories and training years for the filter drop-downs."""
-    return reports.filter_choices(page_locale())
+    """Counties, sectors, categories and training years for the filter drop-downs (a county
+    officer's counties: their own)."""
+    choices = reports.filter_choices(page_locale())
+    county_id = staff_scope().county_id
+    if county_id is not None:
+        choices["counties"] = [c for c in choices["counties"] if c[0] == county_id]
+    return choices

@@ -19,6 +19,7 @@ from app.catalog.sellers import SELLER_MOVES, review_seller
 from app.catalog.staff_queries import SellerQueueFilters
 from app.core.errors import InvalidTransition, ValidationFailed
 from app.orders import lookups as order_lookups
+from app.web.access import staff_scope
 from app.web.csv_files import staff_csv
 from app.web.http import page_arg
 from app.web.messages import error_text, status_label
@@ -38,13 +39,14 @@ ACTION_FROM = {
 
 @bp.get("/")
 def dashboard() -> ResponseReturnValue:
-    sellers = staff_queries.seller_status_counts()
+    scope = staff_scope()
+    sellers = staff_queries.seller_status_counts(scope)
     counts = {
         "applied": sellers.get(SellerStatus.APPLIED.value, 0),
         "approved": sellers.get(SellerStatus.APPROVED.value, 0),
-        "published": staff_queries.published_product_count(),
-        "orders": order_lookups.order_count(),
-        "to_review": moderation_counts()[REVIEW],
+        "published": staff_queries.published_product_count(scope),
+        "orders": order_lookups.order_count(scope),
+        "to_review": moderation_counts(scope)[REVIEW],
     }
     return render_template("admin/dashboard.html", counts=counts)
 
@@ -58,6 +60,7 @@ def _queue_filters() -> SellerQueueFilters:
         text=request.args.get("q", "").strip()[:100],
         county_id=id_arg(request.args, "county"),
         sector_id=id_arg(request.args, "sector"),
+        scope=staff_scope(),
     )
 
 
@@ -81,7 +84,7 @@ def sellers() -> ResponseReturnValue:
         filters=filters,
         args={"status": queue.status or "all"}
         | {k: v for k, v in filters.items() if k != "status" and v},
-        counts=staff_queries.seller_status_counts(),
+        counts=staff_queries.seller_status_counts(queue.scope),
         counties=choices["counties"],
         sectors=choices["sectors"],
     )
@@ -111,7 +114,7 @@ def sellers_csv() -> ResponseReturnValue:
 
 @bp.route("/sellers/<int:seller_id>", methods=["GET", "POST"])
 def seller_detail(seller_id: int) -> ResponseReturnValue:
-    seller = staff_queries.seller_for_review(seller_id)
+    seller = staff_queries.seller_for_review(seller_id, staff_scope())
     if seller is None:
         abort(404)
     form = ReviewForm()

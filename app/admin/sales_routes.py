@@ -13,6 +13,7 @@ from app.core.db import database_id
 from app.program import exports, offline, reports
 from app.program.calendar import Period
 from app.web import offline_form
+from app.web.access import staff_scope
 from app.web.csv_files import file_name, staff_csv
 from app.web.http import csv_response, page_arg
 
@@ -23,7 +24,7 @@ OFFLINE_PER_PAGE = 50
 @bp.get("/sales")
 def sales_report() -> ResponseReturnValue:
     period = period_arg()
-    filters = reports.Filters.from_args(request.args)
+    filters = reports.Filters.from_args(request.args, staff_scope())
     sort = reports.sort_arg(request.args.get("sort"))
     report = reports.seller_sales(
         period, filters, sort=sort, page=page_arg(), per_page=PER_PAGE, locale=page_locale()
@@ -62,7 +63,7 @@ def _columns() -> list[tuple[str, str, bool]]:
 
 def _all_rows(period: Period) -> list[reports.SellerSales]:
     """Every seller the page's filters and sort select (no paging)."""
-    filters = reports.Filters.from_args(request.args)
+    filters = reports.Filters.from_args(request.args, staff_scope())
     sort = request.args.get("sort", reports.DEFAULT_SORT)
     return reports.seller_sales(period, filters, sort=sort, page=None, locale=page_locale()).items
 
@@ -85,7 +86,7 @@ def sales_ministry_csv() -> ResponseReturnValue:
 
 @bp.get("/sales/<int:seller_id>")
 def sales_seller(seller_id: int) -> ResponseReturnValue:
-    seller = reports.approved_seller(seller_id)
+    seller = reports.approved_seller(seller_id, staff_scope())
     if seller is None:
         abort(404)
     period = period_arg()
@@ -106,8 +107,9 @@ def sales_seller(seller_id: int) -> ResponseReturnValue:
 def new_offline_sale() -> ResponseReturnValue:
     form = offline_form.parse(request.form) if request.method == "POST" else None
     messages: list[str] = []
+    scope = staff_scope()
     seller = offline.approved_seller(
-        request.form.get("seller_id", "") if form else request.args.get("seller_id", "")
+        request.form.get("seller_id", "") if form else request.args.get("seller_id", ""), scope
     )
     if form is not None:
         sale, messages = offline_form.submit(
@@ -125,7 +127,7 @@ def new_offline_sale() -> ResponseReturnValue:
             "admin/offline_sale_form.html",
             form=form or offline_form.OfflineForm(),
             seller=seller,
-            sellers=offline.seller_choices(),
+            sellers=offline.seller_choices(scope),
             products=offline.seller_products(seller.id) if seller is not None else [],
             messages=messages,
             line_rows=range(offline_form.LINE_ROWS),
@@ -142,10 +144,11 @@ def _seller_id_arg() -> int | None:
 @bp.get("/offline-sales")
 def offline_sales() -> ResponseReturnValue:
     seller_id = _seller_id_arg()
+    scope = staff_scope()
     return render_template(
         "admin/offline_sales.html",
-        page=offline.offline_sales_page(seller_id, page_arg(), OFFLINE_PER_PAGE),
-        seller=offline.seller_by_id(seller_id),
+        page=offline.offline_sales_page(seller_id, page_arg(), OFFLINE_PER_PAGE, scope),
+        seller=offline.seller_by_id(seller_id, scope),
         currency=current_app.config["MARKET_CURRENCY"],
     )
 
@@ -153,13 +156,15 @@ def offline_sales() -> ResponseReturnValue:
 @bp.get("/offline-sales.csv")
 def offline_sales_csv() -> ResponseReturnValue:
     """The offline sales table (of one seller with ``seller_id``), every row."""
-    header, rows = exports.offline_sales_table(offline.all_offline_sales(_seller_id_arg()))
+    header, rows = exports.offline_sales_table(
+        offline.all_offline_sales(_seller_id_arg(), staff_scope())
+    )
     return staff_csv(header, rows, "offline_sales")
 
 
 @bp.post("/offline-sales/<int:sale_id>/delete")
 def delete_offline_sale(sale_id: int) -> ResponseReturnValue:
-    sale = offline.find_sale(sale_id)
+    sale = offline.find_sale(sale_id, staff_scope())
     if sale is None:
         abort(404)
     seller_id = sale.seller_id

@@ -12,6 +12,7 @@ from app.admin.report_args import bad_request, page_locale
 from app.core.db import database_id
 from app.program import warnings
 from app.program.quotas import county_choices
+from app.web.access import staff_scope
 
 
 def _county_arg(choices: list[tuple[int, str]]) -> int | None:
@@ -26,11 +27,14 @@ def _county_arg(choices: list[tuple[int, str]]) -> int | None:
 
 @bp.get("/warnings")
 def early_warnings() -> ResponseReturnValue:
+    scope = staff_scope()
     choices = county_choices(page_locale())
+    if scope.county_id is not None:  # a county officer: their county only
+        choices = [choice for choice in choices if choice[0] == scope.county_id]
     county_id = _county_arg(choices)
     return render_template(
         "admin/warnings.html",
-        report=warnings.early_warnings(county_id),
+        report=warnings.early_warnings(county_id, scope=scope),
         counties=choices,
         county_id=county_id,
         idle_days=warnings.IDLE_AFTER.days,

@@ -66,6 +66,10 @@ class Seller(Model):
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Vacation mode: away until this date (the day they are back), with a note for customers.
     away_until: Mapped[date | None] = mapped_column(sa.Date)
+    # The training centre or NGO that assists this seller (its staff see the seller's figures).
+    support_organisation_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("support_organisation.id", ondelete="SET NULL"), index=True
+    )
     away_note: Mapped[str | None] = mapped_column(sa.String(300))
 
     user: Mapped[User] = relationship()
@@ -78,6 +82,39 @@ class Seller(Model):
     @property
     def is_approved(self) -> bool:
         return self.status == SellerStatus.APPROVED
+
+
+class SupportOrganisation(Model):
+    """A training centre or NGO that assists its own cohort of sellers; its staff accounts see
+    those sellers only (:class:`StaffScope`)."""
+
+    __tablename__ = "support_organisation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(160), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class StaffScope(Model):
+    """What a staff account may see, when less than the whole province: one county's sellers
+    (a county officer) or one support organisation's (:mod:`app.catalog.scope`). A staff account
+    without a row is province staff."""
+
+    __tablename__ = "staff_scope"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "(county_id IS NULL) <> (organisation_id IS NULL)", name="one_of_county_organisation"
+        ),
+    )
+
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("user.id", ondelete="CASCADE"), primary_key=True
+    )
+    county_id: Mapped[int | None] = mapped_column(sa.ForeignKey("county.id"))
+    organisation_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("support_organisation.id", ondelete="CASCADE")
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class SellerStatusChange(Model):

@@ -27,6 +27,7 @@ from app.catalog.listings import publish_problems
 from app.catalog.models import Category, Product, ProductStatus, Seller
 from app.catalog.queries import category_and_descendant_ids
 from app.catalog.rules import fail, locked_product
+from app.catalog.scope import PROVINCE, Scope
 from app.core.db import transaction
 from app.core.errors import InvalidTransition, NotAllowed
 from app.core.extensions import db
@@ -70,6 +71,8 @@ class ListingFilters:
     county_id: int | None = None
     sector_id: int | None = None
     category_id: int | None = None
+    # Whose listings the staff member may see (a county officer: their county's sellers').
+    scope: Scope = PROVINCE
 
 
 def _in_tab(stmt: sa.Select[tuple[Product]], tab: str) -> sa.Select[tuple[Product]]:
@@ -90,7 +93,12 @@ def _in_tab(stmt: sa.Select[tuple[Product]], tab: str) -> sa.Select[tuple[Produc
 def moderation_listings(filters: ListingFilters) -> sa.Select[tuple[Product]]:
     """The staff listing queue: one tab, searched by title or seller, filtered by place, sector
     and category (with its sub-categories), in the tab's order."""
-    stmt = _in_tab(sa.select(Product).join(Seller, Seller.id == Product.seller_id), filters.tab)
+    stmt = _in_tab(
+        sa.select(Product)
+        .join(Seller, Seller.id == Product.seller_id)
+        .where(*filters.scope.sellers()),
+        filters.tab,
+    )
     text = filters.text.strip()
     if text:
         pattern = contains_pattern(text)
@@ -112,14 +120,14 @@ def moderation_listings(filters: ListingFilters) -> sa.Select[tuple[Product]]:
     return stmt
 
 
-def moderation_counts() -> dict[str, int]:
-    """How many listings each tab of the queue holds (before search and filters)."""
+def moderation_counts(scope: Scope = PROVINCE) -> dict[str, int]:
+    """How many listings (of ``scope``'s sellers) each tab of the queue holds (before search
+    and filters)."""
     in_review = sa.case((awaiting_review(), 1), else_=0)
-    rows = db.session.execute(
-        sa.select(Product.status, in_review, sa.func.count(Product.id)).group_by(
-            Product.status, in_review
-        )
-    ).all()
+    stmt = sa.select(Product.status, in_review, sa.func.count(Product.id))
+    if not scope.is_province:
+        stmt = stmt.join(Seller, Seller.id == Product.seller_id).where(*scope.sellers())
+    rows = db.session.execute(stmt.group_by(Product.status, in_review)).all()
     counts = dict.fromkeys(LISTING_TABS, 0)
     for status, review, n in rows:
         counts["all"] += n

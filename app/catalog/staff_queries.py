@@ -11,6 +11,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from app.catalog.models import Product, ProductStatus, Seller, SellerStatus, SellerStatusChange
 from app.catalog.moderation import ListingFilters, moderation_listings
+from app.catalog.scope import PROVINCE, Scope
 from app.core.extensions import db
 from app.core.pagination import Page, contains_pattern, count_rows, page_of
 
@@ -25,10 +26,12 @@ class SellerQueueFilters:
     text: str = ""  # part of the business name, registration code or shop address
     county_id: int | None = None
     sector_id: int | None = None
+    # Whose sellers the staff member may see (a county officer: their county's).
+    scope: Scope = PROVINCE
 
 
 def _seller_queue(filters: SellerQueueFilters) -> sa.Select[tuple[Seller]]:
-    stmt = sa.select(Seller)
+    stmt = sa.select(Seller).where(*filters.scope.sellers())
     if filters.status:
         stmt = stmt.where(Seller.status == filters.status)
     if filters.text:
@@ -62,19 +65,22 @@ def seller_queue_rows(filters: SellerQueueFilters) -> list[Seller]:
     )
 
 
-def seller_status_counts() -> dict[str, int]:
-    """How many sellers have each status (a status nobody has is absent)."""
+def seller_status_counts(scope: Scope = PROVINCE) -> dict[str, int]:
+    """How many sellers (of ``scope``) have each status (a status nobody has is absent)."""
     rows = db.session.execute(
-        sa.select(Seller.status, sa.func.count(Seller.id)).group_by(Seller.status)
+        sa.select(Seller.status, sa.func.count(Seller.id))
+        .where(*scope.sellers())
+        .group_by(Seller.status)
     ).tuples()
     return {SellerStatus(status).value: n for status, n in rows}
 
 
-def seller_for_review(seller_id: int) -> Seller | None:
-    """The seller with account, place, sector and status history (with each change's actor)."""
+def seller_for_review(seller_id: int, scope: Scope = PROVINCE) -> Seller | None:
+    """The seller (``None`` outside ``scope``) with account, place, sector and status history
+    (with each change's actor)."""
     return db.session.scalar(
         sa.select(Seller)
-        .where(Seller.id == seller_id)
+        .where(Seller.id == seller_id, *scope.sellers())
         .options(
             joinedload(Seller.user),
             joinedload(Seller.county),
@@ -94,14 +100,13 @@ def product_count(seller: Seller) -> int:
     )
 
 
-def published_product_count() -> int:
-    """How many products are published (whatever their sellers' status)."""
-    return (
-        db.session.scalar(
-            sa.select(sa.func.count(Product.id)).where(Product.status == ProductStatus.PUBLISHED)
-        )
-        or 0
-    )
+def published_product_count(scope: Scope = PROVINCE) -> int:
+    """How many products (of ``scope``'s sellers) are published, whatever their sellers'
+    status."""
+    stmt = sa.select(sa.func.count(Product.id)).where(Product.status == ProductStatus.PUBLISHED)
+    if not scope.is_province:
+        stmt = stmt.join(Seller, Seller.id == Product.seller_id).where(*scope.sellers())
+    return db.session.scalar(stmt) or 0
 
 
 # ---- listings -----------------------------------------------------------------------------------
@@ -128,11 +133,12 @@ def moderation_rows(filters: ListingFilters, limit: int) -> list[Product]:
     return list(db.session.scalars(_with_rows(moderation_listings(filters)).limit(limit)).unique())
 
 
-def listing_for_staff(product_id: int) -> Product | None:
-    """Any listing (whatever its status), with pictures, category and its seller's account,
-    place and sector."""
+def listing_for_staff(product_id: int, scope: Scope = PROVINCE) -> Product | None:
+    """Any listing of ``scope``'s sellers (whatever its status), with pictures, category and its
+    seller's account, place and sector; ``None`` outside ``scope``."""
+    stmt = sa.select(Product).where(Product.id == product_id)
+    if not scope.is_province:
+        stmt = stmt.join(Seller, Seller.id == Product.seller_id).where(*scope.sellers())
     return db.session.scalar(
-        _with_rows(sa.select(Product).where(Product.id == product_id)).options(
-            joinedload(Product.seller).joinedload(Seller.user)
-        )
+        _with_rows(stmt).options(joinedload(Product.seller).joinedload(Seller.user))
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from app.cli.accounts import create_staff_command
+from app.cli.accounts import assist_seller_command, create_staff_command
 from app.cli.catalog import import_products_command
 from app.cli.demo import seed_demo_command
 from app.cli.jobs import jobs_cli
@@ -19,6 +19,7 @@ def register(app: Flask) -> None:
     for command in (
         seed_demo_command,
         create_staff_command,
+        assist_seller_command,
         search_cli,
         import_products_command,
         reports_cli,

@@ -1,19 +1,32 @@
-"""``flask create-staff``: a staff account from the command line."""
+"""``flask create-staff``: a staff account from the command line (province staff, a county officer
+or a support organisation's staff); ``flask assist-seller``: the support organisation that
+assists a seller."""
 
 from __future__ import annotations
 
 import click
 
 from app.accounts.services import MIN_PASSWORD_LENGTH, create_staff
-from app.core.errors import ValidationFailed
+from app.catalog import scope as scopes
+from app.core.errors import NotFound, ValidationFailed
 
 
 @click.command("create-staff")
 @click.argument("email")
 @click.option("--name", default="", help="Display name.")
 @click.option("--generate", is_flag=True, help="Generate a password instead of asking for one.")
-def create_staff_command(email: str, name: str, generate: bool) -> None:
-    """Create a staff account (or make an existing account staff)."""
+@click.option("--county", default="", help="A county officer of this county (its slug).")
+@click.option(
+    "--organisation", default="", help="Staff of this support organisation (made if new)."
+)
+def create_staff_command(
+    email: str, name: str, generate: bool, county: str, organisation: str
+) -> None:
+    """Create a staff account (or make an existing account staff): province staff, or with
+    --county a county officer who sees that county's sellers only, or with --organisation the
+    staff of a training centre or NGO who see the sellers it assists."""
+    if county and organisation:
+        raise click.ClickException("Give --county or --organisation, not both.")
     password = None
     if not generate:
         password = (
@@ -36,6 +49,33 @@ def create_staff_command(email: str, name: str, generate: bool) -> None:
         }
         text = "; ".join(reasons.get(c, c) for codes in exc.errors.values() for c in codes)
         raise click.ClickException(f"Not created: {text}.") from exc
-    click.echo(f"Staff account ready: {user.email}")
+    try:
+        scope = scopes.set_scope(
+            user, county_slug=county or None, organisation=organisation or None
+        )
+    except ValidationFailed as exc:
+        raise click.ClickException(f"No scope set: {exc.errors}.") from exc
+    where = (
+        f"county officer ({county})"
+        if scope.county_id
+        else f"staff of {organisation}"
+        if scope.organisation_id
+        else "province staff"
+    )
+    click.echo(f"Staff account ready: {user.email}, {where}")
     if password is None:
         click.echo(f"Generated password: {used}")
+
+
+@click.command("assist-seller")
+@click.argument("seller_id", type=int)
+@click.argument("organisation", default="")
+def assist_seller_command(seller_id: int, organisation: str) -> None:
+    """Name the support organisation that assists a seller (made if new); no name: none."""
+    try:
+        scopes.assign_organisation(seller_id, organisation or None)
+    except NotFound as exc:
+        raise click.ClickException(f"There is no seller {seller_id}.") from exc
+    except ValidationFailed as exc:
+        raise click.ClickException(f"Not changed: {exc.errors}.") from exc
+    click.echo(f"Seller {seller_id}: assisted by {organisation or 'no organisation'}.")

@@ -35,6 +35,7 @@ from app.accounts.models import User
 from app.audit import log as audit
 from app.catalog import photos as photo_files
 from app.catalog.models import Seller
+from app.catalog.scope import PROVINCE, Scope
 from app.core.db import transaction
 from app.core.errors import DomainError, InvalidTransition, NotAllowed, ValidationFailed
 from app.core.extensions import db
@@ -143,12 +144,16 @@ def is_cash(order: Order) -> bool:
 class StaffFilters:
     status: ProblemStatus | None = None  # None: every problem that needs the market
     page: int = 1
+    # Whose sellers' problems the staff member may see (a county officer: their county's).
+    scope: Scope = PROVINCE
 
 
 def staff_page(filters: StaffFilters, per_page: int = 20) -> Page:
     """Problems for staff, those asking for a decision first (oldest first), then the rest
     newest first."""
     stmt = sa.select(OrderProblem).options(joinedload(OrderProblem.order).joinedload(Order.seller))
+    if not filters.scope.is_province:
+        stmt = stmt.where(OrderProblem.seller_id.in_(filters.scope.seller_ids()))
     if filters.status is None:
         stmt = stmt.where(
             OrderProblem.status.in_((ProblemStatus.ESCALATED, ProblemStatus.REFUNDING))
@@ -160,18 +165,21 @@ def staff_page(filters: StaffFilters, per_page: int = 20) -> Page:
     return paginate(stmt, OrderProblem.id, order, filters.page, per_page)
 
 
-def counts_by_status() -> dict[ProblemStatus, int]:
-    rows = db.session.execute(
-        sa.select(OrderProblem.status, sa.func.count()).group_by(OrderProblem.status)
-    ).all()
+def counts_by_status(scope: Scope = PROVINCE) -> dict[ProblemStatus, int]:
+    stmt = sa.select(OrderProblem.status, sa.func.count())
+    if not scope.is_province:
+        stmt = stmt.where(OrderProblem.seller_id.in_(scope.seller_ids()))
+    rows = db.session.execute(stmt.group_by(OrderProblem.status)).all()
     return {status: int(n) for status, n in rows}
 
 
-def load(problem_id: int) -> OrderProblem | None:
+def load(problem_id: int, scope: Scope = PROVINCE) -> OrderProblem | None:
+    """The problem (``None`` outside ``scope``) with its photos and its order's lines."""
+    stmt = sa.select(OrderProblem).where(OrderProblem.id == problem_id)
+    if not scope.is_province:
+        stmt = stmt.where(OrderProblem.seller_id.in_(scope.seller_ids()))
     return db.session.scalar(
-        sa.select(OrderProblem)
-        .where(OrderProblem.id == problem_id)
-        .options(
+        stmt.options(
             selectinload(OrderProblem.photos),
             joinedload(OrderProblem.order).selectinload(Order.lines),
         )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload
 
+from app.catalog.scope import PROVINCE, Scope
 from app.core.extensions import db
 from app.core.pagination import Page, count_rows, page_of
 from app.orders.models import Order, OrderStatus
@@ -13,9 +14,12 @@ from app.orders.models import Order, OrderStatus
 _NEWEST_FIRST = (Order.created_at.desc(), Order.id.desc())
 
 
-def order_count() -> int:
-    """How many orders the market holds, in any status."""
-    return db.session.scalar(sa.select(sa.func.count(Order.id))) or 0
+def order_count(scope: Scope = PROVINCE) -> int:
+    """How many orders (of ``scope``'s sellers) the market holds, in any status."""
+    stmt = sa.select(sa.func.count(Order.id))
+    if not scope.is_province:
+        stmt = stmt.where(Order.seller_id.in_(scope.seller_ids()))
+    return db.session.scalar(stmt) or 0
 
 
 def last_order(customer_id: int) -> Order | None:
@@ -88,10 +92,10 @@ def recent_seller_orders(seller_id: int, limit: int) -> list[Order]:
     )
 
 
-def invoice_order(order_id: int) -> Order | None:
-    """Any order with its lines and seller, for an invoice (the caller checks who may see it)."""
-    return db.session.scalar(
-        sa.select(Order)
-        .where(Order.id == order_id)
-        .options(selectinload(Order.lines), joinedload(Order.seller))
-    )
+def invoice_order(order_id: int, scope: Scope = PROVINCE) -> Order | None:
+    """Any order (of ``scope``'s sellers) with its lines and seller, for an invoice (the caller
+    checks who else may see it)."""
+    stmt = sa.select(Order).where(Order.id == order_id)
+    if not scope.is_province:
+        stmt = stmt.where(Order.seller_id.in_(scope.seller_ids()))
+    return db.session.scalar(stmt.options(selectinload(Order.lines), joinedload(Order.seller)))

@@ -32,6 +32,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from app.catalog.models import Category, Product, ProductStatus, Seller, SellerStatus
+from app.catalog.scope import PROVINCE, Scope
 from app.core.dbtypes import UTCDateTime
 from app.core.errors import NotFound
 from app.core.extensions import db
@@ -397,11 +398,13 @@ def county_detail(
     sector_id: int | None = None,
     locale: str = "fa",
     today: date | None = None,
+    scope: Scope = PROVINCE,
 ) -> CountyDetail:
     """One county: its row of the county table, each seller's place in the funnel, a monthly
-    series with views and paid online orders, and its best categories. Raises NotFound."""
+    series with views and paid online orders, and its best categories. Raises NotFound, also
+    for a county outside ``scope`` (a county officer reads their own county only)."""
     county = db.session.get(County, county_id)
-    if county is None:
+    if county is None or not scope.holds_county(county_id):
         raise NotFound("county")
     report = county_report(period, sector_id, locale, today)
     row = next(r for r in report.rows if r.county_id == county_id)

@@ -15,6 +15,7 @@ from sqlalchemy.orm import selectinload
 
 from app.audit import log as audit
 from app.catalog.models import Product, Seller, SellerStatus
+from app.catalog.scope import PROVINCE, Scope
 from app.core.db import database_id, transaction
 from app.core.errors import NotAllowed, ValidationFailed
 from app.core.extensions import db
@@ -162,32 +163,43 @@ def delete_offline_sale(sale: OfflineSale, actor_id: int | None) -> None:
 # ---- what the pages read ----------------------------------------------------------------------
 
 
-def find_sale(sale_id: int) -> OfflineSale | None:
-    return db.session.get(OfflineSale, sale_id)
+def find_sale(sale_id: int, scope: Scope = PROVINCE) -> OfflineSale | None:
+    """The off-line sale ``sale_id`` if its seller is within ``scope``."""
+    sale = db.session.get(OfflineSale, sale_id)
+    return sale if sale is not None and scope.holds(sale.seller) else None
 
 
-def _listing(seller_id: int | None) -> sa.Select[tuple[OfflineSale]]:
+def _listing(seller_id: int | None, scope: Scope) -> sa.Select[tuple[OfflineSale]]:
     stmt = sa.select(OfflineSale).options(
         selectinload(OfflineSale.lines),
         selectinload(OfflineSale.seller),
         selectinload(OfflineSale.recorded_by),
     )
+    return _filtered(stmt, seller_id, scope).order_by(
+        OfflineSale.sold_on.desc(), OfflineSale.id.desc()
+    )
+
+
+def _filtered(stmt: sa.Select, seller_id: int | None, scope: Scope) -> sa.Select:
     if seller_id:
         stmt = stmt.where(OfflineSale.seller_id == seller_id)
-    return stmt.order_by(OfflineSale.sold_on.desc(), OfflineSale.id.desc())
+    if not scope.is_province:
+        stmt = stmt.where(OfflineSale.seller_id.in_(scope.seller_ids()))
+    return stmt
 
 
-def offline_sales_page(seller_id: int | None, page: int, per_page: int) -> Page:
-    """One page of the offline sales (of one seller, or every one), newest day first."""
-    count = sa.select(sa.func.count(OfflineSale.id))
-    if seller_id:
-        count = count.where(OfflineSale.seller_id == seller_id)
-    return page_of(_listing(seller_id), db.session.scalar(count) or 0, page, per_page)
+def offline_sales_page(
+    seller_id: int | None, page: int, per_page: int, scope: Scope = PROVINCE
+) -> Page:
+    """One page of the offline sales (of one seller, or every one of ``scope``), newest day
+    first."""
+    count = _filtered(sa.select(sa.func.count(OfflineSale.id)), seller_id, scope)
+    return page_of(_listing(seller_id, scope), db.session.scalar(count) or 0, page, per_page)
 
 
-def all_offline_sales(seller_id: int | None) -> list[OfflineSale]:
-    """Every offline sale (of one seller, or every one), as the list shows them."""
-    return list(db.session.scalars(_listing(seller_id)))
+def all_offline_sales(seller_id: int | None, scope: Scope = PROVINCE) -> list[OfflineSale]:
+    """Every offline sale (of one seller, or every one of ``scope``), as the list shows them."""
+    return list(db.session.scalars(_listing(seller_id, scope)))
 
 
 def seller_products(seller_id: int) -> list[tuple[int, str, int]]:
@@ -202,8 +214,9 @@ def seller_products(seller_id: int) -> list[tuple[int, str, int]]:
     ]
 
 
-def approved_seller(raw: str | None) -> Seller | None:
-    """The approved seller a staff member named by id or programme registration code."""
+def approved_seller(raw: str | None, scope: Scope = PROVINCE) -> Seller | None:
+    """The approved seller (within ``scope``) a staff member named by id or programme
+    registration code."""
     raw = (raw or "").strip()
     if not raw:
         return None
@@ -217,20 +230,23 @@ def approved_seller(raw: str | None) -> Seller | None:
         seller = db.session.scalar(
             sa.select(Seller).where(Seller.registration_code.in_(codes)).limit(1)
         )
-    return seller if seller is not None and seller.status == SellerStatus.APPROVED else None
+    if seller is None or seller.status != SellerStatus.APPROVED or not scope.holds(seller):
+        return None
+    return seller
 
 
-def seller_choices() -> list[tuple[int, str, str | None]] | None:
-    """(id, name, code) of the approved sellers for a drop-down, or None when there are too
-    many (a code is typed instead)."""
+def seller_choices(scope: Scope = PROVINCE) -> list[tuple[int, str, str | None]] | None:
+    """(id, name, code) of the approved sellers (of ``scope``) for a drop-down, or None when
+    there are too many (a code is typed instead)."""
     rows = db.session.execute(
         sa.select(Seller.id, Seller.display_name, Seller.registration_code)
-        .where(Seller.status == SellerStatus.APPROVED)
+        .where(Seller.status == SellerStatus.APPROVED, *scope.sellers())
         .order_by(Seller.display_name)
         .limit(MAX_SELLERS_LISTED + 1)
     ).all()
     return None if len(rows) > MAX_SELLERS_LISTED else [tuple(r) for r in rows]
 
 
-def seller_by_id(seller_id: int | None) -> Seller | None:
-    return db.session.get(Seller, seller_id) if seller_id else None
+def seller_by_id(seller_id: int | None, scope: Scope = PROVINCE) -> Seller | None:
+    seller = db.session.get(Seller, seller_id) if seller_id else None
+    return seller if seller is not None and scope.holds(seller) else None

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 
 from app.catalog.models import Category, Seller, SellerStatus
 from app.catalog.queries import category_and_descendant_ids
+from app.catalog.scope import PROVINCE, Scope
 from app.core.errors import NotAllowed
 from app.core.extensions import db
 from app.core.inputs import lenient_int
@@ -66,15 +67,18 @@ class Filters:
     category_id: int | None = None
     cohort: int | None = None  # Jalali year in which training was completed
     seller_id: int | None = None
+    # Whose sellers the staff member may see (a county officer: their county's).
+    scope: Scope = PROVINCE
 
     @classmethod
-    def from_args(cls, args: Mapping[str, Any]) -> Filters:
+    def from_args(cls, args: Mapping[str, Any], scope: Scope = PROVINCE) -> Filters:
         """The filters of a query string; a value that is no id is no filter."""
         return cls(
             county_id=_small_int(args.get("county")),
             sector_id=_small_int(args.get("sector")),
             category_id=_small_int(args.get("category")),
             cohort=_small_int(args.get("cohort")),
+            scope=scope,
         )
 
     def query_args(self) -> dict[str, str]:
@@ -91,7 +95,7 @@ class Filters:
 
     def conditions(self) -> list[Any]:
         """SQL conditions on Seller: approved, and matching every filter set."""
-        conditions: list[Any] = [Seller.status == SellerStatus.APPROVED]
+        conditions: list[Any] = [Seller.status == SellerStatus.APPROVED, *self.scope.sellers()]
         if self.county_id:
             conditions.append(Seller.county_id == self.county_id)
         if self.sector_id:
@@ -368,10 +372,13 @@ def seller_detail(seller: Seller, period: Period, locale: str = "fa") -> SellerD
     return SellerDetail(page.items[0], series, top_products(seller.id, period.start, period.end))
 
 
-def approved_seller(seller_id: int) -> Seller | None:
-    """The seller ``seller_id`` if approved (the report shows only those)."""
+def approved_seller(seller_id: int, scope: Scope = PROVINCE) -> Seller | None:
+    """The seller ``seller_id`` if approved (the report shows only those) and within
+    ``scope``."""
     seller = db.session.get(Seller, seller_id)
-    return seller if seller is not None and seller.status == SellerStatus.APPROVED else None
+    if seller is None or seller.status != SellerStatus.APPROVED or not scope.holds(seller):
+        return None
+    return seller
 
 
 def filter_choices(locale: str) -> dict[str, list[Any]]:

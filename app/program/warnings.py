@@ -24,6 +24,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from app.catalog.models import Product, ProductStatus, Seller, SellerStatus
+from app.catalog.scope import PROVINCE, Scope
 from app.core.extensions import db
 from app.core.timeutil import utcnow
 from app.disputes.models import OrderProblem, ProblemStatus
@@ -70,8 +71,9 @@ class Warnings:
         return sum(one.total for one in self.lists)
 
 
-def _in_county(county_id: int | None) -> list[Any]:
-    return [Seller.county_id == county_id] if county_id is not None else []
+def _in_county(county_id: int | None, scope: Scope) -> list[Any]:
+    county = [Seller.county_id == county_id] if county_id is not None else []
+    return [*county, *scope.sellers()]
 
 
 def _fill(key: str, stmt: sa.Select, make: Any) -> WarningList:
@@ -80,7 +82,7 @@ def _fill(key: str, stmt: sa.Select, make: Any) -> WarningList:
     return WarningList(key, [make(row) for row in rows], total)
 
 
-def _idle_sellers(county_id: int | None, now: datetime) -> WarningList:
+def _idle_sellers(county_id: int | None, now: datetime, scope: Scope) -> WarningList:
     listed = sa.exists().where(
         Product.seller_id == Seller.id, Product.status == ProductStatus.PUBLISHED
     )
@@ -90,7 +92,7 @@ def _idle_sellers(county_id: int | None, now: datetime) -> WarningList:
             Seller.status == SellerStatus.APPROVED,
             Seller.approved_at <= now - IDLE_AFTER,
             ~listed,
-            *_in_county(county_id),
+            *_in_county(county_id, scope),
         )
         .order_by(Seller.approved_at, Seller.id)
     )
@@ -103,7 +105,9 @@ def _idle_sellers(county_id: int | None, now: datetime) -> WarningList:
     )
 
 
-def _listings(key: str, county_id: int | None, conditions: list[Any], since: Any) -> WarningList:
+def _listings(
+    key: str, county_id: int | None, scope: Scope, conditions: list[Any], since: Any
+) -> WarningList:
     stmt = (
         sa.select(
             Product.id,
@@ -118,7 +122,7 @@ def _listings(key: str, county_id: int | None, conditions: list[Any], since: Any
             Product.status == ProductStatus.PUBLISHED,
             Seller.status == SellerStatus.APPROVED,
             *conditions,
-            *_in_county(county_id),
+            *_in_county(county_id, scope),
         )
         .order_by(since, Product.id)
     )
@@ -129,22 +133,22 @@ def _listings(key: str, county_id: int | None, conditions: list[Any], since: Any
     )
 
 
-def _unsold_listings(county_id: int | None, now: datetime) -> WarningList:
+def _unsold_listings(county_id: int | None, now: datetime, scope: Scope) -> WarningList:
     sold = sa.exists().where(
         SalesDailyProduct.seller_id == Product.seller_id,
         SalesDailyProduct.product_key == Product.id,
     )
     published = sa.func.coalesce(Product.published_at, Product.created_at)
     return _listings(
-        "unsold_listings", county_id, [published <= now - UNSOLD_AFTER, ~sold], published
+        "unsold_listings", county_id, scope, [published <= now - UNSOLD_AFTER, ~sold], published
     )
 
 
-def _sold_out(county_id: int | None) -> WarningList:
-    return _listings("sold_out", county_id, [Product.stock <= 0], Product.updated_at)
+def _sold_out(county_id: int | None, scope: Scope) -> WarningList:
+    return _listings("sold_out", county_id, scope, [Product.stock <= 0], Product.updated_at)
 
 
-def _late_orders(county_id: int | None, now: datetime) -> WarningList:
+def _late_orders(county_id: int | None, now: datetime, scope: Scope) -> WarningList:
     # Since when the order waits: the moment it reached its present status.
     since = (
         sa.select(sa.func.max(OrderStatusChange.created_at))
@@ -169,7 +173,7 @@ def _late_orders(county_id: int | None, now: datetime) -> WarningList:
         .where(
             Order.status.in_(WAITING_FOR_SELLER),
             waiting_since <= now - LATE_AFTER,
-            *_in_county(county_id),
+            *_in_county(county_id, scope),
         )
         .order_by(waiting_since, Order.id)
     )
@@ -189,7 +193,7 @@ def _late_orders(county_id: int | None, now: datetime) -> WarningList:
     )
 
 
-def _unanswered_problems(county_id: int | None, now: datetime) -> WarningList:
+def _unanswered_problems(county_id: int | None, now: datetime, scope: Scope) -> WarningList:
     stmt = (
         sa.select(
             OrderProblem.id,
@@ -204,7 +208,7 @@ def _unanswered_problems(county_id: int | None, now: datetime) -> WarningList:
             OrderProblem.status == ProblemStatus.OPEN,
             OrderProblem.seller_replied_at.is_(None),
             OrderProblem.created_at <= now - LATE_AFTER,
-            *_in_county(county_id),
+            *_in_county(county_id, scope),
         )
         .order_by(OrderProblem.created_at, OrderProblem.id)
     )
@@ -223,16 +227,19 @@ def _unanswered_problems(county_id: int | None, now: datetime) -> WarningList:
     )
 
 
-def early_warnings(county_id: int | None = None, now: datetime | None = None) -> Warnings:
-    """The five lists for one county (``None``: the whole province) at ``now``."""
+def early_warnings(
+    county_id: int | None = None, now: datetime | None = None, scope: Scope = PROVINCE
+) -> Warnings:
+    """The five lists for one county (``None``: the whole province) at ``now``, of ``scope``'s
+    sellers only."""
     moment = now or utcnow()
     return Warnings(
         county_id,
         [
-            _idle_sellers(county_id, moment),
-            _unsold_listings(county_id, moment),
-            _sold_out(county_id),
-            _late_orders(county_id, moment),
-            _unanswered_problems(county_id, moment),
+            _idle_sellers(county_id, moment, scope),
+            _unsold_listings(county_id, moment, scope),
+            _sold_out(county_id, scope),
+            _late_orders(county_id, moment, scope),
+            _unanswered_problems(county_id, moment, scope),
         ],
     )

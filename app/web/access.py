@@ -11,10 +11,11 @@ from functools import wraps
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from flask import abort
+from flask import abort, g, request
 from flask_login import current_user
 
 from app.accounts.models import Role
+from app.catalog import scope as scopes
 from app.core.extensions import db, login_manager
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -30,6 +31,21 @@ def require_staff() -> None:
     """401/redirect for visitors, 403 for anyone who is not staff."""
     require_login()
     if current_user.role != Role.STAFF:
+        abort(403)
+
+
+def staff_scope() -> scopes.Scope:
+    """What the staff member of this request may see (read once per request)."""
+    if "staff_scope" not in g:
+        g.staff_scope = scopes.of(current_user._get_current_object())
+    return g.staff_scope
+
+
+def require_scoped_staff(open_to_scoped: frozenset[str]) -> None:
+    """Staff only; staff with a scope (a county officer, a support organisation) only on the
+    endpoints of ``open_to_scoped`` (403 elsewhere: the province's own pages)."""
+    require_staff()
+    if not staff_scope().is_province and request.endpoint not in open_to_scoped:
         abort(403)
 
 
