@@ -141,3 +141,25 @@ def test_the_page_shows_the_lists_and_refuses_a_bad_county(app, market) -> None:
     for bad in ("999999", "abc", "-1", "۱۲۳۴۵۶۷۸۹۰۱۲۳۴۵۶۷۸۹"):
         assert staff.get(f"/admin/warnings?county={bad}").status_code == 400
     assert staff.get("/admin/warnings").status_code == 200
+
+
+def test_each_county_officer_gets_their_county_digest(app, market) -> None:  # type: ignore[no-untyped-def]
+    from app.catalog import scope as scopes
+    from app.notifications.digests import send_warning_digests
+    from app.notifications.outbox import sent_mail
+
+    officer = factories.user(role=factories.Role.STAFF, email="officer-here@example.com")
+    scopes.set_scope(officer, county_slug="zahedan")
+    other = factories.user(role=factories.Role.STAFF, email="officer-there@example.com")
+    scopes.set_scope(other, county_slug="chabahar")
+    send_warning_digests()
+    mails = {m.to: m for m in sent_mail(app.config["MAIL_DIR"])}
+    here = warnings.early_warnings(market["here"].id)
+    assert here.total > 0
+    # Each officer hears of their own county's count; province staff hear nothing.
+    assert "officer-here@example.com" in mails and "officer-there@example.com" in mails
+    assert "warn-staff@example.com" not in mails
+    from app.core.formatting import persian_digits
+
+    assert persian_digits(here.total) in mails["officer-here@example.com"].subject
+    assert f"/admin/warnings?county={market['here'].id}" in mails["officer-here@example.com"].text

@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.accounts.models import Role, User
+from app.catalog import scope as scopes
 from app.catalog.models import Seller, StockAlert
 from app.core.extensions import db
 from app.core.timeutil import utcnow
@@ -18,6 +19,7 @@ from app.disputes.models import OrderProblem, ProblemKind
 from app.notifications import events, preferences
 from app.notifications.accounts import send_account_notice, send_seller_status
 from app.notifications.alerts import send_back_in_stock
+from app.notifications.digests import send_warning_digests
 from app.notifications.messages import send_new_message
 from app.notifications.models import Notice
 from app.notifications.moderation import send_listing_event
@@ -34,6 +36,7 @@ from tests.test_notifications import _place
 
 CUSTOMER_MAIL, CUSTOMER_MOBILE = "mina@example.com", "09121234567"
 SELLER_MAIL, SELLER_MOBILE = "shop@example.com", "09351112233"
+OFFICER_MAIL, OFFICER_MOBILE = "officer@example.com", "09151234567"
 
 
 @dataclass
@@ -46,8 +49,11 @@ class World:
     batch_id: int
     review_id: int
     alert_id: int
+    officer: User  # a county officer of the seller's county
 
     def user_of(self, audience: str) -> User:
+        if audience == events.STAFF:
+            return self.officer
         return self.customer if audience == events.CUSTOMER else self.seller.user
 
 
@@ -95,7 +101,15 @@ def world(app) -> World:  # type: ignore[no-untyped-def]
     alert = StockAlert(user_id=customer.id, product_id=product.id, notified_at=utcnow())
     db.session.add(alert)
     db.session.commit()
-    return World(customer, seller, order.id, product.id, problem.id, batch.id, review.id, alert.id)
+    officer = factories.user(Role.STAFF, email=OFFICER_MAIL, name="کارشناس شهرستان")
+    factories.with_mobile(officer, OFFICER_MOBILE)
+    # Staff of the province (no scope) get no digest; the county's officer does.
+    factories.user(Role.STAFF, email="province@example.com")
+    county_slug = db.session.get(Seller, seller.id).county.slug
+    scopes.set_scope(officer, county_slug=county_slug)
+    return World(
+        customer, seller, order.id, product.id, problem.id, batch.id, review.id, alert.id, officer
+    )
 
 
 _SELLER_MOVES = {
@@ -128,6 +142,8 @@ def _fire(event: str, w: World) -> None:
         # Each side hears of the other's message; both rows are fired.
         send_new_message(w.customer.id, 1, events.CUSTOMER)
         send_new_message(w.seller.user.id, 1, events.SELLER)
+    elif subject == "warning":
+        send_warning_digests()
     elif subject == "account":
         extra = (
             {"link": "http://localhost/x"} if kind in ("password_reset", "email_confirm") else {}
@@ -183,6 +199,7 @@ def _walk(app, w: World, everything_off: bool = False) -> None:  # type: ignore[
         by_event.setdefault(route.event, []).append(route)
     addresses = {w.customer.id: (CUSTOMER_MAIL, CUSTOMER_MOBILE)}
     addresses[w.seller.user.id] = (SELLER_MAIL, SELLER_MOBILE)
+    addresses[w.officer.id] = (OFFICER_MAIL, OFFICER_MOBILE)
     for event, routes in by_event.items():
         before = _received(app)
         _fire(event, w)
@@ -215,7 +232,7 @@ def test_every_event_reaches_its_parties_by_the_default_channels(app, world):
 
 
 def test_with_every_choice_off_only_the_accounts_safety_notices_come(app, world):
-    for user in (world.customer, world.seller.user):
+    for user in (world.customer, world.seller.user, world.officer):
         preferences.save(user, set())
     _walk(app, world, everything_off=True)
 

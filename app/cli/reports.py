@@ -6,6 +6,7 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
+from app.notifications.digests import send_warning_digests
 from app.program import price_hints, rebuild
 
 reports_cli = AppGroup("reports", help="Sales reports and fair-price hints: summary rows.")
@@ -38,3 +39,11 @@ def price_hints_command() -> None:
     """Rebuild the fair-price hints (asking prices per category and county) from the listings."""
     kept = price_hints.refresh()
     click.echo(f"Rebuilt {kept} price hint rows.")
+
+
+@reports_cli.command("warning-digest")
+def warning_digest_command() -> None:
+    """Send each county officer the early-warning digest of their county now (the scheduler
+    sends it every Saturday morning)."""
+    send_warning_digests()
+    click.echo("Early-warning digests sent.")

@@ -29,8 +29,8 @@ from __future__ import annotations
 
 from flask import Flask
 
-# queued: its delivery task must be known to every process that runs the job worker.
-from app.notifications import outbox, queued, receivers  # noqa: F401
+# queued and digests: their tasks must be known to every process that runs the job worker.
+from app.notifications import digests, outbox, queued, receivers  # noqa: F401
 
 
 def init_app(app: Flask) -> None:

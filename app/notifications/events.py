@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 CUSTOMER = "customer"  # the customer of an order, a conversation, a reported problem
 SELLER = "seller"  # the shop's owner: of an order, a listing, a payout, an application
 OWNER = "owner"  # the account's owner
+STAFF = "staff"  # a programme staff member (a county officer: their county's digest)
 
 ALL = frozenset({EMAIL, SMS, SITE})
 
@@ -105,6 +106,8 @@ TABLE: tuple[Route, ...] = (
     # Conversations: the other party of a new message.
     *_routes("message", ("new",), CUSTOMER, "messages"),
     *_routes("message", ("new",), SELLER, "messages"),
+    # The programme: each county officer's weekly early-warning digest.
+    *_routes("warning", ("digest",), STAFF, "programme", {EMAIL, SITE}),
     # The account's safety: always told, by e-mail (by SMS without an address) and in the list.
     *_routes(
         "account",

@@ -86,6 +86,12 @@ TOPICS: tuple[Topic, ...] = (
         (Role.SELLER,),
         frozenset({EMAIL, SMS, SITE}),
     ),
+    Topic(
+        "programme",
+        _l("The programme: the weekly early-warning digest of my county"),
+        (Role.STAFF,),
+        frozenset({EMAIL, SITE}),
+    ),
 )
 BY_KEY = {topic.key: topic for topic in TOPICS}
 
