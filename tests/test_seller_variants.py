@@ -234,7 +234,9 @@ def test_editing_changes_variants_and_leaves_the_price_and_stock_fields_alone(sh
         f"/seller/listings/{product_id}/edit",
         data=listing(category, price_toman="1", stock="999") | two_options() | rows(*edited),
     )
-    assert response.status_code == 302, re.findall(r"class=\"error\"[^>]*>(.*?)</p>", html_of(response), re.S)
+    assert response.status_code == 302, re.findall(
+        r"class=\"error\"[^>]*>(.*?)</p>", html_of(response), re.S
+    )
     product = fresh(product_id)
     assert product.price_amount == 900_000
     assert product.stock == 2 + 0 + 5 + 7
@@ -255,7 +257,9 @@ def test_editing_changes_variants_and_leaves_the_price_and_stock_fields_alone(sh
             "variants-1-stock": "4",
         },
     )
-    assert response.status_code == 302, re.findall(r"class=\"error\"[^>]*>(.*?)</p>", html_of(response), re.S)
+    assert response.status_code == 302, re.findall(
+        r"class=\"error\"[^>]*>(.*?)</p>", html_of(response), re.S
+    )
     assert len(active_variants(product_id)) == 2
     assert fresh(product_id).stock == 7
 
@@ -285,7 +289,9 @@ def test_removing_every_option_asks_for_confirmation_then_sells_one_item(shop, c
         f"/seller/listings/{product_id}/edit",
         data=listing(category, price_toman="5", stock="1") | {"variants-single": "1"},
     )
-    assert response.status_code == 302, re.findall(r"class=\"error\"[^>]*>(.*?)</p>", html_of(response), re.S)
+    assert response.status_code == 302, re.findall(
+        r"class=\"error\"[^>]*>(.*?)</p>", html_of(response), re.S
+    )
     product = fresh(product_id)
     assert not product.has_variants
     assert active_variants(product_id) == []
@@ -338,7 +344,9 @@ def test_the_sale_of_a_listing_with_variants_is_a_period(shop, category):
         | two_options()
         | rows(*FOUR),
     )
-    assert response.status_code == 302, re.findall(r"class=\"error\"[^>]*>(.*?)</p>", html_of(response), re.S)
+    assert response.status_code == 302, re.findall(
+        r"class=\"error\"[^>]*>(.*?)</p>", html_of(response), re.S
+    )
     product = fresh(product_id)
     assert product.sale_starts_at is not None
     assert product.sale_price_amount == 1_100_000  # the variant's, mirrored with the period
@@ -373,9 +381,15 @@ def test_a_variant_photo_is_one_of_the_listings_photos(shop, category):
     response = client.post(
         f"/seller/listings/{own.id}/edit",
         data=data
-        | {"variants-0-image_id": str(own.images[0].id), "variants-0-sku": "X1", "variants-1-sku": ""},
+        | {
+            "variants-0-image_id": str(own.images[0].id),
+            "variants-0-sku": "X1",
+            "variants-1-sku": "",
+        },
     )
-    assert response.status_code == 302, re.findall(r"class=\"error\"[^>]*>(.*?)</p>", html_of(response), re.S)
+    assert response.status_code == 302, re.findall(
+        r"class=\"error\"[^>]*>(.*?)</p>", html_of(response), re.S
+    )
     assert active_variants(own.id)[0].image_id == own.images[0].id
     page = html_of(client.get(f"/seller/listings/{own.id}/edit"))
     assert f'<option value="{own.images[0].id}" selected>' in page

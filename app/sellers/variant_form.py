@@ -90,9 +90,7 @@ class Editor:
     @property
     def has_errors(self) -> bool:
         return bool(
-            self.errors
-            or any(o.errors for o in self.options)
-            or any(r.errors for r in self.rows)
+            self.errors or any(o.errors for o in self.options) or any(r.errors for r in self.rows)
         )
 
     @property
@@ -134,9 +132,7 @@ class Editor:
         errors: dict[str, list[str]] = {}
         if self.asks_single and not self.confirm_single:
             errors["variants-single"] = ["single_item_confirm"]
-        options = [
-            variants.OptionData(o.name, split_values(o.values)) for o in self.named_options
-        ]
+        options = [variants.OptionData(o.name, split_values(o.values)) for o in self.named_options]
         if not options:
             if errors:
                 raise ValidationFailed(errors)

@@ -86,9 +86,7 @@ MESSAGES: Final = {
     "sale_price_invalid": _l("The sale price must be a whole number of toman."),
     "too_many_options": _l("A listing can have at most three options."),
     "duplicate_option": _l("Two options have the same name."),
-    "option_value_invalid": _l(
-        "An option can have at most 20 values, each at most 40 characters."
-    ),
+    "option_value_invalid": _l("An option can have at most 20 values, each at most 40 characters."),
     "option_name_too_long": _l("An option's name can be at most 40 characters."),
     "too_many_variants": _l("A listing can have at most %(limit)s variants."),
     "duplicate_variant": _l("Line %(line)s is the same variant."),
