@@ -195,7 +195,11 @@ class Editor:
 
 
 def _read(
-    errors: dict[str, list[str]], key: str, text: str, currency: str | None, required=False
+    errors: dict[str, list[str]],
+    key: str,
+    text: str,
+    currency: str | None,
+    required: bool = False,
 ) -> int | None:
     """A number typed on a row (money in toman when ``currency`` is given), any digits."""
     if not text.strip():

@@ -189,7 +189,7 @@ def sample_rows(
     header = [PERSIAN_HEADERS[f] for f in FIELDS] if persian else list(FIELDS)
     cat = category.slug if category else ""
     draft = "پیش‌نویس" if persian else "draft"
-    single = [""] * len(VARIANT_FIELDS)
+    single: list[object] = [""] * len(VARIANT_FIELDS)
     rows: list[list[object]] = [
         ["رومیزی سوزن‌دوزی بلوچ", "دوخت دست، ۴۰×۴۰ سانتی‌متر", cat, "۱٬۲۵۰٬۰۰۰", "۳", draft, ""]
         + single,
