@@ -519,3 +519,15 @@ def test_service_a_copy_keeps_options_and_variants_without_skus(app):
     copied = variants.variants_of(copy.id)
     assert [(v.values, v.sku) for v in copied] == [(["S"], None), (["M"], None)]
     assert copy.stock == 2
+
+
+def test_the_persian_form_shows_the_rows_in_persian_digits(shop, category):
+    _, client = shop
+    product_id = with_variants(client, category)
+    client.set_cookie("locale", "fa")
+    page = html_of(client.get(f"/seller/listings/{product_id}/edit"))
+    assert 'name="variants-0-price" value="۱۲۰٬۰۰۰"' in page
+    assert 'name="variants-2-stock" value="۵"' in page
+    assert "گزینه‌ها و گونه‌ها" in page
+    listing_page = html_of(client.get("/seller/listings"))
+    assert "۴ گونه" in listing_page
