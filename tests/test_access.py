@@ -126,6 +126,7 @@ ACCESS: dict[str, str] = {
     "sellers.cover_photo": SELLER,
     "sellers.photo_alt": SELLER,
     "sellers.import_listings": SELLER,
+    "sellers.export_listings": SELLER,
     "sellers.import_confirm": SELLER,
     "sellers.import_sample": SELLER,
     "sellers.orders_list": SELLER,

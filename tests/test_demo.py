@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
+from app.catalog import variants
 from app.catalog.models import Product, Seller, SellerStatus
 from app.core.extensions import db
 from app.demo.seed import DEMO_PASSWORD, seed_demo
@@ -68,6 +69,23 @@ def test_demo_loads_on_an_empty_database_and_a_second_load_adds_nothing(app) -> 
     again = seed_demo(None, **SMALL)
     assert set(again.values()) == {0}
     assert _row_counts() == counts
+
+
+def test_demo_sells_sizes_and_colours_as_variants_of_one_product(app) -> None:  # type: ignore[no-untyped-def]
+    seed_demo(None, **SMALL)
+    titles = list(db.session.scalars(sa.select(Product.title)))
+    assert not any("سایز" in t or "رنگ فیروزه‌ای" in t for t in titles)  # no fake variants
+    with_options = list(db.session.scalars(sa.select(Product).where(Product.has_variants)))
+    assert with_options
+    labels = []
+    for product in with_options:
+        options = variants.options_of(product.id)
+        offered = variants.variants_of(product.id)
+        assert product.stock == sum(v.stock for v in offered)
+        assert product.price_amount == min(v.price_amount for v in offered)
+        labels += [(variants.label(v, options), v.stock) for v in offered]
+    assert any(label == "سایز: M، رنگ: آبی" and stock > 0 for label, stock in labels)
+    assert any(stock == 0 for _label, stock in labels)  # a sold-out variant
 
 
 def test_demo_is_the_same_market_every_time(app) -> None:  # type: ignore[no-untyped-def]

@@ -15,8 +15,16 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from app.audit import log as audit
-from app.catalog import pricing
-from app.catalog.models import Category, PhotoStatus, Product, ProductStatus, Seller
+from app.catalog import pricing, variants
+from app.catalog.models import (
+    Category,
+    PhotoStatus,
+    Product,
+    ProductOption,
+    ProductStatus,
+    ProductVariant,
+    Seller,
+)
 from app.catalog.photos import image_keys, take_staged, unused_keys
 from app.catalog.rules import (
     LOW_STOCK,
@@ -77,27 +85,64 @@ def publish_problems(product: Product) -> list[str]:
     return problems
 
 
-def _check_listing(data: ListingData) -> ListingData:
+def _check_listing(
+    data: ListingData,
+    *,
+    sold_by_variants: bool = False,
+    options: variants.VariantsData | None = None,
+    product_id: int | None = None,
+    seller_id: int,
+) -> tuple[ListingData, variants.VariantsData | None]:
+    """``data`` checked, and ``options`` (the options and variants the form sent, if any)
+    through :func:`app.catalog.variants.check`: every error of both in one ValidationFailed.
+    ``sold_by_variants``: the listing has variants before or after this save, so its price
+    and stock are theirs and its sale is only a period."""
     errors: dict[str, list[str]] = {}
+    if options is not None:
+        try:
+            options = variants.check(options, product_id=product_id, seller_id=seller_id)
+        except ValidationFailed as exc:
+            errors.update(exc.errors)
+        sold_by_variants = sold_by_variants or bool(options.options)
     data.title = " ".join(data.title.split())
     data.description = data.description.strip()
     if not data.title:
         errors.setdefault("title", []).append("required")
     elif len(data.title) > 200:
         errors.setdefault("title", []).append("too_long")
-    if data.price_amount is not None and not (0 <= data.price_amount <= MAX_PRICE_AMOUNT):
-        errors.setdefault("price_amount", []).append("out_of_range")
-    if not (0 <= data.stock <= MAX_STOCK):
-        errors.setdefault("stock", []).append("out_of_range")
+    if sold_by_variants:
+        pass  # the variants' price and stock; the form's fields are not written
+    else:
+        if data.price_amount is not None and not (0 <= data.price_amount <= MAX_PRICE_AMOUNT):
+            errors.setdefault("price_amount", []).append("out_of_range")
+        if not (0 <= data.stock <= MAX_STOCK):
+            errors.setdefault("stock", []).append("out_of_range")
     if data.category_id is not None and db.session.get(Category, data.category_id) is None:
         errors.setdefault("category_id", []).append("required")
     if data.status not in (ProductStatus.DRAFT, ProductStatus.PUBLISHED):
         errors.setdefault("status", []).append("invalid")
     if data.sale_given:
-        _check_sale(data, errors)
+        if sold_by_variants:
+            _check_period(data, errors)
+        else:
+            _check_sale(data, errors)
     if errors:
         raise ValidationFailed(errors)
-    return data
+    return data, options
+
+
+def _check_period(data: ListingData, errors: dict[str, list[str]]) -> None:
+    """A listing sold by its variants: its sale is a period (both days or none); each variant's
+    sale price is the variant's own."""
+    first, last = data.sale_first_day, data.sale_last_day
+    if first is None and last is None:
+        return
+    if first is None:
+        errors.setdefault("sale_starts_on", []).append("required")
+    if last is None:
+        errors.setdefault("sale_ends_on", []).append("required")
+    if first is not None and last is not None and last < first:
+        errors.setdefault("sale_ends_on", []).append("sale_ends_before_start")
 
 
 def _check_sale(data: ListingData, errors: dict[str, list[str]]) -> None:
@@ -124,9 +169,21 @@ def _check_sale(data: ListingData, errors: dict[str, list[str]]) -> None:
         errors.setdefault("sale_ends_on", []).append("sale_ends_before_start")
 
 
-def _set_sale(product: Product, data: ListingData) -> None:
-    """Write the checked sale of ``data`` (see :func:`_check_sale`) to ``product``."""
+def _set_sale(product: Product, data: ListingData, *, sold_by_variants: bool = False) -> None:
+    """Write the checked sale of ``data`` (see :func:`_check_sale`) to ``product``; for a
+    listing sold by its variants only the period (:func:`_check_period`), after which the
+    variants are mirrored again (their lowest sale price counts only within a period)."""
     if not data.sale_given:
+        return
+    if sold_by_variants:
+        if data.sale_first_day is None or data.sale_last_day is None:
+            product.sale_starts_at = product.sale_ends_at = None
+        else:
+            product.sale_starts_at, product.sale_ends_at = pricing.sale_period(
+                data.sale_first_day, data.sale_last_day
+            )
+        db.session.flush()
+        variants.mirror(product)
         return
     if data.sale_price_amount is None or data.sale_first_day is None or data.sale_last_day is None:
         product.sale_price_amount = product.sale_starts_at = product.sale_ends_at = None
@@ -164,15 +221,22 @@ def _set_status(product: Product, status: ProductStatus) -> None:
 
 
 def create_product(
-    seller: Seller, data: ListingData, staged: Sequence[str] = (), cover: str = ""
+    seller: Seller,
+    data: ListingData,
+    staged: Sequence[str] = (),
+    cover: str = "",
+    options: variants.VariantsData | None = None,
 ) -> Product:
     """A new listing, with the photos the seller uploaded on its form (``staged``: their
     tokens, in order; ``cover`` first), published at once if asked and allowed (a photo, a
     price, a category): one transaction, so a refusal leaves no listing and the waiting photos
     as they were, for the form to carry to the next try. The caller hands the new photos
-    (:func:`app.catalog.photos.owed_of`) to the job worker after this returns."""
-    _check_listing(data)
+    (:func:`app.catalog.photos.owed_of`) to the job worker after this returns. With
+    ``options`` (options and their variants) the listing is sold by its variants from the
+    start: its price and stock are theirs (see :mod:`app.catalog.variants`)."""
     seller_id = seller.id
+    _, options = _check_listing(data, options=options, seller_id=seller_id)
+    by_variants = bool(options and options.options)
     with transaction():
         product = Product(
             seller_id=seller_id,
@@ -184,8 +248,11 @@ def create_product(
             stock=data.stock,
             status=ProductStatus.DRAFT,
         )
-        _set_sale(product, data)
         db.session.add(product)
+        if options is not None and by_variants:
+            db.session.flush()
+            variants.apply(product, options)
+        _set_sale(product, data, sold_by_variants=by_variants)
         take_staged(product, seller_id, staged, cover)
         _set_status(product, data.status)
     return product
@@ -224,7 +291,11 @@ def _set_counts(
 
 
 def update_product(
-    product: Product, data: ListingData, staged: Sequence[str] = (), cover: str = ""
+    product: Product,
+    data: ListingData,
+    staged: Sequence[str] = (),
+    cover: str = "",
+    options: variants.VariantsData | None = None,
 ) -> list[ChangedWhileEditing]:
     """Save the seller's edit form and commit (or roll back and raise ``ValidationFailed``).
 
@@ -234,20 +305,41 @@ def update_product(
     :class:`ChangedWhileEditing`; everything else the seller typed is saved. Photos uploaded
     on the form (``staged``, ``cover``) are added after the listing's own in the same
     transaction, as :func:`create_product` adds them.
+
+    ``options`` (``None``: left as they are) replaces the listing's options and variants
+    (:func:`app.catalog.variants.apply`); no options turns a listing with variants back into
+    one item. A listing that has variants before or after the save keeps the price and stock
+    they give it: the form's price and stock are not written, and its sale is only a period.
     """
-    _check_listing(data)
+    _, options = _check_listing(
+        data,
+        sold_by_variants=product.has_variants,
+        options=options,
+        product_id=product.id,
+        seller_id=product.seller_id,
+    )
     product_id = product.id
     with transaction():
         product = locked_photos(product_id) if staged else locked_product(product_id)
+        by_variants = product.has_variants
+        if options is not None and (options.options or product.has_variants):
+            variants.apply(product, options)
+            by_variants = by_variants or product.has_variants
         product.title = data.title
         if data.title_en is not None:
             product.title_en = data.title_en.strip()[:200] or None
         product.description = data.description
         product.category_id = data.category_id
-        kept = _set_counts(
-            product, data.price_amount or 0, data.stock, data.seen_price_amount, data.seen_stock
-        )
-        _set_sale(product, data)
+        kept: list[ChangedWhileEditing] = []
+        if not by_variants:
+            kept = _set_counts(
+                product,
+                data.price_amount or 0,
+                data.stock,
+                data.seen_price_amount,
+                data.seen_stock,
+            )
+        _set_sale(product, data, sold_by_variants=by_variants)
         take_staged(product, product.seller_id, staged, cover)
         _set_status(product, data.status)
     return kept
@@ -277,8 +369,11 @@ def quick_update(
     """Change price and/or stock from the listings table and commit.
 
     As :func:`update_product`: a value that changed since the table showed ``seen_*`` is kept
-    and returned, the other one is saved.
+    and returned, the other one is saved. A listing sold by its variants refuses both
+    (``has_variants`` on the field): its price and stock are its variants'.
     """
+    if product.has_variants and (price_amount is not None or stock is not None):
+        raise _variants_own(price_amount, stock)
     errors: dict[str, list[str]] = {}
     if price_amount is not None and not (0 < price_amount <= MAX_PRICE_AMOUNT):
         errors["price_amount"] = ["out_of_range"]
@@ -289,12 +384,32 @@ def quick_update(
     product_id = product.id
     with transaction():
         product = locked_product(product_id)
+        if product.has_variants:
+            raise _variants_own(price_amount, stock)
         kept = _set_counts(product, price_amount, stock, seen_price_amount, seen_stock)
     return kept
 
 
+def _variants_own(price_amount: int | None, stock: int | None) -> ValidationFailed:
+    errors: dict[str, list[str]] = {}
+    if price_amount is not None:
+        errors["price_amount"] = ["has_variants"]
+    if stock is not None:
+        errors["stock"] = ["has_variants"]
+    return ValidationFailed(errors)
+
+
 def duplicate_product(product: Product) -> Product:
-    """A draft copy without photos (photos belong to the original listing)."""
+    """A draft copy without photos (photos belong to the original listing); a listing sold by
+    its variants is copied with its options and variants, without their SKUs (a SKU names one
+    variant of the seller's) and photos."""
+    copied = variants.VariantsData(
+        [variants.OptionData(o.name, list(o.values)) for o in variants.options_of(product.id)],
+        [
+            variants.VariantData(v.values, v.price_amount, v.stock, v.sale_price_amount)
+            for v in variants.variants_of(product.id)
+        ],
+    )
     copy = Product(
         seller_id=product.seller_id,
         category_id=product.category_id,
@@ -306,6 +421,9 @@ def duplicate_product(product: Product) -> Product:
     )
     with transaction():
         db.session.add(copy)
+        if product.has_variants and copied.options:
+            db.session.flush()
+            variants.apply(copy, copied)
     return copy
 
 
@@ -338,6 +456,41 @@ def seller_listings(
         page,
         per_page,
     )
+
+
+@dataclass(frozen=True)
+class VariantSummary:
+    """What the seller's listing table says of a listing's variants: how many are offered and
+    which run low (label, stock), lowest stock first."""
+
+    count: int
+    low: list[tuple[str, int]]
+
+
+def variant_summaries(products: Sequence[Product]) -> dict[int, VariantSummary]:
+    """:class:`VariantSummary` of each listing among ``products`` sold by its variants."""
+    ids = [p.id for p in products if p.has_variants]
+    if not ids:
+        return {}
+    options: dict[int, list[ProductOption]] = {}
+    for option in db.session.scalars(
+        sa.select(ProductOption)
+        .where(ProductOption.product_id.in_(ids))
+        .order_by(ProductOption.position)
+    ):
+        options.setdefault(option.product_id, []).append(option)
+    counts: dict[int, int] = {}
+    low: dict[int, list[tuple[str, int]]] = {}
+    for variant in db.session.scalars(
+        sa.select(ProductVariant)
+        .where(ProductVariant.product_id.in_(ids), ProductVariant.active.is_(True))
+        .order_by(ProductVariant.stock, ProductVariant.position, ProductVariant.id)
+    ):
+        counts[variant.product_id] = counts.get(variant.product_id, 0) + 1
+        if variant.stock <= LOW_STOCK:
+            label = variants.label(variant, options.get(variant.product_id, []))
+            low.setdefault(variant.product_id, []).append((label, variant.stock))
+    return {pid: VariantSummary(counts.get(pid, 0), low.get(pid, [])) for pid in ids}
 
 
 def category_options(locale: str) -> list[tuple[int, str]]:

@@ -197,6 +197,8 @@ def _market() -> _Market:
         .join(User, User.id == Seller.user_id)
         .where(
             Product.status == ProductStatus.PUBLISHED,
+            # The history sells single items; a product with options is bought by its variants.
+            Product.has_variants.is_(False),
             Seller.status == SellerStatus.APPROVED,
             User.email.like("seller%@bazarche.example"),
         )

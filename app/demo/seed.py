@@ -9,6 +9,7 @@ database always gets the same market (its times follow the day it is loaded).
 
 from __future__ import annotations
 
+import itertools
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ import sqlalchemy as sa
 
 from app.accounts.models import Role, User
 from app.accounts.services import hash_password
-from app.catalog import synonyms
+from app.catalog import synonyms, variants
 from app.catalog.models import Category, Product, ProductImage, ProductStatus, Seller, SellerStatus
 from app.catalog.sellers import SellerProfile, apply_to_sell, review_seller, suggest_slug
 from app.catalog.slugs import slugify
@@ -312,8 +313,32 @@ def _products(
             if loader.make_image is not None:
                 product.images.append(_photo(loader.make_image, title, kind, index * 100 + n))
             db.session.add(product)
+            options = data.OPTIONS.get(base_title)
+            if options:
+                db.session.flush()
+                variants.apply(product, _variants(options, toman, rng))
             made += 1
     return made
+
+
+def _variants(
+    options: list[tuple[str, list[str]]], toman: int, rng: random.Random
+) -> variants.VariantsData:
+    """Every combination of ``options``: the price grows by a tenth of ``toman`` per step of
+    the first option's value, stock is drawn, and the last combination is sold out."""
+    combos = list(itertools.product(*(values for _name, values in options)))
+    step = toman // 10 // 1_000 * 1_000
+    rows = [
+        variants.VariantData(
+            list(combo),
+            (toman + options[0][1].index(combo[0]) * step) * 10,  # stored in rials
+            0 if position == len(combos) - 1 else rng.randint(1, 15),
+        )
+        for position, combo in enumerate(combos)
+    ]
+    return variants.VariantsData(
+        [variants.OptionData(name, list(values)) for name, values in options], rows
+    )
 
 
 def _photo(make_image: ImageMaker, title: str, kind: str, seed: int) -> ProductImage:

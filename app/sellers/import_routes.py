@@ -106,3 +106,15 @@ def import_sample() -> Response:
     header, rows = importer.sample_rows(persian=persian, category=category)
     name = "bazarche-listings-fa.csv" if persian else "bazarche-listings.csv"
     return csv_response(header, rows, name, headers={"Cache-Control": "no-store"})
+
+
+@bp.get("/listings.csv")
+def export_listings() -> Response:
+    """The seller's listings in the import's format (a row per variant of a listing with
+    options): English headers, or Persian ones with ``?headers=fa``."""
+    seller = current_seller()
+    persian = request.args.get("headers") == "fa"
+    header, rows = importer.export_rows(seller.id, persian=persian)
+    return csv_response(
+        header, rows, f"listings-{seller.slug}.csv", headers={"Cache-Control": "no-store"}
+    )

@@ -46,7 +46,7 @@ from app.media.images import ImageRejected
 from app.media.storage import StorageUnavailable
 from app.media.store import storage
 from app.program import monthly, price_hints
-from app.sellers import bp
+from app.sellers import bp, variant_form
 from app.sellers.forms import AltTextForm, ListingForm, QuickEditForm, SellerProfileForm
 from app.shipping import services as shipping
 from app.web.access import owned_or_404
@@ -305,6 +305,7 @@ def listing_table():
         q=text,
         quick_form=QuickEditForm(),
         favourited=favourites.favourite_counts(p.id for p in page.items),
+        variant_summaries=listings.variant_summaries(page.items),
     )
 
 
@@ -427,10 +428,16 @@ def _start_photos(product_id: int) -> None:
 
 
 def _listing_form_page(
-    form: ListingForm, product: Product | None, staged: list[photos.Staged], cover: str
+    form: ListingForm,
+    product: Product | None,
+    staged: list[photos.Staged],
+    cover: str,
+    editor: variant_form.Editor,
 ) -> ResponseReturnValue:
-    status = 400 if form.is_submitted() else 200
-    extra = {}
+    status = 400 if form.is_submitted() and not editor.make_rows else 200
+    if editor.make_rows and (form.errors or editor.has_errors):
+        status = 400
+    extra: dict[str, object] = {}
     if product is not None:
         extra = {
             "problems": [error_text(p) for p in listings.publish_problems(product)],
@@ -450,6 +457,8 @@ def _listing_form_page(
             "sellers/listing_form.html",
             form=form,
             product=product,
+            editor=editor,
+            sold_by_variants=product is not None and product.has_variants,
             staged=staged,
             cover=cover,
             max_images=MAX_IMAGES,
@@ -496,17 +505,23 @@ def new_listing():
     form.category_id.choices = [(0, _("Choose…")), *category_choices()]
     staged: list[photos.Staged] = []
     cover = ""
+    editor = variant_form.Editor()
     if form.is_submitted():
-        valid = form.validate()
+        editor = variant_form.from_form(request.form)
+        valid = form.validate() if not editor.make_rows else True
         # The photos are kept now, whatever else is wrong, and carried to the next try.
         staged, cover = _form_photos(seller, form)
-        if valid and not form.photos.errors:
+        if valid and not form.photos.errors and not editor.make_rows and not editor.has_errors:
             try:
                 product = listings.create_product(
-                    seller, _listing_data(form), [p.token for p in staged], cover
+                    seller,
+                    _listing_data(form),
+                    [p.token for p in staged],
+                    cover,
+                    editor.data(),
                 )
             except ValidationFailed as exc:
-                apply_errors(form, exc)
+                apply_errors(form, editor.take_errors(exc))
                 staged = photos.staged_photos(seller, [p.token for p in staged])
             else:
                 if product.status == ProductStatus.PUBLISHED:
@@ -517,7 +532,7 @@ def new_listing():
                     flash(_("Listing saved as a draft. Add photos, then publish it."), "success")
                 _start_photos(product.id)
                 return redirect(url_for("sellers.edit_listing", product_id=product.id))
-    return _listing_form_page(form, None, staged, cover)
+    return _listing_form_page(form, None, staged, cover, editor)
 
 
 @bp.route("/listings/<int:product_id>/edit", methods=["GET", "POST"])
@@ -537,21 +552,25 @@ def edit_listing(product_id: int):
         form.seen_stock.data = str(product.stock)
     staged: list[photos.Staged] = []
     cover = ""
-    valid = form.validate_on_submit()
+    if form.is_submitted():
+        editor = variant_form.from_form(request.form, had_variants=product.has_variants)
+    else:
+        editor = variant_form.from_product(product, _locale())
+    valid = form.validate_on_submit() if not editor.make_rows else False
     if form.is_submitted():
         # The photos are kept now, whatever else is wrong, and carried to the next try.
         staged, cover = _form_photos(current_seller(), form)
-    if valid and not form.photos.errors:
+    if valid and not form.photos.errors and not editor.has_errors:
         was_hidden = product.status == ProductStatus.HIDDEN_BY_STAFF
         try:
             kept = listings.update_product(
-                product, _listing_data(form), [p.token for p in staged], cover
+                product, _listing_data(form), [p.token for p in staged], cover, editor.data()
             )
         except NotFound:
             abort(404)  # deleted in another tab meanwhile
         except ValidationFailed as exc:
             product = owned_product(product_id)
-            apply_errors(form, exc)
+            apply_errors(form, editor.take_errors(exc))
             staged = photos.staged_photos(current_seller(), [p.token for p in staged])
         else:
             if staged:
@@ -568,7 +587,7 @@ def edit_listing(product_id: int):
                 flash(_("Listing saved."), "success")
             _flash_kept(kept)
             return redirect(url_for("sellers.edit_listing", product_id=product.id))
-    return _listing_form_page(form, product, staged, cover)
+    return _listing_form_page(form, product, staged, cover, editor)
 
 
 @bp.post("/listings/<int:product_id>/duplicate")
@@ -606,8 +625,11 @@ def quick_edit(product_id: int):
             )
         except NotFound:
             abort(404)
-        except ValidationFailed:
-            flash(_("Enter a price above 0 and a stock of 0 or more."), "error")
+        except ValidationFailed as exc:
+            if any("has_variants" in codes for codes in exc.errors.values()):
+                flash(error_text("has_variants"), "error")
+            else:
+                flash(_("Enter a price above 0 and a stock of 0 or more."), "error")
         else:
             if len(kept) < sum(v is not None for v in (price, form.stock.data)):
                 flash(_("“%(title)s” updated.", title=product.title), "success")

@@ -108,6 +108,34 @@ ERROR_TEXT = {
     "not_processed": _l(
         "The photo could not be processed. Please upload it again in a few minutes."
     ),
+    # options and variants
+    "too_many_options": _l("A listing can have at most three options."),
+    "duplicate_option": _l("Two options have the same name."),
+    "option_values_invalid": _l(
+        "Give each option its values separated by commas (at most 20, each at most 40 "
+        "characters, none repeated)."
+    ),
+    "variants_required": _l(
+        "Press “Make the rows” and give each variant its price and stock before saving."
+    ),
+    "too_many_variants": _l(
+        "The options make more than 100 variants. Use fewer values or fewer options."
+    ),
+    "duplicate_variant": _l("This variant appears twice."),
+    "variant_values_invalid": _l(
+        "This row does not match the options any more: press “Make the rows” again."
+    ),
+    "duplicate_sku": _l("Another row has the same SKU."),
+    "sku_invalid": _l("Use Latin letters, digits, dots, dashes or underscores (at most 64)."),
+    "sku_taken": _l("Another of your listings already uses this SKU."),
+    "number_invalid": _l("Enter a whole number, like 120000 or ۱۲۰٬۰۰۰."),
+    "has_variants": _l(
+        "This listing has variants: change their prices and stock on the listing's form."
+    ),
+    "single_item_confirm": _l(
+        "You removed every option. Tick the box to sell this listing as a single item again, "
+        "or put the options back."
+    ),
     # buying
     "quantity_range": _l("Choose a quantity from 1 to 99."),
     "mobile_invalid": _l("Enter an 11-digit mobile number starting with 09, like 09121234567."),

@@ -25,6 +25,15 @@ so a misspelt ``stock`` header cannot import every row with the default stock. P
 **toman**, as in the listing form, and stored in rials (× 10). Numbers may use Persian digits and
 group separators.
 
+**Options and variants.** A listing with options has one row per variant: the listing's
+columns repeated (the first row's count), ``option1_name``/``option1_value`` up to
+``option3_*`` naming the variant, and the row's ``price``, ``stock``, ``sku`` and
+``sale_price`` the variant's. Rows with options and the same title are one listing (the title is
+the format's listing key, as the duplicate-title warnings already read it); they are checked
+together through :func:`app.catalog.variants.check` and saved through
+:func:`app.catalog.variants.apply`, their errors shown on the row they concern. A file without
+these columns reads as before. :func:`export_rows` writes the seller's listings in this format.
+
 **Photos.** Rows name photo files in the ``images`` column, separated by ``;``, ``|`` or ``،``.
 The caller passes an ``image_lookup`` (file name → bytes, or ``None`` when missing): the command
 line passes :func:`directory_images` over its ``--images DIR``. The seller area passes ``None``:
@@ -43,6 +52,7 @@ may reach any web machine.
 text through Flask-Babel, so the seller area and the command line show the same sentences.
 """
 
+from app.catalog.importer.exporting import export_rows
 from app.catalog.importer.parsing import (
     FIELDS,
     HEADER_ALIASES,
@@ -87,6 +97,7 @@ __all__ = [
     "claim_pending",
     "describe",
     "directory_images",
+    "export_rows",
     "is_plain_file_name",
     "keep_pending",
     "parse_csv",

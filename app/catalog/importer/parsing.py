@@ -17,8 +17,14 @@ MAX_ROWS: Final = 2_000
 #: Longest value of any cell; a longer one means a broken file (the description cap is lower).
 MAX_FIELD_CHARS: Final = 20_000
 
-#: The columns, in the order of the sample file.
-FIELDS: Final = ("title", "description", "category", "price", "stock", "status", "images")
+#: The columns, in the order of the sample file: a listing's, then a variant's (a listing with
+#: options has one row per variant, its listing's columns repeated; see :mod:`.validation`).
+LISTING_FIELDS: Final = ("title", "description", "category", "price", "stock", "status", "images")
+VARIANT_FIELDS: Final = (
+    "option1_name", "option1_value", "option2_name", "option2_value", "option3_name",
+    "option3_value", "sku", "sale_price",
+)  # fmt: skip
+FIELDS: Final = LISTING_FIELDS + VARIANT_FIELDS
 REQUIRED_FIELDS: Final = ("title", "price")
 
 #: Accepted header names per column, before folding (:func:`fold`).
@@ -32,6 +38,14 @@ HEADER_ALIASES: Final[dict[str, tuple[str, ...]]] = {
     "images": (
         "images", "image", "image files", "photos", "photo", "تصاویر", "تصویر", "عکس‌ها", "عکس",
     ),
+    "option1_name": ("option1_name", "option 1", "گزینه ۱", "گزینه 1", "نام گزینه ۱"),
+    "option1_value": ("option1_value", "option 1 value", "مقدار گزینه ۱", "مقدار گزینه 1"),
+    "option2_name": ("option2_name", "option 2", "گزینه ۲", "گزینه 2", "نام گزینه ۲"),
+    "option2_value": ("option2_value", "option 2 value", "مقدار گزینه ۲", "مقدار گزینه 2"),
+    "option3_name": ("option3_name", "option 3", "گزینه ۳", "گزینه 3", "نام گزینه ۳"),
+    "option3_value": ("option3_value", "option 3 value", "مقدار گزینه ۳", "مقدار گزینه 3"),
+    "sku": ("sku", "کد کالا", "شناسه کالا"),
+    "sale_price": ("sale_price", "sale price", "sale price toman", "قیمت حراج", "قیمت تخفیف"),
 }  # fmt: skip
 
 #: The headers the sample files use.
@@ -43,6 +57,14 @@ PERSIAN_HEADERS: Final = {
     "stock": "موجودی",
     "status": "وضعیت",
     "images": "تصاویر",
+    "option1_name": "گزینه ۱",
+    "option1_value": "مقدار گزینه ۱",
+    "option2_name": "گزینه ۲",
+    "option2_value": "مقدار گزینه ۲",
+    "option3_name": "گزینه ۳",
+    "option3_value": "مقدار گزینه ۳",
+    "sku": "کد کالا",
+    "sale_price": "قیمت حراج",
 }
 _IMAGE_SEPARATORS: Final = re.compile(r"[;|،]")
 ARABIC_LETTERS: Final = str.maketrans({"ي": "ی", "ى": "ی", "ك": "ک"})
@@ -167,8 +189,10 @@ def sample_rows(
     header = [PERSIAN_HEADERS[f] for f in FIELDS] if persian else list(FIELDS)
     cat = category.slug if category else ""
     draft = "پیش‌نویس" if persian else "draft"
+    single: list[object] = [""] * len(VARIANT_FIELDS)
     rows: list[list[object]] = [
-        ["رومیزی سوزن‌دوزی بلوچ", "دوخت دست، ۴۰×۴۰ سانتی‌متر", cat, "۱٬۲۵۰٬۰۰۰", "۳", draft, ""],
-        ["خرمای مضافتی بم - ۱ کیلو", "برداشت امسال", cat, "180000", "20", draft, ""],
+        ["رومیزی سوزن‌دوزی بلوچ", "دوخت دست، ۴۰×۴۰ سانتی‌متر", cat, "۱٬۲۵۰٬۰۰۰", "۳", draft, ""]
+        + single,
+        ["خرمای مضافتی بم - ۱ کیلو", "برداشت امسال", cat, "180000", "20", draft, ""] + single,
     ]
     return header, rows

@@ -12,6 +12,7 @@ from typing import Final
 from flask_babel import lazy_gettext as _l
 
 from app.catalog.models import Category, ProductStatus
+from app.catalog.variants import VariantsData
 from app.core.errors import DomainError
 from app.core.formatting import LocalNumber
 
@@ -70,6 +71,31 @@ MESSAGES: Final = {
     ),
     "needs_price": _l("A published listing needs a price above 0."),
     "needs_category": _l("A published listing needs a category."),
+    # a listing's options and variants
+    "option_incomplete": _l("Give the option both its name and this row's value."),
+    "option_names_differ": _l(
+        "The options' names differ from the first row of this listing (line %(line)s)."
+    ),
+    "sale_price_variants_only": _l(
+        "A sale price can be given only on a variant's row; set a single listing's sale on its "
+        "page."
+    ),
+    "sku_variants_only": _l(
+        "A SKU can be given only on a variant's row (a row with an option and its value)."
+    ),
+    "sale_price_invalid": _l("The sale price must be a whole number of toman."),
+    "too_many_options": _l("A listing can have at most three options."),
+    "duplicate_option": _l("Two options have the same name."),
+    "option_value_invalid": _l("An option can have at most 20 values, each at most 40 characters."),
+    "option_name_too_long": _l("An option's name can be at most 40 characters."),
+    "too_many_variants": _l("A listing can have at most %(limit)s variants."),
+    "duplicate_variant": _l("Line %(line)s is the same variant."),
+    "duplicate_sku": _l("Line %(line)s has the same SKU."),
+    "sku_invalid": _l("Use Latin letters, digits, dots, dashes or underscores (at most 64)."),
+    "sku_taken": _l("Another of your listings already uses this SKU."),
+    "out_of_range": _l("The number is out of range."),
+    "sale_not_lower": _l("The sale price must be lower than the price."),
+    "variant_invalid": _l("This variant's values are not valid."),
     # warnings (the row is still imported)
     "duplicate_title": _l("You already have a listing with this title."),
     "duplicate_in_file": _l("Line %(line)s has the same title."),
@@ -145,6 +171,14 @@ class RowInput:
     stock: str = ""
     status: str = ""
     images: list[str] = dataclasses.field(default_factory=list)
+    option1_name: str = ""
+    option1_value: str = ""
+    option2_name: str = ""
+    option2_value: str = ""
+    option3_name: str = ""
+    option3_value: str = ""
+    sku: str = ""
+    sale_price: str = ""
     errors: list[RowError] = dataclasses.field(default_factory=list)
 
 
@@ -163,6 +197,14 @@ class PlannedRow:
     images: list[str] = dataclasses.field(default_factory=list)
     errors: list[RowError] = dataclasses.field(default_factory=list)
     warnings: list[RowError] = dataclasses.field(default_factory=list)
+    # A variant's row: its options' names and its values (in order), SKU and sale price.
+    option_names: list[str] = dataclasses.field(default_factory=list)
+    option_values: list[str] = dataclasses.field(default_factory=list)
+    sku: str | None = None
+    sale_price_amount: int | None = None
+    # The first row of a listing with options holds them all; its other rows name that line.
+    variants: VariantsData | None = None
+    variant_of: int | None = None
 
     @property
     def line(self) -> int:
@@ -194,3 +236,8 @@ class ImportPlan:
     @property
     def error_rows(self) -> list[PlannedRow]:
         return [row for row in self.rows if not row.ok]
+
+    @property
+    def listing_count(self) -> int:
+        """How many listings the plan makes (a listing with options has a row per variant)."""
+        return sum(1 for row in self.rows if row.variant_of is None)

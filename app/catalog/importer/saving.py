@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from app.catalog import variants
 from app.catalog.importer.rows import (
     ImageLookup,
     ImportInvalid,
@@ -33,7 +34,9 @@ def save(plan: ImportPlan, seller: Seller, *, store: Storage | None = None) -> l
     ``conflict`` when the database refuses the rows (e.g. a category deleted meanwhile);
     :class:`NotAllowed` for a plan made for another seller. Photos are stored (``store``,
     default the app's media storage) before the transaction; if anything fails afterwards the
-    files this call wrote are removed again. Returns the new products in file order.
+    files this call wrote are removed again. Returns the new products in file order (one per
+    listing: a listing with options is made from all of its rows, its variants through
+    :func:`app.catalog.variants.apply`).
     """
     if plan.seller_id != seller.id:
         raise NotAllowed("the plan was made for another seller")
@@ -53,8 +56,14 @@ def save(plan: ImportPlan, seller: Seller, *, store: Storage | None = None) -> l
             raise ImportInvalid(plan)
         try:
             with transaction():
-                products = [_product(row, seller_id, images) for row in plan.rows]
+                listed = [row for row in plan.rows if row.variant_of is None]
+                products = [_product(row, seller_id, images) for row in listed]
                 db.session.add_all(products)
+                if any(row.variants for row in listed):
+                    db.session.flush()
+                for row, product in zip(listed, products, strict=True):
+                    if row.variants is not None:
+                        variants.apply(product, row.variants)
         except sa.exc.IntegrityError as exc:
             raise ImportRejected("conflict") from exc
     except BaseException:

@@ -12,6 +12,7 @@ from typing import Final
 import sqlalchemy as sa
 from flask import current_app
 
+from app.catalog import variants
 from app.catalog.importer.parsing import ARABIC_LETTERS, fold
 from app.catalog.importer.rows import (
     DEFAULT_STOCK,
@@ -24,6 +25,7 @@ from app.catalog.importer.rows import (
 from app.catalog.models import Category, Product, ProductStatus, Seller, SlugHistory
 from app.catalog.rules import MAX_IMAGES, MAX_PRICE_AMOUNT, MAX_STOCK
 from app.catalog.slugs import slugify
+from app.core.errors import ValidationFailed
 from app.core.extensions import db
 from app.core.inputs import money_unit, parse_local_int, parse_money
 from app.media.images import ImageRejected, read_limited
@@ -116,7 +118,7 @@ def directory_images(directory: str | Path, max_bytes: int) -> ImageLookup:
     return lookup
 
 
-def _price(value: str, errors: list[RowError]) -> int | None:
+def _price(value: str, errors: list[RowError], field_name: str = "price") -> int | None:
     """A price typed in the market's unit (``120000``, ``۱۲۰٬۰۰۰ تومان``), in the stored unit."""
     text = value.strip()
     for suffix in _TOMAN_SUFFIXES:
@@ -126,11 +128,11 @@ def _price(value: str, errors: list[RowError]) -> int | None:
     try:
         amount = parse_money(text, currency)
     except ValueError:
-        errors.append(RowError("price", "price_invalid"))
+        errors.append(RowError(field_name, f"{field_name}_invalid"))
         return None
     if not 0 <= amount <= MAX_PRICE_AMOUNT:
         limit = MAX_PRICE_AMOUNT // money_unit(currency)
-        errors.append(RowError("price", "price_out_of_range", {"limit": limit}))
+        errors.append(RowError(field_name, "price_out_of_range", {"limit": limit}))
         return None
     return amount
 
@@ -226,6 +228,7 @@ def _check_row(
     row.status = status or ProductStatus.DRAFT
 
     _check_images(row, source.images, lookup, seen_images)
+    _check_variant_columns(row, source)
 
     if row.status == ProductStatus.PUBLISHED:
         # The publish rules of the listing editor; a field already in error is not repeated.
@@ -240,6 +243,123 @@ def _check_row(
     return row
 
 
+def _check_variant_columns(row: PlannedRow, source: RowInput) -> None:
+    """A variant's row: up to three options (a name and this row's value each, in order), its
+    SKU and its sale price; a row without options is a listing of its own."""
+    for k in (1, 2, 3):
+        name = " ".join(getattr(source, f"option{k}_name").split())
+        value = " ".join(getattr(source, f"option{k}_value").split())
+        if not name and not value:
+            continue
+        if not name or not value:
+            missing = f"option{k}_name" if not name else f"option{k}_value"
+            row.errors.append(RowError(missing, "option_incomplete"))
+            continue
+        row.option_names.append(name)
+        row.option_values.append(value)
+    row.sku = source.sku.strip() or None
+    if source.sale_price.strip():
+        if not row.option_names:
+            row.errors.append(RowError("sale_price", "sale_price_variants_only"))
+        else:
+            row.sale_price_amount = _price(source.sale_price, row.errors, "sale_price")
+    if row.sku is not None and not row.option_names:
+        row.errors.append(RowError("sku", "sku_variants_only"))
+
+
+# Where the variants service's error fields land on a variant's row, and the import's code for
+# some of its codes.
+_VARIANT_FIELDS = {
+    "price_amount": "price",
+    "sale_price_amount": "sale_price",
+    "stock": "stock",
+    "sku": "sku",
+    "values": "option1_value",
+    "image_id": "images",
+}
+_OPTION_CODES = {
+    "required": "option_incomplete",
+    "too_long": "option_name_too_long",
+    "option_values_invalid": "option_value_invalid",
+}
+
+
+def _group_variants(planned: list[PlannedRow], seller: Seller) -> None:
+    """Rows with options and the same title are one listing: its first row gets the options
+    and variants (checked by :func:`app.catalog.variants.check`), the others point to it."""
+    groups: dict[str, list[PlannedRow]] = {}
+    for row in planned:
+        if row.option_names and row.title:
+            groups.setdefault(row.title.casefold(), []).append(row)
+    sku_lines: dict[str, int] = {}
+    for row in planned:
+        if row.sku is not None:
+            if row.sku in sku_lines:
+                row.errors.append(RowError("sku", "duplicate_sku", {"line": sku_lines[row.sku]}))
+            else:
+                sku_lines[row.sku] = row.line
+    for rows in groups.values():
+        first = rows[0]
+        for row in rows[1:]:
+            row.variant_of = first.line
+            if row.option_names != first.option_names:
+                row.errors.append(
+                    RowError("option1_name", "option_names_differ", {"line": first.line})
+                )
+        if any(not row.ok for row in rows):
+            continue
+        options = [variants.OptionData(name, []) for name in first.option_names]
+        for row in rows:
+            for option, value in zip(options, row.option_values, strict=False):
+                if value not in option.values:
+                    option.values.append(value)
+        data = variants.VariantsData(
+            options,
+            [
+                variants.VariantData(
+                    list(row.option_values),
+                    row.price_amount,
+                    row.stock,
+                    row.sale_price_amount,
+                    row.sku,
+                )
+                for row in rows
+            ],
+        )
+        try:
+            first.variants = variants.check(data, seller_id=seller.id)
+        except ValidationFailed as exc:
+            _variant_errors(rows, exc.errors)
+
+
+def _variant_errors(rows: list[PlannedRow], errors: dict[str, list[str]]) -> None:
+    """The variants service's errors on the rows of one listing."""
+    for key, codes in errors.items():
+        parts = key.split("-", 2)
+        for code in codes:
+            if parts[0] == "variants" and len(parts) == 3 and parts[1].isdigit():
+                row = rows[min(int(parts[1]), len(rows) - 1)]
+                field_name = _VARIANT_FIELDS.get(parts[2], "option1_value")
+                params: dict[str, object] = {}
+                if code in ("duplicate_variant", "duplicate_sku"):
+                    params = {"line": rows[0].line}
+                elif code in ("out_of_range", "sale_not_lower", "sku_invalid", "sku_taken"):
+                    pass
+                else:
+                    code = "variant_invalid"
+                row.errors.append(RowError(field_name, code, params))
+            elif parts[0] == "options" and len(parts) == 3:
+                k = int(parts[1]) + 1 if parts[1].isdigit() else 1
+                field_name = f"option{k}_name" if parts[2] == "name" else f"option{k}_value"
+                rows[0].errors.append(RowError(field_name, _OPTION_CODES.get(code, code)))
+            elif code == "too_many_variants":
+                rows[0].errors.append(
+                    RowError("option1_value", code, {"limit": variants.MAX_VARIANTS})
+                )
+            else:
+                rows[0].errors.append(RowError("option1_name", _OPTION_CODES.get(code, code)))
+
+
 def validate(rows: list[RowInput], seller: Seller, image_lookup: ImageLookup | None) -> ImportPlan:
     """Check every row; the plan lists each row's values, errors and warnings.
 
@@ -252,6 +372,7 @@ def validate(rows: list[RowInput], seller: Seller, image_lookup: ImageLookup | N
     categories = _Categories()
     seen_images: dict[str, RowError | None] = {}
     planned = [_check_row(row, categories, image_lookup, seen_images) for row in rows]
+    _group_variants(planned, seller)
 
     existing = {
         " ".join(title.split()).casefold()
@@ -262,7 +383,7 @@ def validate(rows: list[RowInput], seller: Seller, image_lookup: ImageLookup | N
     first_line: dict[str, int] = {}
     for row in planned:
         key = row.title.casefold()
-        if not key:
+        if not key or row.variant_of is not None:
             continue
         if key in existing:
             row.warnings.append(RowError("title", "duplicate_title"))
