@@ -8,6 +8,7 @@ bp = Blueprint("admin", __name__)
 bp.before_request(require_staff)
 
 from app.admin import (  # noqa: E402,F401
+    campaign_routes,
     conversation_routes,
     county_routes,
     jobs_routes,
