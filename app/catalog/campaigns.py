@@ -325,6 +325,59 @@ def _mark_dirty(campaign: Campaign, seller_ids: Sequence[int], *, pages: bool = 
         )
 
 
+# ---- the search index at market-day boundaries -----------------------------------------------
+
+
+def mark_price_boundaries(now: datetime | None = None, window: timedelta = timedelta(hours=3)) -> int:
+    """Mark for the search index every published listing whose price now changed at a
+    market-day boundary within ``window`` before ``now``: a sale that started or ended there,
+    or a campaign that started or ended there (its shops' covered listings). Run every hour
+    by the job worker (a lost or late run is covered by the next, marking twice is harmless);
+    the regular search sync then writes the index. Returns how many were marked."""
+    moment = now or utcnow()
+    since = moment - window
+    ids: set[int] = set()
+    with transaction():
+        for column in (Product.sale_starts_at, Product.sale_ends_at):
+            ids.update(
+                db.session.scalars(
+                    sa.select(Product.id).where(
+                        Product.status == ProductStatus.PUBLISHED,
+                        Product.sale_price_amount.is_not(None),
+                        column > since,
+                        column <= moment,
+                    )
+                )
+            )
+        boundary = sa.or_(
+            sa.and_(Campaign.starts_at > since, Campaign.starts_at <= moment),
+            sa.and_(Campaign.ends_at > since, Campaign.ends_at <= moment, Campaign.ended_at.is_(None)),
+        )
+        for campaign in db.session.scalars(sa.select(Campaign).where(boundary)):
+            sellers = list(
+                db.session.scalars(
+                    sa.select(CampaignShop.seller_id).where(CampaignShop.campaign_id == campaign.id)
+                )
+            )
+            if not sellers:
+                continue
+            covered = sa.and_(
+                Product.seller_id.in_(sellers), Product.status == ProductStatus.PUBLISHED
+            )
+            categories = _covered_category_ids(campaign.id)
+            if categories is not None:
+                covered = sa.and_(covered, Product.category_id.in_(sorted(categories)))
+            ids.update(db.session.scalars(sa.select(Product.id).where(covered)))
+        if ids:
+            db.session.execute(
+                sa.update(Product)
+                .where(Product.id.in_(sorted(ids)))
+                .values(search_dirty=True)
+                .execution_options(synchronize_session=False)
+            )
+    return len(ids)
+
+
 # ---- prices -----------------------------------------------------------------------------------
 
 _CACHE = "bazarche_campaigns"
