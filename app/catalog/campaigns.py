@@ -85,19 +85,14 @@ class Running:
 # ---- staff ------------------------------------------------------------------------------------
 
 
-def create_campaign(staff_id: int, data: CampaignData) -> Campaign:
-    """A new campaign (audited); ValidationFailed naming each bad field, nothing made."""
-    name_fa = " ".join((data.name_fa or "").split())
-    name_en = " ".join((data.name_en or "").split())
+def _check(data: CampaignData, name_fa: str, name_en: str, ids: list[int]) -> None:
+    """ValidationFailed naming each bad field of a new campaign."""
     errors: dict[str, list[str]] = {}
-    if not name_fa:
-        errors["name_fa"] = ["required"]
-    elif len(name_fa) > 100:
-        errors["name_fa"] = ["too_long"]
-    if not name_en:
-        errors["name_en"] = ["required"]
-    elif len(name_en) > 100:
-        errors["name_en"] = ["too_long"]
+    for key, name in (("name_fa", name_fa), ("name_en", name_en)):
+        if not name:
+            errors[key] = ["required"]
+        elif len(name) > 100:
+            errors[key] = ["too_long"]
     if data.percent is None or not (1 <= data.percent <= MAX_PERCENT):
         errors["percent"] = ["campaign_percent_range"]
     if data.cap_amount is not None and not (0 < data.cap_amount <= MAX_PRICE_AMOUNT):
@@ -112,7 +107,6 @@ def create_campaign(staff_id: int, data: CampaignData) -> Campaign:
         errors["ends_on"] = ["sale_ends_before_start"]
     elif pricing.day_start(data.last_day + timedelta(days=1)) <= utcnow():
         errors["ends_on"] = ["campaign_in_past"]
-    ids = sorted(set(data.category_ids))
     if len(ids) > MAX_CATEGORIES:
         errors["categories"] = ["invalid"]
     elif ids:
@@ -121,6 +115,14 @@ def create_campaign(staff_id: int, data: CampaignData) -> Campaign:
             errors["categories"] = ["invalid"]
     if errors:
         raise ValidationFailed(errors)
+
+
+def create_campaign(staff_id: int, data: CampaignData) -> Campaign:
+    """A new campaign (audited); ValidationFailed naming each bad field, nothing made."""
+    name_fa = " ".join((data.name_fa or "").split())
+    name_en = " ".join((data.name_en or "").split())
+    ids = sorted(set(data.category_ids))
+    _check(data, name_fa, name_en, ids)
     assert data.first_day is not None and data.last_day is not None and data.percent
     starts, ends = pricing.sale_period(data.first_day, data.last_day)
     with transaction():
@@ -144,7 +146,7 @@ def create_campaign(staff_id: int, data: CampaignData) -> Campaign:
                   "first_day": data.first_day.isoformat(), "last_day": data.last_day.isoformat(),
                   "categories": ids},
         )  # fmt: skip
-        changes.mark_catalog_changed(db.session)
+        changes.mark_catalog_changed(db.session())
     forget()
     return campaign
 
@@ -169,7 +171,7 @@ def end_campaign(staff_id: int, campaign_id: int, reason: str = "") -> Campaign:
                 )
             )
             _mark_dirty(campaign, sellers)
-            changes.mark_catalog_changed(db.session)
+            changes.mark_catalog_changed(db.session())
     forget()
     return campaign
 
@@ -206,7 +208,9 @@ def category_choices() -> list[tuple[int, str]]:
     by_id = {c.id: c for c in rows}
     out = []
     for c in rows:
-        names, node, seen = [], c, set()
+        names: list[str] = []
+        seen: set[int] = set()
+        node: Category | None = c
         while node is not None and node.id not in seen:
             seen.add(node.id)
             names.append(node.name_fa)
@@ -300,7 +304,7 @@ def _mark_dirty(campaign: Campaign, seller_ids: Sequence[int], *, pages: bool = 
     their product pages and the lists that show them."""
     if not seller_ids:
         return
-    covered = Product.seller_id.in_(list(seller_ids))
+    covered: Any = Product.seller_id.in_(list(seller_ids))
     categories = _covered_category_ids(campaign.id)
     if categories is not None:
         covered = sa.and_(covered, Product.category_id.in_(sorted(categories)))
@@ -321,14 +325,16 @@ def _mark_dirty(campaign: Campaign, seller_ids: Sequence[int], *, pages: bool = 
     db.session.info["catalog_changed"] = True
     if pages:
         changes.mark_products_changed(
-            db.session, ids, seller_ids, {c for _, c in rows if c is not None}
+            db.session(), ids, seller_ids, {c for _, c in rows if c is not None}
         )
 
 
 # ---- the search index at market-day boundaries -----------------------------------------------
 
 
-def mark_price_boundaries(now: datetime | None = None, window: timedelta = timedelta(hours=3)) -> int:
+def mark_price_boundaries(
+    now: datetime | None = None, window: timedelta = timedelta(hours=3)
+) -> int:
     """Mark for the search index every published listing whose price now changed at a
     market-day boundary within ``window`` before ``now``: a sale that started or ended there,
     or a campaign that started or ended there (its shops' covered listings). Run every hour
@@ -351,7 +357,9 @@ def mark_price_boundaries(now: datetime | None = None, window: timedelta = timed
             )
         boundary = sa.or_(
             sa.and_(Campaign.starts_at > since, Campaign.starts_at <= moment),
-            sa.and_(Campaign.ends_at > since, Campaign.ends_at <= moment, Campaign.ended_at.is_(None)),
+            sa.and_(
+                Campaign.ends_at > since, Campaign.ends_at <= moment, Campaign.ended_at.is_(None)
+            ),
         )
         for campaign in db.session.scalars(sa.select(Campaign).where(boundary)):
             sellers = list(
@@ -470,17 +478,25 @@ def offers_for(seller_id: int, category_id: int | None) -> list[pricing.Offer]:
 def sql_key(now: datetime | None = None) -> tuple[Any, ...]:
     """The running campaigns as a hashable value (statements built from them are kept by it)."""
     return tuple(
-        (r.offer, tuple(sorted(r.sellers)), None if r.categories is None else tuple(sorted(r.categories)))
+        (
+            r.offer,
+            tuple(sorted(r.sellers)),
+            None if r.categories is None else tuple(sorted(r.categories)),
+        )
         for r in running(now)
     )
 
 
-def sql_price_now(entity: Any = Product, now: Any = None, key: tuple[Any, ...] | None = None) -> Any:
+def sql_price_now(
+    entity: Any = Product, now: Any = None, key: tuple[Any, ...] | None = None
+) -> Any:
     """The price now of ``entity`` rows (``Product`` or its table's columns) as a SQL
     expression: lists sort and filter by it. ``now`` is a moment or a bound parameter of one
     (default: the clock); ``key`` the running campaigns (:func:`sql_key`; default: read now)."""
     moment = utcnow() if now is None else now
-    campaigns = key if key is not None else sql_key(moment if isinstance(moment, datetime) else None)
+    campaigns = (
+        key if key is not None else sql_key(moment if isinstance(moment, datetime) else None)
+    )
     return pricing.sql_price_now(
         entity.price_amount,
         entity.sale_price_amount,

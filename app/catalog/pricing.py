@@ -66,7 +66,11 @@ class Quote:
 
 # Where the running campaign offers of a shop and category come from (set at start-up by
 # app.catalog.campaigns through use_offers; none before that).
-_offers: Callable[[int, int | None], Sequence[Offer]] = lambda _seller, _category: ()
+def _no_offers(_seller: int, _category: int | None) -> Sequence[Offer]:
+    return ()
+
+
+_offers: Callable[[int, int | None], Sequence[Offer]] = _no_offers
 
 
 def use_offers(source: Callable[[int, int | None], Sequence[Offer]]) -> None:
@@ -108,9 +112,9 @@ def quote(
     to the sale (the seller's own discount). Works for a product or a variant: every input is a
     plain value."""
     best = Quote(price, price)
-    if sale_price is not None and sale_running(sale_price, starts, ends, now):
-        if sale_price < price:
-            best = Quote(sale_price, price, "sale")
+    running = sale_price is not None and sale_running(sale_price, starts, ends, now)
+    if running and sale_price is not None and sale_price < price:
+        best = Quote(sale_price, price, "sale")
     for offer in offers:
         amount = offer.price(price)
         if amount < best.amount:

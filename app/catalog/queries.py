@@ -59,6 +59,8 @@ def _order_of(sort: str) -> tuple[Any, ...]:
     if sort == "price_desc":
         return (campaigns.sql_price_now(Product).desc(), Product.id.desc())
     return SORTS.get(sort, SORTS[DEFAULT_SORT])
+
+
 DEFAULT_SORT = "newest"
 
 
@@ -243,6 +245,8 @@ def _card_price(key: tuple[Any, ...]) -> Any:
     """The price now of the card statements' product rows, for the running campaigns ``key``
     and the bound moment ``now`` (a sale runs on whole market days; see app.catalog.pricing)."""
     return campaigns.sql_price_now(_P, sa.bindparam("now", type_=UTCDateTime()), key)
+
+
 # What narrows the public products of a list (bound values: ``ids``, ``owner``).
 _CARD_FILTERS: dict[str, Any] = {
     "all": None,
