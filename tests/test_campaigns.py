@@ -24,6 +24,7 @@ from app.core.errors import ValidationFailed
 from app.core.extensions import db
 from app.orders import cart as carts
 from app.orders import completion
+from app.orders import lookups as order_lookups
 from app.orders import services as orders
 from app.orders.models import Order, OrderStatus
 from app.orders.placing import Address
@@ -293,6 +294,7 @@ def test_a_campaign_the_market_pays_leaves_commission_and_payout_whole(app, shop
     # as if sold at 2,500,000 with 10 % commission.
     assert ledger.balance(shop["a"].id) == 500_000 - 250_000
     assert_ledger_holds()
+    assert order_lookups.campaign_costs() == {campaign.id: 500_000}
 
     # The programme's sales figures count what the customer paid.
     counted = db.session.scalar(sa.select(sa.func.sum(SalesDailyProduct.amount)))
@@ -342,10 +344,20 @@ def test_sort_filter_index_and_api_read_the_price_now(app, shop):
         shop["textiles"], 1, 20, "price_asc", queries.ListFilters(max_price=300_000)
     )
     assert [p.id for p in narrowed.items] == [shop["pillow"].id]
+    # A running sale (the bowl at 100,000) takes part in the same SQL rule.
+    bowl = fresh(shop["bowl"])
+    bowl.sale_price_amount = 100_000
+    bowl.sale_starts_at, bowl.sale_ends_at = pricing.sale_period(
+        market_today(), market_today() + timedelta(days=1)
+    )
+    db.session.commit()
+    pottery = queries.products_in_category(bowl.category, 1, 20, "price_asc")
+    assert [p.id for p in pottery.items] == [bowl.id, shop["jug"].id]
+    assert [p.effective_price for p in pottery.items] == [100_000, 150_000]
     # The database search (the index's fallback) sorts and filters by it too.
     found = queries.search_products("", 1, 20, "price_asc")
     assert [p.id for p in found.items] == [
-        shop["jug"].id, shop["pillow"].id, shop["cloth"].id, shop["bowl"].id,
+        shop["bowl"].id, shop["jug"].id, shop["pillow"].id, shop["cloth"].id,
     ]  # fmt: skip
     low = SimpleNamespace(min_price=200_000, max_price=600_000)
     found = queries.search_products("", 1, 20, "price_desc", low)
@@ -355,12 +367,23 @@ def test_sort_filter_index_and_api_read_the_price_now(app, shop):
     assert doc.price_amount == 500_000
 
     client = app.test_client()
+    indexing.sync_dirty()  # the index holds the price now: sorted by it
+    listed = client.get("/api/v1/products?sort=price_asc").get_json()
+    assert [(p["id"], p["price"]) for p in listed["items"]] == [
+        (shop["bowl"].id, 100_000), (shop["jug"].id, 150_000),
+        (shop["pillow"].id, 250_000), (shop["cloth"].id, 500_000),
+    ]  # fmt: skip
+    capped = client.get("/api/v1/products?max_price=200000").get_json()
+    assert {p["id"] for p in capped["items"]} == {shop["bowl"].id, shop["jug"].id}
     body = client.get(f"/api/v1/products/{shop['cloth'].id}").get_json()
     assert (body["price"], body["list_price"], body["discount"]) == (500_000, 1_000_000, 500_000)
     assert body["discount_source"] == "campaign"
     assert body["campaign"] == {"name_fa": "جشنوارهٔ یلدا", "name_en": "Yalda festival"}
-    plain = client.get(f"/api/v1/products/{shop['bowl'].id}").get_json()
-    assert (plain["price"], plain["discount"], plain["campaign"]) == (900_000, 0, None)
+    sale = client.get(f"/api/v1/products/{shop['bowl'].id}").get_json()
+    assert (sale["price"], sale["list_price"], sale["discount_source"]) == (
+        100_000, 900_000, "sale",
+    )  # fmt: skip
+    assert sale["campaign"] is None
 
 
 def test_the_hourly_job_marks_listings_whose_price_changed_at_a_day_boundary(app, shop):

@@ -17,6 +17,7 @@ from app.catalog import campaigns
 from app.catalog.models import Campaign
 from app.core.errors import NotFound, ValidationFailed
 from app.core.extensions import db
+from app.orders import lookups as order_lookups
 from app.web.forms import LocalDateField, LocalIntegerField, LocalMoneyField, coerce_id
 from app.web.messages import apply_errors
 
@@ -61,6 +62,7 @@ def _page(form: CampaignForm, status: int = 200) -> ResponseReturnValue:
             is_running=campaigns.is_running,
             last_day=campaigns.last_day,
             category_names=campaigns.category_names,
+            costs=order_lookups.campaign_costs(),
         ),
         status,
     )
