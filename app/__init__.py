@@ -627,7 +627,9 @@ def register_service_hooks() -> None:
     order service cancelled after it was paid, whichever path cancelled it, and a cash payment
     follows the moves people make of its orders, and a completed order credits the seller's
     ledger in the completion's own transaction. The order service logs each move once its
-    transaction commits (a listener on the app's session class)."""
+    transaction commits (a listener on the app's session class). Every price read asks the
+    campaigns for the offers running on a listing (``app.catalog.pricing.use_offers``)."""
+    from app.catalog import campaigns, pricing
     from app.core.extensions import MarketSession
     from app.disputes import services as disputes
     from app.orders import completion as order_completion
@@ -640,3 +642,4 @@ def register_service_hooks() -> None:
     order_completion.on_order_completed(payment_state.order_completed)
     order_completion.on_completion_hold(disputes.holds_order)
     order_services.install(MarketSession)
+    pricing.use_offers(campaigns.offers_for)

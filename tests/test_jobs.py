@@ -127,6 +127,7 @@ def test_the_schedule_holds_the_markets_housekeeping() -> None:
     assert due(3, 5) == every_5
     assert due(3, 50) == every_5 | {"sync_search_regularly"}
     assert due(3, 23) == {"sweep_staged_photos"}
+    assert due(20, 2) == {"reindex_price_boundaries"}
 
 
 def test_the_scheduled_jobs_run_in_the_app_and_act_once(synced_app) -> None:

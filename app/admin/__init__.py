@@ -56,6 +56,7 @@ def scope_of_page() -> dict[str, object]:
 
 
 from app.admin import (  # noqa: E402,F401
+    campaign_routes,
     conversation_routes,
     county_routes,
     jobs_routes,

@@ -18,7 +18,8 @@ Read-only JSON of the Bazarche catalogue: products of trained home businesses, t
 search with facets and search-box suggestions. Only **published products of approved sellers**
 exist here; anything else answers 404, exactly as the storefront does.
 
-**Money.** `price` is an integer in the smallest unit of `currency` (IRR: rials; the storefront
+**Money.** `price` is what a unit costs now (a sale or a market campaign included; `list_price`
+and `discount` say what it came from; sorting and the price filters use it too) and is an integer in the smallest unit of `currency` (IRR: rials; the storefront
 shows Persian visitors toman, 10 rials). The `min_price` and `max_price` filters take the **same
 unit as `price`** (rials for IRR), not toman as the storefront's search form does.
 
@@ -109,6 +110,21 @@ def schemas() -> dict[str, Any]:
         "description": "In the smallest unit of `currency` (rials for IRR).",
     }
     currency = {"type": "string", "description": "ISO 4217 code of the market currency."}
+    prices = {
+        "price": {
+            **money,
+            "description": "What one unit costs now (a running sale or market campaign "
+            "included), in the smallest unit of `currency`.",
+        },
+        "list_price": {**money, "description": "The seller's price before any discount."},
+        "discount": {**money, "description": "`list_price` − `price` (0 without a discount)."},
+        "discount_source": _nullable(
+            {"type": "string", "enum": ["sale", "campaign"], "description": "Where it comes from."}
+        ),
+        "campaign": _nullable(
+            _object({"name_fa": _STRING, "name_en": _STRING}, "The market campaign giving it.")
+        ),
+    }
     return {
         "Error": _object(
             {
@@ -136,7 +152,7 @@ def schemas() -> dict[str, Any]:
             {
                 "id": _ID,
                 "title": _STRING,
-                "price": money,
+                **prices,
                 "currency": currency,
                 "in_stock": {"type": "boolean"},
                 "seller": _ref("SellerRef"),
@@ -155,7 +171,7 @@ def schemas() -> dict[str, Any]:
                 "id": _ID,
                 "title": _STRING,
                 "description": _STRING,
-                "price": money,
+                **prices,
                 "currency": currency,
                 "stock": {**_COUNT, "description": "Units available now."},
                 "in_stock": {"type": "boolean"},

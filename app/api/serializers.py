@@ -42,12 +42,30 @@ def variants(image: ProductImage | None) -> list[dict[str, Any]]:
     return out
 
 
+def _prices(product: Product) -> dict[str, Any]:
+    """The price now (sale or campaign included), the list price, the discount and its
+    source, computed by the one pricing rule (``Product.price_quote``)."""
+    quote = product.price_quote
+    campaign = quote.campaign
+    return {
+        "price": quote.amount,
+        "list_price": product.price_amount,
+        "discount": quote.discount,
+        "discount_source": quote.source,
+        "campaign": (
+            {"name_fa": campaign.name_fa, "name_en": campaign.name_en}
+            if campaign is not None
+            else None
+        ),
+    }
+
+
 def product_summary(product: Product) -> dict[str, Any]:
     seller = product.seller
     return {
         "id": product.id,
         "title": product.title,
-        "price": product.price_amount,
+        **_prices(product),
         "currency": current_app.config["MARKET_CURRENCY"],
         "in_stock": product.in_stock,
         "seller": {"slug": seller.slug, "name": seller.display_name},
@@ -64,7 +82,7 @@ def product_detail(product: Product) -> dict[str, Any]:
         "id": product.id,
         "title": product.title,
         "description": product.description or "",
-        "price": product.price_amount,
+        **_prices(product),
         "currency": current_app.config["MARKET_CURRENCY"],
         "stock": product.stock,
         "in_stock": product.in_stock,

@@ -112,7 +112,9 @@ def doc_for(product: Product, paths: dict[int, tuple[list[int], str, str]]) -> S
         seller_slug=seller.slug,
         county=seller.county.slug,
         sector=seller.sector.slug,
-        price_amount=product.price_amount,
+        # The price now (sale or campaign): sorting and price filters read it. It changes at
+        # market-day boundaries, when campaigns.mark_price_boundaries marks the listings dirty.
+        price_amount=product.effective_price,
         created_at=product.created_at,
         in_stock=product.stock > 0,
         title_en=product.title_en or "",

@@ -234,15 +234,31 @@ class Product(Model):
 
     @property
     def on_sale(self) -> bool:
-        """Whether its sale runs now (the page strikes the list price through)."""
-        return pricing.sale_running(self.sale_price_amount, self.sale_starts_at, self.sale_ends_at)
+        """Whether it costs less than its list price now, by its sale or a campaign (the page
+        strikes the list price through)."""
+        return self.price_quote.amount < self.price_amount
+
+    @property
+    def price_quote(self) -> pricing.Quote:
+        """Its price now and why: the lowest of its price, its running sale and the market
+        campaigns its shop joined that cover its category (``app.catalog.pricing.quote``)."""
+        return pricing.quote(
+            self.price_amount,
+            self.sale_price_amount,
+            self.sale_starts_at,
+            self.sale_ends_at,
+            pricing.offers_for(self.seller_id, self.category_id),
+        )
 
     @property
     def effective_price(self) -> int:
-        """What one unit costs now: the sale price while the sale runs, else the price."""
-        return pricing.price_now(
-            self.price_amount, self.sale_price_amount, self.sale_starts_at, self.sale_ends_at
-        )
+        """What one unit costs now (sale or campaign included)."""
+        return self.price_quote.amount
+
+    @property
+    def campaign(self) -> pricing.Offer | None:
+        """The campaign that gives its price now, if one does (its badge)."""
+        return self.price_quote.campaign
 
 
 class ProductOption(Model):
@@ -516,3 +532,53 @@ class SearchSynonym(Model):
     word: Mapped[str] = mapped_column(sa.String(60))
     other: Mapped[str] = mapped_column(sa.String(60))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Campaign(Model):
+    """A market campaign across shops: ``percent`` off (1-90; at most ``cap_amount`` rials a
+    unit when set) of the listings of the shops that joined it (``CampaignShop``), in its
+    categories and those below them (``CampaignCategory``; none: every category), on whole
+    market days ``[starts_at, ends_at)``. ``payer`` is who gives the discount: ``market`` (the
+    seller is credited the difference) or ``seller``. See ``app.catalog.campaigns``."""
+
+    __tablename__ = "campaign"
+    __table_args__ = (
+        sa.CheckConstraint("percent >= 1 AND percent <= 90", name="percent_range"),
+        sa.CheckConstraint("cap_amount > 0", name="cap_positive"),
+        sa.CheckConstraint("payer IN ('market', 'seller')", name="payer_known"),
+        sa.Index("ix_campaign_period", "ends_at", "starts_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name_fa: Mapped[str] = mapped_column(sa.String(100))
+    name_en: Mapped[str] = mapped_column(sa.String(100))
+    percent: Mapped[int]
+    cap_amount: Mapped[int | None] = mapped_column(sa.BigInteger)
+    payer: Mapped[str] = mapped_column(sa.String(10))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # ended early by staff
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    def name(self, locale: str) -> str:
+        return self.name_en if locale == "en" else self.name_fa
+
+
+class CampaignCategory(Model):
+    """A category a campaign covers (with every category below it)."""
+
+    __tablename__ = "campaign_category"
+
+    campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("campaign.id"), primary_key=True)
+    category_id: Mapped[int] = mapped_column(sa.ForeignKey("category.id"), primary_key=True)
+
+
+class CampaignShop(Model):
+    """A shop that joined a campaign (leaving deletes the row)."""
+
+    __tablename__ = "campaign_shop"
+
+    campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("campaign.id"), primary_key=True)
+    seller_id: Mapped[int] = mapped_column(sa.ForeignKey("seller.id"), primary_key=True, index=True)
+    joined_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

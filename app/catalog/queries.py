@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import cache
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -12,7 +12,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased, joinedload, selectinload
 from sqlalchemy.sql.functions import FunctionElement
 
-from app.catalog import pricing
+from app.catalog import campaigns, pricing
 from app.catalog.models import (
     Category,
     PhotoStatus,
@@ -23,9 +23,11 @@ from app.catalog.models import (
     SellerStatus,
 )
 from app.catalog.ratings import ProductRating
+from app.core.dbtypes import UTCDateTime
 from app.core.extensions import db
 from app.core.pagination import Page, contains_pattern, paginate
 from app.core.reads import read_rows
+from app.core.timeutil import utcnow
 from app.reference.models import County, Sector
 
 _RATED = ProductRating.__table__.c
@@ -40,12 +42,25 @@ def _by_rating(rated: Any, product_id: Any) -> tuple[Any, ...]:
 
 
 # The ORM statements' "rating" order needs the summary joined (see :func:`_sorted_page`).
+# The price orders sort by the price now (sales and campaigns: app.catalog.campaigns), a SQL
+# expression of the clock and the running campaigns, built per query (:func:`_order_of`).
 SORTS: dict[str, tuple[Any, ...]] = {
     "newest": (Product.created_at.desc(), Product.id.desc()),
     "price_asc": (Product.price_amount.asc(), Product.id.asc()),
     "price_desc": (Product.price_amount.desc(), Product.id.desc()),
     "rating": _by_rating(_RATED, Product.id),
 }
+
+
+def _order_of(sort: str) -> tuple[Any, ...]:
+    """The ORM statements' order for ``sort`` (newest first when it names none)."""
+    if sort == "price_asc":
+        return (campaigns.sql_price_now(Product).asc(), Product.id.asc())
+    if sort == "price_desc":
+        return (campaigns.sql_price_now(Product).desc(), Product.id.desc())
+    return SORTS.get(sort, SORTS[DEFAULT_SORT])
+
+
 DEFAULT_SORT = "newest"
 
 
@@ -67,7 +82,7 @@ def _sorted_page(stmt: sa.Select, page: int, per_page: int, sort: str) -> Page:
     ``sort`` names none of :data:`SORTS`)."""
     if sort == "rating":
         stmt = stmt.outerjoin(ProductRating.__table__, _RATED.product_id == Product.id)
-    return paginate(stmt, Product.id, SORTS.get(sort, SORTS[DEFAULT_SORT]), page, per_page)
+    return paginate(stmt, Product.id, _order_of(sort), page, per_page)
 
 
 def category_tree() -> list[Category]:
@@ -163,20 +178,35 @@ class ProductCard:
     sale_price_amount: int | None = None
     sale_starts_at: datetime | None = None
     sale_ends_at: datetime | None = None
+    seller_id: int = 0
+    category_id: int | None = None
 
     @property
     def in_stock(self) -> bool:
         return self.stock > 0
 
     @property
+    def price_quote(self) -> pricing.Quote:
+        """As ``Product.price_quote``: the price now and why."""
+        return pricing.quote(
+            self.price_amount,
+            self.sale_price_amount,
+            self.sale_starts_at,
+            self.sale_ends_at,
+            pricing.offers_for(self.seller_id, self.category_id),
+        )
+
+    @property
     def on_sale(self) -> bool:
-        return pricing.sale_running(self.sale_price_amount, self.sale_starts_at, self.sale_ends_at)
+        return self.price_quote.amount < self.price_amount
 
     @property
     def effective_price(self) -> int:
-        return pricing.price_now(
-            self.price_amount, self.sale_price_amount, self.sale_starts_at, self.sale_ends_at
-        )
+        return self.price_quote.amount
+
+    @property
+    def campaign(self) -> pricing.Offer | None:
+        return self.price_quote.campaign
 
 
 def _fixed(value: str | int) -> Any:
@@ -200,12 +230,23 @@ _I = ProductImage.__table__.c
 _R = _RATED
 
 # Table columns, not ORM attributes: a statement of them runs without the ORM's compile step.
-_CARD_SORTS: dict[str, tuple[Any, ...]] = {
-    "newest": (_P.created_at.desc(), _P.id.desc()),
-    "price_asc": (_P.price_amount.asc(), _P.id.asc()),
-    "price_desc": (_P.price_amount.desc(), _P.id.desc()),
-    "rating": _by_rating(_R, _P.id),
+# The price orders take the price-now expression (:func:`_card_price`).
+_CARD_SORTS: dict[str, Any] = {
+    "newest": lambda _price: (_P.created_at.desc(), _P.id.desc()),
+    "price_asc": lambda price: (price.asc(), _P.id.asc()),
+    "price_desc": lambda price: (price.desc(), _P.id.desc()),
+    "rating": lambda _price: _by_rating(_R, _P.id),
 }
+_PRICED_SORTS = ("price_asc", "price_desc")
+_PRICED_EXTRAS = ("min_price", "max_price")
+
+
+def _card_price(key: tuple[Any, ...]) -> Any:
+    """The price now of the card statements' product rows, for the running campaigns ``key``
+    and the bound moment ``now`` (a sale runs on whole market days; see app.catalog.pricing)."""
+    return campaigns.sql_price_now(_P, sa.bindparam("now", type_=UTCDateTime()), key)
+
+
 # What narrows the public products of a list (bound values: ``ids``, ``owner``).
 _CARD_FILTERS: dict[str, Any] = {
     "all": None,
@@ -227,10 +268,10 @@ _CARD_FILTERS: dict[str, Any] = {
 
 # What a visitor may narrow a category's list by (bound values of the same names).
 _CARD_EXTRAS: dict[str, Any] = {
-    "min_price": lambda: _P.price_amount >= sa.bindparam("min_price", type_=sa.BigInteger),
-    "max_price": lambda: _P.price_amount <= sa.bindparam("max_price", type_=sa.BigInteger),
-    "in_stock": lambda: _P.stock > _fixed(0),
-    "county_id": lambda: _S.county_id == sa.bindparam("county_id", type_=sa.Integer),
+    "min_price": lambda price: price >= sa.bindparam("min_price", type_=sa.BigInteger),
+    "max_price": lambda price: price <= sa.bindparam("max_price", type_=sa.BigInteger),
+    "in_stock": lambda _price: _P.stock > _fixed(0),
+    "county_id": lambda _price: _S.county_id == sa.bindparam("county_id", type_=sa.Integer),
 }
 
 
@@ -263,7 +304,7 @@ class ListFilters:
 
 
 def _public_card_rows(
-    columns: tuple[Any, ...], narrow: str, extras: tuple[str, ...] = ()
+    columns: tuple[Any, ...], narrow: str, extras: tuple[str, ...] = (), price: Any = None
 ) -> sa.Select:
     make = _CARD_FILTERS[narrow]
     conditions = [
@@ -272,7 +313,7 @@ def _public_card_rows(
     ]
     if make is not None:
         conditions.append(make())
-    conditions.extend(_CARD_EXTRAS[name]() for name in extras)
+    conditions.extend(_CARD_EXTRAS[name](price) for name in extras)
     return (
         sa.select(*columns)
         .select_from(Product.__table__.join(Seller.__table__, _S.id == _P.seller_id))
@@ -280,20 +321,20 @@ def _public_card_rows(
     )
 
 
-def _card_count(narrow: str, extras: tuple[str, ...] = ()) -> sa.Select:
+def _card_count(narrow: str, extras: tuple[str, ...] = (), price: Any = None) -> sa.Select:
     """How many cards ``narrow`` selects. Unless the narrowing needs the seller's row (a
     county), the products of sellers who may not trade are left out by the few such sellers'
     ids (a hashed NOT IN) rather than by joining every product to its seller: PostgreSQL then
     counts from the product rows alone, a fifth cheaper. Never correlated: it is also a
     subquery of the page statement, whose product and seller are other rows."""
     if narrow == "county" or "county_id" in extras:
-        return _public_card_rows((sa.func.count(),), narrow, extras).correlate(None)
+        return _public_card_rows((sa.func.count(),), narrow, extras, price).correlate(None)
     barred = sa.select(_S.id).where(_S.status != _fixed(_APPROVED)).correlate(None)
     make = _CARD_FILTERS[narrow]
     conditions = [_P.status == _fixed(_PUBLISHED), _P.seller_id.not_in(barred)]
     if make is not None:
         conditions.append(make())
-    conditions.extend(_CARD_EXTRAS[name]() for name in extras)
+    conditions.extend(_CARD_EXTRAS[name](price) for name in extras)
     return (
         sa.select(sa.func.count()).select_from(Product.__table__).where(*conditions).correlate(None)
     )
@@ -332,14 +373,17 @@ def _cover_sqlite(element: _Cover, compiler: Any, **kw: Any) -> str:
     return compiler.process(_cover_lookup(pair), **kw)
 
 
-@cache
+@lru_cache(maxsize=256)
 def _card_statements(
-    narrow: str, sort: str, extras: tuple[str, ...] = ()
+    narrow: str, sort: str, extras: tuple[str, ...] = (), key: tuple[Any, ...] | None = None
 ) -> tuple[sa.Select, sa.Select, sa.Select]:
     """The count, the page and the counted page (the page with the count on each row, which
     PostgreSQL computes once) of the cards ``narrow`` (and the visitor's ``extras``) selects in
-    the ``sort`` order (bound values ``limit`` and ``offset``); built once per process."""
-    count = _card_count(narrow, extras)
+    the ``sort`` order (bound values ``limit`` and ``offset``); built once per process, and
+    once per set of running campaigns (``key``) when they sort or filter by the price now
+    (then also the bound value ``now``)."""
+    price = _card_price(key) if key is not None else _P.price_amount
+    count = _card_count(narrow, extras, price)
     page = (
         _public_card_rows(
             (
@@ -356,13 +400,16 @@ def _card_statements(
                 _P.sale_price_amount,
                 _P.sale_starts_at,
                 _P.sale_ends_at,
+                _P.seller_id,
+                _P.category_id,
             ),
             narrow,
             extras,
+            price,
         )
         .join(County.__table__, _C.id == _S.county_id)
         .outerjoin(ProductRating.__table__, _R.product_id == _P.id)
-        .order_by(*_CARD_SORTS[sort])
+        .order_by(*_CARD_SORTS[sort](price))
         .limit(sa.bindparam("limit", type_=sa.Integer))
         .offset(sa.bindparam("offset", type_=sa.Integer))
     )
@@ -382,7 +429,7 @@ def _cards(rows: Any) -> list[ProductCard]:
     cards = []
     for row in rows:
         pid, title, price, stock, seller_name, county_fa, county_en, photo, count, total = row[:10]
-        sale, starts, ends = row[10:13]
+        sale, starts, ends, seller_id, category_id = row[10:15]
         place = places.get((county_fa, county_en))
         if place is None:
             place = places[county_fa, county_en] = CardPlace(county_fa, county_en)
@@ -400,6 +447,8 @@ def _cards(rows: Any) -> list[ProductCard]:
                 sale,
                 _aware(starts),
                 _aware(ends),
+                seller_id,
+                category_id,
             )
         )
     return cards
@@ -407,13 +456,19 @@ def _cards(rows: Any) -> list[ProductCard]:
 
 def _statements(
     narrow: str, sort: str, extras: tuple[str, ...] = ()
-) -> tuple[sa.Select, sa.Select, sa.Select]:
-    return _card_statements(narrow, sort if sort in _CARD_SORTS else DEFAULT_SORT, extras)
+) -> tuple[tuple[sa.Select, sa.Select, sa.Select], dict[str, Any]]:
+    """The card statements and the bound values they add (``now`` when they read the price
+    now)."""
+    sort = sort if sort in _CARD_SORTS else DEFAULT_SORT
+    if sort in _PRICED_SORTS or any(name in _PRICED_EXTRAS for name in extras):
+        now = utcnow()
+        return _card_statements(narrow, sort, extras, campaigns.sql_key(now)), {"now": now}
+    return _card_statements(narrow, sort, extras), {}
 
 
 def _card_list(narrow: str, sort: str, limit: int, **values: Any) -> list[ProductCard]:
-    _count, page, _counted = _statements(narrow, sort)
-    rows = read_rows(page, {"limit": limit, "offset": 0, **values})
+    (_count, page, _counted), more = _statements(narrow, sort)
+    rows = read_rows(page, {"limit": limit, "offset": 0, **values, **more})
     return _cards(rows)
 
 
@@ -434,7 +489,8 @@ def _card_page(
     extras = filters.names() if filters else ()
     if filters:
         values = {**values, **filters.values()}
-    count, _page, counted = _statements(narrow, sort, extras)
+    (count, _page, counted), more = _statements(narrow, sort, extras)
+    values = {**values, **more}
     page = max(page, 1)
     rows = read_rows(counted, {"limit": per_page, "offset": (page - 1) * per_page, **values})
     if rows:
@@ -644,7 +700,7 @@ def ids_by_rating(ids: list[int]) -> list[int]:
         .select_from(Product.__table__.join(Seller.__table__, _S.id == _P.seller_id))
         .outerjoin(ProductRating.__table__, _R.product_id == _P.id)
         .where(_P.id.in_(ids), _P.status == _PUBLISHED, _S.status == _APPROVED)
-        .order_by(*_CARD_SORTS["rating"])
+        .order_by(*_CARD_SORTS["rating"](None))
     )
     return list(db.session.scalars(stmt))
 
@@ -705,9 +761,9 @@ def search_products(
                 Sector.slug == filters.sector
             )
         if getattr(filters, "min_price", None) is not None:
-            stmt = stmt.where(Product.price_amount >= filters.min_price)
+            stmt = stmt.where(campaigns.sql_price_now(Product) >= filters.min_price)
         if getattr(filters, "max_price", None) is not None:
-            stmt = stmt.where(Product.price_amount <= filters.max_price)
+            stmt = stmt.where(campaigns.sql_price_now(Product) <= filters.max_price)
         if getattr(filters, "in_stock", False):
             stmt = stmt.where(Product.stock > 0)
     return _sorted_page(stmt, page, per_page, sort)

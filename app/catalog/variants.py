@@ -291,15 +291,22 @@ def variants_of(product_id: int, *, active_only: bool = True) -> list[ProductVar
     return list(db.session.scalars(query.order_by(ProductVariant.position, ProductVariant.id)))
 
 
-def price_now(variant: ProductVariant, product: Product) -> int:
-    """What one unit of ``variant`` costs now: its sale price while its product's sale period
-    runs, else its price."""
-    return pricing.price_now(
+def quote(variant: ProductVariant, product: Product) -> pricing.Quote:
+    """What one unit of ``variant`` costs now and why: the lowest of its price, its sale price
+    while its product's sale period runs, and the market campaigns its product's shop joined
+    that cover its category (:func:`app.catalog.pricing.quote`, as a product's own price)."""
+    return pricing.quote(
         variant.price_amount,
         variant.sale_price_amount,
         product.sale_starts_at,
         product.sale_ends_at,
+        pricing.offers_for(product.seller_id, product.category_id),
     )
+
+
+def price_now(variant: ProductVariant, product: Product) -> int:
+    """What one unit of ``variant`` costs now (:func:`quote`'s amount)."""
+    return quote(variant, product).amount
 
 
 def label(variant: ProductVariant, options: Sequence[ProductOption]) -> str:

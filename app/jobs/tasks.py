@@ -10,6 +10,8 @@ Scheduled (run by ``flask jobs worker``'s scheduler, in UTC):
 - every hour: orders whose receipt window ran out complete (``flask orders complete-due``);
 - every 10 minutes: products changed but not yet in the search index are indexed
   (``flask search sync``; a web request enqueues the same right after a change);
+- every hour: listings whose price now changed at a market-day boundary (a sale or a market
+  campaign started or ended) are marked and indexed (the index's price is the price now);
 - every day at 00:30 UTC: the sales summary rows are checked against the orders
   (``flask reports verify``; a difference fails the run, which staff see);
 - every 5 minutes (defined in :mod:`app.notifications.queued`): stored e-mails whose delivery
@@ -36,7 +38,7 @@ import logging
 
 from huey import crontab
 
-from app.catalog import photos, stock_alerts
+from app.catalog import campaigns, photos, stock_alerts
 from app.catalog.indexing import sync_dirty, sync_quietly
 from app.jobs import failures, in_app, queue, submit
 from app.orders.completion import complete_due
@@ -137,6 +139,16 @@ def refresh_price_hints() -> int:
     return kept
 
 
+@queue.periodic_task(crontab(minute="2"))
+@in_app
+def reindex_price_boundaries() -> tuple[int, int]:
+    """Listings whose price now changed at a market-day boundary (a sale or a campaign started
+    or ended) are marked and indexed: the index's price field is the price now."""
+    marked = campaigns.mark_price_boundaries()
+    log.info("job: %s listings changed price at a market-day boundary", marked)
+    return sync_dirty() if marked else (0, 0)
+
+
 class SummariesDisagree(RuntimeError):
     """The sales summary rows do not match the orders (the failure staff see at /admin/jobs)."""
 
@@ -165,4 +177,5 @@ SCHEDULE = (
     sync_search_regularly,
     verify_sales_summaries,
     refresh_price_hints,
+    reindex_price_boundaries,
 )

@@ -13,7 +13,9 @@ a held order is left as it is and asked again on the next run.
 
 Commission rounding: the lines are grouped by the rate of their category (a category without a
 rate, or a line without a category, takes the market default ``COMMISSION_RATE_BP``); each
-group's commission is ``floor(sum of its line totals × rate / 10000)`` rials, and the order's is
+group's commission is ``floor(sum of its line totals × rate / 10000)`` rials (a line's total
+counted before what a campaign paid by the market took off it, ``market_discount_amount``: the
+market's discount does not shrink the commission), and the order's is
 the sum of the groups'. Rounding down never charges a seller a fraction of a rial more than the
 rate; shipping carries no commission.
 """
@@ -84,7 +86,11 @@ def commission_of(lines: Iterable[tuple[int | None, int]], rates: dict[int, int 
 
 def order_commission(order: Order) -> int:
     """The commission of ``order`` at today's rates (see the module's rounding rule)."""
-    lines = [(line.category_id, line.line_total_amount) for line in order.lines]
+    # A campaign the market pays does not shrink the commission: it counts the line before it.
+    lines = [
+        (line.category_id, line.line_total_amount + line.market_discount_amount)
+        for line in order.lines
+    ]
     ids = {c for c, _ in lines if c is not None}
     rates: dict[int, int | None] = {}
     if ids:

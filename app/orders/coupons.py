@@ -189,6 +189,28 @@ def discount(coupon: Coupon, subtotal: int) -> int:
     return min(subtotal, coupon.value)
 
 
+@dataclass(frozen=True)
+class Preview:
+    """What a typed code would do to a cart: which shop's coupon, and how much it takes off
+    that shop's lines (``subtotal``, at their prices now)."""
+
+    coupon: Coupon
+    seller_id: int
+    subtotal: int
+    amount: int
+
+
+def preview(text: str, subtotals: dict[int, int]) -> Preview:
+    """What the code ``text`` would take off a cart whose shops' lines come to ``subtotals``
+    (seller id -> rials at the prices now), by the same rules as the checkout
+    (:func:`find_for_cart`, :func:`discount`): ValidationFailed({"coupon": [reason]}) when it
+    would not apply (unknown, ended, not started, used up, under its minimum). Changes
+    nothing: a use is counted only when the order is placed."""
+    coupon = find_for_cart(text[:64], sorted(subtotals))
+    subtotal = subtotals[coupon.seller_id]
+    return Preview(coupon, coupon.seller_id, subtotal, discount(coupon, subtotal))
+
+
 def spend(coupon: Coupon) -> None:
     """Count one use, if one is left and the coupon still runs (one conditional UPDATE: exact
     under concurrency); ValidationFailed({"coupon": ["coupon_used_up"]}) otherwise (the caller's

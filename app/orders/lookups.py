@@ -9,7 +9,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from app.catalog.scope import PROVINCE, Scope
 from app.core.extensions import db
 from app.core.pagination import Page, count_rows, page_of
-from app.orders.models import Order, OrderStatus
+from app.orders.models import Order, OrderLine, OrderStatus
 
 _NEWEST_FIRST = (Order.created_at.desc(), Order.id.desc())
 
@@ -99,3 +99,16 @@ def invoice_order(order_id: int, scope: Scope = PROVINCE) -> Order | None:
     if not scope.is_province:
         stmt = stmt.where(Order.seller_id.in_(scope.seller_ids()))
     return db.session.scalar(stmt.options(selectinload(Order.lines), joinedload(Order.seller)))
+
+
+def campaign_costs() -> dict[int, int]:
+    """What each market campaign has cost the market so far: the market's part of the discount
+    (``OrderLine.market_discount_amount``) on the lines of completed orders, the seller's
+    ledger credits (refunds given back later are not taken off), by campaign id."""
+    rows = db.session.execute(
+        sa.select(OrderLine.campaign_id, sa.func.sum(OrderLine.market_discount_amount))
+        .join(Order, Order.id == OrderLine.order_id)
+        .where(OrderLine.campaign_id.is_not(None), Order.completed_at.is_not(None))
+        .group_by(OrderLine.campaign_id)
+    ).tuples()
+    return {int(campaign_id): int(total or 0) for campaign_id, total in rows if campaign_id}

@@ -186,6 +186,11 @@ class Order(Model):
     discount_amount: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
     # The shop coupon the customer used on this order (its code as the shop wrote it).
     coupon_code: Mapped[str | None] = mapped_column(sa.String(32))
+    # The part of ``discount_amount`` the market pays (its lines' market_discount_amount): the
+    # seller's ledger is credited it at completion, as if sold at the pre-campaign price.
+    market_discount_amount: Mapped[int] = mapped_column(
+        sa.BigInteger, default=0, server_default="0"
+    )
     # Shipping address (Iranian fields)
     recipient_name: Mapped[str] = mapped_column(sa.String(120))
     mobile: Mapped[str] = mapped_column(sa.String(11))
@@ -268,7 +273,13 @@ class OrderLine(Model):
     list_price_amount: Mapped[int | None] = mapped_column(sa.BigInteger)
     discount_amount: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
     discount_source: Mapped[str | None] = mapped_column(sa.String(20))
-    discount_payer: Mapped[str | None] = mapped_column(sa.String(10))
+    discount_payer: Mapped[str | None] = mapped_column(sa.String(20))
+    # The part of ``discount_amount`` the market pays (a campaign it pays for): the seller is
+    # credited it at completion and the commission counts it (app.catalog.campaigns).
+    market_discount_amount: Mapped[int] = mapped_column(
+        sa.BigInteger, default=0, server_default="0"
+    )
+    campaign_id: Mapped[int | None] = mapped_column(sa.ForeignKey("campaign.id"), index=True)
 
     order: Mapped[Order] = relationship(back_populates="lines")
 

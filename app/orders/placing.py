@@ -191,8 +191,9 @@ def create_orders(
     shipping_options: dict[int, Option] | None = None,
 ) -> list[Order]:
     """One order per seller for ``payment_id``, in status ``first``, its lines copying title,
-    seller and price now from ``products`` (a running sale's price, its list price and
-    discount kept on the line and summed on the order), with the seller's shipping option (its cost in the
+    seller and price now from ``products`` (a running sale's or campaign's price, its list
+    price, discount, source and payer kept on the line and summed on the order; the part a
+    campaign paid by the market takes off kept apart as ``market_discount_amount``), with the seller's shipping option (its cost in the
     total, its carrier, name and dates copied; none: no shipping charged); each order's first
     status change is recorded."""
     options = shipping_options or {}
@@ -216,7 +217,8 @@ def create_orders(
             _ship_with(order, options.get(product.seller_id))
             by_seller[product.seller_id] = order
             db.session.add(order)
-        price = product.effective_price
+        quote = product.price_quote
+        price = quote.amount
         line_total = price * qty
         line = OrderLine(
             product_id=pid,
@@ -228,11 +230,17 @@ def create_orders(
             line_total_amount=line_total,
             discount_amount=0,
         )
-        if price < product.price_amount:  # the listing's sale, given by its seller
+        if price < product.price_amount:  # the listing's sale, or a market campaign
             line.list_price_amount = product.price_amount
             line.discount_amount = (product.price_amount - price) * qty
-            line.discount_source = "sale"
+            line.discount_source = quote.source
             line.discount_payer = "seller"
+            if quote.campaign is not None:
+                line.campaign_id = quote.campaign.campaign_id
+                line.discount_payer = quote.campaign.payer
+                if quote.campaign.payer == "market":  # the seller is owed it at completion
+                    line.market_discount_amount = line.discount_amount
+                    order.market_discount_amount += line.discount_amount
             order.discount_amount += line.discount_amount
         order.lines.append(line)
         order.subtotal_amount += line_total
@@ -269,8 +277,10 @@ def apply_coupon(coupon: Coupon, orders: list[Order], customer: User) -> None:
         left -= share
         line.line_total_amount -= share
         line.discount_amount += share
-        line.discount_source = "sale+coupon" if line.discount_source == "sale" else "coupon"
-        line.discount_payer = "seller"
+        line.discount_source = (
+            f"{line.discount_source}+coupon" if line.discount_source else "coupon"
+        )
+        line.discount_payer = "market+seller" if line.market_discount_amount else "seller"
     order.subtotal_amount -= amount
     order.total_amount -= amount
     order.discount_amount += amount

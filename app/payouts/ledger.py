@@ -5,12 +5,16 @@
 - a refund of a completed order (:func:`record_refund`): REFUND (− the amount), the commission's
   share of it given back (COMMISSION_REVERSAL, +), and on a cash order CASH_RETURNED (+ the
   amount: the seller gave the cash back);
-- a settlement batch marked paid: PAYOUT (− the amount transferred) per seller.
+- a settlement batch marked paid: PAYOUT (− the amount transferred) per seller;
+- completion of an order with a discount of a campaign the market pays: CAMPAIGN_CREDIT (+ the
+  order's ``market_discount_amount``: the seller is owed as if sold at the pre-campaign price,
+  and that credit is the market's cost), and on a refund its share back, CAMPAIGN_REVERSAL (−,
+  in the same proportion as the commission's).
 
 Every entry has a unique key naming its event, so a replayed or concurrent event writes it once.
 The invariant :func:`verify` checks for every seller, computed from the orders and the batches,
 not from the entries: balance = Σ entries = sales − commission − refunds + commission given back
-− cash kept by the seller − payouts.
+− cash kept by the seller − payouts + campaign credits − campaign credits given back.
 """
 
 from __future__ import annotations
@@ -57,6 +61,9 @@ def record_completion(order: Order, *, cash: bool) -> None:
         _add(s, EntryKind.COMMISSION, -commission, f"commission:order:{o}", order_id=o)
     if cash:
         _add(s, EntryKind.CASH_COLLECTED, -order.total_amount, f"cash:order:{o}", order_id=o)
+    if order.market_discount_amount:
+        _add(s, EntryKind.CAMPAIGN_CREDIT, order.market_discount_amount, f"campaign:order:{o}",
+             order_id=o)  # fmt: skip
 
 
 def _is_cash(order_id: int) -> bool:
@@ -117,6 +124,12 @@ def record_refund(order: Order, amount: int, *, ref: str | None = None) -> int:
              order_id=o)  # fmt: skip
     if _is_cash(o):
         _add(s, EntryKind.CASH_RETURNED, amount, f"cash_back:order:{o}:{ref}", order_id=o)
+    credit = order.market_discount_amount
+    credit_back = _commission_given_back(credit, order.total_amount, before + amount) - (
+        _commission_given_back(credit, order.total_amount, before))  # fmt: skip
+    if credit_back:
+        _add(s, EntryKind.CAMPAIGN_REVERSAL, -credit_back, f"campaign_back:order:{o}:{ref}",
+             order_id=o)  # fmt: skip
     return amount
 
 
@@ -199,11 +212,13 @@ class Expected:
     commission_back: int = 0
     cash_kept: int = 0
     payouts: int = 0
+    campaign: int = 0
+    campaign_back: int = 0
 
     @property
     def balance(self) -> int:
         return (self.sales - self.commission - self.refunds + self.commission_back
-                - self.cash_kept - self.payouts)  # fmt: skip
+                - self.cash_kept - self.payouts + self.campaign - self.campaign_back)  # fmt: skip
 
 
 @dataclass
@@ -227,12 +242,14 @@ def expected_by_seller() -> dict[int, Expected]:
     out: dict[int, Expected] = defaultdict(Expected)
     rows = db.session.execute(
         sa.select(Order.seller_id, Order.total_amount, Order.commission_amount,
-                  Order.refunded_amount, _payment.c.provider)
+                  Order.refunded_amount, _payment.c.provider, Order.market_discount_amount)
         .join(_payment, _payment.c.id == Order.payment_id)
         .where(Order.completed_at.is_not(None))
     ).tuples()  # fmt: skip
-    for seller_id, total, commission, refunded, provider in rows:
+    for seller_id, total, commission, refunded, provider, credit in rows:
         e = out[seller_id]
+        e.campaign += credit or 0
+        e.campaign_back += _commission_given_back(credit or 0, total, refunded)
         e.sales += total
         e.commission += commission or 0
         e.refunds += refunded
@@ -255,6 +272,8 @@ _KIND_SIGN = {
     EntryKind.REFUND: ("refunds", -1),
     EntryKind.COMMISSION_REVERSAL: ("commission_back", 1),
     EntryKind.PAYOUT: ("payouts", -1),
+    EntryKind.CAMPAIGN_CREDIT: ("campaign", 1),
+    EntryKind.CAMPAIGN_REVERSAL: ("campaign_back", -1),
 }
 
 
@@ -280,7 +299,7 @@ def verify() -> list[Mismatch]:
         kinds = {
             name: (getattr(e, name), getattr(g, name))
             for name in ("sales", "commission", "refunds", "commission_back", "cash_kept",
-                         "payouts")
+                         "payouts", "campaign", "campaign_back")
             if getattr(e, name) != getattr(g, name)
         }  # fmt: skip
         if kinds or e.balance != g.balance:

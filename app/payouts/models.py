@@ -28,6 +28,9 @@ class EntryKind(enum.StrEnum):
     COMMISSION_REVERSAL = "commission_reversal"  # + the commission share of a refund
     CASH_RETURNED = "cash_returned"  # + cash the seller gave back on a refunded cash order
     PAYOUT = "payout"  # - a bank transfer to the seller (a settlement batch marked paid)
+    # + what a campaign the market pays took off a completed order (the seller is owed it)
+    CAMPAIGN_CREDIT = "campaign_credit"
+    CAMPAIGN_REVERSAL = "campaign_reversal"  # - the campaign credit's share of a refund
 
 
 class LedgerEntry(Model):

@@ -20,7 +20,7 @@ from app.core.formatting import format_date, format_number, persian_digits
 from app.core.inputs import optional_int
 from app.disputes import services as disputes
 from app.notifications.orders import send_order_event
-from app.orders import addresses, completion
+from app.orders import addresses, completion, coupons
 from app.orders import cart as carts
 from app.orders import lookups as order_lookups
 from app.orders import services as orders
@@ -49,7 +49,7 @@ from app.shop.cart_routes import is_staff, known_cart_units, own_product_ids
 from app.shop.forms import CheckoutForm, province_label
 from app.web.http import page_arg
 from app.web.invoices import render_invoice
-from app.web.messages import apply_errors, reason_text, status_label
+from app.web.messages import apply_errors, error_text, reason_text, status_label
 
 log = logging.getLogger(__name__)
 
@@ -189,7 +189,10 @@ def _shipping_choices(
 
 
 def _render_checkout(
-    form: CheckoutForm, view: carts.CartView, status: int = 200
+    form: CheckoutForm,
+    view: carts.CartView,
+    status: int = 200,
+    preview: tuple[coupons.Preview, str] | None = None,
 ) -> ResponseReturnValue:
     province = form.province.data or None
     provinces = [str(value) for value, _label in form.province.choices if value]
@@ -202,6 +205,7 @@ def _render_checkout(
             shipping_choices=choices,
             shipping_total=sum(c["selected"].cost for c in choices),
             province=province,
+            coupon_preview=preview,
             saved_addresses=addresses.saved(current_user.id),
             errors=error_summary(form) if status >= 400 else [],
             cash_note=_cash_note(),
@@ -240,6 +244,8 @@ def checkout() -> ResponseReturnValue:
     if request.method == "GET":
         known_cart_units(view)
         return _show_checkout(form, view)
+    if request.form.get("preview_coupon"):
+        return _preview_coupon(form, view)
     address = _address(form)
     if not form.validate_on_submit():
         _address_errors(form, address)  # all mistakes at once, not one round each
@@ -256,6 +262,24 @@ def checkout() -> ResponseReturnValue:
     if created:
         _remember(address)
     return _after_checkout(payment, created=created)
+
+
+def _preview_coupon(form: CheckoutForm, view: carts.CartView) -> ResponseReturnValue:
+    """The checkout page again, as posted (the typed code kept for placing), with what the
+    typed coupon would take off and from which shop, or why it would not apply; nothing is
+    placed or spent (the coupon service's own rules: ``coupons.preview``)."""
+    text = (form.coupon.data or "").strip()
+    if not text:
+        form.coupon.errors = [_("Type a coupon code to see what it takes off.")]
+        return _render_checkout(form, view)
+    subtotals = {group.seller.id: group.subtotal_amount for group in view.groups}
+    try:
+        found = coupons.preview(text, subtotals)
+    except ValidationFailed as exc:
+        form.coupon.errors = [error_text(code) for code in exc.errors.get("coupon", [])]
+        return _render_checkout(form, view)
+    names = {group.seller.id: group.seller.display_name for group in view.groups}
+    return _render_checkout(form, view, preview=(found, names[found.seller_id]))
 
 
 def _remember(address: Address) -> None:

@@ -72,13 +72,21 @@ _SALE = (
 )
 
 
+_CAMPAIGN = ' <span class="badge badge-campaign">{name}</span>'
+
+
 def _price(product: Any, currency: str, locale: str, before: str, sale: str) -> str:
-    """The card's price as the ``price_tag`` macro writes it (struck through during a sale)."""
+    """The card's price as the ``price_tag`` macro writes it (struck through during a sale or
+    a campaign, the campaign's name as a badge)."""
     price = _text(format_money(product.price_amount, currency, locale))
-    if not product.on_sale:
+    quote = product.price_quote
+    if quote.amount >= product.price_amount:
         return price
-    effective = _text(format_money(product.effective_price, currency, locale))
-    return _SALE.format(before=before, price=price, sale=sale, effective=effective)
+    effective = _text(format_money(quote.amount, currency, locale))
+    out = _SALE.format(before=before, price=price, sale=sale, effective=effective)
+    if quote.campaign is not None:
+        out += _CAMPAIGN.format(name=_text(quote.campaign.name(locale)))
+    return out
 
 
 def product_cards(products: Iterable[Any]) -> Markup:

@@ -82,6 +82,10 @@ ERROR_TEXT = {
     "sale_price_required": _l("Enter a sale price for the sale's days, or clear the days."),
     "sale_not_lower": _l("The sale price must be lower than the price."),
     "sale_ends_before_start": _l("The sale's last day cannot be before its first day."),
+    "campaign_percent_range": _l("Enter a percentage from 1 to 90."),
+    "campaign_in_past": _l("The campaign's last day has already passed."),
+    "campaign_over": _l("This campaign is over."),
+    "campaign_shop_not_approved": _l("Only an approved shop can join a campaign."),
     "needs_category": _l("Choose a category before publishing."),
     "hidden_by_staff": _l("Staff hid this listing. Fix it and save it as a draft to resubmit."),
     "awaiting_review": _l(
@@ -241,6 +245,8 @@ ENTRY_LABELS = {
     "commission_reversal": _l("Commission given back"),
     "cash_returned": _l("Cash you gave back"),
     "payout": _l("Bank transfer to you"),
+    "campaign_credit": _l("Market campaign discount paid by the market"),
+    "campaign_reversal": _l("Market campaign discount given back"),
 }
 SKIP_LABELS = {
     "no_sheba": _l("No valid Sheba number"),

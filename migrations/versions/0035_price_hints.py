@@ -1,7 +1,7 @@
 """Fair-price hints: summary rows of the asking prices per category, per county and market-wide
 
 Revision ID: 0035
-Revises: 0032
+Revises: 0033
 Create Date: 2026-12-05 16:17:31.101016
 
 """
@@ -13,7 +13,7 @@ from app.core.dbtypes import UTCDateTime
 
 # revision identifiers, used by Alembic.
 revision = '0035'
-down_revision = '0032'
+down_revision = '0033'
 branch_labels = None
 depends_on = None
 
