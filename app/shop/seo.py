@@ -17,13 +17,13 @@ from typing import Any
 from urllib.parse import urlencode
 
 from flask import current_app, render_template, request
-from flask_babel import gettext as _
 from markupsafe import Markup
 
 from app.catalog.slugs import slugify
 from app.core.links import site_url, site_url_for
 from app.media.store import quote_key
 from app.shop import bp
+from app.web.i18n import gettext as _
 from app.web.i18n import locale_code
 
 OG_LOCALES = {"fa": "fa_IR", "en": "en_US"}
