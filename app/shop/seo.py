@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import current_app, render_template, request
+from flask import current_app, request
 from markupsafe import Markup
 
 from app.catalog.slugs import slugify
@@ -143,9 +143,11 @@ def head_tags(
     languages = current_app.config["LANGUAGES"]
     alternates = [(code, _locale_url(endpoint, args, code)) for code in languages]
     default = _locale_url(endpoint, args, current_app.config["BABEL_DEFAULT_LOCALE"])
+    # Straight from the environment: the tags read only these values (no context processors,
+    # which the page's own render_template has run).
+    template = current_app.jinja_env.get_template("shop/_seo.html")
     return Markup(  # noqa: S704 - an autoescaped template's output
-        render_template(
-            "shop/_seo.html",
+        template.render(
             canonical=_locale_url(endpoint, args, locale),
             alternates=alternates,
             x_default=default,
