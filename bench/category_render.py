@@ -1,7 +1,7 @@
 """CPU per render of the category page with the page cache off, on one machine's process.
 
     .venv/bin/python bench/category_render.py [--db postgresql|sqlite] [--renders 400]
-        [--profile 40] [--reuse]
+        [--profile 40] [--reuse] [--cache-on]
 
 Builds a database as ``bench/pages.py`` does (its loader: 10,000 demo-like products), then
 calls the app (its WSGI entry, the same as gunicorn's) for the category page of
@@ -11,7 +11,8 @@ CPU, and the statements sent (SQLAlchemy's cursor events plus the public reads r
 driver's own cursor, see :mod:`app.core.reads`). ``--profile N`` prints cProfile's top functions
 over N more renders. Unlike the ratio benchmark this does not depend on other load on the
 machine much: CPU time, not wall time, is counted. ``--reuse`` keeps and reuses the database
-(``bz_fastcat_bench`` / a file in the temporary folder).
+(``bz_fastcat_bench`` / a file in the temporary folder). ``--cache-on`` measures the same
+requests with the page cache on (hits, and the anonymous lane on PostgreSQL), to compare.
 """
 
 from __future__ import annotations
@@ -229,6 +230,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--query", default="", help="query string of the category page")
     parser.add_argument("--statements", action="store_true", help="print one render's SQL")
     parser.add_argument("--save", help="write the anonymous page's body to this file")
+    parser.add_argument(
+        "--cache-on", action="store_true", help="with the page cache on (hits, for comparison)"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     os.environ.pop("DATABASE_URL", None)
@@ -236,7 +240,7 @@ def main(argv: list[str] | None = None) -> int:
 
     tmp = Path(tempfile.mkdtemp(prefix="bazarche-render-"))
     url = build(args.db, tmp, args.reuse)
-    app = _app(url, tmp, PAGE_CACHE_ENABLED=False)
+    app = _app(url, tmp, PAGE_CACHE_ENABLED=args.cache_on)
     counter = Counter()
     counter.install()
     app.config["_bench_counter"] = counter
