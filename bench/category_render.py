@@ -11,7 +11,7 @@ CPU, and the statements sent (SQLAlchemy's cursor events plus the public reads r
 driver's own cursor, see :mod:`app.core.reads`). ``--profile N`` prints cProfile's top functions
 over N more renders. Unlike the ratio benchmark this does not depend on other load on the
 machine much: CPU time, not wall time, is counted. ``--reuse`` keeps and reuses the database
-(``bz_fastcat_bench`` / a file in the temporary folder). ``--cache-on`` measures the same
+(``--database`` on PostgreSQL / a file in the temporary folder). ``--cache-on`` measures the same
 requests with the page cache on (hits, and the anonymous lane on PostgreSQL), to compare.
 """
 
@@ -23,6 +23,7 @@ import io
 import logging
 import os
 import pstats
+import re
 import secrets
 import statistics
 import sys
@@ -38,7 +39,7 @@ import sqlalchemy as sa
 
 from bench.common import HOST, postgres_cpu_seconds
 
-PG_NAME = "bz_fastcat_bench"
+PG_NAME = "bazarche_render_bench"  # the default of --database
 
 
 def _app(url: str, tmp: Path, **extra: object):  # type: ignore[no-untyped-def]
@@ -58,24 +59,24 @@ def _app(url: str, tmp: Path, **extra: object):  # type: ignore[no-untyped-def]
     )
 
 
-def build(kind: str, tmp: Path, reuse: bool) -> str:
+def build(kind: str, tmp: Path, reuse: bool, name: str = PG_NAME) -> str:
     """The database URL, loaded with the bench's products (reused when asked and present)."""
     from bench import pages
 
     if kind == "postgresql":
-        url = f"postgresql+psycopg://postgres@{HOST}:5432/{PG_NAME}"
+        url = f"postgresql+psycopg://postgres@{HOST}:5432/{name}"
         if reuse:
             engine = sa.create_engine(f"{pages.PG_SERVER}/postgres")
             with engine.connect() as conn:
                 found = conn.scalar(
-                    sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": PG_NAME}
+                    sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}
                 )
             engine.dispose()
             if found:
                 return url
-        pages.create_database(PG_NAME)
+        pages.create_database(name)
     else:
-        path = Path(tempfile.gettempdir()) / "bz_fastcat_bench.sqlite3"
+        path = Path(tempfile.gettempdir()) / "bazarche_render_bench.sqlite3"
         url = f"sqlite:///{path}"
         if reuse and path.exists():
             return url
@@ -227,6 +228,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", type=int, default=0, help="renders under cProfile")
     parser.add_argument("--top", type=int, default=45)
     parser.add_argument("--reuse", action="store_true", help="keep and reuse the database")
+    parser.add_argument("--database", default=PG_NAME, help="PostgreSQL database to build")
     parser.add_argument("--query", default="", help="query string of the category page")
     parser.add_argument("--statements", action="store_true", help="print one render's SQL")
     parser.add_argument("--save", help="write the anonymous page's body to this file")
@@ -239,14 +241,16 @@ def main(argv: list[str] | None = None) -> int:
     from bench import pages
 
     tmp = Path(tempfile.mkdtemp(prefix="bazarche-render-"))
-    url = build(args.db, tmp, args.reuse)
+    if not re.fullmatch(r"[a-z_][a-z0-9_]*", args.database):
+        parser.error("--database: lower-case letters, digits and underscores only")
+    url = build(args.db, tmp, args.reuse, args.database)
     app = _app(url, tmp, PAGE_CACHE_ENABLED=args.cache_on)
     counter = Counter()
     counter.install()
     app.config["_bench_counter"] = counter
     path = "/c/" + quote(pages.category_slug()) + (f"?{args.query}" if args.query else "")
     cookie = customer_cookie(app)
-    db_name = PG_NAME if args.db == "postgresql" else None
+    db_name = args.database if args.db == "postgresql" else None
     for name, who in (("anonymous", None), ("signed in", cookie)):
         result = measure(app, path, who, args.renders, db_name)
         print(
@@ -264,7 +268,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.profile:
             print(profile(app, path, who, args.profile, args.top))
     if not args.reuse and args.db == "postgresql":
-        pages.drop_database(PG_NAME)
+        pages.drop_database(args.database)
     return 0
 
 
