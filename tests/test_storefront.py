@@ -241,6 +241,48 @@ def test_a_loop_of_parent_categories_does_not_hang_the_page(client):
     assert card_titles(page(client, "/c/loop-b")) == ["در حلقه"]
 
 
+def county_options(html: str) -> list[str]:
+    select = re.search(r'<select id="county".*?</select>', html, re.S)
+    return re.findall(r'<option value="([^"]+)"', select.group(0)) if select else []
+
+
+def test_category_and_county_lists_kept_per_process_follow_the_catalogue(app, client):
+    """With the page cache off, the category table and the counties of the filter are read
+    once per catalogue version: a second render reads neither, and a change of a category or
+    a seller (each bumps the version) shows on the next render."""
+    app.config["PAGE_CACHE_ENABLED"] = False
+    root = factories.category(slug="handicrafts")
+    first = factories.county()
+    factories.product(factories.seller(county_row=first), category_row=root)
+    db.session.commit()
+    html = page(client, "/c/handicrafts")
+    assert county_options(html) == [first.slug]
+    assert '<ul class="chips">' not in html
+
+    with count_queries(db.engine) as statements:
+        page(client, "/c/handicrafts")
+    assert not [s for s in statements if "FROM category" in s or "FROM county" in s]
+
+    child = factories.category(slug="needlework", parent=root)
+    assert 'href="/c/needlework"' in page(client, "/c/handicrafts")
+    child.name_fa = "سوزن‌دوزی بلوچ"
+    db.session.commit()
+    assert "سوزن‌دوزی بلوچ" in page(client, "/c/handicrafts")
+
+    second = factories.county()
+    shop = factories.seller(status=SellerStatus.APPLIED, county_row=second)
+    factories.product(shop, category_row=root)
+    assert county_options(page(client, "/c/handicrafts")) == [first.slug]
+    shop.status = SellerStatus.APPROVED
+    db.session.commit()
+    assert sorted(county_options(page(client, "/c/handicrafts"))) == sorted(
+        [first.slug, second.slug]
+    )
+    shop.status = SellerStatus.SUSPENDED
+    db.session.commit()
+    assert county_options(page(client, "/c/handicrafts")) == [first.slug]
+
+
 def breadcrumb_items(html: str) -> list[str]:
     nav = re.search(r'<nav class="breadcrumbs".*?</nav>', html, re.S)
     assert nav, "the page has breadcrumbs"

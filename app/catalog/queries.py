@@ -26,7 +26,7 @@ from app.catalog.ratings import ProductRating
 from app.core.dbtypes import UTCDateTime
 from app.core.extensions import db
 from app.core.pagination import Page, contains_pattern, paginate
-from app.core.reads import read_rows
+from app.core.reads import by_version, read_rows
 from app.core.timeutil import utcnow
 from app.reference.models import County, Sector
 
@@ -545,17 +545,41 @@ def related_products(category_id: int, seller_id: int, limit: int = 8) -> list[P
     return _card_list("related", "newest", limit, category=category_id, owner=seller_id)
 
 
-def counties_with_sellers() -> list[tuple[County, int]]:
-    """Counties and how many approved sellers each has, for the home page."""
-    rows = db.session.execute(
-        sa.select(County, sa.func.count(Seller.id))
-        .join(
-            Seller, sa.and_(Seller.county_id == County.id, Seller.status == SellerStatus.APPROVED)
+@dataclass(frozen=True, slots=True)
+class CountyChoice:
+    """A county as the home page's list and the category page's filter name it."""
+
+    id: int
+    slug: str
+    name_fa: str
+    name_en: str
+
+    def name(self, locale: str) -> str:
+        return self.name_en if locale == "en" else self.name_fa
+
+
+_COUNTIES_WITH_SELLERS = (
+    sa.select(_C.id, _C.slug, _C.name_fa, _C.name_en, sa.func.count(_S.id))
+    .select_from(
+        County.__table__.join(
+            Seller.__table__, sa.and_(_S.county_id == _C.id, _S.status == _fixed(_APPROVED))
         )
-        .group_by(County.id)
-        .order_by(sa.func.count(Seller.id).desc(), County.name_fa)
-    ).all()
-    return [(county, count) for county, count in rows]
+    )
+    .group_by(_C.id, _C.slug, _C.name_fa, _C.name_en)
+    .order_by(sa.func.count(_S.id).desc(), _C.name_fa)
+)
+
+
+def _read_counties_with_sellers() -> list[tuple[CountyChoice, int]]:
+    return [(CountyChoice(*row[:4]), row[4]) for row in read_rows(_COUNTIES_WITH_SELLERS)]
+
+
+def counties_with_sellers(version: int | None = None) -> list[tuple[CountyChoice, int]]:
+    """Counties and how many approved sellers each has (the most first), for the home page and
+    the category page's filter: one plain read, no ORM objects. With the committed catalogue
+    ``version`` (read before this), the list is kept per process until the version changes: a
+    seller's approval, suspension or move bumps it."""
+    return by_version("counties_with_sellers", version, _read_counties_with_sellers)
 
 
 def public_product(product_id: int) -> Product | None:
@@ -598,27 +622,34 @@ _CATEGORY_ROWS = sa.select(_CAT.id, _CAT.parent_id, _CAT.slug, _CAT.name_fa, _CA
 )
 
 
-def category_by_slug(slug: str) -> CategoryNode | None:
-    """The category named ``slug`` with its sub-categories, its ancestors and the ids of its
-    subtree, from one read of the category table (a few dozen rows)."""
+def _category_nodes() -> dict[str, CategoryNode]:
+    """Every category by its slug, linked to its parent and sub-categories, each with the ids
+    of its subtree, from one read of the category table (a few dozen rows)."""
     nodes = {row[0]: CategoryNode(*row) for row in read_rows(_CATEGORY_ROWS)}
-    found = None
+    by_slug: dict[str, CategoryNode] = {}
     for node in nodes.values():
         if node.parent_id is not None and (parent := nodes.get(node.parent_id)) is not None:
             node.parent = parent
             parent.children.append(node)
-        if node.slug == slug:
-            found = node
-    if found is None:
-        return None
-    # Its subtree, walked breadth first; a loop in the parents ends where it closes.
-    seen = {found.id}
-    level = [found]
-    while level:
-        level = [c for n in level for c in n.children if c.id not in seen]
-        seen.update(c.id for c in level)
-    found.subtree_ids = sorted(seen)
-    return found
+        by_slug[node.slug] = node
+    for node in by_slug.values():
+        # Its subtree, walked breadth first; a loop in the parents ends where it closes.
+        seen = {node.id}
+        level = [node]
+        while level:
+            level = [c for n in level for c in n.children if c.id not in seen]
+            seen.update(c.id for c in level)
+        node.subtree_ids = sorted(seen)
+    return by_slug
+
+
+def category_by_slug(slug: str, version: int | None = None) -> CategoryNode | None:
+    """The category named ``slug`` with its sub-categories, its ancestors and the ids of its
+    subtree, from one read of the category table (a few dozen rows). With the committed
+    catalogue ``version`` (read before this), the table is read once per process until the
+    version changes (every change of a category bumps it); the nodes are then shared by the
+    requests: read them, never change them."""
+    return by_version("category_nodes", version, _category_nodes).get(slug)
 
 
 def county_by_slug(slug: str) -> County | None:

@@ -34,10 +34,35 @@ def site_url() -> str:
     return configured_site_url(current_app.config)
 
 
+_BUILT_KEY = "bazarche_site_urls"
+_MAX_BUILT = 4096
+
+
 def site_url_for(endpoint: str, **values: Any) -> str:
     """The absolute URL of ``endpoint`` on the site address, whatever host the current request
-    (if any) was sent to. ``endpoint`` is a full name (``"shop.order_detail"``)."""
-    parts = urlsplit(site_url())
+    (if any) was sent to. ``endpoint`` is a full name (``"shop.order_detail"``).
+
+    An address is a function of the app's URL map (fixed once it is set up), the site address,
+    the endpoint and its values: with no URL defaults registered and values that are plain
+    strings and whole numbers (a page's canonical and language addresses, its breadcrumbs),
+    each one is built once per app and remembered (a bounded table; values come from requests)."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    site = site_url()
+    if app.url_default_functions or any(type(v) not in (str, int) for v in values.values()):
+        return _build_site_url(site, endpoint, values)
+    built: dict[tuple[Any, ...], str] = app.extensions.setdefault(_BUILT_KEY, {})
+    key = (site, endpoint, *values.items())
+    url = built.get(key)
+    if url is None:
+        url = _build_site_url(site, endpoint, values)
+        if len(built) >= _MAX_BUILT:
+            built.clear()
+        built[key] = url
+    return url
+
+
+def _build_site_url(site: str, endpoint: str, values: dict[str, Any]) -> str:
+    parts = urlsplit(site)
     adapter = current_app.url_map.bind(
         parts.netloc,
         script_name=parts.path or "/",

@@ -25,7 +25,7 @@ import atexit
 import os
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
 from flask import Flask, current_app
@@ -113,6 +113,29 @@ def read_rows(statement: sa.Executable, params: Mapping[str, Any] | None = None)
     # psycopg: "%" in a query without parameters is sent as it is.
     sql = _literal_sql(engine, statement, params or {}, values)
     return _on_driver(engine, sql, None, lambda conn: _driver(conn).execute(sql).fetchall())
+
+
+_MEMO_KEY = "bazarche_by_version"
+
+
+def by_version(name: str, version: int | None, load: Callable[[], T]) -> T:
+    """``load()``, kept by the current app in this process under ``name`` while ``version``
+    stays the same; with ``version`` None, read afresh.
+
+    For small reads many pages repeat (a table of a few dozen rows) whose every change bumps a
+    version the caller already read in this request: the version must be read before
+    ``load`` would run, so a value kept under a version is never older than that version (a
+    change commits its rows and its version bump together). Kept per app, not per database
+    address: each app (and each test's app) starts empty."""
+    if version is None:
+        return load()
+    memo: dict[str, tuple[int, Any]] = current_app.extensions.setdefault(_MEMO_KEY, {})
+    kept = memo.get(name)
+    if kept is not None and kept[0] == version:
+        return cast(T, kept[1])
+    value = load()
+    memo[name] = (version, value)
+    return value
 
 
 def first_row(engine: sa.Engine, sql: str, params: dict[str, Any] | None = None) -> tuple | None:

@@ -30,11 +30,10 @@ from app.media.images import ORIGINALS_PREFIX
 from app.media.storage import Storage, StorageUnavailable
 from app.media.store import storage
 from app.program import trust, views
-from app.reference.models import County
 from app.reviews import services as reviews
 from app.shipping import services as shipping
 from app.shop import bp, seo
-from app.shop.cache import cached_page
+from app.shop.cache import cached_page, request_version
 from app.shop.cart_routes import customer_province
 from app.web.http import page_arg, safe_next
 
@@ -70,7 +69,7 @@ def home() -> ResponseReturnValue:
         featured=queries.featured_products(8),
         newest=queries.newest_products(12),
         categories=queries.category_tree(),
-        counties=queries.counties_with_sellers(),
+        counties=queries.counties_with_sellers(request_version()[0]),
     )
 
 
@@ -101,7 +100,7 @@ def _price_arg(name: str) -> int | None:
     return min(amount, 10**16) if amount >= 0 else None
 
 
-def _list_filters(counties: list[tuple[County, int]]) -> queries.ListFilters:
+def _list_filters(counties: list[tuple[queries.CountyChoice, int]]) -> queries.ListFilters:
     """The category page's filters, as the search page names them: ``min_price``,
     ``max_price`` (toman), ``in_stock`` and ``county`` (a slug of one of ``counties``)."""
     slug = (request.args.get("county") or "")[:60]
@@ -120,10 +119,13 @@ def _list_filters(counties: list[tuple[County, int]]) -> queries.ListFilters:
 @bp.get("/c/<slug>")
 @cached_page(scope=changes.scope_of_category)
 def category(slug: str) -> ResponseReturnValue:
-    cat = queries.category_by_slug(slug)
+    # The committed catalogue version (the page cache's key has read it already): the category
+    # table and the counties' list are kept per process while it stays the same.
+    version = request_version()[0]
+    cat = queries.category_by_slug(slug, version)
     if cat is None:
         _moved(addresses.CATEGORY, "shop.category", slug)
-    counties = queries.counties_with_sellers()
+    counties = queries.counties_with_sellers(version)
     filters = _list_filters(counties)
     sort = _sort_arg()
     page = queries.products_in_category(

@@ -16,14 +16,14 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import current_app, render_template, request
-from flask_babel import gettext as _
+from flask import current_app, request
 from markupsafe import Markup
 
 from app.catalog.slugs import slugify
 from app.core.links import site_url, site_url_for
 from app.media.store import quote_key
 from app.shop import bp
+from app.web.i18n import gettext as _
 from app.web.i18n import locale_code
 
 OG_LOCALES = {"fa": "fa_IR", "en": "en_US"}
@@ -143,9 +143,11 @@ def head_tags(
     languages = current_app.config["LANGUAGES"]
     alternates = [(code, _locale_url(endpoint, args, code)) for code in languages]
     default = _locale_url(endpoint, args, current_app.config["BABEL_DEFAULT_LOCALE"])
+    # Straight from the environment: the tags read only these values (no context processors,
+    # which the page's own render_template has run).
+    template = current_app.jinja_env.get_template("shop/_seo.html")
     return Markup(  # noqa: S704 - an autoescaped template's output
-        render_template(
-            "shop/_seo.html",
+        template.render(
             canonical=_locale_url(endpoint, args, locale),
             alternates=alternates,
             x_default=default,

@@ -16,11 +16,11 @@ from collections.abc import Iterable
 from typing import Any
 
 from flask import current_app, request, url_for
-from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
 from app.core.formatting import format_money, format_number, format_rating
 from app.media.store import media_url, srcset
+from app.web.i18n import gettext as _
 from app.web.i18n import locale_code
 
 _SPECIAL = re.compile("[&<>\"']")
@@ -94,7 +94,9 @@ def product_cards(products: Iterable[Any]) -> Markup:
     ``queries.ProductCard`` rows), each product's page and photos linked."""
     locale = locale_code()
     currency = current_app.config["MARKET_CURRENCY"]
-    product_prefix = url_for("shop.product", product_id=0)[:-1]
+    # Escaped once here: every card's address is one of these, the product's id (a whole
+    # number, nothing to escape) in the middle.
+    product_prefix = _text(url_for("shop.product", product_id=0)[:-1])
     media_prefix = media_url("k")[:-1]
     media = _text(media_prefix)
     # As the templates' gettext gives a message: trusted markup.
@@ -105,6 +107,7 @@ def product_cards(products: Iterable[Any]) -> Markup:
     heart_head, heart_tail = url_for("shop.favourite", product_id=0, next=request.path).split(
         "/0?", 1
     )
+    heart_head, heart_tail = _text(heart_head), _text(heart_tail)
     heart_label = _text(_("Favourite"))
     # As the templates' gettext gives them: trusted markup, not escaped again.
     before_label = str(_("Price before the sale:"))
@@ -143,9 +146,10 @@ def product_cards(products: Iterable[Any]) -> Markup:
             picture = no_picture
         seller = product.seller
         county = seller.county
+        product_id = int(product.id)
         items.append(
             _CARD.format(
-                href=_text(f"{product_prefix}{product.id}"),
+                href=f"{product_prefix}{product_id}",
                 picture=picture,
                 title=_text(product.title),
                 price=_price(product, currency, locale, before_label, sale_label),
@@ -153,8 +157,8 @@ def product_cards(products: Iterable[Any]) -> Markup:
                 seller=_text(seller.display_name),
                 county=_text(county.name(locale) if county is not None else ""),
                 heart=_HEART.format(
-                    href=_text(f"{heart_head}/{product.id}?{heart_tail}"),
-                    id=product.id,
+                    href=f"{heart_head}/{product_id}?{heart_tail}",
+                    id=product_id,
                     label=heart_label,
                 ),
                 badge="" if product.in_stock else sold_out,

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, g
+from flask.globals import _cv_app
 from flask_babel import get_locale, get_translations
 from jinja2 import pass_context
 from jinja2.runtime import Context
@@ -24,9 +25,11 @@ _MEMO = "bazarche_locale_memo"
 def _current() -> tuple[Any, str, Any]:
     """(the Locale in force, its code, its translations); ``fa`` with no app context, as
     Flask-Babel gives no locale there."""
-    if not g:
+    # The app context itself, not through the ``g`` proxy (a page asks dozens of times).
+    app_context = _cv_app.get(None)
+    if app_context is None:
         return None, "fa", get_translations()
-    ctx = g._get_current_object().__dict__.get("_flask_babel")
+    ctx = app_context.g.__dict__.get("_flask_babel")
     if ctx is not None:
         memo = ctx.__dict__.get(_MEMO)
         if (
@@ -49,6 +52,13 @@ def locale_code() -> str:
     return _current()[1]
 
 
+def gettext(string: str, **variables: Any) -> str:
+    """Flask-Babel's ``gettext`` (the same answer), through the translations :func:`_current`
+    keeps: for code that writes many messages a page (product cards, head tags)."""
+    text = _current()[2].ugettext(string)
+    return text % variables if variables else text
+
+
 def install_template_gettext(app: Flask) -> None:
     """Templates' ``_``/``gettext``/``ngettext``/``pgettext``/``npgettext``: Flask-Babel's
     translations of the locale in force (see :func:`_current`), as Jinja's "newstyle" gettext
@@ -57,6 +67,8 @@ def install_template_gettext(app: Flask) -> None:
     """
 
     def done(context: Context, text: str, variables: dict[str, Any]) -> str:
+        if not variables and "%" not in text:  # nothing to put in or unescape: as it is
+            return Markup(text) if context.eval_ctx.autoescape else text  # noqa: S704
         if context.eval_ctx.autoescape:
             # A catalogue message is trusted markup, as Jinja treats it; the values are escaped.
             return Markup(text) % variables  # noqa: S704

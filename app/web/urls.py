@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, has_request_context, request
+from flask import Flask
+from flask.globals import _cv_request
 
 _MAX_ADDRESSES = 4096
 
@@ -24,9 +25,11 @@ def install_template_url_for(app: Flask) -> None:
     built: dict[tuple[Any, ...], str] = {}
 
     def url_for(endpoint: str, **values: Any) -> str:
-        if endpoint[:1] == "." or app.url_default_functions or not has_request_context():
+        # The request context itself, not through the ``request`` proxy (dozens of calls a page).
+        context = _cv_request.get(None)
+        if context is None or endpoint[:1] == "." or app.url_default_functions:
             return build(endpoint, **values)
-        key: tuple[Any, ...] = (request.script_root, endpoint)
+        key: tuple[Any, ...] = (context.request.script_root, endpoint)
         if values:
             for name, value in values.items():
                 if name[:1] == "_" or type(value) not in (str, int):
