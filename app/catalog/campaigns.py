@@ -48,6 +48,7 @@ from app.catalog.rules import MAX_PRICE_AMOUNT
 from app.core.db import transaction
 from app.core.errors import NotFound, ValidationFailed
 from app.core.extensions import db
+from app.core.reads import read_rows
 from app.core.timeutil import utcnow
 
 PAYERS = ("market", "seller")
@@ -420,16 +421,24 @@ def _subtrees(roots: set[int], parents: dict[int, int | None]) -> set[int]:
 
 
 def _read_running(now: datetime) -> list[Running]:
-    campaigns = list(
-        db.session.scalars(
-            sa.select(Campaign)
-            .where(Campaign.ended_at.is_(None), Campaign.starts_at <= now, Campaign.ends_at > now)
-            .order_by(Campaign.id)
+    # A plain read (no ORM transaction on the public lists' PostgreSQL path): most requests
+    # find no campaign running and stop here.
+    campaigns = read_rows(
+        sa.select(
+            Campaign.id,
+            Campaign.name_fa,
+            Campaign.name_en,
+            Campaign.percent,
+            Campaign.cap_amount,
+            Campaign.payer,
         )
+        .where(Campaign.ended_at.is_(None), Campaign.starts_at <= now, Campaign.ends_at > now)
+        .order_by(Campaign.id)
     )
     if not campaigns:
         return []
-    ids = [c.id for c in campaigns]
+    offers = [pricing.Offer(*row) for row in campaigns]  # (id, names, percent, cap, payer)
+    ids = [offer.campaign_id for offer in offers]
     shops: dict[int, set[int]] = {i: set() for i in ids}
     for campaign_id, seller_id in db.session.execute(
         sa.select(CampaignShop.campaign_id, CampaignShop.seller_id)
@@ -447,11 +456,13 @@ def _read_running(now: datetime) -> list[Running]:
     parents = _category_parents() if named else {}
     return [
         Running(
-            pricing.Offer(c.id, c.name_fa, c.name_en, c.percent, c.cap_amount, c.payer),
-            frozenset(shops[c.id]),
-            frozenset(_subtrees(named[c.id], parents)) if c.id in named else None,
+            offer,
+            frozenset(shops[offer.campaign_id]),
+            frozenset(_subtrees(named[offer.campaign_id], parents))
+            if offer.campaign_id in named
+            else None,
         )
-        for c in campaigns
+        for offer in offers
     ]
 
 
