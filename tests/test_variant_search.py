@@ -189,4 +189,5 @@ def test_reindex_keeps_options(app, shop) -> None:  # type: ignore[no-untyped-de
     indexing.reindex()
     result = indexing.backend().search(SearchQuery(options={COLOUR: ["آبی"]}))
     assert result.ids == [shop["blue"].id]
-    assert result.options[COLOUR] == {"آبی": 1, "قرمز": 1}
+    assert result.options[COLOUR] == {"قرمز": 2, "آبی": 1}  # its own filter left out
+    assert result.options[SIZE] == {"S": 1, "42": 1}
