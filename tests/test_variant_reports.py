@@ -89,7 +89,9 @@ def test_sales_by_variant(sold) -> None:  # type: ignore[no-untyped-def]
         ("سایز: M", "SH-M", 1, 500_000),
         ("سایز: S", "SH-S", 1, 500_000),
     ]
-    assert lines.variant_sales(sold["seller"].id, parse_period({"period": "year", "y": "1390"})) == []
+    assert (
+        lines.variant_sales(sold["seller"].id, parse_period({"period": "year", "y": "1390"})) == []
+    )
 
 
 def _csv(response) -> list[dict[str, str]]:  # type: ignore[no-untyped-def]

@@ -84,12 +84,16 @@ def test_option_filters_or_within_and_across(shop, backend_state) -> None:  # ty
 
 def test_facets_count_each_option_with_the_others_applied(shop) -> None:  # type: ignore[no-untyped-def]
     outcome = search(q="پیراهن")
-    rows = {name: {v: (n, chosen) for v, n, chosen in values} for name, values in outcome["options"]}
+    rows = {
+        name: {v: (n, chosen) for v, n, chosen in values} for name, values in outcome["options"]
+    }
     assert rows[COLOUR] == {"قرمز": (2, False), "آبی": (1, False)}
     assert rows[SIZE]["S"] == (2, False)
     assert rows[SIZE]["42"] == (1, False)
     outcome = search(q="پیراهن", opt=f"{COLOUR}:آبی")
-    rows = {name: {v: (n, chosen) for v, n, chosen in values} for name, values in outcome["options"]}
+    rows = {
+        name: {v: (n, chosen) for v, n, chosen in values} for name, values in outcome["options"]
+    }
     # the colours still counted over every shirt (their own filter left out)...
     assert rows[COLOUR] == {"قرمز": (2, False), "آبی": (1, True)}
     # ...the sizes over the blue ones only

@@ -140,10 +140,11 @@ def option_pairs(product_ids: list[int]) -> dict[int, list[tuple[str, str]]]:
             if value and position in own:
                 pairs[(own[position], value)] = None
     # option by option, each option's values in the order first offered
-    return {
-        pid: sorted(pairs, key=lambda pair, order=list(names[pid].values()): order.index(pair[0]))
-        for pid, pairs in out.items()
-    }
+    result: dict[int, list[tuple[str, str]]] = {}
+    for pid, pairs in out.items():
+        order = list(names[pid].values())
+        result[pid] = sorted(pairs, key=lambda pair: order.index(pair[0]))  # noqa: B023
+    return result
 
 
 def doc_for(

@@ -248,11 +248,11 @@ def option_rows(
             name,
             [(value, n, option_key(name, value)[1] in picked) for value, n in values.items()],
         )
-    for name, values in (params.options or {}).items():
+    for name, asked in (params.options or {}).items():
         key = option_key(name, "")[0]
         row = rows.setdefault(key, (name, []))
         listed = {option_key(name, value)[1] for value, _n, _chosen in row[1]}
-        for value in values:
+        for value in asked:
             if option_key(name, value)[1] not in listed:
                 row[1].append((value, 0, True))
                 listed.add(option_key(name, value)[1])

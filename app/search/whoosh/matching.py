@@ -205,12 +205,12 @@ def _filter_masks(view: _View, docs: Collection[int], q: SearchQuery) -> dict[st
     if q.in_stock:
         stock = view.stock
         masks["in_stock"] = [stock[d] for d in docs]
-    wanted = wanted_options(q.options)
-    if wanted:
-        # one mask for every option filter: the option facets count with each name's own left
-        # out themselves (app.search.whoosh.facets._option_facets)
+    chosen = wanted_options(q.options)
+    if chosen:
+        # one mask for every option filter: the option facets leave each name's own filter
+        # out themselves (:func:`_option_facets`)
         opts = view.opts
-        masks["options"] = [bool(opts[d]) and options_match(opts[d], wanted) for d in docs]
+        masks["options"] = [bool(opts[d]) and options_match(opts[d], chosen) for d in docs]
     return masks
 
 
