@@ -284,6 +284,7 @@ def test_the_list_documents_every_parameter_it_reads(app, doc):
         "max_price",
         "in_stock",
         "exact",
+        "opt",
         "sort",
         "page",
         "per_page",
@@ -822,3 +823,66 @@ def test_a_page_costs_the_same_few_queries_however_many_products(client, doc, ap
     many = statements_for_list()
     assert db.session.scalar(sa.select(sa.func.count(Product.id))) == 13
     assert many == few, (few, many)
+
+
+# --- products with options ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def shirts(app):  # type: ignore[no-untyped-def]
+    from app.catalog import variants
+    from app.catalog.variants import OptionData, VariantData, VariantsData
+
+    seller = factories.seller()
+    shirt = factories.product(seller, title="پیراهن نخی", price_amount=900_000)
+    image_id = db.session.get(Product, shirt.id).images[0].id
+    variants.save(
+        shirt,
+        VariantsData(
+            options=[OptionData("سایز", ["S", "M"]), OptionData("رنگ", ["آبی"])],
+            variants=[
+                VariantData(["S", "آبی"], 500_000, 2, sku="SH-S", image_id=image_id),
+                VariantData(["M", "آبی"], 650_000, 0, sale_price_amount=600_000),
+            ],
+        ),
+    )
+    plain = factories.product(seller, title="پیراهن ساده", price_amount=300_000)
+    indexing.reindex()
+    return {"shirt": db.session.get(Product, shirt.id), "plain": plain}
+
+
+def test_a_product_with_options_lists_its_variants(client, doc, shirts):
+    shirt = shirts["shirt"]
+    body = api_get(client, doc, f"{PREFIX}/products/{shirt.id}")
+    assert body["has_variants"] is True
+    assert body["price"] == 500_000  # the lowest, the "from" price
+    assert body["options"] == [
+        {"name": "سایز", "values": ["S", "M"]},
+        {"name": "رنگ", "values": ["آبی"]},
+    ]
+    first, second = body["variants"]
+    assert first["values"] == ["S", "آبی"] and first["sku"] == "SH-S"
+    assert first["price"] == first["price_now"] == 500_000
+    assert first["in_stock"] is True and first["image_url"].endswith("test-640.webp")
+    assert first["label"] == "سایز: S، رنگ: آبی"
+    assert second["in_stock"] is False and second["sku"] is None and second["image_url"] is None
+    assert second["price_now"] == 650_000  # no sale period: the sale price waits
+    listed = api_get(client, doc, f"{PREFIX}/products?q=پیراهن")
+    by_id = {item["id"]: item for item in listed["items"]}
+    assert by_id[shirt.id]["price"] == 500_000
+    assert by_id[shirt.id]["variants"] == body["variants"]
+    plain = by_id[shirts["plain"].id]
+    assert (plain["has_variants"], plain["options"], plain["variants"]) == (False, [], [])
+    assert plain["price"] == 300_000
+
+
+def test_the_list_filters_and_counts_options(client, doc, shirts):
+    body = api_get(client, doc, f"{PREFIX}/products?opt=سایز:M")
+    assert _item_ids(body) == [shirts["shirt"].id]
+    names = {f["name"]: f["values"] for f in body["option_facets"]}
+    assert {"value": "M", "count": 1, "chosen": True} in names["سایز"]
+    body = api_get(client, doc, f"{PREFIX}/products?opt=سایز:XL&opt=:&opt=x")
+    assert body["items"] == []
+    assert body["option_facets"][0]["values"][-1] == {"value": "XL", "count": 0, "chosen": True}
+    body = api_get(client, doc, f"{PREFIX}/products")
+    assert len(body["items"]) == 2

@@ -10,7 +10,7 @@ from flask_login import current_user
 from app.admin import bp
 from app.admin.report_args import filter_choices, page_locale, period_arg, period_choices
 from app.core.db import database_id
-from app.program import exports, offline, reports
+from app.program import exports, lines, offline, reports
 from app.program.calendar import Period
 from app.web import offline_form
 from app.web.access import staff_scope
@@ -82,6 +82,15 @@ def sales_ministry_csv() -> ResponseReturnValue:
     period = period_arg()
     header, rows = exports.ministry_table(period, _all_rows(period))
     return csv_response(header, rows, file_name("ministry_sales", period))
+
+
+@bp.get("/sales/lines.csv")
+def sales_lines_csv() -> ResponseReturnValue:
+    """Every order line of the orders placed in the period, of every seller, with the
+    variant's label and SKU as sold."""
+    period = period_arg()
+    header, rows = lines.order_lines_table(period)
+    return staff_csv(header, rows, "order_lines", period)
 
 
 @bp.get("/sales/<int:seller_id>")

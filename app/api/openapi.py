@@ -36,7 +36,8 @@ A page past the last one answers an empty `items` list.
 **Caching.** Successful answers carry `Cache-Control: public, max-age=60`.
 
 **Degraded search.** When the search index is unavailable, `/products` answers from a plain
-database search and says so with `degraded: true`; facets are then empty, there is no suggestion,
+database search and says so with `degraded: true`; facets are then empty (option facets list
+only the chosen values), there is no suggestion,
 some filters may not be applied, and a page past the last one answers the last page.
 """
 
@@ -125,6 +126,20 @@ def schemas() -> dict[str, Any]:
             _object({"name_fa": _STRING, "name_en": _STRING}, "The market campaign giving it.")
         ),
     }
+    variant_fields = {
+        "has_variants": {
+            "type": "boolean",
+            "description": "Whether the product is sold by its variants (size, colour...); "
+            "`price` is then the lowest of their prices and `in_stock` says whether any has "
+            "stock.",
+        },
+        "options": _array(
+            _ref("Option"), "The product's options in order; empty without variants."
+        ),
+        "variants": _array(
+            _ref("Variant"), "The variants on sale, in the seller's order; empty without."
+        ),
+    }
     return {
         "Error": _object(
             {
@@ -148,6 +163,54 @@ def schemas() -> dict[str, Any]:
             "A product photo.",
         ),
         "SellerRef": _object({"slug": _STRING, "name": _STRING}),
+        "Option": _object(
+            {
+                "name": {**_STRING, "description": "As the seller wrote it, e.g. «رنگ»."},
+                "values": _array(_STRING, "In the order the product page offers them."),
+            },
+            "One of a product's options (at most three).",
+        ),
+        "Variant": _object(
+            {
+                "id": _ID,
+                "values": _array(_STRING, "Its value of each option, in the options' order."),
+                "label": {**_STRING, "description": "The options' names with its values."},
+                "sku": {"type": ["string", "null"], "description": "The seller's code."},
+                "price": money,
+                "price_now": {
+                    **money,
+                    "description": "What one unit costs now: its sale price while the "
+                    "product's sale runs, else `price`.",
+                },
+                "in_stock": {"type": "boolean"},
+                "image_url": {
+                    "type": ["string", "null"],
+                    "format": "uri",
+                    "description": "Its own photo (the largest size), or null.",
+                },
+            },
+            "One choice of a product with options.",
+        ),
+        "OptionFacet": _object(
+            {
+                "name": _STRING,
+                "values": _array(
+                    _object(
+                        {
+                            "value": _STRING,
+                            "count": _COUNT,
+                            "chosen": {
+                                "type": "boolean",
+                                "description": "Whether an `opt` parameter asks for it.",
+                            },
+                        }
+                    ),
+                    "Most products first.",
+                ),
+            },
+            "Counts of the matching products per value of one option; each option is counted "
+            "with every filter but its own applied.",
+        ),
         "ProductSummary": _object(
             {
                 "id": _ID,
@@ -163,6 +226,7 @@ def schemas() -> dict[str, Any]:
                     _ref("ImageVariant"),
                     "The sizes of the cover photo, narrowest first; empty while no photo is ready.",
                 ),
+                **variant_fields,
             },
             "A product as a search result lists it.",
         ),
@@ -194,6 +258,7 @@ def schemas() -> dict[str, Any]:
                     _ref("Image"),
                     "Every photo ready to show (not those still being processed), the cover first.",
                 ),
+                **variant_fields,
             },
             "One product with everything its page shows.",
         ),
@@ -214,6 +279,11 @@ def schemas() -> dict[str, Any]:
                 "per_page": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE},
                 "pages": {"type": "integer", "minimum": 1},
                 "facets": _ref("Facets"),
+                "option_facets": _array(
+                    _ref("OptionFacet"),
+                    "The options of the matching products with variants (the most common "
+                    "first); a value an `opt` parameter chose is listed even with no product.",
+                ),
                 "suggestion": {
                     "type": ["string", "null"],
                     "description": 'A corrected query ("did you mean"), or null.',
@@ -291,6 +361,17 @@ def _parameters() -> list[dict[str, Any]]:
             {"type": "boolean", "default": False},
             "`true` (or `1`) lists only products in stock.",
         ),
+        {
+            **_query(
+                "opt",
+                {"type": "array", "items": {"type": "string", "maxLength": 81}},
+                "`<option name>:<value>` (e.g. `رنگ:آبی`), several allowed: a product must "
+                "offer one of the values asked of each option named (OR within an option, AND "
+                "across options). Malformed values are ignored.",
+            ),
+            "style": "form",
+            "explode": True,
+        },
         _query(
             "exact",
             {"type": "string", "enum": ["1"]},

@@ -16,7 +16,7 @@ from typing import Any
 from flask import Response, abort, current_app, request
 
 from app.api import bp, openapi, serializers
-from app.catalog import browse, queries, searching
+from app.catalog import browse, queries, searching, variant_reads
 from app.core.db import MAX_DATABASE_ID
 from app.core.inputs import parse_local_int
 from app.core.pagination import Page
@@ -62,7 +62,7 @@ def search_query(args: Mapping[str, str]) -> SearchQuery:
     """The API's parameters as the search page's :class:`SearchQuery`.
 
     Shared with the page: ``q``, ``category`` (and its subcategories), ``county``, ``sector``,
-    ``in_stock``, ``sort``, ``page``, ``exact``. Different: prices are in the smallest currency unit (the unit
+    ``in_stock``, ``sort``, ``page``, ``exact``, ``opt`` (several). Different: prices are in the smallest currency unit (the unit
     of ``price`` in the answers; the page takes toman), ``per_page`` is the caller's (1..100), and
     a category that is not a positive id is ignored rather than clamped.
     """
@@ -82,7 +82,10 @@ def search_query(args: Mapping[str, str]) -> SearchQuery:
     params = searching.parse_args(page_args, per_page)
     low = _whole(args.get("min_price"), 0, MAX_PRICE)
     high = _whole(args.get("max_price"), 0, MAX_PRICE)
-    return dataclasses.replace(params, min_price=low, max_price=high, per_page=per_page).clamped()
+    options = searching.parse_options(_text(v) for v in searching.option_args(args))
+    return dataclasses.replace(
+        params, min_price=low, max_price=high, per_page=per_page, options=options
+    ).clamped()
 
 
 @bp.get("/products")
@@ -92,14 +95,16 @@ def products() -> Response:
     page: Page = outcome["page"]
     items = list(page.items)
     browse.preload_categories(items)
+    offers = variant_reads.offers(items)
     return _json(
         {
-            "items": [serializers.product_summary(p) for p in items],
+            "items": [serializers.product_summary(p, offers.get(p.id)) for p in items],
             "total": page.total,
             "page": page.page,
             "per_page": page.per_page,
             "pages": page.pages,
             "facets": serializers.facets(outcome["facets"]),
+            "option_facets": serializers.option_facets(outcome["options"]),
             "suggestion": outcome["suggestion"] or None,
             "corrected": outcome["corrected"] or None,
             "degraded": bool(outcome["degraded"]),
@@ -112,7 +117,7 @@ def product(product_id: int) -> Response:
     item = queries.public_product(product_id)
     if item is None:
         abort(404)
-    return _json(serializers.product_detail(item))
+    return _json(serializers.product_detail(item, variant_reads.offers([item]).get(item.id)))
 
 
 @bp.get("/sellers/<slug>")

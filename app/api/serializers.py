@@ -11,7 +11,9 @@ from typing import Any
 from flask import current_app, url_for
 
 from app.catalog import browse, queries
+from app.catalog import variants as product_variants
 from app.catalog.models import Category, Product, ProductImage, Seller
+from app.catalog.variant_reads import Offer
 from app.media import store
 from app.reference.models import County, Sector
 
@@ -60,7 +62,38 @@ def _prices(product: Product) -> dict[str, Any]:
     }
 
 
-def product_summary(product: Product) -> dict[str, Any]:
+def _largest(image: ProductImage | None) -> str | None:
+    sizes = variants(image)
+    return sizes[-1]["url"] if sizes else None
+
+
+def variant_fields(product: Product, offer: Offer | None) -> dict[str, Any]:
+    """``has_variants``, ``options`` and ``variants`` of a product (empty lists without
+    options). A variant's ``price_now`` is its sale price while the product's sale runs."""
+    if not product.has_variants or offer is None:
+        return {"has_variants": False, "options": [], "variants": []}
+    return {
+        "has_variants": True,
+        "options": [{"name": o.name, "values": list(o.values or [])} for o in offer.options],
+        "variants": [
+            {
+                "id": variant.id,
+                "values": variant.values,
+                "label": product_variants.label(variant, offer.options),
+                "sku": variant.sku,
+                "price": variant.price_amount,
+                "price_now": product_variants.price_now(variant, product),
+                "in_stock": variant.in_stock,
+                "image_url": _largest(image),
+            }
+            for variant, image in offer.variants
+        ],
+    }
+
+
+def product_summary(product: Product, offer: Offer | None = None) -> dict[str, Any]:
+    """A product as a list shows it; with options, ``price`` is the lowest of its variants'
+    (the "from" price the cards show)."""
     seller = product.seller
     return {
         "id": product.id,
@@ -73,10 +106,11 @@ def product_summary(product: Product) -> dict[str, Any]:
         "category": category_ref(product.category),
         "url": url_for("shop.product", product_id=product.id, _external=True),
         "images": variants(product.cover),
+        **variant_fields(product, offer),
     }
 
 
-def product_detail(product: Product) -> dict[str, Any]:
+def product_detail(product: Product, offer: Offer | None = None) -> dict[str, Any]:
     seller = product.seller
     return {
         "id": product.id,
@@ -105,6 +139,7 @@ def product_detail(product: Product) -> dict[str, Any]:
             }
             for image in product.ready_images
         ],
+        **variant_fields(product, offer),
     }
 
 
@@ -122,6 +157,19 @@ def seller_detail(seller: Seller) -> dict[str, Any]:
         "logo_url": media_url(seller.logo_key) if seller.logo_key else None,
         "product_count": browse.published_count(seller),
     }
+
+
+def option_facets(rows: list[tuple[str, list[tuple[str, int, bool]]]]) -> list[dict[str, Any]]:
+    """The search's option facets as JSON: each option name with its values and counts."""
+    return [
+        {
+            "name": name,
+            "values": [
+                {"value": value, "count": n, "chosen": chosen} for value, n, chosen in values
+            ],
+        }
+        for name, values in rows
+    ]
 
 
 def facets(rows: dict[str, list[tuple[Any, int]]]) -> dict[str, list[dict[str, Any]]]:

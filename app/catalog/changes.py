@@ -1,10 +1,10 @@
 """Catalogue change tracking, in the same transaction as the change.
 
-Any flush that adds, changes or deletes a product, image, seller or category marks the affected
-products ``search_dirty`` (the search index's durable to-do list) and, when the change can show on
-a storefront page, makes the cached pages it shows on stale. Cached pages are keyed by two
-numbers: the whole catalogue's version (the ``catalog_version`` row) and the version of the
-page's own scope (``page_version`` rows, :func:`scope_of_product` and friends). A listing's change
+Any flush that adds, changes or deletes a product, image, option, variant, seller or category
+marks the affected products ``search_dirty`` (the search index's durable to-do list) and, when
+the change can show on a storefront page, makes the cached pages it shows on stale. Cached
+pages are keyed by two numbers: the whole catalogue's version (the ``catalog_version`` row) and
+the version of the page's own scope (``page_version`` rows, :func:`scope_of_product` and friends). A listing's change
 bumps only the scopes it shows on: its own page, the lists of its category and every category
 above it (old and new, when it moved), of its shop and its shop's county, and the home page; so
 the pages of every other listing, category and shop stay cached. A change of a seller or a
@@ -35,12 +35,14 @@ from app.catalog.models import (
     PageVersion,
     Product,
     ProductImage,
+    ProductOption,
     ProductStatus,
+    ProductVariant,
     Seller,
 )
 from app.reference.models import County
 
-TRACKED = (Product, ProductImage, Seller, Category)
+TRACKED = (Product, ProductImage, ProductOption, ProductVariant, Seller, Category)
 HOME_SCOPE = "home"
 
 
@@ -186,13 +188,12 @@ def _before_flush(session: Session, _context: object, _instances: object) -> Non
             if _published_now_or_before(obj):
                 pending["products"].append(obj)
         elif isinstance(obj, ProductImage):
-            product = obj.product
-            if product is not None and product not in session.deleted:
-                product.search_dirty = True
-            if product is None:
-                pending["everything"] = True  # no listing to name: every page may show it
-            elif _published_now_or_before(product):
-                pending["products"].append(product)
+            _part_changed(session, obj.product, pending)
+        elif isinstance(obj, ProductOption | ProductVariant):
+            # An option or variant shows on its product's page and in search (its values,
+            # the facets), like the listing's own edit.
+            pid = obj.product_id
+            _part_changed(session, session.get(Product, pid) if pid is not None else None, pending)
         elif isinstance(obj, Seller):
             pending["everything"] = True
             if obj.id is not None:
@@ -201,6 +202,18 @@ def _before_flush(session: Session, _context: object, _instances: object) -> Non
             pending["everything"] = True
             if obj.id is not None:
                 pending["categories"].add(obj.id)
+
+
+def _part_changed(session: Session, product: Product | None, pending: dict[str, Any]) -> None:
+    """A part of ``product`` (a photo, an option, a variant) changed: the product is dirty
+    and its pages go stale if it is (or was) public; a part of no listing makes every page
+    stale."""
+    if product is not None and product not in session.deleted:
+        product.search_dirty = True
+    if product is None:
+        pending["everything"] = True  # no listing to name: every page may show it
+    elif _published_now_or_before(product):
+        pending["products"].append(product)
 
 
 def _restocked(product: Product) -> bool:

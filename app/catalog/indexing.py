@@ -30,7 +30,15 @@ import sqlalchemy as sa
 from flask import Flask, current_app
 from sqlalchemy.orm import joinedload
 
-from app.catalog.models import Category, Product, ProductStatus, Seller, SellerStatus
+from app.catalog.models import (
+    Category,
+    Product,
+    ProductOption,
+    ProductStatus,
+    ProductVariant,
+    Seller,
+    SellerStatus,
+)
 from app.core.db import end_read, transaction
 from app.core.extensions import db
 from app.core.timeutil import utcnow
@@ -99,7 +107,53 @@ def _category_paths() -> dict[int, tuple[list[int], str, str]]:
     return out
 
 
-def doc_for(product: Product, paths: dict[int, tuple[list[int], str, str]]) -> SearchDoc:
+def option_pairs(product_ids: list[int]) -> dict[int, list[tuple[str, str]]]:
+    """product id → the ``(option name, value)`` pairs of its offered (active) variants, in
+    stock or not, in the options' and variants' order; products without options are left
+    out. Two queries for any number of products."""
+    if not product_ids:
+        return {}
+    names: dict[int, dict[int, str]] = {}
+    for option in db.session.scalars(
+        sa.select(ProductOption)
+        .where(ProductOption.product_id.in_(product_ids))
+        .order_by(ProductOption.product_id, ProductOption.position)
+    ):
+        names.setdefault(option.product_id, {})[option.position] = option.name
+    if not names:
+        return {}
+    out: dict[int, dict[tuple[str, str], None]] = {}
+    rows = db.session.execute(
+        sa.select(
+            ProductVariant.product_id,
+            ProductVariant.value1,
+            ProductVariant.value2,
+            ProductVariant.value3,
+        )
+        .where(ProductVariant.product_id.in_(list(names)), ProductVariant.active.is_(True))
+        .order_by(ProductVariant.product_id, ProductVariant.position, ProductVariant.id)
+    )
+    for pid, *values in rows:
+        own = names[pid]
+        pairs = out.setdefault(pid, {})
+        for position, value in enumerate(values):
+            if value and position in own:
+                pairs[(own[position], value)] = None
+    # option by option, each option's values in the order first offered
+    result: dict[int, list[tuple[str, str]]] = {}
+    for pid, pairs in out.items():
+        order = list(names[pid].values())
+        result[pid] = sorted(pairs, key=lambda pair: order.index(pair[0]))  # noqa: B023
+    return result
+
+
+def doc_for(
+    product: Product,
+    paths: dict[int, tuple[list[int], str, str]],
+    options: dict[int, list[tuple[str, str]]] | None = None,
+) -> SearchDoc:
+    """``product`` as the index sees it; ``options`` from :func:`option_pairs` (a product with
+    options but none given is indexed without them)."""
     ids, path_fa, path_en = paths.get(product.category_id or -1, ([], "", ""))
     seller = product.seller
     return SearchDoc(
@@ -119,6 +173,7 @@ def doc_for(product: Product, paths: dict[int, tuple[list[int], str, str]]) -> S
         in_stock=product.stock > 0,
         title_en=product.title_en or "",
         category_path_en=path_en,
+        options=list((options or {}).get(product.id, ())) if product.has_variants else [],
     )
 
 
@@ -200,7 +255,8 @@ def _sync_batches(engine: SearchBackend, limit: int | None) -> tuple[int, int]:
         seen = {pid: stamp for pid, stamp in rows}
         products = {p.id: p for p in _load(list(seen))}
         paths = paths or _category_paths()
-        docs = [doc_for(p, paths) for p in products.values() if _is_public(p)]
+        opts = option_pairs([p.id for p in products.values() if p.has_variants])
+        docs = [doc_for(p, paths, opts) for p in products.values() if _is_public(p)]
         gone = [pid for pid in seen if pid not in products or not _is_public(products[pid])]
         end_read()  # hold no lock during the (slow) index write
         if docs:
@@ -404,8 +460,10 @@ def public_docs() -> Iterator[SearchDoc]:
         )
         if not ids:
             return
-        for product in sorted(_load(ids), key=lambda p: p.id):
-            yield doc_for(product, paths)
+        products = sorted(_load(ids), key=lambda p: p.id)
+        opts = option_pairs([p.id for p in products if p.has_variants])
+        for product in products:
+            yield doc_for(product, paths, opts)
         last = ids[-1]
 
 

@@ -18,7 +18,9 @@ from app.catalog.models import (
     PhotoStatus,
     Product,
     ProductImage,
+    ProductOption,
     ProductStatus,
+    ProductVariant,
     Seller,
     SellerStatus,
 )
@@ -797,4 +799,27 @@ def search_products(
             stmt = stmt.where(campaigns.sql_price_now(Product) <= filters.max_price)
         if getattr(filters, "in_stock", False):
             stmt = stmt.where(Product.stock > 0)
+        for name, values in (getattr(filters, "options", None) or {}).items():
+            stmt = stmt.where(_has_option(name, values))
     return _sorted_page(stmt, page, per_page, sort)
+
+
+def _has_option(name: str, values: Any) -> sa.ColumnElement[bool]:
+    """The product offers (an active variant with) one of ``values`` of its option ``name``,
+    as the seller wrote them (the index also forgives spellings; this fallback does not)."""
+    value = sa.case(
+        (ProductOption.position == 0, ProductVariant.value1),
+        (ProductOption.position == 1, ProductVariant.value2),
+        else_=ProductVariant.value3,
+    )
+    return sa.exists(
+        sa.select(1)
+        .select_from(ProductOption)
+        .join(ProductVariant, ProductVariant.product_id == ProductOption.product_id)
+        .where(
+            ProductOption.product_id == Product.id,
+            ProductOption.name == name,
+            ProductVariant.active.is_(True),
+            value.in_(list(values)),
+        )
+    )

@@ -11,8 +11,9 @@ only), so no query costs much more than a normal one.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
+from itertools import islice
 from typing import Any
 
 import sqlalchemy as sa
@@ -27,7 +28,7 @@ from app.core.inputs import parse_local_int, parse_money
 from app.core.pagination import Page
 from app.reference.models import County, Sector
 from app.search import SORTS, IndexUnavailable, SearchQuery, SearchResult
-from app.search.backend import MAX_PER_PAGE
+from app.search.backend import MAX_PER_PAGE, clamp_options, option_key, wanted_options
 
 log = logging.getLogger(__name__)
 MAX_QUERY_CHARS = 200
@@ -57,6 +58,32 @@ def _price(value: str | None, currency: str) -> int | None:
     return None if amount < 0 else min(amount, 10**16)
 
 
+MAX_OPTION_PARAMS = 40
+"""``opt`` parameters read from one request (the rest are ignored)."""
+
+
+def parse_options(values: Iterable[str]) -> dict[str, list[str]] | None:
+    """The ``opt`` parameters (``<option name>:<value>``, several allowed: OR within a name,
+    AND across names) as :attr:`SearchQuery.options`; a malformed one is ignored, and the
+    number and lengths are bounded (:func:`app.search.backend.clamp_options`)."""
+    options: dict[str, list[str]] = {}
+    for raw in islice(values, MAX_OPTION_PARAMS):
+        text = "".join(ch for ch in str(raw) if ch >= " ")
+        name, sep, value = text.partition(":")
+        if sep and name.strip() and value.strip():
+            options.setdefault(name, []).append(value)
+    return clamp_options(options)
+
+
+def option_args(args: Mapping[str, str]) -> list[str]:
+    """Every ``opt`` value of ``args`` (a request's MultiDict, or a plain mapping)."""
+    getlist = getattr(args, "getlist", None)
+    if getlist is not None:
+        return list(islice(getlist("opt"), MAX_OPTION_PARAMS))
+    value = args.get("opt")
+    return [value] if value else []
+
+
 def parse_args(args: Mapping[str, str], per_page: int) -> SearchQuery:
     """Read the search page's parameters; anything malformed is ignored, never an error."""
     text = (args.get("q") or "")[:MAX_QUERY_CHARS]
@@ -74,6 +101,7 @@ def parse_args(args: Mapping[str, str], per_page: int) -> SearchQuery:
         page=_int(args.get("page"), 1, 10_000) or 1,
         per_page=per_page,
         exact=args.get("exact") == "1",
+        options=parse_options(option_args(args)),
     ).clamped()
 
 
@@ -145,6 +173,27 @@ def _by_rating(params: SearchQuery) -> SearchResult:
     )
 
 
+def _database_answer(params: SearchQuery, *, degraded: bool) -> dict[str, Any]:
+    """The search page from the plain database search (no facets but the chosen options)."""
+    sort = {"price_asc": "price_asc", "price_desc": "price_desc", "rating": "rating"}.get(
+        params.sort, "newest"
+    )
+    page = queries.search_products(
+        params.text, params.page, params.per_page, sort, params, params.synonyms
+    )
+    queries.attach_ratings(page.items)
+    return {
+        "params": params,
+        "page": page,
+        "facets": {},
+        "highlights": {},
+        "suggestion": None,
+        "corrected": None,
+        "degraded": degraded,
+        "options": option_rows({}, params),
+    }
+
+
 def run(params: SearchQuery) -> dict[str, Any]:
     """Everything the search page shows. ``corrected`` is the query whose results are shown
     when the shopper's own words were corrected (a typo, or a query that found nothing)."""
@@ -154,26 +203,14 @@ def run(params: SearchQuery) -> dict[str, Any]:
         problem = indexing.index_problem()
         if problem is not None:
             raise IndexUnavailable(problem)
+        if params.options and not getattr(indexing.backend(), "options", False):
+            # a backend that cannot filter by options: the database answers these searches
+            return _database_answer(params, degraded=False)
         result = _by_rating(params) if params.sort == RATING else indexing.backend().search(params)
     except Exception as exc:  # whatever the index does, the page answers from the database
         log.error("search: index unavailable, answering from the database: %s", exc)
         indexing.repair_in_background()
-        sort = {"price_asc": "price_asc", "price_desc": "price_desc", "rating": "rating"}.get(
-            params.sort, "newest"
-        )
-        page = queries.search_products(
-            params.text, params.page, params.per_page, sort, params, params.synonyms
-        )
-        queries.attach_ratings(page.items)
-        return {
-            "params": params,
-            "page": page,
-            "facets": {},
-            "highlights": {},
-            "suggestion": None,
-            "corrected": None,
-            "degraded": True,
-        }
+        return _database_answer(params, degraded=True)
     products = (
         {
             p.id: p
@@ -193,7 +230,33 @@ def run(params: SearchQuery) -> dict[str, Any]:
         "suggestion": result.suggestion,
         "corrected": result.corrected,
         "degraded": False,
+        "options": option_rows(result.options, params),
     }
+
+
+def option_rows(
+    options: Mapping[str, Mapping[str, int]], params: SearchQuery
+) -> list[tuple[str, list[tuple[str, int, bool]]]]:
+    """The option facets as the page lists them: (name, [(value, count, chosen)]); a chosen
+    value the results no longer count is listed with 0, so it can be taken off."""
+    chosen = wanted_options(params.options)
+    rows: dict[str, tuple[str, list[tuple[str, int, bool]]]] = {}
+    for name, values in options.items():
+        key = option_key(name, "")[0]
+        picked = chosen.get(key, frozenset())
+        rows[key] = (
+            name,
+            [(value, n, option_key(name, value)[1] in picked) for value, n in values.items()],
+        )
+    for name, asked in (params.options or {}).items():
+        key = option_key(name, "")[0]
+        row = rows.setdefault(key, (name, []))
+        listed = {option_key(name, value)[1] for value, _n, _chosen in row[1]}
+        for value in asked:
+            if option_key(name, value)[1] not in listed:
+                row[1].append((value, 0, True))
+                listed.add(option_key(name, value)[1])
+    return list(rows.values())
 
 
 def suggest(prefix: str) -> list[str]:

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol, runtime_checkable
 
+from app.search.normalize import fold
+
 SORTS = ("relevance", "newest", "price_asc", "price_desc", "rating")
 """Accepted values of :attr:`SearchQuery.sort`; anything else is treated as ``relevance``.
 ``rating`` is the caller's to answer (ratings live in the database): a backend is asked for
@@ -23,6 +25,16 @@ SORTS = ("relevance", "newest", "price_asc", "price_desc", "rating")
 
 FACETS = ("category", "county", "sector")
 """Keys of :attr:`SearchResult.facets`."""
+
+MAX_OPTION_FILTERS = 6
+"""Option names a query may filter by (more are ignored); each with at most
+:data:`MAX_OPTION_VALUES` values of at most :data:`MAX_OPTION_CHARS` characters."""
+MAX_OPTION_VALUES = 20
+MAX_OPTION_CHARS = 40
+MAX_OPTION_FACETS = 10
+"""Option names :attr:`SearchResult.options` counts (the most common), each with at most
+:data:`MAX_OPTION_FACET_VALUES` values."""
+MAX_OPTION_FACET_VALUES = 30
 
 MAX_PER_PAGE = 100
 
@@ -54,6 +66,9 @@ class SearchDoc:
     searchable like their Persian counterparts but not displayed.
     ``county`` and ``sector`` are opaque keys (slug or id as a string). ``price_amount`` is in
     the smallest currency unit. ``created_at`` must be timezone-aware (UTC).
+    ``options`` holds the ``(option name, value)`` pairs of the product's offered variants, as
+    the seller wrote them (empty for a product without options): the values are searchable
+    words and the pairs the option filters and facets (compared as :func:`option_key`).
     """
 
     id: int
@@ -70,6 +85,7 @@ class SearchDoc:
     in_stock: bool = True
     title_en: str = ""
     category_path_en: str = ""
+    options: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def category_id(self) -> int | None:
@@ -92,6 +108,9 @@ class SearchQuery:
     letters or more is matched as its closest indexed word (one edit away), and a query that
     finds nothing is answered with its "did you mean" correction
     (:attr:`SearchResult.corrected` says so).
+
+    ``options`` maps an option name to the values wanted (a product's variant must have one of
+    them: OR within a name, AND across names), compared folded (:func:`option_key`).
     """
 
     text: str = ""
@@ -106,6 +125,7 @@ class SearchQuery:
     per_page: int = 24
     exact: bool = False
     synonyms: Mapping[str, Sequence[str]] | None = None
+    options: Mapping[str, Sequence[str]] | None = None
 
     def clamped(self) -> SearchQuery:
         """A copy with ``sort``, ``page`` and ``per_page`` forced into their valid ranges."""
@@ -122,7 +142,45 @@ class SearchQuery:
             per_page=max(1, min(int(self.per_page or 24), MAX_PER_PAGE)),
             exact=bool(self.exact),
             synonyms=self.synonyms,
+            options=clamp_options(self.options),
         )
+
+
+def clamp_options(options: Mapping[str, Sequence[str]] | None) -> dict[str, list[str]] | None:
+    """``options`` bounded (:data:`MAX_OPTION_FILTERS` names, :data:`MAX_OPTION_VALUES` values
+    each, every text at most :data:`MAX_OPTION_CHARS` characters, blanks dropped), or ``None``
+    when nothing is left."""
+    out: dict[str, list[str]] = {}
+    for name, values in (options or {}).items():
+        name = " ".join(str(name).split())[:MAX_OPTION_CHARS]
+        kept = [" ".join(str(v).split())[:MAX_OPTION_CHARS] for v in values]
+        kept = list(dict.fromkeys(v for v in kept if v))[:MAX_OPTION_VALUES]
+        if not name or not kept:
+            continue
+        if name not in out and len(out) >= MAX_OPTION_FILTERS:
+            continue
+        out[name] = list(dict.fromkeys([*out.get(name, []), *kept]))[:MAX_OPTION_VALUES]
+    return out or None
+
+
+def option_key(name: str, value: str) -> tuple[str, str]:
+    """An option name and value as filters and facets compare them: folded by the search
+    normaliser («آبي» is «آبی», «۴۲» is «42»), Latin case-folded, spaces collapsed."""
+    return (" ".join(fold(name).split()), " ".join(fold(value).split()))
+
+
+def wanted_options(
+    options: Mapping[str, Sequence[str]] | None,
+) -> dict[str, frozenset[str]]:
+    """A query's option filters as :func:`option_key` compares them: folded name → folded
+    values (names that fold equal are merged)."""
+    out: dict[str, set[str]] = {}
+    for name, values in (options or {}).items():
+        for value in values:
+            key_name, key_value = option_key(name, value)
+            if key_name and key_value:
+                out.setdefault(key_name, set()).add(key_value)
+    return {name: frozenset(values) for name, values in out.items()}
 
 
 @dataclass(slots=True)
@@ -136,6 +194,9 @@ class SearchResult:
     ``highlights``: product id → HTML-escaped snippet with ``<mark>`` around the matched words
     (from the description, or the title when the description does not match), for the ids
     of the page. ``suggestion``: a corrected query ("did you mean") or ``None``.
+    ``options``: option name → value → number of matching products with an offered variant of
+    that value (names and values as a seller wrote them), each name counted with every filter
+    but its own applied; the most common :data:`MAX_OPTION_FACETS` names.
     ``corrected``: when the results are those of a corrected query (a typo matched as the
     closest indexed word, or a query that found nothing answered with its "did you mean"),
     that query; ``None`` when they are the shopper's own.
@@ -147,11 +208,15 @@ class SearchResult:
     highlights: dict[int, str] = field(default_factory=dict)
     suggestion: str | None = None
     corrected: str | None = None
+    options: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 @runtime_checkable
 class SearchBackend(Protocol):
-    """What the application needs from a search engine."""
+    """What the application needs from a search engine. A backend that filters by and counts
+    option values (:attr:`SearchQuery.options`, :attr:`SearchResult.options`) says so with a
+    true class attribute ``options``; the caller answers option filters from the database
+    for one that does not."""
 
     def index(self, docs: Iterable[SearchDoc], create: bool = True) -> None:
         """Add or replace these documents (by id). Raises :class:`IndexBusy` when another
@@ -223,6 +288,70 @@ def doc_stamp(doc: SearchDoc) -> str:
     ]
     if doc.title_en or doc.category_path_en:
         payload += [doc.title_en, doc.category_path_en]
+    if doc.options:
+        payload.append([list(pair) for pair in doc.options])
     payload.append(2)  # the analysis' version: English fields, ezafe, title heads
     raw = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
     return hashlib.blake2b(raw, digest_size=10).hexdigest()
+
+
+OptionPair = tuple[str, str, str, str]
+"""One option value of a product: folded name, folded value (:func:`option_key`), and the
+name and value as written."""
+
+
+def option_pairs(options: Iterable[tuple[str, str]]) -> tuple[OptionPair, ...]:
+    """A product's ``(name, value)`` pairs as :data:`OptionPair` values, each folded pair once."""
+    out: dict[tuple[str, str], OptionPair] = {}
+    for name, value in options:
+        key = option_key(name, value)
+        if key[0] and key[1] and key not in out:
+            out[key] = (key[0], key[1], name, value)
+    return tuple(out.values())
+
+
+def options_match(pairs: Iterable[OptionPair], wanted: Mapping[str, frozenset[str]]) -> bool:
+    """Whether a product with ``pairs`` passes every option filter of ``wanted``."""
+    return not _failing(pairs, wanted)
+
+
+def _failing(pairs: Iterable[OptionPair], wanted: Mapping[str, frozenset[str]]) -> set[str]:
+    have: dict[str, set[str]] = {}
+    for pair in pairs:
+        have.setdefault(pair[0], set()).add(pair[1])
+    return {name for name, values in wanted.items() if not (have.get(name, set()) & values)}
+
+
+def count_options(
+    docs: Iterable[Sequence[OptionPair]], wanted: Mapping[str, frozenset[str]]
+) -> dict[str, dict[str, int]]:
+    """:attr:`SearchResult.options` over ``docs`` (the option pairs of each product that passes
+    every filter but the option filters): a product counts for an option's values when it
+    passes the filters of every *other* option."""
+    counts: dict[tuple[str, str], int] = {}
+    shown: dict[tuple[str, str], tuple[str, str]] = {}
+    for pairs in docs:
+        if not pairs:
+            continue
+        failing = _failing(pairs, wanted) if wanted else set()
+        if len(failing) > 1:
+            continue
+        for pair in pairs:
+            if failing and pair[0] not in failing:
+                continue
+            key = (pair[0], pair[1])
+            counts[key] = counts.get(key, 0) + 1
+            shown.setdefault(key, (pair[2], pair[3]))
+    totals: dict[str, int] = {}
+    names: dict[str, str] = {}
+    for (name, value), n in counts.items():
+        totals[name] = totals.get(name, 0) + n
+        names.setdefault(name, shown[(name, value)][0])
+    out: dict[str, dict[str, int]] = {}
+    for name in sorted(totals, key=lambda k: (-totals[k], k))[:MAX_OPTION_FACETS]:
+        values = sorted(
+            ((key, n) for key, n in counts.items() if key[0] == name),
+            key=lambda row: (-row[1], row[0][1]),
+        )[:MAX_OPTION_FACET_VALUES]
+        out[names[name]] = {shown[key][1]: n for key, n in values}
+    return out

@@ -31,6 +31,7 @@ from app.sellers import (  # noqa: E402,F401
     problem_routes,
     review_routes,
     routes,
+    sales_routes,
     shipping_routes,
     statement_routes,
 )

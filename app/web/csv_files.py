@@ -123,6 +123,16 @@ COLUMN_LABELS = {
     "approved_at_jalali": _l("Approved at (Jalali)"),
     "training_completed_on": _l("Training completed on"),
     "permit_number": _l("Permit number"),
+    "order_id": _l("Order ID"),
+    "placed_on": _l("Placed on"),
+    "placed_on_jalali": _l("Placed on (Jalali)"),
+    "paid_on": _l("Paid on"),
+    "product": _l("Product"),
+    "variant": _l("Variant"),
+    "sku": _l("SKU"),
+    "quantity": _l("Quantity"),
+    "unit_price_toman": _l("Unit price (toman)"),
+    "line_total_toman": _l("Line total (toman)"),
 }
 
 

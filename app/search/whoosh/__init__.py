@@ -75,3 +75,5 @@ class WhooshBackend(_WhooshWriter, _WhooshReader):
     share is full (100,000 benchmark products take about 160 MB). Searches keep up to
     ``_POSTINGS_CACHE`` decoded postings (4 bytes each) per instance.
     """
+
+    options = True  # filters and counts option values (SearchQuery.options)

@@ -16,7 +16,20 @@ from app.search.normalize import HEAD, index_forms, title_heads
 from app.search.whoosh.internals import PersianTokenizer
 
 _SEP = "\x1f"
-_ATTRS = 9  # values in ``attrs``
+_ATTRS = 10  # values in ``attrs`` (an index written before options holds 9: read as none)
+_OPT_SEP = "\x1e"  # between a product's option pairs in ``attrs``
+_OPT_PAIR = "\x1d"  # between an option's name and value
+
+
+def encode_options(options: list[tuple[str, str]]) -> str:
+    """A product's option pairs as the last value of ``attrs``."""
+    return _OPT_SEP.join(
+        f"{name}{_OPT_PAIR}{value}"
+        for name, value in options
+        if _SEP not in name + value
+        and _OPT_SEP not in name + value
+        and _OPT_PAIR not in name + value
+    )
 
 
 def _term_field(mode: str) -> FieldType:
@@ -49,9 +62,10 @@ def _doc_fields(doc: SearchDoc) -> dict[str, object]:
         en_exact, en_stems = index_forms(doc.title_en)
         title_exact, title_stems = title_exact + en_exact, title_stems + en_stems
     title_exact += [HEAD + t for t in title_heads(doc.title)]
-    meta_exact, meta_stems = index_forms(
-        f"{doc.category_path} ; {doc.category_path_en} ; {doc.seller_name}"
-    )
+    meta = f"{doc.category_path} ; {doc.category_path_en} ; {doc.seller_name}"
+    if doc.options:  # the values are searchable words: «آبی» finds the blue variant
+        meta += " ; " + " ; ".join(dict.fromkeys(value for _name, value in doc.options))
+    meta_exact, meta_stems = index_forms(meta)
     body_exact, body_stems = index_forms(doc.description)
     cats = [str(c) for c in doc.category_ids]
     attrs = _SEP.join(
@@ -65,6 +79,7 @@ def _doc_fields(doc: SearchDoc) -> dict[str, object]:
             str(int(created.timestamp())),
             "1" if doc.in_stock else "0",
             doc_stamp(doc),
+            encode_options(doc.options),
         ]
     )
     fields: dict[str, object] = {

@@ -13,8 +13,9 @@ from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import groupby, product
 
-from app.search.backend import SearchQuery
+from app.search.backend import SearchQuery, count_options, options_match, wanted_options
 from app.search.normalize import HEAD, QueryWord
+from app.search.whoosh.facets import _apply
 from app.search.whoosh.views import _View
 
 
@@ -204,7 +205,33 @@ def _filter_masks(view: _View, docs: Collection[int], q: SearchQuery) -> dict[st
     if q.in_stock:
         stock = view.stock
         masks["in_stock"] = [stock[d] for d in docs]
+    chosen = wanted_options(q.options)
+    if chosen:
+        # one mask for every option filter: the option facets leave each name's own filter
+        # out themselves (:func:`_option_facets`)
+        opts = view.opts
+        masks["options"] = [bool(opts[d]) and options_match(opts[d], chosen) for d in docs]
     return masks
+
+
+def _option_facets(
+    view: _View, matched: Collection[int], q: SearchQuery
+) -> dict[str, dict[str, int]]:
+    """The option facets (:attr:`app.search.SearchResult.options`) of the documents of
+    ``matched`` (the view's live list, or a set) that have options and pass every filter but
+    the option filters."""
+    docs = view.optioned
+    if matched is not view.live:
+        wanted_docs = matched if isinstance(matched, set) else set(matched)
+        docs = [d for d in docs if d in wanted_docs]
+    if not docs:
+        return {}
+    masks = _filter_masks(view, docs, q)
+    masks.pop("options", None)
+    if masks:
+        docs = _apply(docs, list(masks.values()))
+    opts = view.opts
+    return count_options((opts[d] for d in docs), wanted_options(q.options))
 
 
 def _sorted_page(view: _View, docs: Collection[int], sort: str, stop: int) -> list[int]:

@@ -26,7 +26,14 @@ from app.search.normalize import (
     word_for,
 )
 from app.search.whoosh.facets import _apply, _count_facets, _facets_of
-from app.search.whoosh.matching import _filter_masks, _matching, _rank, _sorted_page, _Word
+from app.search.whoosh.matching import (
+    _filter_masks,
+    _matching,
+    _option_facets,
+    _rank,
+    _sorted_page,
+    _Word,
+)
 from app.search.whoosh.store import _WhooshStore
 from app.search.whoosh.views import _View
 
@@ -115,7 +122,12 @@ class _WhooshReader(_WhooshStore):
             else:
                 sort = "newest" if q.sort == "relevance" else q.sort
                 page_docs = _sorted_page(view, final, sort, stop)[start:stop]
-        result = SearchResult(ids=[view.ids[d] for d in page_docs], total=len(final), facets=facets)
+        result = SearchResult(
+            ids=[view.ids[d] for d in page_docs],
+            total=len(final),
+            facets=facets,
+            options=_option_facets(view, matched, q),
+        )
         if corrected is not None and len(final):
             result.corrected = corrected
         if qwords:

@@ -21,9 +21,9 @@ from whoosh import index
 from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
 
-from app.search.backend import IndexUnavailable
+from app.search.backend import IndexUnavailable, OptionPair, option_pairs
 from app.search.whoosh.facets import _count_facets
-from app.search.whoosh.fields import _ATTRS, _SEP
+from app.search.whoosh.fields import _ATTRS, _OPT_PAIR, _OPT_SEP, _SEP
 from app.search.whoosh.internals import _NO_POSTINGS, _column_values, _read_postings
 
 _POSTINGS_CACHE = 4_000_000  # postings (4 bytes each) the decoded posting cache may hold
@@ -84,6 +84,7 @@ class _Columns:
     stock: list[bool]
     stamp: list[str]
     combo: list[tuple[str, str, str]]  # (leaf, county, sector), shared tuples: one facet pass
+    opts: list[tuple[OptionPair, ...]]  # the option pairs of each document (most: none)
 
 
 @dataclass(slots=True)
@@ -95,15 +96,17 @@ class _Segment(_Columns):
         """Read the ``attrs`` column of a segment (column-wise: ``zip`` and ``map`` do the
         per-document work in C, which matters at 100,000 documents)."""
         n = reader.doc_count_all()
-        empty = ("0", "", "", "", "", "0", "0", "0", "")
+        empty = ("0", "", "", "", "", "0", "0", "0", "", "")
         rows: list[Sequence[str]] = []
         if n and reader.has_column("attrs"):
             rows = [raw.decode().split(_SEP) for raw in _column_values(reader, "attrs")]
-            rows = [r if len(r) == _ATTRS else empty for r in rows]
+            rows = [
+                r if len(r) == _ATTRS else (*r, "") if len(r) == _ATTRS - 1 else empty for r in rows
+            ]
         if len(rows) != n:
             raise IndexUnavailable("index column does not match its segment")
         if not rows:
-            return cls([], [], [], [], [], [], [], [], [], [])
+            return cls([], [], [], [], [], [], [], [], [], [], [])
         cols = list(zip(*rows, strict=True))
         leaf = list(map(sys.intern, cols[1]))
         county = list(map(sys.intern, cols[2]))
@@ -120,7 +123,16 @@ class _Segment(_Columns):
             stock=[v == "1" for v in cols[7]],
             stamp=list(cols[8]),
             combo=[shared.setdefault(t, t) for t in zip(leaf, county, sector, strict=True)],
+            opts=list(map(_option_set, cols[9])),
         )
+
+
+@lru_cache(maxsize=4096)
+def _option_set(value: str) -> tuple[OptionPair, ...]:
+    if not value:
+        return ()
+    pairs = [item.split(_OPT_PAIR, 1) for item in value.split(_OPT_SEP)]
+    return option_pairs((p[0], p[1]) for p in pairs if len(p) == 2)
 
 
 @lru_cache(maxsize=4096)
@@ -146,6 +158,7 @@ class _View(_Columns):
     _orders: dict[str, list[int]] = field(default_factory=dict)
     _facets: dict[str, dict[str, int]] | None = None
     _live_set: frozenset[int] | None = None
+    _optioned: list[int] | None = None
 
     def postings(self, fieldname: str, term: str) -> Sequence[int]:
         """Global docnums of documents with ``term`` in ``fieldname``, ascending (deleted
@@ -191,6 +204,14 @@ class _View(_Columns):
         if self._live_set is None:
             self._live_set = frozenset(self.live)
         return self._live_set
+
+    @property
+    def optioned(self) -> list[int]:
+        """The live documents with options, ascending (computed once per view)."""
+        if self._optioned is None:
+            opts = self.opts
+            self._optioned = [d for d in self.live if opts[d]]
+        return self._optioned
 
     def all_facets(self) -> dict[str, dict[str, int]]:
         if self._facets is None:
