@@ -9,10 +9,9 @@ A record sent from the booth page carries the phone's random key for the entry: 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
-
-import re
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
