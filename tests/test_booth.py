@@ -34,7 +34,9 @@ def offline_total(seller_id: int) -> int:
 
 
 def sales(seller_id: int) -> list[OfflineSale]:
-    return list(db.session.scalars(sa.select(OfflineSale).where(OfflineSale.seller_id == seller_id)))
+    return list(
+        db.session.scalars(sa.select(OfflineSale).where(OfflineSale.seller_id == seller_id))
+    )
 
 
 def record(seller: Seller, product: Product, key: str | None = KEY, **kw):  # type: ignore[no-untyped-def]
@@ -261,6 +263,16 @@ def test_the_sellers_booth_page(app, shop):
     assert 'data-price="120000"' in html
     assert 'href="/seller/offline-sales"' in html  # the form, without script
     assert 'data-record-url="/seller/booth/entries"' in html
+    assert 'data-worker-url="/seller/booth/worker.js"' in html
+    assert "/seller/booth" in shop["client"].get("/seller/offline-sales").get_data(as_text=True)
+
+
+def test_the_booth_worker_may_serve_the_booth_page_alone(app, shop):
+    response = shop["client"].get("/seller/booth/worker.js")
+    assert response.status_code == 200
+    assert response.mimetype == "text/javascript"
+    assert response.headers["Service-Worker-Allowed"] == "/seller/booth"
+    assert "bazarche-booth-" in response.get_data(as_text=True)
 
 
 def test_staff_record_at_a_booth_for_a_seller(app, shop):
@@ -272,12 +284,18 @@ def test_staff_record_at_a_booth_for_a_seller(app, shop):
     html = client.get(f"/admin/sellers/{seller.id}/booth").get_data(as_text=True)
     assert "کاسه سفالی" in html
     assert f'data-record-url="/admin/sellers/{seller.id}/booth/entries"' in html
+    worker = client.get(f"/admin/sellers/{seller.id}/booth/worker.js")
+    assert worker.headers["Service-Worker-Allowed"] == f"/admin/sellers/{seller.id}/booth"
+    listing = client.get(f"/admin/offline-sales?seller_id={seller.id}").get_data(as_text=True)
+    assert f"/admin/sellers/{seller.id}/booth" in listing
     url = f"/admin/sellers/{seller.id}/booth/entries"
     response = post(client, entry(shop["mine"].id), url)
     assert response.status_code == 200, response.get_data(as_text=True)
     (sale,) = sales(seller.id)
     assert sale.recorded_by_id == staff.id
-    event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "offline_sale.create"))
+    event = db.session.scalar(
+        sa.select(AuditEvent).where(AuditEvent.action == "offline_sale.create")
+    )
     assert event is not None and event.actor_id == staff.id
     response = post(client, entry(shop["theirs"].id, client_key="a" * 36), url)
     assert response.status_code == 400

@@ -154,8 +154,14 @@ def booth_page(seller_id: int) -> ResponseReturnValue:
             current_user.id,
             record_url=url_for("admin.booth_entry", seller_id=seller.id),
             form_url=url_for("admin.new_offline_sale", seller_id=seller.id),
+            worker_url=url_for("admin.booth_worker", seller_id=seller.id),
         ),
     )
+
+
+@bp.get("/sellers/<int:seller_id>/booth/worker.js")
+def booth_worker(seller_id: int) -> ResponseReturnValue:
+    return booth.worker_response(url_for("admin.booth_page", seller_id=_booth_seller(seller_id).id))
 
 
 @bp.post("/sellers/<int:seller_id>/booth/entries")

@@ -22,8 +22,14 @@ def booth_page() -> ResponseReturnValue:
             current_user.id,
             record_url=url_for("sellers.booth_entry"),
             form_url=url_for("sellers.offline_sales"),
+            worker_url=url_for("sellers.booth_worker"),
         ),
     )
+
+
+@bp.get("/booth/worker.js")
+def booth_worker() -> ResponseReturnValue:
+    return booth.worker_response(url_for("sellers.booth_page"))
 
 
 @bp.post("/booth/entries")

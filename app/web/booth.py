@@ -11,9 +11,10 @@ phone shows it and does not send the entry again) or a 409 (not enough stock).
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 from typing import Any
 
-from flask import current_app
+from flask import Response, current_app
 from flask_babel import gettext as _
 
 from app.catalog.models import Seller
@@ -154,7 +155,20 @@ def record(
     return {"error": " ".join(_messages(errors)), "errors": errors}, 400
 
 
-def page_context(seller: Seller, user_id: int, *, record_url: str, form_url: str) -> dict[str, Any]:
+def worker_response(scope: str) -> Response:
+    """The booth's service worker (``static/js/booth-sw.js``) for the booth page at ``scope``:
+    served from the booth's own address, and allowed that scope (the page's address is not
+    under the script's folder)."""
+    script = Path(current_app.static_folder or "static", "js", "booth-sw.js").read_bytes()
+    response = Response(script, mimetype="text/javascript")
+    response.headers["Service-Worker-Allowed"] = scope
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+def page_context(
+    seller: Seller, user_id: int, *, record_url: str, form_url: str, worker_url: str
+) -> dict[str, Any]:
     """What ``templates/_booth.html`` needs for ``seller``'s booth opened by user ``user_id``."""
     currency = current_app.config["MARKET_CURRENCY"]
     unit = money_unit(currency)
@@ -172,6 +186,7 @@ def page_context(seller: Seller, user_id: int, *, record_url: str, form_url: str
         "products": booth.booth_products(seller.id),
         "record_url": record_url,
         "form_url": form_url,
+        "worker_url": worker_url,
         # Two people (or two sellers a staff member records for) on one phone keep apart.
         "queue_key": f"{user_id}-{seller.id}",
         "unit": unit,

@@ -337,6 +337,11 @@
   });
   setInterval(send, RETRY_MS);
 
+  // The page itself opens again without a connection (static/js/booth-sw.js).
+  if ("serviceWorker" in navigator && t.workerUrl) {
+    navigator.serviceWorker.register(t.workerUrl, { scope: t.pageUrl }).catch(() => {});
+  }
+
   root.hidden = false;
   drawLines();
   drawQueue();

@@ -22,6 +22,14 @@ pytestmark = pytest.mark.browser
 SELLER = "seller2@bazarche.example"
 PASSWORD = "bazarche-demo-1234"  # noqa: S105  (the demo accounts' password)
 APPS: list = []  # the live server's app, for checks of the database behind the pages
+SERVED: list[str] = []  # the paths the live server answered, in order
+
+
+class CountingHandler(QuietHandler):
+    def log_request(self, *args: object, **kwargs: object) -> None:
+        SERVED.append(self.path)
+
+
 QUEUE = "JSON.parse(localStorage.getItem(Object.keys(localStorage).find(k => k.startsWith('bazarche-booth:'))) || '[]')"
 
 
@@ -38,7 +46,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         seed_demo(None, sellers=2, products_per_seller=4)
         db.session.remove()
     APPS[:] = [app]
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=CountingHandler)
     thread = threading.Thread(target=server.serve_forever, name="booth-live", daemon=True)
     thread.start()
     try:
@@ -118,7 +126,9 @@ def test_booth_entries_made_offline_arrive_once(phone390):
     assert sorted(method for _id, _k, method in recorded) == ["card", "cash"]
     amounts = visit.js(f"{QUEUE}.map(e => e.amount)")
     assert 3_000_000 in amounts  # type: ignore[operator]  (۳۰۰٬۰۰۰ toman in rials)
-    assert visit.js("Number(document.querySelector('[data-booth-day-total]').dataset.boothDayTotal)") == sum(
+    assert visit.js(
+        "Number(document.querySelector('[data-booth-day-total]').dataset.boothDayTotal)"
+    ) == sum(
         amounts  # type: ignore[arg-type]
     )
 
@@ -139,3 +149,23 @@ def test_booth_entries_made_offline_arrive_once(phone390):
     assert visit.js("document.querySelector('[data-booth-waiting]').dataset.boothWaiting") == "0"
     # The place is remembered on the phone.
     assert page.input_value("#booth-place") == "نمایشگاه صنایع دستی تبریز"  # type: ignore[attr-defined]
+
+    # The page itself opens again without a connection (its service worker kept a copy).
+    until(visit, "navigator.serviceWorker.controller !== null")
+    page.context.set_offline(True)  # type: ignore[attr-defined]
+    served = len(SERVED)
+    assert "/seller/booth/entries" in SERVED and "/seller/booth/worker.js" in SERVED
+    response = page.reload()  # type: ignore[attr-defined]
+    assert response is not None and response.from_service_worker
+    until(
+        visit,
+        "document.querySelector('[data-booth]') && !document.querySelector('[data-booth]').hidden",
+    )
+    assert visit.js("document.querySelectorAll('.booth-entry[data-status=sent]').length") == 2
+    page.click(".booth-product >> nth=0")  # type: ignore[attr-defined]
+    page.click("[data-booth-record]")  # type: ignore[attr-defined]
+    until(visit, "document.querySelectorAll('.booth-entry[data-status=waiting]').length === 1")
+    assert SERVED[served:] == []  # the page, its files and the entry: nothing reached the server
+    page.context.set_offline(False)  # type: ignore[attr-defined]
+    until(visit, "document.querySelectorAll('.booth-entry[data-status=sent]').length === 3", 25)
+    assert len(offline_sales()) == 3
