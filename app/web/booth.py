@@ -113,6 +113,7 @@ def read_entry(payload: Any) -> tuple[dict[str, Any], dict[str, list[str]]]:
 
 
 def _messages(errors: dict[str, list[str]]) -> list[str]:
+    """The entry's error codes as sentences in the visitor's language."""
     texts = {
         "unreadable": _("The entry could not be read. Please record it again."),
         "amount_too_large": _(
