@@ -73,6 +73,9 @@ def _object_urls(side: dict) -> list[tuple[str, str]]:  # type: ignore[type-arg]
         ("GET", f"/admin/counties/{c}/categories.csv"),
         ("GET", f"/admin/problems/{problem}"),
         ("POST", f"/admin/offline-sales/{sale}/delete"),
+        ("GET", f"/admin/sellers/{s}/booth"),
+        ("GET", f"/admin/sellers/{s}/booth/worker.js"),
+        ("POST", f"/admin/sellers/{s}/booth/entries"),
     ]
 
 

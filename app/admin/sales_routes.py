@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.admin import bp
 from app.admin.report_args import filter_choices, page_locale, period_arg, period_choices
+from app.catalog.models import Seller, SellerStatus
 from app.core.db import database_id
 from app.program import exports, lines, offline, reports
 from app.program.calendar import Period
-from app.web import offline_form
+from app.web import booth, offline_form
 from app.web.access import staff_scope
 from app.web.csv_files import file_name, staff_csv
 from app.web.http import csv_response, page_arg
@@ -143,6 +144,47 @@ def new_offline_sale() -> ResponseReturnValue:
         ),
         400 if messages else 200,
     )
+
+
+def _booth_seller(seller_id: int) -> Seller:
+    seller = offline.seller_by_id(seller_id, staff_scope())
+    if seller is None or seller.status != SellerStatus.APPROVED:
+        abort(404)
+    return seller
+
+
+@bp.get("/sellers/<int:seller_id>/booth")
+def booth_page(seller_id: int) -> ResponseReturnValue:
+    """The booth for staff recording a seller's sales at a fair (recorded as staff's offline
+    sales are: by them, in the audit trail)."""
+    seller = _booth_seller(seller_id)
+    return render_template(
+        "admin/booth.html",
+        **booth.page_context(
+            seller,
+            current_user.id,
+            record_url=url_for("admin.booth_entry", seller_id=seller.id),
+            form_url=url_for("admin.new_offline_sale", seller_id=seller.id),
+            worker_url=url_for("admin.booth_worker", seller_id=seller.id),
+        ),
+    )
+
+
+@bp.get("/sellers/<int:seller_id>/booth/worker.js")
+def booth_worker(seller_id: int) -> ResponseReturnValue:
+    return booth.worker_response(url_for("admin.booth_page", seller_id=_booth_seller(seller_id).id))
+
+
+@bp.post("/sellers/<int:seller_id>/booth/entries")
+def booth_entry(seller_id: int) -> ResponseReturnValue:
+    seller = _booth_seller(seller_id)
+    body, status = booth.record(
+        seller,
+        current_user.id,
+        request.get_json(silent=True),
+        foreign_product=_("A product on the list does not belong to this seller."),
+    )
+    return jsonify(body), status
 
 
 def _seller_id_arg() -> int | None:

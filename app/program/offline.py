@@ -3,10 +3,13 @@
 A record counts as offline sales volume at once (its summary rows change in the same
 transaction); with "take stock" its quantities leave the online stock through
 ``app.orders.stock`` (all or nothing, never below zero) and go back if the record is deleted.
+A record sent from the booth page carries the phone's random key for the entry: sent again
+(the phone did not hear the answer), it is the same record, never a second one.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -23,11 +26,12 @@ from app.core.inputs import normalise_code
 from app.core.pagination import Page, page_of
 from app.orders import stock
 from app.program.calendar import tehran_today
-from app.program.sales_models import OFFLINE, OfflineSale, OfflineSaleLine
+from app.program.sales_models import OFFLINE, PAYMENT_METHODS, OfflineSale, OfflineSaleLine
 from app.program.summaries import Deltas, SaleLine
 
 MAX_AGE = timedelta(days=3 * 366)  # a sale older than this is a typo
 MAX_SELLERS_LISTED = 300  # more approved sellers than this: staff type a code instead
+CLIENT_KEY = re.compile(r"[A-Za-z0-9_-]{8,40}")  # a phone's key for an entry (a UUID fits)
 
 
 @dataclass
@@ -97,16 +101,28 @@ def record_offline_sale(
     note: str = "",
     take_stock: bool = False,
     today: date | None = None,
+    client_key: str | None = None,
+    payment_method: str | None = None,
 ) -> OfflineSale:
     """Record a sale made at a fair or an exhibition; it counts as offline sales volume at once.
 
     With ``take_stock`` the quantities leave the online stock (all or nothing; never below zero:
-    raises OutOfStock). Raises ValidationFailed for bad input, NotAllowed for another seller's
-    product. Commits.
+    raises OutOfStock). ``client_key`` is the key a booth phone gave the entry: when the seller
+    already has a record with it, that record is returned and nothing changes (two sends at the
+    same moment end with one record too). ``payment_method`` is "cash" or "card". Raises
+    ValidationFailed for bad input, NotAllowed for another seller's product. Commits.
     """
+    if client_key is not None:
+        if not CLIENT_KEY.fullmatch(client_key):
+            raise ValidationFailed({"client_key": ["invalid"]})
+        known = _by_client_key(seller.id, client_key)
+        if known is not None:
+            return known
     place = " ".join((place or "").split())[:200]
     clean = [x for x in lines if x.product_id or (x.title or "").strip()]
     errors = _errors(sold_on, place, clean, take_stock, today or tehran_today())
+    if payment_method is not None and payment_method not in PAYMENT_METHODS:
+        errors["payment_method"] = ["invalid"]
     if errors:
         raise ValidationFailed(errors)
     with transaction() as session:
@@ -118,8 +134,22 @@ def record_offline_sale(
             note=(note or "").strip()[:2000],
             amount=sum(x.amount for x in clean),
             took_stock=take_stock,
+            client_key=client_key,
+            payment_method=payment_method,
         )
         sale.lines.extend(_sale_lines(seller, clean))
+        if client_key is not None:
+            # The unique index decides between two sends of one entry: the later one waits for
+            # the first to commit, fails here, and answers with the first one's record.
+            try:
+                with session.begin_nested():
+                    session.add(sale)
+                    session.flush()
+            except sa.exc.IntegrityError:
+                known = _by_client_key(seller.id, client_key)
+                if known is None:
+                    raise
+                return known
         if take_stock:
             stock.take((x.product_id, x.quantity) for x in clean if x.product_id)
         session.add(sale)
@@ -135,6 +165,14 @@ def record_offline_sale(
             data={"seller_id": seller.id, "amount": sale.amount, "took_stock": take_stock},
         )
     return sale
+
+
+def _by_client_key(seller_id: int, client_key: str) -> OfflineSale | None:
+    return db.session.scalar(
+        sa.select(OfflineSale).where(
+            OfflineSale.seller_id == seller_id, OfflineSale.client_key == client_key
+        )
+    )
 
 
 def delete_offline_sale(sale: OfflineSale, actor_id: int | None) -> None:

@@ -22,6 +22,9 @@ CASH = "cash"  # cash on delivery, counted once delivered
 OFFLINE = "offline"  # recorded by hand: a sale at a fair or an exhibition
 CHANNELS = (CARD, CASH, OFFLINE)
 
+# How a customer paid for an offline sale (recorded at a booth; unknown for older records).
+PAYMENT_METHODS = ("cash", "card")
+
 
 class OfflineSale(Model):
     """A sale made away from the site (a fair, an exhibition), recorded by staff or the seller."""
@@ -29,7 +32,10 @@ class OfflineSale(Model):
     __tablename__ = "offline_sale"
     __table_args__ = (
         sa.CheckConstraint("amount >= 0", name="amount_non_negative"),
+        sa.CheckConstraint("payment_method IN ('cash', 'card')", name="payment_method_known"),
         sa.Index("ix_offline_sale_seller_sold_on", "seller_id", "sold_on"),
+        # One record per entry a booth phone sent, however often it sends it (NULLs repeat).
+        sa.Index("uq_offline_sale_seller_client_key", "seller_id", "client_key", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -42,6 +48,10 @@ class OfflineSale(Model):
     note: Mapped[str] = mapped_column(sa.Text, default="")
     # The quantities were taken from the online stock (and go back if the record is deleted).
     took_stock: Mapped[bool] = mapped_column(default=False)
+    # The random key a booth phone gave the entry (None for the forms' records).
+    client_key: Mapped[str | None] = mapped_column(sa.String(40))
+    # "cash" or "card" (PAYMENT_METHODS); None when not recorded.
+    payment_method: Mapped[str | None] = mapped_column(sa.String(10))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     seller = relationship("Seller")

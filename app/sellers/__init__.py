@@ -21,6 +21,7 @@ def gate() -> None:
 
 
 from app.sellers import (  # noqa: E402,F401
+    booth_routes,
     campaign_routes,
     coupon_routes,
     import_routes,

@@ -2,7 +2,7 @@
 own county's or cohort's sellers only); the organisation that assists a seller
 
 Revision ID: 0038
-Revises: 0035
+Revises: 0037
 Create Date: 2026-12-05 16:21:45.509794
 
 """
@@ -14,7 +14,7 @@ from app.core.dbtypes import UTCDateTime
 
 # revision identifiers, used by Alembic.
 revision = '0038'
-down_revision = '0035'
+down_revision = '0037'
 branch_labels = None
 depends_on = None
 
