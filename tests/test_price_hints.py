@@ -77,3 +77,9 @@ def test_the_form_and_the_hint_view(app, market) -> None:  # type: ignore[no-unt
     product = factories.product(market["a"], category_row=market["pots"], price_amount=2500)
     form = seller.get(f"/seller/listings/{product.id}/edit").get_data(as_text=True)
     assert "data-price-hint-url" in form and "price-hint-typical" in form
+
+
+def test_form_values_out_of_range_show_no_hint(app) -> None:  # type: ignore[no-untyped-def]
+    shown = price_hints.shown(10**30, 1, 10**30)
+    assert shown["hint_category"] is None and shown["hint_county"] is None
+    assert price_hints.shown("3", 1, "12")["hint_category"] is None  # not read from a form

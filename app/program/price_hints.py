@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from app.catalog.models import Product, ProductStatus, Seller, SellerStatus
-from app.core.db import transaction
+from app.core.db import MAX_DATABASE_ID, transaction
 from app.core.extensions import db
 from app.core.timeutil import utcnow
 from app.program.models import PriceHint
@@ -147,6 +147,8 @@ def shown(category_id: object, county_id: int, price: object) -> dict[str, objec
     whole number counts as not given)."""
     if not isinstance(category_id, int) or isinstance(category_id, bool):
         category_id = None
+    elif not 1 <= category_id <= MAX_DATABASE_ID:
+        category_id = None  # a typed number out of the ids' range: no such category
     if not isinstance(price, int) or isinstance(price, bool) or price <= 0:
         price = None
     found = hints(category_id, county_id) if category_id else {}
