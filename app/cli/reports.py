@@ -6,7 +6,7 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
-from app.program import price_hints, rebuild
+from app.program import price_hints, rebuild, self_dealing
 
 reports_cli = AppGroup("reports", help="Sales reports and fair-price hints: summary rows.")
 
@@ -38,3 +38,11 @@ def price_hints_command() -> None:
     """Rebuild the fair-price hints (asking prices per category and county) from the listings."""
     kept = price_hints.refresh()
     click.echo(f"Rebuilt {kept} price hint rows.")
+
+
+@reports_cli.command("flag-self-dealing")
+def flag_self_dealing_command() -> None:
+    """Check every counted online order for self-dealing (buyer and seller sharing a phone, an
+    address or a card); orders already flagged or decided are left as they are."""
+    flagged = self_dealing.flag_all()
+    click.echo(f"Flagged {flagged} orders for staff to decide.")
