@@ -10,6 +10,7 @@ bp.before_request(require_staff)
 from app.admin import (  # noqa: E402,F401
     conversation_routes,
     county_routes,
+    impact_routes,
     jobs_routes,
     moderation_routes,
     money_routes,
