@@ -24,7 +24,7 @@ from app.core.csvcells import csv_text
 from app.core.db import transaction
 from app.core.errors import NotFound, ValidationFailed
 from app.core.extensions import db
-from app.core.inputs import normalise_code, optional_date
+from app.core.inputs import ascii_digits, normalise_code, optional_date
 from app.program.impact_models import (
     AgeBand,
     Beneficiary,
@@ -117,7 +117,12 @@ def _record_values(item: RecordInput) -> tuple[dict[str, Any], dict[str, list[st
                 continue
             values[name] = value or None
             continue
-        text = normalise_code(raw) if name == "registration_code" else " ".join(str(raw).split())
+        if name == "registration_code":
+            text = normalise_code(raw)
+        elif name == "cohort":
+            text = " ".join(ascii_digits(raw).split())
+        else:
+            text = " ".join(str(raw).split())
         if name == "other_support":
             text = str(raw).strip()
         if len(text) > limits[name]:

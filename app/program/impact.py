@@ -175,9 +175,10 @@ def seller_impacts(
 ) -> list[SellerImpact]:
     """Every approved seller's figures (by seller id), or one seller's."""
     today = as_of or tehran_today()
+    only = seller_id
 
     def one(column: sa.ColumnElement[int]) -> sa.ColumnElement[bool]:
-        return column == seller_id if seller_id is not None else sa.true()
+        return column == only if only is not None else sa.true()
 
     session = db.session
     out: dict[int, SellerImpact] = {}
