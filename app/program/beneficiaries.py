@@ -265,7 +265,7 @@ def _new_loan(actor_id: int | None, seller_id: int, item: LoanInput, source: str
         amount=item.amount,
         granted_on=item.granted_on,
         bank=item.bank,
-        purpose=LoanPurpose(item.purpose),
+        purpose=LoanPurpose(item.purpose or ""),
         repayment=Repayment(item.repayment or Repayment.CURRENT.value),
     )
     db.session.add(loan)
@@ -302,7 +302,7 @@ def update_loan(actor_id: int | None, loan_id: int, item: LoanInput) -> bool:
         loan.amount = item.amount or 0
         loan.granted_on = item.granted_on or loan.granted_on
         loan.bank = item.bank
-        loan.purpose = LoanPurpose(item.purpose)
+        loan.purpose = LoanPurpose(item.purpose or "")
         loan.repayment = Repayment(item.repayment or Repayment.CURRENT.value)
         after = _loan_data(loan)
         if before == after:
@@ -472,8 +472,8 @@ def plan_import(text: str) -> ImportPlan:
     """Read and check every row of a portal export without changing anything. Raises
     QuotaFileRejected for a file that cannot be read as a whole."""
     header, records = _import_records(text)
-    sellers = {
-        code: (seller_id, name)
+    sellers: dict[str, tuple[int, str]] = {
+        str(code): (seller_id, name)
         for code, seller_id, name in db.session.execute(
             sa.select(Seller.registration_code, Seller.id, Seller.display_name).where(
                 Seller.registration_code.is_not(None)

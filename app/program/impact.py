@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -177,7 +178,7 @@ def seller_impacts(
     today = as_of or tehran_today()
     only = seller_id
 
-    def one(column: sa.ColumnElement[int]) -> sa.ColumnElement[bool]:
+    def one(column: Any) -> sa.ColumnElement[bool]:
         return column == only if only is not None else sa.true()
 
     session = db.session
@@ -280,9 +281,8 @@ def groups(
         elif by == "cohort":
             group(s.cohort, s.cohort or names.get("", "")).add(s)
         elif by == "purpose":
-            for purpose in s.purposes or [None]:
-                key = purpose or None
-                group(key, names.get(purpose or "", purpose or "")).add(s)
+            for purpose in s.purposes or [""]:
+                group(purpose or None, names.get(purpose, purpose)).add(s)
         else:
             raise ValueError(by)
     return sorted(found.values(), key=lambda g: (g.key is None, g.name, str(g.key)))

@@ -380,7 +380,7 @@ def sync_orders(session: Session, order_ids: Iterable[int]) -> int:
     if new:
         session.execute(sa.insert(SalesOrder), new)
         # An order that starts to count is checked for self-dealing in the same transaction.
-        self_dealing.check_orders(session, [row["order_id"] for row in new])
+        self_dealing.check_orders(session, [cast(int, row["order_id"]) for row in new])
     deltas.apply(session)
     return len(changed)
 
