@@ -36,6 +36,7 @@ from app.orders.models import (
 from app.pages.models import SitePage
 from app.payments.models import Payment, PaymentEvent, PaymentStatus, Provider
 from app.payouts.models import LedgerEntry, SettlementBatch, SettlementLine
+from app.program.impact_models import Beneficiary, Loan, SalesFlag
 from app.program.models import PriceHint, Quota
 from app.program.sales_models import (
     OfflineSale,
@@ -52,6 +53,9 @@ from app.shipping.models import ShippingMethod
 
 __all__ = [
     "AuditEvent",
+    "Beneficiary",
+    "Loan",
+    "SalesFlag",
     "CartLine",
     "CatalogVersion",
     "Category",

@@ -9,7 +9,10 @@ the same run:
   the first page as the staff page shows it, through the real page too) against
   ``plain.plain_seller_sales``, a plain GROUP BY over the order lines;
 - the county-by-month roll-up for both years through ``reports.county_monthly`` against
-  ``plain.plain_county_monthly``.
+  ``plain.plain_county_monthly``;
+- the impact figures of every seller (``impact.seller_impacts``, from the summary rows; their
+  sales checked against the plain GROUP BY of the whole span) and the staff page
+  ``/admin/impact``.
 
 Both sides must give identical numbers (checked for every seller and every county-month). The
 last line is ``ratio: N`` = per-seller report time through the service / plain GROUP BY time.
@@ -112,11 +115,13 @@ def generate(raw, scale: float, seed: int) -> dict[str, int]:  # type: ignore[no
         raw,
         "seller",
         ["id", "user_id", "slug", "display_name", "bio", "county_id", "sector_id",
-         "registration_code", "training_completed_on", "status", "created_at", "updated_at"],
+         "registration_code", "training_completed_on", "status", "created_at", "updated_at",
+         "approved_at"],
         (
             (i, i, f"seller-{i}", f"کارگاه {i}", "", rng.randint(1, counties),
              rng.randint(1, sectors), f"HB-{i:06d}",
-             (start - timedelta(days=rng.randint(0, 700))).date(), "approved", now, now)
+             (start - timedelta(days=rng.randint(0, 700))).date(), "approved", now, now,
+             start - timedelta(days=rng.randint(0, 60)))
             for i in range(1, sellers + 1)
         ),
     )  # fmt: skip
@@ -296,7 +301,7 @@ def main() -> None:
 
     from app import create_app
     from app.core.extensions import db
-    from app.program import calendar, rebuild, reports
+    from app.program import calendar, impact, rebuild, reports
     from app.program.plain import plain_county_monthly, plain_seller_sales
 
     if not args.reuse:
@@ -414,6 +419,38 @@ def main() -> None:
 
         t_http, _ = timed(page_hit, args.repeat)
         print(f"staff page /admin/sales (year 1404, page 1): {t_http * 1000:.1f} ms")
+
+        # The impact figures (every seller since approval, from the summary rows) against the
+        # sales of a plain GROUP BY over the order lines of the whole span, and the page itself.
+        def ours_impact():  # type: ignore[no-untyped-def]
+            out = impact.seller_impacts()
+            db.session.rollback()
+            return out
+
+        t_impact, impact_rows = timed(ours_impact, args.repeat)
+        # Cash orders placed at the end of 1404 are paid (so counted) early in 1405.
+        everything = calendar.Period.custom(
+            calendar.jalali_month_start(1403, 1),
+            calendar.jalali_month_start(1406, 1) - timedelta(1),
+        )
+        plain_all = plain_seller_sales(everything)
+        db.session.rollback()
+        impact_mismatches = sum(
+            1 for s in impact_rows if s.sales != plain_all.get(s.seller_id, zero)["total_amount"]
+        ) + (len(impact_rows) != counts["sellers"])
+
+        def impact_hit():  # type: ignore[no-untyped-def]
+            response = client.get("/admin/impact?by=county")
+            assert response.status_code == 200, response.status_code
+            return response
+
+        t_impact_http, _ = timed(impact_hit, args.repeat)
+        print(
+            f"impact figures, {len(impact_rows):,} sellers: service {t_impact * 1000:.1f} ms; "
+            f"sales identical to the plain GROUP BY: {'yes' if not impact_mismatches else 'NO'}; "
+            f"staff page /admin/impact (by county): {t_impact_http * 1000:.1f} ms"
+        )
+        mismatches += impact_mismatches
         db.session.remove()
         db.engine.dispose()
         if mismatches or not same_county:

@@ -62,6 +62,7 @@ from app.admin import (  # noqa: E402,F401
     campaign_routes,
     conversation_routes,
     county_routes,
+    impact_routes,
     jobs_routes,
     moderation_routes,
     money_routes,

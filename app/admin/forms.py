@@ -68,3 +68,44 @@ class SitePageForm(FlaskForm):
     )
     title_en = StringField(_l("Title (English)"))
     body_en = TextAreaField(_l("Text (English)"))
+
+
+class BeneficiaryForm(FlaskForm):
+    """The beneficiary's record with the seller's national-portal code and training provider;
+    choices are filled by the route, the service checks the values."""
+
+    registration_code = StringField(
+        _l("National portal registration code"), validators=[Optional(), Length(max=40)]
+    )
+    training_provider = StringField(
+        _l("Training provider"), validators=[Optional(), Length(max=160)]
+    )
+    cohort = StringField(
+        _l("Training cohort"),
+        description=_l("As the national portal names it, e.g. 1403-2."),
+        validators=[Optional(), Length(max=60)],
+    )
+    gender = SelectField(_l("Gender"), validate_choice=False)
+    age_band = SelectField(_l("Age band"), validate_choice=False)
+    locality = SelectField(_l("Rural or urban"), validate_choice=False)
+    income_band = SelectField(_l("Household income before the programme"), validate_choice=False)
+    other_support = TextAreaField(
+        _l("Other support received"), validators=[Optional(), Length(max=2000)]
+    )
+
+
+class LoanForm(FlaskForm):
+    amount = StringField(_l("Amount (toman)"), render_kw=NUMERIC)
+    granted_on = StringField(
+        _l("Granted on"),
+        description=_l("Jalali (1403/05/20) or Gregorian (2024-08-10)."),
+        render_kw={"inputmode": "numeric", "autocomplete": "off"},
+    )
+    bank = StringField(_l("Bank"), validators=[Optional(), Length(max=100)])
+    purpose = SelectField(_l("Sector purpose"), validate_choice=False)
+    repayment = SelectField(_l("Repayment"), validate_choice=False)
+
+
+class FlagDecisionForm(FlaskForm):
+    action = StringField()  # "clear" or "confirm", set by the button pressed
+    note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=2000)])

@@ -7,7 +7,7 @@ import click
 from flask.cli import AppGroup
 
 from app.notifications.digests import send_warning_digests
-from app.program import price_hints, rebuild
+from app.program import price_hints, rebuild, self_dealing
 
 reports_cli = AppGroup("reports", help="Sales reports and fair-price hints: summary rows.")
 
@@ -47,3 +47,11 @@ def warning_digest_command() -> None:
     sends it every Saturday morning)."""
     send_warning_digests()
     click.echo("Early-warning digests sent.")
+
+
+@reports_cli.command("flag-self-dealing")
+def flag_self_dealing_command() -> None:
+    """Check every counted online order for self-dealing (buyer and seller sharing a phone, an
+    address or a card); orders already flagged or decided are left as they are."""
+    flagged = self_dealing.flag_all()
+    click.echo(f"Flagged {flagged} orders for staff to decide.")

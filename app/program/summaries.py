@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from app.orders.models import Order, OrderLine, OrderStatus, OrderStatusChange
 from app.payments.models import Payment, Provider
+from app.program import self_dealing
 from app.program.calendar import period_key_bounds, period_keys, tehran_day
 from app.program.sales_models import (
     CARD,
@@ -378,6 +379,8 @@ def sync_orders(session: Session, order_ids: Iterable[int]) -> int:
         )
     if new:
         session.execute(sa.insert(SalesOrder), new)
+        # An order that starts to count is checked for self-dealing in the same transaction.
+        self_dealing.check_orders(session, [cast(int, row["order_id"]) for row in new])
     deltas.apply(session)
     return len(changed)
 

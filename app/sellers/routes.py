@@ -45,13 +45,14 @@ from app.jobs import tasks as jobs_tasks
 from app.media.images import ImageRejected
 from app.media.storage import StorageUnavailable
 from app.media.store import storage
-from app.program import monthly, price_hints
+from app.program import beneficiaries, impact, monthly, price_hints
 from app.sellers import bp, variant_form
 from app.sellers.forms import AltTextForm, ListingForm, QuickEditForm, SellerProfileForm
 from app.shipping import services as shipping
 from app.web.access import owned_or_404
 from app.web.fresh import is_fresh, reauth_redirect
 from app.web.http import csv_response, page_arg, safe_next
+from app.web.impact_labels import label as impact_label
 from app.web.messages import apply_errors, error_text
 
 LISTINGS_PER_PAGE = 25
@@ -228,6 +229,10 @@ def dashboard():
         ),
         has_shipping=shipping.has_active_method(seller.id),
         away=shipping.is_away(seller),
+        record=beneficiaries.record_of(seller.id),
+        loans=beneficiaries.loans_of(seller.id),
+        figures=impact.seller_impact(seller.id, str(get_locale() or "fa")),
+        label=impact_label,
     )
 
 

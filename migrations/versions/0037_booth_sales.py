@@ -1,7 +1,7 @@
 """Booth mode: an offline sale's client key (one record per entry a phone sent) and how it was paid
 
 Revision ID: 0037
-Revises: 0035
+Revises: 0036
 Create Date: 2026-12-05 16:40:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0037'
-down_revision = '0035'
+down_revision = '0036'
 branch_labels = None
 depends_on = None
 
