@@ -143,13 +143,17 @@ def cancel(user: User, product_id: int, variant_id: int | None = None) -> None:
 
 
 def waiting_ids(user: User | None) -> list[int]:
-    """The ids of the products ``user`` waits for."""
+    """The ids of the products ``user`` waits for (as a whole: not those of a variant)."""
     if user is None:
         return []
     return list(
         db.session.scalars(
             sa.select(StockAlert.product_id)
-            .where(StockAlert.user_id == user.id, StockAlert.notified_at.is_(None))
+            .where(
+                StockAlert.user_id == user.id,
+                StockAlert.notified_at.is_(None),
+                StockAlert.variant_id.is_(None),
+            )
             .order_by(StockAlert.id)
         )
     )
@@ -282,7 +286,7 @@ def personal_data(user_id: int) -> dict[str, list[dict[str, Any]]]:
             {
                 "product_id": pid,
                 "title": title,
-                "variant_id": vid,
+                **({"variant_id": vid} if vid is not None else {}),
                 "asked_at": asked.isoformat(),
                 "notified_at": told.isoformat() if told is not None else None,
             }

@@ -353,3 +353,25 @@ def labels_of(variant_ids: Sequence[int | None]) -> dict[int, str]:
     ):
         options[option.product_id].append(option)
     return {v.id: label(v, options[v.product_id]) for v in found}
+
+
+@dataclass
+class Offer:
+    """One variant as the product page offers it: its label and its price now."""
+
+    variant: ProductVariant
+    label: str
+    price_now: int
+
+    @property
+    def on_sale(self) -> bool:
+        return self.price_now < self.variant.price_amount
+
+
+def offers(product: Product) -> list[Offer]:
+    """The product's offered variants, in the seller's order, for its page's picker."""
+    options = options_of(product.id)
+    return [
+        Offer(variant, label(variant, options), price_now(variant, product))
+        for variant in variants_of(product.id)
+    ]
