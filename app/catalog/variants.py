@@ -375,3 +375,11 @@ def offers(product: Product) -> list[Offer]:
         Offer(variant, label(variant, options), price_now(variant, product))
         for variant in variants_of(product.id)
     ]
+
+
+def variants_of_ids(variant_ids: Sequence[int | None]) -> list[ProductVariant]:
+    """The variants of these ids (unknown ones left out)."""
+    ids = sorted({i for i in variant_ids if i is not None})
+    if not ids:
+        return []
+    return list(db.session.scalars(sa.select(ProductVariant).where(ProductVariant.id.in_(ids))))
