@@ -36,13 +36,14 @@ def send_back_in_stock(product_id: int, alert_ids: list[int]) -> None:
 
 
 def _write(alert_ids: list[int], batch: events.Batch) -> None:
-    alerts = db.session.scalars(
-        sa.select(StockAlert)
-        .where(StockAlert.id.in_(alert_ids))
-        .options(joinedload(StockAlert.user), joinedload(StockAlert.product))
-        .order_by(StockAlert.id)
+    alerts = list(
+        db.session.scalars(
+            sa.select(StockAlert)
+            .where(StockAlert.id.in_(alert_ids))
+            .options(joinedload(StockAlert.user), joinedload(StockAlert.product))
+            .order_by(StockAlert.id)
+        )
     )
-    alerts = list(alerts)
     labels = variants.labels_of([alert.variant_id for alert in alerts])
     for alert in alerts:
         if not alert.user.active:

@@ -36,14 +36,23 @@ from app.orders.errors import OutOfStock
 Move = tuple[int, int | None, int]
 
 
-def _grouped(moves: Iterable[tuple[int | None, int | None, int]]) -> dict[int, dict[int | None, int]]:
-    """Quantities summed per product and, within it, per variant (``None``: the product itself);
-    moves whose product is gone (``None``) are dropped."""
-    totals: dict[int, dict[int | None, int]] = defaultdict(lambda: defaultdict(int))
+def _grouped(
+    moves: Iterable[tuple[int | None, int | None, int]],
+) -> dict[int, tuple[int, dict[int, int]]]:
+    """Per product: the quantity moved without a variant, and the quantities per variant (moves
+    of one product or variant summed); moves whose product is gone (``None``) are dropped."""
+    plain: dict[int, int] = defaultdict(int)
+    by_variant: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     for product_id, variant_id, quantity in moves:
-        if product_id is not None:
-            totals[product_id][variant_id] += quantity
-    return totals
+        if product_id is None:
+            continue
+        if variant_id is None:
+            plain[product_id] += quantity
+        else:
+            by_variant[product_id][variant_id] += quantity
+    return {
+        pid: (plain.get(pid, 0), dict(by_variant.get(pid, {}))) for pid in {*plain, *by_variant}
+    }
 
 
 def take(wanted: Iterable[Move], *, published_only: bool = False) -> None:
@@ -58,9 +67,8 @@ def take(wanted: Iterable[Move], *, published_only: bool = False) -> None:
     """
     changed: set[int] = set()
     sold_out: list[tuple[int, int]] = []  # (seller, category) of listings that sold out now
-    for product_id, by_variant in sorted(_grouped(wanted).items()):  # one lock order
-        plain = by_variant.pop(None, 0)
-        for variant_id, quantity in sorted(by_variant.items()):  # type: ignore[arg-type]
+    for product_id, (plain, by_variant) in sorted(_grouped(wanted).items()):  # one lock order
+        for variant_id, quantity in sorted(by_variant.items()):
             _take_variant(product_id, variant_id, quantity, published_only)
         total = plain + sum(by_variant.values())
         condition = [Product.id == product_id, Product.stock >= total]
@@ -133,11 +141,10 @@ def give_back(lines: Iterable[tuple[int | None, int | None, int]]) -> None:
     restocked: set[int] = set()
     restocked_variants: set[tuple[int, int]] = set()
     back_in_stock: list[tuple[int, int]] = []
-    for product_id, by_variant in sorted(_grouped(lines).items()):  # one lock order
-        plain = by_variant.pop(None, 0)
+    for product_id, (plain, by_variant) in sorted(_grouped(lines).items()):  # one lock order
         offered = 0  # units of offered variants: they go to the product row too
         others = plain  # units the row takes only while the product has no options
-        for variant_id, quantity in sorted(by_variant.items()):  # type: ignore[arg-type]
+        for variant_id, quantity in sorted(by_variant.items()):
             given = db.session.execute(
                 sa.update(ProductVariant)
                 .where(ProductVariant.id == variant_id, ProductVariant.product_id == product_id)
@@ -158,9 +165,7 @@ def give_back(lines: Iterable[tuple[int | None, int | None, int]]) -> None:
             sa.update(Product)
             .where(Product.id == product_id)
             .values(stock=Product.stock + added, search_dirty=True)
-            .returning(
-                Product.stock, Product.has_variants, Product.seller_id, Product.category_id
-            )
+            .returning(Product.stock, Product.has_variants, Product.seller_id, Product.category_id)
             .execution_options(synchronize_session=False)
         ).first()
         if row is None:

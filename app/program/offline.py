@@ -138,9 +138,7 @@ def record_offline_sale(
         )
         sale.lines.extend(_sale_lines(seller, clean, take_stock))
         if take_stock:
-            stock.take(
-                (x.product_id, x.variant_id, x.quantity) for x in clean if x.product_id
-            )
+            stock.take((x.product_id, x.variant_id, x.quantity) for x in clean if x.product_id)
         session.add(sale)
         session.flush()
         deltas = Deltas()
@@ -228,9 +226,7 @@ def seller_products(seller_id: int) -> list[tuple[str, str, int]]:
             continue
         offered = variants.variants_of(product_id)
         labels = variants.labels_of([v.id for v in offered])
-        out.extend(
-            (f"{product_id}:{v.id}", f"{title} ({labels[v.id]})", v.stock) for v in offered
-        )
+        out.extend((f"{product_id}:{v.id}", f"{title} ({labels[v.id]})", v.stock) for v in offered)
     return out
 
 

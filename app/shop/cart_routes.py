@@ -12,10 +12,10 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.accounts.models import Role, User
-from app.core.errors import ValidationFailed
-from app.core.formatting import LocalNumber
 from app.catalog.models import ProductVariant
 from app.catalog.variants import label, options_of
+from app.core.errors import ValidationFailed
+from app.core.formatting import LocalNumber
 from app.orders import cart as carts
 from app.orders import lookups as order_lookups
 from app.orders import services as orders
@@ -94,6 +94,19 @@ def _back_to(product_id: int | None) -> str:
 
 def variant_label(variant: ProductVariant) -> str:
     return label(variant, options_of(variant.product_id))
+
+
+def _short_of_stock(title: str, left: int, quantity: int) -> str | None:
+    """Why ``quantity`` of what is called ``title`` cannot be added when ``left`` are left."""
+    if left < 1:
+        return _("“%(title)s” is sold out.", title=title)
+    if quantity > left:
+        return _(
+            "Only %(n)s of “%(title)s” left. Choose a smaller quantity.",
+            n=LocalNumber(left),
+            title=title,
+        )
+    return None
 
 
 def _flash_errors(exc: ValidationFailed) -> None:
@@ -191,18 +204,9 @@ def cart_add():
     if variant is not None:
         title = f"{product.title} ({variant_label(variant)})"
         left = variant.stock
-    if left < 1:
-        flash(_("“%(title)s” is sold out.", title=title), "error")
-        return redirect(_back_to(product.id))
-    if quantity > left:
-        flash(
-            _(
-                "Only %(n)s of “%(title)s” left. Choose a smaller quantity.",
-                n=LocalNumber(left),
-                title=title,
-            ),
-            "error",
-        )
+    short = _short_of_stock(title, left, quantity)
+    if short:
+        flash(short, "error")
         return redirect(_back_to(product.id))
     variant_id = variant.id if variant is not None else None
     try:

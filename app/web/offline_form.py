@@ -94,9 +94,7 @@ def parse(data: Mapping[str, Any]) -> OfflineForm:
         if amount is None or amount < 0:
             form.errors.setdefault("lines", []).append("amount_non_negative")
             continue
-        form.lines.append(
-            OfflineLineInput(product_id or None, title, quantity, amount, variant_id)
-        )
+        form.lines.append(OfflineLineInput(product_id or None, title, quantity, amount, variant_id))
     if not form.lines and "lines" not in form.errors:
         form.errors["lines"] = ["required"]
     return form
