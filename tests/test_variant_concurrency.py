@@ -3,7 +3,8 @@
 5 units of one variant (size M in blue) of a shirt sold in six: exactly 5 orders, that variant's
 stock 0, the other variants untouched, the product's stock the sum of its variants', nothing
 below zero, 45 clear sold-out answers, no 5xx. Then the same with carts of two variants filled
-in opposite orders: no deadlock, no half-bought cart."""
+in opposite orders: no deadlock, no half-bought cart; and the seller saving the variants while
+buyers check out: no deadlock either."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from collections import Counter
 
 import pytest
 import sqlalchemy as sa
+from flask import current_app
 
 from app.catalog import variants
 from app.catalog.models import Product, ProductVariant
@@ -142,3 +144,46 @@ def test_two_variant_carts_filled_in_opposite_orders_never_deadlock_or_half_buy(
         )
         assert bought == sorted([(blue_id, 1), (green_id, 1)])
     assert count(CartLine) == 2 * (buyers - few)
+
+
+def test_the_sellers_saves_of_the_variants_during_checkouts_never_deadlock(live: Server) -> None:
+    """A save locks the variants by id and then the product row, the order checkout takes them
+    in: saves and checkouts at once all finish, and the product row stays the sum."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    shop = factories.seller(name="Yazd Weavers")
+    shirt = factories.product_with_variants(shop, title="Cotton shirt", stock=40)
+    blue_m = factories.variant_of(shirt, "M", "آبی")
+    shirt_id, blue_m_id = shirt.id, blue_m.id
+    options = [variants.OptionData(o.name, list(o.values)) for o in variants.options_of(shirt_id)]
+    buyers = 20
+    users = customers(buyers)
+    for user in users:
+        put_variant_in_cart(user, blue_m, 1)
+    browsers = log_in(live, users)
+    fresh()
+
+    def save(n: int) -> str:
+        with app.app_context():
+            try:
+                product = db.session.get(Product, shirt_id)
+                rows = [
+                    variants.VariantData(
+                        list(v.values), v.price_amount, v.stock if v.id == blue_m_id else 30 + n
+                    )
+                    for v in variants.variants_of(shirt_id)
+                ]
+                variants.save(product, variants.VariantsData(options, rows))
+                return "saved"
+            finally:
+                db.session.remove()
+
+    outcomes = burst(
+        [lambda b=b: post_checkout(b) for b in browsers] + [lambda n=n: save(n) for n in range(5)]
+    )
+
+    checkouts = outcomes[:buyers]
+    assert_no_server_errors(live, [r.reply for r in checkouts] + [r.page for r in checkouts])
+    assert outcomes[buyers:] == ["saved"] * 5
+    fresh()
+    assert Counter("placed" if placed(r) else "other" for r in checkouts) == {"placed": buyers}
+    assert _mirrored(shirt_id)
