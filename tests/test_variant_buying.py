@@ -493,3 +493,29 @@ def test_hostile_variant_ids_on_cart_routes_never_give_a_500(client, shirt):
         is None
     )
     assert db.session.scalar(sa.select(sa.func.count()).select_from(OrderLine)) == 0
+
+
+def test_the_sellers_offline_form_picks_a_variant(client, shirt):
+    seller = db.session.get(Product, shirt.id).seller
+    email = seller.user.email
+    blue_m = factories.variant_of(shirt, "M", "آبی")
+    factories.login(client, email)
+    client.set_cookie("locale", "en")
+    page = unescape(client.get("/seller/offline-sales").get_data(as_text=True))
+    assert f'<option value="{shirt.id}:{blue_m.id}"' in page and f"پیراهن ({BLUE_M})" in page
+    form = {
+        "sold_on": "2026-12-01",
+        "place": "نمایشگاه یزد",
+        "line-0-quantity": "2",
+        "line-0-amount": "100000",
+        "take_stock": "1",
+    }
+    for bad in (f"{shirt.id}:abc", f"{shirt.id}:", f"{shirt.id}:999999", "x:1"):
+        response = client.post("/seller/offline-sales", data={**form, "line-0-product_id": bad})
+        assert response.status_code == 400, bad
+    assert variant_stock(blue_m.id) == 3
+    response = client.post(
+        "/seller/offline-sales", data={**form, "line-0-product_id": f"{shirt.id}:{blue_m.id}"}
+    )
+    assert response.status_code == 302, unescape(response.get_data(as_text=True))[-800:]
+    assert variant_stock(blue_m.id) == 1 and mirrored(shirt.id)
