@@ -9,7 +9,16 @@ import sqlalchemy as sa
 
 from app.accounts.models import Role, User
 from app.accounts.services import hash_password
-from app.catalog.models import Category, Product, ProductImage, ProductStatus, Seller, SellerStatus
+from app.catalog import variants
+from app.catalog.models import (
+    Category,
+    Product,
+    ProductImage,
+    ProductStatus,
+    ProductVariant,
+    Seller,
+    SellerStatus,
+)
 from app.core.extensions import db
 from app.reference.models import County, Province, Sector
 
@@ -133,6 +142,52 @@ def product(
     db.session.add(row)
     db.session.commit()
     return row
+
+
+SIZES_AND_COLOURS = (("سایز", ("S", "M", "L")), ("رنگ", ("آبی", "سبز")))
+
+
+def product_with_variants(
+    seller_row: Seller | None = None,
+    *,
+    title: str = "پیراهن نخی",
+    options: tuple[tuple[str, tuple[str, ...]], ...] = SIZES_AND_COLOURS,
+    price_amount: int = 900_000,
+    stock: int = 3,
+    **kwargs: object,
+) -> Product:
+    """A published product with options (sizes S, M, L by colours blue and green by default):
+    one variant per combination, ``stock`` of each, the n-th priced ``price_amount + n * 10,000``
+    with SKU ``V<product id>-<n>``; its row mirrors them (:func:`app.catalog.variants.save`)."""
+    row = product(seller_row, title=title, price_amount=price_amount, stock=0, **kwargs)  # type: ignore[arg-type]
+    combos = list(itertools.product(*(values for _name, values in options)))
+    variants.save(
+        row,
+        variants.VariantsData(
+            [variants.OptionData(name, list(values)) for name, values in options],
+            [
+                variants.VariantData(
+                    list(values), price_amount + n * 10_000, stock, sku=f"V{row.id}-{n}"
+                )
+                for n, values in enumerate(combos)
+            ],
+        ),
+    )
+    db.session.refresh(row)
+    return row
+
+
+def variant_of(product_row: Product, *values: str) -> ProductVariant:
+    """The variant of ``product_row`` with these option values ("M", "آبی")."""
+    padded = [*values, "", "", ""][:3]
+    return db.session.scalars(
+        sa.select(ProductVariant).where(
+            ProductVariant.product_id == product_row.id,
+            ProductVariant.value1 == padded[0],
+            ProductVariant.value2 == padded[1],
+            ProductVariant.value3 == padded[2],
+        )
+    ).one()
 
 
 def login_id(user: User) -> str:

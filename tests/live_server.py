@@ -36,7 +36,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.accounts.models import User
-from app.catalog.models import Product
+from app.catalog.models import Product, ProductVariant
 from app.core.extensions import db
 from app.orders.models import CartLine
 from tests import factories
@@ -464,6 +464,20 @@ def put_in_cart(user: User, *items: tuple[Product, int]) -> None:
                 seen_price_amount=product.price_amount,
             )
         )
+    db.session.commit()
+
+
+def put_variant_in_cart(user: User, variant: ProductVariant, quantity: int) -> None:
+    """A line of one variant of a product with options (at its price; no sale running)."""
+    db.session.add(
+        CartLine(
+            user_id=user.id,
+            product_id=variant.product_id,
+            variant_id=variant.id,
+            quantity=quantity,
+            seen_price_amount=variant.price_amount,
+        )
+    )
     db.session.commit()
 
 

@@ -496,7 +496,7 @@ def test_a_sale_stales_the_product_page_and_the_lists_only_when_it_sells_out(cli
     lists = (f"/c/{item.category.slug}", f"/s/{item.seller.slug}", "/")
     _warm(client, (f"/p/{item.id}", f"/p/{other.id}", *lists))
 
-    stock.take([(item.id, 2)], published_only=True)  # 5 → 3: the cards do not change
+    stock.take([(item.id, None, 2)], published_only=True)  # 5 → 3: the cards do not change
     db.session.commit()
     response, html = get(client, f"/p/{item.id}")
     assert response.headers["X-Page-Cache"] == "miss" and "۳" in html
@@ -504,7 +504,7 @@ def test_a_sale_stales_the_product_page_and_the_lists_only_when_it_sells_out(cli
     for url in lists:
         assert _cache_state(client, url) == "hit", url
 
-    stock.take([(item.id, 3)], published_only=True)  # sold out: every card says so
+    stock.take([(item.id, None, 3)], published_only=True)  # sold out: every card says so
     db.session.commit()
     for url in lists:
         response, html = get(client, url)
@@ -512,7 +512,7 @@ def test_a_sale_stales_the_product_page_and_the_lists_only_when_it_sells_out(cli
         assert "badge-muted" in html, url
     assert _cache_state(client, f"/p/{other.id}") == "hit"
 
-    stock.give_back([(item.id, 1)])  # back in stock: the cards change again
+    stock.give_back([(item.id, None, 1)])  # back in stock: the cards change again
     db.session.commit()
     for url in lists:
         assert _cache_state(client, url) == "miss", url

@@ -117,6 +117,7 @@ def _cart(user_id: int) -> list[dict[str, Any]]:
     return [
         {
             "product_id": line.product_id,
+            **({"variant_id": line.variant_id} if line.variant_id is not None else {}),
             "title": title,
             "quantity": line.quantity,
             "price_seen_amount": line.seen_price_amount,
@@ -163,6 +164,11 @@ def _orders(user_id: int) -> list[dict[str, Any]]:
                 {
                     "product_id": line.product_id,
                     "title": line.product_title,
+                    **(
+                        {"variant": line.variant_label, "sku": line.sku}
+                        if line.variant_label
+                        else {}
+                    ),
                     "seller": line.seller_name,
                     "unit_price_amount": line.unit_price_amount,
                     "quantity": line.quantity,

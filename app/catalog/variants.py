@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
-from app.catalog import pricing
+from app.catalog import pricing, stock_alerts
 from app.catalog.models import Product, ProductImage, ProductOption, ProductVariant
 from app.catalog.rules import MAX_PRICE_AMOUNT, MAX_STOCK, locked_product
 from app.core.db import transaction
@@ -198,8 +198,21 @@ def save(product: Product, data: VariantsData) -> None:
     data = check(data, product_id=product.id, seller_id=product.seller_id)
     product_id = product.id
     with transaction():
+        lock_variants(product_id)
         product = locked_product(product_id)
         apply(product, data)
+
+
+def lock_variants(product_id: int) -> None:
+    """Inside a write transaction, before the product row is locked: lock the product's variant
+    rows by id, the order :mod:`app.orders.stock` takes them in (a variant, then its product
+    row), so a seller's save and a checkout never wait for each other in a circle."""
+    db.session.execute(
+        sa.select(ProductVariant.id)
+        .where(ProductVariant.product_id == product_id)
+        .order_by(ProductVariant.id)
+        .with_for_update()
+    ).all()
 
 
 def apply(product: Product, data: VariantsData) -> None:
@@ -209,9 +222,13 @@ def apply(product: Product, data: VariantsData) -> None:
     existing = {
         (v.value1, v.value2, v.value3): v
         for v in db.session.scalars(
-            sa.select(ProductVariant).where(ProductVariant.product_id == product.id)
+            sa.select(ProductVariant)
+            .where(ProductVariant.product_id == product.id)
+            .execution_options(populate_existing=True)
         )
     }
+    # Offered variants with stock before: the others coming back are told to who waits.
+    stocked_before = {key for key, v in existing.items() if v.active and v.stock > 0}
     db.session.execute(sa.delete(ProductOption).where(ProductOption.product_id == product.id))
     db.session.flush()
     for position, option in enumerate(data.options):
@@ -245,6 +262,13 @@ def apply(product: Product, data: VariantsData) -> None:
         if key not in offered:
             variant.active = False
     db.session.flush()
+    restocked = [
+        (product.id, v.id)
+        for key, v in existing.items()
+        if key in offered and key not in stocked_before and v.stock > 0
+    ]
+    if restocked:
+        stock_alerts.note_restock(db.session(), (), restocked)
     mirror(product)
 
 
@@ -318,3 +342,51 @@ def label(variant: ProductVariant, options: Sequence[ProductOption]) -> str:
     return "، ".join(
         f"{option.name}: {value}" for option, value in zip(options, values, strict=False)
     )
+
+
+def labels_of(variant_ids: Sequence[int | None]) -> dict[int, str]:
+    """The label of each of ``variant_ids`` (see :func:`label`), by id; unknown ids left out."""
+    ids = sorted({i for i in variant_ids if i is not None})
+    if not ids:
+        return {}
+    found = list(db.session.scalars(sa.select(ProductVariant).where(ProductVariant.id.in_(ids))))
+    options: dict[int, list[ProductOption]] = {}
+    for product_id in sorted({v.product_id for v in found}):
+        options[product_id] = []
+    for option in db.session.scalars(
+        sa.select(ProductOption)
+        .where(ProductOption.product_id.in_(list(options)))
+        .order_by(ProductOption.position)
+    ):
+        options[option.product_id].append(option)
+    return {v.id: label(v, options[v.product_id]) for v in found}
+
+
+@dataclass
+class Offer:
+    """One variant as the product page offers it: its label and its price now."""
+
+    variant: ProductVariant
+    label: str
+    price_now: int
+
+    @property
+    def on_sale(self) -> bool:
+        return self.price_now < self.variant.price_amount
+
+
+def offers(product: Product) -> list[Offer]:
+    """The product's offered variants, in the seller's order, for its page's picker."""
+    options = options_of(product.id)
+    return [
+        Offer(variant, label(variant, options), price_now(variant, product))
+        for variant in variants_of(product.id)
+    ]
+
+
+def variants_of_ids(variant_ids: Sequence[int | None]) -> list[ProductVariant]:
+    """The variants of these ids (unknown ones left out)."""
+    ids = sorted({i for i in variant_ids if i is not None})
+    if not ids:
+        return []
+    return list(db.session.scalars(sa.select(ProductVariant).where(ProductVariant.id.in_(ids))))

@@ -16,6 +16,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
 
+from app.catalog import variants
 from app.catalog.models import StockAlert
 from app.core.extensions import db
 from app.core.links import site_url_for
@@ -35,34 +36,43 @@ def send_back_in_stock(product_id: int, alert_ids: list[int]) -> None:
 
 
 def _write(alert_ids: list[int], batch: events.Batch) -> None:
-    alerts = db.session.scalars(
-        sa.select(StockAlert)
-        .where(StockAlert.id.in_(alert_ids))
-        .options(joinedload(StockAlert.user), joinedload(StockAlert.product))
-        .order_by(StockAlert.id)
+    alerts = list(
+        db.session.scalars(
+            sa.select(StockAlert)
+            .where(StockAlert.id.in_(alert_ids))
+            .options(joinedload(StockAlert.user), joinedload(StockAlert.product))
+            .order_by(StockAlert.id)
+        )
     )
+    labels = variants.labels_of([alert.variant_id for alert in alerts])
     for alert in alerts:
         if not alert.user.active:
             continue
+        alert_label = labels.get(alert.variant_id) if alert.variant_id is not None else None
         batch.add(
             EVENT,
             events.CUSTOMER,
             alert.user,
-            email=partial(_message, alert),
-            text=partial(_text, alert),
-            notice=partial(_notice, alert),
+            email=partial(_message, alert, alert_label),
+            text=partial(_text, alert, alert_label),
+            notice=partial(_notice, alert, alert_label),
         )
 
 
-def _subject(alert: StockAlert) -> str:
+def _subject(alert: StockAlert, label: str | None) -> str:
+    """The message's subject; a variant's names it ("Shirt (سایز: M) is back in stock")."""
+    if label:
+        return _(
+            "%(title)s (%(variant)s) is back in stock", title=alert.product.title, variant=label
+        )
     return _("%(title)s is back in stock", title=alert.product.title)
 
 
-def _message(alert: StockAlert) -> mail.Outgoing:
+def _message(alert: StockAlert, label: str | None) -> mail.Outgoing:
     recipient = alert.user
     locale = mail.recipient_locale(recipient)
     with force_locale(locale), mail.link_context():
-        subject = _subject(alert)
+        subject = _subject(alert, label)
         context = {
             "kind": "back_in_stock",
             "recipient": recipient,
@@ -80,18 +90,18 @@ def _message(alert: StockAlert) -> mail.Outgoing:
         return mail.compose(recipient, locale, subject, "account_notice", context)
 
 
-def _text(alert: StockAlert, number: str) -> sms.Outgoing:
+def _text(alert: StockAlert, label: str | None, number: str) -> sms.Outgoing:
     recipient = alert.user
     locale = mail.recipient_locale(recipient)
     with force_locale(locale), mail.link_context():
         context = {
-            "subject": _subject(alert),
+            "subject": _subject(alert, label),
             "link": site_url_for("shop.product", product_id=alert.product_id),
         }
         return sms.compose(recipient.id, number, locale, "notice", context)
 
 
-def _notice(alert: StockAlert) -> tuple[str, str]:
+def _notice(alert: StockAlert, label: str | None) -> tuple[str, str]:
     locale = mail.recipient_locale(alert.user)
     with force_locale(locale), mail.link_context():
-        return _subject(alert), url_for("shop.product", product_id=alert.product_id)
+        return _subject(alert, label), url_for("shop.product", product_id=alert.product_id)

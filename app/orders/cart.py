@@ -1,6 +1,10 @@
 """Carts. A logged-in customer's cart lives in ``cart_line`` rows; a guest's in the session as
-``{product_id: [quantity, seen_price_amount]}`` (plain values, passed in and out by the caller).
-A guest cart merges into the account at login.
+``{key: [quantity, seen_price_amount]}`` (plain values, passed in and out by the caller), the key
+being ``"<product_id>"``, or ``"<product_id>:<variant_id>"`` for a variant of a product with
+options. A guest cart merges into the account at login.
+
+A product with options is bought by its variants: one line per variant (size M and size L of
+one shirt are two lines), each priced, limited and flagged by the variant's own price and stock.
 """
 
 from __future__ import annotations
@@ -12,7 +16,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.accounts.models import Role, User
-from app.catalog.models import Product, ProductStatus, Seller, SellerStatus
+from app.catalog import variants as variant_rules
+from app.catalog.models import Product, ProductStatus, ProductVariant, Seller, SellerStatus
 from app.core.db import transaction
 from app.core.errors import ValidationFailed
 from app.core.extensions import db
@@ -24,6 +29,31 @@ MAX_QUANTITY = 99
 MAX_LINES = 50
 
 GuestCart = dict[str, list[int]]
+# One cart line: (product_id, variant_id or None, quantity, the price the customer saw).
+RawLine = tuple[int, int | None, int, int]
+
+
+def guest_key(product_id: int, variant_id: int | None) -> str:
+    """A guest cart's key of a product's line, or of one of its variants."""
+    return str(product_id) if variant_id is None else f"{product_id}:{variant_id}"
+
+
+def parse_guest_key(key: object) -> tuple[int, int | None]:
+    """``(product_id, variant_id or None)`` of a guest cart's key; ValueError when malformed."""
+    text = str(key)
+    product, colon, variant = text.partition(":")
+    product_id = int(product)
+    variant_id = int(variant) if variant else None
+    if product_id < 1 or (variant_id is not None and variant_id < 1) or (colon and not variant):
+        raise ValueError(text)
+    return product_id, variant_id
+
+
+def unit_price(product: Product, variant: ProductVariant | None) -> int:
+    """What one unit costs now: the variant's price (sale included) or the product's."""
+    if variant is not None:
+        return variant_rules.price_now(variant, product)
+    return product.effective_price
 
 
 @dataclass
@@ -34,10 +64,24 @@ class CartItem:
     product: Product | None
     # unavailable | out_of_stock | price_changed | seller_away
     problems: list[str] = field(default_factory=list)
+    variant_id: int | None = None
+    variant: ProductVariant | None = None
+    variant_label: str | None = None
+
+    @property
+    def unit_price_amount(self) -> int:
+        return unit_price(self.product, self.variant) if self.product else 0
 
     @property
     def line_total_amount(self) -> int:
-        return (self.product.effective_price if self.product else 0) * self.quantity
+        return self.unit_price_amount * self.quantity
+
+    @property
+    def stock(self) -> int:
+        """Units left of what this line buys (its variant's, or its product's)."""
+        if self.variant is not None:
+            return self.variant.stock if self.variant.active else 0
+        return self.product.stock if self.product else 0
 
 
 @dataclass
@@ -154,10 +198,49 @@ def purchasable(product_id: int) -> Product | None:
     )
 
 
-def _lines_of(user: User) -> dict[int, CartLine]:
-    """The account's cart lines as the database has them now (not as the session last saw)."""
+def find_variant(product: Product, variant_id: int | None) -> ProductVariant | None:
+    """The offered variant ``variant_id`` of ``product`` (None for another product's, an unknown
+    or a withdrawn one, or no id)."""
+    if variant_id is None or not product.has_variants:
+        return None
+    return db.session.scalar(
+        sa.select(ProductVariant).where(
+            ProductVariant.id == variant_id,
+            ProductVariant.product_id == product.id,
+            ProductVariant.active.is_(True),
+        )
+    )
+
+
+def variants_by_id(variant_ids: list[int | None]) -> dict[int, ProductVariant]:
+    ids = sorted({i for i in variant_ids if i is not None})
+    if not ids:
+        return {}
     return {
-        line.product_id: line
+        v.id: v
+        for v in db.session.scalars(sa.select(ProductVariant).where(ProductVariant.id.in_(ids)))
+    }
+
+
+def choose_variant(product: Product, variant_id: int | None) -> ProductVariant | None:
+    """What a line of ``product`` buys: None for a product without options (a variant id sent
+    with it is ignored); for a product with options its offered variant ``variant_id``, else
+    ValidationFailed({"variant_id": ["variant_required" | "variant_unavailable"]})."""
+    if not product.has_variants:
+        return None
+    if variant_id is None:
+        raise ValidationFailed({"variant_id": ["variant_required"]})
+    variant = find_variant(product, variant_id)
+    if variant is None:
+        raise ValidationFailed({"variant_id": ["variant_unavailable"]})
+    return variant
+
+
+def _lines_of(user: User) -> dict[tuple[int, int | None], CartLine]:
+    """The account's cart lines as the database has them now (not as the session last saw), by
+    product and variant."""
+    return {
+        (line.product_id, line.variant_id): line
         for line in db.session.scalars(
             sa.select(CartLine)
             .where(CartLine.user_id == user.id)
@@ -167,19 +250,27 @@ def _lines_of(user: User) -> dict[int, CartLine]:
 
 
 def add(
-    user: User | None, guest: GuestCart | None, product_id: int, quantity: int
+    user: User | None,
+    guest: GuestCart | None,
+    product_id: int,
+    quantity: int,
+    variant_id: int | None = None,
 ) -> GuestCart | None:
-    """Add ``quantity`` of a product (summing with what is there). Returns the new guest cart.
+    """Add ``quantity`` of a product, or of its variant ``variant_id`` when it has options
+    (summing with what is there). Returns the new guest cart.
 
-    Raises ValidationFailed, NotABuyer or OwnProducts (see :func:`check_buyer`); then the cart
-    is unchanged (and the session clean)."""
+    Raises ValidationFailed (also for a product with options without one of its offered
+    variants), NotABuyer or OwnProducts (see :func:`check_buyer`); then the cart is unchanged
+    (and the session clean)."""
     if user is None:
-        return _add_to_guest_cart(guest, _buyable(None, product_id, quantity), quantity)
+        product, variant = _buyable(None, product_id, quantity, variant_id)
+        return _add_to_guest_cart(guest, product, variant, quantity)
     try:
         with transaction():
-            _add_to_account(user, _buyable(user, product_id, quantity), quantity)
+            product, variant = _buyable(user, product_id, quantity, variant_id)
+            _add_to_account(user, product, variant, quantity)
     except sa.exc.IntegrityError:  # a concurrent add of the same product: add to it instead
-        return add(user, guest, product_id, quantity)
+        return add(user, guest, product_id, quantity, variant_id)
     return None
 
 
@@ -187,19 +278,23 @@ def add(
 class Reordered:
     """What :func:`reorder` did: the titles added in full, those added in part (title, units
     added) because less is left, and those it could not add (title, reason code:
-    ``unavailable``, ``sold_out``, ``own_product``, ``cart_full``)."""
+    ``unavailable``, ``sold_out``, ``own_product``, ``cart_full``). A variant's title names it
+    ("Shirt (سایز: M)")."""
 
     added: list[str] = field(default_factory=list)
     fewer: list[tuple[str, int]] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
 
 
-def reorder(
-    user: User, lines: list[tuple[int | None, str, int]], *, top_up: bool = False
-) -> Reordered:
-    """Put the products of a past order (``(product id or None, title, quantity)`` per line)
-    in ``user``'s cart again, at today's prices: each as many as are left when fewer; one that
-    is gone, hidden or sold out is named and skipped. Raises NotABuyer for staff.
+ReorderLine = tuple[int | None, int | None, str, int]
+
+
+def reorder(user: User, lines: list[ReorderLine], *, top_up: bool = False) -> Reordered:
+    """Put the products of a past order (``(product id or None, variant id or None, title,
+    quantity)`` per line) in ``user``'s cart again, at today's prices: each as many as are left
+    when fewer; one that is gone, hidden or sold out is named and skipped, as is a variant no
+    longer offered (or a line without one of a product that now has options). Raises
+    NotABuyer for staff.
 
     ``top_up``: a line already in the cart is brought up to the order's quantity, not added to
     (a checkout resumed twice puts its products back once). Only the cart changes: stock is
@@ -208,56 +303,71 @@ def reorder(
         raise NotABuyer()
     done = Reordered()
     if top_up:
-        in_cart = {pid: line.quantity for pid, line in _lines_of(user).items()}
-        wanted: dict[int | None, tuple[str, int]] = {}
-        for product_id, title, quantity in lines:  # one line per product, whatever the orders
-            before = wanted.get(product_id, (title, 0))[1]
-            wanted[product_id] = (title, before + quantity)
+        in_cart = {key: line.quantity for key, line in _lines_of(user).items()}
+        wanted: dict[tuple[int | None, int | None], tuple[str, int]] = {}
+        for product_id, variant_id, title, quantity in lines:  # one line per product/variant
+            before = wanted.get((product_id, variant_id), (title, 0))[1]
+            wanted[(product_id, variant_id)] = (title, before + quantity)
         lines = []
-        for product_id, (title, quantity) in wanted.items():
-            have = in_cart.get(product_id, 0) if product_id is not None else 0
+        for (product_id, variant_id), (title, quantity) in wanted.items():
+            have = in_cart.get((product_id, variant_id), 0) if product_id is not None else 0
             if have >= quantity:
                 done.added.append(title)
             else:
-                lines.append((product_id, title, quantity - have))
-    for product_id, title, quantity in lines:
+                lines.append((product_id, variant_id, title, quantity - have))
+    for product_id, variant_id, title, quantity in lines:
         product = purchasable(product_id) if product_id is not None else None
-        if product is None:
+        variant = find_variant(product, variant_id) if product is not None else None
+        if product is None or (product.has_variants and variant is None):
             done.skipped.append((title, "unavailable"))
             continue
-        if product.stock < 1:
-            done.skipped.append((product.title, "sold_out"))
+        name = product.title if variant is None else f"{product.title} ({_label(variant)})"
+        left = variant.stock if variant is not None else product.stock
+        if left < 1:
+            done.skipped.append((name, "sold_out"))
             continue
-        units = min(quantity, product.stock, MAX_QUANTITY)
+        units = min(quantity, left, MAX_QUANTITY)
         try:
-            add(user, None, product.id, units)
+            add(user, None, product.id, units, variant.id if variant is not None else None)
         except OwnProducts:
-            done.skipped.append((product.title, "own_product"))
+            done.skipped.append((name, "own_product"))
         except ValidationFailed as exc:
             code = next(iter(exc.errors.get("product", ())), "unavailable")
-            done.skipped.append((product.title, code))
+            done.skipped.append((name, code))
         else:
             if units < quantity:
-                done.fewer.append((product.title, units))
+                done.fewer.append((name, units))
             else:
-                done.added.append(product.title)
+                done.added.append(name)
     return done
 
 
-def _buyable(user: User | None, product_id: int, quantity: int) -> Product:
-    """The product, once ``user`` may buy ``quantity`` of it now (else the domain error)."""
+def _label(variant: ProductVariant) -> str:
+    return variant_rules.label(variant, variant_rules.options_of(variant.product_id))
+
+
+def _buyable(
+    user: User | None, product_id: int, quantity: int, variant_id: int | None
+) -> tuple[Product, ProductVariant | None]:
+    """The product and the variant the line buys (see :func:`choose_variant`), once ``user``
+    may buy ``quantity`` of it now (else the domain error)."""
     check_quantity(quantity)
     product = purchasable(product_id)
     if product is None:
         raise ValidationFailed({"product": ["unavailable"]})
+    variant = choose_variant(product, variant_id)
     check_buyer(user, [product_id])
-    return product
+    return product, variant
 
 
-def _add_to_account(user: User, product: Product, quantity: int) -> None:
+def _add_to_account(
+    user: User, product: Product, variant: ProductVariant | None, quantity: int
+) -> None:
     _changed(lock(user))
     lines = _lines_of(user)
-    line = lines.get(product.id)
+    variant_id = variant.id if variant is not None else None
+    line = lines.get((product.id, variant_id))
+    price = unit_price(product, variant)
     if line is None:
         if len(lines) >= MAX_LINES:
             raise ValidationFailed({"product": ["cart_full"]})
@@ -265,35 +375,44 @@ def _add_to_account(user: User, product: Product, quantity: int) -> None:
             CartLine(
                 user_id=user.id,
                 product_id=product.id,
+                variant_id=variant_id,
                 quantity=quantity,
-                seen_price_amount=product.effective_price,
+                seen_price_amount=price,
             )
         )
     else:
         line.quantity = min(line.quantity + quantity, MAX_QUANTITY)
-        line.seen_price_amount = product.effective_price
+        line.seen_price_amount = price
 
 
-def _add_to_guest_cart(guest: GuestCart | None, product: Product, quantity: int) -> GuestCart:
+def _add_to_guest_cart(
+    guest: GuestCart | None, product: Product, variant: ProductVariant | None, quantity: int
+) -> GuestCart:
     cart = dict(guest or {})
-    key = str(product.id)
+    key = guest_key(product.id, variant.id if variant is not None else None)
     if key not in cart and len(cart) >= MAX_LINES:
         raise ValidationFailed({"product": ["cart_full"]})
-    current = cart.get(key, [0, product.effective_price])[0]
-    cart[key] = [min(current + quantity, MAX_QUANTITY), product.effective_price]
+    price = unit_price(product, variant)
+    current = cart.get(key, [0, price])[0]
+    cart[key] = [min(current + quantity, MAX_QUANTITY), price]
     return cart
 
 
 def set_quantity(
-    user: User | None, guest: GuestCart | None, product_id: int, quantity: int
+    user: User | None,
+    guest: GuestCart | None,
+    product_id: int,
+    quantity: int,
+    variant_id: int | None = None,
 ) -> GuestCart | None:
-    """Set a line's quantity; 0 removes the line (ValidationFailed for a quantity out of range)."""
+    """Set a line's quantity (the line of ``variant_id`` for a variant); 0 removes the line
+    (ValidationFailed for a quantity out of range)."""
     if quantity != 0:
         check_quantity(quantity)
     if user is not None:
         with transaction():
             state = lock(user)
-            line = _lines_of(user).get(product_id)
+            line = _lines_of(user).get((product_id, variant_id))
             if line is not None:
                 _changed(state)
                 if quantity == 0:
@@ -302,7 +421,7 @@ def set_quantity(
                     line.quantity = quantity
         return None
     cart = dict(guest or {})
-    key = str(product_id)
+    key = guest_key(product_id, variant_id)
     if key in cart:
         if quantity == 0:
             del cart[key]
@@ -317,15 +436,32 @@ def accept_prices(user: User | None, guest: GuestCart | None) -> GuestCart | Non
         with transaction():
             _changed(lock(user))
             for line in _lines_of(user).values():
-                product = db.session.get(Product, line.product_id)
-                if product is not None:
-                    line.seen_price_amount = product.effective_price
+                price = _price_of(line.product_id, line.variant_id)
+                if price is not None:
+                    line.seen_price_amount = price
         return None
     cart = {}
     for key, (qty, seen) in (guest or {}).items():
-        product = db.session.get(Product, int(key))
-        cart[key] = [qty, product.effective_price if product else seen]
+        try:
+            product_id, variant_id = parse_guest_key(key)
+        except ValueError:
+            continue
+        price = _price_of(product_id, variant_id)
+        cart[key] = [qty, price if price is not None else seen]
     return cart
+
+
+def _price_of(product_id: int, variant_id: int | None) -> int | None:
+    """The unit price now of a line (None when its product, or its variant, is gone)."""
+    product = db.session.get(Product, product_id)
+    if product is None:
+        return None
+    if variant_id is None:
+        return product.effective_price
+    variant = db.session.get(ProductVariant, variant_id)
+    if variant is None or variant.product_id != product_id:
+        return None
+    return unit_price(product, variant)
 
 
 def merge_guest_cart(user: User, guest: GuestCart | None) -> None:
@@ -339,39 +475,49 @@ def merge_guest_cart(user: User, guest: GuestCart | None) -> None:
 def _merge(user: User, guest: GuestCart) -> None:
     _changed(lock(user))
     lines = _lines_of(user)
-    for key, (qty, seen) in guest.items():
+    for key, value in guest.items():
         try:
-            product_id = int(key)
-            qty = check_quantity(int(qty))
-        except (TypeError, ValueError, ValidationFailed):
+            product_id, variant_id = parse_guest_key(key)
+            qty, seen = check_quantity(int(value[0])), int(value[1])
+        except (TypeError, ValueError, IndexError, ValidationFailed):
             continue
         if db.session.get(Product, product_id) is None:
             continue
-        line = lines.get(product_id)
+        if variant_id is not None:
+            variant = db.session.get(ProductVariant, variant_id)
+            if variant is None or variant.product_id != product_id:
+                continue
+        line = lines.get((product_id, variant_id))
         if line is None:
             if len(lines) >= MAX_LINES:
                 break
             line = CartLine(
-                user_id=user.id, product_id=product_id, quantity=qty, seen_price_amount=int(seen)
+                user_id=user.id,
+                product_id=product_id,
+                variant_id=variant_id,
+                quantity=qty,
+                seen_price_amount=seen,
             )
             db.session.add(line)
-            lines[product_id] = line
+            lines[(product_id, variant_id)] = line
         else:
             line.quantity = min(line.quantity + qty, MAX_QUANTITY)
 
 
-def raw_lines(user: User | None, guest: GuestCart | None) -> list[tuple[int, int, int]]:
-    """(product_id, quantity, seen_price_amount) of the cart, with malformed guest entries dropped."""
+def raw_lines(user: User | None, guest: GuestCart | None) -> list[RawLine]:
+    """(product_id, variant_id, quantity, seen_price_amount) of the cart, with malformed guest
+    entries dropped."""
     if user is not None:
         return [
-            (line.product_id, line.quantity, line.seen_price_amount)
+            (line.product_id, line.variant_id, line.quantity, line.seen_price_amount)
             for line in _lines_of(user).values()
         ]
-    out = []
+    out: list[RawLine] = []
     for key, value in (guest or {}).items():
         try:
+            product_id, variant_id = parse_guest_key(key)
             qty, seen = int(value[0]), int(value[1])
-            out.append((int(key), qty, seen))
+            out.append((product_id, variant_id, qty, seen))
         except (TypeError, ValueError, IndexError):
             continue
     return out
@@ -380,7 +526,7 @@ def raw_lines(user: User | None, guest: GuestCart | None) -> list[tuple[int, int
 def view(user: User | None, guest: GuestCart | None) -> CartView:
     """The cart with current products, grouped by seller, each line flagged with its problems."""
     lines = raw_lines(user, guest)
-    ids = [pid for pid, _, _ in lines]
+    ids = [pid for pid, _, _, _ in lines]
     products = (
         {
             p.id: p
@@ -393,24 +539,38 @@ def view(user: User | None, guest: GuestCart | None) -> CartView:
         if ids
         else {}
     )
+    variants = variants_by_id([vid for _, vid, _, _ in lines])
+    labels = variant_rules.labels_of(list(variants))
     groups: dict[int, SellerGroup] = {}
     missing: list[CartItem] = []
-    for pid, qty, seen in sorted(lines):
+    for pid, vid, qty, seen in sorted(lines, key=lambda line: (line[0], line[1] or 0)):
         product = products.get(pid)
-        item = CartItem(product_id=pid, quantity=qty, seen_price_amount=seen, product=product)
+        variant = variants.get(vid) if vid is not None else None
+        if variant is not None and variant.product_id != pid:
+            variant = None
+        item = CartItem(
+            product_id=pid,
+            quantity=qty,
+            seen_price_amount=seen,
+            product=product,
+            variant_id=vid,
+            variant=variant,
+            variant_label=labels.get(vid) if variant is not None and vid is not None else None,
+        )
         if (
             product is None
             or product.status != ProductStatus.PUBLISHED
             or product.seller.status != SellerStatus.APPROVED
+            or _wrong_variant(product, vid, variant)
         ):
             item.problems.append("unavailable")
             if product is None:
                 missing.append(item)
                 continue
         else:
-            if product.stock < qty:
+            if item.stock < qty:
                 item.problems.append("out_of_stock")
-            if product.effective_price != seen:
+            if unit_price(product, variant) != seen:
                 item.problems.append("price_changed")
         group = groups.setdefault(product.seller_id, SellerGroup(seller=product.seller, items=[]))
         group.items.append(item)
@@ -419,6 +579,14 @@ def view(user: User | None, guest: GuestCart | None) -> CartView:
         for item in groups[seller_id].items:
             item.problems.append("seller_away")
     return CartView(groups=list(groups.values()), missing=missing)
+
+
+def _wrong_variant(product: Product, vid: int | None, variant: ProductVariant | None) -> bool:
+    """A line that cannot be bought as it is: a product with options without an offered
+    variant of it, or a variant's line of a product sold as one item again."""
+    if product.has_variants:
+        return variant is None or not variant.active
+    return vid is not None
 
 
 def units_of(user_id: sa.ColumnExpressionArgument[int] | int) -> sa.ScalarSelect[int]:

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from app.accounts.models import User
-from app.catalog.models import Product, ProductStatus, Seller, SellerStatus
+from app.catalog import variants as variant_rules
+from app.catalog.models import Product, ProductStatus, ProductVariant, Seller, SellerStatus
 from app.core.errors import ValidationFailed
 from app.core.extensions import db
 from app.core.inputs import POSTAL_CODE, is_mobile, normalise_mobile, normalise_postal_code
@@ -40,8 +41,8 @@ from app.orders.models import (
 from app.shipping import services as shipping
 from app.shipping.rates import Option, market_today
 
-# (product_id, quantity, the price the customer saw) of one cart line.
-CartLineTuple = tuple[int, int, int]
+# (product_id, variant_id or None, quantity, the price the customer saw) of one cart line.
+CartLineTuple = carts.RawLine
 # A seller's shipping as the checkout page posted it: (method id or None for the cheapest,
 # the cost the page showed or None when it showed none).
 ShippingWish = tuple[int | None, int | None]
@@ -112,11 +113,12 @@ def read_cart(customer: User, state: CartState, cart_version: int | None) -> lis
 
 def check_cart(customer: User, lines: list[CartLineTuple]) -> dict[int, Product]:
     """The cart's products by id, once the customer may buy them (NotABuyer, OwnProducts), each
-    quantity is in range (ValidationFailed), each product is on sale (Unavailable) and its price
-    is the one the customer saw (CartProblem("price_changed"))."""
-    ids = [pid for pid, _, _ in lines]
+    quantity is in range (ValidationFailed), each product is on sale (Unavailable; a product
+    with options, unless the line names one of its offered variants) and its price, or its
+    variant's, is the one the customer saw (CartProblem("price_changed"))."""
+    ids = [pid for pid, _, _, _ in lines]
     carts.check_buyer(customer, ids)
-    for _, qty, _ in lines:
+    for _, _, qty, _ in lines:
         carts.check_quantity(qty)
     products = {
         p.id: p
@@ -130,13 +132,24 @@ def check_cart(customer: User, lines: list[CartLineTuple]) -> dict[int, Product]
             )
         )
     }
-    for pid, _, seen in lines:
+    variants = line_variants(lines)
+    for pid, vid, _, seen in lines:
         product = products.get(pid)
         if product is None:
             raise Unavailable(pid)
-        if product.effective_price != seen:
+        variant = variants.get(vid) if vid is not None else None
+        if product.has_variants != (vid is not None) or (
+            vid is not None and (variant is None or variant.product_id != pid or not variant.active)
+        ):
+            raise Unavailable(pid)
+        if carts.unit_price(product, variant) != seen:
             raise CartProblem("price_changed")
     return products
+
+
+def line_variants(lines: list[CartLineTuple]) -> dict[int, ProductVariant]:
+    """The variants the lines name, by id."""
+    return carts.variants_by_id([vid for _, vid, _, _ in lines])
 
 
 def choose_shipping(
@@ -150,11 +163,12 @@ def choose_shipping(
     ValidationFailed({"shipping": ...}) for a method that is not an active one of that seller,
     ShippingChanged when a cost is not the one the page showed."""
     groups: dict[int, list[int]] = {}  # seller id -> [units, subtotal]
-    for pid, qty, _ in lines:
+    variants = line_variants(lines)
+    for pid, vid, qty, _ in lines:
         product = products[pid]
         group = groups.setdefault(product.seller_id, [0, 0])
         group[0] += qty
-        group[1] += product.effective_price * qty
+        group[1] += carts.unit_price(product, variants.get(vid) if vid else None) * qty
     today = market_today()
     away = shipping.away_sellers(sorted(groups), today)
     if away:
@@ -176,7 +190,7 @@ def choose_shipping(
 
 def reserve(lines: list[CartLineTuple]) -> None:
     """Take the lines' stock, all or none (OutOfStock; the transaction must roll back)."""
-    stock.take([(pid, qty) for pid, qty, _ in lines], published_only=True)
+    stock.take([(pid, vid, qty) for pid, vid, qty, _ in lines], published_only=True)
 
 
 def create_orders(
@@ -195,11 +209,15 @@ def create_orders(
     price, discount, source and payer kept on the line and summed on the order; the part a
     campaign paid by the market takes off kept apart as ``market_discount_amount``), with the seller's shipping option (its cost in the
     total, its carrier, name and dates copied; none: no shipping charged); each order's first
-    status change is recorded."""
+    status change is recorded. A variant's line also keeps the variant, its label and SKU, and
+    its own price and list price."""
     options = shipping_options or {}
     by_seller: dict[int, Order] = {}
-    for pid, qty, _ in sorted(lines):
+    variants = line_variants(lines)
+    labels = variant_rules.labels_of(list(variants))
+    for pid, vid, qty, _ in sorted(lines, key=lambda line: (line[0], line[1] or 0)):
         product = products[pid]
+        variant = variants.get(vid) if vid is not None else None
         order = by_seller.get(product.seller_id)
         if order is None:
             order = Order(
@@ -217,12 +235,19 @@ def create_orders(
             _ship_with(order, options.get(product.seller_id))
             by_seller[product.seller_id] = order
             db.session.add(order)
-        quote = product.price_quote
+        # The one price rule (sale, campaign) on the variant's own prices or the product's.
+        quote = (
+            variant_rules.quote(variant, product) if variant is not None else product.price_quote
+        )
         price = quote.amount
+        list_price = quote.list_amount
         line_total = price * qty
         line = OrderLine(
             product_id=pid,
             product_title=product.title,
+            variant_id=vid if variant is not None else None,
+            variant_label=labels.get(vid) if vid is not None else None,
+            sku=variant.sku if variant is not None else None,
             seller_name=product.seller.display_name,
             category_id=product.category_id,
             unit_price_amount=price,
@@ -230,9 +255,9 @@ def create_orders(
             line_total_amount=line_total,
             discount_amount=0,
         )
-        if price < product.price_amount:  # the listing's sale, or a market campaign
-            line.list_price_amount = product.price_amount
-            line.discount_amount = (product.price_amount - price) * qty
+        if price < list_price:  # the listing's (or variant's) sale, or a market campaign
+            line.list_price_amount = list_price
+            line.discount_amount = (list_price - price) * qty
             line.discount_source = quote.source
             line.discount_payer = "seller"
             if quote.campaign is not None:

@@ -107,7 +107,7 @@ def _release(order: Order) -> bool:
     )
     if cast("sa.CursorResult[Any]", won).rowcount != 1:
         return False
-    stock.give_back((line.product_id, line.quantity) for line in order.lines)
+    stock.give_back((line.product_id, line.variant_id, line.quantity) for line in order.lines)
     return True
 
 
@@ -328,13 +328,15 @@ def _take_again(released: list[Order]) -> bool:
     """Cancelled orders whose stock went back take it again and become paid, all or nothing;
     False (and nothing changed) when a product is gone or short of stock."""
     # Only the released orders take stock again: the others still hold theirs.
-    wanted = [(line.product_id, line.quantity) for o in released for line in o.lines]
-    if any(product_id is None for product_id, _ in wanted):
+    wanted = [
+        (line.product_id, line.variant_id, line.quantity) for o in released for line in o.lines
+    ]
+    if any(product_id is None for product_id, _, _ in wanted):
         return False
     try:
         with db.session.begin_nested():
             stock.take(
-                [(product_id, qty) for product_id, qty in wanted if product_id is not None],
+                [(pid, vid, qty) for pid, vid, qty in wanted if pid is not None],
                 published_only=True,
             )
     except OutOfStock:

@@ -114,12 +114,19 @@ def _session_expiry(expires_at: datetime, now: datetime) -> int:
 def _items(payment_id: int) -> list[tuple[str, int, int]]:
     """(name, unit amount, quantity) of the payment's order lines: prices from the database."""
     rows = db.session.execute(
-        sa.select(OrderLine.product_title, OrderLine.unit_price_amount, OrderLine.quantity)
+        sa.select(
+            OrderLine.product_title,
+            OrderLine.variant_label,
+            OrderLine.unit_price_amount,
+            OrderLine.quantity,
+        )
         .join(Order, Order.id == OrderLine.order_id)
         .where(Order.payment_id == payment_id)
         .order_by(Order.id, OrderLine.id)
     ).all()
-    items = [(title, unit, qty) for title, unit, qty in rows]
+    items = [
+        (f"{title} ({label})" if label else title, unit, qty) for title, label, unit, qty in rows
+    ]
     for seller_name, shipping in db.session.execute(
         sa.select(Seller.display_name, Order.shipping_amount)
         .join(Seller, Seller.id == Order.seller_id)

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from app.audit import log as audit
+from app.catalog import variants
 from app.catalog.models import Product, Seller, SellerStatus
 from app.catalog.scope import PROVINCE, Scope
 from app.core.db import database_id, transaction
@@ -40,6 +41,8 @@ class OfflineLineInput:
     title: str
     quantity: int
     amount: int
+    # For a product with options: which of its variants (required to take its stock).
+    variant_id: int | None = None
 
 
 def _lines(sale: OfflineSale) -> list[SaleLine]:
@@ -69,20 +72,35 @@ def _errors(
     return errors
 
 
-def _sale_lines(seller: Seller, lines: list[OfflineLineInput]) -> list[OfflineSaleLine]:
-    """The record's lines: a chosen product gives its title and category. Raises NotAllowed
-    for a product of another seller (or none)."""
+def _sale_lines(
+    seller: Seller, lines: list[OfflineLineInput], take_stock: bool
+) -> list[OfflineSaleLine]:
+    """The record's lines: a chosen product gives its title and category, a chosen variant its
+    label too. Raises NotAllowed for a product of another seller (or none) or a variant of
+    another product, ValidationFailed({"lines": ["variant_required"]}) when stock is to be
+    taken from a product with options without naming its variant."""
     ids = {x.product_id for x in lines if x.product_id}
     products = {p.id: p for p in db.session.scalars(sa.select(Product).where(Product.id.in_(ids)))}
     if any(products.get(pid) is None or products[pid].seller_id != seller.id for pid in ids):
         raise NotAllowed("product of another seller")
+    chosen = {v.id: v for v in variants.variants_of_ids([x.variant_id for x in lines])}
+    labels = variants.labels_of(list(chosen))
     out = []
     for x in lines:
         product = products.get(x.product_id) if x.product_id else None
+        variant = chosen.get(x.variant_id) if x.variant_id is not None else None
+        if x.variant_id is not None and (variant is None or variant.product_id != x.product_id):
+            raise NotAllowed("variant of another product")
+        if take_stock and product is not None and product.has_variants and variant is None:
+            raise ValidationFailed({"lines": ["variant_required"]})
+        title = product.title if product else " ".join(x.title.split())
+        if variant is not None:
+            title = f"{title} ({labels[variant.id]})"
         out.append(
             OfflineSaleLine(
                 product_id=x.product_id,
-                title=(product.title if product else " ".join(x.title.split()))[:200],
+                variant_id=variant.id if variant is not None else None,
+                title=title[:200],
                 category_id=product.category_id if product else None,
                 quantity=x.quantity,
                 amount=x.amount,
@@ -137,7 +155,7 @@ def record_offline_sale(
             client_key=client_key,
             payment_method=payment_method,
         )
-        sale.lines.extend(_sale_lines(seller, clean))
+        sale.lines.extend(_sale_lines(seller, clean, take_stock))
         if client_key is not None:
             # The unique index decides between two sends of one entry: the later one waits for
             # the first to commit, fails here, and answers with the first one's record.
@@ -151,7 +169,7 @@ def record_offline_sale(
                     raise
                 return known
         if take_stock:
-            stock.take((x.product_id, x.quantity) for x in clean if x.product_id)
+            stock.take((x.product_id, x.variant_id, x.quantity) for x in clean if x.product_id)
         session.add(sale)
         session.flush()
         deltas = Deltas()
@@ -186,7 +204,9 @@ def delete_offline_sale(sale: OfflineSale, actor_id: int | None) -> None:
         deltas.add(found.seller_id, found.sold_on, OFFLINE, _lines(found), -1)
         deltas.apply(session)
         if found.took_stock:
-            stock.give_back((line.product_id, line.quantity) for line in found.lines)
+            stock.give_back(
+                (line.product_id, line.variant_id, line.quantity) for line in found.lines
+            )
         audit.record(
             actor_id,
             "offline_sale.delete",
@@ -240,16 +260,24 @@ def all_offline_sales(seller_id: int | None, scope: Scope = PROVINCE) -> list[Of
     return list(db.session.scalars(_listing(seller_id, scope)))
 
 
-def seller_products(seller_id: int) -> list[tuple[int, str, int]]:
-    """(id, title, stock) of a seller's products, for the form's product choices."""
-    return [
-        tuple(r)
-        for r in db.session.execute(
-            sa.select(Product.id, Product.title, Product.stock)
-            .where(Product.seller_id == seller_id)
-            .order_by(Product.title)
-        )
-    ]
+def seller_products(seller_id: int) -> list[tuple[str, str, int]]:
+    """(choice, title, stock) of a seller's products, for the form's product choices: the
+    product's id, or for a product with options one ``"<product id>:<variant id>"`` per offered
+    variant, titled with its label."""
+    rows = db.session.execute(
+        sa.select(Product.id, Product.title, Product.stock, Product.has_variants)
+        .where(Product.seller_id == seller_id)
+        .order_by(Product.title)
+    ).all()
+    out: list[tuple[str, str, int]] = []
+    for product_id, title, left, has_variants in rows:
+        if not has_variants:
+            out.append((str(product_id), title, left))
+            continue
+        offered = variants.variants_of(product_id)
+        labels = variants.labels_of([v.id for v in offered])
+        out.extend((f"{product_id}:{v.id}", f"{title} ({labels[v.id]})", v.stock) for v in offered)
+    return out
 
 
 def approved_seller(raw: str | None, scope: Scope = PROVINCE) -> Seller | None:

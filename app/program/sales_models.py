@@ -79,6 +79,10 @@ class OfflineSaleLine(Model):
     product_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("product.id", ondelete="SET NULL"), index=True
     )
+    # The variant of a product with options the line sold (its stock goes back with it).
+    variant_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("product_variant.id", ondelete="SET NULL")
+    )
     title: Mapped[str] = mapped_column(sa.String(200))
     category_id: Mapped[int | None] = mapped_column(sa.ForeignKey("category.id"))
     quantity: Mapped[int]

@@ -12,6 +12,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.accounts.models import Role, User
+from app.catalog.models import ProductVariant
+from app.catalog.variants import label, options_of
 from app.core.errors import ValidationFailed
 from app.core.formatting import LocalNumber
 from app.orders import cart as carts
@@ -65,7 +67,7 @@ _UNKNOWN = object()
 def cart_count() -> int:
     """Units in the visitor's cart, for the header (never on a cached page)."""
     if not current_user.is_authenticated:
-        return sum(qty for _, qty, _ in carts.raw_lines(None, guest_cart()))
+        return sum(qty for _, _, qty, _ in carts.raw_lines(None, guest_cart()))
     if current_user.role == Role.STAFF:
         return 0
     known = request.environ.get(KNOWN_CART_UNITS)
@@ -88,6 +90,23 @@ def _back_to(product_id: int | None) -> str:
     if product_id and carts.purchasable(product_id) is not None:
         return url_for("shop.product", product_id=product_id)
     return url_for("shop.cart")
+
+
+def variant_label(variant: ProductVariant) -> str:
+    return label(variant, options_of(variant.product_id))
+
+
+def _short_of_stock(title: str, left: int, quantity: int) -> str | None:
+    """Why ``quantity`` of what is called ``title`` cannot be added when ``left`` are left."""
+    if left < 1:
+        return _("“%(title)s” is sold out.", title=title)
+    if quantity > left:
+        return _(
+            "Only %(n)s of “%(title)s” left. Choose a smaller quantity.",
+            n=LocalNumber(left),
+            title=title,
+        )
+    return None
 
 
 def _flash_errors(exc: ValidationFailed) -> None:
@@ -149,12 +168,16 @@ def cart():
 
 @bp.post("/cart/add")
 def cart_add():
-    """Add a product; only its id and a quantity are read (prices come from the database)."""
+    """Add a product, or one of its variants (a product with options is bought by them); only
+    the ids and a quantity are read (prices come from the database)."""
     form = AddToCartForm()
     if not form.validate_on_submit():
         if form.product_id.errors or not form.product_id.data:
             flash(error_text("unavailable"), "error")
             return redirect(url_for("shop.cart"))
+        if form.variant_id.errors:
+            flash(error_text("variant_unavailable"), "error")
+            return redirect(_back_to(form.product_id.data))
         flash(error_text("quantity_range"), "error")
         return redirect(_back_to(form.product_id.data))
     product_id, quantity = form.product_id.data, form.quantity.data
@@ -172,21 +195,22 @@ def cart_add():
     if shipping.is_away(product.seller):
         flash(_("The seller is away and cannot take orders now."), "error")
         return redirect(_back_to(product.id))
-    if product.stock < 1:
-        flash(_("“%(title)s” is sold out.", title=product.title), "error")
-        return redirect(_back_to(product.id))
-    if quantity > product.stock:
-        flash(
-            _(
-                "Only %(n)s of “%(title)s” left. Choose a smaller quantity.",
-                n=LocalNumber(product.stock),
-                title=product.title,
-            ),
-            "error",
-        )
-        return redirect(_back_to(product.id))
     try:
-        new_guest_cart = carts.add(shopper(), guest_cart(), product.id, quantity)
+        variant = carts.choose_variant(product, form.variant_id.data)
+    except ValidationFailed as exc:
+        _flash_errors(exc)
+        return redirect(_back_to(product.id))
+    title, left = product.title, product.stock
+    if variant is not None:
+        title = f"{product.title} ({variant_label(variant)})"
+        left = variant.stock
+    short = _short_of_stock(title, left, quantity)
+    if short:
+        flash(short, "error")
+        return redirect(_back_to(product.id))
+    variant_id = variant.id if variant is not None else None
+    try:
+        new_guest_cart = carts.add(shopper(), guest_cart(), product.id, quantity, variant_id)
     except ValidationFailed as exc:
         _flash_errors(exc)
         return redirect(_back_to(product.id))
@@ -198,7 +222,7 @@ def cart_add():
         return redirect(_back_to(product.id))
     if not current_user.is_authenticated:
         store_guest_cart(new_guest_cart)
-    flash(_("“%(title)s” is in your cart.", title=product.title), "success")
+    flash(_("“%(title)s” is in your cart.", title=title), "success")
     return redirect(url_for("shop.cart"))
 
 
@@ -210,13 +234,16 @@ def cart_update():
         flash(error_text("quantity_range"), "error")
         return redirect(url_for("shop.cart"))
     product_id, quantity = form.product_id.data, form.quantity.data
+    variant_id = form.variant_id.data
     assert product_id is not None and quantity is not None  # the form's validators saw to it
     user, guest = shopper(), guest_cart()
-    if product_id not in {pid for pid, _, _ in carts.raw_lines(user, guest)}:
+    if (product_id, variant_id) not in {
+        (pid, vid) for pid, vid, _, _ in carts.raw_lines(user, guest)
+    }:
         flash(_("That product is not in your cart."), "error")
         return redirect(url_for("shop.cart"))
     try:
-        new_guest_cart = carts.set_quantity(user, guest, product_id, quantity)
+        new_guest_cart = carts.set_quantity(user, guest, product_id, quantity, variant_id)
     except ValidationFailed as exc:
         _flash_errors(exc)
         return redirect(url_for("shop.cart"))

@@ -45,9 +45,11 @@ def province_choices(locale: str) -> list[tuple[str, str]]:
 
 
 class AddToCartForm(FlaskForm):
-    """Only a product and a quantity: the price always comes from the database."""
+    """Only a product (and its variant, for a product with options) and a quantity: the price
+    always comes from the database."""
 
     product_id = LocalIntegerField(validators=[InputRequired(), NumberRange(1, MAX_ID)])
+    variant_id = LocalIntegerField(validators=[Optional(), NumberRange(1, MAX_ID)])
     quantity = LocalIntegerField(
         _l("Quantity"),
         default=1,
@@ -64,9 +66,10 @@ class ToggleForm(FlaskForm):
 
 
 class CartLineForm(FlaskForm):
-    """A new quantity for a cart line; 0 removes it."""
+    """A new quantity for a cart line (of a variant, with ``variant_id``); 0 removes it."""
 
     product_id = LocalIntegerField(validators=[InputRequired(), NumberRange(1, MAX_ID)])
+    variant_id = LocalIntegerField(validators=[Optional(), NumberRange(1, MAX_ID)])
     quantity = LocalIntegerField(
         _l("Quantity"), validators=[InputRequired(QUANTITY), NumberRange(0, MAX_QUANTITY, QUANTITY)]
     )

@@ -36,7 +36,7 @@ from app.orders.errors import (
     TooManyCashOrders,
     Unavailable,
 )
-from app.orders.models import Order, OrderStatus
+from app.orders.models import Order, OrderLine, OrderStatus
 from app.orders.placing import Address, ShippingWish
 from app.payments import checkout as payment_checkout
 from app.payments import lookups as payment_lookups
@@ -543,11 +543,7 @@ def resume_checkout(payment_id: int) -> ResponseReturnValue:
     if payment.provider == Provider.CASH or payment.status not in RESUMABLE:
         flash(_("This payment cannot be tried again."), "error")
         return redirect(url_for("shop.checkout_return", payment_id=payment_id), code=303)
-    lines = [
-        (line.product_id, line.product_title, line.quantity)
-        for order in payment.orders
-        for line in order.lines
-    ]
+    lines = [_reorder_line(line) for order in payment.orders for line in order.lines]
     try:
         done = carts.reorder(current_user._get_current_object(), lines, top_up=True)
     except NotABuyer:
@@ -640,12 +636,20 @@ def confirm_receipt(order_id: int) -> ResponseReturnValue:
     return redirect(url_for("shop.order_detail", order_id=order_id))
 
 
+def _reorder_line(line: OrderLine) -> carts.ReorderLine:
+    """What buying ``line`` again asks for: the same product, and the same variant if any."""
+    title = line.product_title
+    if line.variant_label:
+        title = f"{title} ({line.variant_label})"
+    return (line.product_id, line.variant_id, title, line.quantity)
+
+
 @bp.post("/orders/<int:order_id>/reorder")
 @login_required
 def reorder(order_id: int) -> ResponseReturnValue:
     """Put the products of one of the customer's orders in the cart again, at today's prices."""
     order = _own_order(order_id)
-    lines = [(line.product_id, line.product_title, line.quantity) for line in order.lines]
+    lines = [_reorder_line(line) for line in order.lines]
     try:
         done = carts.reorder(current_user._get_current_object(), lines)
     except NotABuyer:

@@ -23,7 +23,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from app.accounts.services import set_locale
-from app.catalog import addresses, changes, queries, ratings, searching
+from app.catalog import addresses, changes, queries, ratings, searching, variants
 from app.core.inputs import parse_money
 from app.core.pagination import Page
 from app.media.images import ORIGINALS_PREFIX
@@ -179,9 +179,12 @@ def product(product_id: int, slug: str | None = None) -> ResponseReturnValue:
         return redirect(url_for("shop.product", **args), 301)
     province = customer_province()
     shop = item.seller
+    offers = variants.offers(item) if item.has_variants else []
     return render_template(
         "shop/product.html",
         product=item,
+        options=variants.options_of(item.id) if offers else [],
+        offers=offers,
         trail=queries.breadcrumbs(item.category),
         province=province,
         shipping_options=shipping.options(item.seller_id, province, 1, item.effective_price),

@@ -67,6 +67,8 @@ ERROR_TEXT = {
     "reason_required": _l("Please give a reason; the seller will see it."),
     "out_of_range": _l("The number is out of range."),
     "stock_alert_in_stock": _l("This product is in stock now: you can buy it."),
+    "variant_required": _l("Choose one of this product's options (size, colour...) first."),
+    "variant_unavailable": _l("That choice of this product is not offered any more."),
     "needs_photo": _l("Add at least one photo before publishing."),
     "needs_price": _l("Set a price before publishing."),
     "coupon_code_invalid": _l(

@@ -40,6 +40,19 @@ def _amount(text: str | None, currency: str) -> int | None:
         return -1
 
 
+def _choice(text: str | None) -> tuple[int | None, int | None]:
+    """A product choice: ``"<product id>"`` or ``"<product id>:<variant id>"`` (a variant of
+    a product with options); (-1, None) when malformed."""
+    product, colon, variant = str(text or "").partition(":")
+    product_id = _number(product)
+    if not colon:
+        return product_id, None
+    variant_id = _number(variant)
+    if product_id is None or variant_id is None or variant_id <= 0:
+        return -1, None
+    return product_id, variant_id
+
+
 @dataclass
 class OfflineForm:
     """What was typed, kept to show the form again, and the values for the service."""
@@ -69,7 +82,7 @@ def parse(data: Mapping[str, Any]) -> OfflineForm:
     form.note = str(data.get("note", ""))
     form.take_stock = bool(data.get("take_stock"))
     for i in range(LINE_ROWS):
-        product_id = _number(data.get(f"line-{i}-product_id"))
+        product_id, variant_id = _choice(data.get(f"line-{i}-product_id"))
         title = str(data.get(f"line-{i}-title", "")).strip()
         quantity = _number(data.get(f"line-{i}-quantity"))
         amount = _amount(data.get(f"line-{i}-amount"), currency)
@@ -81,7 +94,7 @@ def parse(data: Mapping[str, Any]) -> OfflineForm:
         if amount is None or amount < 0:
             form.errors.setdefault("lines", []).append("amount_non_negative")
             continue
-        form.lines.append(OfflineLineInput(product_id or None, title, quantity, amount))
+        form.lines.append(OfflineLineInput(product_id or None, title, quantity, amount, variant_id))
     if not form.lines and "lines" not in form.errors:
         form.errors["lines"] = ["required"]
     return form
