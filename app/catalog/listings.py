@@ -320,6 +320,9 @@ def update_product(
     )
     product_id = product.id
     with transaction():
+        if options is not None:
+            # Variants before the product row: checkouts take them in that order.
+            variants.lock_variants(product_id)
         product = locked_photos(product_id) if staged else locked_product(product_id)
         by_variants = product.has_variants
         if options is not None and (options.options or product.has_variants):
