@@ -15,6 +15,7 @@ from app.admin import OPEN_TO_SCOPED
 from app.catalog import scope as scopes
 from app.catalog.models import ProductStatus
 from app.core.extensions import db
+from app.core.timeutil import utcnow
 from app.disputes.models import OrderProblem, ProblemKind, ProblemStatus
 from app.program import offline
 from app.program.offline import OfflineLineInput
@@ -32,6 +33,7 @@ def two_counties(app):  # type: ignore[no-untyped-def]
     for key, slug in (("a", "zahedan"), ("b", "chabahar")):
         county = factories.county(slug)
         seller = factories.seller(county_row=county, name=f"کارگاه {slug}")
+        seller.approved_at = utcnow()  # a beneficiary: the impact figures count from here
         product = factories.product(seller, title=f"سبد {slug}", status=ProductStatus.PUBLISHED)
         order = place(customer, (product, 1)).orders[0]
         sale = offline.record_offline_sale(
@@ -110,7 +112,7 @@ def test_lists_reports_and_exports_hold_the_scope_only(app, two_counties) -> Non
         "/admin/sellers?status=all", "/admin/sellers.csv?status=all", "/admin/listings?tab=all",
         "/admin/listings.csv?tab=all", "/admin/sales?period=year&y=1405",
         "/admin/sales.csv?period=year&y=1405", "/admin/offline-sales", "/admin/offline-sales.csv",
-        "/admin/problems", "/admin/warnings",
+        "/admin/problems", "/admin/warnings", "/admin/impact", "/admin/impact.csv?by=seller",
     ]  # fmt: skip
     for url in pages:
         own = officer.get(url)

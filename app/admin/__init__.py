@@ -39,6 +39,9 @@ OPEN_TO_SCOPED = frozenset(
         "admin.problems",
         "admin.problem_detail",
         "admin.early_warnings",
+        "admin.impact_report",
+        "admin.impact_csv",
+        "admin.impact_xlsx",
     }
 )
 

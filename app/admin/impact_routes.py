@@ -31,6 +31,7 @@ from app.program import quotas as quota_service
 from app.program.calendar import jalali_iso
 from app.program.exports import toman
 from app.program.impact_models import FlagStatus, Loan
+from app.web.access import staff_scope
 from app.web.csv_files import file_name
 from app.web.http import csv_response, page_arg
 from app.web.i18n import locale_code
@@ -448,7 +449,7 @@ def _headings(keys: list[str]) -> list[str]:
 def impact_report() -> ResponseReturnValue:
     by = _by_arg()
     locale = page_locale()
-    sellers = impact.seller_impacts(locale)
+    sellers = impact.seller_impacts(locale, scope=staff_scope())
     groups = impact.groups(sellers, by, _group_names())
     per_page = 50
     page = max(1, min(page_arg(), max(1, -(-len(sellers) // per_page))))
@@ -471,7 +472,7 @@ def impact_report() -> ResponseReturnValue:
 def impact_csv() -> ResponseReturnValue:
     """One table: the groups (``by``) or every seller (``by=seller``)."""
     locale = page_locale()
-    sellers = impact.seller_impacts(locale)
+    sellers = impact.seller_impacts(locale, scope=staff_scope())
     if request.args.get("by") == "seller":
         header, rows, stem = SELLER_KEYS, _seller_rows(sellers), "impact_sellers"
     else:
@@ -486,7 +487,7 @@ def impact_csv() -> ResponseReturnValue:
 def impact_xlsx() -> ResponseReturnValue:
     """The funders' workbook: every seller, then one sheet per grouping."""
     locale = page_locale()
-    sellers = impact.seller_impacts(locale)
+    sellers = impact.seller_impacts(locale, scope=staff_scope())
     names = _group_names()
     titles = {"county": _("By county"), "cohort": _("By cohort"), "sector": _("By sector"),
               "purpose": _("By loan purpose")}  # fmt: skip

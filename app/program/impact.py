@@ -30,11 +30,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
 
 from app.catalog.models import Seller
+from app.catalog.scope import PROVINCE, Scope
 from app.core.extensions import db
 from app.program.calendar import tehran_day, tehran_today
 from app.program.impact_models import (
@@ -171,15 +173,25 @@ def _orders_join() -> sa.Select:
     )
 
 
-def seller_impacts(
-    locale: str = "fa", as_of: date | None = None, seller_id: int | None = None
-) -> list[SellerImpact]:
-    """Every approved seller's figures (by seller id), or one seller's."""
-    today = as_of or tehran_today()
-    only = seller_id
+def _of_sellers(column: Any, *, only: int | None, scope: Scope) -> sa.ColumnElement[bool]:
+    """The condition on a seller id ``column``: that one seller, or ``scope``'s sellers."""
+    if only is not None:
+        return column == only
+    if not scope.is_province:
+        return column.in_(scope.seller_ids())
+    return sa.true()
 
-    def one(column: Any) -> sa.ColumnElement[bool]:
-        return column == only if only is not None else sa.true()
+
+def seller_impacts(
+    locale: str = "fa",
+    as_of: date | None = None,
+    seller_id: int | None = None,
+    scope: Scope = PROVINCE,
+) -> list[SellerImpact]:
+    """Every approved seller's figures (by seller id) of ``scope`` (a county officer: their
+    county's), or one seller's."""
+    today = as_of or tehran_today()
+    one = partial(_of_sellers, only=seller_id, scope=scope)
 
     session = db.session
     out: dict[int, SellerImpact] = {}
@@ -192,7 +204,7 @@ def seller_impacts(
         .join(County, County.id == Seller.county_id)
         .join(Sector, Sector.id == Seller.sector_id)
         .outerjoin(Beneficiary, Beneficiary.seller_id == Seller.id)
-        .where(Seller.approved_at.is_not(None), one(Seller.id))
+        .where(Seller.approved_at.is_not(None), one(Seller.id), *scope.sellers())
         .order_by(Seller.id)
     ):  # fmt: skip
         approved_on = tehran_day(row.approved_at)
