@@ -329,3 +329,25 @@ def test_an_entry_needs_the_form_token_in_its_header(csrf_app):
     assert response.status_code == 200, response.get_data(as_text=True)
     assert len(sales(seller.id)) == 1
     assert date.fromisoformat(entry(1)["sold_on"]) == sales(seller.id)[0].sold_on
+
+
+def test_a_listing_with_options_is_a_tile_per_variant_and_its_stock_is_the_variants(app, shop):
+    shirt = factories.product_with_variants(shop["seller"], title="پیراهن نخی", stock=3)
+    blue_m = factories.variant_of(shirt, "M", "آبی")
+    html = shop["client"].get("/seller/booth").get_data(as_text=True)
+    assert f'data-variant-id="{blue_m.id}"' in html
+    assert "پیراهن نخی (سایز: M، رنگ: آبی)" in html
+    line = {"product_id": shirt.id, "variant_id": blue_m.id, "quantity": 2, "price": "۹۰٬۰۰۰"}
+    answer = post(shop["client"], entry(shirt.id, take_stock=True, lines=[line]))
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(type(blue_m), blue_m.id).stock == 1
+    assert db.session.get(type(shirt), shirt.id).stock == 6 * 3 - 2  # the mirror follows
+    (sale,) = sales(shop["seller"].id)
+    assert [(x.product_id, x.variant_id, x.quantity) for x in sale.lines] == [
+        (shirt.id, blue_m.id, 2)
+    ]
+    # A variant id that is not a number is refused, never a 500.
+    bad = dict(line, variant_id="abc")
+    refused = post(shop["client"], entry(shirt.id, client_key="k" * 36, lines=[bad]))
+    assert refused.status_code == 400

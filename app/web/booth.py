@@ -2,9 +2,10 @@
 phone sends, record it through the offline sale service, answer in JSON (HTTP side, no rules).
 
 An entry: ``{"client_key": "…", "sold_on": "2026-12-05", "place": "…", "payment_method":
-"cash" | "card", "take_stock": false, "lines": [{"product_id": 12, "quantity": 2, "price":
-"۱۲۰٬۰۰۰"}]}`` — ``price`` is one unit's price in the market's typed unit (toman for rials), in
-any digits. The answer is the record's id and amount (200), or ``{"error": …}`` with a 400 (the
+"cash" | "card", "take_stock": false, "lines": [{"product_id": 12, "variant_id": null,
+"quantity": 2, "price": "۱۲۰٬۰۰۰"}]}`` — ``price`` is one unit's price in the market's typed
+unit (toman for rials), in any digits; ``variant_id`` names the variant of a listing with
+options (its stock is the one taken). The answer is the record's id and amount (200), or ``{"error": …}`` with a 400 (the
 phone shows it and does not send the entry again) or a 409 (not enough stock).
 """
 
@@ -89,9 +90,11 @@ def read_entry(payload: Any) -> tuple[dict[str, Any], dict[str, list[str]]]:
             errors.setdefault("lines", []).append("invalid")
             continue
         product_id = database_id(_whole(raw.get("product_id")))
+        raw_variant = raw.get("variant_id")
+        variant_id = database_id(_whole(raw_variant)) if raw_variant is not None else None
         quantity = _whole(raw.get("quantity"))
         price = _price(raw.get("price"), currency)
-        if product_id is None:
+        if product_id is None or (raw_variant is not None and variant_id is None):
             errors.setdefault("lines", []).append("invalid")
         elif quantity is None or quantity <= 0 or quantity > MAX_QUANTITY:
             errors.setdefault("lines", []).append("quantity_positive")
@@ -100,7 +103,9 @@ def read_entry(payload: Any) -> tuple[dict[str, Any], dict[str, list[str]]]:
         elif price * quantity > MAX_LINE_AMOUNT:
             errors.setdefault("lines", []).append("amount_too_large")
         else:
-            lines.append(OfflineLineInput(product_id, "", quantity, price * quantity))
+            lines.append(
+                OfflineLineInput(product_id, "", quantity, price * quantity, variant_id=variant_id)
+            )
     args = {
         "client_key": key,
         "sold_on": sold_on,

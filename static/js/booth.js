@@ -164,9 +164,10 @@
     tile.addEventListener("click", () => {
       errorBox.textContent = "";
       const id = Number(tile.dataset.productId);
-      const line = lines.find((l) => l.product_id === id);
+      const variant = tile.dataset.variantId ? Number(tile.dataset.variantId) : null;
+      const line = lines.find((l) => l.product_id === id && l.variant_id === variant);
       if (line) line.quantity += 1;
-      else lines.push({ product_id: id, title: tile.dataset.title, quantity: 1, price: tile.dataset.price });
+      else lines.push({ product_id: id, variant_id: variant, title: tile.dataset.title, quantity: 1, price: tile.dataset.price });
       drawLines();
     });
   });
@@ -199,7 +200,8 @@
       payment_method: method ? method.value : "cash",
       take_stock: takeStock.checked,
       lines: lines.map((l) => ({
-        product_id: l.product_id, title: l.title, quantity: l.quantity, price: ascii(l.price),
+        product_id: l.product_id, variant_id: l.variant_id || null, title: l.title,
+        quantity: l.quantity, price: ascii(l.price),
       })),
       typed_total: lines.reduce((sum, line) => sum + lineTotal(line), 0),
       status: "waiting",
@@ -285,7 +287,9 @@
         place: entry.place,
         payment_method: entry.payment_method,
         take_stock: entry.take_stock,
-        lines: entry.lines.map((l) => ({ product_id: l.product_id, quantity: l.quantity, price: l.price })),
+        lines: entry.lines.map((l) => ({
+          product_id: l.product_id, variant_id: l.variant_id || null, quantity: l.quantity, price: l.price,
+        })),
       }),
     }).then((response) => {
       const json = (response.headers.get("Content-Type") || "").includes("application/json");
