@@ -242,13 +242,7 @@ class Product(Model):
     def price_quote(self) -> pricing.Quote:
         """Its price now and why: the lowest of its price, its running sale and the market
         campaigns its shop joined that cover its category (``app.catalog.pricing.quote``)."""
-        return pricing.quote(
-            self.price_amount,
-            self.sale_price_amount,
-            self.sale_starts_at,
-            self.sale_ends_at,
-            pricing.offers_for(self.seller_id, self.category_id),
-        )
+        return pricing.quote_of(self)
 
     @property
     def effective_price(self) -> int:

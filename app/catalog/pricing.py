@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 
@@ -120,6 +120,35 @@ def quote(
         if amount < best.amount:
             best = Quote(amount, price, "campaign", offer)
     return best
+
+
+class Priced(Protocol):
+    """A row with a list price, a sale and its place in the market (a product, a card)."""
+
+    @property
+    def price_amount(self) -> int: ...
+    @property
+    def sale_price_amount(self) -> int | None: ...
+    @property
+    def sale_starts_at(self) -> datetime | None: ...
+    @property
+    def sale_ends_at(self) -> datetime | None: ...
+    @property
+    def seller_id(self) -> int: ...
+    @property
+    def category_id(self) -> int | None: ...
+
+
+def quote_of(row: Priced) -> Quote:
+    """:func:`quote` of a listing ``row``: its own price and sale, and the campaign offers
+    running on its shop and category."""
+    return quote(
+        row.price_amount,
+        row.sale_price_amount,
+        row.sale_starts_at,
+        row.sale_ends_at,
+        offers_for(row.seller_id, row.category_id),
+    )
 
 
 def price_now(

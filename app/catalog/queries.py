@@ -190,13 +190,7 @@ class ProductCard:
     @property
     def price_quote(self) -> pricing.Quote:
         """As ``Product.price_quote``: the price now and why."""
-        return pricing.quote(
-            self.price_amount,
-            self.sale_price_amount,
-            self.sale_starts_at,
-            self.sale_ends_at,
-            pricing.offers_for(self.seller_id, self.category_id),
-        )
+        return pricing.quote_of(self)
 
     @property
     def on_sale(self) -> bool:
