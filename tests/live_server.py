@@ -23,6 +23,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import contextmanager
@@ -547,3 +548,22 @@ def sold_out(result: CheckoutResult, title: str) -> bool:
 
 def placed(result: CheckoutResult) -> bool:
     return result.reply.status == 303 and "/checkout/return/" in result.reply.location
+
+
+def checkout_burst(server: Server, browsers: list[Browser], scarce: str) -> Counter[str]:
+    """Every browser checks out at once: no server error, no deadlock (the burst ends within
+    :data:`BURST_TIMEOUT`); returns how many checkouts were ``placed``, refused because
+    ``scarce`` (a title) had ``sold_out``, or ended ``other``wise (with a sample to read)."""
+    started = time.monotonic()
+    results = burst([lambda b=b: post_checkout(b) for b in browsers])
+    elapsed = time.monotonic() - started
+    assert_no_server_errors(server, [r.reply for r in results] + [r.page for r in results])
+    assert elapsed < BURST_TIMEOUT
+    fresh()
+    outcomes = Counter(
+        "placed" if placed(r) else "sold_out" if sold_out(r, scarce) else "other" for r in results
+    )
+    if outcomes["other"]:
+        odd = [(r.reply.status, r.reply.location, r.page.flashes()) for r in results]
+        raise AssertionError(f"checkouts neither placed nor sold out: {odd[:5]}")
+    return outcomes
