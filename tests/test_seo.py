@@ -20,6 +20,7 @@ from app.catalog.models import Category, Product, Seller, SlugHistory
 from app.catalog.sellers import SellerProfile, update_profile
 from app.catalog.slugs import is_valid_slug, slugify
 from app.core.extensions import db
+from app.core.timeutil import utcnow
 from app.shop import crawl_routes, seo
 from tests import factories
 from tests.test_migrations import app_for, fresh_databases, keep_logging  # noqa: F401
@@ -435,13 +436,39 @@ def test_json_ld_cannot_end_its_script():
 
 
 @pytest.mark.usefixtures("keep_logging")
+def _seller_at_0023(name: str) -> sa.Row:
+    """A seller row written with the columns the table had at revision 0023 (the model has
+    gained more since, which that schema lacks)."""
+    owner = factories.user(factories.Role.SELLER)
+    county, sector = factories.county(), factories.sector()
+    table = Seller.__table__
+    inserted = db.session.execute(
+        sa.insert(table).values(
+            user_id=owner.id,
+            slug=f"seller-old-{owner.id}",
+            display_name=name,
+            bio="",
+            county_id=county.id,
+            sector_id=sector.id,
+            status="approved",
+            created_at=utcnow(),
+            updated_at=utcnow(),
+        )  # fmt: skip
+    )
+    db.session.commit()
+    (seller_id,) = inserted.inserted_primary_key
+    return db.session.execute(
+        sa.select(table.c.id, table.c.slug).where(table.c.id == seller_id)
+    ).one()
+
+
 def test_the_migration_gives_existing_rows_persian_slugs_and_keeps_the_old_ones(tmp_path, request):
     url, _ = request.getfixturevalue("fresh_databases")
     app = app_for(tmp_path, url)
     with app.app_context():
         flask_migrate.upgrade(revision="0023")
-        first = factories.seller(name=SHOP)
-        twin = factories.seller(name=SHOP)
+        first = _seller_at_0023(SHOP)
+        twin = _seller_at_0023(SHOP)
         category = factories.category("needlework")
         ids = (first.id, twin.id, category.id)
         old = (first.slug, twin.slug, "needlework")

@@ -191,6 +191,7 @@ TEXT_NAMES = {
     "province_name", "product_title", "hidden_reason", "numbers",  # notifications: order_numbers() writes them in the reader's digits
     "email", "address",  # e-mail addresses (Latin by nature)
     "word", "other", "corrected",  # search: the words of a synonym pair, a corrected query
+    "shop_name",
 }  # fmt: skip
 # Literal Latin text that stays Latin in Persian: a file format's name, and the example that
 # shows Latin digits are accepted too.

@@ -8,14 +8,12 @@ import csv
 import io
 
 import pytest
-import sqlalchemy as sa
 
 from app.accounts.models import Role
 from app.catalog import variants
-from app.catalog.models import Product
 from app.catalog.variants import OptionData, VariantData, VariantsData
 from app.core.extensions import db
-from app.orders.models import OrderLine
+from app.orders import cart as carts
 from app.payments import state as payment_state
 from app.payments.models import Provider
 from app.program import lines, monthly
@@ -43,26 +41,12 @@ def sold(app):  # type: ignore[no-untyped-def]
         ),
     )
     small, medium = variants.variants_of(shirt.id)
-    options = variants.options_of(shirt.id)
     customer = factories.user(email="buyer@example.com")
-    payment = place(customer, (db.session.get(Product, shirt.id), 2), provider=Provider.STRIPE)
+    carts.add(customer, None, shirt.id, 1, small.id)
+    carts.add(customer, None, shirt.id, 1, medium.id)
+    payment = place(customer, provider=Provider.STRIPE)  # the cart's two lines, by variant
     order = payment.orders[0]
-    (line,) = order.lines
-    line.quantity, line.line_total_amount = 1, line.unit_price_amount
-    line.variant_id, line.variant_label, line.sku = (
-        small.id,
-        variants.label(small, options),
-        small.sku,
-    )
-    columns = {c.key for c in sa.inspect(OrderLine).column_attrs} - {"id"}
-    second = OrderLine(**{key: getattr(line, key) for key in columns})
-    second.variant_id, second.variant_label, second.sku = (
-        medium.id,
-        variants.label(medium, options),
-        medium.sku,
-    )
-    db.session.add(second)
-    db.session.commit()
+    assert sorted(line.sku or "" for line in order.lines) == ["SH-M", "SH-S"]
     assert payment_state.mark_payment_paid(payment) == "paid"
     db.session.commit()
     return {"seller": seller, "owner": owner, "shirt": shirt, "order": order}

@@ -8,6 +8,7 @@ import click
 
 from app.accounts.services import MIN_PASSWORD_LENGTH, create_staff
 from app.catalog import scope as scopes
+from app.core.db import database_id
 from app.core.errors import NotFound, ValidationFailed
 
 
@@ -68,10 +69,14 @@ def create_staff_command(
 
 
 @click.command("assist-seller")
-@click.argument("seller_id", type=int)
+@click.argument("seller")
 @click.argument("organisation", default="")
-def assist_seller_command(seller_id: int, organisation: str) -> None:
-    """Name the support organisation that assists a seller (made if new); no name: none."""
+def assist_seller_command(seller: str, organisation: str) -> None:
+    """Name the support organisation that assists seller SELLER (its id, any digits; made if
+    new); no name: none."""
+    seller_id = database_id(seller)
+    if seller_id is None:
+        raise click.ClickException(f"{seller!r} is not a seller's id.")
     try:
         scopes.assign_organisation(seller_id, organisation or None)
     except NotFound as exc:

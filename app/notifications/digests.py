@@ -82,16 +82,16 @@ def _subject(county: County, report: warnings.Warnings, locale: str) -> str:
 
 
 def _summary(report: warnings.Warnings, locale: str) -> str:
-    n = {key: format_number(count, locale) for key, count in _counts(report).items()}
+    n = _counts(report)
     return _(
         "Sellers approved with nothing listed: %(idle)s. Listings that never sold: %(unsold)s. "
         "Sold out listings: %(sold_out)s. Orders waiting for their seller: %(late)s. Problems "
         "unanswered: %(problems)s.",
-        idle=n["idle_sellers"],
-        unsold=n["unsold_listings"],
-        sold_out=n["sold_out"],
-        late=n["late_orders"],
-        problems=n["unanswered_problems"],
+        idle=format_number(n["idle_sellers"], locale),
+        unsold=format_number(n["unsold_listings"], locale),
+        sold_out=format_number(n["sold_out"], locale),
+        late=format_number(n["late_orders"], locale),
+        problems=format_number(n["unanswered_problems"], locale),
     )
 
 

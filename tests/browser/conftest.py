@@ -63,8 +63,19 @@ def live_server(live_dir: Path) -> Iterator[str]:
         indexing.reindex()  # as `flask seed-demo` does: search answers from the index
         db.session.remove()
 
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
-    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    with serving(app, "live-server") as url:
+        yield url
+
+
+@contextmanager
+def serving(app: object, name: str, handler: type = QuietHandler) -> Iterator[str]:
+    """Serve ``app`` on a free port of 127.0.0.1 in a thread named ``name`` while the block
+    runs (its base URL); then stop it, close its search index and database connections, and
+    forget the page cache."""
+    from app.shop import cache
+
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=handler)  # type: ignore[arg-type]
+    thread = threading.Thread(target=server.serve_forever, name=name, daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_port}"
@@ -73,7 +84,7 @@ def live_server(live_dir: Path) -> Iterator[str]:
         thread.join(timeout=10)
         server.server_close()
         close_search(app)  # its open index files
-        with app.app_context():
+        with app.app_context():  # type: ignore[attr-defined]
             db.engine.dispose()
         cache.clear()
 

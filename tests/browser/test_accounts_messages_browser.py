@@ -175,7 +175,7 @@ def buy_with_cash(customer: Visit, product: str) -> int:
     page.fill("textarea[name=address]", "خیابان دانشگاه، کوچه ۳، پلاک ۱۲")
     type_persian(customer, "input[name=postal_code]", "9816745639")
     page.check("input[name=payment_method][value=cash]")
-    submit(customer, "form.checkout-form button[type=submit]")
+    submit(customer, "form.checkout-form button[data-place-order]")
     assert "/checkout/return/" in page.url, page.inner_text("main")
     links = customer.js(
         "[...document.querySelectorAll('main a[href*=\"/orders/\"]')].map(a => a.pathname)"

@@ -4,16 +4,14 @@ sales with the phone's keys, and sending them all again (a reload, a lost answer
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from werkzeug.serving import make_server
 
 from app.core.extensions import db
-from tests.browser.conftest import QuietHandler, Visit
+from tests.browser.conftest import QuietHandler, Visit, serving
 from tests.browser.test_listing_photos_browser import until
 from tests.conftest import make_app
 
@@ -46,18 +44,8 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         seed_demo(None, sellers=2, products_per_seller=4)
         db.session.remove()
     APPS[:] = [app]
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=CountingHandler)
-    thread = threading.Thread(target=server.serve_forever, name="booth-live", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
-        with app.app_context():
-            db.engine.dispose()
-        cache.clear()
+    with serving(app, "booth-live", CountingHandler) as url:
+        yield url
 
 
 def offline_sales() -> list[tuple[int, str | None, str | None]]:

@@ -8,7 +8,6 @@ use, is refused on the second checkout with a clear message."""
 from __future__ import annotations
 
 import io
-import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -16,10 +15,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from PIL import Image
-from werkzeug.serving import make_server
 
 from app.core.extensions import db
-from tests.browser.conftest import QuietHandler, person
+from tests.browser.conftest import person, serving
 from tests.browser.test_listing_photos_browser import until
 from tests.conftest import make_app
 
@@ -83,18 +81,8 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         indexing.reindex()
         db.session.remove()
 
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
-    thread = threading.Thread(target=server.serve_forever, name="trust-live", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
-        with app.app_context():
-            db.engine.dispose()
-        cache.clear()
+    with serving(app, "trust-live") as url:
+        yield url
 
 
 def in_db(query):  # type: ignore[no-untyped-def]
@@ -135,7 +123,7 @@ def check_out(visit, coupon: str = "") -> str:  # type: ignore[no-untyped-def]
     if coupon:
         page.fill("input[name=coupon]", coupon)
     page.check("input[name=payment_method][value=cash]")
-    return submit(visit, "form.checkout-form button[type=submit]")
+    return submit(visit, "form.checkout-form button[data-place-order]")
 
 
 def choose_blue_m_and_buy(customer, coupon: str) -> int:  # type: ignore[no-untyped-def]

@@ -27,7 +27,7 @@ def test_the_checkout_error_summary_takes_focus_and_is_in_view(phone):
     page.fill("input[name=mobile]", "12")
     page.fill("input[name=postal_code]", "")
     with page.expect_navigation():
-        page.click("form.checkout-form button[type=submit]")
+        page.click("form.checkout-form button[data-place-order]")
 
     assert phone.js("document.activeElement.id") == "error-summary"
     top = phone.js("document.getElementById('error-summary').getBoundingClientRect().top")

@@ -80,7 +80,7 @@ def test_a_listing_with_two_photos_in_one_save_and_its_gallery(phone390, tmp_pat
     page.check("li.staged:first-child input[name=cover]")
 
     with page.expect_navigation():
-        page.click("form[data-listing-form] button[type=submit]")
+        page.click("form[data-listing-form] button[data-save-listing]")
     match = re.search(r"/seller/listings/(\d+)/edit", page.url)
     assert match, page.url
     assert visit.js("document.querySelectorAll('.photo-list > li').length") == 2

@@ -48,7 +48,7 @@ def test_new_listing_keeps_a_price_and_stock_typed_in_persian_digits(visit):
     page.type("input[name=stock]", "۳")
     assert visit.js("document.querySelector('input[name=price_toman]').value") == "۱۲۰٬۰۰۰"
     with page.expect_navigation():
-        page.click("main form.listing-form button[type=submit]")
+        page.click("main form.listing-form button[data-save-listing]")
     # Saved: the server redirected to the new listing's edit page, which reads it back.
     assert re.search(r"/seller/listings/\d+/edit$", page.url), page.url
     price = visit.js("document.querySelector('input[name=price_toman]').value")

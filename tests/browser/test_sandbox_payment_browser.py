@@ -127,7 +127,7 @@ def pay_two_seller_cart(visit) -> list[int]:  # type: ignore[no-untyped-def]
     page.fill("input[name=postal_code]", "۹۸۱۶۷۴۵۶۳۹")
     page.check("input[name=payment_method][value=ipg]")
     with page.expect_navigation():
-        page.click("form.checkout-form button[type=submit]")
+        page.click("form.checkout-form button[data-place-order]")
 
     assert "/sandbox/gateway/" in page.url
     assert "درگاه بانکی آزمایشی" in page.inner_text("h1")

@@ -53,7 +53,7 @@ def list_with_two_photos(seller: Visit, tmp_path) -> int:  # type: ignore[no-unt
     page.set_input_files("#photos-input", files)
     until(seller, "document.querySelectorAll('li.staged.uploaded').length === 2", 30)
     with page.expect_navigation():
-        page.click("form[data-listing-form] button[type=submit]")
+        page.click("form[data-listing-form] button[data-save-listing]")
     found = re.search(r"/seller/listings/(\d+)/edit", page.url)
     assert found, page.inner_text("main")
     return int(found[1])
@@ -96,7 +96,7 @@ def buy(customer: Visit, product_id: int) -> None:
     page.fill("textarea[name=address]", "خیابان دانشگاه، پلاک ۱۲")
     type_persian(customer, "input[name=postal_code]", "9816745639")
     page.check("input[name=payment_method][value=cash]")
-    submit(customer, "form.checkout-form button[type=submit]")
+    submit(customer, "form.checkout-form button[data-place-order]")
     assert "/checkout/return/" in page.url, page.inner_text("main")
     assert TITLE in page.inner_text("main") or customer.js(
         "document.querySelectorAll('main a[href*=\"/orders/\"]').length"
