@@ -39,6 +39,13 @@ OPEN_TO_SCOPED = frozenset(
         "admin.problems",
         "admin.problem_detail",
         "admin.early_warnings",
+        "admin.assist",
+        "admin.assist_ask",
+        "admin.assist_confirm",
+        "admin.assist_new_listing",
+        "admin.assist_edit_listing",
+        "admin.assist_quick_edit",
+        "admin.assist_stage_photo",
     }
 )
 
@@ -59,6 +66,7 @@ def scope_of_page() -> dict[str, object]:
 
 
 from app.admin import (  # noqa: E402,F401
+    assist_routes,
     campaign_routes,
     conversation_routes,
     county_routes,
