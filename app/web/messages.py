@@ -48,7 +48,7 @@ ERROR_TEXT = {
     "code_expired": _l("This code has expired or was used. Ask for a new one."),
     "no_mobile": _l(
         "This seller has no mobile number to text: neither a verified mobile on their account "
-        "nor a mobile number as the shop's phone."
+        "nor a mobile number as the shop’s phone."
     ),
     "reset_link_invalid": _l(
         "This link has expired or has already been used. Ask for a new one below."
