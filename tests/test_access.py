@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from werkzeug.routing import AnyConverter, FloatConverter, IntegerConverter, UUIDConverter
 
 from app.accounts.models import Role, User
+from app.catalog.models import ListingConsent
 from app.core.extensions import db
 from tests import factories
 
@@ -121,6 +122,8 @@ ACCESS: dict[str, str] = {
     "sellers.duplicate_listing": SELLER,
     "sellers.delete_listing": SELLER,
     "sellers.quick_edit": SELLER,
+    "sellers.take_over_listing": SELLER,
+    "sellers.revoke_consent": SELLER,
     "sellers.set_status": SELLER,
     "sellers.upload_photos": SELLER,
     "sellers.stage_photo_upload": SELLER,
@@ -169,6 +172,13 @@ ACCESS: dict[str, str] = {
     "admin.booth_page": STAFF,
     "admin.booth_entry": STAFF,
     "admin.booth_worker": STAFF,
+    "admin.assist": STAFF,
+    "admin.assist_ask": STAFF,
+    "admin.assist_confirm": STAFF,
+    "admin.assist_new_listing": STAFF,
+    "admin.assist_edit_listing": STAFF,
+    "admin.assist_quick_edit": STAFF,
+    "admin.assist_stage_photo": STAFF,
     "admin.offline_sales": STAFF,
     "admin.delete_offline_sale": STAFF,
     "admin.counties_report": STAFF,
@@ -295,12 +305,21 @@ def goes_to_login(response) -> bool:  # type: ignore[no-untyped-def]
 
 
 def test_every_route_obeys_its_access_class(app):
+    seller = factories.seller()
     users = {
         "anonymous": None,
         "customer": factories.user(Role.CUSTOMER),
-        "seller": factories.seller().user,
+        "seller": seller.user,
         "staff": factories.user(Role.STAFF),
     }
+    # The seller consents to listing on their behalf, so the assist forms open to staff (without
+    # consent they refuse with 403: tests/test_assisted_listing.py).
+    db.session.add(
+        ListingConsent(
+            seller_id=seller.id, staff_id=users["staff"].id, method="sms_code", mobile="09121234567"
+        )
+    )
+    db.session.commit()
     endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
     missing = sorted(endpoints - ACCESS.keys())
     assert not missing, f"add these endpoints to ACCESS in {__file__}: {missing}"

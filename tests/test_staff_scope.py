@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from app.accounts.models import Role
 from app.admin import OPEN_TO_SCOPED
 from app.catalog import scope as scopes
-from app.catalog.models import ProductStatus
+from app.catalog.models import ListingConsent, ProductStatus
 from app.core.extensions import db
 from app.core.timeutil import utcnow
 from app.disputes.models import OrderProblem, ProblemKind, ProblemStatus
@@ -78,6 +78,13 @@ def _object_urls(side: dict) -> list[tuple[str, str]]:  # type: ignore[type-arg]
         ("GET", f"/admin/sellers/{s}/booth"),
         ("GET", f"/admin/sellers/{s}/booth/worker.js"),
         ("POST", f"/admin/sellers/{s}/booth/entries"),
+        ("GET", f"/admin/sellers/{s}/assist"),
+        ("POST", f"/admin/sellers/{s}/assist/ask"),
+        ("POST", f"/admin/sellers/{s}/assist/confirm"),
+        ("GET", f"/admin/sellers/{s}/assist/listings/new"),
+        ("GET", f"/admin/sellers/{s}/assist/listings/{p}/edit"),
+        ("POST", f"/admin/sellers/{s}/assist/listings/{p}/quick"),
+        ("POST", f"/admin/sellers/{s}/assist/photos/staged"),
     ]
 
 
@@ -89,7 +96,9 @@ def test_a_county_officer_gets_404_on_every_object_of_another_county(app, two_co
     # Their own county's objects open (the POSTs without a form are refused as bad requests).
     for method, url in _object_urls(two_counties["a"]):
         if method == "GET":
-            assert officer.get(url).status_code == 200, url
+            # The assist forms need the seller's consent first: 403 (found, not allowed yet).
+            wanted = 403 if "/assist/listings/" in url else 200
+            assert officer.get(url).status_code == wanted, url
 
 
 def test_a_support_organisation_sees_the_sellers_it_assists(app, two_counties) -> None:  # type: ignore[no-untyped-def]
@@ -137,6 +146,16 @@ def test_lists_reports_and_exports_hold_the_scope_only(app, two_counties) -> Non
 
 def test_the_province_pages_are_closed_to_staff_with_a_scope(app, two_counties) -> None:  # type: ignore[no-untyped-def]
     officer, helper = two_counties["officer"], two_counties["helper"]
+    for side in ("a", "b"):  # consent given: the assist forms open (403 without it)
+        db.session.add(
+            ListingConsent(
+                seller_id=two_counties[side]["seller"].id,
+                staff_id=two_counties["province"].id,
+                method="sms_code",
+                mobile="09121234567",
+            )
+        )
+    db.session.commit()
     problems = []
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
         if not rule.endpoint.startswith("admin."):

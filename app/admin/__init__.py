@@ -42,6 +42,13 @@ OPEN_TO_SCOPED = frozenset(
         "admin.impact_report",
         "admin.impact_csv",
         "admin.impact_xlsx",
+        "admin.assist",
+        "admin.assist_ask",
+        "admin.assist_confirm",
+        "admin.assist_new_listing",
+        "admin.assist_edit_listing",
+        "admin.assist_quick_edit",
+        "admin.assist_stage_photo",
     }
 )
 
@@ -62,6 +69,7 @@ def scope_of_page() -> dict[str, object]:
 
 
 from app.admin import (  # noqa: E402,F401
+    assist_routes,
     campaign_routes,
     conversation_routes,
     county_routes,

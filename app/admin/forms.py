@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
-from wtforms.validators import Length, Optional
+from wtforms.validators import DataRequired, Length, Optional
 
 from app.web.forms import coerce_id
 
@@ -109,3 +109,13 @@ class LoanForm(FlaskForm):
 class FlagDecisionForm(FlaskForm):
     action = StringField()  # "clear" or "confirm", set by the button pressed
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=2000)])
+
+
+class ConsentCodeForm(FlaskForm):
+    """The code the seller reads out to the staff member listing on their behalf."""
+
+    code = StringField(
+        _l("Code the seller reads out"),
+        validators=[DataRequired(), Length(max=20)],
+        render_kw={"inputmode": "numeric", "autocomplete": "one-time-code"},
+    )

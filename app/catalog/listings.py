@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from app.audit import log as audit
-from app.catalog import pricing, variants
+from app.catalog import assisted, pricing, variants
 from app.catalog.models import (
     Category,
     PhotoStatus,
@@ -226,6 +226,8 @@ def create_product(
     staged: Sequence[str] = (),
     cover: str = "",
     options: variants.VariantsData | None = None,
+    *,
+    helper_id: int | None = None,
 ) -> Product:
     """A new listing, with the photos the seller uploaded on its form (``staged``: their
     tokens, in order; ``cover`` first), published at once if asked and allowed (a photo, a
@@ -233,11 +235,17 @@ def create_product(
     as they were, for the form to carry to the next try. The caller hands the new photos
     (:func:`app.catalog.photos.owed_of`) to the job worker after this returns. With
     ``options`` (options and their variants) the listing is sold by its variants from the
-    start: its price and stock are theirs (see :mod:`app.catalog.variants`)."""
+    start: its price and stock are theirs (see :mod:`app.catalog.variants`).
+
+    ``helper_id``: a staff member listing on the seller's behalf; the seller's consent is
+    checked in the same transaction (:class:`app.catalog.assisted.NoConsent`: nothing made),
+    and the listing is marked "listed with help" and audited (:func:`assisted.mark`)."""
     seller_id = seller.id
     _, options = _check_listing(data, options=options, seller_id=seller_id)
     by_variants = bool(options and options.options)
     with transaction():
+        if helper_id is not None:
+            assisted.require_consent(seller_id)
         product = Product(
             seller_id=seller_id,
             title=data.title,
@@ -255,6 +263,9 @@ def create_product(
         _set_sale(product, data, sold_by_variants=by_variants)
         take_staged(product, seller_id, staged, cover)
         _set_status(product, data.status)
+        if helper_id is not None:
+            db.session.flush()
+            assisted.mark(product, helper_id, "listing.create", status=product.status.value)
     return product
 
 
@@ -296,6 +307,8 @@ def update_product(
     staged: Sequence[str] = (),
     cover: str = "",
     options: variants.VariantsData | None = None,
+    *,
+    helper_id: int | None = None,
 ) -> list[ChangedWhileEditing]:
     """Save the seller's edit form and commit (or roll back and raise ``ValidationFailed``).
 
@@ -310,6 +323,8 @@ def update_product(
     (:func:`app.catalog.variants.apply`); no options turns a listing with variants back into
     one item. A listing that has variants before or after the save keeps the price and stock
     they give it: the form's price and stock are not written, and its sale is only a period.
+
+    ``helper_id``: staff changing the listing on the seller's behalf (as :func:`create_product`).
     """
     _, options = _check_listing(
         data,
@@ -320,6 +335,8 @@ def update_product(
     )
     product_id = product.id
     with transaction():
+        if helper_id is not None:
+            assisted.require_consent(product.seller_id)
         if options is not None:
             # Variants before the product row: checkouts take them in that order.
             variants.lock_variants(product_id)
@@ -345,6 +362,14 @@ def update_product(
         _set_sale(product, data, sold_by_variants=by_variants)
         take_staged(product, product.seller_id, staged, cover)
         _set_status(product, data.status)
+        if helper_id is not None:
+            assisted.mark(
+                product,
+                helper_id,
+                "listing.update",
+                status=product.status.value,
+                kept=[change.field for change in kept],
+            )
     return kept
 
 
@@ -368,12 +393,14 @@ def quick_update(
     stock: int | None,
     seen_price_amount: int | None = None,
     seen_stock: int | None = None,
+    helper_id: int | None = None,
 ) -> list[ChangedWhileEditing]:
     """Change price and/or stock from the listings table and commit.
 
     As :func:`update_product`: a value that changed since the table showed ``seen_*`` is kept
     and returned, the other one is saved. A listing sold by its variants refuses both
-    (``has_variants`` on the field): its price and stock are its variants'.
+    (``has_variants`` on the field): its price and stock are its variants'. ``helper_id``:
+    staff changing it on the seller's behalf (as :func:`create_product`).
     """
     if product.has_variants and (price_amount is not None or stock is not None):
         raise _variants_own(price_amount, stock)
@@ -386,10 +413,21 @@ def quick_update(
         raise ValidationFailed(errors)
     product_id = product.id
     with transaction():
+        if helper_id is not None:
+            assisted.require_consent(product.seller_id)
         product = locked_product(product_id)
         if product.has_variants:
             raise _variants_own(price_amount, stock)
+        before = (product.price_amount, product.stock)
         kept = _set_counts(product, price_amount, stock, seen_price_amount, seen_stock)
+        if helper_id is not None:
+            assisted.mark(
+                product,
+                helper_id,
+                "listing.quick_update",
+                price_amount=[before[0], product.price_amount],
+                stock=[before[1], product.stock],
+            )
     return kept
 
 

@@ -117,6 +117,28 @@ class StaffScope(Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
+class ListingConsent(Model):
+    """A seller's consent that a staff member (a county officer, a support organisation's or
+    the province's staff) lists on their behalf: given by reading out a code texted to
+    ``mobile`` (``method``), until the seller revokes it (``revoked_at``) or
+    :data:`app.catalog.assisted.CONSENT_DAYS` pass."""
+
+    __tablename__ = "listing_consent"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seller_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("seller.id", ondelete="CASCADE"), index=True
+    )
+    staff_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+    method: Mapped[str] = mapped_column(sa.String(20))
+    mobile: Mapped[str] = mapped_column(sa.String(20))
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+
+    staff: Mapped[User | None] = relationship(foreign_keys=[staff_id])
+
+
 class SellerStatusChange(Model):
     """Audit row for every change of a seller's status: who, when, why."""
 
@@ -209,9 +231,17 @@ class Product(Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # "Listed with help": the staff member who last created or changed this listing on the
+    # seller's behalf, with the seller's consent (app.catalog.assisted), and when; cleared when
+    # the seller takes it over.
+    assisted_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user.id", ondelete="SET NULL"), index=True
+    )
+    assisted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     seller: Mapped[Seller] = relationship()
     category: Mapped[Category | None] = relationship()
+    assisted_by: Mapped[User | None] = relationship(foreign_keys=[assisted_by_id])
     images: Mapped[list[ProductImage]] = relationship(
         back_populates="product",
         order_by="ProductImage.position",

@@ -2,11 +2,13 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField, MultipleFileField
+from flask_wtf.file import FileField
 from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Length, Optional
 
 from app.web.forms import LocalDateField, LocalIntegerField, LocalMoneyField
+from app.web.listing_form import ListingForm as ListingForm
+from app.web.listing_form import QuickEditForm as QuickEditForm
 from app.web.provinces import PROVINCES
 
 
@@ -50,65 +52,6 @@ class SellerProfileForm(FlaskForm):
     logo = FileField(_l("Logo (JPEG, PNG or WebP)"))
     # A logo already stored by an earlier try of this form (signed; see sellers.routes).
     logo_token = HiddenField()
-
-
-class ListingForm(FlaskForm):
-    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
-    title_en = StringField(
-        _l("Title in English (optional)"),
-        validators=[Optional(), Length(max=200)],
-        description=_l("Helps shoppers who search in English; not shown on the page."),
-    )
-    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=10000)])
-    category_id = SelectField(_l("Category"), coerce=int, validators=[Optional()])
-    price_toman = LocalMoneyField(  # held in rials
-        _l("Price (toman)"),
-        validators=[
-            Optional(),
-            NumberRange(min=0, max=10**13, message=_l("Enter a price from 0.")),
-        ],
-    )
-    sale_price_toman = LocalMoneyField(  # held in rials
-        _l("Sale price (toman, optional)"),
-        validators=[
-            Optional(),
-            NumberRange(min=1, max=10**13, message=_l("Enter a sale price above 0.")),
-        ],
-        description=_l("Lower than the price; shown with the price struck through."),
-    )
-    sale_starts_on = LocalDateField(_l("Sale's first day"), validators=[Optional()])
-    sale_ends_on = LocalDateField(_l("Sale's last day"), validators=[Optional()])
-    stock = LocalIntegerField(
-        _l("Stock"),
-        default=1,
-        validators=[
-            Optional(),
-            NumberRange(min=0, max=1_000_000, message=_l("Stock must be between 0 and 1,000,000.")),
-        ],
-    )
-    status = SelectField(
-        _l("Status"),
-        # A callable: WTForms 3.3 deprecates tuple choices given to the field's constructor.
-        choices=lambda: [("draft", _l("Draft (not visible)")), ("published", _l("Published"))],
-        default="draft",
-    )
-    # New photos sent with the form (without script; with it they are uploaded one by one as
-    # they are chosen and the form carries their tokens: see sellers.routes._form_photos).
-    photos = MultipleFileField(_l("Add photos"))
-    # Price (rial) and stock as the form showed them: the save keeps a value changed since.
-    seen_price_amount = HiddenField()
-    seen_stock = HiddenField()
-
-
-class QuickEditForm(FlaskForm):
-    price_toman = LocalMoneyField(  # held in rials
-        _l("Price (toman)"), validators=[Optional(), NumberRange(min=1, max=10**13)]
-    )
-    stock = LocalIntegerField(
-        _l("Stock"), validators=[Optional(), NumberRange(min=0, max=1_000_000)]
-    )
-    seen_price_amount = HiddenField()
-    seen_stock = HiddenField()
 
 
 class AltTextForm(FlaskForm):

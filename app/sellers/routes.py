@@ -24,7 +24,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.orm import selectinload
 
 from app import jobs
-from app.catalog import favourites, listings, photos, pricing
+from app.catalog import assisted, favourites, listings, photos, pricing
 from app.catalog.indexing import remove_deleted
 from app.catalog.models import PhotoStatus, Product, ProductStatus, Seller, SellerStatus
 from app.catalog.rules import MAX_IMAGES
@@ -40,19 +40,27 @@ from app.catalog.sellers import (
 from app.core.errors import NotAllowed, NotFound, ValidationFailed
 from app.core.extensions import limiter
 from app.core.formatting import format_number
-from app.core.inputs import lenient_int
 from app.jobs import tasks as jobs_tasks
 from app.media.images import ImageRejected
 from app.media.storage import StorageUnavailable
 from app.media.store import storage
 from app.program import beneficiaries, impact, monthly, price_hints
-from app.sellers import bp, variant_form
-from app.sellers.forms import AltTextForm, ListingForm, QuickEditForm, SellerProfileForm
+from app.sellers import bp
+from app.sellers.forms import AltTextForm, SellerProfileForm
 from app.shipping import services as shipping
+from app.web import variant_form
 from app.web.access import owned_or_404
 from app.web.fresh import is_fresh, reauth_redirect
 from app.web.http import csv_response, page_arg, safe_next
 from app.web.impact_labels import label as impact_label
+from app.web.listing_form import (
+    ListingForm,
+    QuickEditForm,
+    form_photos,
+    listing_data,
+    seen,
+    storage_down_text,
+)
 from app.web.messages import apply_errors, error_text
 
 LISTINGS_PER_PAGE = 25
@@ -233,7 +241,33 @@ def dashboard():
         loans=beneficiaries.loans_of(seller.id),
         figures=impact.seller_impact(seller.id, str(get_locale() or "fa")),
         label=impact_label,
+        consent=assisted.active_consent(seller.id),
+        helped=assisted.helped_listings(seller.id),
     )
+
+
+@bp.post("/consent/revoke")
+def revoke_consent():
+    """The seller withdraws their consent to listing on their behalf (audited)."""
+    seller = current_seller()
+    if assisted.revoke(seller, current_user._get_current_object()):
+        flash(_("Consent withdrawn. Staff can no longer change your listings."), "success")
+    return redirect(url_for("sellers.dashboard"))
+
+
+@bp.post("/listings/<int:product_id>/take-over")
+def take_over_listing(product_id: int):
+    """The seller takes over a listing made or changed with help: the marker goes (audited)."""
+    product = owned_product(product_id)
+    try:
+        assisted.take_over(product, current_user._get_current_object())
+    except NotFound:
+        abort(404)
+    flash(
+        _("“%(title)s” is yours again, without the “listed with help” mark.", title=product.title),
+        "success",
+    )
+    return redirect(url_for("sellers.edit_listing", product_id=product_id))
 
 
 @bp.get("/numbers.csv")
@@ -314,30 +348,6 @@ def listing_table():
     )
 
 
-def _listing_data(form: ListingForm) -> listings.ListingData:
-    return listings.ListingData(
-        title=form.title.data or "",
-        title_en=form.title_en.data or "",
-        description=form.description.data or "",
-        category_id=form.category_id.data or None,
-        price_amount=form.price_toman.data,
-        stock=form.stock.data or 0,
-        status=ProductStatus(form.status.data),
-        seen_price_amount=_seen(form.seen_price_amount.data),
-        seen_stock=_seen(form.seen_stock.data),
-        sale_given=True,
-        sale_price_amount=form.sale_price_toman.data,
-        sale_first_day=form.sale_starts_on.data,
-        sale_last_day=form.sale_ends_on.data,
-    )
-
-
-def _seen(value: str | None) -> int | None:
-    """A hidden "as shown" number; anything else (a page from before these fields) is None."""
-    number = lenient_int((value or "")[:40], None)
-    return number if number is not None and number >= 0 else None
-
-
 def _flash_kept(kept: list[listings.ChangedWhileEditing]) -> None:
     """Tell the seller which values changed while they were editing and were left as they are."""
     loc = _locale()
@@ -365,55 +375,6 @@ def _flash_kept(kept: list[listings.ChangedWhileEditing]) -> None:
 
 
 # ---- photos that come with the listing form ------------------------------------------------
-
-
-def _form_photos(seller: Seller, form: ListingForm) -> tuple[list[photos.Staged], str]:
-    """The photos this submission of the listing form brings, in the order the seller set, and
-    the token of the chosen cover ("" for none).
-
-    With script, each photo was uploaded as it was chosen (:func:`stage_photo_upload`) and the
-    form carries its token (``staged``) with its place (``staged_order``, a number the seller
-    may change without script too). Files sent with the form itself (``photos``) are stored
-    now, whatever else is wrong with the form, and come last: a form sent back with an error
-    carries them on, so nothing is uploaded twice. Photos ticked ``staged_remove`` go at once.
-    Problems are put on ``form.photos.errors``.
-    """
-    tokens = [t[:80] for t in request.form.getlist("staged")][: photos.MAX_STAGED]
-    orders = request.form.getlist("staged_order")
-    removed = {t[:80] for t in request.form.getlist("staged_remove")}
-    if removed:
-        photos.discard_staged(seller, [t for t in tokens if t in removed])
-    placed = []
-    for index, token in enumerate(tokens):
-        if not token or token in removed:
-            continue
-        order = lenient_int(orders[index][:10], None) if index < len(orders) else None
-        placed.append((order if order is not None else index + 1, index, token))
-    wanted = [token for _order, _index, token in sorted(placed)]
-    kept = photos.staged_photos(seller, wanted)
-    if len(kept) < len(dict.fromkeys(wanted)):
-        form.photos.errors = [*form.photos.errors, error_text("photo_expired")]
-    for upload in request.files.getlist("photos"):
-        if not upload or not upload.filename:
-            continue
-        try:
-            kept.append(photos.stage_photo(seller, upload.stream, upload.filename))
-        except ImageRejected as exc:
-            form.photos.errors = [*form.photos.errors, f"{upload.filename}: {error_text(exc.code)}"]
-        except ValidationFailed as exc:
-            form.photos.errors = [
-                *form.photos.errors,
-                *(error_text(c) for codes in exc.errors.values() for c in codes),
-            ]
-            break
-        except StorageUnavailable:
-            current_app.logger.warning("media storage unreachable: photo upload refused")
-            form.photos.errors = [*form.photos.errors, storage_down_text()]
-            break
-    cover = request.form.get("cover", "")[:80]
-    if cover not in {photo.token for photo in kept}:
-        cover = ""
-    return kept, cover
 
 
 def _start_photos(product_id: int) -> None:
@@ -515,12 +476,12 @@ def new_listing():
         editor = variant_form.from_form(request.form)
         valid = form.validate() if not editor.make_rows else True
         # The photos are kept now, whatever else is wrong, and carried to the next try.
-        staged, cover = _form_photos(seller, form)
+        staged, cover = form_photos(seller, form)
         if valid and not form.photos.errors and not editor.make_rows and not editor.has_errors:
             try:
                 product = listings.create_product(
                     seller,
-                    _listing_data(form),
+                    listing_data(form),
                     [p.token for p in staged],
                     cover,
                     editor.data(),
@@ -564,12 +525,12 @@ def edit_listing(product_id: int):
     valid = form.validate_on_submit() if not editor.make_rows else False
     if form.is_submitted():
         # The photos are kept now, whatever else is wrong, and carried to the next try.
-        staged, cover = _form_photos(current_seller(), form)
+        staged, cover = form_photos(current_seller(), form)
     if valid and not form.photos.errors and not editor.has_errors:
         was_hidden = product.status == ProductStatus.HIDDEN_BY_STAFF
         try:
             kept = listings.update_product(
-                product, _listing_data(form), [p.token for p in staged], cover, editor.data()
+                product, listing_data(form), [p.token for p in staged], cover, editor.data()
             )
         except NotFound:
             abort(404)  # deleted in another tab meanwhile
@@ -625,8 +586,8 @@ def quick_edit(product_id: int):
                 product,
                 price_amount=price,
                 stock=form.stock.data,
-                seen_price_amount=_seen(form.seen_price_amount.data),
-                seen_stock=_seen(form.seen_stock.data),
+                seen_price_amount=seen(form.seen_price_amount.data),
+                seen_stock=seen(form.seen_stock.data),
             )
         except NotFound:
             abort(404)
@@ -738,13 +699,6 @@ def _add_photo(product: Product, stream: photos.Upload) -> str | None:
     if jobs.queue.immediate:
         return photos.settle_in_place(image_id)
     return None
-
-
-def storage_down_text() -> str:
-    return _(
-        "Photos cannot be saved right now because the file storage cannot be reached. "
-        "Nothing was changed; please try again in a few minutes."
-    )
 
 
 def owned_photo(product_id: int, image_id: int) -> Product:

@@ -46,6 +46,10 @@ ERROR_TEXT = {
     "mobile_unverified": _l("Verify your mobile number first: see your account page."),
     "code_wrong": _l("That code is not right. Check the text message and try again."),
     "code_expired": _l("This code has expired or was used. Ask for a new one."),
+    "no_mobile": _l(
+        "This seller has no mobile number to text: neither a verified mobile on their account "
+        "nor a mobile number as the shop’s phone."
+    ),
     "reset_link_invalid": _l(
         "This link has expired or has already been used. Ask for a new one below."
     ),
