@@ -179,6 +179,7 @@ ACCESS: dict[str, str] = {
     "admin.assist_edit_listing": STAFF,
     "admin.assist_quick_edit": STAFF,
     "admin.assist_stage_photo": STAFF,
+    "admin.assist_price_hint": STAFF,
     "admin.offline_sales": STAFF,
     "admin.delete_offline_sale": STAFF,
     "admin.counties_report": STAFF,

@@ -83,3 +83,16 @@ def test_form_values_out_of_range_show_no_hint(app) -> None:  # type: ignore[no-
     shown = price_hints.shown(10**30, 1, 10**30)
     assert shown["hint_category"] is None and shown["hint_county"] is None
     assert price_hints.shown("3", 1, "12")["hint_category"] is None  # not read from a form
+
+
+def test_staff_helping_a_seller_see_the_hint_of_the_sellers_county(app, market) -> None:  # type: ignore[no-untyped-def]
+    from app.catalog import scope as scopes
+
+    price_hints.refresh()
+    province = factories.user(factories.Role.STAFF, email="hint-staff@example.com")
+    officer = factories.user(factories.Role.STAFF, email="hint-officer@example.com")
+    scopes.set_scope(officer, county_slug="chabahar")  # not seller a's county
+    url = f"/admin/sellers/{market['a'].id}/price-hint?category={market['pots'].id}&price=۲۰۰"
+    html = client_for(app, province).get(url).get_data(as_text=True)
+    assert "price-hint-typical" in html and "In the seller’s county:" in html
+    assert client_for(app, officer).get(url).status_code == 404

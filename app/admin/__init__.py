@@ -49,6 +49,7 @@ OPEN_TO_SCOPED = frozenset(
         "admin.assist_edit_listing",
         "admin.assist_quick_edit",
         "admin.assist_stage_photo",
+        "admin.assist_price_hint",
     }
 )
 

@@ -33,6 +33,7 @@ from app.jobs import tasks as jobs_tasks
 from app.media.images import ImageRejected
 from app.media.storage import StorageUnavailable
 from app.notifications import sms
+from app.program import price_hints
 from app.web import variant_form
 from app.web.access import owned_or_404, staff_scope
 from app.web.listing_form import (
@@ -40,6 +41,7 @@ from app.web.listing_form import (
     QuickEditForm,
     form_photos,
     listing_data,
+    price_hint_page,
     seen,
     storage_down_text,
 )
@@ -58,6 +60,13 @@ def _seller(seller_id: int) -> Seller:
         return scopes.seller_in(staff_scope(), seller_id)
     except NotFound:
         abort(404)
+
+
+@bp.get("/sellers/<int:seller_id>/price-hint")
+def assist_price_hint(seller_id: int) -> ResponseReturnValue:
+    """The fair-price hint on the assist form, for the seller's county (read-only: no consent
+    needed, the scope still is)."""
+    return price_hint_page(_seller(seller_id).county_id, for_staff=True)
 
 
 def _refused(seller: Seller) -> ResponseReturnValue:
@@ -218,6 +227,9 @@ def _form_page(
             max_images=MAX_IMAGES,
             room=room,
             stage_url=url_for("admin.assist_stage_photo", seller_id=seller.id),
+            hint_url=url_for("admin.assist_price_hint", seller_id=seller.id),
+            hint_for_staff=True,
+            **price_hints.shown(form.category_id.data, seller.county_id, form.price_toman.data),
             problems=[error_text(p) for p in listings.publish_problems(product)]
             if product is not None
             else [],

@@ -4,7 +4,7 @@ service's data from it, and the photos a submission brings (staged for the selle
 
 from __future__ import annotations
 
-from flask import current_app, request
+from flask import abort, current_app, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -14,10 +14,12 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from app.catalog import listings, photos
 from app.catalog.models import ProductStatus, Seller
+from app.core.db import database_id
 from app.core.errors import ValidationFailed
-from app.core.inputs import lenient_int
+from app.core.inputs import lenient_int, optional_money
 from app.media.images import ImageRejected
 from app.media.storage import StorageUnavailable
+from app.program import price_hints
 from app.web.forms import LocalDateField, LocalIntegerField, LocalMoneyField
 from app.web.messages import error_text
 
@@ -158,4 +160,25 @@ def storage_down_text() -> str:
     return _(
         "Photos cannot be saved right now because the file storage cannot be reached. "
         "Nothing was changed; please try again in a few minutes."
+    )
+
+
+def price_hint_page(county_id: int, *, for_staff: bool = False) -> str:
+    """The fair-price hint (``sellers/_price_hint.html``) for the query's ``category`` and
+    ``price`` (as typed, any digits) in ``county_id``: what the listing form's script asks for
+    as the category or the price changes (``for_staff``: staff helping a seller, whose county
+    it is). A category that is no id is a 400; a price still
+    being typed gives the hint without its place."""
+    raw_category = (request.args.get("category") or "").strip()
+    category_id = database_id(raw_category) if raw_category else None
+    if raw_category and category_id is None:
+        abort(400)
+    try:
+        price = optional_money(request.args.get("price"), current_app.config["MARKET_CURRENCY"])
+    except ValueError:
+        price = None
+    return render_template(
+        "sellers/_price_hint.html",
+        hint_for_staff=for_staff,
+        **price_hints.shown(category_id, county_id, price),
     )
