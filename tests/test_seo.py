@@ -435,7 +435,6 @@ def test_json_ld_cannot_end_its_script():
 # ---- the migration ------------------------------------------------------------------------------
 
 
-@pytest.mark.usefixtures("keep_logging")
 def _seller_at_0023(name: str) -> sa.Row:
     """A seller row written with the columns the table had at revision 0023 (the model has
     gained more since, which that schema lacks)."""
@@ -462,6 +461,7 @@ def _seller_at_0023(name: str) -> sa.Row:
     ).one()
 
 
+@pytest.mark.usefixtures("keep_logging")
 def test_the_migration_gives_existing_rows_persian_slugs_and_keeps_the_old_ones(tmp_path, request):
     url, _ = request.getfixturevalue("fresh_databases")
     app = app_for(tmp_path, url)
