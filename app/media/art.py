@@ -228,6 +228,8 @@ def _pottery(d: ImageDraw.ImageDraw, w: int, h: int, rng: random.Random, pal: Se
                     px, py = cx + mid * math.cos(a), cy + mid * math.sin(a)
                     d.polygon(_ellipse(px, py, width * 0.45, width * 0.18, a, 10), fill=inner_color)
             r -= width
+            if r <= 0:  # the last ring was wider than what was left of the plate
+                break
             d.ellipse((cx - r, cy - r, cx + r, cy + r), fill=bg if ring % 3 == 2 else color)
             r -= width * 0.15
             ring += 1
