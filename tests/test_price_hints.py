@@ -93,6 +93,8 @@ def test_staff_helping_a_seller_see_the_hint_of_the_sellers_county(app, market) 
     officer = factories.user(factories.Role.STAFF, email="hint-officer@example.com")
     scopes.set_scope(officer, county_slug="chabahar")  # not seller a's county
     url = f"/admin/sellers/{market['a'].id}/price-hint?category={market['pots'].id}&price=۲۰۰"
-    html = client_for(app, province).get(url).get_data(as_text=True)
+    staff = client_for(app, province)
+    staff.set_cookie("locale", "en")
+    html = staff.get(url).get_data(as_text=True)
     assert "price-hint-typical" in html and "In the seller’s county:" in html
     assert client_for(app, officer).get(url).status_code == 404
