@@ -469,21 +469,26 @@ def _read_running(now: datetime) -> list[Running]:
 def running(now: datetime | None = None) -> list[Running]:
     """The campaigns running now with their shops and categories: read once per app context
     (a request, a task) and market day, and again after a campaign write in this process."""
-    moment = now or utcnow()
     if not has_app_context():
-        return _read_running(moment)
-    key = (pricing.market_day(moment), _generation)
+        return _read_running(now or utcnow())
     cached = g.get(_CACHE)
-    if cached is not None and cached[0] == key:
-        return list(cached[1])
+    if now is None and cached is not None and cached[1] == _generation:
+        return cached[2]  # asked again in this request: every card of a list asks
+    moment = now or utcnow()
+    day = pricing.market_day(moment)
+    if cached is not None and cached[:2] == (day, _generation):
+        return cached[2]
     found = _read_running(moment)
-    setattr(g, _CACHE, (key, found))
+    setattr(g, _CACHE, (day, _generation, found))
     return found
 
 
 def offers_for(seller_id: int, category_id: int | None) -> list[pricing.Offer]:
     """The running offers covering a listing of ``seller_id`` in ``category_id``."""
-    return [r.offer for r in running() if r.covers(seller_id, category_id)]
+    found = running()
+    if not found:
+        return []
+    return [r.offer for r in found if r.covers(seller_id, category_id)]
 
 
 def sql_key(now: datetime | None = None) -> tuple[Any, ...]:
