@@ -531,3 +531,32 @@ def test_the_persian_form_shows_the_rows_in_persian_digits(shop, category):
     assert "گزینه‌ها و گونه‌ها" in page
     listing_page = html_of(client.get("/seller/listings"))
     assert "۴ گونه" in listing_page
+
+
+def test_units_sold_while_the_editor_was_open_are_not_overwritten(shop, category):
+    """The form carries each saved variant's stock as it showed it: a variant sold meanwhile
+    keeps its stock (the seller is warned), the other rows save what was typed."""
+    from app.orders import stock
+
+    _, client = shop
+    product_id = with_variants(client, category)
+    page = html_of(client.get(f"/seller/listings/{product_id}/edit"))
+    seen = dict(re.findall(r'name="variants-(\d+)-seen_stock" value="(\d+)"', page))
+    assert seen == {"0": "2", "1": "0", "2": "5", "3": "1"}
+    m_blue = next(v for v in active_variants(product_id) if v.values == ["M", "آبی"])
+    stock.take([(product_id, m_blue.id, 2)])  # two sold while the seller edits
+    db.session.commit()
+    typed = FOUR[:2] + (("١٣٠,٠٠٠", "۱۱۰٬۰۰۰", "۵", ""), ("130000", "", "4", ""))
+    carried = {f"variants-{j}-seen_stock": value for j, value in seen.items()}
+    response = client.post(
+        f"/seller/listings/{product_id}/edit",
+        data=listing(category) | two_options() | rows(*typed) | carried,
+        follow_redirects=True,
+    )
+    assert response.status_code == 200
+    db.session.expire_all()
+    by_values = {tuple(v.values): v.stock for v in active_variants(product_id)}
+    assert by_values[("M", "آبی")] == 3  # 5 − 2 sold, not the 5 the page showed
+    assert by_values[("M", "قرمز")] == 4  # unchanged since shown: what was typed is saved
+    assert fresh(product_id).stock == 2 + 0 + 3 + 4
+    assert "while you were editing" in html_of(response) or "هنگام ویرایش" in html_of(response)

@@ -70,6 +70,7 @@ class ChangedWhileEditing:
     field: str  # "price_amount" or "stock"
     current: int
     entered: int
+    variant: str | None = None  # the variant's label, for a variant's stock
 
 
 def publish_problems(product: Product) -> list[str]:
@@ -342,17 +343,22 @@ def update_product(
             variants.lock_variants(product_id)
         product = locked_photos(product_id) if staged else locked_product(product_id)
         by_variants = product.has_variants
+        kept: list[ChangedWhileEditing] = []
         if options is not None and (options.options or product.has_variants):
-            variants.apply(product, options)
+            moved = variants.apply(product, options)
+            labels = variants.labels_of([variant.id for variant, _entered in moved])
+            kept += [
+                ChangedWhileEditing("stock", variant.stock, entered, labels.get(variant.id))
+                for variant, entered in moved
+            ]
             by_variants = by_variants or product.has_variants
         product.title = data.title
         if data.title_en is not None:
             product.title_en = data.title_en.strip()[:200] or None
         product.description = data.description
         product.category_id = data.category_id
-        kept: list[ChangedWhileEditing] = []
         if not by_variants:
-            kept = _set_counts(
+            kept += _set_counts(
                 product,
                 data.price_amount or 0,
                 data.stock,

@@ -51,6 +51,9 @@ class VariantData:
     sale_price_amount: int | None = None
     sku: str | None = None
     image_id: int | None = None
+    # The stock the seller's form showed (None: no check, as the CSV import and new rows): a
+    # variant's stock that moved since (units sold meanwhile) is kept, not overwritten.
+    seen_stock: int | None = None
 
 
 @dataclass
@@ -96,6 +99,7 @@ def check(data: VariantsData, *, product_id: int | None = None, seller_id: int) 
             row.sale_price_amount,
             (row.sku or "").strip() or None,
             row.image_id,
+            row.seen_stock,
         )
         for row in data.variants
     ]
@@ -215,10 +219,13 @@ def lock_variants(product_id: int) -> None:
     ).all()
 
 
-def apply(product: Product, data: VariantsData) -> None:
+def apply(product: Product, data: VariantsData) -> list[tuple[ProductVariant, int]]:
     """Inside the caller's write transaction, the product row locked: write checked ``data``
     (see :func:`check`) to ``product`` and mirror its variants onto it. The CSV import calls
-    this for each listing it saves."""
+    this for each listing it saves. Returns the variants whose stock changed after the form
+    showed it (a row's ``seen_stock``), kept as they are, each with the stock the seller
+    entered."""
+    kept: list[tuple[ProductVariant, int]] = []
     existing = {
         (v.value1, v.value2, v.value3): v
         for v in db.session.scalars(
@@ -254,7 +261,15 @@ def apply(product: Product, data: VariantsData) -> None:
         variant.position = position
         variant.price_amount = row.price_amount or 0
         variant.sale_price_amount = row.sale_price_amount
-        variant.stock = row.stock
+        if (
+            variant.id is not None
+            and row.seen_stock is not None
+            and variant.stock != row.seen_stock
+        ):
+            if row.stock != variant.stock:
+                kept.append((variant, row.stock))  # sold (or restocked) while being edited
+        else:
+            variant.stock = row.stock
         variant.sku = row.sku
         variant.image_id = row.image_id
         variant.active = True
@@ -270,6 +285,7 @@ def apply(product: Product, data: VariantsData) -> None:
     if restocked:
         stock_alerts.note_restock(db.session(), (), restocked)
     mirror(product)
+    return kept
 
 
 def mirror(product: Product) -> None:

@@ -352,7 +352,19 @@ def _flash_kept(kept: list[listings.ChangedWhileEditing]) -> None:
     """Tell the seller which values changed while they were editing and were left as they are."""
     loc = _locale()
     for change in kept:
-        if change.field == "stock":
+        if change.variant:
+            label = change.variant
+            flash(
+                _(
+                    "The stock of %(variant)s changed to %(current)s while you were editing, so "
+                    "your %(entered)s was not saved. Check it and save again if needed.",
+                    variant=label,
+                    current=format_number(change.current, loc),
+                    entered=format_number(change.entered, loc),
+                ),
+                "warning",
+            )
+        elif change.field == "stock":
             flash(
                 _(
                     "Stock changed to %(current)s while you were editing, so your "

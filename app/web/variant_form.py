@@ -64,6 +64,8 @@ class VariantRow:
     stock: str = ""
     sku: str = ""
     image_id: str = ""
+    # The stock the form showed for a saved variant (ASCII digits; "" for a new row).
+    seen_stock: str = ""
     errors: dict[str, list[str]] = field(default_factory=dict)  # a ROW_FIELDS name → texts
 
     @property
@@ -155,6 +157,7 @@ class Editor:
                     sale,
                     row.sku.strip() or None,
                     image_id,
+                    lenient_int(row.seen_stock[:12], None) if row.seen_stock.strip() else None,
                 )
             )
         if errors:
@@ -246,6 +249,7 @@ def from_form(form: MultiDict[str, str], *, had_variants: bool = False) -> Edito
                 stock=_field(form, prefix + "stock"),
                 sku=_field(form, prefix + "sku"),
                 image_id=_field(form, prefix + "image_id"),
+                seen_stock=_field(form, prefix + "seen_stock"),
             )
         )
     if editor.make_rows:
@@ -282,6 +286,7 @@ def from_product(product: Product | None, locale: str) -> Editor:
                 stock=format_number(variant.stock, locale),
                 sku=variant.sku or "",
                 image_id=str(variant.image_id or ""),
+                seen_stock=str(variant.stock),
             )
         )
     return editor
