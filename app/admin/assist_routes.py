@@ -8,8 +8,6 @@ again by the listing services in their own transaction (:mod:`app.catalog.assist
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import force_locale, get_locale
@@ -21,9 +19,9 @@ from app import jobs
 from app.accounts import codes
 from app.admin import bp
 from app.admin.forms import ConsentCodeForm
-from app.catalog import assisted, listings, photos, pricing
+from app.catalog import assisted, listings, photos
 from app.catalog import scope as scopes
-from app.catalog.models import PhotoStatus, Product, ProductStatus, Seller
+from app.catalog.models import PhotoStatus, Product, Seller
 from app.catalog.rules import MAX_IMAGES
 from app.core.errors import NotFound, ValidationFailed
 from app.core.extensions import limiter
@@ -41,6 +39,7 @@ from app.web.listing_form import (
     QuickEditForm,
     form_photos,
     listing_data,
+    open_listing,
     price_hint_page,
     seen,
     storage_down_text,
@@ -297,22 +296,9 @@ def assist_edit_listing(seller_id: int, product_id: int) -> ResponseReturnValue:
     product = _product(seller, product_id)
     form = ListingForm(obj=product)
     _category_choices(form)
-    if request.method == "GET":
-        form.price_toman.data = product.price_amount or None
-        form.sale_price_toman.data = product.sale_price_amount
-        if product.sale_starts_at is not None and product.sale_ends_at is not None:
-            form.sale_starts_on.data = pricing.market_day(product.sale_starts_at)
-            form.sale_ends_on.data = pricing.market_day(product.sale_ends_at) - timedelta(days=1)
-        form.status.data = "published" if product.status == ProductStatus.PUBLISHED else "draft"
-        form.category_id.data = product.category_id or 0
-        form.seen_price_amount.data = str(product.price_amount)
-        form.seen_stock.data = str(product.stock)
+    editor = open_listing(form, product, _locale())
     staged: list[photos.Staged] = []
     cover = ""
-    if form.is_submitted():
-        editor = variant_form.from_form(request.form, had_variants=product.has_variants)
-    else:
-        editor = variant_form.from_product(product, _locale())
     valid = form.validate_on_submit() if not editor.make_rows else False
     if form.is_submitted():
         staged, cover = form_photos(seller, form)

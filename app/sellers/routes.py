@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
 
 from flask import (
     abort,
@@ -24,7 +23,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.orm import selectinload
 
 from app import jobs
-from app.catalog import assisted, favourites, listings, photos, pricing
+from app.catalog import assisted, favourites, listings, photos
 from app.catalog.indexing import remove_deleted
 from app.catalog.models import PhotoStatus, Product, ProductStatus, Seller, SellerStatus
 from app.catalog.rules import MAX_IMAGES
@@ -58,6 +57,7 @@ from app.web.listing_form import (
     QuickEditForm,
     form_photos,
     listing_data,
+    open_listing,
     seen,
     storage_down_text,
 )
@@ -518,22 +518,9 @@ def edit_listing(product_id: int):
     product = owned_product(product_id)
     form = ListingForm(obj=product)
     form.category_id.choices = [(0, _("Choose…")), *category_choices()]
-    if request.method == "GET":
-        form.price_toman.data = product.price_amount or None
-        form.sale_price_toman.data = product.sale_price_amount
-        if product.sale_starts_at is not None and product.sale_ends_at is not None:
-            form.sale_starts_on.data = pricing.market_day(product.sale_starts_at)
-            form.sale_ends_on.data = pricing.market_day(product.sale_ends_at) - timedelta(days=1)
-        form.status.data = "published" if product.status == ProductStatus.PUBLISHED else "draft"
-        form.category_id.data = product.category_id or 0
-        form.seen_price_amount.data = str(product.price_amount)
-        form.seen_stock.data = str(product.stock)
+    editor = open_listing(form, product, _locale())
     staged: list[photos.Staged] = []
     cover = ""
-    if form.is_submitted():
-        editor = variant_form.from_form(request.form, had_variants=product.has_variants)
-    else:
-        editor = variant_form.from_product(product, _locale())
     valid = form.validate_on_submit() if not editor.make_rows else False
     if form.is_submitted():
         # The photos are kept now, whatever else is wrong, and carried to the next try.

@@ -4,6 +4,8 @@ service's data from it, and the photos a submission brings (staged for the selle
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import abort, current_app, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -12,14 +14,15 @@ from flask_wtf.file import MultipleFileField
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from app.catalog import listings, photos
-from app.catalog.models import ProductStatus, Seller
+from app.catalog import listings, photos, pricing
+from app.catalog.models import Product, ProductStatus, Seller
 from app.core.db import database_id
 from app.core.errors import ValidationFailed
 from app.core.inputs import lenient_int, optional_money
 from app.media.images import ImageRejected
 from app.media.storage import StorageUnavailable
 from app.program import price_hints
+from app.web import variant_form
 from app.web.forms import LocalDateField, LocalIntegerField, LocalMoneyField
 from app.web.messages import error_text
 
@@ -182,3 +185,22 @@ def price_hint_page(county_id: int, *, for_staff: bool = False) -> str:
         hint_for_staff=for_staff,
         **price_hints.shown(category_id, county_id, price),
     )
+
+
+def open_listing(form: ListingForm, product: Product, locale: str) -> variant_form.Editor:
+    """Fill the edit form of a saved ``product`` as it opens (a GET: its price, sale period,
+    status, category and the price and stock the save will compare with) and return its options
+    and variants section: read from the posted form, or from the product as it is saved."""
+    if request.method == "GET":
+        form.price_toman.data = product.price_amount or None
+        form.sale_price_toman.data = product.sale_price_amount
+        if product.sale_starts_at is not None and product.sale_ends_at is not None:
+            form.sale_starts_on.data = pricing.market_day(product.sale_starts_at)
+            form.sale_ends_on.data = pricing.market_day(product.sale_ends_at) - timedelta(days=1)
+        form.status.data = "published" if product.status == ProductStatus.PUBLISHED else "draft"
+        form.category_id.data = product.category_id or 0
+        form.seen_price_amount.data = str(product.price_amount)
+        form.seen_stock.data = str(product.stock)
+    if form.is_submitted():
+        return variant_form.from_form(request.form, had_variants=product.has_variants)
+    return variant_form.from_product(product, locale)
